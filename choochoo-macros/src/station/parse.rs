@@ -1,0 +1,207 @@
+//! Reads `#[station(...)]` options and the function signature into a [`Station`] model,
+//! keeping the user's tokens so every error can point at them.
+
+use crate::errors::Errors;
+use proc_macro2::{Span, TokenStream};
+use syn::punctuated::Punctuated;
+use syn::{Expr, FnArg, GenericArgument, Ident, Lit, PathArguments, ReturnType, Token, Type};
+
+/// A station as the macro understands it.
+pub(crate) struct Station<'a> {
+    pub item: &'a syn::ItemFn,
+    pub options: Options,
+    pub struct_name: Ident,
+    pub takes_ctx: bool,
+    pub inputs: Vec<Type>,
+    pub output: Output,
+}
+
+/// What the function returns.
+pub(crate) enum Output {
+    /// `-> T`, or no return type (`()`).
+    Plain(Type),
+    /// `-> Result<T, E>` (any path ending in `Result`).
+    Result(Type),
+}
+
+impl Output {
+    pub(crate) fn value_type(&self) -> &Type {
+        match self {
+            Output::Plain(ty) | Output::Result(ty) => ty,
+        }
+    }
+}
+
+/// The options written in `#[station(...)]`.
+#[derive(Default)]
+pub(crate) struct Options {
+    pub version: Option<syn::LitInt>,
+    pub name: Option<syn::LitStr>,
+}
+
+const OPTIONS: &str = "`version`, `name`, `check`, `clean`";
+
+pub(crate) fn station(args: TokenStream, item: &syn::ItemFn) -> Result<Station<'_>, Errors> {
+    let mut errors = Errors::default();
+    let options = options(args, &mut errors);
+    check_signature(&item.sig, &mut errors);
+    let struct_name = struct_name(&item.sig.ident, &mut errors);
+    let (takes_ctx, inputs) = inputs(&item.sig, &mut errors);
+    let output = output(&item.sig.output, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Station { item, options, struct_name, takes_ctx, inputs, output })
+}
+
+fn options(args: TokenStream, errors: &mut Errors) -> Options {
+    let mut options = Options::default();
+    let parser = Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated;
+    let list = match syn::parse::Parser::parse2(parser, args) {
+        Ok(list) => list,
+        Err(error) => {
+            errors.push(syn::Error::new(
+                error.span(),
+                format!("expected `option = value` pairs; the options are {OPTIONS}"),
+            ));
+            return options;
+        }
+    };
+    for option in list {
+        let Some(key) = option.path.get_ident() else {
+            errors.add(&option.path, format!("unknown station option; expected one of {OPTIONS}"));
+            continue;
+        };
+        match key.to_string().as_str() {
+            "version" => match literal(&option.value) {
+                Some(Lit::Int(version)) if version.base10_parse::<u64>().is_ok() => {
+                    options.version = Some(version.clone())
+                }
+                _ => errors.add(&option.value, "`version` takes a whole number, e.g. `version = 2`"),
+            },
+            "name" => match literal(&option.value) {
+                Some(Lit::Str(name)) => options.name = Some(name.clone()),
+                _ => errors.add(&option.value, "`name` takes a string, e.g. `name = \"Upload app\"`"),
+            },
+            "check" | "clean" => errors.add(
+                key,
+                format!("`{key}` is reserved for effectful stations and not supported yet"),
+            ),
+            _ => errors.add(key, format!("unknown station option `{key}`; expected one of {OPTIONS}")),
+        }
+    }
+    options
+}
+
+fn literal(expr: &Expr) -> Option<&Lit> {
+    match expr {
+        Expr::Lit(lit) => Some(&lit.lit),
+        _ => None,
+    }
+}
+
+fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
+    if let Some(token) = &sig.asyncness {
+        errors.add(token, "a station must be a synchronous fn; remove `async` (block on the future inside the body if you need one)");
+    }
+    if let Some(token) = &sig.unsafety {
+        errors.add(token, "a station cannot be an `unsafe fn`; make the fn safe and keep `unsafe` blocks inside its body");
+    }
+    if let Some(abi) = &sig.abi {
+        errors.add(abi, "a station cannot have an `extern` ABI; remove it");
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.add(&sig.generics, "a station cannot be generic; use concrete input and output types (write one station per type)");
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.add(variadic, "a station cannot be variadic");
+    }
+}
+
+/// `word_count` → `WordCount`.
+fn struct_name(ident: &Ident, errors: &mut Errors) -> Ident {
+    let camel = crate::naming::upper_camel(&ident.to_string());
+    if camel.is_empty() {
+        errors.add(ident, "a station needs a name with letters, such as `word_count`");
+        return Ident::new("Station", Span::call_site());
+    }
+    Ident::new(&camel, ident.span())
+}
+
+fn inputs(sig: &syn::Signature, errors: &mut Errors) -> (bool, Vec<Type>) {
+    let mut takes_ctx = false;
+    let mut inputs = Vec::new();
+    for (index, arg) in sig.inputs.iter().enumerate() {
+        let pat = match arg {
+            FnArg::Receiver(receiver) => {
+                errors.add(receiver, "a station is a free fn and cannot take `self`; move it out of the `impl` block and pass the value as an input");
+                continue;
+            }
+            FnArg::Typed(pat) => pat,
+        };
+        let Type::Reference(reference) = &*pat.ty else {
+            let ty = &pat.ty;
+            errors.add(ty, format!("station inputs are taken by reference; write `&{}`", quote::quote!(#ty)));
+            continue;
+        };
+        if let Some(token) = &reference.mutability {
+            errors.add(token, "station inputs are read-only; take them as `&T`, not `&mut T`");
+            continue;
+        }
+        if let Some(lifetime) = &reference.lifetime {
+            errors.add(lifetime, "station inputs take no named lifetimes; write `&T`");
+            continue;
+        }
+        if is_ctx(&reference.elem) {
+            if index != 0 {
+                errors.add(&pat.ty, "`&Ctx` must be the first parameter of a station");
+            }
+            takes_ctx = true;
+            continue;
+        }
+        if let Type::ImplTrait(ty) = &*reference.elem {
+            errors.add(ty, "a station cannot be generic; use a concrete input type");
+            continue;
+        }
+        inputs.push((*reference.elem).clone());
+    }
+    (takes_ctx, inputs)
+}
+
+fn is_ctx(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.qself.is_none()
+        && path.path.segments.last().is_some_and(|last| last.ident == "Ctx" && last.arguments.is_empty()))
+}
+
+fn output(ret: &ReturnType, errors: &mut Errors) -> Output {
+    let ty = match ret {
+        ReturnType::Default => return Output::Plain(syn::parse_quote!(())),
+        ReturnType::Type(_, ty) => &**ty,
+    };
+    if let Type::ImplTrait(_) = ty {
+        errors.add(ty, "a station returns a concrete type, not `impl Trait`; name the type");
+        return Output::Plain(ty.clone());
+    }
+    if let Type::Reference(_) = ty {
+        errors.add(ty, "a station returns an owned value; return `T`, not a reference");
+        return Output::Plain(ty.clone());
+    }
+    match result_ok_type(ty) {
+        Some(ok) => Output::Result(ok),
+        None => Output::Plain(ty.clone()),
+    }
+}
+
+/// `Result<T, E>`, `io::Result<T>`, `anyhow::Result<T>` → `T`.
+fn result_ok_type(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    args.args.iter().find_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty.clone()),
+        _ => None,
+    })
+}

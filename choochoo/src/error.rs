@@ -1,0 +1,124 @@
+//! The error type of every fallible call: opaque, with a readable message and the chain of
+//! causes, and for a failed run the report of what ran, failed and was blocked.
+
+use crate::report::{Report, Status};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// An error from choochoo: a station failed, or the store could not be used.
+pub struct Error {
+    kind: Kind,
+}
+
+enum Kind {
+    /// One or more stations failed; the report says which and what else did not run.
+    Failed(Box<Report>),
+    /// A file-system operation on `path` failed.
+    Io { operation: &'static str, path: PathBuf, source: std::io::Error },
+    /// A value could not be encoded or decoded.
+    Encoding { type_name: &'static str, source: postcard::Error },
+    /// A bad argument from the caller.
+    Usage(String),
+    /// A broken invariant inside choochoo.
+    Internal(String),
+}
+
+impl Error {
+    pub(crate) fn failed(report: Report) -> Error {
+        Error { kind: Kind::Failed(Box::new(report)) }
+    }
+
+    pub(crate) fn io(operation: &'static str, path: &Path, source: std::io::Error) -> Error {
+        Error { kind: Kind::Io { operation, path: path.to_path_buf(), source } }
+    }
+
+    pub(crate) fn encoding(type_name: &'static str, source: postcard::Error) -> Error {
+        Error { kind: Kind::Encoding { type_name, source } }
+    }
+
+    pub(crate) fn usage(message: impl Into<String>) -> Error {
+        Error { kind: Kind::Usage(message.into()) }
+    }
+
+    pub(crate) fn internal(message: impl Into<String>) -> Error {
+        Error { kind: Kind::Internal(message.into()) }
+    }
+
+    /// The run's report, when the error is a failed run.
+    pub fn report(&self) -> Option<&Report> {
+        match &self.kind {
+            Kind::Failed(report) => Some(report),
+            _ => None,
+        }
+    }
+
+    /// Whether a station failed (as opposed to the store or the caller's arguments).
+    pub fn is_station_failure(&self) -> bool {
+        matches!(self.kind, Kind::Failed(_))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Failed(report) => {
+                let mut failed = report.with_status(Status::Failed);
+                match failed.next() {
+                    Some(first) => {
+                        write!(f, "station `{}` failed", first.label().unwrap_or(first.name()))?;
+                        if let Some(error) = first.error() {
+                            write!(f, ": {error}")?;
+                        }
+                    }
+                    None => write!(f, "the run failed")?,
+                }
+                let more = failed.count();
+                if more > 0 {
+                    write!(f, " (and {more} more failed)")?;
+                }
+                let blocked = report.count(Status::Blocked);
+                if blocked > 0 {
+                    write!(f, "; {blocked} blocked")?;
+                }
+                Ok(())
+            }
+            Kind::Io { operation, path, source } => write!(f, "cannot {operation} {}: {source}", path.display()),
+            Kind::Encoding { type_name, source } => write!(f, "cannot encode or decode a `{type_name}`: {source}"),
+            Kind::Usage(message) => f.write_str(message),
+            Kind::Internal(message) => write!(f, "internal error: {message}"),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `main` returning `Result<(), Error>` prints Debug: keep it as readable as Display.
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            Kind::Io { source, .. } => Some(source),
+            Kind::Encoding { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// A station error and its `source()` chain, joined by ": ".
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // Many errors repeat their source in their own message; do not print it twice.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

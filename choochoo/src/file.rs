@@ -1,0 +1,150 @@
+//! Files and directories as values. A [`File`] or [`Dir`] is passed between stations by path;
+//! its identity is its content, so a station reading it runs again when the bytes change and
+//! not when only its timestamps do.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::path::{Path, PathBuf};
+
+/// A file, passed by path, identified by its content.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct File {
+    path: PathBuf,
+}
+
+impl File {
+    /// A file at `path`. Nothing is read until a run hashes it.
+    pub fn new(path: impl Into<PathBuf>) -> File {
+        File { path: path.into() }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl From<&str> for File {
+    fn from(path: &str) -> File {
+        File::new(path)
+    }
+}
+
+impl From<PathBuf> for File {
+    fn from(path: PathBuf) -> File {
+        File::new(path)
+    }
+}
+
+/// A directory tree, passed by path, identified by its names and contents.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Dir {
+    path: PathBuf,
+}
+
+impl Dir {
+    /// A directory at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Dir {
+        Dir { path: path.into() }
+    }
+
+    /// The directory's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl From<&str> for Dir {
+    fn from(path: &str) -> Dir {
+        Dir::new(path)
+    }
+}
+
+impl From<PathBuf> for Dir {
+    fn from(path: PathBuf) -> Dir {
+        Dir::new(path)
+    }
+}
+
+// Paths are encoded as their raw bytes, so names that are not UTF-8 still round-trip.
+macro_rules! path_serde {
+    ($ty:ident) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_bytes(path_bytes(&self.path))
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
+                let bytes = serde_bytes_buf(deserializer)?;
+                path_from_bytes(bytes).map($ty::new).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+path_serde!(File);
+path_serde!(Dir);
+
+fn path_bytes(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
+}
+
+#[cfg(unix)]
+fn path_from_bytes(bytes: Vec<u8>) -> Result<PathBuf, &'static str> {
+    use std::os::unix::ffi::OsStringExt;
+    Ok(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: Vec<u8>) -> Result<PathBuf, &'static str> {
+    String::from_utf8(bytes).map(PathBuf::from).map_err(|_| "a path that is not UTF-8")
+}
+
+fn serde_bytes_buf<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    struct Bytes;
+    impl<'de> serde::de::Visitor<'de> for Bytes {
+        type Value = Vec<u8>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a path as bytes")
+        }
+        fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+        fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(v)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
+            Ok(v.as_bytes().to_vec())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(byte) = seq.next_element()? {
+                out.push(byte);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_byte_buf(Bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_round_trip_through_the_encoding() {
+        let file = File::new("/tmp/a b/ü.txt");
+        assert_eq!(crate::value::copy(&file).unwrap(), file);
+        let dir = Dir::new("out");
+        assert_eq!(crate::value::copy(&dir).unwrap(), dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_names_round_trip() {
+        use std::os::unix::ffi::OsStrExt;
+        let file = File::new(std::ffi::OsStr::from_bytes(b"bad\xff.txt"));
+        assert_eq!(crate::value::copy(&file).unwrap(), file);
+    }
+}

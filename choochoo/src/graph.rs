@@ -1,0 +1,248 @@
+//! The graph: stations and constant inputs joined by typed edges. `workflow!` expands to
+//! these builder calls, and a program can make them directly to build a large or generated
+//! graph, still type-checked: a [`Node<T>`] only wires into an input of type `T`, and a
+//! `Vec<Node<T>>` into an input of type `Vec<T>`.
+
+use crate::station::{BoxError, Ctx, Inputs, Station};
+use crate::value::{self, Shared, Value};
+use crate::{Digest, Error};
+use std::any::Any;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// A graph of stations under construction. See the crate docs for an example.
+#[derive(Default)]
+pub struct Graph {
+    pub(crate) nodes: Vec<NodeData>,
+}
+
+/// A typed handle to a node of a [`Graph`]: the value of type `T` it will hold.
+pub struct Node<T> {
+    pub(crate) id: u32,
+    marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Node<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Node<T> {}
+
+impl<T> fmt::Debug for Node<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Node<{}>({})", std::any::type_name::<T>(), self.id)
+    }
+}
+
+pub(crate) struct NodeData {
+    pub(crate) label: Option<Box<str>>,
+    pub(crate) kind: Kind,
+}
+
+pub(crate) enum Kind {
+    /// A constant value given to the graph.
+    Input(Shared),
+    /// A station and where each of its inputs comes from.
+    Station { station: Box<dyn ErasedStation>, inputs: Box<[Edge]> },
+}
+
+/// Where one input of a station comes from.
+#[doc(hidden)]
+pub enum Edge {
+    /// The value of one node.
+    One(u32),
+    /// The values of several nodes, collected into a `Vec`.
+    Many(Box<[u32]>, Collect),
+}
+
+/// Builds the `Vec<T>` of a fan-in edge from the values of its nodes.
+#[doc(hidden)]
+pub(crate) type Collect = fn(&[&(dyn Any + Send + Sync)]) -> Result<Box<dyn Any + Send + Sync>, Error>;
+
+impl fmt::Debug for Edge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Edge::One(id) => write!(f, "One({id})"),
+            Edge::Many(ids, _) => write!(f, "Many({ids:?})"),
+        }
+    }
+}
+
+impl Edge {
+    pub(crate) fn sources(&self) -> &[u32] {
+        match self {
+            Edge::One(id) => std::slice::from_ref(id),
+            Edge::Many(ids, _) => ids,
+        }
+    }
+}
+
+impl Graph {
+    /// An empty graph.
+    pub fn new() -> Graph {
+        Graph::default()
+    }
+
+    /// Adds a constant input: a parameter or a file the graph reads.
+    pub fn input<T: Value>(&mut self, value: T) -> Node<T> {
+        self.push(None, Kind::Input(Arc::new(value)))
+    }
+
+    /// Adds a station fed by `args`, a tuple with one entry per input: a `&Node<T>` for an
+    /// input of type `T`, or a `&Vec<Node<T>>` (or slice) for an input of type `Vec<T>`.
+    pub fn add<S: Station, A: Args<S::Input>>(&mut self, station: S, args: A) -> Node<S::Output> {
+        let edges = args.edges();
+        self.add_station(None, station, edges)
+    }
+
+    /// How many nodes (stations and inputs) the graph has.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether the graph has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub(crate) fn add_station<S: Station>(&mut self, label: Option<&str>, station: S, inputs: Vec<Edge>) -> Node<S::Output> {
+        for source in inputs.iter().flat_map(Edge::sources) {
+            assert!((*source as usize) < self.nodes.len(), "a node from another graph was wired into this one");
+        }
+        let kind = Kind::Station { station: Box::new(station), inputs: inputs.into_boxed_slice() };
+        self.push(label, kind)
+    }
+
+    pub(crate) fn push<T>(&mut self, label: Option<&str>, kind: Kind) -> Node<T> {
+        let id = u32::try_from(self.nodes.len()).expect("a graph holds at most 2^32 nodes");
+        self.nodes.push(NodeData { label: label.map(Box::from), kind });
+        Node { id, marker: PhantomData }
+    }
+}
+
+impl fmt::Debug for Graph {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Graph").field("nodes", &self.nodes.len()).finish()
+    }
+}
+
+/// Something that can feed a station input of type `T`.
+#[diagnostic::on_unimplemented(
+    message = "mismatched station input: expected `{T}`, found `{Self}`",
+    label = "this argument does not give a `{T}`",
+    note = "a `Node<T>` wires into an input of type `T`, and a `Vec<Node<T>>` into an input of type `Vec<T>`"
+)]
+pub trait Wire<T> {
+    #[doc(hidden)]
+    fn edge(self) -> Edge;
+}
+
+impl<T: Value> Wire<T> for &Node<T> {
+    fn edge(self) -> Edge {
+        Edge::One(self.id)
+    }
+}
+
+impl<T: Value> Wire<T> for Node<T> {
+    fn edge(self) -> Edge {
+        Edge::One(self.id)
+    }
+}
+
+impl<T: Value> Wire<Vec<T>> for &[Node<T>] {
+    fn edge(self) -> Edge {
+        Edge::Many(self.iter().map(|node| node.id).collect(), collect::<T>)
+    }
+}
+
+impl<T: Value> Wire<Vec<T>> for &Vec<Node<T>> {
+    fn edge(self) -> Edge {
+        self.as_slice().edge()
+    }
+}
+
+impl<T: Value> Wire<Vec<T>> for Vec<Node<T>> {
+    fn edge(self) -> Edge {
+        self.as_slice().edge()
+    }
+}
+
+fn collect<T: Value>(values: &[&(dyn Any + Send + Sync)]) -> Result<Box<dyn Any + Send + Sync>, Error> {
+    let items = values
+        .iter()
+        .map(|value| {
+            let value = value.downcast_ref::<T>().ok_or_else(|| Error::internal("fan-in element of the wrong type"))?;
+            value::copy(value).map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
+        })
+        .collect::<Result<Vec<T>, Error>>()?;
+    Ok(Box::new(items))
+}
+
+/// The arguments of [`Graph::add`]: a tuple with one [`Wire`] per station input.
+#[diagnostic::on_unimplemented(
+    message = "these arguments do not match the station's inputs `{I}`",
+    label = "expected one argument per input, as a tuple: `(&a, &b)`"
+)]
+pub trait Args<I: Inputs> {
+    #[doc(hidden)]
+    fn edges(self) -> Vec<Edge>;
+}
+
+macro_rules! args {
+    ($( ( $( $w:ident $t:ident ),* ); )*) => { $(
+        impl<$($t: Value,)* $($w: Wire<$t>,)*> Args<($($t,)*)> for ($($w,)*) {
+            #[allow(non_snake_case)]
+            fn edges(self) -> Vec<Edge> {
+                let ($($w,)*) = self;
+                vec![$($w.edge()),*]
+            }
+        }
+    )* };
+}
+
+args! {
+    ();
+    (WA A);
+    (WA A, WB B);
+    (WA A, WB B, WC C);
+    (WA A, WB B, WC C, WD D);
+    (WA A, WB B, WC C, WD D, WE E);
+    (WA A, WB B, WC C, WD D, WE E, WF F);
+    (WA A, WB B, WC C, WD D, WE E, WF F, WG G);
+    (WA A, WB B, WC C, WD D, WE E, WF F, WG G, WH H);
+    (WA A, WB B, WC C, WD D, WE E, WF F, WG G, WH H, WI I);
+    (WA A, WB B, WC C, WD D, WE E, WF F, WG G, WH H, WI I, WJ J);
+    (WA A, WB B, WC C, WD D, WE E, WF F, WG G, WH H, WI I, WJ J, WK K);
+    (WA A, WB B, WC C, WD D, WE E, WF F, WG G, WH H, WI I, WJ J, WK K, WL L);
+}
+
+/// A station with its types erased, as the runner sees it.
+pub(crate) trait ErasedStation: Send + Sync {
+    fn id(&self) -> &'static str;
+    fn name(&self) -> &'static str;
+    fn fingerprint(&self) -> Digest;
+    fn run(&self, ctx: &Ctx, inputs: &[&(dyn Any + Send + Sync)]) -> Result<Shared, BoxError>;
+}
+
+impl<S: Station> ErasedStation for S {
+    fn id(&self) -> &'static str {
+        Station::id(self)
+    }
+
+    fn name(&self) -> &'static str {
+        Station::name(self)
+    }
+
+    fn fingerprint(&self) -> Digest {
+        Station::fingerprint(self)
+    }
+
+    fn run(&self, ctx: &Ctx, inputs: &[&(dyn Any + Send + Sync)]) -> Result<Shared, BoxError> {
+        let refs = S::Input::refs(inputs).ok_or("internal error: a station input has the wrong type")?;
+        let output = Station::run(self, ctx, refs)?;
+        Ok(Arc::new(output))
+    }
+}

@@ -1,0 +1,135 @@
+//! Content hashes. Every identity in choochoo — a station's key, a value's content, a file's
+//! bytes — is a BLAKE3 [`Digest`]. Hashes of structured data go through [`Hasher`], which
+//! tags and length-prefixes every field, so different inputs can never concatenate into the
+//! same byte stream.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The name of the hash algorithm, stored beside every hash the store keeps.
+pub(crate) const ALGORITHM: &str = "blake3";
+
+/// A 32-byte BLAKE3 hash.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Digest([u8; 32]);
+
+impl Digest {
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The hash of `bytes`, without any tagging.
+    pub(crate) fn of(bytes: &[u8]) -> Digest {
+        Digest(*blake3::hash(bytes).as_bytes())
+    }
+
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Digest {
+        Digest(bytes)
+    }
+
+    /// Lowercase hexadecimal, 64 characters.
+    pub fn to_hex(&self) -> String {
+        use fmt::Write;
+        self.0.iter().fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+    }
+
+    /// Parses 64 hexadecimal characters.
+    pub fn from_hex(hex: &str) -> Result<Digest, ParseDigestError> {
+        let bytes = hex.as_bytes();
+        if bytes.len() != 64 {
+            return Err(ParseDigestError(()));
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in bytes.chunks_exact(2).enumerate() {
+            let text = std::str::from_utf8(pair).map_err(|_| ParseDigestError(()))?;
+            out[i] = u8::from_str_radix(text, 16).map_err(|_| ParseDigestError(()))?;
+        }
+        Ok(Digest(out))
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({})", &self.to_hex()[..16])
+    }
+}
+
+impl FromStr for Digest {
+    type Err = ParseDigestError;
+
+    fn from_str(s: &str) -> Result<Digest, ParseDigestError> {
+        Digest::from_hex(s)
+    }
+}
+
+/// The error of [`Digest::from_hex`]: the text is not 64 hexadecimal characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseDigestError(());
+
+impl fmt::Display for ParseDigestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a digest is 64 hexadecimal characters")
+    }
+}
+
+impl std::error::Error for ParseDigestError {}
+
+/// Hashes structured data: each field is written as tag length, tag, value length, value.
+pub(crate) struct Hasher(blake3::Hasher);
+
+impl Hasher {
+    /// A hasher for one kind of thing; the domain keeps kinds apart (a key never equals a
+    /// value hash).
+    pub(crate) fn new(domain: &str) -> Hasher {
+        let mut hasher = Hasher(blake3::Hasher::new());
+        hasher.field("domain", domain.as_bytes());
+        hasher
+    }
+
+    pub(crate) fn field(&mut self, tag: &str, bytes: &[u8]) -> &mut Hasher {
+        self.0.update(&(tag.len() as u64).to_le_bytes());
+        self.0.update(tag.as_bytes());
+        self.0.update(&(bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+        self
+    }
+
+    pub(crate) fn digest(&mut self, tag: &str, digest: &Digest) -> &mut Hasher {
+        self.field(tag, &digest.0)
+    }
+
+    pub(crate) fn finish(&self) -> Digest {
+        Digest(*self.0.finalize().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips() {
+        let digest = Digest::of(b"hello");
+        assert_eq!(Digest::from_hex(&digest.to_hex()), Ok(digest));
+        assert_eq!(digest.to_hex(), blake3::hash(b"hello").to_hex().as_str());
+        assert!(Digest::from_hex("zz").is_err());
+        assert!(Digest::from_hex(&"g".repeat(64)).is_err());
+    }
+
+    #[test]
+    fn fields_do_not_run_together() {
+        let ab_c = Hasher::new("t").field("x", b"ab").field("y", b"c").finish();
+        let a_bc = Hasher::new("t").field("x", b"a").field("y", b"bc").finish();
+        assert_ne!(ab_c, a_bc);
+    }
+}

@@ -1,0 +1,202 @@
+//! Typed, resumable workflows.
+//!
+//! Mark plain functions `#[station]`, wire them with [`workflow!`], and run the result with
+//! a [`Runner`]: the compiler checks every edge of the graph, and independent stations run
+//! in parallel.
+//!
+//! # Quick start
+//!
+//! ```
+//! use choochoo::{station, workflow, Runner, Store};
+//!
+//! /// Splits a text into words.
+//! #[station]
+//! fn words(text: &String) -> Vec<String> {
+//!     text.split_whitespace().map(str::to_owned).collect()
+//! }
+//!
+//! /// Counts them.
+//! #[station]
+//! fn count(words: &Vec<String>) -> usize {
+//!     words.len()
+//! }
+//!
+//! workflow! {
+//!     /// Counts the words of `text`.
+//!     pub fn word_count(text: String) -> usize {
+//!         let w = words(text);
+//!         count(w)
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), choochoo::Error> {
+//! # let dir = std::env::temp_dir().join(format!("choochoo-doc-{}", std::process::id()));
+//! let store = Store::open(&dir)?;
+//! let run = Runner::new(&store).run(word_count("fail, fix, run again".to_owned()))?;
+//! assert_eq!(*run.output(), 4);
+//! // The functions stay plain functions.
+//! assert_eq!(count(&words(&"one two".to_owned())), 2);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Stations
+//!
+//! [`#[station]`](station) goes on a synchronous `fn` whose parameters are an optional
+//! `&Ctx` followed by one `&T` per input, and which returns `T` or `Result<T, E>`. Inputs and
+//! outputs are serde types (`Serialize + DeserializeOwned + Send + Sync + 'static`), or
+//! [`File`] and [`Dir`]. The macro keeps the function as written and adds a unit struct
+//! named after it in UpperCamelCase (`word_count` → `WordCount`) implementing [`Station`].
+//!
+//! A station's *code fingerprint* is the hash of its function's tokens (comments and
+//! whitespace do not count) and its `version` option. Helpers the body calls are not seen:
+//! when one changes in a way that matters, bump `#[station(version = N)]`.
+//!
+//! # Workflows
+//!
+//! [`workflow!`] takes a function whose body is `let NAME = station_fn(args);` statements
+//! followed by the output: a binding, a call, or a tuple of bindings. An argument is a
+//! parameter, an earlier binding, or a literal (a constant input). A binding can only use
+//! earlier bindings, so a cycle cannot be written.
+//!
+//! # Large graphs
+//!
+//! `workflow!` expands to [`Graph`] builder calls, which a program can make directly to
+//! build a generated graph, still type-checked:
+//!
+//! ```
+//! use choochoo::{station, Graph, Node, Runner, Store};
+//!
+//! #[station]
+//! fn square(x: &u64) -> u64 { x * x }
+//!
+//! #[station]
+//! fn sum(xs: &Vec<u64>) -> u64 { xs.iter().sum() }
+//!
+//! # fn main() -> Result<(), choochoo::Error> {
+//! # let dir = std::env::temp_dir().join(format!("choochoo-doc-graph-{}", std::process::id()));
+//! let mut g = Graph::new();
+//! let xs: Vec<Node<u64>> = (1..=100).map(|x| g.input(x)).collect();
+//! let squares: Vec<Node<u64>> = xs.iter().map(|x| g.add(Square, (x,))).collect();
+//! let total = g.add(Sum, (&squares,)); // a Vec<Node<u64>> feeds an input of type Vec<u64>
+//! let store = Store::open(&dir)?;
+//! let run = Runner::new(&store).jobs(2).run_graph(&g, total)?;
+//! assert_eq!(*run.output(), 338_350);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Every station added to a graph runs, whether or not the output depends on it.
+//!
+//! # Running
+//!
+//! A [`Runner`] starts each station as soon as its inputs are ready, on a thread pool of its
+//! own (`jobs(n)`; the global rayon pool is left alone). When a station fails (returns `Err`
+//! or panics) its dependents are [`Blocked`](Status::Blocked); stations already running
+//! finish, and by default no new ones start ([`Skipped`](Status::Skipped)). With
+//! `keep_going(true)` every station that does not depend on the failure still runs. A failed
+//! run is an [`Error`] carrying the [`Report`].
+#![warn(missing_docs)]
+
+mod error;
+mod file;
+mod graph;
+mod hash;
+mod report;
+mod run;
+mod station;
+mod store;
+mod value;
+mod workflow;
+
+pub use choochoo_macros::{station, workflow};
+pub use error::Error;
+pub use file::{Dir, File};
+pub use graph::{Graph, Node};
+pub use hash::Digest;
+pub use report::{Entry, Report, Status};
+pub use run::{Run, Runner};
+pub use station::{Ctx, Station};
+pub use store::Store;
+pub use workflow::Workflow;
+
+/// Items the macros expand to. Not public API: they may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::graph::{Args, Edge, Wire};
+    pub use crate::hash::ParseDigestError;
+    pub use crate::station::{Arity, BoxError, Fingerprint, InputAt, Inputs};
+    pub use crate::value::Value;
+    pub use crate::workflow::Outputs;
+    use crate::workflow::{FnWorkflow, Unbuildable};
+    use crate::{Graph, Node, Station, Workflow};
+
+    /// Boxes a station's error.
+    pub fn box_error<E: Into<BoxError>>(error: E) -> BoxError {
+        error.into()
+    }
+
+    /// Checks, at compile time, that station `S` takes `N` inputs.
+    pub fn arity<S: Station, const N: usize>()
+    where
+        S::Input: Arity<N>,
+    {
+    }
+
+    /// Checks that `wire` can feed input `I` of station `S`.
+    pub fn wire<S: Station, const I: usize, W>(wire: W) -> Edge
+    where
+        S::Input: InputAt<I>,
+        W: Wire<<S::Input as InputAt<I>>::Type>,
+    {
+        wire.edge()
+    }
+
+    /// A literal argument: a constant input of exactly the input's type.
+    pub fn constant<S: Station, const I: usize>(graph: &mut Graph, value: <S::Input as InputAt<I>>::Type) -> Edge
+    where
+        S::Input: InputAt<I>,
+    {
+        Edge::One(graph.input(value).id)
+    }
+
+    /// A string literal argument, converted into the input's type (`String`, `PathBuf`, `File`, …).
+    pub fn constant_from<S: Station, const I: usize, L>(graph: &mut Graph, value: L) -> Edge
+    where
+        S::Input: InputAt<I>,
+        <S::Input as InputAt<I>>::Type: From<L>,
+    {
+        Edge::One(graph.input(<<S::Input as InputAt<I>>::Type>::from(value)).id)
+    }
+
+    /// Adds station `S` with already-checked edges.
+    pub fn add<S: Station + Default>(graph: &mut Graph, label: &str, edges: Vec<Edge>) -> Node<S::Output> {
+        graph.add_station(Some(label), S::default(), edges)
+    }
+
+    /// A workflow parameter.
+    pub fn input<T: Value>(graph: &mut Graph, label: &str, value: T) -> Node<T> {
+        graph.push(Some(label), crate::graph::Kind::Input(std::sync::Arc::new(value)))
+    }
+
+    /// Checks the workflow's output expression against the declared type.
+    pub fn output<O, N: Outputs<Value = O>>(nodes: N) -> N {
+        nodes
+    }
+
+    /// The workflow value a `workflow!` function returns.
+    pub fn workflow<O, N, F>(name: &'static str, build: F) -> impl Workflow<Output = O>
+    where
+        N: Outputs<Value = O> + 'static,
+        F: FnOnce(&mut Graph) -> N,
+    {
+        FnWorkflow { name, build }
+    }
+
+    /// The workflow value of a `workflow!` whose body did not compile.
+    pub fn unbuildable<O>() -> impl Workflow<Output = O> {
+        Unbuildable(std::marker::PhantomData)
+    }
+}

@@ -1,0 +1,135 @@
+//! The report of a run: one [`Entry`] per station saying what happened to it and why.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What happened to a station in a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Status {
+    /// The station's function was called and succeeded.
+    Ran,
+    /// The station's result was taken from the store; its function was not called.
+    Cached,
+    /// The station's function returned an error or panicked.
+    Failed,
+    /// The station did not run because a station it depends on failed.
+    Blocked,
+    /// The station did not run because the run stopped at a failure elsewhere
+    /// (see [`Runner::keep_going`](crate::Runner::keep_going)).
+    Skipped,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Ran => "ran",
+            Status::Cached => "cached",
+            Status::Failed => "failed",
+            Status::Blocked => "blocked",
+            Status::Skipped => "skipped",
+        })
+    }
+}
+
+/// One station's line in a [`Report`].
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub(crate) node: u32,
+    pub(crate) id: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) label: Option<Box<str>>,
+    pub(crate) status: Status,
+    pub(crate) duration: Duration,
+    pub(crate) reason: Option<String>,
+    pub(crate) error: Option<String>,
+}
+
+impl Entry {
+    /// The station's id, such as `app::word_count`.
+    pub fn id(&self) -> &str {
+        self.id
+    }
+
+    /// The station's human name.
+    pub fn name(&self) -> &str {
+        self.name
+    }
+
+    /// The node's label: the binding name in `workflow!`, if any.
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    /// What happened.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// How long the station's function ran (zero unless it ran or failed).
+    pub fn duration(&self) -> Duration {
+        self.duration
+    }
+
+    /// Why the station ran, or why it did not.
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+
+    /// The error and its chain of causes, for a failed station.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+}
+
+/// Every station of a run, in the order they were added to the graph.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub(crate) entries: Vec<Entry>,
+}
+
+impl Report {
+    /// All entries.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// How many stations ended with `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.entries.iter().filter(|entry| entry.status == status).count()
+    }
+
+    /// The entries with `status`.
+    pub fn with_status(&self, status: Status) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(move |entry| entry.status == status)
+    }
+
+    /// The entries whose label or id is `name` (ids match on the last path segment too).
+    pub fn find<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.entries.iter().filter(move |entry| {
+            entry.label() == Some(name) || entry.id == name || entry.id.rsplit("::").next() == Some(name)
+        })
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for entry in &self.entries {
+            write!(f, "{:>8}  {}", entry.status.to_string(), entry.label().unwrap_or(entry.name))?;
+            if entry.status == Status::Ran || entry.status == Status::Failed {
+                write!(f, " ({:.1?})", entry.duration)?;
+            }
+            if let Some(reason) = &entry.reason {
+                write!(f, ": {reason}")?;
+            }
+            if let Some(error) = &entry.error {
+                write!(f, ": {error}")?;
+            }
+            writeln!(f)?;
+        }
+        let counts = [Status::Ran, Status::Cached, Status::Failed, Status::Blocked, Status::Skipped]
+            .map(|status| (status, self.count(status)));
+        let summary: Vec<String> = counts.iter().filter(|(_, n)| *n > 0).map(|(s, n)| format!("{n} {s}")).collect();
+        write!(f, "{} stations: {}", self.entries.len(), summary.join(", "))
+    }
+}

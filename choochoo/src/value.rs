@@ -1,0 +1,51 @@
+//! Values that flow along the graph's edges. A value is any serde type that can be sent
+//! between threads; it is encoded with postcard, whose wire format is stable, to be stored,
+//! hashed and copied.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::any::Any;
+use std::sync::Arc;
+
+/// A value that can be a station's input or output: serializable, owned, thread-safe.
+///
+/// Implemented for every `Serialize + DeserializeOwned + Send + Sync + 'static` type,
+/// including [`File`](crate::File) and [`Dir`](crate::Dir).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot flow between stations: it is not a serializable value",
+    label = "not `Serialize + DeserializeOwned + Send + Sync + 'static`",
+    note = "station inputs and outputs are serde types; add `#[derive(serde::Serialize, serde::Deserialize)]` to `{Self}`, or use `choochoo::File` for files"
+)]
+pub trait Value: Serialize + DeserializeOwned + Send + Sync + 'static {}
+
+impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Value for T {}
+
+/// A value whose type has been erased, shared between the graph and the stations reading it.
+pub(crate) type Shared = Arc<dyn Any + Send + Sync>;
+
+/// Encodes a value with postcard.
+pub(crate) fn encode<T: Value>(value: &T) -> Result<Vec<u8>, postcard::Error> {
+    postcard::to_stdvec(value)
+}
+
+/// Decodes a value encoded by [`encode`]; trailing bytes are an error.
+pub(crate) fn decode<T: Value>(bytes: &[u8]) -> Result<T, postcard::Error> {
+    let (value, rest) = postcard::take_from_bytes(bytes)?;
+    if rest.is_empty() { Ok(value) } else { Err(postcard::Error::DeserializeBadEncoding) }
+}
+
+/// An owned copy of `value`, made through its encoding, so values need not be `Clone`.
+pub(crate) fn copy<T: Value>(value: &T) -> Result<T, postcard::Error> {
+    decode(&encode(value)?)
+}
+
+/// Takes a `T` out of a shared slot: moved when this is the last reference, copied otherwise.
+pub(crate) fn take<T: Value>(shared: Shared) -> Result<T, crate::Error> {
+    let typed = shared
+        .downcast::<T>()
+        .map_err(|_| crate::Error::internal(format!("a node does not hold a `{}`", std::any::type_name::<T>())))?;
+    match Arc::try_unwrap(typed) {
+        Ok(value) => Ok(value),
+        Err(typed) => copy(&*typed).map_err(|error| crate::Error::encoding(std::any::type_name::<T>(), error)),
+    }
+}
