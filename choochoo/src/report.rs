@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// What happened to a station in a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Status {
     /// The station's function was called and succeeded.

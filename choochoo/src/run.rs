@@ -10,7 +10,7 @@ use crate::workflow::{Outputs, Workflow};
 use crate::{Error, Store};
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -134,7 +134,7 @@ struct Execution<'g> {
     upstream: Vec<AtomicU8>,
     values: Vec<OnceLock<Shared>>,
     outcomes: Vec<OnceLock<Outcome>>,
-    stop: AtomicBool,
+    stop: Arc<AtomicBool>,
 }
 
 struct Outcome {
@@ -203,15 +203,18 @@ impl<'g> Execution<'g> {
             upstream: (0..n).map(|_| AtomicU8::new(UPSTREAM_OK)).collect(),
             values,
             outcomes: (0..n).map(|_| OnceLock::new()).collect(),
-            stop: AtomicBool::new(false),
+            stop: Arc::default(),
         }
     }
 
     fn start<'scope>(&'scope self, scope: &rayon::Scope<'scope>) {
-        for (id, node) in self.graph.nodes.iter().enumerate() {
-            if matches!(node.kind, Kind::Station { .. }) && self.pending[id].load(Ordering::Relaxed) == 0 {
-                scope.spawn(move |scope| self.visit(scope, id as u32));
-            }
+        // Find every ready station before starting any: once one runs, it may bring others'
+        // counts to zero, and those are started by whoever finished their last input.
+        let ready: Vec<u32> = (0..self.graph.nodes.len() as u32)
+            .filter(|&id| is_station(self.graph, id) && self.pending[id as usize].load(Ordering::Relaxed) == 0)
+            .collect();
+        for id in ready {
+            scope.spawn(move |scope| self.visit(scope, id));
         }
     }
 
@@ -240,20 +243,20 @@ impl<'g> Execution<'g> {
             UPSTREAM_SKIPPED => return Outcome::not_run(Status::Skipped),
             _ => {}
         }
-        if !self.keep_going && self.stop.load(Ordering::Acquire) {
+        if self.stop.load(Ordering::Acquire) {
             return Outcome::not_run(Status::Skipped);
         }
         let node = &self.graph.nodes[id as usize];
         let Kind::Station { station, inputs } = &node.kind else {
             return Outcome::not_run(Status::Ran);
         };
-        let ctx = Ctx { id: station.id(), label: node.label.clone() };
+        let ctx = Ctx { id: station.id(), label: node.label.clone(), stopping: self.stop.clone() };
         let started = Instant::now();
         let result = self
             .gather(inputs)
             .map_err(|error| chain(&error))
             .and_then(|owned| {
-                let refs = self.refs(inputs, &owned);
+                let refs = self.refs(inputs, &owned).map_err(|error| chain(&error))?;
                 match catch_unwind(AssertUnwindSafe(|| station.run(&ctx, &refs))) {
                     Ok(Ok(value)) => Ok(value),
                     Ok(Err(error)) => Err(chain(&*error)),
@@ -267,7 +270,9 @@ impl<'g> Execution<'g> {
                 Outcome { status: Status::Ran, duration, error: None }
             }
             Err(error) => {
-                self.stop.store(true, Ordering::Release);
+                if !self.keep_going {
+                    self.stop.store(true, Ordering::Release);
+                }
                 Outcome { status: Status::Failed, duration, error: Some(error) }
             }
         }
@@ -288,14 +293,18 @@ impl<'g> Execution<'g> {
             .collect()
     }
 
-    fn refs<'a>(&'a self, inputs: &[Edge], owned: &'a [Option<Box<dyn Any + Send + Sync>>]) -> Vec<&'a (dyn Any + Send + Sync)> {
+    fn refs<'a>(
+        &'a self,
+        inputs: &[Edge],
+        owned: &'a [Option<Box<dyn Any + Send + Sync>>],
+    ) -> Result<Vec<&'a (dyn Any + Send + Sync)>, Error> {
         inputs
             .iter()
             .zip(owned)
             .map(|(edge, owned)| match (edge, owned) {
-                (_, Some(owned)) => &**owned,
-                (Edge::One(source), None) => self.value(*source).unwrap_or(&()),
-                (Edge::Many(..), None) => &(),
+                (_, Some(owned)) => Ok(&**owned),
+                (Edge::One(source), None) => self.value(*source),
+                (Edge::Many(..), None) => Err(Error::internal("a fan-in input was not collected")),
             })
             .collect()
     }

@@ -5,7 +5,8 @@
 use crate::hash::{Digest, Hasher};
 use crate::value::Value;
 use std::any::Any;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// The boxed error a failing station returns, whatever its own error type was.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -44,6 +45,7 @@ pub trait Station: Send + Sync + 'static {
 pub struct Ctx {
     pub(crate) id: &'static str,
     pub(crate) label: Option<Box<str>>,
+    pub(crate) stopping: Arc<AtomicBool>,
 }
 
 impl Ctx {
@@ -55,6 +57,13 @@ impl Ctx {
     /// The node's label in its workflow: the binding name in `workflow!`, if any.
     pub fn label(&self) -> Option<&str> {
         self.label.as_deref()
+    }
+
+    /// Whether the run is stopping because a station failed elsewhere. A long station may
+    /// check it now and then and return early; its result is then up to it (an `Err` is a
+    /// failure like any other).
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
     }
 }
 

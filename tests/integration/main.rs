@@ -1,1 +1,4 @@
-fn main(){}
+//! choochoo's integration tests: one binary, one module per concern.
+
+mod support;
+mod typed;

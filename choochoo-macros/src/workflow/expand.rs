@@ -23,7 +23,8 @@ pub(crate) fn workflow(workflow: &Workflow<'_>) -> TokenStream {
     let steps = workflow.steps.iter().map(|step| {
         let binding = step.binding;
         let add = add(&graph, &binding.to_string(), &step.call);
-        quote!(let #binding = #add;)
+        // A binding nothing reads still runs (for its effects): not an unused variable.
+        quote!(let #binding = #add; let _ = &#binding;)
     });
     let result = match &workflow.result {
         Output::Call(call) => add(&graph, "output", call),

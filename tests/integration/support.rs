@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests.
+
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+/// A fresh store in its own temporary directory (removed when dropped).
+pub struct TempStore {
+    pub dir: tempfile::TempDir,
+    pub store: choochoo::Store,
+}
+
+pub fn temp_store() -> TempStore {
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let store = choochoo::Store::open(dir.path().join(".choochoo")).expect("open the store");
+    TempStore { dir, store }
+}
+
+/// A meeting point for `n` threads that gives up after a timeout instead of hanging, so a
+/// test proving overlap fails cleanly when the stations do not run concurrently.
+pub struct Rendezvous {
+    arrived: Mutex<usize>,
+    all_here: Condvar,
+}
+
+impl Rendezvous {
+    pub const fn new() -> Rendezvous {
+        Rendezvous { arrived: Mutex::new(0), all_here: Condvar::new() }
+    }
+
+    /// Arrives and waits until `n` have arrived; `false` if that took longer than `timeout`.
+    pub fn meet(&self, n: usize, timeout: Duration) -> bool {
+        let mut arrived = self.arrived.lock().unwrap();
+        *arrived += 1;
+        self.all_here.notify_all();
+        let (arrived, result) = self.all_here.wait_timeout_while(arrived, timeout, |count| *count < n).unwrap();
+        drop(arrived);
+        !result.timed_out()
+    }
+}
+
+/// Waits until `condition` holds, polling; `false` after `timeout`.
+pub fn wait_until(timeout: Duration, condition: impl Fn() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    condition()
+}

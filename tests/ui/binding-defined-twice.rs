@@ -1,0 +1,16 @@
+use choochoo::{station, workflow};
+
+#[station]
+fn double(x: &u64) -> u64 {
+    x * 2
+}
+
+workflow! {
+    fn quadruple(x: u64) -> u64 {
+        let y = double(x);
+        let y = double(y);
+        y
+    }
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use choochoo::station;
+
+struct Config {
+    verbose: bool,
+}
+
+#[station]
+fn describe(config: &Config) -> String {
+    format!("verbose: {}", config.verbose)
+}
+
+fn main() {}
