@@ -15,6 +15,8 @@ enum Kind {
     Failed(Box<Report>),
     /// A file-system operation on `path` failed.
     Io { operation: &'static str, path: PathBuf, source: std::io::Error },
+    /// The store's database refused an operation.
+    Db { operation: &'static str, path: PathBuf, source: rusqlite::Error },
     /// A value could not be encoded or decoded.
     Encoding { type_name: &'static str, source: postcard::Error },
     /// A bad argument from the caller.
@@ -30,6 +32,10 @@ impl Error {
 
     pub(crate) fn io(operation: &'static str, path: &Path, source: std::io::Error) -> Error {
         Error { kind: Kind::Io { operation, path: path.to_path_buf(), source } }
+    }
+
+    pub(crate) fn db(operation: &'static str, path: &Path, source: rusqlite::Error) -> Error {
+        Error { kind: Kind::Db { operation, path: path.to_path_buf(), source } }
     }
 
     pub(crate) fn encoding(type_name: &'static str, source: postcard::Error) -> Error {
@@ -83,6 +89,7 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Kind::Io { operation, path, source } => write!(f, "cannot {operation} {}: {source}", path.display()),
+            Kind::Db { operation, path, source } => write!(f, "cannot {operation} the store database {}: {source}", path.display()),
             Kind::Encoding { type_name, source } => write!(f, "cannot encode or decode a `{type_name}`: {source}"),
             Kind::Usage(message) => f.write_str(message),
             Kind::Internal(message) => write!(f, "internal error: {message}"),
@@ -102,6 +109,7 @@ impl std::error::Error for Error {
         match &self.kind {
             Kind::Io { source, .. } => Some(source),
             Kind::Encoding { source, .. } => Some(source),
+            Kind::Db { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -3,7 +3,30 @@
 //! not when only its timestamps do.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+
+thread_local! {
+    /// The paths of the files and directories met while encoding a value on this thread.
+    static MET: RefCell<Option<Vec<PathBuf>>> = const { RefCell::new(None) };
+}
+
+/// Runs `encode` and returns what it returned with the paths of every [`File`] and [`Dir`]
+/// it serialized, at any depth of the value (a `Vec<File>`, a struct with a `File` field).
+pub(crate) fn collect_paths<R>(encode: impl FnOnce() -> R) -> (R, Vec<PathBuf>) {
+    let outer = MET.with(|met| met.replace(Some(Vec::new())));
+    let result = encode();
+    let paths = MET.with(|met| met.replace(outer)).unwrap_or_default();
+    (result, paths)
+}
+
+fn met(path: &Path) {
+    MET.with(|met| {
+        if let Some(paths) = met.borrow_mut().as_mut() {
+            paths.push(path.to_path_buf());
+        }
+    });
+}
 
 /// A file, passed by path, identified by its content.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,6 +93,7 @@ macro_rules! path_serde {
     ($ty:ident) => {
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                met(&self.path);
                 serializer.serialize_bytes(path_bytes(&self.path))
             }
         }

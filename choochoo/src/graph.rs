@@ -15,6 +15,8 @@ use std::sync::Arc;
 #[derive(Default)]
 pub struct Graph {
     pub(crate) nodes: Vec<NodeData>,
+    /// The workflow whose `workflow!` body is adding nodes, to name them in the store.
+    pub(crate) scope: Option<&'static str>,
 }
 
 /// A typed handle to a node of a [`Graph`]: the value of type `T` it will hold.
@@ -39,7 +41,34 @@ impl<T> fmt::Debug for Node<T> {
 
 pub(crate) struct NodeData {
     pub(crate) label: Option<Box<str>>,
+    pub(crate) scope: Option<&'static str>,
     pub(crate) kind: Kind,
+    pub(crate) codec: Codec,
+}
+
+/// How to encode and decode the value of one node, whose type the runner does not know.
+#[derive(Clone, Copy)]
+pub(crate) struct Codec {
+    pub(crate) type_name: fn() -> &'static str,
+    pub(crate) encode: fn(&(dyn Any + Send + Sync)) -> Result<(Vec<u8>, Vec<std::path::PathBuf>), Error>,
+    pub(crate) decode: fn(&[u8]) -> Result<Shared, Error>,
+}
+
+impl Codec {
+    pub(crate) fn of<T: Value>() -> Codec {
+        Codec {
+            type_name: std::any::type_name::<T>,
+            encode: |value| {
+                let value = value.downcast_ref::<T>().ok_or_else(|| Error::internal("a node holds a value of another type"))?;
+                value::encode_with_paths(value).map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
+            },
+            decode: |bytes| {
+                value::decode::<T>(bytes)
+                    .map(|value| Arc::new(value) as Shared)
+                    .map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
+            },
+        }
+    }
 }
 
 pub(crate) enum Kind {
@@ -91,6 +120,10 @@ impl Graph {
         self.push(None, Kind::Input(Arc::new(value)))
     }
 
+    pub(crate) fn labeled_input<T: Value>(&mut self, label: &str, value: T) -> Node<T> {
+        self.push(Some(label), Kind::Input(Arc::new(value)))
+    }
+
     /// Adds a station fed by `args`, a tuple with one entry per input: a `&Node<T>` for an
     /// input of type `T`, or a `&Vec<Node<T>>` (or slice) for an input of type `Vec<T>`.
     pub fn add<S: Station, A: Args<S::Input>>(&mut self, station: S, args: A) -> Node<S::Output> {
@@ -116,9 +149,9 @@ impl Graph {
         self.push(label, kind)
     }
 
-    pub(crate) fn push<T>(&mut self, label: Option<&str>, kind: Kind) -> Node<T> {
+    fn push<T: Value>(&mut self, label: Option<&str>, kind: Kind) -> Node<T> {
         let id = u32::try_from(self.nodes.len()).expect("a graph holds at most 2^32 nodes");
-        self.nodes.push(NodeData { label: label.map(Box::from), kind });
+        self.nodes.push(NodeData { label: label.map(Box::from), scope: self.scope, kind, codec: Codec::of::<T>() });
         Node { id, marker: PhantomData }
     }
 }
@@ -224,6 +257,7 @@ pub(crate) trait ErasedStation: Send + Sync {
     fn id(&self) -> &'static str;
     fn name(&self) -> &'static str;
     fn fingerprint(&self) -> Digest;
+    fn input_names(&self) -> &'static [&'static str];
     fn run(&self, ctx: &Ctx, inputs: &[&(dyn Any + Send + Sync)]) -> Result<Shared, BoxError>;
 }
 
@@ -238,6 +272,10 @@ impl<S: Station> ErasedStation for S {
 
     fn fingerprint(&self) -> Digest {
         Station::fingerprint(self)
+    }
+
+    fn input_names(&self) -> &'static [&'static str] {
+        Station::input_names(self)
     }
 
     fn run(&self, ctx: &Ctx, inputs: &[&(dyn Any + Send + Sync)]) -> Result<Shared, BoxError> {

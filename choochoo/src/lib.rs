@@ -104,8 +104,10 @@ mod error;
 mod file;
 mod graph;
 mod hash;
+mod memo;
 mod report;
 mod run;
+mod stat;
 mod station;
 mod store;
 mod value;
@@ -178,7 +180,7 @@ pub mod __private {
 
     /// A workflow parameter.
     pub fn input<T: Value>(graph: &mut Graph, label: &str, value: T) -> Node<T> {
-        graph.push(Some(label), crate::graph::Kind::Input(std::sync::Arc::new(value)))
+        graph.labeled_input(label, value)
     }
 
     /// Checks the workflow's output expression against the declared type.

@@ -35,7 +35,7 @@ impl fmt::Display for Status {
 /// One station's line in a [`Report`].
 #[derive(Clone, Debug)]
 pub struct Entry {
-    pub(crate) node: u32,
+    pub(crate) node: Box<str>,
     pub(crate) id: &'static str,
     pub(crate) name: &'static str,
     pub(crate) label: Option<Box<str>>,
@@ -49,6 +49,12 @@ impl Entry {
     /// The station's id, such as `app::word_count`.
     pub fn id(&self) -> &str {
         self.id
+    }
+
+    /// The node's name in the store, stable from run to run: `workflow.binding` for a
+    /// `workflow!` binding. Its directory is `work/<profile>/<node>` in the store.
+    pub fn node(&self) -> &str {
+        &self.node
     }
 
     /// The station's human name.
@@ -86,12 +92,19 @@ impl Entry {
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     pub(crate) entries: Vec<Entry>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Report {
     /// All entries.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// Problems the run worked around, such as a corrupt store entry that was recomputed or
+    /// a result that could not be recorded. They are also printed to stderr as they happen.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// How many stations ended with `status`.

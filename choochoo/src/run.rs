@@ -2,15 +2,20 @@
 //! a thread pool it owns, and collects a [`Report`] with one entry per station.
 
 use crate::error::chain;
-use crate::graph::{Edge, Graph, Kind};
+use crate::graph::{Edge, ErasedStation, Graph, Kind};
+use crate::memo::{self, Content};
 use crate::report::{Entry, Report, Status};
+use crate::stat::{Seen, StatCache};
 use crate::station::Ctx;
+use crate::store::{Head, Record};
 use crate::value::Shared;
 use crate::workflow::{Outputs, Workflow};
-use crate::{Error, Store};
+use crate::{Digest, Error, Store};
 use std::any::Any;
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, OnceLock};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -21,6 +26,7 @@ pub struct Runner<'s> {
     store: &'s Store,
     jobs: usize,
     keep_going: bool,
+    profile: String,
     pool: OnceLock<rayon::ThreadPool>,
 }
 
@@ -52,7 +58,7 @@ impl<'s> Runner<'s> {
     /// A runner using `store`, with one job per available core.
     pub fn new(store: &'s Store) -> Runner<'s> {
         let jobs = std::thread::available_parallelism().map_or(1, usize::from);
-        Runner { store, jobs, keep_going: false, pool: OnceLock::new() }
+        Runner { store, jobs, keep_going: false, profile: "default".to_owned(), pool: OnceLock::new() }
     }
 
     /// Runs at most `jobs` stations at once (at least one).
@@ -78,30 +84,37 @@ impl<'s> Runner<'s> {
     /// [`report`](Error::report) says what ran, what failed and what was blocked.
     pub fn run<W: Workflow>(&self, workflow: W) -> Result<Run<W::Output>, Error> {
         let mut graph = Graph::new();
+        let name = workflow.name().to_owned();
         let outputs = workflow.build(&mut graph)?;
-        self.execute(&graph, &*outputs)
+        self.execute(&name, &graph, &*outputs)
     }
 
     /// Runs every station of `graph` and returns the value(s) of `output`.
     pub fn run_graph<N: Outputs>(&self, graph: &Graph, output: N) -> Result<Run<N::Value>, Error> {
-        self.execute(graph, &output)
+        self.execute("graph", graph, &output)
     }
 
-    fn execute<O>(&self, graph: &Graph, outputs: &dyn Outputs<Value = O>) -> Result<Run<O>, Error> {
+    fn execute<O>(&self, workflow: &str, graph: &Graph, outputs: &dyn Outputs<Value = O>) -> Result<Run<O>, Error> {
         let wanted = outputs.nodes();
         if let Some(bad) = wanted.iter().find(|id| **id as usize >= graph.nodes.len()) {
             return Err(Error::usage(format!("the output node {bad} is not part of this graph")));
         }
         let pool = self.pool()?;
-        let mut execution = Execution::new(graph, self.keep_going);
+        let run_id = self.store.begin_run(workflow, &self.profile)?;
+        let mut execution = Execution::new(graph, self.store, &self.profile, self.keep_going)?;
         pool.scope(|scope| execution.start(scope));
+        let values = wanted.iter().map(|id| execution.take_value(*id)).collect::<Result<Vec<_>, _>>();
+        if let Err(error) = self.store.save_stats(&execution.stats.take_changed()) {
+            execution.warn(format!("the stat cache was not saved: {}", chain(&error)));
+        }
         let report = execution.report();
-        if report.count(Status::Failed) > 0 {
+        drop(execution);
+        let counts = [Status::Ran, Status::Cached, Status::Failed].map(|status| report.count(status));
+        self.store.finish_run(run_id, counts[0], counts[1], counts[2])?;
+        if counts[2] > 0 {
             return Err(Error::failed(report));
         }
-        let values = wanted.iter().map(|id| execution.take_value(*id)).collect::<Result<Vec<_>, _>>()?;
-        drop(execution);
-        Ok(Run { output: outputs.take(values)?, report })
+        Ok(Run { output: outputs.take(values?)?, report })
     }
 
     fn pool(&self) -> Result<&rayon::ThreadPool, Error> {
@@ -125,6 +138,8 @@ const UPSTREAM_FAILED: u8 = 2;
 /// The shared state of one run of one graph.
 struct Execution<'g> {
     graph: &'g Graph,
+    store: &'g Store,
+    profile: &'g str,
     keep_going: bool,
     /// `dependents[offsets[n]..offsets[n + 1]]` are the stations reading node `n`.
     offsets: Vec<u32>,
@@ -132,79 +147,64 @@ struct Execution<'g> {
     /// Station inputs not yet finished, per node.
     pending: Vec<AtomicU32>,
     upstream: Vec<AtomicU8>,
+    /// Each station's name in the store (directory, head, lock).
+    paths: Vec<Box<str>>,
     values: Vec<OnceLock<Shared>>,
+    contents: Vec<OnceLock<Content>>,
+    /// The record a cached node's value can be decoded from, when it is needed.
+    records: Vec<OnceLock<Record>>,
     outcomes: Vec<OnceLock<Outcome>>,
+    stats: StatCache,
+    warnings: Mutex<Vec<String>>,
     stop: Arc<AtomicBool>,
 }
 
 struct Outcome {
     status: Status,
     duration: Duration,
+    reason: Option<String>,
     error: Option<String>,
 }
 
 impl Outcome {
     fn not_run(status: Status) -> Outcome {
-        Outcome { status, duration: Duration::ZERO, error: None }
+        Outcome { status, duration: Duration::ZERO, reason: None, error: None }
+    }
+
+    fn failed(duration: Duration, reason: Option<String>, error: String) -> Outcome {
+        Outcome { status: Status::Failed, duration, reason, error: Some(error) }
     }
 }
 
 impl<'g> Execution<'g> {
-    fn new(graph: &'g Graph, keep_going: bool) -> Execution<'g> {
+    fn new(graph: &'g Graph, store: &'g Store, profile: &'g str, keep_going: bool) -> Result<Execution<'g>, Error> {
         let n = graph.nodes.len();
-        let mut counts = vec![0u32; n + 1];
-        let mut pending = Vec::with_capacity(n);
-        for node in &graph.nodes {
-            let mut waiting = 0;
-            if let Kind::Station { inputs, .. } = &node.kind {
-                for source in inputs.iter().flat_map(Edge::sources) {
-                    if is_station(graph, *source) {
-                        counts[*source as usize + 1] += 1;
-                        waiting += 1;
-                    }
-                }
-            }
-            pending.push(AtomicU32::new(waiting));
-        }
-        let offsets: Vec<u32> = counts
-            .iter()
-            .scan(0u32, |sum, count| {
-                *sum += count;
-                Some(*sum)
-            })
-            .collect();
-        let mut fill = offsets.clone();
-        let mut dependents = vec![0u32; *offsets.last().unwrap_or(&0) as usize];
-        for (id, node) in graph.nodes.iter().enumerate() {
-            if let Kind::Station { inputs, .. } = &node.kind {
-                for source in inputs.iter().flat_map(Edge::sources) {
-                    if is_station(graph, *source) {
-                        let slot = &mut fill[*source as usize];
-                        dependents[*slot as usize] = id as u32;
-                        *slot += 1;
-                    }
-                }
-            }
-        }
-        let values: Vec<OnceLock<Shared>> = graph
-            .nodes
-            .iter()
-            .map(|node| match &node.kind {
-                Kind::Input(value) => OnceLock::from(value.clone()),
-                Kind::Station { .. } => OnceLock::new(),
-            })
-            .collect();
-        Execution {
+        let (offsets, dependents, pending) = wiring(graph);
+        Ok(Execution {
             graph,
+            store,
+            profile,
             keep_going,
             offsets,
             dependents,
             pending,
             upstream: (0..n).map(|_| AtomicU8::new(UPSTREAM_OK)).collect(),
-            values,
+            paths: node_paths(graph)?,
+            values: graph
+                .nodes
+                .iter()
+                .map(|node| match &node.kind {
+                    Kind::Input(value) => OnceLock::from(value.clone()),
+                    Kind::Station { .. } => OnceLock::new(),
+                })
+                .collect(),
+            contents: (0..n).map(|_| OnceLock::new()).collect(),
+            records: (0..n).map(|_| OnceLock::new()).collect(),
             outcomes: (0..n).map(|_| OnceLock::new()).collect(),
+            stats: StatCache::new(store.stats()?),
+            warnings: Mutex::default(),
             stop: Arc::default(),
-        }
+        })
     }
 
     fn start<'scope>(&'scope self, scope: &rayon::Scope<'scope>) {
@@ -219,12 +219,15 @@ impl<'g> Execution<'g> {
     }
 
     fn visit<'scope>(&'scope self, scope: &rayon::Scope<'scope>, id: u32) {
-        let outcome = self.execute(id);
+        let outcome = self.decide(id);
         let upstream = match outcome.status {
             Status::Ran | Status::Cached => UPSTREAM_OK,
             Status::Skipped => UPSTREAM_SKIPPED,
             _ => UPSTREAM_FAILED,
         };
+        if outcome.status == Status::Failed && !self.keep_going {
+            self.stop.store(true, Ordering::Release);
+        }
         let _ = self.outcomes[id as usize].set(outcome);
         let range = self.offsets[id as usize] as usize..self.offsets[id as usize + 1] as usize;
         for &dependent in &self.dependents[range] {
@@ -237,7 +240,8 @@ impl<'g> Execution<'g> {
         }
     }
 
-    fn execute(&self, id: u32) -> Outcome {
+    /// Cached, ran, failed, or not run: the runtime's core rule for one station.
+    fn decide(&self, id: u32) -> Outcome {
         match self.upstream[id as usize].load(Ordering::Acquire) {
             UPSTREAM_FAILED => return Outcome::not_run(Status::Blocked),
             UPSTREAM_SKIPPED => return Outcome::not_run(Status::Skipped),
@@ -246,40 +250,174 @@ impl<'g> Execution<'g> {
         if self.stop.load(Ordering::Acquire) {
             return Outcome::not_run(Status::Skipped);
         }
-        let node = &self.graph.nodes[id as usize];
-        let Kind::Station { station, inputs } = &node.kind else {
-            return Outcome::not_run(Status::Ran);
+        let Kind::Station { station, inputs } = &self.graph.nodes[id as usize].kind else {
+            return Outcome::not_run(Status::Cached);
         };
-        let ctx = Ctx { id: station.id(), label: node.label.clone(), stopping: self.stop.clone() };
+        let input_hashes = match self.input_hashes(inputs) {
+            Ok(hashes) => hashes,
+            Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
+        };
+        let codec = &self.graph.nodes[id as usize].codec;
+        let fingerprint = station.fingerprint();
+        let key = memo::key(station.id(), &fingerprint, (codec.type_name)(), &input_hashes);
+        let stale = match self.lookup(id, &key) {
+            Lookup::Hit => return Outcome::not_run(Status::Cached),
+            Lookup::Stale(reason) => Some(reason),
+            Lookup::Miss => None,
+        };
+        // Another process may be computing this node: wait for it, then look again.
+        let lock = match self.lock(id) {
+            Ok(lock) => lock,
+            Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
+        };
+        if stale.is_none() && matches!(self.lookup(id, &key), Lookup::Hit) {
+            return Outcome::not_run(Status::Cached);
+        }
+        let reason = stale.unwrap_or_else(|| {
+            let head = self.store.head(self.profile, &self.paths[id as usize]).ok().flatten();
+            memo::reason(head.as_ref(), &fingerprint, &input_hashes, station.input_names())
+        });
+        let head = Head { key, fingerprint, inputs: input_hashes };
+        let outcome = self.execute(id, station.as_ref(), inputs, head, reason);
+        drop(lock);
+        outcome
+    }
+
+    /// Runs the station's function and records its output.
+    fn execute(&self, id: u32, station: &dyn ErasedStation, inputs: &[Edge], head: Head, reason: String) -> Outcome {
+        let node = &self.graph.nodes[id as usize];
+        let path = &self.paths[id as usize];
+        let ctx = Ctx {
+            id: station.id(),
+            out_dir: self.store.work_dir(self.profile, path),
+            label: node.label.clone(),
+            stopping: self.stop.clone(),
+        };
         let started = Instant::now();
-        let result = self
-            .gather(inputs)
-            .map_err(|error| chain(&error))
-            .and_then(|owned| {
-                let refs = self.refs(inputs, &owned).map_err(|error| chain(&error))?;
-                match catch_unwind(AssertUnwindSafe(|| station.run(&ctx, &refs))) {
-                    Ok(Ok(value)) => Ok(value),
-                    Ok(Err(error)) => Err(chain(&*error)),
-                    Err(panic) => Err(format!("panicked: {}", panic_message(&*panic))),
-                }
-            });
-        let duration = started.elapsed();
-        match result {
-            Ok(value) => {
-                let _ = self.values[id as usize].set(value);
-                Outcome { status: Status::Ran, duration, error: None }
+        let result = self.gather(inputs).and_then(|owned| {
+            let refs = self.refs(inputs, &owned).map_err(|error| chain(&error))?;
+            match catch_unwind(AssertUnwindSafe(|| station.run(&ctx, &refs))) {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(error)) => Err(chain(&*error)),
+                Err(panic) => Err(format!("panicked: {}", panic_message(&*panic))),
             }
-            Err(error) => {
-                if !self.keep_going {
-                    self.stop.store(true, Ordering::Release);
-                }
-                Outcome { status: Status::Failed, duration, error: Some(error) }
+        });
+        let duration = started.elapsed();
+        let value = match result {
+            Ok(value) => value,
+            Err(error) => return Outcome::failed(duration, Some(reason), error),
+        };
+        let (encoded, paths) = match (node.codec.encode)(&*value) {
+            Ok(encoded) => encoded,
+            Err(error) => return Outcome::failed(duration, Some(reason), format!("its output cannot be stored: {}", chain(&error))),
+        };
+        let content = match self.hash_files(paths) {
+            Ok(files) => memo::content(&encoded, files),
+            Err(error) => return Outcome::failed(duration, Some(reason), chain(&error)),
+        };
+        let mut reason = reason;
+        let read = inputs.iter().flat_map(Edge::sources).filter_map(|source| self.contents[*source as usize].get());
+        if let Some(changed) = memo::changed_during_run(read.flat_map(|content| &content.files)) {
+            reason.push_str(&format!("; not recorded: {} changed while the station ran", changed.display()));
+        } else {
+            let files: Vec<(PathBuf, Digest)> = content.files.iter().map(|(p, seen)| (p.clone(), seen.digest)).collect();
+            let committed = self.store.commit(
+                self.profile,
+                &head.key,
+                station.id(),
+                path,
+                &head,
+                &content.digest,
+                &encoded,
+                &files,
+                duration.as_nanos() as i64,
+            );
+            if let Err(error) = committed {
+                self.warn(format!("the result of `{path}` was not recorded: {}", chain(&error)));
             }
         }
+        let _ = self.contents[id as usize].set(content);
+        let _ = self.values[id as usize].set(value);
+        Outcome { status: Status::Ran, duration, reason: Some(reason), error: None }
+    }
+
+    /// Looks a key up and checks that what it names is all there and intact.
+    fn lookup(&self, id: u32, key: &Digest) -> Lookup {
+        let path = &self.paths[id as usize];
+        let record = match self.store.record(self.profile, key) {
+            Ok(None) => return Lookup::Miss,
+            Ok(Some(Ok(record))) => record,
+            Ok(Some(Err(problem))) => {
+                self.warn(format!("the record {key} of `{path}` is unreadable ({problem}); running it again"));
+                return Lookup::Stale("its record was unreadable".to_owned());
+            }
+            Err(error) => {
+                self.warn(format!("cannot look up `{path}`: {}; running it again", chain(&error)));
+                return Lookup::Miss;
+            }
+        };
+        if let Err(problem) = self.store.verify(&record) {
+            self.warn(format!("the record {key} of `{path}` is corrupt ({problem}); running it again"));
+            return Lookup::Stale("its stored output was corrupt".to_owned());
+        }
+        if let Some(reason) = memo::stale_output(&record, |file| self.stats.hash(file).ok()) {
+            return Lookup::Stale(reason);
+        }
+        let files = record.files.iter().filter_map(|(file, _)| Some((file.clone(), self.stats.hash(file).ok()?))).collect();
+        let _ = self.contents[id as usize].set(Content { digest: record.output_hash, files });
+        let _ = self.records[id as usize].set(record);
+        Lookup::Hit
+    }
+
+    fn lock(&self, id: u32) -> Result<std::fs::File, Error> {
+        let path = self.store.lock_path(self.profile, &self.paths[id as usize]);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|error| Error::io("open the lock file", &path, error))?;
+        file.lock().map_err(|error| Error::io("lock", &path, error))?;
+        Ok(file)
+    }
+
+    /// The content hash of every input of a station, in order.
+    fn input_hashes(&self, inputs: &[Edge]) -> Result<Vec<Digest>, Error> {
+        inputs
+            .iter()
+            .map(|edge| match edge {
+                Edge::One(source) => self.content(*source),
+                Edge::Many(sources, _) => {
+                    sources.iter().map(|source| self.content(*source)).collect::<Result<Vec<_>, _>>().map(memo::many)
+                }
+            })
+            .collect()
+    }
+
+    /// A node's content hash; for a constant input, computed on first use.
+    fn content(&self, id: u32) -> Result<Digest, Error> {
+        if let Some(content) = self.contents[id as usize].get() {
+            return Ok(content.digest);
+        }
+        let node = &self.graph.nodes[id as usize];
+        let value = self.value(id)?;
+        let (encoded, paths) = (node.codec.encode)(value)?;
+        let content = memo::content(&encoded, self.hash_files(paths)?);
+        Ok(self.contents[id as usize].get_or_init(|| content).digest)
+    }
+
+    fn hash_files(&self, paths: Vec<PathBuf>) -> Result<Vec<(PathBuf, Seen)>, Error> {
+        paths
+            .into_iter()
+            .map(|path| {
+                let seen = self.stats.hash(&path).map_err(|error| Error::io("hash", &path, error))?;
+                Ok((path, seen))
+            })
+            .collect()
     }
 
     /// Builds the owned `Vec`s of fan-in edges; single edges are borrowed later.
-    fn gather(&self, inputs: &[Edge]) -> Result<Vec<Option<Box<dyn Any + Send + Sync>>>, Error> {
+    fn gather(&self, inputs: &[Edge]) -> Result<Vec<Option<Box<dyn Any + Send + Sync>>>, String> {
         inputs
             .iter()
             .map(|edge| match edge {
@@ -290,7 +428,8 @@ impl<'g> Execution<'g> {
                     collect(&values).map(Some)
                 }
             })
-            .collect()
+            .collect::<Result<_, Error>>()
+            .map_err(|error| chain(&error))
     }
 
     fn refs<'a>(
@@ -309,17 +448,36 @@ impl<'g> Execution<'g> {
             .collect()
     }
 
+    /// A node's value, decoded from the store the first time a cached node's value is needed.
     fn value(&self, id: u32) -> Result<&(dyn Any + Send + Sync), Error> {
-        self.values[id as usize]
+        if let Some(value) = self.values[id as usize].get() {
+            return Ok(&**value);
+        }
+        let path = &self.paths[id as usize];
+        let record = self.records[id as usize]
             .get()
-            .map(|value| &**value)
-            .ok_or_else(|| Error::internal(format!("node {id} has no value yet")))
+            .ok_or_else(|| Error::internal(format!("`{path}` has no value yet")))?;
+        let bytes = self.store.load(record).map_err(|problem| Error::usage(format!("the stored output of `{path}` changed during the run: {problem}")))?;
+        let value = (self.graph.nodes[id as usize].codec.decode)(&bytes).map_err(|error| {
+            // The bytes are intact, so the type changed without the station's code changing.
+            let _ = self.store.forget(self.profile, &record.key);
+            Error::usage(format!(
+                "the stored output of `{path}` no longer decodes ({}); its record was removed, so the next run computes it again. \
+                 When a station's output type changes, bump its `version`",
+                chain(&error)
+            ))
+        })?;
+        Ok(&**self.values[id as usize].get_or_init(|| value))
     }
 
     fn take_value(&mut self, id: u32) -> Result<Shared, Error> {
-        self.values[id as usize]
-            .take()
-            .ok_or_else(|| Error::internal(format!("the output node {id} produced no value")))
+        self.value(id)?;
+        self.values[id as usize].take().ok_or_else(|| Error::internal(format!("the output node {id} produced no value")))
+    }
+
+    fn warn(&self, warning: String) {
+        eprintln!("choochoo: warning: {warning}");
+        self.warnings.lock().unwrap_or_else(|e| e.into_inner()).push(warning);
     }
 
     fn report(&mut self) -> Report {
@@ -332,19 +490,111 @@ impl<'g> Execution<'g> {
                 let Kind::Station { station, .. } = &node.kind else { return None };
                 let outcome = self.outcomes[id].take().unwrap_or(Outcome::not_run(Status::Skipped));
                 Some(Entry {
-                    node: id as u32,
+                    node: self.paths[id].clone(),
                     id: station.id(),
                     name: station.name(),
                     label: node.label.clone(),
                     status: outcome.status,
                     duration: outcome.duration,
-                    reason: None,
+                    reason: outcome.reason,
                     error: outcome.error,
                 })
             })
             .collect();
-        Report { entries }
+        let warnings = std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()));
+        Report { entries, warnings }
     }
+}
+
+enum Lookup {
+    /// A record exists and everything it names is present and intact.
+    Hit,
+    /// A record exists but cannot be used, for this reason.
+    Stale(String),
+    Miss,
+}
+
+/// Who reads whom: CSR lists of each node's station dependents, and each station's count of
+/// unfinished station inputs.
+fn wiring(graph: &Graph) -> (Vec<u32>, Vec<u32>, Vec<AtomicU32>) {
+    let n = graph.nodes.len();
+    let mut counts = vec![0u32; n + 1];
+    let mut pending = Vec::with_capacity(n);
+    for node in &graph.nodes {
+        let mut waiting = 0;
+        if let Kind::Station { inputs, .. } = &node.kind {
+            for source in inputs.iter().flat_map(Edge::sources) {
+                if is_station(graph, *source) {
+                    counts[*source as usize + 1] += 1;
+                    waiting += 1;
+                }
+            }
+        }
+        pending.push(AtomicU32::new(waiting));
+    }
+    let offsets: Vec<u32> = counts
+        .iter()
+        .scan(0u32, |sum, count| {
+            *sum += count;
+            Some(*sum)
+        })
+        .collect();
+    let mut fill = offsets.clone();
+    let mut dependents = vec![0u32; *offsets.last().unwrap_or(&0) as usize];
+    for (id, node) in graph.nodes.iter().enumerate() {
+        if let Kind::Station { inputs, .. } = &node.kind {
+            for source in inputs.iter().flat_map(Edge::sources) {
+                if is_station(graph, *source) {
+                    let slot = &mut fill[*source as usize];
+                    dependents[*slot as usize] = id as u32;
+                    *slot += 1;
+                }
+            }
+        }
+    }
+    (offsets, dependents, pending)
+}
+
+/// Each station's name in the store, stable from run to run: `workflow/binding` for a
+/// `workflow!` binding; for a builder node, the station's name and a hash of where its inputs
+/// come from (constants by value, files by path), so editing a file keeps the name.
+fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
+    let mut identities: Vec<Digest> = Vec::with_capacity(graph.nodes.len());
+    let mut paths = Vec::with_capacity(graph.nodes.len());
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    for node in &graph.nodes {
+        let (identity, base) = match &node.kind {
+            Kind::Input(value) => {
+                let (encoded, _) = (node.codec.encode)(&**value)?;
+                (Digest::of(&encoded), node.label.as_deref().unwrap_or("input").to_owned())
+            }
+            Kind::Station { station, inputs } => {
+                let mut hasher = crate::hash::Hasher::new("choochoo/node");
+                hasher.field("station", station.id().as_bytes());
+                for source in inputs.iter().flat_map(Edge::sources) {
+                    hasher.digest("source", &identities[*source as usize]);
+                }
+                let identity = hasher.finish();
+                let base = match (&node.label, graph_scope(node)) {
+                    (Some(label), scope) => format!("{scope}{label}"),
+                    (None, _) => {
+                        let name = station.id().rsplit("::").next().unwrap_or("station");
+                        format!("{name}-{}", &identity.to_hex()[..12])
+                    }
+                };
+                (identity, base)
+            }
+        };
+        identities.push(identity);
+        let count = taken.entry(base.clone()).or_insert(0);
+        *count += 1;
+        paths.push(if *count == 1 { base } else { format!("{base}-{count}") }.into_boxed_str());
+    }
+    Ok(paths)
+}
+
+fn graph_scope(node: &crate::graph::NodeData) -> String {
+    node.scope.map(|scope| format!("{scope}.")).unwrap_or_default()
 }
 
 fn is_station(graph: &Graph, id: u32) -> bool {

@@ -35,6 +35,11 @@ pub trait Station: Send + Sync + 'static {
     /// The hash of the function's tokens and its `version` option.
     fn fingerprint(&self) -> Digest;
 
+    /// The names of the function's input parameters, to say which input changed.
+    fn input_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Calls the function.
     fn run(&self, ctx: &Ctx, input: <Self::Input as Inputs>::Refs<'_>) -> Result<Self::Output, BoxError>;
 }
@@ -44,6 +49,7 @@ pub trait Station: Send + Sync + 'static {
 #[derive(Debug)]
 pub struct Ctx {
     pub(crate) id: &'static str,
+    pub(crate) out_dir: std::path::PathBuf,
     pub(crate) label: Option<Box<str>>,
     pub(crate) stopping: Arc<AtomicBool>,
 }
@@ -57,6 +63,15 @@ impl Ctx {
     /// The node's label in its workflow: the binding name in `workflow!`, if any.
     pub fn label(&self) -> Option<&str> {
         self.label.as_deref()
+    }
+
+    /// This station's own directory, created on first use: `work/<profile>/<node>/` in the
+    /// store. Files a station returns usually live here. Deleting the directory makes the
+    /// station run again (its output files are missing).
+    pub fn out_dir(&self) -> &std::path::Path {
+        // A failure to create it surfaces as a clear I/O error on the station's first write.
+        let _ = std::fs::create_dir_all(&self.out_dir);
+        &self.out_dir
     }
 
     /// Whether the run is stopping because a station failed elsewhere. A long station may

@@ -1,25 +1,459 @@
-//! The store: the one directory where a workflow program keeps what it remembers between
-//! runs (by default `.choochoo` in the working directory).
+//! The store: one directory holding everything a workflow program remembers between runs
+//! (by default `.choochoo` in the working directory).
+//!
+//! - `store.db` — SQLite (WAL): memo records, the last state of each node, the stat cache and
+//!   the runs. Several processes may open one store at once; inspect it with `sqlite3`.
+//! - `blobs/ab/abcdef…` — encoded outputs too large to keep inline, named by their BLAKE3
+//!   hash, each written to `tmp/` first, synced, then renamed into place.
+//! - `work/<profile>/<node>/` — each station's own directory ([`Ctx::out_dir`](crate::Ctx::out_dir)).
+//! - `locks/` — one lock file per node being computed, so two processes never compute the
+//!   same node at once; a lock dies with its process.
+//!
+//! Every read is verified against the hash recorded beside it: a corrupt entry is a miss and
+//! a warning, never a wrong value.
 
-use crate::Error;
+use crate::hash::ALGORITHM;
+use crate::stat::{Entry as StatEntry, FileState};
+use crate::{Digest, Error};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The layout of `store.db`. A store written by another version is refused, never guessed at.
+const SCHEMA_VERSION: i64 = 1;
+
+/// Encoded outputs up to this size live in `store.db`; larger ones are blob files.
+const INLINE_LIMIT: usize = 16 * 1024;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+    profile TEXT NOT NULL,
+    key BLOB NOT NULL,
+    station TEXT NOT NULL,
+    algorithm TEXT NOT NULL,
+    output_hash BLOB NOT NULL,
+    encoding_hash BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    inline_value BLOB,
+    files BLOB NOT NULL,
+    created_ns INTEGER NOT NULL,
+    duration_ns INTEGER NOT NULL,
+    PRIMARY KEY (profile, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS heads (
+    profile TEXT NOT NULL,
+    node TEXT NOT NULL,
+    key BLOB NOT NULL,
+    head BLOB NOT NULL,
+    PRIMARY KEY (profile, node)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stats (
+    path BLOB PRIMARY KEY,
+    dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
+    recorded_ns INTEGER NOT NULL,
+    digest BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    workflow TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    started_ns INTEGER NOT NULL,
+    finished_ns INTEGER,
+    ran INTEGER, cached INTEGER, failed INTEGER
+);
+";
 
 /// A workflow store on disk. Open it once and share it between runners.
 #[derive(Debug)]
 pub struct Store {
     dir: PathBuf,
+    db: Mutex<Connection>,
+    temp_counter: AtomicU64,
+}
+
+/// A memo record: what a station produced for one key.
+#[derive(Clone, Debug)]
+pub(crate) struct Record {
+    pub key: Digest,
+    pub output_hash: Digest,
+    pub encoding_hash: Digest,
+    pub size: u64,
+    /// The encoded output when it is small; `None` when it is a blob named `encoding_hash`.
+    pub inline: Option<Vec<u8>>,
+    /// The files and directories inside the output, with their content hashes.
+    pub files: Vec<(PathBuf, Digest)>,
+}
+
+/// The last key a node had, and what it was made of, to explain the next change.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Head {
+    pub key: Digest,
+    pub fingerprint: Digest,
+    pub inputs: Vec<Digest>,
 }
 
 impl Store {
-    /// Opens the store in `dir`, creating the directory if needed.
+    /// Opens the store in `dir`, creating it if needed. A store written by an incompatible
+    /// version of choochoo is refused with an error that says so.
     pub fn open(dir: impl AsRef<Path>) -> Result<Store, Error> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|error| Error::io("create the store directory", dir, error))?;
-        Ok(Store { dir: dir.to_path_buf() })
+        let dir = dir.canonicalize().map_err(|error| Error::io("resolve the store directory", dir, error))?;
+        for sub in ["blobs", "tmp", "work", "locks"] {
+            let path = dir.join(sub);
+            std::fs::create_dir_all(&path).map_err(|error| Error::io("create", &path, error))?;
+        }
+        let db_path = dir.join("store.db");
+        let db = Connection::open(&db_path).map_err(|error| Error::db("open", &db_path, error))?;
+        prepare(&db, &db_path)?;
+        let store = Store { dir, db: Mutex::new(db), temp_counter: AtomicU64::new(0) };
+        store.remove_orphaned_temp_files();
+        Ok(store)
     }
 
-    /// The store's directory.
+    /// The store's directory (absolute).
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    pub(crate) fn db_path(&self) -> PathBuf {
+        self.dir.join("store.db")
+    }
+
+    fn with_db<R>(&self, operation: &'static str, f: impl FnOnce(&mut Connection) -> rusqlite::Result<R>) -> Result<R, Error> {
+        let mut db = self.db.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut db).map_err(|error| Error::db(operation, &self.db_path(), error))
+    }
+
+    /// The record for `key`, unverified; `Ok(None)` when there is none.
+    pub(crate) fn record(&self, profile: &str, key: &Digest) -> Result<Option<Result<Record, String>>, Error> {
+        self.with_db("read a record from", |db| {
+            let mut stmt = db.prepare_cached(
+                "SELECT algorithm, output_hash, encoding_hash, size, inline_value, files FROM records WHERE profile = ?1 AND key = ?2",
+            )?;
+            stmt.query_row(params![profile, key.as_bytes()], |row| {
+                Ok(decode_record(
+                    *key,
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Vec<u8>>(1)?,
+                    row.get::<_, Vec<u8>>(2)?,
+                    row.get::<_, i64>(3)?,
+                    row.get::<_, Option<Vec<u8>>>(4)?,
+                    row.get::<_, Vec<u8>>(5)?,
+                ))
+            })
+            .optional()
+        })
+    }
+
+    /// Stores an encoded output (inline or as a blob) and commits its record and the node's
+    /// head in one transaction. The blob, if any, is durable before the record names it.
+    #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
+    pub(crate) fn commit(
+        &self,
+        profile: &str,
+        key: &Digest,
+        station: &str,
+        node: &str,
+        head: &Head,
+        output_hash: &Digest,
+        encoded: &[u8],
+        files: &[(PathBuf, Digest)],
+        duration_ns: i64,
+    ) -> Result<(), Error> {
+        let encoding_hash = Digest::of(encoded);
+        let inline = if encoded.len() <= INLINE_LIMIT {
+            Some(encoded)
+        } else {
+            self.write_blob(&encoding_hash, encoded)?;
+            None
+        };
+        let files = postcard::to_stdvec(&files.iter().map(|(p, d)| (p.as_os_str().as_encoded_bytes(), *d)).collect::<Vec<_>>())
+            .map_err(|error| Error::encoding("file list", error))?;
+        let head = postcard::to_stdvec(head).map_err(|error| Error::encoding("head", error))?;
+        self.with_db("commit a record to", |db| {
+            let tx = db.transaction()?;
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO records (profile, key, station, algorithm, output_hash, encoding_hash, size, inline_value, files, created_ns, duration_ns)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                profile,
+                key.as_bytes(),
+                station,
+                ALGORITHM,
+                output_hash.as_bytes(),
+                encoding_hash.as_bytes(),
+                encoded.len() as i64,
+                inline,
+                files,
+                crate::stat::now_ns(),
+                duration_ns
+            ])?;
+            tx.prepare_cached("INSERT OR REPLACE INTO heads (profile, node, key, head) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![profile, node, key.as_bytes(), head])?;
+            tx.commit()
+        })
+    }
+
+    /// The node's last head, if any and readable.
+    pub(crate) fn head(&self, profile: &str, node: &str) -> Result<Option<Head>, Error> {
+        let bytes: Option<Vec<u8>> = self.with_db("read a head from", |db| {
+            db.prepare_cached("SELECT head FROM heads WHERE profile = ?1 AND node = ?2")?
+                .query_row(params![profile, node], |row| row.get(0))
+                .optional()
+        })?;
+        Ok(bytes.and_then(|bytes| postcard::from_bytes(&bytes).ok()))
+    }
+
+    /// Removes a record that turned out to be unusable.
+    pub(crate) fn forget(&self, profile: &str, key: &Digest) -> Result<(), Error> {
+        self.with_db("remove a record from", |db| {
+            db.execute("DELETE FROM records WHERE profile = ?1 AND key = ?2", params![profile, key.as_bytes()]).map(drop)
+        })
+    }
+
+    /// The encoded output of a record, verified against its hash.
+    pub(crate) fn load(&self, record: &Record) -> Result<Vec<u8>, String> {
+        let bytes = match &record.inline {
+            Some(bytes) => bytes.clone(),
+            None => {
+                let path = self.blob_path(&record.encoding_hash);
+                std::fs::read(&path).map_err(|error| format!("cannot read blob {}: {error}", path.display()))?
+            }
+        };
+        if bytes.len() as u64 != record.size || Digest::of(&bytes) != record.encoding_hash {
+            return Err(format!("stored output {} does not match its hash", record.encoding_hash));
+        }
+        Ok(bytes)
+    }
+
+    /// Checks that a record's stored output is present and intact without decoding it.
+    pub(crate) fn verify(&self, record: &Record) -> Result<(), String> {
+        self.load(record).map(drop)
+    }
+
+    fn blob_path(&self, digest: &Digest) -> PathBuf {
+        let hex = digest.to_hex();
+        self.dir.join("blobs").join(&hex[..2]).join(hex)
+    }
+
+    /// Writes a blob: temp file, sync, rename into place, sync the directory.
+    fn write_blob(&self, digest: &Digest, bytes: &[u8]) -> Result<(), Error> {
+        let path = self.blob_path(digest);
+        if std::fs::metadata(&path).is_ok_and(|meta| meta.len() == bytes.len() as u64) {
+            return Ok(());
+        }
+        let parent = path.parent().unwrap_or(&self.dir);
+        std::fs::create_dir_all(parent).map_err(|error| Error::io("create", parent, error))?;
+        let temp = self.temp_path();
+        let write = || -> std::io::Result<()> {
+            let mut file = std::fs::File::create(&temp)?;
+            file.write_all(bytes)?;
+            file.sync_all()
+        };
+        if let Err(error) = write() {
+            let _ = std::fs::remove_file(&temp);
+            return Err(Error::io("write the blob", &temp, error));
+        }
+        std::fs::rename(&temp, &path).map_err(|error| {
+            let _ = std::fs::remove_file(&temp);
+            Error::io("publish the blob", &path, error)
+        })?;
+        sync_dir(parent).map_err(|error| Error::io("sync", parent, error))
+    }
+
+    /// A fresh temp file name carrying this process's id, so a later open can tell an orphan.
+    fn temp_path(&self) -> PathBuf {
+        let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
+        self.dir.join("tmp").join(format!("{}-{n}", std::process::id()))
+    }
+
+    /// Removes temp files left by processes that are gone (killed mid-write).
+    fn remove_orphaned_temp_files(&self) {
+        let Ok(entries) = std::fs::read_dir(self.dir.join("tmp")) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let pid = name.to_str().and_then(|n| n.split('-').next()).and_then(|p| p.parse::<u32>().ok());
+            if pid.is_some_and(|pid| !process_alive(pid)) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    /// Loads the stat cache.
+    pub(crate) fn stats(&self) -> Result<HashMap<PathBuf, StatEntry>, Error> {
+        self.with_db("read the stat cache from", |db| {
+            let mut stmt = db.prepare_cached("SELECT path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest FROM stats")?;
+            let rows = stmt.query_map([], |row| {
+                let path: Vec<u8> = row.get(0)?;
+                let digest: Vec<u8> = row.get(7)?;
+                Ok((path, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?, row.get(4)?, row.get(5)?, row.get(6)?, digest))
+            })?;
+            let mut map = HashMap::new();
+            for row in rows {
+                let (path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest) = row?;
+                let Ok(digest) = <[u8; 32]>::try_from(digest.as_slice()) else { continue };
+                let state = FileState { dev: dev as u64, ino: ino as u64, size: size as u64, mtime_ns, ctime_ns };
+                map.insert(path_from_bytes(path), StatEntry { state, recorded_ns, digest: Digest::from_bytes(digest) });
+            }
+            Ok(map)
+        })
+    }
+
+    /// Saves new stat cache entries.
+    pub(crate) fn save_stats(&self, entries: &[(PathBuf, StatEntry)]) -> Result<(), Error> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.with_db("save the stat cache to", |db| {
+            let tx = db.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO stats (path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                for (path, entry) in entries {
+                    let s = &entry.state;
+                    stmt.execute(params![
+                        path.as_os_str().as_encoded_bytes(),
+                        s.dev as i64,
+                        s.ino as i64,
+                        s.size as i64,
+                        s.mtime_ns,
+                        s.ctime_ns,
+                        entry.recorded_ns,
+                        entry.digest.as_bytes()
+                    ])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    /// Records the start of a run and returns its id.
+    pub(crate) fn begin_run(&self, workflow: &str, profile: &str) -> Result<i64, Error> {
+        self.with_db("record a run in", |db| {
+            db.execute(
+                "INSERT INTO runs (workflow, profile, started_ns) VALUES (?1, ?2, ?3)",
+                params![workflow, profile, crate::stat::now_ns()],
+            )?;
+            Ok(db.last_insert_rowid())
+        })
+    }
+
+    /// Records the end of a run.
+    pub(crate) fn finish_run(&self, run: i64, ran: usize, cached: usize, failed: usize) -> Result<(), Error> {
+        self.with_db("record a run in", |db| {
+            db.execute(
+                "UPDATE runs SET finished_ns = ?2, ran = ?3, cached = ?4, failed = ?5 WHERE id = ?1",
+                params![run, crate::stat::now_ns(), ran as i64, cached as i64, failed as i64],
+            )
+            .map(drop)
+        })
+    }
+
+    /// The lock file of a node: held while the node is computed.
+    pub(crate) fn lock_path(&self, profile: &str, node: &str) -> PathBuf {
+        let name = crate::hash::Hasher::new("choochoo/lock").field("profile", profile.as_bytes()).field("node", node.as_bytes()).finish();
+        self.dir.join("locks").join(&name.to_hex()[..32])
+    }
+
+    /// The directory of a node.
+    pub(crate) fn work_dir(&self, profile: &str, node: &str) -> PathBuf {
+        self.dir.join("work").join(sanitize(profile)).join(sanitize(node))
+    }
+}
+
+fn prepare(db: &Connection, path: &Path) -> Result<(), Error> {
+    let setup = || -> rusqlite::Result<Option<i64>> {
+        db.busy_timeout(std::time::Duration::from_secs(60))?;
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.pragma_update(None, "synchronous", "NORMAL")?;
+        db.execute_batch("BEGIN IMMEDIATE")?;
+        let result = (|| {
+            db.execute_batch(SCHEMA)?;
+            let version: Option<String> =
+                db.query_row("SELECT value FROM meta WHERE name = 'schema_version'", [], |row| row.get(0)).optional()?;
+            match version {
+                Some(version) => Ok(Some(version.parse::<i64>().unwrap_or(-1))),
+                None => {
+                    db.execute("INSERT INTO meta (name, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
+                    Ok(None)
+                }
+            }
+        })();
+        db.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+        result
+    };
+    match setup().map_err(|error| Error::db("set up", path, error))? {
+        Some(version) if version != SCHEMA_VERSION => Err(Error::usage(format!(
+            "the store {} has schema version {version}, and this choochoo reads version {SCHEMA_VERSION}; \
+             use the choochoo version that wrote it, or move the store away to start a new one",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn decode_record(
+    key: Digest,
+    algorithm: String,
+    output_hash: Vec<u8>,
+    encoding_hash: Vec<u8>,
+    size: i64,
+    inline: Option<Vec<u8>>,
+    files: Vec<u8>,
+) -> Result<Record, String> {
+    if algorithm != ALGORITHM {
+        return Err(format!("hashed with {algorithm}, not {ALGORITHM}"));
+    }
+    let digest = |bytes: Vec<u8>| <[u8; 32]>::try_from(bytes.as_slice()).map(Digest::from_bytes).map_err(|_| "a hash of the wrong length".to_owned());
+    let files: Vec<(Vec<u8>, Digest)> = postcard::from_bytes(&files).map_err(|error| format!("unreadable file list: {error}"))?;
+    Ok(Record {
+        key,
+        output_hash: digest(output_hash)?,
+        encoding_hash: digest(encoding_hash)?,
+        size: u64::try_from(size).map_err(|_| "a negative size".to_owned())?,
+        inline,
+        files: files.into_iter().map(|(path, digest)| (path_from_bytes(path), digest)).collect(),
+    })
+}
+
+#[cfg(unix)]
+fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    PathBuf::from(std::ffi::OsString::from_vec(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A node or profile name as one safe path component.
+fn sanitize(name: &str) -> String {
+    let clean: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
+    if clean.is_empty() || clean.starts_with('.') { format!("_{clean}") } else { clean }
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") { Path::new(&format!("/proc/{pid}")).exists() } else { true }
 }

@@ -28,6 +28,12 @@ pub(crate) fn encode<T: Value>(value: &T) -> Result<Vec<u8>, postcard::Error> {
     postcard::to_stdvec(value)
 }
 
+/// Encodes a value and lists the files and directories inside it.
+pub(crate) fn encode_with_paths<T: Value>(value: &T) -> Result<(Vec<u8>, Vec<std::path::PathBuf>), postcard::Error> {
+    let (bytes, paths) = crate::file::collect_paths(|| encode(value));
+    Ok((bytes?, paths))
+}
+
 /// Decodes a value encoded by [`encode`]; trailing bytes are an error.
 pub(crate) fn decode<T: Value>(bytes: &[u8]) -> Result<T, postcard::Error> {
     let (value, rest) = postcard::take_from_bytes(bytes)?;

@@ -99,7 +99,10 @@ where
     }
 
     fn build(self, graph: &mut Graph) -> Result<Box<dyn Outputs<Value = O>>, Error> {
-        Ok(Box::new((self.build)(graph)))
+        graph.scope = Some(self.name);
+        let outputs = (self.build)(graph);
+        graph.scope = None;
+        Ok(Box::new(outputs))
     }
 }
 

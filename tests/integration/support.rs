@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// A fresh store in its own temporary directory (removed when dropped).
 pub struct TempStore {
+    #[allow(dead_code, reason = "kept alive so the directory outlives the store")]
     pub dir: tempfile::TempDir,
     pub store: choochoo::Store,
 }
@@ -48,4 +49,29 @@ pub fn wait_until(timeout: Duration, condition: impl Fn() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(1));
     }
     condition()
+}
+
+static SERIAL: Mutex<()> = Mutex::new(());
+static COUNTS: Mutex<std::collections::BTreeMap<&'static str, usize>> = Mutex::new(std::collections::BTreeMap::new());
+
+/// Tests that count executions in shared counters take this lock so they do not overlap.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    let guard = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    COUNTS.lock().unwrap().clear();
+    guard
+}
+
+/// Called inside a station body: one more execution of `name`.
+pub fn executed(name: &'static str) {
+    *COUNTS.lock().unwrap().entry(name).or_default() += 1;
+}
+
+/// The executions counted since the last call, by station, and resets them.
+pub fn take_executions() -> std::collections::BTreeMap<&'static str, usize> {
+    std::mem::take(&mut *COUNTS.lock().unwrap())
+}
+
+/// `[("a", 1), ("b", 2)]` as the map `take_executions` returns.
+pub fn counts(items: &[(&'static str, usize)]) -> std::collections::BTreeMap<&'static str, usize> {
+    items.iter().copied().collect()
 }

@@ -13,6 +13,8 @@ pub(crate) struct Station<'a> {
     pub struct_name: Ident,
     pub takes_ctx: bool,
     pub inputs: Vec<Type>,
+    /// The parameter names of the inputs, for messages such as "input `doc` changed".
+    pub input_names: Vec<String>,
     pub output: Output,
 }
 
@@ -47,11 +49,12 @@ pub(crate) fn station(args: TokenStream, item: &syn::ItemFn) -> Result<Station<'
     check_signature(&item.sig, &mut errors);
     let struct_name = struct_name(&item.sig.ident, &mut errors);
     let (takes_ctx, inputs) = inputs(&item.sig, &mut errors);
+    let input_names = input_names(&item.sig, takes_ctx);
     let output = output(&item.sig.output, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Station { item, options, struct_name, takes_ctx, inputs, output })
+    Ok(Station { item, options, struct_name, takes_ctx, inputs, input_names, output })
 }
 
 fn options(args: TokenStream, errors: &mut Errors) -> Options {
@@ -166,6 +169,20 @@ fn inputs(sig: &syn::Signature, errors: &mut Errors) -> (bool, Vec<Type>) {
         inputs.push((*reference.elem).clone());
     }
     (takes_ctx, inputs)
+}
+
+fn input_names(sig: &syn::Signature, takes_ctx: bool) -> Vec<String> {
+    sig.inputs
+        .iter()
+        .skip(usize::from(takes_ctx))
+        .map(|arg| match arg {
+            FnArg::Typed(typed) => match &*typed.pat {
+                syn::Pat::Ident(pat) => pat.ident.to_string(),
+                pat => quote::quote!(#pat).to_string(),
+            },
+            FnArg::Receiver(_) => "self".to_owned(),
+        })
+        .collect()
 }
 
 fn is_ctx(ty: &Type) -> bool {

@@ -1,0 +1,212 @@
+//! The stat cache: what a file looked like (device, inode, size, mtime, ctime) when its
+//! content was last hashed, so an unchanged file is recognised by one `stat` instead of being
+//! read again. A file changed within the same timestamp tick as its recorded hash could keep
+//! all five fields, so such a "racy" entry is never trusted: the file is hashed again.
+
+use crate::Digest;
+use crate::hash::Hasher;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How far apart a file's mtime and the moment it was hashed must be for the entry to be
+/// trusted. File-system timestamps come from a clock that advances in ticks of at most a few
+/// milliseconds on Linux; 20 ms leaves a wide margin.
+const RACY_NS: i64 = 20_000_000;
+
+/// The identity of a file's bytes as the file system reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct FileState {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+}
+
+impl FileState {
+    pub(crate) fn of(meta: &std::fs::Metadata) -> FileState {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileState {
+                dev: meta.dev(),
+                ino: meta.ino(),
+                size: meta.size(),
+                mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+                ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let nanos = |t: std::io::Result<SystemTime>| {
+                t.ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i64)
+            };
+            FileState { dev: 0, ino: 0, size: meta.len(), mtime_ns: nanos(meta.modified()), ctime_ns: nanos(meta.created()) }
+        }
+    }
+
+    /// The current state of `path`, or `None` if it does not exist.
+    pub(crate) fn read(path: &Path) -> std::io::Result<Option<FileState>> {
+        match std::fs::metadata(path) {
+            Ok(meta) => Ok(Some(FileState::of(&meta))),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// One remembered hash.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entry {
+    pub state: FileState,
+    pub recorded_ns: i64,
+    pub digest: Digest,
+}
+
+impl Entry {
+    fn trusted(&self, state: &FileState) -> bool {
+        self.state == *state && self.recorded_ns - self.state.mtime_ns.max(self.state.ctime_ns) > RACY_NS
+    }
+}
+
+/// The stat cache of one run: loaded from the store at the start, new entries written back
+/// at the end (it is only a cache: losing it costs hashing time, never correctness).
+#[derive(Debug, Default)]
+pub(crate) struct StatCache {
+    entries: Mutex<HashMap<PathBuf, Entry>>,
+    changed: Mutex<Vec<(PathBuf, Entry)>>,
+}
+
+/// The content of a file or directory as the run saw it.
+#[derive(Clone, Debug)]
+pub(crate) struct Seen {
+    pub digest: Digest,
+    /// `None` when the path did not exist.
+    pub state: Option<FileState>,
+}
+
+impl StatCache {
+    pub(crate) fn new(entries: HashMap<PathBuf, Entry>) -> StatCache {
+        StatCache { entries: Mutex::new(entries), changed: Mutex::default() }
+    }
+
+    /// The entries added or replaced during the run, to be saved.
+    pub(crate) fn take_changed(&self) -> Vec<(PathBuf, Entry)> {
+        std::mem::take(&mut *self.changed.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The content hash of the file or directory at `path`: from the cache when its stat is
+    /// unchanged and not racy, by reading it otherwise. A missing path has a digest of its
+    /// own, so creating the file later changes it.
+    pub(crate) fn hash(&self, path: &Path) -> std::io::Result<Seen> {
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(meta) => meta,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Seen { digest: Hasher::new("choochoo/missing").finish(), state: None });
+            }
+            Err(error) => return Err(error),
+        };
+        if meta.file_type().is_symlink() {
+            let meta = match std::fs::metadata(path) {
+                Ok(meta) => meta,
+                Err(_) => {
+                    let target = std::fs::read_link(path)?;
+                    let digest = Hasher::new("choochoo/dangling-link").field("target", target.as_os_str().as_encoded_bytes()).finish();
+                    return Ok(Seen { digest, state: None });
+                }
+            };
+            return self.hash_with(path, &meta);
+        }
+        self.hash_with(path, &meta)
+    }
+
+    fn hash_with(&self, path: &Path, meta: &std::fs::Metadata) -> std::io::Result<Seen> {
+        if meta.is_dir() {
+            return Ok(Seen { digest: self.hash_dir(path)?, state: None });
+        }
+        let state = FileState::of(meta);
+        let cached = self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(path).copied();
+        if let Some(entry) = cached.filter(|entry| entry.trusted(&state)) {
+            return Ok(Seen { digest: entry.digest, state: Some(state) });
+        }
+        let recorded_ns = now_ns();
+        let digest = hash_file(path)?;
+        // Stat again: if the file changed while it was read, the digest describes neither
+        // version, so it is not remembered.
+        let after = FileState::read(path)?;
+        if after == Some(state) {
+            let entry = Entry { state, recorded_ns, digest };
+            self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_path_buf(), entry);
+            self.changed.lock().unwrap_or_else(|e| e.into_inner()).push((path.to_path_buf(), entry));
+        }
+        Ok(Seen { digest, state: after })
+    }
+
+    /// A directory: the sorted list of its entries' names and content hashes, recursively.
+    fn hash_dir(&self, path: &Path) -> std::io::Result<Digest> {
+        let mut names: Vec<_> = std::fs::read_dir(path)?.map(|entry| entry.map(|e| e.file_name())).collect::<Result<_, _>>()?;
+        names.sort();
+        let mut hasher = Hasher::new("choochoo/dir");
+        for name in names {
+            let seen = self.hash(&path.join(&name))?;
+            hasher.field("name", name.as_encoded_bytes()).digest("content", &seen.digest);
+        }
+        Ok(hasher.finish())
+    }
+}
+
+/// Reads and hashes a whole file.
+pub(crate) fn hash_file(path: &Path) -> std::io::Result<Digest> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        let n = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        hasher.update(&buffer[..n]);
+    }
+    Ok(Hasher::new("choochoo/file").field("blake3", hasher.finalize().as_bytes()).finish())
+}
+
+pub(crate) fn now_ns() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_entry_is_racy_and_an_old_one_is_trusted() {
+        let state = FileState { dev: 1, ino: 2, size: 3, mtime_ns: 1_000_000_000, ctime_ns: 1_000_000_000 };
+        let digest = Digest::of(b"x");
+        let racy = Entry { state, recorded_ns: 1_000_000_000 + 5_000_000, digest };
+        assert!(!racy.trusted(&state));
+        let settled = Entry { state, recorded_ns: 1_000_000_000 + 50_000_000, digest };
+        assert!(settled.trusted(&state));
+        let changed = FileState { size: 4, ..state };
+        assert!(!settled.trusted(&changed));
+    }
+
+    #[test]
+    fn directories_hash_names_and_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), "1").unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/b"), "2").unwrap();
+        let cache = StatCache::default();
+        let first = cache.hash(dir.path()).unwrap().digest;
+        std::fs::write(dir.path().join("sub/b"), "3").unwrap();
+        let edited = cache.hash(dir.path()).unwrap().digest;
+        assert_ne!(first, edited);
+        std::fs::rename(dir.path().join("a"), dir.path().join("c")).unwrap();
+        assert_ne!(cache.hash(dir.path()).unwrap().digest, edited);
+    }
+}
