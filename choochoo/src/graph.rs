@@ -166,7 +166,7 @@ impl fmt::Debug for Graph {
 #[diagnostic::on_unimplemented(
     message = "mismatched station input: expected `{T}`, found `{Self}`",
     label = "this argument does not give a `{T}`",
-    note = "a `Node<T>` wires into an input of type `T`, and a `Vec<Node<T>>` into an input of type `Vec<T>`"
+    note = "an input `&T` takes a `Node<T>` (a workflow parameter or binding of type `T`), and an input `&Vec<T>` a `Vec<Node<T>>`"
 )]
 pub trait Wire<T> {
     #[doc(hidden)]
@@ -216,8 +216,8 @@ fn collect<T: Value>(values: &[&(dyn Any + Send + Sync)]) -> Result<Box<dyn Any 
 
 /// The arguments of [`Graph::add`]: a tuple with one [`Wire`] per station input.
 #[diagnostic::on_unimplemented(
-    message = "these arguments do not match the station's inputs `{I}`",
-    label = "expected one argument per input, as a tuple: `(&a, &b)`"
+    message = "wrong number of arguments: this station takes the inputs `{I}`; give one argument per input",
+    label = "expected one argument per input"
 )]
 pub trait Args<I: Inputs> {
     #[doc(hidden)]

@@ -104,6 +104,7 @@ mod error;
 mod file;
 mod graph;
 mod hash;
+mod lease;
 mod memo;
 mod report;
 mod run;
@@ -133,59 +134,29 @@ pub mod __private {
     pub use crate::value::Value;
     pub use crate::workflow::Outputs;
     use crate::workflow::{FnWorkflow, Unbuildable};
-    use crate::{Graph, Node, Station, Workflow};
+    pub use crate::{Ctx, Digest, Graph, Node, Station, Workflow};
 
     /// Boxes a station's error.
     pub fn box_error<E: Into<BoxError>>(error: E) -> BoxError {
         error.into()
     }
 
-    /// Checks, at compile time, that station `S` takes `N` inputs.
-    pub fn arity<S: Station, const N: usize>()
-    where
-        S::Input: Arity<N>,
-    {
+    /// Checks that a station's input or output type is a [`Value`], on the user's type.
+    pub const fn value<T: Value>() {}
+
+    /// A literal argument: a constant input, whose type the station's input decides.
+    pub fn constant<T: Value>(graph: &mut Graph, value: T) -> Node<T> {
+        graph.input(value)
     }
 
-    /// Checks that `wire` can feed input `I` of station `S`.
-    pub fn wire<S: Station, const I: usize, W>(wire: W) -> Edge
-    where
-        S::Input: InputAt<I>,
-        W: Wire<<S::Input as InputAt<I>>::Type>,
-    {
-        wire.edge()
-    }
-
-    /// A literal argument: a constant input of exactly the input's type.
-    pub fn constant<S: Station, const I: usize>(graph: &mut Graph, value: <S::Input as InputAt<I>>::Type) -> Edge
-    where
-        S::Input: InputAt<I>,
-    {
-        Edge::One(graph.input(value).id)
-    }
-
-    /// A string literal argument, converted into the input's type (`String`, `PathBuf`, `File`, …).
-    pub fn constant_from<S: Station, const I: usize, L>(graph: &mut Graph, value: L) -> Edge
-    where
-        S::Input: InputAt<I>,
-        <S::Input as InputAt<I>>::Type: From<L>,
-    {
-        Edge::One(graph.input(<<S::Input as InputAt<I>>::Type>::from(value)).id)
-    }
-
-    /// Adds station `S` with already-checked edges.
-    pub fn add<S: Station + Default>(graph: &mut Graph, label: &str, edges: Vec<Edge>) -> Node<S::Output> {
-        graph.add_station(Some(label), S::default(), edges)
+    /// Adds `station`, fed by `args`: a tuple with one node per input, checked by rustc.
+    pub fn add<S: Station>(station: S, args: impl Args<S::Input>, graph: &mut Graph, label: &str) -> Node<S::Output> {
+        graph.add_station(Some(label), station, args.edges())
     }
 
     /// A workflow parameter.
     pub fn input<T: Value>(graph: &mut Graph, label: &str, value: T) -> Node<T> {
         graph.labeled_input(label, value)
-    }
-
-    /// Checks the workflow's output expression against the declared type.
-    pub fn output<O, N: Outputs<Value = O>>(nodes: N) -> N {
-        nodes
     }
 
     /// The workflow value a `workflow!` function returns.

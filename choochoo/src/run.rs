@@ -266,8 +266,8 @@ impl<'g> Execution<'g> {
             Lookup::Miss => None,
         };
         // Another process may be computing this node: wait for it, then look again.
-        let lock = match self.lock(id) {
-            Ok(lock) => lock,
+        let lease = match self.store.lease(self.profile, &self.paths[id as usize]) {
+            Ok(lease) => lease,
             Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
         };
         if stale.is_none() && matches!(self.lookup(id, &key), Lookup::Hit) {
@@ -279,7 +279,7 @@ impl<'g> Execution<'g> {
         });
         let head = Head { key, fingerprint, inputs: input_hashes };
         let outcome = self.execute(id, station.as_ref(), inputs, head, reason);
-        drop(lock);
+        drop(lease);
         outcome
     }
 
@@ -367,18 +367,6 @@ impl<'g> Execution<'g> {
         let _ = self.contents[id as usize].set(Content { digest: record.output_hash, files });
         let _ = self.records[id as usize].set(record);
         Lookup::Hit
-    }
-
-    fn lock(&self, id: u32) -> Result<std::fs::File, Error> {
-        let path = self.store.lock_path(self.profile, &self.paths[id as usize]);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|error| Error::io("open the lock file", &path, error))?;
-        file.lock().map_err(|error| Error::io("lock", &path, error))?;
-        Ok(file)
     }
 
     /// The content hash of every input of a station, in order.

@@ -13,6 +13,7 @@
 //! a warning, never a wrong value.
 
 use crate::hash::ALGORITHM;
+use crate::lease::{Lease, Leases};
 use crate::stat::{Entry as StatEntry, FileState};
 use crate::{Digest, Error};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -74,6 +75,7 @@ pub struct Store {
     dir: PathBuf,
     db: Mutex<Connection>,
     temp_counter: AtomicU64,
+    leases: Leases,
 }
 
 /// A memo record: what a station produced for one key.
@@ -111,7 +113,8 @@ impl Store {
         let db_path = dir.join("store.db");
         let db = Connection::open(&db_path).map_err(|error| Error::db("open", &db_path, error))?;
         prepare(&db, &db_path)?;
-        let store = Store { dir, db: Mutex::new(db), temp_counter: AtomicU64::new(0) };
+        let leases = Leases::new(&dir.join("locks"));
+        let store = Store { dir, db: Mutex::new(db), temp_counter: AtomicU64::new(0), leases };
         store.remove_orphaned_temp_files();
         Ok(store)
     }
@@ -357,10 +360,9 @@ impl Store {
         })
     }
 
-    /// The lock file of a node: held while the node is computed.
-    pub(crate) fn lock_path(&self, profile: &str, node: &str) -> PathBuf {
-        let name = crate::hash::Hasher::new("choochoo/lock").field("profile", profile.as_bytes()).field("node", node.as_bytes()).finish();
-        self.dir.join("locks").join(&name.to_hex()[..32])
+    /// Holds `node` against other processes until the lease is dropped.
+    pub(crate) fn lease(&self, profile: &str, node: &str) -> Result<Lease<'_>, Error> {
+        self.leases.acquire(&format!("{profile}/{node}"))
     }
 
     /// The directory of a node.

@@ -18,6 +18,8 @@ use std::sync::Arc;
 )]
 pub trait Value: Serialize + DeserializeOwned + Send + Sync + 'static {}
 
+// Report "`T` cannot flow between stations" once, rather than each missing serde trait.
+#[diagnostic::do_not_recommend]
 impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> Value for T {}
 
 /// A value whose type has been erased, shared between the graph and the stations reading it.

@@ -19,15 +19,16 @@ pub(crate) fn station(station: &Station<'_>) -> TokenStream {
     let input_names = &station.input_names;
     let input_types = station.inputs.iter().map(|ty| quote_spanned!(ty.span()=> #ty));
     let output_type = station.output.value_type();
+    let value_types: Vec<_> = station.inputs.iter().chain([output_type]).collect();
+    let value_checks = value_types.iter().map(|ty| quote_spanned!(ty.span()=> ::choochoo::__private::value::<#ty>();));
     let output_type = quote_spanned!(output_type.span()=> #output_type);
     let args: Vec<_> = (0..station.inputs.len()).map(|i| format_ident!("__input{i}")).collect();
     let ctx = station.takes_ctx.then(|| quote!(__ctx,));
     let call = quote!(#fn_name(#ctx #(#args,)*));
     let body = match &station.output {
         Output::Plain(_) => quote!(::core::result::Result::Ok(#call)),
-        Output::Result(_) => {
-            let ret = &item.sig.output;
-            quote_spanned! {ret.span()=>
+        Output::Result(_, error) => {
+            quote_spanned! {*error=>
                 match #call {
                     ::core::result::Result::Ok(value) => ::core::result::Result::Ok(value),
                     ::core::result::Result::Err(error) => ::core::result::Result::Err(::choochoo::__private::box_error(error)),
@@ -44,7 +45,12 @@ pub(crate) fn station(station: &Station<'_>) -> TokenStream {
         #vis struct #struct_name;
 
         const _: () = {
-            impl ::choochoo::Station for #struct_name {
+            #(#value_checks)*
+
+            impl ::choochoo::__private::Station for #struct_name
+            where
+                #(for<'__value> #value_types: ::choochoo::__private::Value,)*
+            {
                 type Input = (#(#input_types,)*);
                 type Output = #output_type;
 
@@ -60,7 +66,7 @@ pub(crate) fn station(station: &Station<'_>) -> TokenStream {
                     &[#(#input_names),*]
                 }
 
-                fn fingerprint(&self) -> ::choochoo::Digest {
+                fn fingerprint(&self) -> ::choochoo::__private::Digest {
                     static FINGERPRINT: ::choochoo::__private::Fingerprint =
                         ::choochoo::__private::Fingerprint::new(#source, #version);
                     FINGERPRINT.digest()
@@ -69,7 +75,7 @@ pub(crate) fn station(station: &Station<'_>) -> TokenStream {
                 #[allow(unused_variables)]
                 fn run(
                     &self,
-                    __ctx: &::choochoo::Ctx,
+                    __ctx: &::choochoo::__private::Ctx,
                     __input: <Self::Input as ::choochoo::__private::Inputs>::Refs<'_>,
                 ) -> ::core::result::Result<Self::Output, ::choochoo::__private::BoxError> {
                     let (#(#args,)*) = __input;

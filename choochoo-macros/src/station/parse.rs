@@ -22,14 +22,15 @@ pub(crate) struct Station<'a> {
 pub(crate) enum Output {
     /// `-> T`, or no return type (`()`).
     Plain(Type),
-    /// `-> Result<T, E>` (any path ending in `Result`).
-    Result(Type),
+    /// `-> Result<T, E>` (any path ending in `Result`), and the span of `E` (of `Result`
+    /// when it is implied, as in `io::Result<T>`), where a wrong error type is reported.
+    Result(Type, Span),
 }
 
 impl Output {
     pub(crate) fn value_type(&self) -> &Type {
         match self {
-            Output::Plain(ty) | Output::Result(ty) => ty,
+            Output::Plain(ty) | Output::Result(ty, _) => ty,
         }
     }
 }
@@ -144,11 +145,12 @@ fn inputs(sig: &syn::Signature, errors: &mut Errors) -> (bool, Vec<Type>) {
         };
         let Type::Reference(reference) = &*pat.ty else {
             let ty = &pat.ty;
-            errors.add(ty, format!("station inputs are taken by reference; write `&{}`", quote::quote!(#ty)));
+            errors.add(ty, format!("station inputs are taken by reference; write `&{}`", type_text(ty)));
             continue;
         };
         if let Some(token) = &reference.mutability {
-            errors.add(token, "station inputs are read-only; take them as `&T`, not `&mut T`");
+            let elem = type_text(&reference.elem);
+            errors.add(token, format!("station inputs are read-only; write `&{elem}`, not `&mut {elem}`"));
             continue;
         }
         if let Some(lifetime) = &reference.lifetime {
@@ -157,7 +159,7 @@ fn inputs(sig: &syn::Signature, errors: &mut Errors) -> (bool, Vec<Type>) {
         }
         if is_ctx(&reference.elem) {
             if index != 0 {
-                errors.add(&pat.ty, "`&Ctx` must be the first parameter of a station");
+                errors.add(&pat.ty, "`&Ctx` must be the first parameter of a station; move it before the inputs");
             }
             takes_ctx = true;
             continue;
@@ -169,6 +171,26 @@ fn inputs(sig: &syn::Signature, errors: &mut Errors) -> (bool, Vec<Type>) {
         inputs.push((*reference.elem).clone());
     }
     (takes_ctx, inputs)
+}
+
+/// A type as the user wrote it: `Vec<String>`, not the token stream's `Vec < String >`.
+fn type_text(ty: &Type) -> String {
+    const TIGHT: [(&str, &str); 9] = [
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ::", "::"),
+        (":: ", "::"),
+        (" ,", ","),
+        ("& ", "&"),
+        ("( ", "("),
+        (" )", ")"),
+    ];
+    let mut text = quote::quote!(#ty).to_string();
+    for (spaced, tight) in TIGHT {
+        text = text.replace(spaced, tight);
+    }
+    text
 }
 
 fn input_names(sig: &syn::Signature, takes_ctx: bool) -> Vec<String> {
@@ -203,22 +225,25 @@ fn output(ret: &ReturnType, errors: &mut Errors) -> Output {
         errors.add(ty, "a station returns an owned value; return `T`, not a reference");
         return Output::Plain(ty.clone());
     }
-    match result_ok_type(ty) {
-        Some(ok) => Output::Result(ok),
+    match result_types(ty) {
+        Some((ok, error)) => Output::Result(ok, error),
         None => Output::Plain(ty.clone()),
     }
 }
 
-/// `Result<T, E>`, `io::Result<T>`, `anyhow::Result<T>` → `T`.
-fn result_ok_type(ty: &Type) -> Option<Type> {
+/// `Result<T, E>`, `io::Result<T>`, `anyhow::Result<T>` → `T`, and the span of `E`.
+fn result_types(ty: &Type) -> Option<(Type, Span)> {
     let Type::Path(path) = ty else { return None };
     let last = path.path.segments.last()?;
     if last.ident != "Result" {
         return None;
     }
     let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
-    args.args.iter().find_map(|arg| match arg {
-        GenericArgument::Type(ty) => Some(ty.clone()),
+    let mut types = args.args.iter().filter_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
         _ => None,
-    })
+    });
+    let ok = types.next()?.clone();
+    let error = types.next().map_or_else(|| last.ident.span(), syn::spanned::Spanned::span);
+    Some((ok, error))
 }

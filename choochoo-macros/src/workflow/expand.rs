@@ -1,11 +1,12 @@
-//! Expands a checked workflow to builder calls. Each argument goes through a small generic
-//! helper spanned on the user's token, so a type mismatch names the input and both types.
+//! Expands a checked workflow to builder calls. Each call hands rustc a tuple of the user's
+//! arguments, spanned on their tokens, so a type mismatch points at the argument and names
+//! both types, and a wrong number of arguments points at the parentheses.
 
 use super::parse::{Arg, Call, Output, Workflow};
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Span, TokenStream};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Expr, Ident, Lit};
+use syn::{Expr, Ident, Lit, Type};
 
 const GRAPH: &str = "__graph";
 
@@ -16,9 +17,10 @@ pub(crate) fn workflow(workflow: &Workflow<'_>) -> TokenStream {
     let params = &item.sig.inputs;
     let output = workflow.output;
     let name_str = name.to_string();
-    let inputs = workflow.params.iter().map(|(param, _)| {
+    let inputs = workflow.params.iter().map(|(param, ty)| {
         let label = param.to_string();
-        quote!(let #param = ::choochoo::__private::input(#graph, #label, #param);)
+        let input = quote_spanned!(ty.span()=> ::choochoo::__private::input::<#ty>);
+        quote!(let #param = #input(#graph, #label, #param);)
     });
     let steps = workflow.steps.iter().map(|step| {
         let binding = step.binding;
@@ -26,71 +28,121 @@ pub(crate) fn workflow(workflow: &Workflow<'_>) -> TokenStream {
         // A binding nothing reads still runs (for its effects): not an unused variable.
         quote!(let #binding = #add; let _ = &#binding;)
     });
-    let result = match &workflow.result {
-        Output::Call(call) => add(&graph, "output", call),
+    let result = result(&graph, workflow);
+    // Spanned on the user's output expression: where the output type can only be checked
+    // through `Outputs` (a type alias), rustc reports the mismatch there, once.
+    let span = result_span(&workflow.result);
+    let build = quote_spanned!(span=> move |#graph: &mut ::choochoo::__private::Graph| {
+        #(#inputs)*
+        #(#steps)*
+        #result
+    });
+    let mut args = Group::new(Delimiter::Parenthesis, quote!(#name_str, #build));
+    args.set_span(span);
+    let workflow_fn = quote_spanned!(span=> ::choochoo::__private::workflow::<#output, _, _>);
+    let returns = quote_spanned!(span=> impl ::choochoo::__private::Workflow<Output = #output>);
+    quote! {
+        #(#attrs)*
+        #vis fn #name(#params) -> #returns {
+            #workflow_fn #args
+        }
+    }
+}
+
+fn result_span(result: &Output<'_>) -> Span {
+    match result {
+        Output::Call(call) => call.station.segments.last().map_or_else(|| call.expr.span(), |last| last.ident.span()),
+        Output::Name(name) => name.span(),
+        Output::Tuple(tuple, _) => tuple.paren_token.span.join(),
+    }
+}
+
+/// The workflow's output expression, checked against the declared output type. Where the
+/// nodes' type can be written from the declared type, a typed `let` makes a mismatch an
+/// ordinary "expected `Node<String>`, found `Node<u64>`" on the user's expression, pointing
+/// back at the declared type; otherwise (a type alias for a tuple) a helper checks it.
+fn result(graph: &Ident, workflow: &Workflow<'_>) -> TokenStream {
+    let output = workflow.output;
+    let expr = match &workflow.result {
+        Output::Call(call) => add(graph, "output", call),
         Output::Name(name) => quote!(#name),
         Output::Tuple(tuple, names) => quote_spanned!(tuple.span()=> (#(#names,)*)),
     };
-    let result_span = match &workflow.result {
-        Output::Call(call) => call.expr.span(),
-        Output::Name(name) => name.span(),
-        Output::Tuple(tuple, _) => tuple.span(),
+    let value = Ident::new("__output", Span::mixed_site());
+    let ty = match nodes_type(output, &workflow.result) {
+        Some(nodes) => nodes,
+        None => quote!(_),
     };
-    let check_output = quote_spanned!(result_span=> ::choochoo::__private::output::<#output, _>(#result));
     quote! {
-        #(#attrs)*
-        #vis fn #name(#params) -> impl ::choochoo::Workflow<Output = #output> {
-            ::choochoo::__private::workflow::<#output, _, _>(#name_str, move |#graph: &mut ::choochoo::Graph| {
-                #(#inputs)*
-                #(#steps)*
-                #check_output
-            })
-        }
+        let #value: #ty = #expr;
+        #value
     }
 }
 
-/// `station_fn(a, 5)` → a block that wires each argument and adds the station.
+/// `T` → `Node<T>` for a single node; `(A, B)` → `(Node<A>, Node<B>)` for a tuple of bindings.
+fn nodes_type(output: &Type, result: &Output<'_>) -> Option<TokenStream> {
+    let node = |ty: &Type| quote_spanned!(ty.span()=> ::choochoo::__private::Node<#ty>);
+    match result {
+        Output::Call(_) | Output::Name(_) => Some(node(output)),
+        Output::Tuple(_, names) => match output {
+            Type::Tuple(tuple) if tuple.elems.len() == names.len() => {
+                let nodes = tuple.elems.iter().map(node);
+                Some(quote!((#(#nodes,)*)))
+            }
+            Type::Paren(paren) if names.len() == 1 => nodes_type(&paren.elem, result),
+            _ => None,
+        },
+    }
+}
+
+/// `station_fn(a, 5)` → `add(<StationFn>::default(), (a, constant(graph, 5)), graph, label)`.
+/// The station is spanned on the user's call, the tuple on the user's parentheses and each
+/// element on the user's argument, which is where rustc then reports a mismatch.
 fn add(graph: &Ident, label: &str, call: &Call<'_>) -> TokenStream {
-    let station = station_type(call.station);
-    let edges: Vec<_> = (0..call.args.len()).map(|i| format_ident!("__edge{i}", span = Span::mixed_site())).collect();
-    let wires = call.args.iter().enumerate().map(|(index, arg)| {
-        let edge = &edges[index];
-        let wire = match arg {
-            Arg::Name(name) => quote_spanned! {name.span()=>
-                ::choochoo::__private::wire::<#station, #index, _>(&#name)
-            },
-            Arg::Literal(expr) => literal(graph, &station, index, expr),
-        };
-        quote!(let #edge = #wire;)
-    });
-    let arity = call.args.len();
-    let call_span = call.expr.span();
-    quote_spanned! {call_span=>
-        {
-            ::choochoo::__private::arity::<#station, #arity>();
-            #(#wires)*
-            ::choochoo::__private::add::<#station>(#graph, #label, ::std::vec![#(#edges),*])
+    let args = call.args.iter().map(|arg| match arg {
+        Arg::Name(name) => quote!(#name),
+        Arg::Literal(expr) => {
+            let value = literal(expr);
+            quote_spanned!(expr.span()=> ::choochoo::__private::constant(#graph, #value))
         }
+    });
+    let parens = call.expr.paren_token.span.join();
+    let mut tuple = Group::new(Delimiter::Parenthesis, quote!(#(#args,)*));
+    tuple.set_span(parens);
+    let (station, span) = station(call);
+    // The arguments come before the graph, so a literal's `constant(graph, …)` borrows it first.
+    let mut add_args = Group::new(Delimiter::Parenthesis, quote!(#station, #tuple, #graph, #label));
+    add_args.set_span(parens);
+    let add = quote_spanned!(span=> ::choochoo::__private::add);
+    quote!(#add #add_args)
+}
+
+/// A number or other literal stays as written, so the station's input type decides its type;
+/// a string literal converts into the input's type (`String`, `PathBuf`, `File`, …).
+fn literal(expr: &Expr) -> TokenStream {
+    match expr {
+        Expr::Lit(lit) if matches!(lit.lit, Lit::Str(_)) => {
+            quote_spanned!(expr.span()=> ::core::convert::From::from(#expr))
+        }
+        _ => quote!(#expr),
     }
 }
 
-fn literal(graph: &Ident, station: &TokenStream, index: usize, expr: &Expr) -> TokenStream {
-    let is_str = matches!(expr, Expr::Lit(lit) if matches!(lit.lit, Lit::Str(_)));
-    if is_str {
-        quote_spanned!(expr.span()=> ::choochoo::__private::constant_from::<#station, #index, _>(#graph, #expr))
-    } else {
-        quote_spanned!(expr.span()=> ::choochoo::__private::constant::<#station, #index>(#graph, #expr))
-    }
-}
-
-/// `tasks::word_count` → `tasks::WordCount`, spanned on the user's fn name.
-fn station_type(path: &syn::Path) -> TokenStream {
-    let mut path = path.clone();
+/// `tasks::word_count(…)` → `<tasks::WordCount as Default>::default()`, spanned on the user's
+/// call, and the span of the fn name. The qualified form keeps rustc from suggesting a type
+/// parameter when the station is missing; spanning the whole call makes "not a station"
+/// one error, where rustc would otherwise report it on the name and on the call.
+fn station(call: &Call<'_>) -> (TokenStream, Span) {
+    let mut path = call.station.clone();
+    let mut span = path.span();
     if let Some(last) = path.segments.last_mut() {
         let camel = crate::naming::upper_camel(&last.ident.to_string());
-        last.ident = Ident::new(&camel, last.ident.span());
+        span = last.ident.span();
+        last.ident = Ident::new(&camel, span);
     }
-    quote!(#path)
+    let mut parens = Group::new(Delimiter::Parenthesis, TokenStream::new());
+    parens.set_span(call.expr.paren_token.span.join());
+    (quote_spanned!(span=> <#path as ::core::default::Default>::default #parens), span)
 }
 
 /// What is emitted when the body has errors: the same signature, so callers keep compiling.
@@ -103,7 +155,7 @@ pub(crate) fn fallback(item: &syn::ItemFn) -> TokenStream {
     quote! {
         #(#attrs)*
         #[allow(unused_variables)]
-        #vis fn #name(#params) -> impl ::choochoo::Workflow<Output = #output> {
+        #vis fn #name(#params) -> impl ::choochoo::__private::Workflow<Output = #output> {
             ::choochoo::__private::unbuildable::<#output>()
         }
     }

@@ -1,0 +1,77 @@
+//! Leases: how two processes running on one store avoid computing the same node at once.
+//! A node being computed is held under an exclusive `flock` on one of a fixed set of stripe
+//! files (`locks/00` … `locks/63`, chosen by the node's name); the other process waits,
+//! then finds the record. The kernel drops a lock when its process dies, so a killed holder
+//! never leaves a lease behind.
+//!
+//! Within one process the scheduler never runs a node twice, so threads share a stripe: the
+//! first takes the file lock, the last to finish releases it.
+
+use crate::Error;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+const STRIPES: usize = 64;
+
+/// The stripe locks of one store, shared by its runners.
+#[derive(Debug)]
+pub(crate) struct Leases {
+    dir: PathBuf,
+    stripes: Vec<Mutex<Stripe>>,
+}
+
+#[derive(Debug, Default)]
+struct Stripe {
+    holders: usize,
+    file: Option<File>,
+}
+
+/// A held lease; released when dropped.
+#[derive(Debug)]
+pub(crate) struct Lease<'a> {
+    leases: &'a Leases,
+    stripe: usize,
+}
+
+impl Leases {
+    pub(crate) fn new(dir: &Path) -> Leases {
+        Leases { dir: dir.to_path_buf(), stripes: (0..STRIPES).map(|_| Mutex::default()).collect() }
+    }
+
+    /// Waits until no other process holds the lease of `node`'s stripe, then holds it.
+    pub(crate) fn acquire(&self, node: &str) -> Result<Lease<'_>, Error> {
+        let digest = crate::Digest::of(node.as_bytes());
+        let stripe = u16::from_le_bytes([digest.as_bytes()[0], digest.as_bytes()[1]]) as usize % STRIPES;
+        let mut state = self.stripes[stripe].lock().unwrap_or_else(|e| e.into_inner());
+        if state.holders == 0 {
+            let path = self.dir.join(format!("{stripe:02}"));
+            if state.file.is_none() {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+                    .map_err(|error| Error::io("open the lock file", &path, error))?;
+                state.file = Some(file);
+            }
+            if let Some(file) = &state.file {
+                file.lock().map_err(|error| Error::io("lock", &path, error))?;
+            }
+        }
+        state.holders += 1;
+        Ok(Lease { leases: self, stripe })
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let mut state = self.leases.stripes[self.stripe].lock().unwrap_or_else(|e| e.into_inner());
+        state.holders -= 1;
+        if state.holders == 0
+            && let Some(file) = &state.file
+        {
+            let _ = file.unlock();
+        }
+    }
+}

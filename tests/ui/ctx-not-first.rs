@@ -1,0 +1,8 @@
+use choochoo::{station, Ctx};
+
+#[station]
+fn label(x: &u64, ctx: &Ctx) -> String {
+    format!("{}: {x}", ctx.station_id())
+}
+
+fn main() {}

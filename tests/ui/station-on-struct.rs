@@ -1,0 +1,6 @@
+use choochoo::station;
+
+#[station]
+struct Double;
+
+fn main() {}
