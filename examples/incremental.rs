@@ -8,7 +8,9 @@ use choochoo::{Ctx, File, Runner, Status, Store, station, workflow};
 /// Counts the words of one file.
 #[station]
 fn count_words(doc: &File) -> Result<usize, std::io::Error> {
-    Ok(std::fs::read_to_string(doc.path())?.split_whitespace().count())
+    Ok(std::fs::read_to_string(doc.path())?
+        .split_whitespace()
+        .count())
 }
 
 /// Adds three counts.
@@ -19,9 +21,18 @@ fn total(a: &usize, b: &usize, c: &usize) -> usize {
 
 /// Writes the report into this station's own directory.
 #[station]
-fn write_report(ctx: &Ctx, a: &usize, b: &usize, c: &usize, total: &usize) -> Result<File, std::io::Error> {
+fn write_report(
+    ctx: &Ctx,
+    a: &usize,
+    b: &usize,
+    c: &usize,
+    total: &usize,
+) -> Result<File, std::io::Error> {
     let path = ctx.out_dir().join("report.txt");
-    std::fs::write(&path, format!("intro: {a}\nbody: {b}\nend: {c}\ntotal: {total}\n"))?;
+    std::fs::write(
+        &path,
+        format!("intro: {a}\nbody: {b}\nend: {c}\ntotal: {total}\n"),
+    )?;
     Ok(File::new(path))
 }
 
@@ -45,7 +56,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(chapter("end.txt"), "only the last ten percent runs")?;
     let store = Store::open(dir.join(".choochoo"))?;
     let runner = Runner::new(&store);
-    let run = || runner.run(report(File::new(chapter("intro.txt")), File::new(chapter("body.txt")), File::new(chapter("end.txt"))));
+    let run = || {
+        runner.run(report(
+            File::new(chapter("intro.txt")),
+            File::new(chapter("body.txt")),
+            File::new(chapter("end.txt")),
+        ))
+    };
 
     show("first run", &run()?);
     show("second run, nothing changed", &run()?);
@@ -63,14 +80,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let last = run()?;
     show("after rewriting intro.txt with the same bytes", &last);
 
-    println!("report:\n{}", std::fs::read_to_string(last.output().path())?);
+    println!(
+        "report:\n{}",
+        std::fs::read_to_string(last.output().path())?
+    );
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
 
 fn show(title: &str, run: &choochoo::Run<File>) {
-    println!("== {title}: {} ran, {} cached", run.report().count(Status::Ran), run.report().count(Status::Cached));
+    println!(
+        "== {title}: {} ran, {} cached",
+        run.report().count(Status::Ran),
+        run.report().count(Status::Cached)
+    );
     for entry in run.report().with_status(Status::Ran) {
-        println!("   ran {:<8} because {}", entry.label().unwrap_or(entry.name()), entry.reason().unwrap_or("-"));
+        println!(
+            "   ran {:<8} because {}",
+            entry.label().unwrap_or(entry.name()),
+            entry.reason().unwrap_or("-")
+        );
     }
 }

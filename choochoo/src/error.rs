@@ -14,11 +14,22 @@ enum Kind {
     /// One or more stations failed; the report says which and what else did not run.
     Failed(Box<Report>),
     /// A file-system operation on `path` failed.
-    Io { operation: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        operation: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The store's database refused an operation.
-    Db { operation: &'static str, path: PathBuf, source: rusqlite::Error },
+    Db {
+        operation: &'static str,
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     /// A value could not be encoded or decoded.
-    Encoding { type_name: &'static str, source: postcard::Error },
+    Encoding {
+        type_name: &'static str,
+        source: postcard::Error,
+    },
     /// A bad argument from the caller.
     Usage(String),
     /// A broken invariant inside choochoo.
@@ -27,27 +38,47 @@ enum Kind {
 
 impl Error {
     pub(crate) fn failed(report: Report) -> Error {
-        Error { kind: Kind::Failed(Box::new(report)) }
+        Error {
+            kind: Kind::Failed(Box::new(report)),
+        }
     }
 
     pub(crate) fn io(operation: &'static str, path: &Path, source: std::io::Error) -> Error {
-        Error { kind: Kind::Io { operation, path: path.to_path_buf(), source } }
+        Error {
+            kind: Kind::Io {
+                operation,
+                path: path.to_path_buf(),
+                source,
+            },
+        }
     }
 
     pub(crate) fn db(operation: &'static str, path: &Path, source: rusqlite::Error) -> Error {
-        Error { kind: Kind::Db { operation, path: path.to_path_buf(), source } }
+        Error {
+            kind: Kind::Db {
+                operation,
+                path: path.to_path_buf(),
+                source,
+            },
+        }
     }
 
     pub(crate) fn encoding(type_name: &'static str, source: postcard::Error) -> Error {
-        Error { kind: Kind::Encoding { type_name, source } }
+        Error {
+            kind: Kind::Encoding { type_name, source },
+        }
     }
 
     pub(crate) fn usage(message: impl Into<String>) -> Error {
-        Error { kind: Kind::Usage(message.into()) }
+        Error {
+            kind: Kind::Usage(message.into()),
+        }
     }
 
     pub(crate) fn internal(message: impl Into<String>) -> Error {
-        Error { kind: Kind::Internal(message.into()) }
+        Error {
+            kind: Kind::Internal(message.into()),
+        }
     }
 
     /// The run's report, when the error is a failed run.
@@ -71,7 +102,11 @@ impl fmt::Display for Error {
                 let mut failed = report.with_status(Status::Failed);
                 match failed.next() {
                     Some(first) => {
-                        write!(f, "station `{}` failed", first.label().unwrap_or(first.name()))?;
+                        write!(
+                            f,
+                            "station `{}` failed",
+                            first.label().unwrap_or(first.name())
+                        )?;
                         if let Some(error) = first.error() {
                             write!(f, ": {error}")?;
                         }
@@ -88,9 +123,23 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Kind::Io { operation, path, source } => write!(f, "cannot {operation} {}: {source}", path.display()),
-            Kind::Db { operation, path, source } => write!(f, "cannot {operation} the store database {}: {source}", path.display()),
-            Kind::Encoding { type_name, source } => write!(f, "cannot encode or decode a `{type_name}`: {source}"),
+            Kind::Io {
+                operation,
+                path,
+                source,
+            } => write!(f, "cannot {operation} {}: {source}", path.display()),
+            Kind::Db {
+                operation,
+                path,
+                source,
+            } => write!(
+                f,
+                "cannot {operation} the store database {}: {source}",
+                path.display()
+            ),
+            Kind::Encoding { type_name, source } => {
+                write!(f, "cannot encode or decode a `{type_name}`: {source}")
+            }
             Kind::Usage(message) => f.write_str(message),
             Kind::Internal(message) => write!(f, "internal error: {message}"),
         }

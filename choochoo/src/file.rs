@@ -101,7 +101,9 @@ macro_rules! path_serde {
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
                 let bytes = serde_bytes_buf(deserializer)?;
-                path_from_bytes(bytes).map($ty::new).map_err(serde::de::Error::custom)
+                path_from_bytes(bytes)
+                    .map($ty::new)
+                    .map_err(serde::de::Error::custom)
             }
         }
     };
@@ -122,7 +124,9 @@ fn path_from_bytes(bytes: Vec<u8>) -> Result<PathBuf, &'static str> {
 
 #[cfg(not(unix))]
 fn path_from_bytes(bytes: Vec<u8>) -> Result<PathBuf, &'static str> {
-    String::from_utf8(bytes).map(PathBuf::from).map_err(|_| "a path that is not UTF-8")
+    String::from_utf8(bytes)
+        .map(PathBuf::from)
+        .map_err(|_| "a path that is not UTF-8")
 }
 
 fn serde_bytes_buf<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {

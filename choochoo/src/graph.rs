@@ -50,7 +50,8 @@ pub(crate) struct NodeData {
 #[derive(Clone, Copy)]
 pub(crate) struct Codec {
     pub(crate) type_name: fn() -> &'static str,
-    pub(crate) encode: fn(&(dyn Any + Send + Sync)) -> Result<(Vec<u8>, Vec<std::path::PathBuf>), Error>,
+    pub(crate) encode:
+        fn(&(dyn Any + Send + Sync)) -> Result<value::Encoded, Error>,
     pub(crate) decode: fn(&[u8]) -> Result<Shared, Error>,
 }
 
@@ -59,8 +60,11 @@ impl Codec {
         Codec {
             type_name: std::any::type_name::<T>,
             encode: |value| {
-                let value = value.downcast_ref::<T>().ok_or_else(|| Error::internal("a node holds a value of another type"))?;
-                value::encode_with_paths(value).map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
+                let value = value
+                    .downcast_ref::<T>()
+                    .ok_or_else(|| Error::internal("a node holds a value of another type"))?;
+                value::encode_with_paths(value)
+                    .map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
             },
             decode: |bytes| {
                 value::decode::<T>(bytes)
@@ -75,7 +79,10 @@ pub(crate) enum Kind {
     /// A constant value given to the graph.
     Input(Shared),
     /// A station and where each of its inputs comes from.
-    Station { station: Box<dyn ErasedStation>, inputs: Box<[Edge]> },
+    Station {
+        station: Box<dyn ErasedStation>,
+        inputs: Box<[Edge]>,
+    },
 }
 
 /// Where one input of a station comes from.
@@ -89,7 +96,8 @@ pub enum Edge {
 
 /// Builds the `Vec<T>` of a fan-in edge from the values of its nodes.
 #[doc(hidden)]
-pub(crate) type Collect = fn(&[&(dyn Any + Send + Sync)]) -> Result<Box<dyn Any + Send + Sync>, Error>;
+pub(crate) type Collect =
+    fn(&[&(dyn Any + Send + Sync)]) -> Result<Box<dyn Any + Send + Sync>, Error>;
 
 impl fmt::Debug for Edge {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -141,24 +149,45 @@ impl Graph {
         self.nodes.is_empty()
     }
 
-    pub(crate) fn add_station<S: Station>(&mut self, label: Option<&str>, station: S, inputs: Vec<Edge>) -> Node<S::Output> {
+    pub(crate) fn add_station<S: Station>(
+        &mut self,
+        label: Option<&str>,
+        station: S,
+        inputs: Vec<Edge>,
+    ) -> Node<S::Output> {
         for source in inputs.iter().flat_map(Edge::sources) {
-            assert!((*source as usize) < self.nodes.len(), "a node from another graph was wired into this one");
+            assert!(
+                (*source as usize) < self.nodes.len(),
+                "a node from another graph was wired into this one"
+            );
         }
-        let kind = Kind::Station { station: Box::new(station), inputs: inputs.into_boxed_slice() };
+        let kind = Kind::Station {
+            station: Box::new(station),
+            inputs: inputs.into_boxed_slice(),
+        };
         self.push(label, kind)
     }
 
     fn push<T: Value>(&mut self, label: Option<&str>, kind: Kind) -> Node<T> {
         let id = u32::try_from(self.nodes.len()).expect("a graph holds at most 2^32 nodes");
-        self.nodes.push(NodeData { label: label.map(Box::from), scope: self.scope, kind, codec: Codec::of::<T>() });
-        Node { id, marker: PhantomData }
+        self.nodes.push(NodeData {
+            label: label.map(Box::from),
+            scope: self.scope,
+            kind,
+            codec: Codec::of::<T>(),
+        });
+        Node {
+            id,
+            marker: PhantomData,
+        }
     }
 }
 
 impl fmt::Debug for Graph {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Graph").field("nodes", &self.nodes.len()).finish()
+        f.debug_struct("Graph")
+            .field("nodes", &self.nodes.len())
+            .finish()
     }
 }
 
@@ -203,11 +232,15 @@ impl<T: Value> Wire<Vec<T>> for Vec<Node<T>> {
     }
 }
 
-fn collect<T: Value>(values: &[&(dyn Any + Send + Sync)]) -> Result<Box<dyn Any + Send + Sync>, Error> {
+fn collect<T: Value>(
+    values: &[&(dyn Any + Send + Sync)],
+) -> Result<Box<dyn Any + Send + Sync>, Error> {
     let items = values
         .iter()
         .map(|value| {
-            let value = value.downcast_ref::<T>().ok_or_else(|| Error::internal("fan-in element of the wrong type"))?;
+            let value = value
+                .downcast_ref::<T>()
+                .ok_or_else(|| Error::internal("fan-in element of the wrong type"))?;
             value::copy(value).map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
         })
         .collect::<Result<Vec<T>, Error>>()?;
@@ -279,7 +312,8 @@ impl<S: Station> ErasedStation for S {
     }
 
     fn run(&self, ctx: &Ctx, inputs: &[&(dyn Any + Send + Sync)]) -> Result<Shared, BoxError> {
-        let refs = S::Input::refs(inputs).ok_or("internal error: a station input has the wrong type")?;
+        let refs =
+            S::Input::refs(inputs).ok_or("internal error: a station input has the wrong type")?;
         let output = Station::run(self, ctx, refs)?;
         Ok(Arc::new(output))
     }

@@ -10,7 +10,9 @@ use std::str::FromStr;
 pub(crate) const ALGORITHM: &str = "blake3";
 
 /// A 32-byte BLAKE3 hash.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Digest([u8; 32]);
 
 impl Digest {
@@ -31,10 +33,12 @@ impl Digest {
     /// Lowercase hexadecimal, 64 characters.
     pub fn to_hex(&self) -> String {
         use fmt::Write;
-        self.0.iter().fold(String::with_capacity(64), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
+        self.0
+            .iter()
+            .fold(String::with_capacity(64), |mut hex, byte| {
+                let _ = write!(hex, "{byte:02x}");
+                hex
+            })
     }
 
     /// Parses 64 hexadecimal characters.

@@ -36,14 +36,20 @@ pub(crate) struct Lease<'a> {
 
 impl Leases {
     pub(crate) fn new(dir: &Path) -> Leases {
-        Leases { dir: dir.to_path_buf(), stripes: (0..STRIPES).map(|_| Mutex::default()).collect() }
+        Leases {
+            dir: dir.to_path_buf(),
+            stripes: (0..STRIPES).map(|_| Mutex::default()).collect(),
+        }
     }
 
     /// Waits until no other process holds the lease of `node`'s stripe, then holds it.
     pub(crate) fn acquire(&self, node: &str) -> Result<Lease<'_>, Error> {
         let digest = crate::Digest::of(node.as_bytes());
-        let stripe = u16::from_le_bytes([digest.as_bytes()[0], digest.as_bytes()[1]]) as usize % STRIPES;
-        let mut state = self.stripes[stripe].lock().unwrap_or_else(|e| e.into_inner());
+        let stripe =
+            u16::from_le_bytes([digest.as_bytes()[0], digest.as_bytes()[1]]) as usize % STRIPES;
+        let mut state = self.stripes[stripe]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if state.holders == 0 {
             let path = self.dir.join(format!("{stripe:02}"));
             if state.file.is_none() {
@@ -56,17 +62,23 @@ impl Leases {
                 state.file = Some(file);
             }
             if let Some(file) = &state.file {
-                file.lock().map_err(|error| Error::io("lock", &path, error))?;
+                file.lock()
+                    .map_err(|error| Error::io("lock", &path, error))?;
             }
         }
         state.holders += 1;
-        Ok(Lease { leases: self, stripe })
+        Ok(Lease {
+            leases: self,
+            stripe,
+        })
     }
 }
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        let mut state = self.leases.stripes[self.stripe].lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.leases.stripes[self.stripe]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         state.holders -= 1;
         if state.holders == 0
             && let Some(file) = &state.file

@@ -150,7 +150,12 @@ pub mod __private {
     }
 
     /// Adds `station`, fed by `args`: a tuple with one node per input, checked by rustc.
-    pub fn add<S: Station>(station: S, args: impl Args<S::Input>, graph: &mut Graph, label: &str) -> Node<S::Output> {
+    pub fn add<S: Station>(
+        station: S,
+        args: impl Args<S::Input>,
+        graph: &mut Graph,
+        label: &str,
+    ) -> Node<S::Output> {
         graph.add_station(Some(label), station, args.edges())
     }
 

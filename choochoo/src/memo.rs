@@ -27,9 +27,14 @@ pub(crate) fn content(encoded: &[u8], files: Vec<(PathBuf, Seen)>) -> Content {
     let mut hasher = Hasher::new("choochoo/value");
     hasher.field("encoding", encoded);
     for (path, seen) in &files {
-        hasher.field("path", path.as_os_str().as_encoded_bytes()).digest("content", &seen.digest);
+        hasher
+            .field("path", path.as_os_str().as_encoded_bytes())
+            .digest("content", &seen.digest);
     }
-    Content { digest: hasher.finish(), files }
+    Content {
+        digest: hasher.finish(),
+        files,
+    }
 }
 
 /// The hash of a fan-in input: the content hashes of its elements, in order.
@@ -42,7 +47,12 @@ pub(crate) fn many(digests: impl IntoIterator<Item = Digest>) -> Digest {
 }
 
 /// A station's key.
-pub(crate) fn key(station: &str, fingerprint: &Digest, output_type: &str, inputs: &[Digest]) -> Digest {
+pub(crate) fn key(
+    station: &str,
+    fingerprint: &Digest,
+    output_type: &str,
+    inputs: &[Digest],
+) -> Digest {
     let mut hasher = Hasher::new("choochoo/key");
     hasher
         .field("schema", KEY_SCHEMA)
@@ -56,18 +66,35 @@ pub(crate) fn key(station: &str, fingerprint: &Digest, output_type: &str, inputs
 }
 
 /// Why a record cannot be used, when one exists.
-pub(crate) fn stale_output(record: &Record, current: impl Fn(&std::path::Path) -> Option<Seen>) -> Option<String> {
-    record.files.iter().find_map(|(path, digest)| match current(path) {
-        None => Some(format!("output {} cannot be read", path.display())),
-        Some(seen) if seen.state.is_none() && !path.is_dir() => Some(format!("output {} is missing", path.display())),
-        Some(seen) if seen.digest != *digest => Some(format!("output {} was modified", path.display())),
-        Some(_) => None,
-    })
+pub(crate) fn stale_output(
+    record: &Record,
+    current: impl Fn(&std::path::Path) -> Option<Seen>,
+) -> Option<String> {
+    record
+        .files
+        .iter()
+        .find_map(|(path, digest)| match current(path) {
+            None => Some(format!("output {} cannot be read", path.display())),
+            Some(seen) if seen.state.is_none() && !path.is_dir() => {
+                Some(format!("output {} is missing", path.display()))
+            }
+            Some(seen) if seen.digest != *digest => {
+                Some(format!("output {} was modified", path.display()))
+            }
+            Some(_) => None,
+        })
 }
 
 /// Why a station with no usable record runs, compared with the node's last head.
-pub(crate) fn reason(head: Option<&Head>, fingerprint: &Digest, inputs: &[Digest], names: &[&str]) -> String {
-    let Some(head) = head else { return "no record".to_owned() };
+pub(crate) fn reason(
+    head: Option<&Head>,
+    fingerprint: &Digest,
+    inputs: &[Digest],
+    names: &[&str],
+) -> String {
+    let Some(head) = head else {
+        return "no record".to_owned();
+    };
     let mut reasons = Vec::new();
     if head.fingerprint != *fingerprint {
         reasons.push("code changed".to_owned());
@@ -80,7 +107,11 @@ pub(crate) fn reason(head: Option<&Head>, fingerprint: &Digest, inputs: &[Digest
             .zip(&head.inputs)
             .enumerate()
             .filter(|(_, (now, before))| now != before)
-            .map(|(i, _)| names.get(i).map_or_else(|| format!("#{}", i + 1), |name| format!("`{name}`")))
+            .map(|(i, _)| {
+                names
+                    .get(i)
+                    .map_or_else(|| format!("#{}", i + 1), |name| format!("`{name}`"))
+            })
             .collect();
         match changed.len() {
             0 => {}
@@ -88,11 +119,17 @@ pub(crate) fn reason(head: Option<&Head>, fingerprint: &Digest, inputs: &[Digest
             _ => reasons.push(format!("inputs {} changed", changed.join(", "))),
         }
     }
-    if reasons.is_empty() { "no record".to_owned() } else { reasons.join("; ") }
+    if reasons.is_empty() {
+        "no record".to_owned()
+    } else {
+        reasons.join("; ")
+    }
 }
 
 /// Whether any file read as an input changed since it was hashed; returns its path.
-pub(crate) fn changed_during_run<'a>(files: impl IntoIterator<Item = &'a (PathBuf, Seen)>) -> Option<&'a PathBuf> {
+pub(crate) fn changed_during_run<'a>(
+    files: impl IntoIterator<Item = &'a (PathBuf, Seen)>,
+) -> Option<&'a PathBuf> {
     files.into_iter().find_map(|(path, seen)| {
         let now = FileState::read(path).ok().flatten();
         (seen.state.is_some() && now != seen.state).then_some(path)
@@ -120,9 +157,19 @@ mod tests {
     fn reasons_name_the_changed_input() {
         let fp = Digest::of(b"fn");
         let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
-        let head = Head { key: a, fingerprint: fp, inputs: vec![a, a] };
+        let head = Head {
+            key: a,
+            fingerprint: fp,
+            inputs: vec![a, a],
+        };
         assert_eq!(reason(None, &fp, &[a], &["x"]), "no record");
-        assert_eq!(reason(Some(&head), &fp, &[a, b], &["doc", "n"]), "input `n` changed");
-        assert_eq!(reason(Some(&head), &b, &[b, b], &["doc", "n"]), "code changed; inputs `doc`, `n` changed");
+        assert_eq!(
+            reason(Some(&head), &fp, &[a, b], &["doc", "n"]),
+            "input `n` changed"
+        );
+        assert_eq!(
+            reason(Some(&head), &b, &[b, b], &["doc", "n"]),
+            "code changed; inputs `doc`, `n` changed"
+        );
     }
 }

@@ -109,18 +109,25 @@ impl Report {
 
     /// How many stations ended with `status`.
     pub fn count(&self, status: Status) -> usize {
-        self.entries.iter().filter(|entry| entry.status == status).count()
+        self.entries
+            .iter()
+            .filter(|entry| entry.status == status)
+            .count()
     }
 
     /// The entries with `status`.
     pub fn with_status(&self, status: Status) -> impl Iterator<Item = &Entry> {
-        self.entries.iter().filter(move |entry| entry.status == status)
+        self.entries
+            .iter()
+            .filter(move |entry| entry.status == status)
     }
 
     /// The entries whose label or id is `name` (ids match on the last path segment too).
     pub fn find<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
         self.entries.iter().filter(move |entry| {
-            entry.label() == Some(name) || entry.id == name || entry.id.rsplit("::").next() == Some(name)
+            entry.label() == Some(name)
+                || entry.id == name
+                || entry.id.rsplit("::").next() == Some(name)
         })
     }
 }
@@ -128,7 +135,12 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for entry in &self.entries {
-            write!(f, "{:>8}  {}", entry.status.to_string(), entry.label().unwrap_or(entry.name))?;
+            write!(
+                f,
+                "{:>8}  {}",
+                entry.status.to_string(),
+                entry.label().unwrap_or(entry.name)
+            )?;
             if entry.status == Status::Ran || entry.status == Status::Failed {
                 write!(f, " ({:.1?})", entry.duration)?;
             }
@@ -140,9 +152,19 @@ impl fmt::Display for Report {
             }
             writeln!(f)?;
         }
-        let counts = [Status::Ran, Status::Cached, Status::Failed, Status::Blocked, Status::Skipped]
-            .map(|status| (status, self.count(status)));
-        let summary: Vec<String> = counts.iter().filter(|(_, n)| *n > 0).map(|(s, n)| format!("{n} {s}")).collect();
+        let counts = [
+            Status::Ran,
+            Status::Cached,
+            Status::Failed,
+            Status::Blocked,
+            Status::Skipped,
+        ]
+        .map(|status| (status, self.count(status)));
+        let summary: Vec<String> = counts
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
         write!(f, "{} stations: {}", self.entries.len(), summary.join(", "))
     }
 }

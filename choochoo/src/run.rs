@@ -15,8 +15,8 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Runs workflows against a [`Store`]. A builder: set options, then call
@@ -58,7 +58,13 @@ impl<'s> Runner<'s> {
     /// A runner using `store`, with one job per available core.
     pub fn new(store: &'s Store) -> Runner<'s> {
         let jobs = std::thread::available_parallelism().map_or(1, usize::from);
-        Runner { store, jobs, keep_going: false, profile: "default".to_owned(), pool: OnceLock::new() }
+        Runner {
+            store,
+            jobs,
+            keep_going: false,
+            profile: "default".to_owned(),
+            pool: OnceLock::new(),
+        }
     }
 
     /// Runs at most `jobs` stations at once (at least one).
@@ -94,27 +100,42 @@ impl<'s> Runner<'s> {
         self.execute("graph", graph, &output)
     }
 
-    fn execute<O>(&self, workflow: &str, graph: &Graph, outputs: &dyn Outputs<Value = O>) -> Result<Run<O>, Error> {
+    fn execute<O>(
+        &self,
+        workflow: &str,
+        graph: &Graph,
+        outputs: &dyn Outputs<Value = O>,
+    ) -> Result<Run<O>, Error> {
         let wanted = outputs.nodes();
         if let Some(bad) = wanted.iter().find(|id| **id as usize >= graph.nodes.len()) {
-            return Err(Error::usage(format!("the output node {bad} is not part of this graph")));
+            return Err(Error::usage(format!(
+                "the output node {bad} is not part of this graph"
+            )));
         }
         let pool = self.pool()?;
         let run_id = self.store.begin_run(workflow, &self.profile)?;
         let mut execution = Execution::new(graph, self.store, &self.profile, self.keep_going)?;
         pool.scope(|scope| execution.start(scope));
-        let values = wanted.iter().map(|id| execution.take_value(*id)).collect::<Result<Vec<_>, _>>();
+        let values = wanted
+            .iter()
+            .map(|id| execution.take_value(*id))
+            .collect::<Result<Vec<_>, _>>();
         if let Err(error) = self.store.save_stats(&execution.stats.take_changed()) {
             execution.warn(format!("the stat cache was not saved: {}", chain(&error)));
         }
         let report = execution.report();
         drop(execution);
-        let counts = [Status::Ran, Status::Cached, Status::Failed].map(|status| report.count(status));
-        self.store.finish_run(run_id, counts[0], counts[1], counts[2])?;
+        let counts =
+            [Status::Ran, Status::Cached, Status::Failed].map(|status| report.count(status));
+        self.store
+            .finish_run(run_id, counts[0], counts[1], counts[2])?;
         if counts[2] > 0 {
             return Err(Error::failed(report));
         }
-        Ok(Run { output: outputs.take(values?)?, report })
+        Ok(Run {
+            output: outputs.take(values?)?,
+            report,
+        })
     }
 
     fn pool(&self) -> Result<&rayon::ThreadPool, Error> {
@@ -125,7 +146,12 @@ impl<'s> Runner<'s> {
             .num_threads(self.jobs)
             .thread_name(|i| format!("choochoo-{i}"))
             .build()
-            .map_err(|error| Error::usage(format!("cannot start {} worker threads: {error}", self.jobs)))?;
+            .map_err(|error| {
+                Error::usage(format!(
+                    "cannot start {} worker threads: {error}",
+                    self.jobs
+                ))
+            })?;
         Ok(self.pool.get_or_init(|| pool))
     }
 }
@@ -168,16 +194,31 @@ struct Outcome {
 
 impl Outcome {
     fn not_run(status: Status) -> Outcome {
-        Outcome { status, duration: Duration::ZERO, reason: None, error: None }
+        Outcome {
+            status,
+            duration: Duration::ZERO,
+            reason: None,
+            error: None,
+        }
     }
 
     fn failed(duration: Duration, reason: Option<String>, error: String) -> Outcome {
-        Outcome { status: Status::Failed, duration, reason, error: Some(error) }
+        Outcome {
+            status: Status::Failed,
+            duration,
+            reason,
+            error: Some(error),
+        }
     }
 }
 
 impl<'g> Execution<'g> {
-    fn new(graph: &'g Graph, store: &'g Store, profile: &'g str, keep_going: bool) -> Result<Execution<'g>, Error> {
+    fn new(
+        graph: &'g Graph,
+        store: &'g Store,
+        profile: &'g str,
+        keep_going: bool,
+    ) -> Result<Execution<'g>, Error> {
         let n = graph.nodes.len();
         let (offsets, dependents, pending) = wiring(graph);
         Ok(Execution {
@@ -211,7 +252,9 @@ impl<'g> Execution<'g> {
         // Find every ready station before starting any: once one runs, it may bring others'
         // counts to zero, and those are started by whoever finished their last input.
         let ready: Vec<u32> = (0..self.graph.nodes.len() as u32)
-            .filter(|&id| is_station(self.graph, id) && self.pending[id as usize].load(Ordering::Relaxed) == 0)
+            .filter(|&id| {
+                is_station(self.graph, id) && self.pending[id as usize].load(Ordering::Relaxed) == 0
+            })
             .collect();
         for id in ready {
             scope.spawn(move |scope| self.visit(scope, id));
@@ -259,7 +302,12 @@ impl<'g> Execution<'g> {
         };
         let codec = &self.graph.nodes[id as usize].codec;
         let fingerprint = station.fingerprint();
-        let key = memo::key(station.id(), &fingerprint, (codec.type_name)(), &input_hashes);
+        let key = memo::key(
+            station.id(),
+            &fingerprint,
+            (codec.type_name)(),
+            &input_hashes,
+        );
         let stale = match self.lookup(id, &key) {
             Lookup::Hit => return Outcome::not_run(Status::Cached),
             Lookup::Stale(reason) => Some(reason),
@@ -274,17 +322,37 @@ impl<'g> Execution<'g> {
             return Outcome::not_run(Status::Cached);
         }
         let reason = stale.unwrap_or_else(|| {
-            let head = self.store.head(self.profile, &self.paths[id as usize]).ok().flatten();
-            memo::reason(head.as_ref(), &fingerprint, &input_hashes, station.input_names())
+            let head = self
+                .store
+                .head(self.profile, &self.paths[id as usize])
+                .ok()
+                .flatten();
+            memo::reason(
+                head.as_ref(),
+                &fingerprint,
+                &input_hashes,
+                station.input_names(),
+            )
         });
-        let head = Head { key, fingerprint, inputs: input_hashes };
+        let head = Head {
+            key,
+            fingerprint,
+            inputs: input_hashes,
+        };
         let outcome = self.execute(id, station.as_ref(), inputs, head, reason);
         drop(lease);
         outcome
     }
 
     /// Runs the station's function and records its output.
-    fn execute(&self, id: u32, station: &dyn ErasedStation, inputs: &[Edge], head: Head, reason: String) -> Outcome {
+    fn execute(
+        &self,
+        id: u32,
+        station: &dyn ErasedStation,
+        inputs: &[Edge],
+        head: Head,
+        reason: String,
+    ) -> Outcome {
         let node = &self.graph.nodes[id as usize];
         let path = &self.paths[id as usize];
         let ctx = Ctx {
@@ -309,18 +377,34 @@ impl<'g> Execution<'g> {
         };
         let (encoded, paths) = match (node.codec.encode)(&*value) {
             Ok(encoded) => encoded,
-            Err(error) => return Outcome::failed(duration, Some(reason), format!("its output cannot be stored: {}", chain(&error))),
+            Err(error) => {
+                return Outcome::failed(
+                    duration,
+                    Some(reason),
+                    format!("its output cannot be stored: {}", chain(&error)),
+                );
+            }
         };
         let content = match self.hash_files(paths) {
             Ok(files) => memo::content(&encoded, files),
             Err(error) => return Outcome::failed(duration, Some(reason), chain(&error)),
         };
         let mut reason = reason;
-        let read = inputs.iter().flat_map(Edge::sources).filter_map(|source| self.contents[*source as usize].get());
+        let read = inputs
+            .iter()
+            .flat_map(Edge::sources)
+            .filter_map(|source| self.contents[*source as usize].get());
         if let Some(changed) = memo::changed_during_run(read.flat_map(|content| &content.files)) {
-            reason.push_str(&format!("; not recorded: {} changed while the station ran", changed.display()));
+            reason.push_str(&format!(
+                "; not recorded: {} changed while the station ran",
+                changed.display()
+            ));
         } else {
-            let files: Vec<(PathBuf, Digest)> = content.files.iter().map(|(p, seen)| (p.clone(), seen.digest)).collect();
+            let files: Vec<(PathBuf, Digest)> = content
+                .files
+                .iter()
+                .map(|(p, seen)| (p.clone(), seen.digest))
+                .collect();
             let committed = self.store.commit(
                 self.profile,
                 &head.key,
@@ -333,12 +417,20 @@ impl<'g> Execution<'g> {
                 duration.as_nanos() as i64,
             );
             if let Err(error) = committed {
-                self.warn(format!("the result of `{path}` was not recorded: {}", chain(&error)));
+                self.warn(format!(
+                    "the result of `{path}` was not recorded: {}",
+                    chain(&error)
+                ));
             }
         }
         let _ = self.contents[id as usize].set(content);
         let _ = self.values[id as usize].set(value);
-        Outcome { status: Status::Ran, duration, reason: Some(reason), error: None }
+        Outcome {
+            status: Status::Ran,
+            duration,
+            reason: Some(reason),
+            error: None,
+        }
     }
 
     /// Looks a key up and checks that what it names is all there and intact.
@@ -348,23 +440,37 @@ impl<'g> Execution<'g> {
             Ok(None) => return Lookup::Miss,
             Ok(Some(Ok(record))) => record,
             Ok(Some(Err(problem))) => {
-                self.warn(format!("the record {key} of `{path}` is unreadable ({problem}); running it again"));
+                self.warn(format!(
+                    "the record {key} of `{path}` is unreadable ({problem}); running it again"
+                ));
                 return Lookup::Stale("its record was unreadable".to_owned());
             }
             Err(error) => {
-                self.warn(format!("cannot look up `{path}`: {}; running it again", chain(&error)));
+                self.warn(format!(
+                    "cannot look up `{path}`: {}; running it again",
+                    chain(&error)
+                ));
                 return Lookup::Miss;
             }
         };
         if let Err(problem) = self.store.verify(&record) {
-            self.warn(format!("the record {key} of `{path}` is corrupt ({problem}); running it again"));
+            self.warn(format!(
+                "the record {key} of `{path}` is corrupt ({problem}); running it again"
+            ));
             return Lookup::Stale("its stored output was corrupt".to_owned());
         }
         if let Some(reason) = memo::stale_output(&record, |file| self.stats.hash(file).ok()) {
             return Lookup::Stale(reason);
         }
-        let files = record.files.iter().filter_map(|(file, _)| Some((file.clone(), self.stats.hash(file).ok()?))).collect();
-        let _ = self.contents[id as usize].set(Content { digest: record.output_hash, files });
+        let files = record
+            .files
+            .iter()
+            .filter_map(|(file, _)| Some((file.clone(), self.stats.hash(file).ok()?)))
+            .collect();
+        let _ = self.contents[id as usize].set(Content {
+            digest: record.output_hash,
+            files,
+        });
         let _ = self.records[id as usize].set(record);
         Lookup::Hit
     }
@@ -375,9 +481,11 @@ impl<'g> Execution<'g> {
             .iter()
             .map(|edge| match edge {
                 Edge::One(source) => self.content(*source),
-                Edge::Many(sources, _) => {
-                    sources.iter().map(|source| self.content(*source)).collect::<Result<Vec<_>, _>>().map(memo::many)
-                }
+                Edge::Many(sources, _) => sources
+                    .iter()
+                    .map(|source| self.content(*source))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(memo::many),
             })
             .collect()
     }
@@ -398,7 +506,10 @@ impl<'g> Execution<'g> {
         paths
             .into_iter()
             .map(|path| {
-                let seen = self.stats.hash(&path).map_err(|error| Error::io("hash", &path, error))?;
+                let seen = self
+                    .stats
+                    .hash(&path)
+                    .map_err(|error| Error::io("hash", &path, error))?;
                 Ok((path, seen))
             })
             .collect()
@@ -411,8 +522,10 @@ impl<'g> Execution<'g> {
             .map(|edge| match edge {
                 Edge::One(_) => Ok(None),
                 Edge::Many(sources, collect) => {
-                    let values: Vec<&(dyn Any + Send + Sync)> =
-                        sources.iter().map(|source| self.value(*source)).collect::<Result<_, _>>()?;
+                    let values: Vec<&(dyn Any + Send + Sync)> = sources
+                        .iter()
+                        .map(|source| self.value(*source))
+                        .collect::<Result<_, _>>()?;
                     collect(&values).map(Some)
                 }
             })
@@ -445,7 +558,11 @@ impl<'g> Execution<'g> {
         let record = self.records[id as usize]
             .get()
             .ok_or_else(|| Error::internal(format!("`{path}` has no value yet")))?;
-        let bytes = self.store.load(record).map_err(|problem| Error::usage(format!("the stored output of `{path}` changed during the run: {problem}")))?;
+        let bytes = self.store.load(record).map_err(|problem| {
+            Error::usage(format!(
+                "the stored output of `{path}` changed during the run: {problem}"
+            ))
+        })?;
         let value = (self.graph.nodes[id as usize].codec.decode)(&bytes).map_err(|error| {
             // The bytes are intact, so the type changed without the station's code changing.
             let _ = self.store.forget(self.profile, &record.key);
@@ -460,12 +577,17 @@ impl<'g> Execution<'g> {
 
     fn take_value(&mut self, id: u32) -> Result<Shared, Error> {
         self.value(id)?;
-        self.values[id as usize].take().ok_or_else(|| Error::internal(format!("the output node {id} produced no value")))
+        self.values[id as usize]
+            .take()
+            .ok_or_else(|| Error::internal(format!("the output node {id} produced no value")))
     }
 
     fn warn(&self, warning: String) {
         eprintln!("choochoo: warning: {warning}");
-        self.warnings.lock().unwrap_or_else(|e| e.into_inner()).push(warning);
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(warning);
     }
 
     fn report(&mut self) -> Report {
@@ -475,8 +597,12 @@ impl<'g> Execution<'g> {
             .iter()
             .enumerate()
             .filter_map(|(id, node)| {
-                let Kind::Station { station, .. } = &node.kind else { return None };
-                let outcome = self.outcomes[id].take().unwrap_or(Outcome::not_run(Status::Skipped));
+                let Kind::Station { station, .. } = &node.kind else {
+                    return None;
+                };
+                let outcome = self.outcomes[id]
+                    .take()
+                    .unwrap_or(Outcome::not_run(Status::Skipped));
                 Some(Entry {
                     node: self.paths[id].clone(),
                     id: station.id(),
@@ -489,7 +615,8 @@ impl<'g> Execution<'g> {
                 })
             })
             .collect();
-        let warnings = std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()));
+        let warnings =
+            std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()));
         Report { entries, warnings }
     }
 }
@@ -554,7 +681,10 @@ fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
         let (identity, base) = match &node.kind {
             Kind::Input(value) => {
                 let (encoded, _) = (node.codec.encode)(&**value)?;
-                (Digest::of(&encoded), node.label.as_deref().unwrap_or("input").to_owned())
+                (
+                    Digest::of(&encoded),
+                    node.label.as_deref().unwrap_or("input").to_owned(),
+                )
             }
             Kind::Station { station, inputs } => {
                 let mut hasher = crate::hash::Hasher::new("choochoo/node");
@@ -576,13 +706,22 @@ fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
         identities.push(identity);
         let count = taken.entry(base.clone()).or_insert(0);
         *count += 1;
-        paths.push(if *count == 1 { base } else { format!("{base}-{count}") }.into_boxed_str());
+        paths.push(
+            if *count == 1 {
+                base
+            } else {
+                format!("{base}-{count}")
+            }
+            .into_boxed_str(),
+        );
     }
     Ok(paths)
 }
 
 fn graph_scope(node: &crate::graph::NodeData) -> String {
-    node.scope.map(|scope| format!("{scope}.")).unwrap_or_default()
+    node.scope
+        .map(|scope| format!("{scope}."))
+        .unwrap_or_default()
 }
 
 fn is_station(graph: &Graph, id: u32) -> bool {

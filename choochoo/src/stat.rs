@@ -42,9 +42,17 @@ impl FileState {
         #[cfg(not(unix))]
         {
             let nanos = |t: std::io::Result<SystemTime>| {
-                t.ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i64)
+                t.ok()
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos() as i64)
             };
-            FileState { dev: 0, ino: 0, size: meta.len(), mtime_ns: nanos(meta.modified()), ctime_ns: nanos(meta.created()) }
+            FileState {
+                dev: 0,
+                ino: 0,
+                size: meta.len(),
+                mtime_ns: nanos(meta.modified()),
+                ctime_ns: nanos(meta.created()),
+            }
         }
     }
 
@@ -68,7 +76,8 @@ pub(crate) struct Entry {
 
 impl Entry {
     fn trusted(&self, state: &FileState) -> bool {
-        self.state == *state && self.recorded_ns - self.state.mtime_ns.max(self.state.ctime_ns) > RACY_NS
+        self.state == *state
+            && self.recorded_ns - self.state.mtime_ns.max(self.state.ctime_ns) > RACY_NS
     }
 }
 
@@ -90,7 +99,10 @@ pub(crate) struct Seen {
 
 impl StatCache {
     pub(crate) fn new(entries: HashMap<PathBuf, Entry>) -> StatCache {
-        StatCache { entries: Mutex::new(entries), changed: Mutex::default() }
+        StatCache {
+            entries: Mutex::new(entries),
+            changed: Mutex::default(),
+        }
     }
 
     /// The entries added or replaced during the run, to be saved.
@@ -105,7 +117,10 @@ impl StatCache {
         let meta = match std::fs::symlink_metadata(path) {
             Ok(meta) => meta,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Seen { digest: Hasher::new("choochoo/missing").finish(), state: None });
+                return Ok(Seen {
+                    digest: Hasher::new("choochoo/missing").finish(),
+                    state: None,
+                });
             }
             Err(error) => return Err(error),
         };
@@ -114,8 +129,13 @@ impl StatCache {
                 Ok(meta) => meta,
                 Err(_) => {
                     let target = std::fs::read_link(path)?;
-                    let digest = Hasher::new("choochoo/dangling-link").field("target", target.as_os_str().as_encoded_bytes()).finish();
-                    return Ok(Seen { digest, state: None });
+                    let digest = Hasher::new("choochoo/dangling-link")
+                        .field("target", target.as_os_str().as_encoded_bytes())
+                        .finish();
+                    return Ok(Seen {
+                        digest,
+                        state: None,
+                    });
                 }
             };
             return self.hash_with(path, &meta);
@@ -125,12 +145,23 @@ impl StatCache {
 
     fn hash_with(&self, path: &Path, meta: &std::fs::Metadata) -> std::io::Result<Seen> {
         if meta.is_dir() {
-            return Ok(Seen { digest: self.hash_dir(path)?, state: None });
+            return Ok(Seen {
+                digest: self.hash_dir(path)?,
+                state: None,
+            });
         }
         let state = FileState::of(meta);
-        let cached = self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(path).copied();
+        let cached = self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+            .copied();
         if let Some(entry) = cached.filter(|entry| entry.trusted(&state)) {
-            return Ok(Seen { digest: entry.digest, state: Some(state) });
+            return Ok(Seen {
+                digest: entry.digest,
+                state: Some(state),
+            });
         }
         let recorded_ns = now_ns();
         let digest = hash_file(path)?;
@@ -138,21 +169,38 @@ impl StatCache {
         // version, so it is not remembered.
         let after = FileState::read(path)?;
         if after == Some(state) {
-            let entry = Entry { state, recorded_ns, digest };
-            self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_path_buf(), entry);
-            self.changed.lock().unwrap_or_else(|e| e.into_inner()).push((path.to_path_buf(), entry));
+            let entry = Entry {
+                state,
+                recorded_ns,
+                digest,
+            };
+            self.entries
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path.to_path_buf(), entry);
+            self.changed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((path.to_path_buf(), entry));
         }
-        Ok(Seen { digest, state: after })
+        Ok(Seen {
+            digest,
+            state: after,
+        })
     }
 
     /// A directory: the sorted list of its entries' names and content hashes, recursively.
     fn hash_dir(&self, path: &Path) -> std::io::Result<Digest> {
-        let mut names: Vec<_> = std::fs::read_dir(path)?.map(|entry| entry.map(|e| e.file_name())).collect::<Result<_, _>>()?;
+        let mut names: Vec<_> = std::fs::read_dir(path)?
+            .map(|entry| entry.map(|e| e.file_name()))
+            .collect::<Result<_, _>>()?;
         names.sort();
         let mut hasher = Hasher::new("choochoo/dir");
         for name in names {
             let seen = self.hash(&path.join(&name))?;
-            hasher.field("name", name.as_encoded_bytes()).digest("content", &seen.digest);
+            hasher
+                .field("name", name.as_encoded_bytes())
+                .digest("content", &seen.digest);
         }
         Ok(hasher.finish())
     }
@@ -172,11 +220,15 @@ pub(crate) fn hash_file(path: &Path) -> std::io::Result<Digest> {
         };
         hasher.update(&buffer[..n]);
     }
-    Ok(Hasher::new("choochoo/file").field("blake3", hasher.finalize().as_bytes()).finish())
+    Ok(Hasher::new("choochoo/file")
+        .field("blake3", hasher.finalize().as_bytes())
+        .finish())
 }
 
 pub(crate) fn now_ns() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 #[cfg(test)]
@@ -185,11 +237,25 @@ mod tests {
 
     #[test]
     fn a_fresh_entry_is_racy_and_an_old_one_is_trusted() {
-        let state = FileState { dev: 1, ino: 2, size: 3, mtime_ns: 1_000_000_000, ctime_ns: 1_000_000_000 };
+        let state = FileState {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            mtime_ns: 1_000_000_000,
+            ctime_ns: 1_000_000_000,
+        };
         let digest = Digest::of(b"x");
-        let racy = Entry { state, recorded_ns: 1_000_000_000 + 5_000_000, digest };
+        let racy = Entry {
+            state,
+            recorded_ns: 1_000_000_000 + 5_000_000,
+            digest,
+        };
         assert!(!racy.trusted(&state));
-        let settled = Entry { state, recorded_ns: 1_000_000_000 + 50_000_000, digest };
+        let settled = Entry {
+            state,
+            recorded_ns: 1_000_000_000 + 50_000_000,
+            digest,
+        };
         assert!(settled.trusted(&state));
         let changed = FileState { size: 4, ..state };
         assert!(!settled.trusted(&changed));

@@ -41,7 +41,11 @@ pub trait Station: Send + Sync + 'static {
     }
 
     /// Calls the function.
-    fn run(&self, ctx: &Ctx, input: <Self::Input as Inputs>::Refs<'_>) -> Result<Self::Output, BoxError>;
+    fn run(
+        &self,
+        ctx: &Ctx,
+        input: <Self::Input as Inputs>::Refs<'_>,
+    ) -> Result<Self::Output, BoxError>;
 }
 
 /// What a running station can ask of the runtime. Take `ctx: &Ctx` as a station's first
@@ -95,7 +99,10 @@ pub trait Inputs: Send + Sync + 'static {
 }
 
 /// The type of a station's input at position `I`.
-#[diagnostic::on_unimplemented(message = "this station has no input at position {I}", label = "extra argument")]
+#[diagnostic::on_unimplemented(
+    message = "this station has no input at position {I}",
+    label = "extra argument"
+)]
 pub trait InputAt<const I: usize> {
     /// The input's type.
     type Type: Value;
@@ -164,7 +171,11 @@ pub struct Fingerprint {
 impl Fingerprint {
     /// A fingerprint of `source` (the function's tokens) and the `version` option.
     pub const fn new(source: &'static str, version: u64) -> Fingerprint {
-        Fingerprint { source, version, digest: OnceLock::new() }
+        Fingerprint {
+            source,
+            version,
+            digest: OnceLock::new(),
+        }
     }
 
     /// The hash, computed on first use.

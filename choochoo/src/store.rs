@@ -104,8 +104,11 @@ impl Store {
     /// version of choochoo is refused with an error that says so.
     pub fn open(dir: impl AsRef<Path>) -> Result<Store, Error> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|error| Error::io("create the store directory", dir, error))?;
-        let dir = dir.canonicalize().map_err(|error| Error::io("resolve the store directory", dir, error))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|error| Error::io("create the store directory", dir, error))?;
+        let dir = dir
+            .canonicalize()
+            .map_err(|error| Error::io("resolve the store directory", dir, error))?;
         for sub in ["blobs", "tmp", "work", "locks"] {
             let path = dir.join(sub);
             std::fs::create_dir_all(&path).map_err(|error| Error::io("create", &path, error))?;
@@ -114,7 +117,12 @@ impl Store {
         let db = Connection::open(&db_path).map_err(|error| Error::db("open", &db_path, error))?;
         prepare(&db, &db_path)?;
         let leases = Leases::new(&dir.join("locks"));
-        let store = Store { dir, db: Mutex::new(db), temp_counter: AtomicU64::new(0), leases };
+        let store = Store {
+            dir,
+            db: Mutex::new(db),
+            temp_counter: AtomicU64::new(0),
+            leases,
+        };
         store.remove_orphaned_temp_files();
         Ok(store)
     }
@@ -128,13 +136,24 @@ impl Store {
         self.dir.join("store.db")
     }
 
-    fn with_db<R>(&self, operation: &'static str, f: impl FnOnce(&mut Connection) -> rusqlite::Result<R>) -> Result<R, Error> {
-        let mut db = self.db.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn with_db<R>(
+        &self,
+        operation: &'static str,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, Error> {
+        let mut db = self
+            .db
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut db).map_err(|error| Error::db(operation, &self.db_path(), error))
     }
 
     /// The record for `key`, unverified; `Ok(None)` when there is none.
-    pub(crate) fn record(&self, profile: &str, key: &Digest) -> Result<Option<Result<Record, String>>, Error> {
+    pub(crate) fn record(
+        &self,
+        profile: &str,
+        key: &Digest,
+    ) -> Result<Option<Result<Record, String>>, Error> {
         self.with_db("read a record from", |db| {
             let mut stmt = db.prepare_cached(
                 "SELECT algorithm, output_hash, encoding_hash, size, inline_value, files FROM records WHERE profile = ?1 AND key = ?2",
@@ -176,8 +195,13 @@ impl Store {
             self.write_blob(&encoding_hash, encoded)?;
             None
         };
-        let files = postcard::to_stdvec(&files.iter().map(|(p, d)| (p.as_os_str().as_encoded_bytes(), *d)).collect::<Vec<_>>())
-            .map_err(|error| Error::encoding("file list", error))?;
+        let files = postcard::to_stdvec(
+            &files
+                .iter()
+                .map(|(p, d)| (p.as_os_str().as_encoded_bytes(), *d))
+                .collect::<Vec<_>>(),
+        )
+        .map_err(|error| Error::encoding("file list", error))?;
         let head = postcard::to_stdvec(head).map_err(|error| Error::encoding("head", error))?;
         self.with_db("commit a record to", |db| {
             let tx = db.transaction()?;
@@ -217,7 +241,11 @@ impl Store {
     /// Removes a record that turned out to be unusable.
     pub(crate) fn forget(&self, profile: &str, key: &Digest) -> Result<(), Error> {
         self.with_db("remove a record from", |db| {
-            db.execute("DELETE FROM records WHERE profile = ?1 AND key = ?2", params![profile, key.as_bytes()]).map(drop)
+            db.execute(
+                "DELETE FROM records WHERE profile = ?1 AND key = ?2",
+                params![profile, key.as_bytes()],
+            )
+            .map(drop)
         })
     }
 
@@ -227,11 +255,15 @@ impl Store {
             Some(bytes) => bytes.clone(),
             None => {
                 let path = self.blob_path(&record.encoding_hash);
-                std::fs::read(&path).map_err(|error| format!("cannot read blob {}: {error}", path.display()))?
+                std::fs::read(&path)
+                    .map_err(|error| format!("cannot read blob {}: {error}", path.display()))?
             }
         };
         if bytes.len() as u64 != record.size || Digest::of(&bytes) != record.encoding_hash {
-            return Err(format!("stored output {} does not match its hash", record.encoding_hash));
+            return Err(format!(
+                "stored output {} does not match its hash",
+                record.encoding_hash
+            ));
         }
         Ok(bytes)
     }
@@ -274,15 +306,22 @@ impl Store {
     /// A fresh temp file name carrying this process's id, so a later open can tell an orphan.
     fn temp_path(&self) -> PathBuf {
         let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
-        self.dir.join("tmp").join(format!("{}-{n}", std::process::id()))
+        self.dir
+            .join("tmp")
+            .join(format!("{}-{n}", std::process::id()))
     }
 
     /// Removes temp files left by processes that are gone (killed mid-write).
     fn remove_orphaned_temp_files(&self) {
-        let Ok(entries) = std::fs::read_dir(self.dir.join("tmp")) else { return };
+        let Ok(entries) = std::fs::read_dir(self.dir.join("tmp")) else {
+            return;
+        };
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let pid = name.to_str().and_then(|n| n.split('-').next()).and_then(|p| p.parse::<u32>().ok());
+            let pid = name
+                .to_str()
+                .and_then(|n| n.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok());
             if pid.is_some_and(|pid| !process_alive(pid)) {
                 let _ = std::fs::remove_file(entry.path());
             }
@@ -292,18 +331,44 @@ impl Store {
     /// Loads the stat cache.
     pub(crate) fn stats(&self) -> Result<HashMap<PathBuf, StatEntry>, Error> {
         self.with_db("read the stat cache from", |db| {
-            let mut stmt = db.prepare_cached("SELECT path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest FROM stats")?;
+            let mut stmt = db.prepare_cached(
+                "SELECT path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest FROM stats",
+            )?;
             let rows = stmt.query_map([], |row| {
                 let path: Vec<u8> = row.get(0)?;
                 let digest: Vec<u8> = row.get(7)?;
-                Ok((path, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?, row.get::<_, i64>(3)?, row.get(4)?, row.get(5)?, row.get(6)?, digest))
+                Ok((
+                    path,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, i64>(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                    row.get(6)?,
+                    digest,
+                ))
             })?;
             let mut map = HashMap::new();
             for row in rows {
                 let (path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest) = row?;
-                let Ok(digest) = <[u8; 32]>::try_from(digest.as_slice()) else { continue };
-                let state = FileState { dev: dev as u64, ino: ino as u64, size: size as u64, mtime_ns, ctime_ns };
-                map.insert(path_from_bytes(path), StatEntry { state, recorded_ns, digest: Digest::from_bytes(digest) });
+                let Ok(digest) = <[u8; 32]>::try_from(digest.as_slice()) else {
+                    continue;
+                };
+                let state = FileState {
+                    dev: dev as u64,
+                    ino: ino as u64,
+                    size: size as u64,
+                    mtime_ns,
+                    ctime_ns,
+                };
+                map.insert(
+                    path_from_bytes(path),
+                    StatEntry {
+                        state,
+                        recorded_ns,
+                        digest: Digest::from_bytes(digest),
+                    },
+                );
             }
             Ok(map)
         })
@@ -350,7 +415,13 @@ impl Store {
     }
 
     /// Records the end of a run.
-    pub(crate) fn finish_run(&self, run: i64, ran: usize, cached: usize, failed: usize) -> Result<(), Error> {
+    pub(crate) fn finish_run(
+        &self,
+        run: i64,
+        ran: usize,
+        cached: usize,
+        failed: usize,
+    ) -> Result<(), Error> {
         self.with_db("record a run in", |db| {
             db.execute(
                 "UPDATE runs SET finished_ns = ?2, ran = ?3, cached = ?4, failed = ?5 WHERE id = ?1",
@@ -367,7 +438,10 @@ impl Store {
 
     /// The directory of a node.
     pub(crate) fn work_dir(&self, profile: &str, node: &str) -> PathBuf {
-        self.dir.join("work").join(sanitize(profile)).join(sanitize(node))
+        self.dir
+            .join("work")
+            .join(sanitize(profile))
+            .join(sanitize(node))
     }
 }
 
@@ -379,12 +453,20 @@ fn prepare(db: &Connection, path: &Path) -> Result<(), Error> {
         db.execute_batch("BEGIN IMMEDIATE")?;
         let result = (|| {
             db.execute_batch(SCHEMA)?;
-            let version: Option<String> =
-                db.query_row("SELECT value FROM meta WHERE name = 'schema_version'", [], |row| row.get(0)).optional()?;
+            let version: Option<String> = db
+                .query_row(
+                    "SELECT value FROM meta WHERE name = 'schema_version'",
+                    [],
+                    |row| row.get(0),
+                )
+                .optional()?;
             match version {
                 Some(version) => Ok(Some(version.parse::<i64>().unwrap_or(-1))),
                 None => {
-                    db.execute("INSERT INTO meta (name, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
+                    db.execute(
+                        "INSERT INTO meta (name, value) VALUES ('schema_version', ?1)",
+                        [SCHEMA_VERSION.to_string()],
+                    )?;
                     Ok(None)
                 }
             }
@@ -414,15 +496,23 @@ fn decode_record(
     if algorithm != ALGORITHM {
         return Err(format!("hashed with {algorithm}, not {ALGORITHM}"));
     }
-    let digest = |bytes: Vec<u8>| <[u8; 32]>::try_from(bytes.as_slice()).map(Digest::from_bytes).map_err(|_| "a hash of the wrong length".to_owned());
-    let files: Vec<(Vec<u8>, Digest)> = postcard::from_bytes(&files).map_err(|error| format!("unreadable file list: {error}"))?;
+    let digest = |bytes: Vec<u8>| {
+        <[u8; 32]>::try_from(bytes.as_slice())
+            .map(Digest::from_bytes)
+            .map_err(|_| "a hash of the wrong length".to_owned())
+    };
+    let files: Vec<(Vec<u8>, Digest)> =
+        postcard::from_bytes(&files).map_err(|error| format!("unreadable file list: {error}"))?;
     Ok(Record {
         key,
         output_hash: digest(output_hash)?,
         encoding_hash: digest(encoding_hash)?,
         size: u64::try_from(size).map_err(|_| "a negative size".to_owned())?,
         inline,
-        files: files.into_iter().map(|(path, digest)| (path_from_bytes(path), digest)).collect(),
+        files: files
+            .into_iter()
+            .map(|(path, digest)| (path_from_bytes(path), digest))
+            .collect(),
     })
 }
 
@@ -439,9 +529,21 @@ fn path_from_bytes(bytes: Vec<u8>) -> PathBuf {
 
 /// A node or profile name as one safe path component.
 fn sanitize(name: &str) -> String {
-    let clean: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
-    if clean.is_empty() || clean.starts_with('.') { format!("_{clean}") } else { clean }
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean.is_empty() || clean.starts_with('.') {
+        format!("_{clean}")
+    } else {
+        clean
+    }
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
@@ -457,5 +559,9 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") { Path::new(&format!("/proc/{pid}")).exists() } else { true }
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
 }

@@ -30,8 +30,13 @@ pub(crate) fn encode<T: Value>(value: &T) -> Result<Vec<u8>, postcard::Error> {
     postcard::to_stdvec(value)
 }
 
+/// A value's postcard encoding and the paths of the files and directories inside it.
+pub(crate) type Encoded = (Vec<u8>, Vec<std::path::PathBuf>);
+
 /// Encodes a value and lists the files and directories inside it.
-pub(crate) fn encode_with_paths<T: Value>(value: &T) -> Result<(Vec<u8>, Vec<std::path::PathBuf>), postcard::Error> {
+pub(crate) fn encode_with_paths<T: Value>(
+    value: &T,
+) -> Result<Encoded, postcard::Error> {
     let (bytes, paths) = crate::file::collect_paths(|| encode(value));
     Ok((bytes?, paths))
 }
@@ -39,7 +44,11 @@ pub(crate) fn encode_with_paths<T: Value>(value: &T) -> Result<(Vec<u8>, Vec<std
 /// Decodes a value encoded by [`encode`]; trailing bytes are an error.
 pub(crate) fn decode<T: Value>(bytes: &[u8]) -> Result<T, postcard::Error> {
     let (value, rest) = postcard::take_from_bytes(bytes)?;
-    if rest.is_empty() { Ok(value) } else { Err(postcard::Error::DeserializeBadEncoding) }
+    if rest.is_empty() {
+        Ok(value)
+    } else {
+        Err(postcard::Error::DeserializeBadEncoding)
+    }
 }
 
 /// An owned copy of `value`, made through its encoding, so values need not be `Clone`.
@@ -49,11 +58,16 @@ pub(crate) fn copy<T: Value>(value: &T) -> Result<T, postcard::Error> {
 
 /// Takes a `T` out of a shared slot: moved when this is the last reference, copied otherwise.
 pub(crate) fn take<T: Value>(shared: Shared) -> Result<T, crate::Error> {
-    let typed = shared
-        .downcast::<T>()
-        .map_err(|_| crate::Error::internal(format!("a node does not hold a `{}`", std::any::type_name::<T>())))?;
+    let typed = shared.downcast::<T>().map_err(|_| {
+        crate::Error::internal(format!(
+            "a node does not hold a `{}`",
+            std::any::type_name::<T>()
+        ))
+    })?;
     match Arc::try_unwrap(typed) {
         Ok(value) => Ok(value),
-        Err(typed) => copy(&*typed).map_err(|error| crate::Error::encoding(std::any::type_name::<T>(), error)),
+        Err(typed) => {
+            copy(&*typed).map_err(|error| crate::Error::encoding(std::any::type_name::<T>(), error))
+        }
     }
 }

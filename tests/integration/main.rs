@@ -1,6 +1,9 @@
 //! choochoo's integration tests: one binary, one module per concern.
 
-#![allow(unreachable_pub, reason = "test modules share helpers with `pub`; nothing is exported")]
+#![allow(
+    unreachable_pub,
+    reason = "test modules share helpers with `pub`; nothing is exported"
+)]
 
 mod memo;
 mod support;

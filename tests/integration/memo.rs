@@ -37,9 +37,17 @@ fn verdict(long: &bool) -> String {
 }
 
 #[station]
-fn report(ctx: &Ctx, a: &String, b: &String, verdict: &String, sep: &String) -> Result<File, std::io::Error> {
+fn report(
+    ctx: &Ctx,
+    a: &String,
+    b: &String,
+    verdict: &String,
+    sep: &String,
+) -> Result<File, std::io::Error> {
     executed("report");
-    if std::env::var_os("CHOOCHOO_TEST_FAIL_REPORT").is_some() || FAIL_REPORT.load(std::sync::atomic::Ordering::SeqCst) {
+    if std::env::var_os("CHOOCHOO_TEST_FAIL_REPORT").is_some()
+        || FAIL_REPORT.load(std::sync::atomic::Ordering::SeqCst)
+    {
         return Err(std::io::Error::other("report is broken"));
     }
     let path = ctx.out_dir().join("report.txt");
@@ -81,7 +89,14 @@ fn fixture() -> Fixture {
 
 impl Fixture {
     fn run(&self, store: &Store, sep: &str) -> choochoo::Run<File> {
-        Runner::new(store).jobs(2).run(pipeline(File::new(&self.a), File::new(&self.b), sep.to_owned())).expect("run")
+        Runner::new(store)
+            .jobs(2)
+            .run(pipeline(
+                File::new(&self.a),
+                File::new(&self.b),
+                sep.to_owned(),
+            ))
+            .expect("run")
     }
 }
 
@@ -94,8 +109,14 @@ fn later() {
     std::thread::sleep(std::time::Duration::from_millis(30));
 }
 
-const ALL: &[(&str, usize)] =
-    &[("read", 2), ("shout", 1), ("length", 1), ("is_long", 1), ("verdict", 1), ("report", 1)];
+const ALL: &[(&str, usize)] = &[
+    ("read", 2),
+    ("shout", 1),
+    ("length", 1),
+    ("is_long", 1),
+    ("verdict", 1),
+    ("report", 1),
+];
 
 #[test]
 fn a_second_run_executes_nothing_and_returns_the_same_output() {
@@ -103,7 +124,10 @@ fn a_second_run_executes_nothing_and_returns_the_same_output() {
     let f = fixture();
     let first = f.run(&f.tmp.store, " | ");
     assert_eq!(take_executions(), counts(ALL));
-    assert_eq!(contents(first.output()), "HELLO | a fairly long text | long");
+    assert_eq!(
+        contents(first.output()),
+        "HELLO | a fairly long text | long"
+    );
     let second = f.run(&f.tmp.store, " | ");
     assert_eq!(take_executions(), counts(&[]));
     assert_eq!(second.output(), first.output());
@@ -133,7 +157,10 @@ fn changing_a_parameter_reruns_exactly_its_dependents() {
     let run = f.run(&f.tmp.store, "+");
     assert_eq!(take_executions(), counts(&[("report", 1)]));
     assert_eq!(contents(run.output()), "HELLO+a fairly long text+long");
-    assert_eq!(run.report().find("output").next().unwrap().reason(), Some("input `sep` changed"));
+    assert_eq!(
+        run.report().find("output").next().unwrap().reason(),
+        Some("input `sep` changed")
+    );
 }
 
 #[test]
@@ -146,9 +173,15 @@ fn editing_a_file_reruns_its_cone_and_touching_it_reruns_nothing() {
     later();
     std::fs::write(&f.a, "howdy").unwrap();
     let run = f.run(&f.tmp.store, "/");
-    assert_eq!(take_executions(), counts(&[("read", 1), ("shout", 1), ("report", 1)]));
+    assert_eq!(
+        take_executions(),
+        counts(&[("read", 1), ("shout", 1), ("report", 1)])
+    );
     assert_eq!(contents(run.output()), "HOWDY/a fairly long text/long");
-    assert_eq!(run.report().find("text_a").next().unwrap().reason(), Some("input `doc` changed"));
+    assert_eq!(
+        run.report().find("text_a").next().unwrap().reason(),
+        Some("input `doc` changed")
+    );
 
     later();
     let bytes = std::fs::read(&f.a).unwrap();
@@ -168,8 +201,14 @@ fn an_upstream_that_reproduces_its_output_stops_the_cascade() {
     // `verdict` is not run; `report` re-runs only because its text input changed.
     std::fs::write(&f.b, "another, longer text").unwrap();
     let run = f.run(&f.tmp.store, "/");
-    assert_eq!(take_executions(), counts(&[("read", 1), ("length", 1), ("is_long", 1), ("report", 1)]));
-    assert_eq!(run.report().find("word").next().unwrap().status(), Status::Cached);
+    assert_eq!(
+        take_executions(),
+        counts(&[("read", 1), ("length", 1), ("is_long", 1), ("report", 1)])
+    );
+    assert_eq!(
+        run.report().find("word").next().unwrap().status(),
+        Status::Cached
+    );
     assert_eq!(contents(run.output()), "HELLO/another, longer text/long");
 }
 
@@ -178,7 +217,8 @@ fn after_a_failure_and_a_fix_only_the_unfinished_stations_run() {
     let _serial = serial();
     let f = fixture();
     FAIL_REPORT.store(true, std::sync::atomic::Ordering::SeqCst);
-    let failed = Runner::new(&f.tmp.store).run(pipeline(File::new(&f.a), File::new(&f.b), "/".into()));
+    let failed =
+        Runner::new(&f.tmp.store).run(pipeline(File::new(&f.a), File::new(&f.b), "/".into()));
     FAIL_REPORT.store(false, std::sync::atomic::Ordering::SeqCst);
     let error = failed.unwrap_err();
     assert_eq!(error.report().unwrap().count(Status::Failed), 1);
@@ -196,11 +236,22 @@ fn deleting_a_stations_directory_replays_that_station() {
     take_executions();
     let entry = first.report().find("output").next().unwrap();
     let dir = f.tmp.store.dir().join("work/default").join(entry.node());
-    assert!(first.output().path().starts_with(&dir), "{:?} in {dir:?}", first.output().path());
+    assert!(
+        first.output().path().starts_with(&dir),
+        "{:?} in {dir:?}",
+        first.output().path()
+    );
     std::fs::remove_dir_all(&dir).unwrap();
     let run = f.run(&f.tmp.store, "/");
     assert_eq!(take_executions(), counts(&[("report", 1)]));
-    let reason = run.report().find("output").next().unwrap().reason().unwrap().to_owned();
+    let reason = run
+        .report()
+        .find("output")
+        .next()
+        .unwrap()
+        .reason()
+        .unwrap()
+        .to_owned();
     assert!(reason.contains("is missing"), "{reason}");
     assert_eq!(contents(run.output()), "HELLO/a fairly long text/long");
 
@@ -223,7 +274,7 @@ mod versions {
     #[station]
     pub fn reformatted(x: &u64) -> u64 {
         // a comment, and different spacing, do not count
-        x   +   1
+        x + 1
     }
 
     #[station]
@@ -250,7 +301,11 @@ fn the_code_fingerprint_sees_the_body_and_the_version_but_not_the_layout() {
     let fp = |s: &dyn Fn() -> choochoo::Digest| s();
     let base = fp(&|| Original.fingerprint());
     assert_eq!(fp(&|| again::Original.fingerprint()), base);
-    assert_ne!(fp(&|| Reformatted.fingerprint()), base, "a different name is different tokens");
+    assert_ne!(
+        fp(&|| Reformatted.fingerprint()),
+        base,
+        "a different name is different tokens"
+    );
     assert_ne!(fp(&|| Edited.fingerprint()), base);
     assert_ne!(fp(&|| Bumped.fingerprint()), base);
     assert_ne!(Original.id(), again::Original.id());
@@ -299,8 +354,17 @@ fn a_corrupt_inline_record_is_a_miss_with_a_warning() {
         let run = f.run(&f.tmp.store, "/");
         assert_eq!(take_executions(), counts(ALL));
         assert_eq!(contents(run.output()), "HELLO/a fairly long text/long");
-        assert_eq!(run.report().warnings().len(), 7, "{:?}", run.report().warnings());
-        assert!(run.report().warnings()[0].contains("is corrupt"), "{:?}", run.report().warnings());
+        assert_eq!(
+            run.report().warnings().len(),
+            7,
+            "{:?}",
+            run.report().warnings()
+        );
+        assert!(
+            run.report().warnings()[0].contains("is corrupt"),
+            "{:?}",
+            run.report().warnings()
+        );
     }
     let run = f.run(&f.tmp.store, "/");
     assert_eq!(take_executions(), counts(&[]));
@@ -322,8 +386,17 @@ fn a_corrupt_or_missing_blob_is_a_miss_with_a_warning() {
     std::fs::write(&blobs[0], &bytes).unwrap();
     let run = runner.run(big::big(100_000)).unwrap();
     assert_eq!(*run.output(), expected);
-    assert_eq!(take_executions(), counts(&[("blob", 1)]), "total's input is unchanged, so it stays cached");
-    assert!(run.report().warnings().iter().any(|w| w.contains("is corrupt")));
+    assert_eq!(
+        take_executions(),
+        counts(&[("blob", 1)]),
+        "total's input is unchanged, so it stays cached"
+    );
+    assert!(
+        run.report()
+            .warnings()
+            .iter()
+            .any(|w| w.contains("is corrupt"))
+    );
     std::fs::remove_file(&blobs[0]).unwrap();
     assert_eq!(*runner.run(big::big(100_000)).unwrap().output(), expected);
     assert_eq!(take_executions(), counts(&[("blob", 1)]));
@@ -344,7 +417,10 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn a_store_of_another_schema_version_is_refused() {
     let tmp = temp_store();
-    corrupt_sql(&tmp.store, "UPDATE meta SET value = '999' WHERE name = 'schema_version'");
+    corrupt_sql(
+        &tmp.store,
+        "UPDATE meta SET value = '999' WHERE name = 'schema_version'",
+    );
     let error = Store::open(tmp.store.dir()).unwrap_err().to_string();
     assert!(error.contains("schema version 999"), "{error}");
 }
@@ -352,12 +428,18 @@ fn a_store_of_another_schema_version_is_refused() {
 /// Entry point of the child processes below; does nothing in a normal test run.
 #[test]
 fn child_process_entry() {
-    let Some(store) = std::env::var_os("CHOOCHOO_TEST_CHILD_STORE") else { return };
+    let Some(store) = std::env::var_os("CHOOCHOO_TEST_CHILD_STORE") else {
+        return;
+    };
     let dir = Path::new(&store).parent().unwrap().to_path_buf();
     let store = Store::open(&store).unwrap();
     let run = Runner::new(&store)
         .jobs(2)
-        .run(pipeline(File::new(dir.join("a.txt")), File::new(dir.join("b.txt")), "/".into()))
+        .run(pipeline(
+            File::new(dir.join("a.txt")),
+            File::new(dir.join("b.txt")),
+            "/".into(),
+        ))
         .unwrap();
     let total: usize = take_executions().values().sum();
     println!("\nCHILD executed={total} output={}", contents(run.output()));
@@ -365,7 +447,12 @@ fn child_process_entry() {
 
 fn spawn_child(store: &Path) -> std::process::Child {
     std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "memo::child_process_entry", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "memo::child_process_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("CHOOCHOO_TEST_CHILD_STORE", store)
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -374,10 +461,19 @@ fn spawn_child(store: &Path) -> std::process::Child {
 
 fn child_result(child: std::process::Child) -> (usize, String) {
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "child failed: {}", String::from_utf8_lossy(&output.stdout));
+    assert!(
+        output.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let line = stdout.lines().find(|line| line.starts_with("CHILD ")).expect("child printed its result");
-    let (executed, output) = line["CHILD executed=".len()..].split_once(" output=").unwrap();
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with("CHILD "))
+        .expect("child printed its result");
+    let (executed, output) = line["CHILD executed=".len()..]
+        .split_once(" output=")
+        .unwrap();
     (executed.parse().unwrap(), output.to_owned())
 }
 

@@ -25,7 +25,10 @@ pub struct Rendezvous {
 
 impl Rendezvous {
     pub const fn new() -> Rendezvous {
-        Rendezvous { arrived: Mutex::new(0), all_here: Condvar::new() }
+        Rendezvous {
+            arrived: Mutex::new(0),
+            all_here: Condvar::new(),
+        }
     }
 
     /// Arrives and waits until `n` have arrived; `false` if that took longer than `timeout`.
@@ -33,7 +36,10 @@ impl Rendezvous {
         let mut arrived = self.arrived.lock().unwrap();
         *arrived += 1;
         self.all_here.notify_all();
-        let (arrived, result) = self.all_here.wait_timeout_while(arrived, timeout, |count| *count < n).unwrap();
+        let (arrived, result) = self
+            .all_here
+            .wait_timeout_while(arrived, timeout, |count| *count < n)
+            .unwrap();
         drop(arrived);
         !result.timed_out()
     }
@@ -52,11 +58,14 @@ pub fn wait_until(timeout: Duration, condition: impl Fn() -> bool) -> bool {
 }
 
 static SERIAL: Mutex<()> = Mutex::new(());
-static COUNTS: Mutex<std::collections::BTreeMap<&'static str, usize>> = Mutex::new(std::collections::BTreeMap::new());
+static COUNTS: Mutex<std::collections::BTreeMap<&'static str, usize>> =
+    Mutex::new(std::collections::BTreeMap::new());
 
 /// Tests that count executions in shared counters take this lock so they do not overlap.
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {
-    let guard = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     COUNTS.lock().unwrap().clear();
     guard
 }

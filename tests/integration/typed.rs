@@ -10,12 +10,20 @@ fn statuses(report: &choochoo::Report) -> BTreeSet<(String, Status)> {
     report
         .entries()
         .iter()
-        .map(|entry| (entry.label().unwrap_or(entry.name()).to_owned(), entry.status()))
+        .map(|entry| {
+            (
+                entry.label().unwrap_or(entry.name()).to_owned(),
+                entry.status(),
+            )
+        })
         .collect()
 }
 
 fn set(items: &[(&str, Status)]) -> BTreeSet<(String, Status)> {
-    items.iter().map(|(name, status)| ((*name).to_owned(), *status)).collect()
+    items
+        .iter()
+        .map(|(name, status)| ((*name).to_owned(), *status))
+        .collect()
 }
 
 mod diamond {
@@ -32,22 +40,38 @@ mod diamond {
     /// Waits for `right` to be running at the same time, or fails.
     #[station]
     pub fn left(x: &u64) -> Result<u64, String> {
-        if MEETING.meet(2, Duration::from_secs(20)) { Ok(x * 2) } else { Err("left ran alone".into()) }
+        if MEETING.meet(2, Duration::from_secs(20)) {
+            Ok(x * 2)
+        } else {
+            Err("left ran alone".into())
+        }
     }
 
     #[station]
     pub fn right(x: &u64) -> Result<u64, String> {
-        if MEETING.meet(2, Duration::from_secs(20)) { Ok(x * 3) } else { Err("right ran alone".into()) }
+        if MEETING.meet(2, Duration::from_secs(20)) {
+            Ok(x * 3)
+        } else {
+            Err("right ran alone".into())
+        }
     }
 
     #[station]
     pub fn left_serial(x: &u64) -> Result<u64, String> {
-        if SERIAL_MEETING.meet(2, Duration::from_millis(300)) { Ok(*x) } else { Err("alone".into()) }
+        if SERIAL_MEETING.meet(2, Duration::from_millis(300)) {
+            Ok(*x)
+        } else {
+            Err("alone".into())
+        }
     }
 
     #[station]
     pub fn right_serial(x: &u64) -> Result<u64, String> {
-        if SERIAL_MEETING.meet(2, Duration::from_millis(300)) { Ok(*x) } else { Err("alone".into()) }
+        if SERIAL_MEETING.meet(2, Duration::from_millis(300)) {
+            Ok(*x)
+        } else {
+            Err("alone".into())
+        }
     }
 
     #[station]
@@ -76,7 +100,10 @@ mod diamond {
 #[test]
 fn a_diamond_runs_both_middle_stations_at_once() {
     let tmp = temp_store();
-    let run = Runner::new(&tmp.store).jobs(2).run(diamond::diamond(4)).expect("both sides met");
+    let run = Runner::new(&tmp.store)
+        .jobs(2)
+        .run(diamond::diamond(4))
+        .expect("both sides met");
     assert_eq!(*run.output(), 5 * 2 + 5 * 3);
     assert_eq!(run.report().count(Status::Ran), 4);
 }
@@ -85,7 +112,10 @@ fn a_diamond_runs_both_middle_stations_at_once() {
 fn with_one_job_the_middle_stations_cannot_meet() {
     // The other half of the proof above: the rendezvous really needs two threads.
     let tmp = temp_store();
-    let error = Runner::new(&tmp.store).jobs(1).run(diamond::serial_diamond(4)).unwrap_err();
+    let error = Runner::new(&tmp.store)
+        .jobs(1)
+        .run(diamond::serial_diamond(4))
+        .unwrap_err();
     assert!(error.is_station_failure());
     assert!(error.to_string().contains("alone"), "{error}");
 }
@@ -139,7 +169,11 @@ mod failing {
 fn a_failing_station_blocks_exactly_its_dependents() {
     let tmp = temp_store();
     failing::RAN.store(0, Ordering::SeqCst);
-    let error = Runner::new(&tmp.store).jobs(2).keep_going(true).run(failing::partly_broken(1)).unwrap_err();
+    let error = Runner::new(&tmp.store)
+        .jobs(2)
+        .keep_going(true)
+        .run(failing::partly_broken(1))
+        .unwrap_err();
     let report = error.report().expect("a failed run carries its report");
     assert_eq!(
         statuses(report),
@@ -157,7 +191,12 @@ fn a_failing_station_blocks_exactly_its_dependents() {
     assert_eq!(failing::RAN.load(Ordering::SeqCst), 4);
     let bad = report.find("bad").next().unwrap();
     assert_eq!(bad.error(), Some("boom at 1"));
-    assert!(error.to_string().contains("station `bad` failed: boom at 1"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("station `bad` failed: boom at 1"),
+        "{error}"
+    );
 }
 
 mod fail_fast {
@@ -175,7 +214,11 @@ mod fail_fast {
     #[station]
     pub fn long(ctx: &Ctx, x: &u64) -> Result<u64, String> {
         RAN.fetch_add(1, Ordering::SeqCst);
-        if wait_until(Duration::from_secs(20), || ctx.is_stopping()) { Ok(*x) } else { Err("never told to stop".into()) }
+        if wait_until(Duration::from_secs(20), || ctx.is_stopping()) {
+            Ok(*x)
+        } else {
+            Err("never told to stop".into())
+        }
     }
 
     #[station]
@@ -198,13 +241,25 @@ mod fail_fast {
 fn by_default_running_stations_finish_and_no_new_ones_start() {
     let tmp = temp_store();
     fail_fast::RAN.store(0, Ordering::SeqCst);
-    let error = Runner::new(&tmp.store).jobs(2).run(fail_fast::race(7)).unwrap_err();
+    let error = Runner::new(&tmp.store)
+        .jobs(2)
+        .run(fail_fast::race(7))
+        .unwrap_err();
     let report = error.report().unwrap();
     assert_eq!(
         statuses(report),
-        set(&[("f", Status::Failed), ("l", Status::Ran), ("n", Status::Skipped), ("output", Status::Skipped)])
+        set(&[
+            ("f", Status::Failed),
+            ("l", Status::Ran),
+            ("n", Status::Skipped),
+            ("output", Status::Skipped)
+        ])
     );
-    assert_eq!(fail_fast::RAN.load(Ordering::SeqCst), 1, "only `long` executed");
+    assert_eq!(
+        fail_fast::RAN.load(Ordering::SeqCst),
+        1,
+        "only `long` executed"
+    );
 }
 
 mod panicking {
@@ -251,12 +306,19 @@ mod words {
 
     #[station]
     pub fn longest(words: &Vec<String>, at_least: &usize) -> Option<String> {
-        words.iter().filter(|w| w.len() >= *at_least).max_by_key(|w| w.len()).cloned()
+        words
+            .iter()
+            .filter(|w| w.len() >= *at_least)
+            .max_by_key(|w| w.len())
+            .cloned()
     }
 
     #[station]
     pub fn shout(word: &Option<String>, suffix: &String) -> String {
-        format!("{}{suffix}", word.clone().unwrap_or_default().to_uppercase())
+        format!(
+            "{}{suffix}",
+            word.clone().unwrap_or_default().to_uppercase()
+        )
     }
 
     workflow! {
@@ -275,15 +337,23 @@ mod words {
 fn a_workflow_computes_what_the_plain_functions_compute() {
     let tmp = temp_store();
     let text = "fail at ninety percent then fix it".to_owned();
-    let run = Runner::new(&tmp.store).run(words::analyse(text.clone())).unwrap();
+    let run = Runner::new(&tmp.store)
+        .run(words::analyse(text.clone()))
+        .unwrap();
     let by_hand = {
         let words = words::split(&text);
-        (words::count(&words), words::shout(&words::longest(&words, &3), &"!".to_owned()))
+        (
+            words::count(&words),
+            words::shout(&words::longest(&words, &3), &"!".to_owned()),
+        )
     };
     assert_eq!(run.output(), &by_hand);
     assert_eq!(run.output(), &(7, "PERCENT!".to_owned()));
     assert_eq!(run.report().find("n").next().unwrap().name(), "Count words");
-    assert_eq!(run.report().find("n").next().unwrap().id(), "integration::typed::words::count");
+    assert_eq!(
+        run.report().find("n").next().unwrap().id(),
+        "integration::typed::words::count"
+    );
 }
 
 mod generated {
@@ -316,7 +386,9 @@ fn a_ten_thousand_station_generated_graph_gives_the_right_answer() {
     let xs: Vec<Node<u64>> = (1..=5_000u64).map(|x| g.input(x)).collect();
     let squares: Vec<Node<u64>> = xs.iter().map(|x| g.add(generated::Square, (x,))).collect();
     // A chain of 4,999 additions over the squares, plus one fan-in over all of them.
-    let chained = squares[1..].iter().fold(squares[0], |acc, sq| g.add(generated::Add, (&acc, sq)));
+    let chained = squares[1..]
+        .iter()
+        .fold(squares[0], |acc, sq| g.add(generated::Add, (&acc, sq)));
     let total = g.add(generated::Sum, (&squares,));
     let both = g.add(generated::Add, (&chained, &total));
     let run = Runner::new(&tmp.store).jobs(2).run_graph(&g, both).unwrap();
