@@ -24,7 +24,10 @@ impl Errors {
 
     /// The errors as `compile_error!` invocations; empty when there are none.
     pub(crate) fn to_compile_errors(&self) -> TokenStream {
-        self.0.as_ref().map(syn::Error::to_compile_error).unwrap_or_default()
+        self.0
+            .as_ref()
+            .map(syn::Error::to_compile_error)
+            .unwrap_or_default()
     }
 
     pub(crate) fn is_empty(&self) -> bool {

@@ -1,4 +1,4 @@
-use choochoo::{station, Ctx};
+use choochoo::{Ctx, station};
 
 #[station]
 fn label(x: &u64, ctx: &Ctx) -> String {

@@ -6,7 +6,9 @@ struct Summary {
 
 #[station]
 fn summarize(text: &String) -> Summary {
-    Summary { words: text.split_whitespace().count() as u64 }
+    Summary {
+        words: text.split_whitespace().count() as u64,
+    }
 }
 
 fn main() {}

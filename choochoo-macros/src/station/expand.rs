@@ -62,6 +62,12 @@ pub(crate) fn station(station: &Station<'_>) -> TokenStream {
         #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug, ::core::default::Default)]
         #vis struct #struct_name;
 
+        // The station under the function's own name in the type namespace, so `workflow!`
+        // finds it wherever the function is in scope (`use tasks::word_count;` imports both).
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis type #fn_name = #struct_name;
+
         const _: () = {
             #(#value_checks)*
 

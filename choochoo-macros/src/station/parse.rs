@@ -55,7 +55,15 @@ pub(crate) fn station(args: TokenStream, item: &syn::ItemFn) -> Result<Station<'
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Station { item, options, struct_name, takes_ctx, inputs, input_names, output })
+    Ok(Station {
+        item,
+        options,
+        struct_name,
+        takes_ctx,
+        inputs,
+        input_names,
+        output,
+    })
 }
 
 fn options(args: TokenStream, errors: &mut Errors) -> Options {
@@ -73,7 +81,10 @@ fn options(args: TokenStream, errors: &mut Errors) -> Options {
     };
     for option in list {
         let Some(key) = option.path.get_ident() else {
-            errors.add(&option.path, format!("unknown station option; expected one of {OPTIONS}"));
+            errors.add(
+                &option.path,
+                format!("unknown station option; expected one of {OPTIONS}"),
+            );
             continue;
         };
         match key.to_string().as_str() {
@@ -81,17 +92,26 @@ fn options(args: TokenStream, errors: &mut Errors) -> Options {
                 Some(Lit::Int(version)) if version.base10_parse::<u64>().is_ok() => {
                     options.version = Some(version.clone())
                 }
-                _ => errors.add(&option.value, "`version` takes a whole number, e.g. `version = 2`"),
+                _ => errors.add(
+                    &option.value,
+                    "`version` takes a whole number, e.g. `version = 2`",
+                ),
             },
             "name" => match literal(&option.value) {
                 Some(Lit::Str(name)) => options.name = Some(name.clone()),
-                _ => errors.add(&option.value, "`name` takes a string, e.g. `name = \"Upload app\"`"),
+                _ => errors.add(
+                    &option.value,
+                    "`name` takes a string, e.g. `name = \"Upload app\"`",
+                ),
             },
             "check" | "clean" => errors.add(
                 key,
                 format!("`{key}` is reserved for effectful stations and not supported yet"),
             ),
-            _ => errors.add(key, format!("unknown station option `{key}`; expected one of {OPTIONS}")),
+            _ => errors.add(
+                key,
+                format!("unknown station option `{key}`; expected one of {OPTIONS}"),
+            ),
         }
     }
     options
@@ -126,7 +146,10 @@ fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
 fn struct_name(ident: &Ident, errors: &mut Errors) -> Ident {
     let camel = crate::naming::upper_camel(&ident.to_string());
     if camel.is_empty() {
-        errors.add(ident, "a station needs a name with letters, such as `word_count`");
+        errors.add(
+            ident,
+            "a station needs a name with letters, such as `word_count`",
+        );
         return Ident::new("Station", Span::call_site());
     }
     Ident::new(&camel, ident.span())
@@ -145,21 +168,36 @@ fn inputs(sig: &syn::Signature, errors: &mut Errors) -> (bool, Vec<Type>) {
         };
         let Type::Reference(reference) = &*pat.ty else {
             let ty = &pat.ty;
-            errors.add(ty, format!("station inputs are taken by reference; write `&{}`", type_text(ty)));
+            errors.add(
+                ty,
+                format!(
+                    "station inputs are taken by reference; write `&{}`",
+                    type_text(ty)
+                ),
+            );
             continue;
         };
         if let Some(token) = &reference.mutability {
             let elem = type_text(&reference.elem);
-            errors.add(token, format!("station inputs are read-only; write `&{elem}`, not `&mut {elem}`"));
+            errors.add(
+                token,
+                format!("station inputs are read-only; write `&{elem}`, not `&mut {elem}`"),
+            );
             continue;
         }
         if let Some(lifetime) = &reference.lifetime {
-            errors.add(lifetime, "station inputs take no named lifetimes; write `&T`");
+            errors.add(
+                lifetime,
+                "station inputs take no named lifetimes; write `&T`",
+            );
             continue;
         }
         if is_ctx(&reference.elem) {
             if index != 0 {
-                errors.add(&pat.ty, "`&Ctx` must be the first parameter of a station; move it before the inputs");
+                errors.add(
+                    &pat.ty,
+                    "`&Ctx` must be the first parameter of a station; move it before the inputs",
+                );
             }
             takes_ctx = true;
             continue;
@@ -218,11 +256,17 @@ fn output(ret: &ReturnType, errors: &mut Errors) -> Output {
         ReturnType::Type(_, ty) => &**ty,
     };
     if let Type::ImplTrait(_) = ty {
-        errors.add(ty, "a station returns a concrete type, not `impl Trait`; name the type");
+        errors.add(
+            ty,
+            "a station returns a concrete type, not `impl Trait`; name the type",
+        );
         return Output::Plain(ty.clone());
     }
     if let Type::Reference(_) = ty {
-        errors.add(ty, "a station returns an owned value; return `T`, not a reference");
+        errors.add(
+            ty,
+            "a station returns an owned value; return `T`, not a reference",
+        );
         return Output::Plain(ty.clone());
     }
     match result_types(ty) {
@@ -238,12 +282,16 @@ fn result_types(ty: &Type) -> Option<(Type, Span)> {
     if last.ident != "Result" {
         return None;
     }
-    let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
     let mut types = args.args.iter().filter_map(|arg| match arg {
         GenericArgument::Type(ty) => Some(ty),
         _ => None,
     });
     let ok = types.next()?.clone();
-    let error = types.next().map_or_else(|| last.ident.span(), syn::spanned::Spanned::span);
+    let error = types
+        .next()
+        .map_or_else(|| last.ident.span(), syn::spanned::Spanned::span);
     Some((ok, error))
 }

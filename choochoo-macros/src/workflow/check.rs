@@ -7,10 +7,17 @@ use std::collections::{HashMap, HashSet};
 use syn::Ident;
 
 pub(crate) fn bindings(workflow: &Workflow<'_>, errors: &mut Errors) {
-    let later: HashSet<String> = workflow.steps.iter().map(|step| step.binding.to_string()).collect();
+    let later: HashSet<String> = workflow
+        .steps
+        .iter()
+        .map(|step| step.binding.to_string())
+        .collect();
     // A parameter list that repeats a name is rustc's to report, on the same tokens.
-    let mut defined: HashMap<String, Defined> =
-        workflow.params.iter().map(|(name, _)| (name.to_string(), Defined::Parameter)).collect();
+    let mut defined: HashMap<String, Defined> = workflow
+        .params
+        .iter()
+        .map(|(name, _)| (name.to_string(), Defined::Parameter))
+        .collect();
     for step in &workflow.steps {
         uses(&step.call, &defined, &later, errors);
         define(&mut defined, step.binding, errors);
@@ -18,7 +25,9 @@ pub(crate) fn bindings(workflow: &Workflow<'_>, errors: &mut Errors) {
     match &workflow.result {
         Output::Call(call) => uses(call, &defined, &later, errors),
         Output::Name(name) => used(name, &defined, &later, errors),
-        Output::Tuple(_, names) => names.iter().for_each(|name| used(name, &defined, &later, errors)),
+        Output::Tuple(_, names) => names
+            .iter()
+            .for_each(|name| used(name, &defined, &later, errors)),
     }
 }
 
@@ -43,7 +52,12 @@ fn define(defined: &mut HashMap<String, Defined>, name: &Ident, errors: &mut Err
     errors.add(name, message);
 }
 
-fn uses(call: &Call<'_>, defined: &HashMap<String, Defined>, later: &HashSet<String>, errors: &mut Errors) {
+fn uses(
+    call: &Call<'_>,
+    defined: &HashMap<String, Defined>,
+    later: &HashSet<String>,
+    errors: &mut Errors,
+) {
     for arg in &call.args {
         if let Arg::Name(name) = arg {
             used(name, defined, later, errors);
@@ -51,15 +65,24 @@ fn uses(call: &Call<'_>, defined: &HashMap<String, Defined>, later: &HashSet<Str
     }
 }
 
-fn used(name: &Ident, defined: &HashMap<String, Defined>, later: &HashSet<String>, errors: &mut Errors) {
+fn used(
+    name: &Ident,
+    defined: &HashMap<String, Defined>,
+    later: &HashSet<String>,
+    errors: &mut Errors,
+) {
     let key = name.to_string();
     if defined.contains_key(&key) {
         return;
     }
     let message = if later.contains(&key) {
-        format!("`{name}` is used before it is defined; a binding can only use parameters and earlier bindings, so move its `let` up")
+        format!(
+            "`{name}` is used before it is defined; a binding can only use parameters and earlier bindings, so move its `let` up"
+        )
     } else {
-        format!("unknown binding `{name}`; an argument must be a workflow parameter or an earlier `let` binding")
+        format!(
+            "unknown binding `{name}`; an argument must be a workflow parameter or an earlier `let` binding"
+        )
     };
     errors.add(name, message);
 }

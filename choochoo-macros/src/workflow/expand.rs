@@ -51,7 +51,11 @@ pub(crate) fn workflow(workflow: &Workflow<'_>) -> TokenStream {
 
 fn result_span(result: &Output<'_>) -> Span {
     match result {
-        Output::Call(call) => call.station.segments.last().map_or_else(|| call.expr.span(), |last| last.ident.span()),
+        Output::Call(call) => call
+            .station
+            .segments
+            .last()
+            .map_or_else(|| call.expr.span(), |last| last.ident.span()),
         Output::Name(name) => name.span(),
         Output::Tuple(tuple, _) => tuple.paren_token.span.join(),
     }
@@ -59,8 +63,9 @@ fn result_span(result: &Output<'_>) -> Span {
 
 /// The workflow's output expression, checked against the declared output type. Where the
 /// nodes' type can be written from the declared type, a typed `let` makes a mismatch an
-/// ordinary "expected `Node<String>`, found `Node<u64>`" on the user's expression, pointing
-/// back at the declared type; otherwise (a type alias for a tuple) a helper checks it.
+/// ordinary "expected `Node<String>`, found `Node<u64>`" on the user's expression, with
+/// "expected due to this" on the declared type. Otherwise (a type alias for a tuple) the
+/// `Outputs` bound of `__private::workflow` checks it, spanned on the same expression.
 fn result(graph: &Ident, workflow: &Workflow<'_>) -> TokenStream {
     let output = workflow.output;
     let expr = match &workflow.result {
@@ -111,7 +116,10 @@ fn add(graph: &Ident, label: &str, call: &Call<'_>) -> TokenStream {
     tuple.set_span(parens);
     let (station, span) = station(call);
     // The arguments come before the graph, so a literal's `constant(graph, …)` borrows it first.
-    let mut add_args = Group::new(Delimiter::Parenthesis, quote!(#station, #tuple, #graph, #label));
+    let mut add_args = Group::new(
+        Delimiter::Parenthesis,
+        quote!(#station, #tuple, #graph, #label),
+    );
     add_args.set_span(parens);
     let add = quote_spanned!(span=> ::choochoo::__private::add);
     quote!(#add #add_args)
@@ -128,21 +136,22 @@ fn literal(expr: &Expr) -> TokenStream {
     }
 }
 
-/// `tasks::word_count(…)` → `<tasks::WordCount as Default>::default()`, spanned on the user's
-/// call, and the span of the fn name. The qualified form keeps rustc from suggesting a type
-/// parameter when the station is missing; spanning the whole call makes "not a station"
-/// one error, where rustc would otherwise report it on the name and on the call.
+/// `tasks::word_count(…)` → `<tasks::word_count as Default>::default()`: `#[station]` adds a
+/// type alias named like the function, so the station is found wherever the function is in
+/// scope. Spanned on the user's call and fn name: a plain fn that is not a station is then
+/// one error there ("expected type, found function").
 fn station(call: &Call<'_>) -> (TokenStream, Span) {
-    let mut path = call.station.clone();
-    let mut span = path.span();
-    if let Some(last) = path.segments.last_mut() {
-        let camel = crate::naming::upper_camel(&last.ident.to_string());
-        span = last.ident.span();
-        last.ident = Ident::new(&camel, span);
-    }
+    let path = call.station;
+    let span = path
+        .segments
+        .last()
+        .map_or_else(|| path.span(), |last| last.ident.span());
     let mut parens = Group::new(Delimiter::Parenthesis, TokenStream::new());
     parens.set_span(call.expr.paren_token.span.join());
-    (quote_spanned!(span=> <#path as ::core::default::Default>::default #parens), span)
+    (
+        quote_spanned!(span=> <#path as ::core::default::Default>::default #parens),
+        span,
+    )
 }
 
 /// What is emitted when the body has errors: the same signature, so callers keep compiling.

@@ -48,7 +48,10 @@ pub(crate) fn workflow<'a>(item: &'a syn::ItemFn, errors: &mut Errors) -> Option
     let output = match &item.sig.output {
         ReturnType::Type(_, ty) => &**ty,
         ReturnType::Default => {
-            errors.add(&item.sig, "a workflow declares its output type; add `-> T` after the parameters");
+            errors.add(
+                &item.sig,
+                "a workflow declares its output type; add `-> T` after the parameters",
+            );
             return None;
         }
     };
@@ -61,15 +64,27 @@ pub(crate) fn workflow<'a>(item: &'a syn::ItemFn, errors: &mut Errors) -> Option
     };
     let steps = stmts.iter().filter_map(|stmt| step(stmt, errors)).collect();
     let result = result(last, errors)?;
-    Some(Workflow { item, params, output, steps, result })
+    Some(Workflow {
+        item,
+        params,
+        output,
+        steps,
+        result,
+    })
 }
 
 fn signature(sig: &syn::Signature, errors: &mut Errors) {
     if let Some(token) = &sig.asyncness {
-        errors.add(token, "a workflow is a plain `fn` that builds a graph; remove `async`");
+        errors.add(
+            token,
+            "a workflow is a plain `fn` that builds a graph; remove `async`",
+        );
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.add(&sig.generics, "a workflow cannot be generic; use concrete parameter types");
+        errors.add(
+            &sig.generics,
+            "a workflow cannot be generic; use concrete parameter types",
+        );
     }
     if let Some(token) = &sig.unsafety {
         errors.add(token, "a workflow cannot be `unsafe`");
@@ -84,7 +99,10 @@ fn params<'a>(sig: &'a syn::Signature, errors: &mut Errors) -> Vec<(&'a Ident, &
                 Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
                     params.push((&pat.ident, &*typed.ty))
                 }
-                pat => errors.add(pat, "a workflow parameter is a plain name, such as `doc: File`"),
+                pat => errors.add(
+                    pat,
+                    "a workflow parameter is a plain name, such as `doc: File`",
+                ),
             },
             FnArg::Receiver(receiver) => {
                 errors.add(receiver, "a workflow is a free fn and cannot take `self`")
@@ -100,22 +118,35 @@ fn step<'a>(stmt: &'a Stmt, errors: &mut Errors) -> Option<Step<'a>> {
         return None;
     };
     let binding = match &local.pat {
-        Pat::Ident(pat) if pat.by_ref.is_none() && pat.mutability.is_none() && pat.subpat.is_none() => &pat.ident,
+        Pat::Ident(pat)
+            if pat.by_ref.is_none() && pat.mutability.is_none() && pat.subpat.is_none() =>
+        {
+            &pat.ident
+        }
         Pat::Type(typed) => {
             errors.add(typed, "write `let name = ...;` without a type: the station's output type is the binding's type");
             return None;
         }
         pat => {
-            errors.add(pat, "a binding is a plain name, such as `let count = word_count(doc);`");
+            errors.add(
+                pat,
+                "a binding is a plain name, such as `let count = word_count(doc);`",
+            );
             return None;
         }
     };
     let Some(init) = &local.init else {
-        errors.add(local, "a binding needs a value: `let name = station_fn(args);`");
+        errors.add(
+            local,
+            "a binding needs a value: `let name = station_fn(args);`",
+        );
         return None;
     };
     if let Some((_, diverge)) = &init.diverge {
-        errors.add(diverge, "`let ... else` is not part of a workflow; remove the `else` branch");
+        errors.add(
+            diverge,
+            "`let ... else` is not part of a workflow; remove the `else` branch",
+        );
     }
     let call = call(&init.expr, errors)?;
     Some(Step { binding, call })
@@ -127,15 +158,35 @@ fn call<'a>(expr: &'a Expr, errors: &mut Errors) -> Option<Call<'a>> {
         return None;
     };
     let Expr::Path(path) = &*call.func else {
-        errors.add(&call.func, "call a station by its fn name or path, such as `word_count` or `tasks::word_count`");
+        errors.add(
+            &call.func,
+            "call a station by its fn name or path, such as `word_count` or `tasks::word_count`",
+        );
         return None;
     };
-    if path.qself.is_some() || path.path.segments.last().is_some_and(|s| !s.arguments.is_empty()) {
-        errors.add(path, "call a station by its fn name or path, without generic arguments");
+    if path.qself.is_some()
+        || path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| !s.arguments.is_empty())
+    {
+        errors.add(
+            path,
+            "call a station by its fn name or path, without generic arguments",
+        );
         return None;
     }
-    let args = call.args.iter().filter_map(|arg| argument(arg, errors)).collect();
-    Some(Call { expr: call, station: &path.path, args })
+    let args = call
+        .args
+        .iter()
+        .filter_map(|arg| argument(arg, errors))
+        .collect();
+    Some(Call {
+        expr: call,
+        station: &path.path,
+        args,
+    })
 }
 
 fn argument<'a>(expr: &'a Expr, errors: &mut Errors) -> Option<Arg<'a>> {
@@ -144,7 +195,9 @@ fn argument<'a>(expr: &'a Expr, errors: &mut Errors) -> Option<Arg<'a>> {
             path.path.get_ident().map(Arg::Name)
         }
         Expr::Lit(_) => Some(Arg::Literal(expr)),
-        Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Neg(_)) && matches!(&*unary.expr, Expr::Lit(_)) => {
+        Expr::Unary(unary)
+            if matches!(unary.op, syn::UnOp::Neg(_)) && matches!(&*unary.expr, Expr::Lit(_)) =>
+        {
             Some(Arg::Literal(expr))
         }
         _ => {
@@ -157,7 +210,9 @@ fn argument<'a>(expr: &'a Expr, errors: &mut Errors) -> Option<Arg<'a>> {
 fn result<'a>(expr: &'a Expr, errors: &mut Errors) -> Option<Output<'a>> {
     match expr {
         Expr::Call(_) => call(expr, errors).map(Output::Call),
-        Expr::Path(path) if path.path.get_ident().is_some() => path.path.get_ident().map(Output::Name),
+        Expr::Path(path) if path.path.get_ident().is_some() => {
+            path.path.get_ident().map(Output::Name)
+        }
         Expr::Tuple(tuple) => {
             let mut names = Vec::new();
             for elem in &tuple.elems {
@@ -171,7 +226,10 @@ fn result<'a>(expr: &'a Expr, errors: &mut Errors) -> Option<Output<'a>> {
             Some(Output::Tuple(tuple, names))
         }
         other => {
-            errors.add(other, "a workflow ends with its output: a binding, a call, or a tuple of bindings");
+            errors.add(
+                other,
+                "a workflow ends with its output: a binding, a call, or a tuple of bindings",
+            );
             None
         }
     }
