@@ -19,6 +19,8 @@ enum Kind {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A clean function failed; what was and was not cleaned.
+    CleanFailed(Box<crate::Cleaned>),
     /// The store's database refused an operation.
     Db {
         operation: &'static str,
@@ -50,6 +52,12 @@ impl Error {
                 path: path.to_path_buf(),
                 source,
             },
+        }
+    }
+
+    pub(crate) fn clean_failed(cleaned: crate::Cleaned) -> Error {
+        Error {
+            kind: Kind::CleanFailed(Box::new(cleaned)),
         }
     }
 
@@ -89,6 +97,14 @@ impl Error {
         }
     }
 
+    /// What a failed clean did and did not clean.
+    pub fn cleaned(&self) -> Option<&crate::Cleaned> {
+        match &self.kind {
+            Kind::CleanFailed(cleaned) => Some(cleaned),
+            _ => None,
+        }
+    }
+
     /// Whether a station failed (as opposed to the store or the caller's arguments).
     pub fn is_station_failure(&self) -> bool {
         matches!(self.kind, Kind::Failed(_))
@@ -123,6 +139,7 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Kind::CleanFailed(cleaned) => write!(f, "{cleaned}"),
             Kind::Io {
                 operation,
                 path,

@@ -50,9 +50,10 @@ pub(crate) struct NodeData {
 #[derive(Clone, Copy)]
 pub(crate) struct Codec {
     pub(crate) type_name: fn() -> &'static str,
-    pub(crate) encode:
-        fn(&(dyn Any + Send + Sync)) -> Result<value::Encoded, Error>,
+    pub(crate) encode: fn(&(dyn Any + Send + Sync)) -> Result<value::Encoded, Error>,
     pub(crate) decode: fn(&[u8]) -> Result<Shared, Error>,
+    /// The value as JSON, for people: plans name changed fields, cleans keep the evidence.
+    pub(crate) to_json: fn(&(dyn Any + Send + Sync)) -> Option<serde_json::Value>,
 }
 
 impl Codec {
@@ -65,6 +66,11 @@ impl Codec {
                     .ok_or_else(|| Error::internal("a node holds a value of another type"))?;
                 value::encode_with_paths(value)
                     .map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
+            },
+            to_json: |value| {
+                value
+                    .downcast_ref::<T>()
+                    .and_then(|value| serde_json::to_value(value).ok())
             },
             decode: |bytes| {
                 value::decode::<T>(bytes)
@@ -80,7 +86,7 @@ pub(crate) enum Kind {
     Input(Shared),
     /// A station and where each of its inputs comes from.
     Station {
-        station: Box<dyn ErasedStation>,
+        station: Arc<dyn ErasedStation>,
         inputs: Box<[Edge]>,
     },
 }
@@ -162,7 +168,7 @@ impl Graph {
             );
         }
         let kind = Kind::Station {
-            station: Box::new(station),
+            station: Arc::new(station),
             inputs: inputs.into_boxed_slice(),
         };
         self.push(label, kind)
@@ -292,7 +298,30 @@ pub(crate) trait ErasedStation: Send + Sync {
     fn fingerprint(&self) -> Digest;
     fn input_names(&self) -> &'static [&'static str];
     fn run(&self, ctx: &Ctx, inputs: &[&(dyn Any + Send + Sync)]) -> Result<Shared, BoxError>;
+    fn has_check(&self) -> bool;
+    fn check(
+        &self,
+        inputs: &[&(dyn Any + Send + Sync)],
+        output: &(dyn Any + Send + Sync),
+    ) -> Result<bool, BoxError>;
+    fn has_clean(&self) -> bool;
+    fn clean(
+        &self,
+        inputs: &[&(dyn Any + Send + Sync)],
+        output: &(dyn Any + Send + Sync),
+    ) -> Result<(), BoxError>;
+    fn policy(&self) -> Policy;
 }
+
+/// How a station's attempts are made: retries after transient errors, and a time limit.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Policy {
+    pub(crate) retries: u32,
+    pub(crate) backoff: std::time::Duration,
+    pub(crate) timeout: Option<std::time::Duration>,
+}
+
+const WRONG_TYPE: &str = "internal error: a station input has the wrong type";
 
 impl<S: Station> ErasedStation for S {
     fn id(&self) -> &'static str {
@@ -312,9 +341,42 @@ impl<S: Station> ErasedStation for S {
     }
 
     fn run(&self, ctx: &Ctx, inputs: &[&(dyn Any + Send + Sync)]) -> Result<Shared, BoxError> {
-        let refs =
-            S::Input::refs(inputs).ok_or("internal error: a station input has the wrong type")?;
+        let refs = S::Input::refs(inputs).ok_or(WRONG_TYPE)?;
         let output = Station::run(self, ctx, refs)?;
         Ok(Arc::new(output))
+    }
+
+    fn has_check(&self) -> bool {
+        Station::has_check(self)
+    }
+
+    fn check(
+        &self,
+        inputs: &[&(dyn Any + Send + Sync)],
+        output: &(dyn Any + Send + Sync),
+    ) -> Result<bool, BoxError> {
+        let refs = S::Input::refs(inputs).ok_or(WRONG_TYPE)?;
+        Station::check(self, refs, output.downcast_ref().ok_or(WRONG_TYPE)?)
+    }
+
+    fn has_clean(&self) -> bool {
+        Station::has_clean(self)
+    }
+
+    fn clean(
+        &self,
+        inputs: &[&(dyn Any + Send + Sync)],
+        output: &(dyn Any + Send + Sync),
+    ) -> Result<(), BoxError> {
+        let refs = S::Input::refs(inputs).ok_or(WRONG_TYPE)?;
+        Station::clean(self, refs, output.downcast_ref().ok_or(WRONG_TYPE)?)
+    }
+
+    fn policy(&self) -> Policy {
+        Policy {
+            retries: self.retries(),
+            backoff: self.backoff(),
+            timeout: self.timeout(),
+        }
     }
 }

@@ -100,12 +100,16 @@
 //! run is an [`Error`] carrying the [`Report`].
 #![warn(missing_docs)]
 
+mod clean;
+mod defect;
 mod error;
+mod execution;
 mod file;
 mod graph;
 mod hash;
 mod lease;
 mod memo;
+mod plan;
 mod report;
 mod run;
 mod stat;
@@ -115,13 +119,18 @@ mod value;
 mod workflow;
 
 pub use choochoo_macros::{station, workflow};
+pub use clean::Cleaned;
+pub use defect::{
+    Defect, DefectId, DefectStatus, ExportFormat, Note, NoteKind, Observation, ObservationId,
+};
 pub use error::Error;
 pub use file::{Dir, File};
 pub use graph::{Graph, Node};
 pub use hash::Digest;
+pub use plan::{Action, Plan, Planned};
 pub use report::{Entry, Report, Status};
 pub use run::{Run, Runner};
-pub use station::{Ctx, Station};
+pub use station::{Ctx, Station, Transient};
 pub use store::Store;
 pub use workflow::Workflow;
 
@@ -135,6 +144,50 @@ pub mod __private {
     pub use crate::workflow::Outputs;
     use crate::workflow::{FnWorkflow, Unbuildable};
     pub use crate::{Ctx, Digest, Graph, Node, Station, Workflow};
+
+    /// What a check function may return: `bool` or `Result<bool, E>`.
+    #[diagnostic::on_unimplemented(
+        message = "a check returns `bool` or `Result<bool, E>`, not `{Self}`",
+        label = "not a check result"
+    )]
+    pub trait IntoCheck {
+        /// Converts the check's return value.
+        fn into_check(self) -> Result<bool, BoxError>;
+    }
+
+    impl IntoCheck for bool {
+        fn into_check(self) -> Result<bool, BoxError> {
+            Ok(self)
+        }
+    }
+
+    impl<E: Into<BoxError>> IntoCheck for Result<bool, E> {
+        fn into_check(self) -> Result<bool, BoxError> {
+            self.map_err(Into::into)
+        }
+    }
+
+    /// What a clean function may return: `()` or `Result<(), E>`.
+    #[diagnostic::on_unimplemented(
+        message = "a clean function returns `()` or `Result<(), E>`, not `{Self}`",
+        label = "not a clean result"
+    )]
+    pub trait IntoClean {
+        /// Converts the clean function's return value.
+        fn into_clean(self) -> Result<(), BoxError>;
+    }
+
+    impl IntoClean for () {
+        fn into_clean(self) -> Result<(), BoxError> {
+            Ok(())
+        }
+    }
+
+    impl<E: Into<BoxError>> IntoClean for Result<(), E> {
+        fn into_clean(self) -> Result<(), BoxError> {
+            self.map_err(Into::into)
+        }
+    }
 
     /// Boxes a station's error.
     pub fn box_error<E: Into<BoxError>>(error: E) -> BoxError {

@@ -85,44 +85,100 @@ pub(crate) fn stale_output(
         })
 }
 
-/// Why a station with no usable record runs, compared with the node's last head.
+/// Inputs whose JSON form is at most this long are kept with a node's head, so the next
+/// change can be explained field by field.
+pub(crate) const SMALL_VALUE: usize = 1024;
+
+/// Why a station with no usable record runs, compared with the node's last head. When an
+/// input's old and new values are known, the first changed field is named.
 pub(crate) fn reason(
-    head: Option<&Head>,
-    fingerprint: &Digest,
-    inputs: &[Digest],
+    before: Option<&Head>,
+    now: &Head,
     names: &[&str],
+    current: impl Fn(usize) -> Option<serde_json::Value>,
 ) -> String {
-    let Some(head) = head else {
+    let Some(before) = before else {
         return "no record".to_owned();
     };
     let mut reasons = Vec::new();
-    if head.fingerprint != *fingerprint {
+    if before.fingerprint != now.fingerprint {
         reasons.push("code changed".to_owned());
     }
-    if head.inputs.len() != inputs.len() {
+    if before.inputs.len() != now.inputs.len() {
         reasons.push("inputs changed".to_owned());
     } else {
-        let changed: Vec<String> = inputs
-            .iter()
-            .zip(&head.inputs)
-            .enumerate()
-            .filter(|(_, (now, before))| now != before)
-            .map(|(i, _)| {
-                names
-                    .get(i)
-                    .map_or_else(|| format!("#{}", i + 1), |name| format!("`{name}`"))
-            })
+        let name = |i: usize| {
+            names
+                .get(i)
+                .map_or_else(|| format!("#{}", i + 1), |name| format!("`{name}`"))
+        };
+        let changed: Vec<usize> = (0..now.inputs.len())
+            .filter(|&i| now.inputs[i] != before.inputs[i])
             .collect();
-        match changed.len() {
-            0 => {}
-            1 => reasons.push(format!("input {} changed", changed[0])),
-            _ => reasons.push(format!("inputs {} changed", changed.join(", "))),
+        match changed.as_slice() {
+            [] => {}
+            [i] => {
+                let detail = before
+                    .values
+                    .get(*i)
+                    .cloned()
+                    .flatten()
+                    .and_then(|old| serde_json::from_str::<serde_json::Value>(&old).ok())
+                    .zip(current(*i))
+                    .and_then(|(old, new)| field_change(&old, &new, String::new()));
+                match detail {
+                    Some(detail) => reasons.push(format!("input {} changed: {detail}", name(*i))),
+                    None => reasons.push(format!("input {} changed", name(*i))),
+                }
+            }
+            many => {
+                let names: Vec<String> = many.iter().map(|i| name(*i)).collect();
+                reasons.push(format!("inputs {} changed", names.join(", ")));
+            }
         }
     }
     if reasons.is_empty() {
         "no record".to_owned()
     } else {
         reasons.join("; ")
+    }
+}
+
+/// The first difference between two values: `field `port` 5432 → 5433`.
+fn field_change(old: &serde_json::Value, new: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter().find_map(|key| {
+                let field = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match (a.get(key), b.get(key)) {
+                    (Some(x), Some(y)) => field_change(x, y, field),
+                    _ => Some(format!("field `{field}` added or removed")),
+                }
+            })
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| field_change(x, y, format!("{path}[{i}]"))),
+        _ if old == new => None,
+        _ if path.is_empty() => Some(format!("{} → {}", short(old), short(new))),
+        _ => Some(format!("field `{path}` {} → {}", short(old), short(new))),
+    }
+}
+
+fn short(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= 40 {
+        text
+    } else {
+        format!("{}…", text.chars().take(39).collect::<String>())
     }
 }
 
@@ -157,19 +213,55 @@ mod tests {
     fn reasons_name_the_changed_input() {
         let fp = Digest::of(b"fn");
         let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
-        let head = Head {
+        let head = |fingerprint, inputs: Vec<Digest>| Head {
             key: a,
-            fingerprint: fp,
-            inputs: vec![a, a],
+            fingerprint,
+            inputs,
+            values: vec![],
         };
-        assert_eq!(reason(None, &fp, &[a], &["x"]), "no record");
+        let none = |_| None;
+        assert_eq!(reason(None, &head(fp, vec![a]), &["x"], none), "no record");
+        let before = head(fp, vec![a, a]);
         assert_eq!(
-            reason(Some(&head), &fp, &[a, b], &["doc", "n"]),
+            reason(Some(&before), &head(fp, vec![a, b]), &["doc", "n"], none),
             "input `n` changed"
         );
         assert_eq!(
-            reason(Some(&head), &b, &[b, b], &["doc", "n"]),
+            reason(Some(&before), &head(b, vec![b, b]), &["doc", "n"], none),
             "code changed; inputs `doc`, `n` changed"
+        );
+    }
+
+    #[test]
+    fn reasons_name_the_changed_field() {
+        let fp = Digest::of(b"fn");
+        let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
+        let before = Head {
+            key: a,
+            fingerprint: fp,
+            inputs: vec![a],
+            values: vec![Some(
+                r#"{"db":{"host":"x","port":5432},"tags":["a"]}"#.to_owned(),
+            )],
+        };
+        let now = Head {
+            key: b,
+            fingerprint: fp,
+            inputs: vec![b],
+            values: vec![],
+        };
+        let new = serde_json::json!({"db": {"host": "x", "port": 5433}, "tags": ["a"]});
+        assert_eq!(
+            reason(Some(&before), &now, &["config"], |_| Some(new.clone())),
+            "input `config` changed: field `db.port` 5432 → 5433"
+        );
+        let scalar = Head {
+            values: vec![Some("3".to_owned())],
+            ..before
+        };
+        assert_eq!(
+            reason(Some(&scalar), &now, &["n"], |_| Some(serde_json::json!(4))),
+            "input `n` changed: 3 → 4"
         );
     }
 }

@@ -43,6 +43,7 @@ pub struct Entry {
     pub(crate) duration: Duration,
     pub(crate) reason: Option<String>,
     pub(crate) error: Option<String>,
+    pub(crate) kept_dir: Option<std::path::PathBuf>,
 }
 
 impl Entry {
@@ -80,6 +81,11 @@ impl Entry {
     /// Why the station ran, or why it did not.
     pub fn reason(&self) -> Option<&str> {
         self.reason.as_deref()
+    }
+
+    /// Where the directory of a failed attempt was kept, as it was at the failure.
+    pub fn kept_dir(&self) -> Option<&std::path::Path> {
+        self.kept_dir.as_deref()
     }
 
     /// The error and its chain of causes, for a failed station.

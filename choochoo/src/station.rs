@@ -5,8 +5,9 @@
 use crate::hash::{Digest, Hasher};
 use crate::value::Value;
 use std::any::Any;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The boxed error a failing station returns, whatever its own error type was.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -46,6 +47,98 @@ pub trait Station: Send + Sync + 'static {
         ctx: &Ctx,
         input: <Self::Input as Inputs>::Refs<'_>,
     ) -> Result<Self::Output, BoxError>;
+
+    /// Whether the station has a check (`#[station(check = path)]`): it acts on the world
+    /// outside, and a remembered result counts only while the check says the state holds.
+    fn has_check(&self) -> bool {
+        false
+    }
+
+    /// Asks whether the desired state is there for these inputs and this output: called on a
+    /// remembered result (false: the world drifted, run again) and after every run (false:
+    /// the station or its check is wrong).
+    fn check(
+        &self,
+        input: <Self::Input as Inputs>::Refs<'_>,
+        output: &Self::Output,
+    ) -> Result<bool, BoxError> {
+        let _ = (input, output);
+        Ok(true)
+    }
+
+    /// Whether the station has a clean function (`#[station(clean = path)]`).
+    fn has_clean(&self) -> bool {
+        false
+    }
+
+    /// Undoes what the station did, given the inputs and output of its last run.
+    fn clean(
+        &self,
+        input: <Self::Input as Inputs>::Refs<'_>,
+        output: &Self::Output,
+    ) -> Result<(), BoxError> {
+        let _ = (input, output);
+        Ok(())
+    }
+
+    /// How many times a [`Transient`] failure is tried again (`#[station(retries = N)]`).
+    fn retries(&self) -> u32 {
+        0
+    }
+
+    /// The wait before the first retry, doubled for each one after (`backoff = "200ms"`).
+    fn backoff(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(100)
+    }
+
+    /// How long one attempt may take before it counts as failed (`timeout = "30s"`).
+    fn timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
+}
+
+/// Marks a station's error as transient: worth trying again. A station with
+/// `#[station(retries = N)]` is retried only after errors that are, or are caused by, a
+/// `Transient` (a refused connection, a busy server), never after others.
+///
+/// ```
+/// # use choochoo::Transient;
+/// fn fetch() -> Result<String, Transient> {
+///     Err(Transient::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)))
+/// }
+/// ```
+#[derive(Debug)]
+pub struct Transient(BoxError);
+
+impl Transient {
+    /// Wraps an error as transient.
+    pub fn new(error: impl Into<BoxError>) -> Transient {
+        Transient(error.into())
+    }
+
+    /// Whether `error` is or was caused by a `Transient`.
+    pub(crate) fn marks(error: &(dyn std::error::Error + 'static)) -> bool {
+        let mut current = Some(error);
+        while let Some(error) = current {
+            if error.is::<Transient>() {
+                return true;
+            }
+            current = error.source();
+        }
+        false
+    }
+}
+
+impl std::fmt::Display for Transient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Transient {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
 }
 
 /// What a running station can ask of the runtime. Take `ctx: &Ctx` as a station's first
@@ -56,7 +149,13 @@ pub struct Ctx {
     pub(crate) out_dir: std::path::PathBuf,
     pub(crate) label: Option<Box<str>>,
     pub(crate) stopping: Arc<AtomicBool>,
+    /// Set when this attempt timed out: the station should give up.
+    pub(crate) cancelled: Arc<AtomicBool>,
+    pub(crate) log: Mutex<VecDeque<String>>,
 }
+
+/// How many of a station's last log lines are kept for its failure record.
+const LOG_TAIL: usize = 50;
 
 impl Ctx {
     /// The id of the running station.
@@ -82,7 +181,26 @@ impl Ctx {
     /// check it now and then and return early; its result is then up to it (an `Err` is a
     /// failure like any other).
     pub fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::Acquire)
+        self.stopping.load(Ordering::Acquire) || self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Logs a line. The last lines a station logged are kept with its failure, so the
+    /// defect ledger shows what it was doing.
+    pub fn log(&self, line: impl std::fmt::Display) {
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() == LOG_TAIL {
+            log.pop_front();
+        }
+        log.push_back(line.to_string());
+    }
+
+    pub(crate) fn log_tail(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 }
 

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS records (
     size INTEGER NOT NULL,
     inline_value BLOB,
     files BLOB NOT NULL,
+    used_dir INTEGER NOT NULL,
     created_ns INTEGER NOT NULL,
     duration_ns INTEGER NOT NULL,
     PRIMARY KEY (profile, key)
@@ -52,6 +53,14 @@ CREATE TABLE IF NOT EXISTS heads (
     head BLOB NOT NULL,
     PRIMARY KEY (profile, node)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cleanups (
+    id INTEGER PRIMARY KEY,
+    profile TEXT NOT NULL,
+    node TEXT NOT NULL,
+    station TEXT NOT NULL,
+    cleaned_ns INTEGER NOT NULL,
+    evidence TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS stats (
     path BLOB PRIMARY KEY,
     dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,
@@ -63,6 +72,7 @@ CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
     workflow TEXT NOT NULL,
     profile TEXT NOT NULL,
+    instance TEXT NOT NULL,
     started_ns INTEGER NOT NULL,
     finished_ns INTEGER,
     ran INTEGER, cached INTEGER, failed INTEGER
@@ -89,6 +99,8 @@ pub(crate) struct Record {
     pub inline: Option<Vec<u8>>,
     /// The files and directories inside the output, with their content hashes.
     pub files: Vec<(PathBuf, Digest)>,
+    /// Whether the station left its directory behind: deleting it replays the station.
+    pub used_dir: bool,
 }
 
 /// The last key a node had, and what it was made of, to explain the next change.
@@ -97,6 +109,21 @@ pub(crate) struct Head {
     pub key: Digest,
     pub fingerprint: Digest,
     pub inputs: Vec<Digest>,
+    /// Small inputs as JSON, to name the field that changed next time.
+    pub values: Vec<Option<String>>,
+}
+
+/// Everything one finished station leaves in the store.
+pub(crate) struct Commit<'a> {
+    pub profile: &'a str,
+    pub station: &'a str,
+    pub node: &'a str,
+    pub head: &'a Head,
+    pub output_hash: &'a Digest,
+    pub encoded: &'a [u8],
+    pub files: &'a [(PathBuf, Digest)],
+    pub used_dir: bool,
+    pub duration_ns: i64,
 }
 
 impl Store {
@@ -136,7 +163,7 @@ impl Store {
         self.dir.join("store.db")
     }
 
-    fn with_db<R>(
+    pub(crate) fn with_db<R>(
         &self,
         operation: &'static str,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<R>,
@@ -156,18 +183,10 @@ impl Store {
     ) -> Result<Option<Result<Record, String>>, Error> {
         self.with_db("read a record from", |db| {
             let mut stmt = db.prepare_cached(
-                "SELECT algorithm, output_hash, encoding_hash, size, inline_value, files FROM records WHERE profile = ?1 AND key = ?2",
+                "SELECT algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir FROM records WHERE profile = ?1 AND key = ?2",
             )?;
             stmt.query_row(params![profile, key.as_bytes()], |row| {
-                Ok(decode_record(
-                    *key,
-                    row.get::<_, String>(0)?,
-                    row.get::<_, Vec<u8>>(1)?,
-                    row.get::<_, Vec<u8>>(2)?,
-                    row.get::<_, i64>(3)?,
-                    row.get::<_, Option<Vec<u8>>>(4)?,
-                    row.get::<_, Vec<u8>>(5)?,
-                ))
+                decode_record(*key, row)
             })
             .optional()
         })
@@ -175,19 +194,8 @@ impl Store {
 
     /// Stores an encoded output (inline or as a blob) and commits its record and the node's
     /// head in one transaction. The blob, if any, is durable before the record names it.
-    #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
-    pub(crate) fn commit(
-        &self,
-        profile: &str,
-        key: &Digest,
-        station: &str,
-        node: &str,
-        head: &Head,
-        output_hash: &Digest,
-        encoded: &[u8],
-        files: &[(PathBuf, Digest)],
-        duration_ns: i64,
-    ) -> Result<(), Error> {
+    pub(crate) fn commit(&self, commit: &Commit<'_>) -> Result<(), Error> {
+        let encoded = commit.encoded;
         let encoding_hash = Digest::of(encoded);
         let inline = if encoded.len() <= INLINE_LIMIT {
             Some(encoded)
@@ -195,35 +203,38 @@ impl Store {
             self.write_blob(&encoding_hash, encoded)?;
             None
         };
-        let files = postcard::to_stdvec(
-            &files
-                .iter()
-                .map(|(p, d)| (p.as_os_str().as_encoded_bytes(), *d))
-                .collect::<Vec<_>>(),
-        )
-        .map_err(|error| Error::encoding("file list", error))?;
-        let head = postcard::to_stdvec(head).map_err(|error| Error::encoding("head", error))?;
+        let files: Vec<(&[u8], Digest)> = commit
+            .files
+            .iter()
+            .map(|(p, d)| (p.as_os_str().as_encoded_bytes(), *d))
+            .collect();
+        let files =
+            postcard::to_stdvec(&files).map_err(|error| Error::encoding("file list", error))?;
+        let head =
+            postcard::to_stdvec(commit.head).map_err(|error| Error::encoding("head", error))?;
+        let key = commit.head.key;
         self.with_db("commit a record to", |db| {
             let tx = db.transaction()?;
             tx.prepare_cached(
-                "INSERT OR REPLACE INTO records (profile, key, station, algorithm, output_hash, encoding_hash, size, inline_value, files, created_ns, duration_ns)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT OR REPLACE INTO records (profile, key, station, algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir, created_ns, duration_ns)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
-                profile,
+                commit.profile,
                 key.as_bytes(),
-                station,
+                commit.station,
                 ALGORITHM,
-                output_hash.as_bytes(),
+                commit.output_hash.as_bytes(),
                 encoding_hash.as_bytes(),
                 encoded.len() as i64,
                 inline,
                 files,
+                commit.used_dir,
                 crate::stat::now_ns(),
-                duration_ns
+                commit.duration_ns
             ])?;
             tx.prepare_cached("INSERT OR REPLACE INTO heads (profile, node, key, head) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![profile, node, key.as_bytes(), head])?;
+                .execute(params![commit.profile, commit.node, key.as_bytes(), head])?;
             tx.commit()
         })
     }
@@ -404,11 +415,16 @@ impl Store {
     }
 
     /// Records the start of a run and returns its id.
-    pub(crate) fn begin_run(&self, workflow: &str, profile: &str) -> Result<i64, Error> {
+    pub(crate) fn begin_run(
+        &self,
+        workflow: &str,
+        profile: &str,
+        instance: &str,
+    ) -> Result<i64, Error> {
         self.with_db("record a run in", |db| {
             db.execute(
-                "INSERT INTO runs (workflow, profile, started_ns) VALUES (?1, ?2, ?3)",
-                params![workflow, profile, crate::stat::now_ns()],
+                "INSERT INTO runs (workflow, profile, instance, started_ns) VALUES (?1, ?2, ?3, ?4)",
+                params![workflow, profile, instance, crate::stat::now_ns()],
             )?;
             Ok(db.last_insert_rowid())
         })
@@ -436,6 +452,59 @@ impl Store {
         self.leases.acquire(&format!("{profile}/{node}"))
     }
 
+    /// Where a failed attempt's directory is kept: `work/<profile>/.failed/<node>.run<id>.<attempt>`.
+    pub(crate) fn failed_dir(&self, profile: &str, node: &str, run: i64, attempt: u32) -> PathBuf {
+        self.dir
+            .join("work")
+            .join(sanitize(profile))
+            .join(".failed")
+            .join(format!("{}.run{run}.{attempt}", sanitize(node)))
+    }
+
+    /// Records what is about to be destroyed, before it is, so it can be looked at later.
+    pub(crate) fn record_evidence(
+        &self,
+        profile: &str,
+        node: &str,
+        station: &str,
+        evidence: &serde_json::Value,
+    ) -> Result<(), Error> {
+        self.with_db("record evidence in", |db| {
+            db.execute(
+                "INSERT INTO cleanups (profile, node, station, cleaned_ns, evidence) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![profile, node, station, crate::stat::now_ns(), evidence.to_string()],
+            )
+            .map(drop)
+        })
+    }
+
+    /// What was recorded before cleaning a node, newest first, as JSON documents: the files
+    /// that were in its directory (path, size, hash) and the output it had produced.
+    pub fn evidence(&self, node: &str) -> Result<Vec<String>, Error> {
+        self.with_db("read evidence from", |db| {
+            let mut stmt =
+                db.prepare("SELECT evidence FROM cleanups WHERE node = ?1 ORDER BY id DESC")?;
+            let rows = stmt.query_map([node], |row| row.get(0))?;
+            rows.collect()
+        })
+    }
+
+    /// Forgets a node: its head and the record it points at.
+    pub(crate) fn forget_node(&self, profile: &str, node: &str, key: &Digest) -> Result<(), Error> {
+        self.with_db("remove a node from", |db| {
+            let tx = db.transaction()?;
+            tx.execute(
+                "DELETE FROM records WHERE profile = ?1 AND key = ?2",
+                params![profile, key.as_bytes()],
+            )?;
+            tx.execute(
+                "DELETE FROM heads WHERE profile = ?1 AND node = ?2",
+                params![profile, node],
+            )?;
+            tx.commit()
+        })
+    }
+
     /// The directory of a node.
     pub(crate) fn work_dir(&self, profile: &str, node: &str) -> PathBuf {
         self.dir
@@ -453,6 +522,7 @@ fn prepare(db: &Connection, path: &Path) -> Result<(), Error> {
         db.execute_batch("BEGIN IMMEDIATE")?;
         let result = (|| {
             db.execute_batch(SCHEMA)?;
+            db.execute_batch(crate::defect::SCHEMA)?;
             let version: Option<String> = db
                 .query_row(
                     "SELECT value FROM meta WHERE name = 'schema_version'",
@@ -484,36 +554,36 @@ fn prepare(db: &Connection, path: &Path) -> Result<(), Error> {
     }
 }
 
-fn decode_record(
-    key: Digest,
-    algorithm: String,
-    output_hash: Vec<u8>,
-    encoding_hash: Vec<u8>,
-    size: i64,
-    inline: Option<Vec<u8>>,
-    files: Vec<u8>,
-) -> Result<Record, String> {
-    if algorithm != ALGORITHM {
-        return Err(format!("hashed with {algorithm}, not {ALGORITHM}"));
-    }
-    let digest = |bytes: Vec<u8>| {
-        <[u8; 32]>::try_from(bytes.as_slice())
-            .map(Digest::from_bytes)
-            .map_err(|_| "a hash of the wrong length".to_owned())
-    };
-    let files: Vec<(Vec<u8>, Digest)> =
-        postcard::from_bytes(&files).map_err(|error| format!("unreadable file list: {error}"))?;
-    Ok(Record {
-        key,
-        output_hash: digest(output_hash)?,
-        encoding_hash: digest(encoding_hash)?,
-        size: u64::try_from(size).map_err(|_| "a negative size".to_owned())?,
-        inline,
-        files: files
-            .into_iter()
-            .map(|(path, digest)| (path_from_bytes(path), digest))
-            .collect(),
-    })
+/// A record from its row; `Err` inside when the row is unreadable (a miss, not a failure).
+fn decode_record(key: Digest, row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Record, String>> {
+    let algorithm: String = row.get(0)?;
+    let (output_hash, encoding_hash): (Vec<u8>, Vec<u8>) = (row.get(1)?, row.get(2)?);
+    let (size, inline, files, used_dir): (i64, Option<Vec<u8>>, Vec<u8>, bool) =
+        (row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?);
+    Ok((|| {
+        if algorithm != ALGORITHM {
+            return Err(format!("hashed with {algorithm}, not {ALGORITHM}"));
+        }
+        let digest = |bytes: Vec<u8>| {
+            <[u8; 32]>::try_from(bytes.as_slice())
+                .map(Digest::from_bytes)
+                .map_err(|_| "a hash of the wrong length".to_owned())
+        };
+        let files: Vec<(Vec<u8>, Digest)> = postcard::from_bytes(&files)
+            .map_err(|error| format!("unreadable file list: {error}"))?;
+        Ok(Record {
+            key,
+            output_hash: digest(output_hash)?,
+            encoding_hash: digest(encoding_hash)?,
+            size: u64::try_from(size).map_err(|_| "a negative size".to_owned())?,
+            inline,
+            files: files
+                .into_iter()
+                .map(|(path, digest)| (path_from_bytes(path), digest))
+                .collect(),
+            used_dir,
+        })
+    })())
 }
 
 #[cfg(unix)]

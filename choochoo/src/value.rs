@@ -34,9 +34,7 @@ pub(crate) fn encode<T: Value>(value: &T) -> Result<Vec<u8>, postcard::Error> {
 pub(crate) type Encoded = (Vec<u8>, Vec<std::path::PathBuf>);
 
 /// Encodes a value and lists the files and directories inside it.
-pub(crate) fn encode_with_paths<T: Value>(
-    value: &T,
-) -> Result<Encoded, postcard::Error> {
+pub(crate) fn encode_with_paths<T: Value>(value: &T) -> Result<Encoded, postcard::Error> {
     let (bytes, paths) = crate::file::collect_paths(|| encode(value));
     Ok((bytes?, paths))
 }

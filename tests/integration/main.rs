@@ -5,6 +5,8 @@
     reason = "test modules share helpers with `pub`; nothing is exported"
 )]
 
+mod effects;
 mod memo;
+mod plan_props;
 mod support;
 mod typed;

@@ -159,7 +159,7 @@ fn changing_a_parameter_reruns_exactly_its_dependents() {
     assert_eq!(contents(run.output()), "HELLO+a fairly long text+long");
     assert_eq!(
         run.report().find("output").next().unwrap().reason(),
-        Some("input `sep` changed")
+        Some("input `sep` changed: \"/\" → \"+\"")
     );
 }
 

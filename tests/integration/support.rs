@@ -67,6 +67,7 @@ pub fn serial() -> std::sync::MutexGuard<'static, ()> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     COUNTS.lock().unwrap().clear();
+    CALLS.lock().unwrap().clear();
     guard
 }
 
@@ -83,4 +84,16 @@ pub fn take_executions() -> std::collections::BTreeMap<&'static str, usize> {
 /// `[("a", 1), ("b", 2)]` as the map `take_executions` returns.
 pub fn counts(items: &[(&'static str, usize)]) -> std::collections::BTreeMap<&'static str, usize> {
     items.iter().copied().collect()
+}
+
+static CALLS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Called inside a station, check or clean function: appends to the ordered call log.
+pub fn called(what: impl Into<String>) {
+    CALLS.lock().unwrap().push(what.into());
+}
+
+/// The ordered call log since the last call, and resets it.
+pub fn take_calls() -> Vec<String> {
+    std::mem::take(&mut *CALLS.lock().unwrap())
 }

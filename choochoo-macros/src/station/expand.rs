@@ -52,6 +52,7 @@ pub(crate) fn station(station: &Station<'_>) -> TokenStream {
         }
     };
 
+    let effects = effects(station);
     quote! {
         // Stations borrow owned values the runtime holds, so `&String` and `&Vec<T>` are the
         // only way to take them: clippy's advice to take `&str` or `&[T]` cannot be followed.
@@ -105,9 +106,61 @@ pub(crate) fn station(station: &Station<'_>) -> TokenStream {
                     let (#(#args,)*) = __input;
                     #body
                 }
+
+                #effects
             }
         };
     }
+}
+
+/// The optional methods: check, clean and the attempt policy.
+fn effects(station: &Station<'_>) -> TokenStream {
+    let options = &station.options;
+    let args: Vec<_> = (0..station.inputs.len()).map(|i| format_ident!("__input{i}")).collect();
+    let check = options.check.as_ref().map(|path| {
+        quote! {
+            fn has_check(&self) -> bool {
+                true
+            }
+
+            fn check(
+                &self,
+                __input: <Self::Input as ::choochoo::__private::Inputs>::Refs<'_>,
+                __output: &Self::Output,
+            ) -> ::core::result::Result<bool, ::choochoo::__private::BoxError> {
+                let (#(#args,)*) = __input;
+                ::choochoo::__private::IntoCheck::into_check(#path(#(#args,)* __output))
+            }
+        }
+    });
+    let clean = options.clean.as_ref().map(|path| {
+        quote! {
+            fn has_clean(&self) -> bool {
+                true
+            }
+
+            fn clean(
+                &self,
+                __input: <Self::Input as ::choochoo::__private::Inputs>::Refs<'_>,
+                __output: &Self::Output,
+            ) -> ::core::result::Result<(), ::choochoo::__private::BoxError> {
+                let (#(#args,)*) = __input;
+                ::choochoo::__private::IntoClean::into_clean(#path(#(#args,)* __output))
+            }
+        }
+    });
+    let retries = options.retries.as_ref().map(|n| quote!(fn retries(&self) -> u32 { #n }));
+    let backoff = options.backoff.map(|ms| {
+        quote!(fn backoff(&self) -> ::core::time::Duration { ::core::time::Duration::from_millis(#ms) })
+    });
+    let timeout = options.timeout.map(|ms| {
+        quote! {
+            fn timeout(&self) -> ::core::option::Option<::core::time::Duration> {
+                ::core::option::Option::Some(::core::time::Duration::from_millis(#ms))
+            }
+        }
+    });
+    quote!(#check #clean #retries #backoff #timeout)
 }
 
 /// The function's tokens without doc comments: what the code fingerprint hashes. Plain

@@ -40,9 +40,16 @@ impl Output {
 pub(crate) struct Options {
     pub version: Option<syn::LitInt>,
     pub name: Option<syn::LitStr>,
+    pub check: Option<syn::Path>,
+    pub clean: Option<syn::Path>,
+    pub retries: Option<syn::LitInt>,
+    /// In milliseconds.
+    pub backoff: Option<u64>,
+    /// In milliseconds.
+    pub timeout: Option<u64>,
 }
 
-const OPTIONS: &str = "`version`, `name`, `check`, `clean`";
+const OPTIONS: &str = "`version`, `name`, `check`, `clean`, `retries`, `backoff`, `timeout`";
 
 pub(crate) fn station(args: TokenStream, item: &syn::ItemFn) -> Result<Station<'_>, Errors> {
     let mut errors = Errors::default();
@@ -104,10 +111,30 @@ fn options(args: TokenStream, errors: &mut Errors) -> Options {
                     "`name` takes a string, e.g. `name = \"Upload app\"`",
                 ),
             },
-            "check" | "clean" => errors.add(
-                key,
-                format!("`{key}` is reserved for effectful stations and not supported yet"),
-            ),
+            "check" | "clean" => match &option.value {
+                Expr::Path(path) if path.qself.is_none() => {
+                    let slot = if key == "check" { &mut options.check } else { &mut options.clean };
+                    *slot = Some(path.path.clone());
+                }
+                _ => errors.add(
+                    &option.value,
+                    format!("`{key}` takes the path of a function, e.g. `{key} = {key}_database`"),
+                ),
+            },
+            "retries" => match literal(&option.value) {
+                Some(Lit::Int(n)) if n.base10_parse::<u32>().is_ok() => options.retries = Some(n.clone()),
+                _ => errors.add(&option.value, "`retries` takes a whole number, e.g. `retries = 3`"),
+            },
+            "backoff" | "timeout" => match literal(&option.value).and_then(|lit| duration_ms(lit)) {
+                Some(ms) => {
+                    let slot = if key == "backoff" { &mut options.backoff } else { &mut options.timeout };
+                    *slot = Some(ms);
+                }
+                None => errors.add(
+                    &option.value,
+                    format!("`{key}` takes a duration such as `\"250ms\"`, `\"30s\"`, `\"5m\"` or `\"1h\"`"),
+                ),
+            },
             _ => errors.add(
                 key,
                 format!("unknown station option `{key}`; expected one of {OPTIONS}"),
@@ -115,6 +142,21 @@ fn options(args: TokenStream, errors: &mut Errors) -> Options {
         }
     }
     options
+}
+
+/// `"250ms"`, `"30s"`, `"5m"`, `"1h"` → milliseconds.
+fn duration_ms(lit: &Lit) -> Option<u64> {
+    let Lit::Str(text) = lit else { return None };
+    let text = text.value();
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let scale = match &text[digits.len()..] {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    digits.trim().parse::<u64>().ok()?.checked_mul(scale)
 }
 
 fn literal(expr: &Expr) -> Option<&Lit> {

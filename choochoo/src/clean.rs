@@ -1,0 +1,172 @@
+//! Cleaning: undoing what a workflow did, from its last station to its first. Before a
+//! station's state is destroyed, what is about to go is recorded (the files in its directory
+//! with sizes and hashes, and the output it had produced), so it can be looked at later with
+//! [`Store::evidence`](crate::Store::evidence).
+
+use crate::error::chain;
+use crate::execution::Execution;
+use crate::graph::Kind;
+use crate::store::{Head, Record};
+use crate::{Digest, Error};
+use std::fmt;
+use std::path::Path;
+
+/// What [`Runner::clean`](crate::Runner::clean) did.
+#[derive(Clone, Debug, Default)]
+pub struct Cleaned {
+    cleaned: Vec<String>,
+    failed: Option<(String, String)>,
+    not_cleaned: Vec<String>,
+}
+
+impl Cleaned {
+    /// The nodes cleaned, in the order they were (last station first).
+    pub fn cleaned(&self) -> &[String] {
+        &self.cleaned
+    }
+
+    /// The node whose clean function failed, and its error.
+    pub fn failed(&self) -> Option<(&str, &str)> {
+        self.failed
+            .as_ref()
+            .map(|(node, error)| (node.as_str(), error.as_str()))
+    }
+
+    /// The nodes left as they were because a clean before them failed.
+    pub fn not_cleaned(&self) -> &[String] {
+        &self.not_cleaned
+    }
+}
+
+impl fmt::Display for Cleaned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((node, error)) = &self.failed {
+            write!(f, "cleaning `{node}` failed: {error}; ")?;
+        }
+        write!(f, "cleaned {}: {}", self.cleaned.len(), list(&self.cleaned))?;
+        if !self.not_cleaned.is_empty() {
+            write!(f, "; not cleaned: {}", list(&self.not_cleaned))?;
+        }
+        Ok(())
+    }
+}
+
+fn list(nodes: &[String]) -> String {
+    if nodes.is_empty() {
+        "none".to_owned()
+    } else {
+        nodes.join(", ")
+    }
+}
+
+pub(crate) fn clean(execution: &Execution<'_>) -> Result<Cleaned, Error> {
+    let profile = &execution.settings.profile;
+    let mut remembered: Vec<(u32, Head, Option<Record>)> = Vec::new();
+    for (id, node) in execution.graph.nodes.iter().enumerate() {
+        if !matches!(node.kind, Kind::Station { .. }) {
+            continue;
+        }
+        if let Some(head) = execution.store.head(profile, &execution.paths[id])? {
+            let record = execution
+                .store
+                .record(profile, &head.key)?
+                .and_then(Result::ok);
+            if let Some(record) = &record {
+                execution.remember(id as u32, record.clone());
+            }
+            remembered.push((id as u32, head, record));
+        }
+    }
+    let mut done = Cleaned::default();
+    while let Some((id, head, record)) = remembered.pop() {
+        let node = execution.paths[id as usize].to_string();
+        if let Err(error) = clean_one(execution, id, &head, record.as_ref()) {
+            done.failed = Some((node, error));
+            done.not_cleaned = remembered
+                .iter()
+                .rev()
+                .map(|(id, ..)| execution.paths[*id as usize].to_string())
+                .collect();
+            return Err(Error::clean_failed(done));
+        }
+        done.cleaned.push(node);
+    }
+    Ok(done)
+}
+
+/// Records the evidence, calls the clean function, forgets the node, removes its directory.
+fn clean_one(
+    execution: &Execution<'_>,
+    id: u32,
+    head: &Head,
+    record: Option<&Record>,
+) -> Result<(), String> {
+    let Kind::Station { station, .. } = &execution.graph.nodes[id as usize].kind else {
+        return Ok(());
+    };
+    let profile = &execution.settings.profile;
+    let node = &execution.paths[id as usize];
+    let dir = execution.store.work_dir(profile, node);
+    let evidence = serde_json::json!({
+        "node": node.as_ref(),
+        "station": station.id(),
+        "key": head.key.to_hex(),
+        "directory": dir.display().to_string(),
+        "files": files(&dir),
+        "output": record.and_then(|_| execution.output_json(id)),
+        "output_files": record.map(|r| r.files.iter().map(|(p, d)| serde_json::json!({"path": p.display().to_string(), "blake3": d.to_hex()})).collect::<Vec<_>>()),
+    });
+    execution
+        .store
+        .record_evidence(profile, node, station.id(), &evidence)
+        .map_err(|e| chain(&e))?;
+    if station.has_clean() {
+        if record.is_none() {
+            return Err(
+                "its last output is not in the store, so its clean function cannot be called"
+                    .to_owned(),
+            );
+        }
+        execution.clean_station(id)?;
+    }
+    execution
+        .store
+        .forget_node(profile, node, &head.key)
+        .map_err(|e| chain(&e))?;
+    match std::fs::remove_dir_all(&dir) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot remove {}: {error}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Every file under `dir`: path relative to it, size, BLAKE3 of its bytes.
+fn files(dir: &Path) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let hash = std::fs::read(&path)
+                .map(|bytes| Digest::of(&bytes).to_hex())
+                .unwrap_or_default();
+            let relative = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            out.push(serde_json::json!({"path": relative, "size": meta.len(), "blake3": hash}));
+        }
+    }
+    out.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
+    out
+}

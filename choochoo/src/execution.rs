@@ -1,0 +1,879 @@
+//! One execution of a graph: the scheduler that starts each station when its inputs are
+//! ready, and the runtime's core rule for each station — look its key up, ask its check,
+//! run it (with retries and a time limit), check again, record the result.
+
+use crate::error::chain;
+use crate::graph::{Edge, ErasedStation, Graph, Kind, Policy};
+use crate::memo::{self, Content};
+use crate::report::{Entry, Report, Status};
+use crate::stat::{Seen, StatCache};
+use crate::station::{BoxError, Ctx, Transient};
+use crate::store::{Head, Record};
+use crate::value::Shared;
+use crate::{Digest, Error, Store};
+use std::any::Any;
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// What a run was asked to do, beyond the graph.
+#[derive(Debug, Default)]
+pub(crate) struct Settings {
+    pub(crate) profile: String,
+    pub(crate) instance: String,
+    pub(crate) keep_going: bool,
+    pub(crate) run_id: i64,
+}
+
+/// How a node's upstream ended, when not all succeeded: blocked wins over skipped.
+const UPSTREAM_OK: u8 = 0;
+const UPSTREAM_SKIPPED: u8 = 1;
+const UPSTREAM_FAILED: u8 = 2;
+
+/// The shared state of one run of one graph.
+pub(crate) struct Execution<'g> {
+    pub(crate) graph: &'g Graph,
+    pub(crate) store: &'g Store,
+    pub(crate) settings: &'g Settings,
+    /// Stations to run whatever the store says, by node index.
+    pub(crate) forced: Vec<bool>,
+    /// `dependents[offsets[n]..offsets[n + 1]]` are the stations reading node `n`.
+    offsets: Vec<u32>,
+    dependents: Vec<u32>,
+    /// Station inputs not yet finished, per node.
+    pending: Vec<AtomicU32>,
+    upstream: Vec<AtomicU8>,
+    /// Each station's name in the store (directory, head, lease).
+    pub(crate) paths: Vec<Box<str>>,
+    values: Vec<OnceLock<Shared>>,
+    contents: Vec<OnceLock<Content>>,
+    /// The record a cached node's value can be decoded from, when it is needed.
+    records: Vec<OnceLock<Record>>,
+    outcomes: Vec<OnceLock<Outcome>>,
+    pub(crate) stats: StatCache,
+    warnings: Mutex<Vec<String>>,
+    stop: Arc<AtomicBool>,
+}
+
+pub(crate) struct Outcome {
+    status: Status,
+    duration: Duration,
+    reason: Option<String>,
+    error: Option<String>,
+    kept_dir: Option<PathBuf>,
+}
+
+impl Outcome {
+    fn not_run(status: Status) -> Outcome {
+        Outcome {
+            status,
+            duration: Duration::ZERO,
+            reason: None,
+            error: None,
+            kept_dir: None,
+        }
+    }
+
+    fn failed(duration: Duration, reason: Option<String>, error: String) -> Outcome {
+        Outcome {
+            status: Status::Failed,
+            duration,
+            reason,
+            error: Some(error),
+            kept_dir: None,
+        }
+    }
+}
+
+/// Why an attempt failed.
+struct Failure {
+    message: String,
+    /// Worth another attempt under the station's retry policy.
+    transient: bool,
+}
+
+impl Failure {
+    fn of(error: &BoxError) -> Failure {
+        Failure {
+            message: chain(&**error),
+            transient: Transient::marks(&**error),
+        }
+    }
+
+    fn fatal(message: String) -> Failure {
+        Failure {
+            message,
+            transient: false,
+        }
+    }
+}
+
+/// One input of a call, owned or shared, so an attempt can run on a thread of its own.
+enum Arg {
+    Shared(Shared),
+    Owned(Box<dyn Any + Send + Sync>),
+}
+
+impl Arg {
+    fn get(&self) -> &(dyn Any + Send + Sync) {
+        match self {
+            Arg::Shared(value) => &**value,
+            Arg::Owned(value) => &**value,
+        }
+    }
+}
+
+/// What a lookup found.
+pub(crate) enum Lookup {
+    /// A record exists and everything it names is present and intact.
+    Hit,
+    /// A record exists but cannot be used, for this reason.
+    Stale(String),
+    Miss,
+}
+
+impl<'g> Execution<'g> {
+    pub(crate) fn new(
+        graph: &'g Graph,
+        store: &'g Store,
+        settings: &'g Settings,
+    ) -> Result<Execution<'g>, Error> {
+        let n = graph.nodes.len();
+        let (offsets, dependents, pending) = wiring(graph);
+        Ok(Execution {
+            graph,
+            store,
+            settings,
+            forced: Vec::new(),
+            offsets,
+            dependents,
+            pending,
+            upstream: (0..n).map(|_| AtomicU8::new(UPSTREAM_OK)).collect(),
+            paths: node_paths(graph)?,
+            values: graph
+                .nodes
+                .iter()
+                .map(|node| match &node.kind {
+                    Kind::Input(value) => OnceLock::from(value.clone()),
+                    Kind::Station { .. } => OnceLock::new(),
+                })
+                .collect(),
+            contents: (0..n).map(|_| OnceLock::new()).collect(),
+            records: (0..n).map(|_| OnceLock::new()).collect(),
+            outcomes: (0..n).map(|_| OnceLock::new()).collect(),
+            stats: StatCache::new(store.stats()?),
+            warnings: Mutex::default(),
+            stop: Arc::default(),
+        })
+    }
+
+    pub(crate) fn start<'scope>(&'scope self, scope: &rayon::Scope<'scope>) {
+        // Find every ready station before starting any: once one runs, it may bring others'
+        // counts to zero, and those are started by whoever finished their last input.
+        let ready: Vec<u32> = (0..self.graph.nodes.len() as u32)
+            .filter(|&id| {
+                is_station(self.graph, id) && self.pending[id as usize].load(Ordering::Relaxed) == 0
+            })
+            .collect();
+        for id in ready {
+            scope.spawn(move |scope| self.visit(scope, id));
+        }
+    }
+
+    fn visit<'scope>(&'scope self, scope: &rayon::Scope<'scope>, id: u32) {
+        let outcome = self.decide(id);
+        let upstream = match outcome.status {
+            Status::Ran | Status::Cached => UPSTREAM_OK,
+            Status::Skipped => UPSTREAM_SKIPPED,
+            _ => UPSTREAM_FAILED,
+        };
+        if outcome.status == Status::Failed && !self.settings.keep_going {
+            self.stop.store(true, Ordering::Release);
+        }
+        let _ = self.outcomes[id as usize].set(outcome);
+        for &dependent in self.dependents_of(id) {
+            if upstream != UPSTREAM_OK {
+                self.upstream[dependent as usize].fetch_max(upstream, Ordering::AcqRel);
+            }
+            if self.pending[dependent as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+                scope.spawn(move |scope| self.visit(scope, dependent));
+            }
+        }
+    }
+
+    pub(crate) fn dependents_of(&self, id: u32) -> &[u32] {
+        &self.dependents[self.offsets[id as usize] as usize..self.offsets[id as usize + 1] as usize]
+    }
+
+    /// Cached, ran, failed, or not run: the runtime's core rule for one station.
+    fn decide(&self, id: u32) -> Outcome {
+        match self.upstream[id as usize].load(Ordering::Acquire) {
+            UPSTREAM_FAILED => return Outcome::not_run(Status::Blocked),
+            UPSTREAM_SKIPPED => return Outcome::not_run(Status::Skipped),
+            _ => {}
+        }
+        if self.stop.load(Ordering::Acquire) {
+            return Outcome::not_run(Status::Skipped);
+        }
+        let Kind::Station { station, inputs } = &self.graph.nodes[id as usize].kind else {
+            return Outcome::not_run(Status::Cached);
+        };
+        let head = match self.head(id, station.as_ref(), inputs) {
+            Ok(head) => head,
+            Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
+        };
+        let forced = self.forced.get(id as usize).copied().unwrap_or(false);
+        let mut reason = match (forced, self.lookup(id, &head.key)) {
+            (true, _) => Some("forced".to_owned()),
+            (false, Lookup::Hit) => match self.still_holds(id, station.as_ref(), inputs) {
+                Ok(true) => return Outcome::not_run(Status::Cached),
+                Ok(false) => Some("check failed: drift".to_owned()),
+                Err(failure) => return Outcome::failed(Duration::ZERO, None, failure.message),
+            },
+            (false, Lookup::Stale(reason)) => Some(reason),
+            (false, Lookup::Miss) => None,
+        };
+        // Another process may be computing this node: wait for it, then look again.
+        let lease = match self
+            .store
+            .lease(&self.settings.profile, &self.paths[id as usize])
+        {
+            Ok(lease) => lease,
+            Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
+        };
+        if reason.is_none() && matches!(self.lookup(id, &head.key), Lookup::Hit) {
+            return Outcome::not_run(Status::Cached);
+        }
+        let reason = reason
+            .take()
+            .unwrap_or_else(|| self.reason(id, station.as_ref(), &head));
+        let outcome = self.execute(id, station, inputs, head, reason);
+        drop(lease);
+        outcome
+    }
+
+    /// The station's key and what it is made of.
+    pub(crate) fn head(
+        &self,
+        id: u32,
+        station: &dyn ErasedStation,
+        inputs: &[Edge],
+    ) -> Result<Head, Error> {
+        let input_hashes = self.input_hashes(inputs)?;
+        let codec = &self.graph.nodes[id as usize].codec;
+        let fingerprint = station.fingerprint();
+        let key = memo::key(
+            station.id(),
+            &fingerprint,
+            (codec.type_name)(),
+            &input_hashes,
+        );
+        Ok(Head {
+            key,
+            fingerprint,
+            inputs: input_hashes,
+            values: Vec::new(),
+        })
+    }
+
+    /// Why a station with no usable record runs, compared with its last head.
+    pub(crate) fn reason(&self, id: u32, station: &dyn ErasedStation, head: &Head) -> String {
+        let before = self
+            .store
+            .head(&self.settings.profile, &self.paths[id as usize])
+            .ok()
+            .flatten();
+        let Kind::Station { inputs, .. } = &self.graph.nodes[id as usize].kind else {
+            return String::new();
+        };
+        memo::reason(before.as_ref(), head, station.input_names(), |index| {
+            let sources = inputs.get(index)?.sources();
+            match sources {
+                [source] => self
+                    .value(*source)
+                    .ok()
+                    .and_then(|value| (self.graph.nodes[*source as usize].codec.to_json)(value)),
+                _ => None,
+            }
+        })
+    }
+
+    /// For a station with a check, whether the remembered result still holds in the world.
+    fn still_holds(
+        &self,
+        id: u32,
+        station: &dyn ErasedStation,
+        inputs: &[Edge],
+    ) -> Result<bool, Failure> {
+        if !station.has_check() {
+            return Ok(true);
+        }
+        let args = self
+            .args(inputs)
+            .map_err(|error| Failure::fatal(chain(&error)))?;
+        let output = self
+            .value(id)
+            .map_err(|error| Failure::fatal(chain(&error)))?;
+        self.ask_check(station, &args, output)
+    }
+
+    fn ask_check(
+        &self,
+        station: &dyn ErasedStation,
+        args: &[Arg],
+        output: &(dyn Any + Send + Sync),
+    ) -> Result<bool, Failure> {
+        let refs: Vec<&(dyn Any + Send + Sync)> = args.iter().map(Arg::get).collect();
+        match catch_unwind(AssertUnwindSafe(|| station.check(&refs, output))) {
+            Ok(Ok(holds)) => Ok(holds),
+            Ok(Err(error)) => Err(Failure::fatal(format!(
+                "its check failed: {}",
+                chain(&*error)
+            ))),
+            Err(panic) => Err(Failure::fatal(format!(
+                "its check panicked: {}",
+                panic_message(&*panic)
+            ))),
+        }
+    }
+
+    /// Runs the station (retrying transient failures), checks the result, records it.
+    fn execute(
+        &self,
+        id: u32,
+        station: &Arc<dyn ErasedStation>,
+        inputs: &[Edge],
+        mut head: Head,
+        mut reason: String,
+    ) -> Outcome {
+        let path = &self.paths[id as usize];
+        let policy = station.policy();
+        let started = Instant::now();
+        let mut kept_dir = None;
+        let mut attempt = 0;
+        let value = loop {
+            match self.attempt(id, station, inputs, &policy) {
+                Ok(value) => break value,
+                Err(failure) => {
+                    kept_dir = self.keep_failed_dir(id, attempt);
+                    if failure.transient && attempt < policy.retries {
+                        std::thread::sleep(policy.backoff.saturating_mul(1 << attempt.min(16)));
+                        attempt += 1;
+                        continue;
+                    }
+                    let mut outcome =
+                        Outcome::failed(started.elapsed(), Some(reason), failure.message);
+                    outcome.kept_dir = kept_dir;
+                    return outcome;
+                }
+            }
+        };
+        let duration = started.elapsed();
+        if attempt > 0 {
+            reason.push_str(&format!(" (succeeded on attempt {})", attempt + 1));
+        }
+        let node = &self.graph.nodes[id as usize];
+        let (encoded, paths) = match (node.codec.encode)(&*value) {
+            Ok(encoded) => encoded,
+            Err(error) => {
+                let message = format!("its output cannot be stored: {}", chain(&error));
+                return Outcome::failed(duration, Some(reason), message);
+            }
+        };
+        let content = match self.hash_files(paths) {
+            Ok(files) => memo::content(&encoded, files),
+            Err(error) => return Outcome::failed(duration, Some(reason), chain(&error)),
+        };
+        let read = inputs
+            .iter()
+            .flat_map(Edge::sources)
+            .filter_map(|source| self.contents[*source as usize].get());
+        if let Some(changed) = memo::changed_during_run(read.flat_map(|content| &content.files)) {
+            reason.push_str(&format!(
+                "; not recorded: {} changed while the station ran",
+                changed.display()
+            ));
+        } else {
+            head.values = self.input_values(inputs);
+            let files: Vec<(PathBuf, Digest)> = content
+                .files
+                .iter()
+                .map(|(p, seen)| (p.clone(), seen.digest))
+                .collect();
+            let commit = crate::store::Commit {
+                profile: &self.settings.profile,
+                station: station.id(),
+                node: path,
+                head: &head,
+                output_hash: &content.digest,
+                encoded: &encoded,
+                files: &files,
+                used_dir: self.store.work_dir(&self.settings.profile, path).exists(),
+                duration_ns: duration.as_nanos() as i64,
+            };
+            if let Err(error) = self.store.commit(&commit) {
+                self.warn(format!(
+                    "the result of `{path}` was not recorded: {}",
+                    chain(&error)
+                ));
+            }
+        }
+        let _ = self.contents[id as usize].set(content);
+        let _ = self.values[id as usize].set(value);
+        Outcome {
+            status: Status::Ran,
+            duration,
+            reason: Some(reason),
+            error: None,
+            kept_dir,
+        }
+    }
+
+    /// One call of the station's function, then its check: the visit must leave the world in
+    /// the state its check asks for.
+    fn attempt(
+        &self,
+        id: u32,
+        station: &Arc<dyn ErasedStation>,
+        inputs: &[Edge],
+        policy: &Policy,
+    ) -> Result<Shared, Failure> {
+        let args = self
+            .args(inputs)
+            .map_err(|error| Failure::fatal(chain(&error)))?;
+        let ctx = Arc::new(self.ctx(id, station.as_ref()));
+        let (value, args) = match policy.timeout {
+            None => (call(station.as_ref(), &ctx, &args)?, args),
+            Some(limit) => call_with_timeout(station.clone(), ctx, args, limit)?,
+        };
+        if station.has_check() && !self.ask_check(station.as_ref(), &args, &*value)? {
+            return Err(Failure::fatal(format!(
+                "work required after visit: `{}` ran, but its check still says the work is not done; \
+                 the station or its check is wrong",
+                self.paths[id as usize]
+            )));
+        }
+        Ok(value)
+    }
+
+    fn ctx(&self, id: u32, station: &dyn ErasedStation) -> Ctx {
+        Ctx {
+            id: station.id(),
+            out_dir: self
+                .store
+                .work_dir(&self.settings.profile, &self.paths[id as usize]),
+            label: self.graph.nodes[id as usize].label.clone(),
+            stopping: self.stop.clone(),
+            cancelled: Arc::default(),
+            log: Mutex::default(),
+        }
+    }
+
+    /// Moves a failed attempt's directory aside, as it was at the failure, so the next
+    /// attempt starts from a fresh one and the failing environment can be investigated.
+    fn keep_failed_dir(&self, id: u32, attempt: u32) -> Option<PathBuf> {
+        let path = &self.paths[id as usize];
+        let dir = self.store.work_dir(&self.settings.profile, path);
+        if !dir.exists() {
+            return None;
+        }
+        let kept =
+            self.store
+                .failed_dir(&self.settings.profile, path, self.settings.run_id, attempt);
+        let moved = kept
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::rename(&dir, &kept));
+        match moved {
+            Ok(()) => Some(kept),
+            Err(error) => {
+                self.warn(format!(
+                    "the failing directory {} could not be kept: {error}",
+                    dir.display()
+                ));
+                Some(dir)
+            }
+        }
+    }
+
+    /// Looks a key up and checks that what it names is all there and intact.
+    pub(crate) fn lookup(&self, id: u32, key: &Digest) -> Lookup {
+        let path = &self.paths[id as usize];
+        let record = match self.store.record(&self.settings.profile, key) {
+            Ok(None) => return Lookup::Miss,
+            Ok(Some(Ok(record))) => record,
+            Ok(Some(Err(problem))) => {
+                self.warn(format!(
+                    "the record {key} of `{path}` is unreadable ({problem}); running it again"
+                ));
+                return Lookup::Stale("its record was unreadable".to_owned());
+            }
+            Err(error) => {
+                self.warn(format!(
+                    "cannot look up `{path}`: {}; running it again",
+                    chain(&error)
+                ));
+                return Lookup::Miss;
+            }
+        };
+        if let Err(problem) = self.store.verify(&record) {
+            self.warn(format!(
+                "the record {key} of `{path}` is corrupt ({problem}); running it again"
+            ));
+            return Lookup::Stale("its stored output was corrupt".to_owned());
+        }
+        if let Some(reason) = memo::stale_output(&record, |file| self.stats.hash(file).ok()) {
+            return Lookup::Stale(reason);
+        }
+        if record.used_dir && !self.store.work_dir(&self.settings.profile, path).exists() {
+            return Lookup::Stale("its directory was deleted".to_owned());
+        }
+        let files = record
+            .files
+            .iter()
+            .filter_map(|(file, _)| Some((file.clone(), self.stats.hash(file).ok()?)))
+            .collect();
+        let _ = self.contents[id as usize].set(Content {
+            digest: record.output_hash,
+            files,
+        });
+        let _ = self.records[id as usize].set(record);
+        Lookup::Hit
+    }
+
+    /// The content hash of every input of a station, in order.
+    pub(crate) fn input_hashes(&self, inputs: &[Edge]) -> Result<Vec<Digest>, Error> {
+        inputs
+            .iter()
+            .map(|edge| match edge {
+                Edge::One(source) => self.content(*source),
+                Edge::Many(sources, _) => sources
+                    .iter()
+                    .map(|source| self.content(*source))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(memo::many),
+            })
+            .collect()
+    }
+
+    /// The small inputs' values as JSON, kept with the head to name a changed field later.
+    fn input_values(&self, inputs: &[Edge]) -> Vec<Option<String>> {
+        inputs
+            .iter()
+            .map(|edge| match edge.sources() {
+                [source] => {
+                    let value = self.value(*source).ok()?;
+                    let json =
+                        (self.graph.nodes[*source as usize].codec.to_json)(value)?.to_string();
+                    (json.len() <= memo::SMALL_VALUE).then_some(json)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A node's content hash; for a constant input, computed on first use.
+    fn content(&self, id: u32) -> Result<Digest, Error> {
+        if let Some(content) = self.contents[id as usize].get() {
+            return Ok(content.digest);
+        }
+        let node = &self.graph.nodes[id as usize];
+        let value = self.value(id)?;
+        let (encoded, paths) = (node.codec.encode)(value)?;
+        let content = memo::content(&encoded, self.hash_files(paths)?);
+        Ok(self.contents[id as usize].get_or_init(|| content).digest)
+    }
+
+    fn hash_files(&self, paths: Vec<PathBuf>) -> Result<Vec<(PathBuf, Seen)>, Error> {
+        paths
+            .into_iter()
+            .map(|path| {
+                let seen = self
+                    .stats
+                    .hash(&path)
+                    .map_err(|error| Error::io("hash", &path, error))?;
+                Ok((path, seen))
+            })
+            .collect()
+    }
+
+    /// The inputs of a call: upstream values shared, fan-in `Vec`s collected.
+    fn args(&self, inputs: &[Edge]) -> Result<Vec<Arg>, Error> {
+        inputs
+            .iter()
+            .map(|edge| match edge {
+                Edge::One(source) => self.shared(*source).map(Arg::Shared),
+                Edge::Many(sources, collect) => {
+                    let values: Vec<&(dyn Any + Send + Sync)> = sources
+                        .iter()
+                        .map(|source| self.value(*source))
+                        .collect::<Result<_, _>>()?;
+                    collect(&values).map(Arg::Owned)
+                }
+            })
+            .collect()
+    }
+
+    fn value(&self, id: u32) -> Result<&(dyn Any + Send + Sync), Error> {
+        self.shared_ref(id).map(|value| &**value)
+    }
+
+    fn shared(&self, id: u32) -> Result<Shared, Error> {
+        self.shared_ref(id).cloned()
+    }
+
+    /// A node's value, decoded from the store the first time a cached node's value is needed.
+    fn shared_ref(&self, id: u32) -> Result<&Shared, Error> {
+        if let Some(value) = self.values[id as usize].get() {
+            return Ok(value);
+        }
+        let path = &self.paths[id as usize];
+        let record = self.records[id as usize]
+            .get()
+            .ok_or_else(|| Error::internal(format!("`{path}` has no value yet")))?;
+        let bytes = self.store.load(record).map_err(|problem| {
+            Error::usage(format!(
+                "the stored output of `{path}` changed during the run: {problem}"
+            ))
+        })?;
+        let value = (self.graph.nodes[id as usize].codec.decode)(&bytes).map_err(|error| {
+            // The bytes are intact, so the type changed without the station's code changing.
+            let _ = self.store.forget(&self.settings.profile, &record.key);
+            Error::usage(format!(
+                "the stored output of `{path}` no longer decodes ({}); its record was removed, so the next run \
+                 computes it again. When a station's output type changes, bump its `version`",
+                chain(&error)
+            ))
+        })?;
+        Ok(self.values[id as usize].get_or_init(|| value))
+    }
+
+    /// Makes a record the source of a node's value (cleaning decodes values from heads).
+    pub(crate) fn remember(&self, id: u32, record: Record) {
+        let _ = self.records[id as usize].set(record);
+    }
+
+    /// A node's value as JSON, if it can be had.
+    pub(crate) fn output_json(&self, id: u32) -> Option<serde_json::Value> {
+        let value = self.value(id).ok()?;
+        (self.graph.nodes[id as usize].codec.to_json)(value)
+    }
+
+    /// Calls a station's clean function with the inputs and output of its last run.
+    pub(crate) fn clean_station(&self, id: u32) -> Result<(), String> {
+        let Kind::Station { station, inputs } = &self.graph.nodes[id as usize].kind else {
+            return Ok(());
+        };
+        let args = self.args(inputs).map_err(|error| chain(&error))?;
+        let output = self.value(id).map_err(|error| chain(&error))?;
+        let refs: Vec<&(dyn Any + Send + Sync)> = args.iter().map(Arg::get).collect();
+        match catch_unwind(AssertUnwindSafe(|| station.clean(&refs, output))) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(chain(&*error)),
+            Err(panic) => Err(format!("panicked: {}", panic_message(&*panic))),
+        }
+    }
+
+    pub(crate) fn take_value(&mut self, id: u32) -> Result<Shared, Error> {
+        self.shared_ref(id)?;
+        self.values[id as usize]
+            .take()
+            .ok_or_else(|| Error::internal(format!("the output node {id} produced no value")))
+    }
+
+    pub(crate) fn warn(&self, warning: String) {
+        eprintln!("choochoo: warning: {warning}");
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(warning);
+    }
+
+    pub(crate) fn report(&mut self) -> Report {
+        let entries = self
+            .graph
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(id, node)| {
+                let Kind::Station { station, .. } = &node.kind else {
+                    return None;
+                };
+                let outcome = self.outcomes[id]
+                    .take()
+                    .unwrap_or(Outcome::not_run(Status::Skipped));
+                Some(Entry {
+                    node: self.paths[id].clone(),
+                    id: station.id(),
+                    name: station.name(),
+                    label: node.label.clone(),
+                    status: outcome.status,
+                    duration: outcome.duration,
+                    reason: outcome.reason,
+                    error: outcome.error,
+                    kept_dir: outcome.kept_dir,
+                })
+            })
+            .collect();
+        let warnings =
+            std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()));
+        Report { entries, warnings }
+    }
+}
+
+/// Calls a station's function on this thread, catching a panic.
+fn call(station: &dyn ErasedStation, ctx: &Ctx, args: &[Arg]) -> Result<Shared, Failure> {
+    let refs: Vec<&(dyn Any + Send + Sync)> = args.iter().map(Arg::get).collect();
+    match catch_unwind(AssertUnwindSafe(|| station.run(ctx, &refs))) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(Failure::of(&error)),
+        Err(panic) => Err(Failure::fatal(format!(
+            "panicked: {}",
+            panic_message(&*panic)
+        ))),
+    }
+}
+
+/// Calls a station's function on a thread of its own and waits at most `limit`. A call that
+/// takes longer is a failure; it is told to stop (`Ctx::is_stopping`) and its result, if it
+/// ever comes, is dropped: a thread cannot be killed, but the run does not wait for it.
+fn call_with_timeout(
+    station: Arc<dyn ErasedStation>,
+    ctx: Arc<Ctx>,
+    args: Vec<Arg>,
+    limit: Duration,
+) -> Result<(Shared, Vec<Arg>), Failure> {
+    let (send, receive) = std::sync::mpsc::channel();
+    let worker_ctx = ctx.clone();
+    let spawned = std::thread::Builder::new()
+        .name(format!("choochoo-{}", ctx.id))
+        .spawn(move || {
+            let result = call(station.as_ref(), &worker_ctx, &args);
+            let _ = send.send((result, args));
+        });
+    if let Err(error) = spawned {
+        return Err(Failure::fatal(format!(
+            "cannot start a thread for it: {error}"
+        )));
+    }
+    match receive.recv_timeout(limit) {
+        Ok((result, args)) => result.map(|value| (value, args)),
+        Err(_) => {
+            ctx.cancelled.store(true, Ordering::Release);
+            Err(Failure {
+                message: format!("timed out after {limit:?}"),
+                transient: true,
+            })
+        }
+    }
+}
+
+fn wiring(graph: &Graph) -> (Vec<u32>, Vec<u32>, Vec<AtomicU32>) {
+    let n = graph.nodes.len();
+    let mut counts = vec![0u32; n + 1];
+    let mut pending = Vec::with_capacity(n);
+    for node in &graph.nodes {
+        let mut waiting = 0;
+        if let Kind::Station { inputs, .. } = &node.kind {
+            for source in inputs.iter().flat_map(Edge::sources) {
+                if is_station(graph, *source) {
+                    counts[*source as usize + 1] += 1;
+                    waiting += 1;
+                }
+            }
+        }
+        pending.push(AtomicU32::new(waiting));
+    }
+    let offsets: Vec<u32> = counts
+        .iter()
+        .scan(0u32, |sum, count| {
+            *sum += count;
+            Some(*sum)
+        })
+        .collect();
+    let mut fill = offsets.clone();
+    let mut dependents = vec![0u32; *offsets.last().unwrap_or(&0) as usize];
+    for (id, node) in graph.nodes.iter().enumerate() {
+        if let Kind::Station { inputs, .. } = &node.kind {
+            for source in inputs.iter().flat_map(Edge::sources) {
+                if is_station(graph, *source) {
+                    let slot = &mut fill[*source as usize];
+                    dependents[*slot as usize] = id as u32;
+                    *slot += 1;
+                }
+            }
+        }
+    }
+    (offsets, dependents, pending)
+}
+
+/// Each station's name in the store, stable from run to run: `workflow/binding` for a
+/// `workflow!` binding; for a builder node, the station's name and a hash of where its inputs
+/// come from (constants by value, files by path), so editing a file keeps the name.
+fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
+    let mut identities: Vec<Digest> = Vec::with_capacity(graph.nodes.len());
+    let mut paths = Vec::with_capacity(graph.nodes.len());
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    for node in &graph.nodes {
+        let (identity, base) = match &node.kind {
+            Kind::Input(value) => {
+                let (encoded, _) = (node.codec.encode)(&**value)?;
+                (
+                    Digest::of(&encoded),
+                    node.label.as_deref().unwrap_or("input").to_owned(),
+                )
+            }
+            Kind::Station { station, inputs } => {
+                let mut hasher = crate::hash::Hasher::new("choochoo/node");
+                hasher.field("station", station.id().as_bytes());
+                for source in inputs.iter().flat_map(Edge::sources) {
+                    hasher.digest("source", &identities[*source as usize]);
+                }
+                let identity = hasher.finish();
+                let base = match (&node.label, graph_scope(node)) {
+                    (Some(label), scope) => format!("{scope}{label}"),
+                    (None, _) => {
+                        let name = station.id().rsplit("::").next().unwrap_or("station");
+                        format!("{name}-{}", &identity.to_hex()[..12])
+                    }
+                };
+                (identity, base)
+            }
+        };
+        identities.push(identity);
+        let count = taken.entry(base.clone()).or_insert(0);
+        *count += 1;
+        paths.push(
+            if *count == 1 {
+                base
+            } else {
+                format!("{base}-{count}")
+            }
+            .into_boxed_str(),
+        );
+    }
+    Ok(paths)
+}
+
+fn graph_scope(node: &crate::graph::NodeData) -> String {
+    node.scope
+        .map(|scope| format!("{scope}."))
+        .unwrap_or_default()
+}
+
+fn is_station(graph: &Graph, id: u32) -> bool {
+    matches!(graph.nodes[id as usize].kind, Kind::Station { .. })
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    if let Some(message) = panic.downcast_ref::<&str>() {
+        (*message).to_owned()
+    } else if let Some(message) = panic.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "a panic without a message".to_owned()
+    }
+}

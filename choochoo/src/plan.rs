@@ -1,0 +1,192 @@
+//! Plans: what a run would do, found without running or writing anything. Each station is
+//! cached (its key is in the store and everything it names is intact), will run (and why),
+//! or may run (an upstream station will run; whether this one does depends on that output).
+
+use crate::execution::{Execution, Lookup};
+use crate::graph::{Edge, Kind};
+use std::fmt;
+
+/// What a run would do with each station.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    entries: Vec<Planned>,
+}
+
+/// What a run would do with one station.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Action {
+    /// Its result is in the store; it will not run (a station with a check is asked first).
+    Cached,
+    /// It will run.
+    Run,
+    /// It runs if a station upstream of it, which will run, produces a different output.
+    MayRun,
+}
+
+/// One station's line in a [`Plan`].
+#[derive(Clone, Debug)]
+pub struct Planned {
+    id: &'static str,
+    name: &'static str,
+    label: Option<Box<str>>,
+    node: Box<str>,
+    action: Action,
+    reason: Option<String>,
+}
+
+impl Planned {
+    /// The station's id.
+    pub fn id(&self) -> &str {
+        self.id
+    }
+
+    /// The station's human name.
+    pub fn name(&self) -> &str {
+        self.name
+    }
+
+    /// The binding name in `workflow!`, if any.
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    /// The node's name in the store.
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// What the run would do.
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// Why: `no record`, `input `doc` changed`, `after `text``, `forced`, …
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+}
+
+impl Plan {
+    /// Every station, in the order they were added to the graph.
+    pub fn entries(&self) -> &[Planned] {
+        &self.entries
+    }
+
+    /// The stations with `action`.
+    pub fn with_action(&self, action: Action) -> impl Iterator<Item = &Planned> {
+        self.entries
+            .iter()
+            .filter(move |entry| entry.action == action)
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Action::Cached => "cached",
+            Action::Run => "run",
+            Action::MayRun => "may run",
+        })
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for entry in &self.entries {
+            write!(
+                f,
+                "{:>8}  {}",
+                entry.action.to_string(),
+                entry.label().unwrap_or(entry.name)
+            )?;
+            if let Some(reason) = &entry.reason {
+                write!(f, ": {reason}")?;
+            }
+            writeln!(f)?;
+        }
+        let count = |action| self.with_action(action).count();
+        write!(
+            f,
+            "{} stations: {} to run, {} may run, {} cached",
+            self.entries.len(),
+            count(Action::Run),
+            count(Action::MayRun),
+            count(Action::Cached)
+        )
+    }
+}
+
+/// Walks the graph in order (every node comes after its inputs), deciding each station from
+/// what is known of its inputs.
+pub(crate) fn plan(execution: &Execution<'_>) -> Plan {
+    let graph = execution.graph;
+    let mut actions: Vec<Option<Action>> = vec![None; graph.nodes.len()];
+    let mut entries = Vec::new();
+    for (id, node) in graph.nodes.iter().enumerate() {
+        let Kind::Station { station, inputs } = &node.kind else {
+            continue;
+        };
+        let (action, reason) = decide(execution, id as u32, station.as_ref(), inputs, &actions);
+        actions[id] = Some(action);
+        entries.push(Planned {
+            id: station.id(),
+            name: station.name(),
+            label: node.label.clone(),
+            node: execution.paths[id].clone(),
+            action,
+            reason,
+        });
+    }
+    Plan { entries }
+}
+
+fn decide(
+    execution: &Execution<'_>,
+    id: u32,
+    station: &dyn crate::graph::ErasedStation,
+    inputs: &[Edge],
+    actions: &[Option<Action>],
+) -> (Action, Option<String>) {
+    if execution.forced.get(id as usize).copied().unwrap_or(false) {
+        return (Action::Run, Some("forced".to_owned()));
+    }
+    let running = inputs.iter().flat_map(Edge::sources).find(|source| {
+        matches!(
+            actions[**source as usize],
+            Some(Action::Run | Action::MayRun)
+        )
+    });
+    if let Some(source) = running {
+        return (
+            Action::MayRun,
+            Some(format!(
+                "after `{}`",
+                execution.graph.nodes[*source as usize]
+                    .label
+                    .as_deref()
+                    .unwrap_or(&execution.paths[*source as usize])
+            )),
+        );
+    }
+    let head = match execution.head(id, station, inputs) {
+        Ok(head) => head,
+        Err(error) => {
+            return (
+                Action::Run,
+                Some(format!(
+                    "its inputs cannot be read: {}",
+                    crate::error::chain(&error)
+                )),
+            );
+        }
+    };
+    match execution.lookup(id, &head.key) {
+        Lookup::Hit if station.has_check() => {
+            (Action::Cached, Some("if its check still holds".to_owned()))
+        }
+        Lookup::Hit => (Action::Cached, None),
+        Lookup::Stale(reason) => (Action::Run, Some(reason)),
+        Lookup::Miss => (Action::Run, Some(execution.reason(id, station, &head))),
+    }
+}
