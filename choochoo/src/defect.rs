@@ -622,9 +622,10 @@ impl Store {
     pub fn merge(&self, into: DefectId, from: DefectId) -> Result<(), Error> {
         let missing = self.with_db("merge defects in", |db| {
             let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (Some(survivor), Some(merged)) = (resolve(&tx, into)?, resolve(&tx, from)?) else {
-                let into_exists = resolve(&tx, into)?.is_some();
-                return Ok(Some(if into_exists { from } else { into }));
+            let (survivor, merged) = match (resolve(&tx, into)?, resolve(&tx, from)?) {
+                (Some(survivor), Some(merged)) => (survivor, merged),
+                (None, _) => return Ok(Some(into)),
+                (_, None) => return Ok(Some(from)),
             };
             if survivor != merged {
                 move_defect(&tx, merged, survivor)?;
@@ -639,8 +640,16 @@ impl Store {
     /// A ticket body for the defect: title, summary table, timeline of observations,
     /// evidence and notes.
     pub fn export(&self, id: DefectId, format: ExportFormat) -> Result<String, Error> {
-        let defect = self.defect(id)?.ok_or_else(|| no_defect(id))?;
-        let observations = self.observations(defect.id())?;
+        // Read in one transaction, so the summary counts the observations the timeline lists.
+        let ticket = self.with_db("read a defect from", |db| {
+            let tx = db.transaction()?;
+            let Some(resolved) = resolve(&tx, id)? else {
+                return Ok(None);
+            };
+            let observations = load_observations(&tx, resolved)?;
+            Ok(load_defect(&tx, resolved)?.map(|defect| (defect, observations)))
+        })?;
+        let (defect, observations) = ticket.ok_or_else(|| no_defect(id))?;
         Ok(match format {
             ExportFormat::Markdown => export::markdown(&defect, &observations),
             ExportFormat::Json => export::json(&defect, &observations),

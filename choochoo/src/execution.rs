@@ -20,12 +20,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// What a run was asked to do, beyond the graph.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Settings {
     pub(crate) profile: String,
     pub(crate) instance: String,
     pub(crate) keep_going: bool,
     pub(crate) run_id: i64,
+    pub(crate) listener: Option<crate::progress::Listener>,
 }
 
 /// How a node's upstream ended, when not all succeeded: blocked wins over skipped.
@@ -60,6 +61,8 @@ pub(crate) struct Execution<'g> {
 
 pub(crate) struct Outcome {
     status: Status,
+    /// When the station's function was first called, and on which worker.
+    started: Option<(std::time::SystemTime, usize)>,
     duration: Duration,
     reason: Option<String>,
     error: Option<String>,
@@ -70,6 +73,7 @@ impl Outcome {
     fn not_run(status: Status) -> Outcome {
         Outcome {
             status,
+            started: None,
             duration: Duration::ZERO,
             reason: None,
             error: None,
@@ -80,6 +84,7 @@ impl Outcome {
     fn failed(duration: Duration, reason: Option<String>, error: String) -> Outcome {
         Outcome {
             status: Status::Failed,
+            started: None,
             duration,
             reason,
             error: Some(error),
@@ -184,7 +189,14 @@ impl<'g> Execution<'g> {
     }
 
     fn visit<'scope>(&'scope self, scope: &rayon::Scope<'scope>, id: u32) {
-        let outcome = self.decide(id);
+        let mut outcome = self.decide(id);
+        if let Some(listener) = &self.settings.listener {
+            let (node, name) = (&self.paths[id as usize], self.station_name(id));
+            listener(&crate::progress::Event::Finished { node, name, status: outcome.status, duration: outcome.duration });
+        }
+        if outcome.started.is_none() && outcome.status == Status::Failed {
+            outcome.started = Some((std::time::SystemTime::now() - outcome.duration, rayon::current_thread_index().unwrap_or(0)));
+        }
         let upstream = match outcome.status {
             Status::Ran | Status::Cached => UPSTREAM_OK,
             Status::Skipped => UPSTREAM_SKIPPED,
@@ -201,6 +213,13 @@ impl<'g> Execution<'g> {
             if self.pending[dependent as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
                 scope.spawn(move |scope| self.visit(scope, dependent));
             }
+        }
+    }
+
+    fn station_name(&self, id: u32) -> &'static str {
+        match &self.graph.nodes[id as usize].kind {
+            Kind::Station { station, .. } => station.name(),
+            Kind::Input(_) => "input",
         }
     }
 
@@ -351,6 +370,10 @@ impl<'g> Execution<'g> {
     ) -> Outcome {
         let path = &self.paths[id as usize];
         let policy = station.policy();
+        if let Some(listener) = &self.settings.listener {
+            listener(&crate::progress::Event::Running { node: path, name: station.name() });
+        }
+        let started_at = (std::time::SystemTime::now(), rayon::current_thread_index().unwrap_or(0));
         let started = Instant::now();
         let mut kept_dir = None;
         let mut attempt = 0;
@@ -425,6 +448,7 @@ impl<'g> Execution<'g> {
         let _ = self.values[id as usize].set(value);
         Outcome {
             status: Status::Ran,
+            started: Some(started_at),
             duration,
             reason: Some(reason),
             error: None,
@@ -469,6 +493,8 @@ impl<'g> Execution<'g> {
             stopping: self.stop.clone(),
             cancelled: Arc::default(),
             log: Mutex::default(),
+            node: self.paths[id as usize].clone(),
+            listener: self.settings.listener.clone(),
         }
     }
 
@@ -707,20 +733,21 @@ impl<'g> Execution<'g> {
                     .unwrap_or(Outcome::not_run(Status::Skipped));
                 Some(Entry {
                     node: self.paths[id].clone(),
-                    id: station.id(),
-                    name: station.name(),
+                    id: station.id().into(),
+                    name: station.name().into(),
                     label: node.label.clone(),
                     status: outcome.status,
                     duration: outcome.duration,
                     reason: outcome.reason,
                     error: outcome.error,
                     kept_dir: outcome.kept_dir,
+                    started: outcome.started,
                 })
             })
             .collect();
         let warnings =
             std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()));
-        Report { entries, warnings }
+        Report { run: self.settings.run_id, entries, warnings }
     }
 }
 

@@ -20,6 +20,14 @@ pub enum Status {
     Skipped,
 }
 
+impl Status {
+    pub(crate) fn parse(text: &str) -> Option<Status> {
+        [Status::Ran, Status::Cached, Status::Failed, Status::Blocked, Status::Skipped]
+            .into_iter()
+            .find(|status| status.to_string() == text)
+    }
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -36,20 +44,21 @@ impl fmt::Display for Status {
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub(crate) node: Box<str>,
-    pub(crate) id: &'static str,
-    pub(crate) name: &'static str,
+    pub(crate) id: std::borrow::Cow<'static, str>,
+    pub(crate) name: std::borrow::Cow<'static, str>,
     pub(crate) label: Option<Box<str>>,
     pub(crate) status: Status,
     pub(crate) duration: Duration,
     pub(crate) reason: Option<String>,
     pub(crate) error: Option<String>,
     pub(crate) kept_dir: Option<std::path::PathBuf>,
+    pub(crate) started: Option<(std::time::SystemTime, usize)>,
 }
 
 impl Entry {
     /// The station's id, such as `app::word_count`.
     pub fn id(&self) -> &str {
-        self.id
+        &self.id
     }
 
     /// The node's name in the store, stable from run to run: `workflow.binding` for a
@@ -60,7 +69,7 @@ impl Entry {
 
     /// The station's human name.
     pub fn name(&self) -> &str {
-        self.name
+        &self.name
     }
 
     /// The node's label: the binding name in `workflow!`, if any.
@@ -83,6 +92,16 @@ impl Entry {
         self.reason.as_deref()
     }
 
+    /// When the station's function was first called, if it was.
+    pub fn started(&self) -> Option<std::time::SystemTime> {
+        self.started.map(|(at, _)| at)
+    }
+
+    /// The index of the worker thread it ran on, if it ran.
+    pub fn worker(&self) -> Option<usize> {
+        self.started.map(|(_, worker)| worker)
+    }
+
     /// Where the directory of a failed attempt was kept, as it was at the failure.
     pub fn kept_dir(&self) -> Option<&std::path::Path> {
         self.kept_dir.as_deref()
@@ -97,11 +116,17 @@ impl Entry {
 /// Every station of a run, in the order they were added to the graph.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
+    pub(crate) run: i64,
     pub(crate) entries: Vec<Entry>,
     pub(crate) warnings: Vec<String>,
 }
 
 impl Report {
+    /// The run's id in the store.
+    pub fn run_id(&self) -> i64 {
+        self.run
+    }
+
     /// All entries.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
@@ -145,7 +170,7 @@ impl fmt::Display for Report {
                 f,
                 "{:>8}  {}",
                 entry.status.to_string(),
-                entry.label().unwrap_or(entry.name)
+                entry.label().unwrap_or(&entry.name)
             )?;
             if entry.status == Status::Ran || entry.status == Status::Failed {
                 write!(f, " ({:.1?})", entry.duration)?;

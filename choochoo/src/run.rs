@@ -15,7 +15,6 @@ use std::sync::OnceLock;
 
 /// Runs workflows against a [`Store`]. A builder: set options, then call
 /// [`run`](Runner::run) as often as needed.
-#[derive(Debug)]
 pub struct Runner<'s> {
     store: &'s Store,
     jobs: usize,
@@ -24,6 +23,7 @@ pub struct Runner<'s> {
     instance: String,
     force: Vec<String>,
     force_downstream: Vec<String>,
+    listener: Option<crate::progress::Listener>,
     pool: OnceLock<rayon::ThreadPool>,
 }
 
@@ -64,6 +64,7 @@ impl<'s> Runner<'s> {
             instance: host_name(),
             force: Vec::new(),
             force_downstream: Vec::new(),
+            listener: None,
             pool: OnceLock::new(),
         }
     }
@@ -110,6 +111,13 @@ impl<'s> Runner<'s> {
     /// failure observations.
     pub fn instance(mut self, instance: impl Into<String>) -> Runner<'s> {
         self.instance = instance.into();
+        self
+    }
+
+    /// Calls `listener` with every [`Event`](crate::Event) of a run, as it happens, from the
+    /// worker threads: for progress bars and logs.
+    pub fn progress(mut self, listener: impl Fn(&crate::Event<'_>) + Send + Sync + 'static) -> Runner<'s> {
+        self.listener = Some(std::sync::Arc::new(listener));
         self
     }
 
@@ -172,6 +180,7 @@ impl<'s> Runner<'s> {
             instance: self.instance.clone(),
             keep_going: self.keep_going,
             run_id,
+            listener: self.listener.clone(),
         }
     }
 
@@ -194,6 +203,10 @@ impl<'s> Runner<'s> {
         let settings = self.settings(run_id);
         let mut execution = Execution::new(graph, self.store, &settings)?;
         execution.forced = self.forced(graph, &execution)?;
+        if let Some(listener) = &self.listener {
+            let stations = graph.nodes.iter().filter(|n| matches!(n.kind, Kind::Station { .. })).count();
+            listener(&crate::Event::Started { stations });
+        }
         pool.scope(|scope| execution.start(scope));
         let values = wanted
             .iter()
@@ -206,8 +219,7 @@ impl<'s> Runner<'s> {
         drop(execution);
         let counts =
             [Status::Ran, Status::Cached, Status::Failed].map(|status| report.count(status));
-        self.store
-            .finish_run(run_id, counts[0], counts[1], counts[2])?;
+        self.store.finish_run(&report, counts[0], counts[1], counts[2])?;
         if counts[2] > 0 {
             return Err(Error::failed(report));
         }
@@ -255,6 +267,18 @@ impl<'s> Runner<'s> {
                 ))
             })?;
         Ok(self.pool.get_or_init(|| pool))
+    }
+}
+
+impl std::fmt::Debug for Runner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("store", &self.store.dir())
+            .field("jobs", &self.jobs)
+            .field("keep_going", &self.keep_going)
+            .field("profile", &self.profile)
+            .field("instance", &self.instance)
+            .finish_non_exhaustive()
     }
 }
 

@@ -226,9 +226,12 @@ pub(crate) fn hash_file(path: &Path) -> std::io::Result<Digest> {
 }
 
 pub(crate) fn now_ns() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i64)
+    unix_ns(SystemTime::now())
+}
+
+/// Nanoseconds since the Unix epoch (0 for earlier times).
+pub(crate) fn unix_ns(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
 }
 
 #[cfg(test)]

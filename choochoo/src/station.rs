@@ -143,7 +143,6 @@ impl std::error::Error for Transient {
 
 /// What a running station can ask of the runtime. Take `ctx: &Ctx` as a station's first
 /// parameter to get it.
-#[derive(Debug)]
 pub struct Ctx {
     pub(crate) id: &'static str,
     pub(crate) out_dir: std::path::PathBuf,
@@ -152,6 +151,14 @@ pub struct Ctx {
     /// Set when this attempt timed out: the station should give up.
     pub(crate) cancelled: Arc<AtomicBool>,
     pub(crate) log: Mutex<VecDeque<String>>,
+    pub(crate) node: Box<str>,
+    pub(crate) listener: Option<crate::progress::Listener>,
+}
+
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx").field("station", &self.id).field("node", &self.node).field("out_dir", &self.out_dir).finish_non_exhaustive()
+    }
 }
 
 /// How many of a station's last log lines are kept for its failure record.
@@ -182,6 +189,23 @@ impl Ctx {
     /// failure like any other).
     pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire) || self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// Reports this station's progress: `done` of `total` steps (if known). A CLI shows it as
+    /// the station's own bar.
+    pub fn progress(&self, done: u64, total: Option<u64>) {
+        self.emit(done, total, crate::progress::Unit::Steps);
+    }
+
+    /// Reports progress in bytes, such as an upload's.
+    pub fn progress_bytes(&self, done: u64, total: Option<u64>) {
+        self.emit(done, total, crate::progress::Unit::Bytes);
+    }
+
+    fn emit(&self, done: u64, total: Option<u64>, unit: crate::progress::Unit) {
+        if let Some(listener) = &self.listener {
+            listener(&crate::progress::Event::Progress { node: &self.node, done, total, unit });
+        }
     }
 
     /// Logs a line. The last lines a station logged are kept with its failure, so the

@@ -15,6 +15,7 @@
 use crate::hash::ALGORITHM;
 use crate::lease::{Lease, Leases};
 use crate::stat::{Entry as StatEntry, FileState};
+use crate::report::{Entry, Report, Status};
 use crate::{Digest, Error};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -53,6 +54,22 @@ CREATE TABLE IF NOT EXISTS heads (
     head BLOB NOT NULL,
     PRIMARY KEY (profile, node)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run_entries (
+    run INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    station TEXT NOT NULL,
+    name TEXT NOT NULL,
+    label TEXT,
+    status TEXT NOT NULL,
+    started_ns INTEGER,
+    duration_ns INTEGER NOT NULL,
+    worker INTEGER,
+    reason TEXT,
+    error TEXT,
+    kept_dir TEXT
+);
+CREATE INDEX IF NOT EXISTS run_entries_by_run ON run_entries (run);
+CREATE INDEX IF NOT EXISTS run_entries_by_node ON run_entries (node);
 CREATE TABLE IF NOT EXISTS cleanups (
     id INTEGER PRIMARY KEY,
     profile TEXT NOT NULL,
@@ -430,20 +447,76 @@ impl Store {
         })
     }
 
-    /// Records the end of a run.
-    pub(crate) fn finish_run(
-        &self,
-        run: i64,
-        ran: usize,
-        cached: usize,
-        failed: usize,
-    ) -> Result<(), Error> {
+    /// Records the end of a run, with an entry for every station that did not come from
+    /// the store (those are what `trace` and `report` show).
+    pub(crate) fn finish_run(&self, report: &Report, ran: usize, cached: usize, failed: usize) -> Result<(), Error> {
         self.with_db("record a run in", |db| {
-            db.execute(
+            let tx = db.transaction()?;
+            tx.execute(
                 "UPDATE runs SET finished_ns = ?2, ran = ?3, cached = ?4, failed = ?5 WHERE id = ?1",
-                params![run, crate::stat::now_ns(), ran as i64, cached as i64, failed as i64],
-            )
-            .map(drop)
+                params![report.run, crate::stat::now_ns(), ran as i64, cached as i64, failed as i64],
+            )?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO run_entries (run, node, station, name, label, status, started_ns, duration_ns, worker, reason, error, kept_dir)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )?;
+                for entry in report.entries.iter().filter(|entry| entry.status != Status::Cached) {
+                    let started = entry.started.map(|(at, _)| crate::stat::unix_ns(at));
+                    insert.execute(params![
+                        report.run,
+                        &*entry.node,
+                        entry.id,
+                        entry.name,
+                        entry.label.as_deref(),
+                        entry.status.to_string(),
+                        started,
+                        entry.duration.as_nanos() as i64,
+                        entry.started.map(|(_, worker)| worker as i64),
+                        entry.reason.as_deref(),
+                        entry.error.as_deref(),
+                        entry.kept_dir.as_ref().map(|dir| dir.display().to_string()),
+                    ])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    /// The report of a past run (the latest when `run` is `None`): every station that ran,
+    /// failed, was blocked or skipped (cached stations are not kept per run).
+    pub fn report(&self, run: Option<i64>) -> Result<Option<Report>, Error> {
+        self.with_db("read a run from", |db| {
+            let run: Option<i64> = match run {
+                Some(run) => db.query_row("SELECT id FROM runs WHERE id = ?1", [run], |row| row.get(0)).optional()?,
+                None => db.query_row("SELECT max(id) FROM runs WHERE finished_ns IS NOT NULL", [], |row| row.get(0))?,
+            };
+            let Some(run) = run else { return Ok(None) };
+            let mut stmt = db.prepare(
+                "SELECT node, station, name, label, status, started_ns, duration_ns, worker, reason, error, kept_dir
+                 FROM run_entries WHERE run = ?1 ORDER BY rowid",
+            )?;
+            let entries = stmt
+                .query_map([run], |row| {
+                    let started: Option<i64> = row.get(5)?;
+                    let worker: Option<i64> = row.get(7)?;
+                    Ok(Entry {
+                        node: row.get::<_, String>(0)?.into(),
+                        id: row.get::<_, String>(1)?.into(),
+                        name: row.get::<_, String>(2)?.into(),
+                        label: row.get::<_, Option<String>>(3)?.map(Into::into),
+                        status: Status::parse(&row.get::<_, String>(4)?).unwrap_or(Status::Skipped),
+                        duration: std::time::Duration::from_nanos(row.get::<_, i64>(6)?.max(0) as u64),
+                        reason: row.get(8)?,
+                        error: row.get(9)?,
+                        kept_dir: row.get::<_, Option<String>>(10)?.map(PathBuf::from),
+                        started: started.zip(worker).map(|(ns, worker)| {
+                            (std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns.max(0) as u64), worker as usize)
+                        }),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some(Report { run, entries, warnings: Vec::new() }))
         })
     }
 
@@ -635,3 +708,4 @@ fn process_alive(pid: u32) -> bool {
         true
     }
 }
+

@@ -15,15 +15,23 @@ const UUID: &str = "<uuid>";
 const TIME: &str = "<time>";
 const ADDRESS: &str = "<addr>";
 
+/// The length of the volatile part a recognizer finds at the start of its input, if any.
+type Recognizer = fn(&[u8]) -> Option<usize>;
+
 /// The signature of a failure of the station `station_id` with the error `message`.
 pub(crate) fn signature(station_id: &str, message: &str) -> String {
     // A station id is a Rust path: it holds no ": ", so the two parts cannot run together.
     format!("{station_id}: {}", mask(message))
 }
 
+/// How much of a message the signature is made from. A signature is a database key, and a
+/// message that runs on for pages (a command's whole output) is told apart by its start.
+const SIGNIFICANT: usize = 1024;
+
 /// `message` with numbers, hex ids, UUIDs, paths, quoted values, timestamps and IP addresses
 /// replaced by placeholders, and runs of whitespace collapsed to one space.
 pub(crate) fn mask(message: &str) -> String {
+    let message = &message[..message.floor_char_boundary(SIGNIFICANT)];
     let bytes = message.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -54,7 +62,7 @@ fn volatile_at(s: &[u8], i: usize) -> Option<(usize, &'static str)> {
         // (`can't`), and the tail of a version number is not an address.
         return digits(rest).map(|n| (n, NUMBER));
     }
-    let recognizers: [(fn(&[u8]) -> Option<usize>, &'static str); 7] = [
+    let recognizers: [(Recognizer, &str); 7] = [
         (quoted, QUOTED),
         (timestamp, TIME),
         (uuid, UUID),
@@ -262,6 +270,10 @@ mod tests {
             ),
             ("version 1.2.3.4.5", "version <n>.<n>.<n>.<n>.<n>"),
             ("  out of\n  memory ", "out of memory"),
+            (
+                "Datei /tmp/ä.txt fehlt, Größe 42",
+                "Datei <path> fehlt, Größe <n>",
+            ),
         ];
         for (message, masked) in cases {
             assert_eq!(mask(message), masked, "masking {message:?}");
@@ -312,6 +324,12 @@ mod tests {
             signature("app::fetch", disk),
             "app::fetch: No space left on device (os error <n>)"
         );
+    }
+
+    #[test]
+    fn only_the_start_of_a_long_message_counts() {
+        let long = format!("{}ü and then some", "x".repeat(SIGNIFICANT - 1));
+        assert_eq!(mask(&long), "x".repeat(SIGNIFICANT - 1));
     }
 
     #[test]
