@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub(crate) use signature::signature;
+use signature::signature;
 
 /// The ledger's tables. A defect merged into another stays as a row pointing at it
 /// (`merged_into`), so the id a ticket quotes keeps leading to the defect.
@@ -524,6 +524,17 @@ impl Store {
             refresh_counters(&tx, defect)?;
             tx.commit()?;
             Ok(ObservationId(id))
+        })
+    }
+
+    /// Sets how many stations an observed failure blocked downstream, once the run knows.
+    pub(crate) fn set_blocked(&self, id: ObservationId, blocked: usize) -> Result<(), Error> {
+        self.with_db("record a failure's impact in", |db| {
+            let tx = db.transaction()?;
+            let defect: i64 = tx.query_row("SELECT defect FROM observations WHERE id = ?1", [id.0], |row| row.get(0))?;
+            tx.execute("UPDATE observations SET blocked = ?2 WHERE id = ?1", [id.0, blocked as i64])?;
+            refresh_counters(&tx, defect)?;
+            tx.commit()
         })
     }
 

@@ -196,3 +196,17 @@ pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
     text
 }
+
+/// A station error and its `source()` chain, outermost first, without repeats.
+pub(crate) fn chain_parts(error: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if parts.last().is_none_or(|last| !last.ends_with(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts
+}

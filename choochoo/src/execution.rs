@@ -56,6 +56,8 @@ pub(crate) struct Execution<'g> {
     outcomes: Vec<OnceLock<Outcome>>,
     pub(crate) stats: StatCache,
     warnings: Mutex<Vec<String>>,
+    /// The last observation of each failed node, to add its impact when the run is over.
+    observations: Mutex<HashMap<String, crate::defect::ObservationId>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -95,7 +97,13 @@ impl Outcome {
 
 /// Why an attempt failed.
 struct Failure {
+    /// The error and its causes, joined by ": ".
     message: String,
+    /// The error and its causes, outermost first.
+    chain: Vec<String>,
+    panic: Option<String>,
+    /// The last lines the station logged.
+    log: Vec<String>,
     /// Worth another attempt under the station's retry policy.
     transient: bool,
 }
@@ -104,16 +112,38 @@ impl Failure {
     fn of(error: &BoxError) -> Failure {
         Failure {
             message: chain(&**error),
+            chain: crate::error::chain_parts(&**error),
+            panic: None,
+            log: Vec::new(),
             transient: Transient::marks(&**error),
         }
     }
 
     fn fatal(message: String) -> Failure {
-        Failure {
-            message,
-            transient: false,
-        }
+        Failure { chain: vec![message.clone()], message, panic: None, log: Vec::new(), transient: false }
     }
+
+    fn panicked(message: String) -> Failure {
+        Failure { panic: Some(message.clone()), ..Failure::fatal(format!("panicked: {message}")) }
+    }
+
+    fn with_log(mut self, ctx: &Ctx) -> Failure {
+        self.log = ctx.log_tail();
+        self
+    }
+}
+
+/// One station call: what to call, where, and how to get its inputs.
+struct Call<'a> {
+    station: &'a Arc<dyn ErasedStation>,
+    /// The node's name in the store.
+    path: &'a str,
+    label: Option<&'a str>,
+    codec: &'a crate::graph::Codec,
+    args: &'a dyn Fn() -> Result<Vec<Arg>, Error>,
+    input_values: &'a dyn Fn() -> Vec<Option<String>>,
+    /// The nodes whose content it reads, to notice files changed while it ran.
+    read: &'a [u32],
 }
 
 /// One input of a call, owned or shared, so an attempt can run on a thread of its own.
@@ -171,6 +201,7 @@ impl<'g> Execution<'g> {
             outcomes: (0..n).map(|_| OnceLock::new()).collect(),
             stats: StatCache::new(store.stats()?),
             warnings: Mutex::default(),
+            observations: Mutex::default(),
             stop: Arc::default(),
         })
     }
@@ -352,23 +383,35 @@ impl<'g> Execution<'g> {
                 "its check failed: {}",
                 chain(&*error)
             ))),
-            Err(panic) => Err(Failure::fatal(format!(
-                "its check panicked: {}",
-                panic_message(&*panic)
-            ))),
+            Err(panic) => Err(Failure::panicked(format!("in its check: {}", panic_message(&*panic)))),
         }
     }
 
-    /// Runs the station (retrying transient failures), checks the result, records it.
-    fn execute(
-        &self,
-        id: u32,
-        station: &Arc<dyn ErasedStation>,
-        inputs: &[Edge],
-        mut head: Head,
-        mut reason: String,
-    ) -> Outcome {
-        let path = &self.paths[id as usize];
+    /// Runs a graph station and keeps its value and content for the stations after it.
+    fn execute(&self, id: u32, station: &Arc<dyn ErasedStation>, inputs: &[Edge], head: Head, reason: String) -> Outcome {
+        let node = &self.graph.nodes[id as usize];
+        let sources: Vec<u32> = inputs.iter().flat_map(Edge::sources).copied().collect();
+        let call = Call {
+            station,
+            path: &self.paths[id as usize],
+            label: node.label.as_deref(),
+            codec: &node.codec,
+            args: &|| self.args(inputs),
+            input_values: &|| self.input_values(inputs),
+            read: &sources,
+        };
+        let (done, outcome) = self.call_and_record(call, head, reason);
+        if let Some((value, content)) = done {
+            let _ = self.contents[id as usize].set(content);
+            let _ = self.values[id as usize].set(value);
+        }
+        outcome
+    }
+
+    /// Runs a station (retrying transient failures), checks the result, records it. Returns
+    /// the value and its content when it ran, and the outcome either way.
+    fn call_and_record(&self, call: Call<'_>, mut head: Head, mut reason: String) -> (Option<(Shared, Content)>, Outcome) {
+        let (path, station) = (call.path, call.station);
         let policy = station.policy();
         if let Some(listener) = &self.settings.listener {
             listener(&crate::progress::Event::Running { node: path, name: station.name() });
@@ -378,19 +421,21 @@ impl<'g> Execution<'g> {
         let mut kept_dir = None;
         let mut attempt = 0;
         let value = loop {
-            match self.attempt(id, station, inputs, &policy) {
+            let attempt_started = Instant::now();
+            match self.attempt(&call, &policy) {
                 Ok(value) => break value,
                 Err(failure) => {
-                    kept_dir = self.keep_failed_dir(id, attempt);
+                    kept_dir = self.keep_failed_dir(path, attempt);
+                    self.observe(&call, &head, &failure, attempt_started.elapsed(), kept_dir.as_deref());
                     if failure.transient && attempt < policy.retries {
                         std::thread::sleep(policy.backoff.saturating_mul(1 << attempt.min(16)));
                         attempt += 1;
                         continue;
                     }
-                    let mut outcome =
-                        Outcome::failed(started.elapsed(), Some(reason), failure.message);
+                    let mut outcome = Outcome::failed(started.elapsed(), Some(reason), failure.message);
                     outcome.kept_dir = kept_dir;
-                    return outcome;
+                    outcome.started = Some(started_at);
+                    return (None, outcome);
                 }
             }
         };
@@ -398,128 +443,134 @@ impl<'g> Execution<'g> {
         if attempt > 0 {
             reason.push_str(&format!(" (succeeded on attempt {})", attempt + 1));
         }
-        let node = &self.graph.nodes[id as usize];
-        let (encoded, paths) = match (node.codec.encode)(&*value) {
+        let failed = |message: String| (None, Outcome::failed(duration, None, message));
+        let (encoded, paths) = match (call.codec.encode)(&*value) {
             Ok(encoded) => encoded,
-            Err(error) => {
-                let message = format!("its output cannot be stored: {}", chain(&error));
-                return Outcome::failed(duration, Some(reason), message);
-            }
+            Err(error) => return failed(format!("its output cannot be stored: {}", chain(&error))),
         };
         let content = match self.hash_files(paths) {
             Ok(files) => memo::content(&encoded, files),
-            Err(error) => return Outcome::failed(duration, Some(reason), chain(&error)),
+            Err(error) => return failed(chain(&error)),
         };
-        let read = inputs
-            .iter()
-            .flat_map(Edge::sources)
-            .filter_map(|source| self.contents[*source as usize].get());
+        let read = call.read.iter().filter_map(|source| self.contents[*source as usize].get());
         if let Some(changed) = memo::changed_during_run(read.flat_map(|content| &content.files)) {
-            reason.push_str(&format!(
-                "; not recorded: {} changed while the station ran",
-                changed.display()
-            ));
+            reason.push_str(&format!("; not recorded: {} changed while the station ran", changed.display()));
         } else {
-            head.values = self.input_values(inputs);
-            let files: Vec<(PathBuf, Digest)> = content
-                .files
-                .iter()
-                .map(|(p, seen)| (p.clone(), seen.digest))
-                .collect();
-            let commit = crate::store::Commit {
-                profile: &self.settings.profile,
-                station: station.id(),
-                node: path,
-                head: &head,
-                output_hash: &content.digest,
-                encoded: &encoded,
-                files: &files,
-                used_dir: self.store.work_dir(&self.settings.profile, path).exists(),
-                duration_ns: duration.as_nanos() as i64,
-            };
-            if let Err(error) = self.store.commit(&commit) {
-                self.warn(format!(
-                    "the result of `{path}` was not recorded: {}",
-                    chain(&error)
-                ));
-            }
+            head.values = (call.input_values)();
+            self.record(&call, &head, &content, &encoded, duration);
         }
-        let _ = self.contents[id as usize].set(content);
-        let _ = self.values[id as usize].set(value);
-        Outcome {
+        let outcome = Outcome {
             status: Status::Ran,
             started: Some(started_at),
             duration,
             reason: Some(reason),
             error: None,
             kept_dir,
+        };
+        (Some((value, content)), outcome)
+    }
+
+    /// Writes a failed attempt into the defect ledger, at once: it survives a kill after it.
+    fn observe(&self, call: &Call<'_>, head: &Head, failure: &Failure, duration: Duration, kept_dir: Option<&std::path::Path>) {
+        let names = call.station.input_names();
+        let name = |i: usize| names.get(i).map_or_else(|| format!("#{}", i + 1), |name| (*name).to_owned());
+        let now = crate::stat::now_ns();
+        let observation = crate::defect::NewObservation {
+            station_id: call.station.id().to_owned(),
+            station_name: call.station.name().to_owned(),
+            node: call.path.to_owned(),
+            profile: self.settings.profile.clone(),
+            instance: self.settings.instance.clone(),
+            run_id: self.settings.run_id,
+            started_ns: now - duration.as_nanos() as i64,
+            finished_ns: now,
+            duration,
+            message: failure.message.clone(),
+            chain: failure.chain.clone(),
+            panic: failure.panic.clone(),
+            log_tail: failure.log.clone(),
+            inputs: head.inputs.iter().enumerate().map(|(i, digest)| (name(i), *digest)).collect(),
+            input_values: (call.input_values)()
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, value)| Some((name(i), value?)))
+                .collect(),
+            kept_dir: kept_dir.map(std::path::Path::to_path_buf),
+            blocked: 0,
+        };
+        match self.store.observe(&observation) {
+            Ok(id) => {
+                self.observations.lock().unwrap_or_else(|e| e.into_inner()).insert(call.path.to_owned(), id);
+            }
+            Err(error) => self.warn(format!("the failure of `{}` was not recorded in the ledger: {}", call.path, chain(&error))),
+        }
+    }
+
+    /// Commits a finished station's record; a failure to do so is a warning, not a failure.
+    fn record(&self, call: &Call<'_>, head: &Head, content: &Content, encoded: &[u8], duration: Duration) {
+        let files: Vec<(PathBuf, Digest)> = content.files.iter().map(|(p, seen)| (p.clone(), seen.digest)).collect();
+        let commit = crate::store::Commit {
+            profile: &self.settings.profile,
+            station: call.station.id(),
+            node: call.path,
+            head,
+            output_hash: &content.digest,
+            encoded,
+            files: &files,
+            used_dir: self.store.work_dir(&self.settings.profile, call.path).exists(),
+            duration_ns: duration.as_nanos() as i64,
+        };
+        if let Err(error) = self.store.commit(&commit) {
+            self.warn(format!("the result of `{}` was not recorded: {}", call.path, chain(&error)));
         }
     }
 
     /// One call of the station's function, then its check: the visit must leave the world in
     /// the state its check asks for.
-    fn attempt(
-        &self,
-        id: u32,
-        station: &Arc<dyn ErasedStation>,
-        inputs: &[Edge],
-        policy: &Policy,
-    ) -> Result<Shared, Failure> {
-        let args = self
-            .args(inputs)
-            .map_err(|error| Failure::fatal(chain(&error)))?;
-        let ctx = Arc::new(self.ctx(id, station.as_ref()));
+    fn attempt(&self, call: &Call<'_>, policy: &Policy) -> Result<Shared, Failure> {
+        let args = (call.args)().map_err(|error| Failure::fatal(chain(&error)))?;
+        let ctx = Arc::new(self.ctx(call));
         let (value, args) = match policy.timeout {
-            None => (call(station.as_ref(), &ctx, &args)?, args),
-            Some(limit) => call_with_timeout(station.clone(), ctx, args, limit)?,
+            None => (run(call.station.as_ref(), &ctx, &args)?, args),
+            Some(limit) => run_with_timeout(call.station.clone(), ctx.clone(), args, limit)?,
         };
-        if station.has_check() && !self.ask_check(station.as_ref(), &args, &*value)? {
+        if call.station.has_check() && !self.ask_check(call.station.as_ref(), &args, &*value)? {
             return Err(Failure::fatal(format!(
                 "work required after visit: `{}` ran, but its check still says the work is not done; \
                  the station or its check is wrong",
-                self.paths[id as usize]
-            )));
+                call.path
+            ))
+            .with_log(&ctx));
         }
         Ok(value)
     }
 
-    fn ctx(&self, id: u32, station: &dyn ErasedStation) -> Ctx {
+    fn ctx(&self, call: &Call<'_>) -> Ctx {
         Ctx {
-            id: station.id(),
-            out_dir: self
-                .store
-                .work_dir(&self.settings.profile, &self.paths[id as usize]),
-            label: self.graph.nodes[id as usize].label.clone(),
+            id: call.station.id(),
+            out_dir: self.store.work_dir(&self.settings.profile, call.path),
+            label: call.label.map(Box::from),
             stopping: self.stop.clone(),
             cancelled: Arc::default(),
             log: Mutex::default(),
-            node: self.paths[id as usize].clone(),
+            node: call.path.into(),
             listener: self.settings.listener.clone(),
         }
     }
 
     /// Moves a failed attempt's directory aside, as it was at the failure, so the next
     /// attempt starts from a fresh one and the failing environment can be investigated.
-    fn keep_failed_dir(&self, id: u32, attempt: u32) -> Option<PathBuf> {
-        let path = &self.paths[id as usize];
+    fn keep_failed_dir(&self, path: &str, attempt: u32) -> Option<PathBuf> {
         let dir = self.store.work_dir(&self.settings.profile, path);
         if !dir.exists() {
             return None;
         }
-        let kept =
-            self.store
-                .failed_dir(&self.settings.profile, path, self.settings.run_id, attempt);
-        let moved = kept
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::rename(&dir, &kept));
+        let kept = self.store.failed_dir(&self.settings.profile, path, self.settings.run_id, attempt);
+        let moved = kept.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::rename(&dir, &kept));
         match moved {
             Ok(()) => Some(kept),
             Err(error) => {
-                self.warn(format!(
-                    "the failing directory {} could not be kept: {error}",
-                    dir.display()
-                ));
+                self.warn(format!("the failing directory {} could not be kept: {error}", dir.display()));
                 Some(dir)
             }
         }
@@ -718,6 +769,45 @@ impl<'g> Execution<'g> {
             .push(warning);
     }
 
+    /// For each failed station: how many stations its failure blocked (now that the run is
+    /// over), and the defect it belongs to, for the end-of-run summary.
+    fn attach_defects(&self, entries: &mut [Entry]) {
+        let observations = std::mem::take(&mut *self.observations.lock().unwrap_or_else(|e| e.into_inner()));
+        if observations.is_empty() {
+            return;
+        }
+        let blocked: std::collections::HashSet<&str> =
+            entries.iter().filter(|e| e.status == Status::Blocked).map(|e| &*e.node).collect();
+        let index: HashMap<&str, u32> = self.paths.iter().enumerate().map(|(id, path)| (&**path, id as u32)).collect();
+        let mut found = Vec::new();
+        for (node, observation) in &observations {
+            let downstream = index.get(node.as_str()).map_or(0, |id| self.blocked_below(*id, &blocked));
+            if let Err(error) = self.store.set_blocked(*observation, downstream) {
+                self.warn(format!("the impact of `{node}`'s failure was not recorded: {}", chain(&error)));
+            }
+            if let Ok(Some(defect)) = self.store.observed_defect(*observation) {
+                found.push((node.clone(), defect));
+            }
+        }
+        for (node, defect) in found {
+            if let Some(entry) = entries.iter_mut().find(|e| *e.node == *node) {
+                entry.defect = Some(Box::new(defect));
+            }
+        }
+    }
+
+    /// How many stations downstream of `id` were blocked.
+    fn blocked_below(&self, id: u32, blocked: &std::collections::HashSet<&str>) -> usize {
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = self.dependents_of(id).to_vec();
+        while let Some(next) = stack.pop() {
+            if seen.insert(next) && blocked.contains(&*self.paths[next as usize]) {
+                stack.extend_from_slice(self.dependents_of(next));
+            }
+        }
+        seen.iter().filter(|id| blocked.contains(&*self.paths[**id as usize])).count()
+    }
+
     pub(crate) fn report(&mut self) -> Report {
         let entries = self
             .graph
@@ -742,9 +832,12 @@ impl<'g> Execution<'g> {
                     error: outcome.error,
                     kept_dir: outcome.kept_dir,
                     started: outcome.started,
+                    defect: None,
                 })
             })
             .collect();
+        let mut entries: Vec<Entry> = entries;
+        self.attach_defects(&mut entries);
         let warnings =
             std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()));
         Report { run: self.settings.run_id, entries, warnings }
@@ -752,22 +845,20 @@ impl<'g> Execution<'g> {
 }
 
 /// Calls a station's function on this thread, catching a panic.
-fn call(station: &dyn ErasedStation, ctx: &Ctx, args: &[Arg]) -> Result<Shared, Failure> {
+fn run(station: &dyn ErasedStation, ctx: &Ctx, args: &[Arg]) -> Result<Shared, Failure> {
     let refs: Vec<&(dyn Any + Send + Sync)> = args.iter().map(Arg::get).collect();
     match catch_unwind(AssertUnwindSafe(|| station.run(ctx, &refs))) {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(Failure::of(&error)),
-        Err(panic) => Err(Failure::fatal(format!(
-            "panicked: {}",
-            panic_message(&*panic)
-        ))),
+        Ok(Err(error)) => Err(Failure::of(&error).with_log(ctx)),
+        Err(panic) => Err(Failure::panicked(panic_message(&*panic)).with_log(ctx)),
     }
 }
 
 /// Calls a station's function on a thread of its own and waits at most `limit`. A call that
-/// takes longer is a failure; it is told to stop (`Ctx::is_stopping`) and its result, if it
-/// ever comes, is dropped: a thread cannot be killed, but the run does not wait for it.
-fn call_with_timeout(
+/// takes longer is a failure, and a transient one; it is told to stop (`Ctx::is_stopping`)
+/// and its result, if it ever comes, is dropped: a thread cannot be killed, but the run does
+/// not wait for it.
+fn run_with_timeout(
     station: Arc<dyn ErasedStation>,
     ctx: Arc<Ctx>,
     args: Vec<Arg>,
@@ -775,25 +866,19 @@ fn call_with_timeout(
 ) -> Result<(Shared, Vec<Arg>), Failure> {
     let (send, receive) = std::sync::mpsc::channel();
     let worker_ctx = ctx.clone();
-    let spawned = std::thread::Builder::new()
-        .name(format!("choochoo-{}", ctx.id))
-        .spawn(move || {
-            let result = call(station.as_ref(), &worker_ctx, &args);
-            let _ = send.send((result, args));
-        });
+    let spawned = std::thread::Builder::new().name(format!("choochoo-{}", ctx.id)).spawn(move || {
+        let result = run(station.as_ref(), &worker_ctx, &args);
+        let _ = send.send((result, args));
+    });
     if let Err(error) = spawned {
-        return Err(Failure::fatal(format!(
-            "cannot start a thread for it: {error}"
-        )));
+        return Err(Failure::fatal(format!("cannot start a thread for it: {error}")));
     }
     match receive.recv_timeout(limit) {
         Ok((result, args)) => result.map(|value| (value, args)),
         Err(_) => {
             ctx.cancelled.store(true, Ordering::Release);
-            Err(Failure {
-                message: format!("timed out after {limit:?}"),
-                transient: true,
-            })
+            let failure = Failure::fatal(format!("timed out after {limit:?}")).with_log(&ctx);
+            Err(Failure { transient: true, ..failure })
         }
     }
 }

@@ -53,6 +53,7 @@ pub struct Entry {
     pub(crate) error: Option<String>,
     pub(crate) kept_dir: Option<std::path::PathBuf>,
     pub(crate) started: Option<(std::time::SystemTime, usize)>,
+    pub(crate) defect: Option<Box<crate::Defect>>,
 }
 
 impl Entry {
@@ -100,6 +101,12 @@ impl Entry {
     /// The index of the worker thread it ran on, if it ran.
     pub fn worker(&self) -> Option<usize> {
         self.started.map(|(_, worker)| worker)
+    }
+
+    /// For a failed station, the defect its failure was filed under: whether it is known,
+    /// how often it was seen, and what the team noted about it.
+    pub fn defect(&self) -> Option<&crate::Defect> {
+        self.defect.as_deref()
     }
 
     /// Where the directory of a failed attempt was kept, as it was at the failure.
@@ -163,6 +170,20 @@ impl Report {
     }
 }
 
+/// The failure summary's lines about a defect: known or new, how often, and its notes.
+fn write_defect(f: &mut fmt::Formatter<'_>, defect: &crate::Defect) -> fmt::Result {
+    let seen = match defect.count() {
+        1 => "new defect, first seen now".to_owned(),
+        n => format!("known defect, seen {n} times"),
+    };
+    let regressed = if defect.regressed() { "; it came back after being marked fixed" } else { "" };
+    writeln!(f, "          defect {} ({seen}{regressed}): {}", defect.id(), defect.title())?;
+    for note in defect.notes() {
+        writeln!(f, "          {}: {}", note.kind(), note.text())?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for entry in &self.entries {
@@ -182,6 +203,9 @@ impl fmt::Display for Report {
                 write!(f, ": {error}")?;
             }
             writeln!(f)?;
+            if let Some(defect) = &entry.defect {
+                write_defect(f, defect)?;
+            }
         }
         let counts = [
             Status::Ran,

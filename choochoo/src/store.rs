@@ -510,6 +510,7 @@ impl Store {
                         reason: row.get(8)?,
                         error: row.get(9)?,
                         kept_dir: row.get::<_, Option<String>>(10)?.map(PathBuf::from),
+                        defect: None,
                         started: started.zip(worker).map(|(ns, worker)| {
                             (std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns.max(0) as u64), worker as usize)
                         }),

@@ -3,7 +3,7 @@
 
 use crate::support::{called, counts, executed, serial, take_calls, take_executions, temp_store};
 use choochoo::{Action, Ctx, Runner, Status, Transient, station, workflow};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// Creates a "database": a file in the world directory.
@@ -16,12 +16,13 @@ fn create_db(world: &PathBuf, name: &String) -> Result<PathBuf, std::io::Error> 
     Ok(path)
 }
 
-fn db_exists(_world: &PathBuf, _name: &String, db: &PathBuf) -> bool {
+/// Checks take their inputs as plain references, so `&Path` and `&str` work too.
+fn db_exists(_world: &Path, _name: &str, db: &Path) -> bool {
     executed("db_exists");
     db.exists()
 }
 
-fn drop_db(_world: &PathBuf, _name: &String, db: &PathBuf) -> Result<(), std::io::Error> {
+fn drop_db(_world: &Path, _name: &str, db: &Path) -> Result<(), std::io::Error> {
     called("drop_db");
     std::fs::remove_file(db)
 }
@@ -39,7 +40,7 @@ fn link_app(ctx: &Ctx, world: &PathBuf, db: &PathBuf) -> Result<PathBuf, std::io
     Ok(link)
 }
 
-fn app_linked(_world: &PathBuf, db: &PathBuf, link: &PathBuf) -> Result<bool, std::io::Error> {
+fn app_linked(_world: &Path, db: &Path, link: &Path) -> Result<bool, std::io::Error> {
     executed("app_linked");
     match std::fs::read_to_string(link) {
         Ok(target) => Ok(target == db.display().to_string()),
@@ -48,7 +49,7 @@ fn app_linked(_world: &PathBuf, db: &PathBuf, link: &PathBuf) -> Result<bool, st
     }
 }
 
-fn unlink_app(_world: &PathBuf, _db: &PathBuf, link: &PathBuf) -> Result<(), String> {
+fn unlink_app(_world: &Path, _db: &Path, link: &Path) -> Result<(), String> {
     called("unlink_app");
     if LINK_CLEAN_FAILS.load(Ordering::SeqCst) {
         return Err("the app refuses to let go".into());
@@ -64,7 +65,7 @@ fn notify(link: &PathBuf) -> String {
     format!("deployed via {}", link.display())
 }
 
-fn forget_notice(_link: &PathBuf, _notice: &String) {
+fn forget_notice(_link: &Path, _notice: &str) {
     called("forget_notice");
 }
 

@@ -5,6 +5,7 @@
     reason = "test modules share helpers with `pub`; nothing is exported"
 )]
 
+mod defects;
 mod effects;
 mod memo;
 mod plan_props;

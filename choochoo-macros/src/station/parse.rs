@@ -125,7 +125,7 @@ fn options(args: TokenStream, errors: &mut Errors) -> Options {
                 Some(Lit::Int(n)) if n.base10_parse::<u32>().is_ok() => options.retries = Some(n.clone()),
                 _ => errors.add(&option.value, "`retries` takes a whole number, e.g. `retries = 3`"),
             },
-            "backoff" | "timeout" => match literal(&option.value).and_then(|lit| duration_ms(lit)) {
+            "backoff" | "timeout" => match literal(&option.value).and_then(duration_ms) {
                 Some(ms) => {
                     let slot = if key == "backoff" { &mut options.backoff } else { &mut options.timeout };
                     *slot = Some(ms);
