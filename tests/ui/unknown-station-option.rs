@@ -1,6 +1,6 @@
 use choochoo::station;
 
-#[station(retries = 3)]
+#[station(cache = false)]
 fn double(x: &u64) -> u64 {
     x * 2
 }

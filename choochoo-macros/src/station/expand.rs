@@ -118,6 +118,10 @@ fn effects(station: &Station<'_>) -> TokenStream {
     let options = &station.options;
     let args: Vec<_> = (0..station.inputs.len()).map(|i| format_ident!("__input{i}")).collect();
     let check = options.check.as_ref().map(|path| {
+        // Spanned on the user's path: a check of the wrong shape is reported there.
+        let into_check = quote_spanned! {path.span()=>
+            ::choochoo::__private::IntoCheck::into_check(#path(#(#args,)* __output))
+        };
         quote! {
             fn has_check(&self) -> bool {
                 true
@@ -129,11 +133,14 @@ fn effects(station: &Station<'_>) -> TokenStream {
                 __output: &Self::Output,
             ) -> ::core::result::Result<bool, ::choochoo::__private::BoxError> {
                 let (#(#args,)*) = __input;
-                ::choochoo::__private::IntoCheck::into_check(#path(#(#args,)* __output))
+                #into_check
             }
         }
     });
     let clean = options.clean.as_ref().map(|path| {
+        let into_clean = quote_spanned! {path.span()=>
+            ::choochoo::__private::IntoClean::into_clean(#path(#(#args,)* __output))
+        };
         quote! {
             fn has_clean(&self) -> bool {
                 true
@@ -145,7 +152,7 @@ fn effects(station: &Station<'_>) -> TokenStream {
                 __output: &Self::Output,
             ) -> ::core::result::Result<(), ::choochoo::__private::BoxError> {
                 let (#(#args,)*) = __input;
-                ::choochoo::__private::IntoClean::into_clean(#path(#(#args,)* __output))
+                #into_clean
             }
         }
     });
