@@ -60,6 +60,15 @@ fn list(nodes: &[String]) -> String {
 }
 
 pub(crate) fn clean(execution: &Execution<'_>) -> Result<Cleaned, Error> {
+    clean_some(execution, |_| true)
+}
+
+/// [`clean`] for the stations `selected` says yes to; the others keep their records and
+/// directories (their records are still read, to give the cleaned ones their inputs).
+pub(crate) fn clean_some(
+    execution: &Execution<'_>,
+    selected: impl Fn(u32) -> bool,
+) -> Result<Cleaned, Error> {
     let profile = &execution.settings.profile;
     let mut remembered: Vec<(u32, Head, Option<Record>)> = Vec::new();
     for (id, node) in execution.graph.nodes.iter().enumerate() {
@@ -74,7 +83,9 @@ pub(crate) fn clean(execution: &Execution<'_>) -> Result<Cleaned, Error> {
             if let Some(record) = &record {
                 execution.remember(id as u32, record.clone());
             }
-            remembered.push((id as u32, head, record));
+            if selected(id as u32) {
+                remembered.push((id as u32, head, record));
+            }
         }
     }
     let mut done = Cleaned::default();

@@ -3,7 +3,7 @@
 //! run it (with retries and a time limit), check again, record the result.
 
 use crate::error::chain;
-use crate::graph::{Edge, ErasedStation, Graph, Kind, Policy};
+use crate::graph::{Edge, ErasedStation, Graph, Kind, MapSpec, Policy};
 use crate::memo::{self, Content};
 use crate::report::{Entry, Report, Status};
 use crate::stat::{Seen, StatCache};
@@ -300,7 +300,10 @@ impl<'g> Execution<'g> {
         let reason = reason
             .take()
             .unwrap_or_else(|| self.reason(id, station.as_ref(), &head));
-        let outcome = self.execute(id, station, inputs, head, reason);
+        let outcome = match &self.graph.nodes[id as usize].map {
+            Some(map) => self.execute_map(id, station, inputs, map, head, reason),
+            None => self.execute(id, station, inputs, head, reason),
+        };
         drop(lease);
         outcome
     }
@@ -406,6 +409,150 @@ impl<'g> Execution<'g> {
             let _ = self.values[id as usize].set(value);
         }
         outcome
+    }
+
+    /// Runs a map: each item of the list is looked up and, when missing, run on its own, in
+    /// parallel; the outputs, in the list's order, are the map's output.
+    fn execute_map(
+        &self,
+        id: u32,
+        station: &Arc<dyn ErasedStation>,
+        inputs: &[Edge],
+        map: &MapSpec,
+        head: Head,
+        reason: String,
+    ) -> Outcome {
+        use rayon::prelude::*;
+        let started = Instant::now();
+        let failed = |error: String| Outcome::failed(started.elapsed(), Some(reason.clone()), error);
+        let (list, shared) = match inputs.split_first() {
+            Some((Edge::One(list), shared)) => (*list, shared),
+            _ => return failed("internal error: a map without its list".to_owned()),
+        };
+        let items = match self.value(list).and_then(|list| (map.items)(list)) {
+            Ok(items) => items,
+            Err(error) => return failed(chain(&error)),
+        };
+        let shared_hashes = match self.input_hashes(shared) {
+            Ok(hashes) => hashes,
+            Err(error) => return failed(chain(&error)),
+        };
+        let path = &self.paths[id as usize];
+        let done = std::sync::atomic::AtomicU64::new(0);
+        let results: Vec<Result<(Shared, bool), String>> = items
+            .par_iter()
+            .enumerate()
+            .map(|(index, item)| {
+                let result = self.map_item(id, station, shared, &shared_hashes, map, index, item);
+                if let Some(listener) = &self.settings.listener {
+                    let done = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    listener(&crate::progress::Event::Progress {
+                        node: path,
+                        done,
+                        total: Some(items.len() as u64),
+                        unit: crate::progress::Unit::Steps,
+                    });
+                }
+                result
+            })
+            .collect();
+        let mut outputs = Vec::with_capacity(results.len());
+        let mut ran = 0;
+        for result in results {
+            match result {
+                Ok((output, executed)) => {
+                    ran += usize::from(executed);
+                    outputs.push(output);
+                }
+                Err(error) => return failed(error),
+            }
+        }
+        let value = match (map.gather)(outputs) {
+            Ok(value) => value,
+            Err(error) => return failed(chain(&error)),
+        };
+        let node = &self.graph.nodes[id as usize];
+        let recorded = (node.codec.encode)(&*value)
+            .and_then(|(encoded, paths)| Ok((memo::content(&encoded, self.hash_files(paths)?), encoded)));
+        let (content, encoded) = match recorded {
+            Ok(recorded) => recorded,
+            Err(error) => return failed(chain(&error)),
+        };
+        let call = Call { station, path, label: node.label.as_deref(), codec: &node.codec, args: &|| Ok(Vec::new()), input_values: &Vec::new, read: &[] };
+        self.record(&call, &head, &content, &encoded, started.elapsed());
+        let _ = self.contents[id as usize].set(content);
+        let _ = self.values[id as usize].set(value);
+        Outcome {
+            status: Status::Ran,
+            started: None,
+            duration: started.elapsed(),
+            reason: Some(format!("{reason}; {ran} of {} items ran", items.len())),
+            error: None,
+            kept_dir: None,
+        }
+    }
+
+    /// One item of a map: its own key (the item's content and the shared inputs), its own
+    /// record, its own directory. Returns its output and whether it ran.
+    #[allow(clippy::too_many_arguments)] // the pieces of one map, passed down from `execute_map`
+    fn map_item(
+        &self,
+        id: u32,
+        station: &Arc<dyn ErasedStation>,
+        shared: &[Edge],
+        shared_hashes: &[Digest],
+        map: &MapSpec,
+        index: usize,
+        item: &Shared,
+    ) -> Result<(Shared, bool), String> {
+        let (encoded, paths) = (map.item.encode)(&**item).map_err(|error| chain(&error))?;
+        let content = memo::content(&encoded, self.hash_files(paths).map_err(|error| chain(&error))?);
+        let mut inputs = vec![content.digest];
+        inputs.extend_from_slice(shared_hashes);
+        let fingerprint = station.fingerprint();
+        let key = memo::key(station.id(), &fingerprint, (map.output.type_name)(), &inputs);
+        let path = format!("{}[{}]", self.paths[id as usize], &content.digest.to_hex()[..12]);
+        let label = format!("{}[{index}]", self.graph.nodes[id as usize].label.as_deref().unwrap_or("map"));
+        let args = || -> Result<Vec<Arg>, Error> {
+            let mut args = vec![Arg::Shared(item.clone())];
+            args.extend(self.args(shared)?);
+            Ok(args)
+        };
+        let reason = match self.find(&path, &key) {
+            (Lookup::Hit, Some((record, _))) => {
+                let bytes = self.store.load(&record)?;
+                let output = (map.output.decode)(&bytes).map_err(|error| chain(&error))?;
+                if !station.has_check() {
+                    return Ok((output, false));
+                }
+                let args = args().map_err(|error| chain(&error))?;
+                match self.ask_check(station.as_ref(), &args, &*output) {
+                    Ok(true) => return Ok((output, false)),
+                    Ok(false) => "check failed: drift".to_owned(),
+                    Err(failure) => return Err(failure.message),
+                }
+            }
+            (Lookup::Stale(reason), _) => reason,
+            _ => "new item".to_owned(),
+        };
+        let head = Head { key, fingerprint, inputs, values: Vec::new() };
+        let call = Call {
+            station,
+            path: &path,
+            label: Some(&label),
+            codec: &map.output,
+            args: &args,
+            input_values: &Vec::new,
+            read: &[],
+        };
+        match self.call_and_record(call, head, reason) {
+            (Some((output, _)), _) => Ok((output, true)),
+            (None, outcome) => Err(format!(
+                "item {index} ({}) failed: {}",
+                &content.digest.to_hex()[..12],
+                outcome.error.unwrap_or_default()
+            )),
+        }
     }
 
     /// Runs a station (retrying transient failures), checks the result, records it. Returns
@@ -578,47 +725,41 @@ impl<'g> Execution<'g> {
 
     /// Looks a key up and checks that what it names is all there and intact.
     pub(crate) fn lookup(&self, id: u32, key: &Digest) -> Lookup {
-        let path = &self.paths[id as usize];
+        let (lookup, found) = self.find(&self.paths[id as usize], key);
+        if let Some((record, files)) = found {
+            let _ = self.contents[id as usize].set(Content { digest: record.output_hash, files });
+            let _ = self.records[id as usize].set(record);
+        }
+        lookup
+    }
+
+    /// Looks a key up for the node named `path`; on a hit, also returns the record and the
+    /// files its output names, as seen now.
+    fn find(&self, path: &str, key: &Digest) -> (Lookup, Option<(Record, Vec<(PathBuf, Seen)>)>) {
         let record = match self.store.record(&self.settings.profile, key) {
-            Ok(None) => return Lookup::Miss,
+            Ok(None) => return (Lookup::Miss, None),
             Ok(Some(Ok(record))) => record,
             Ok(Some(Err(problem))) => {
-                self.warn(format!(
-                    "the record {key} of `{path}` is unreadable ({problem}); running it again"
-                ));
-                return Lookup::Stale("its record was unreadable".to_owned());
+                self.warn(format!("the record {key} of `{path}` is unreadable ({problem}); running it again"));
+                return (Lookup::Stale("its record was unreadable".to_owned()), None);
             }
             Err(error) => {
-                self.warn(format!(
-                    "cannot look up `{path}`: {}; running it again",
-                    chain(&error)
-                ));
-                return Lookup::Miss;
+                self.warn(format!("cannot look up `{path}`: {}; running it again", chain(&error)));
+                return (Lookup::Miss, None);
             }
         };
         if let Err(problem) = self.store.verify(&record) {
-            self.warn(format!(
-                "the record {key} of `{path}` is corrupt ({problem}); running it again"
-            ));
-            return Lookup::Stale("its stored output was corrupt".to_owned());
+            self.warn(format!("the record {key} of `{path}` is corrupt ({problem}); running it again"));
+            return (Lookup::Stale("its stored output was corrupt".to_owned()), None);
         }
         if let Some(reason) = memo::stale_output(&record, |file| self.stats.hash(file).ok()) {
-            return Lookup::Stale(reason);
+            return (Lookup::Stale(reason), None);
         }
         if record.used_dir && !self.store.work_dir(&self.settings.profile, path).exists() {
-            return Lookup::Stale("its directory was deleted".to_owned());
+            return (Lookup::Stale("its directory was deleted".to_owned()), None);
         }
-        let files = record
-            .files
-            .iter()
-            .filter_map(|(file, _)| Some((file.clone(), self.stats.hash(file).ok()?)))
-            .collect();
-        let _ = self.contents[id as usize].set(Content {
-            digest: record.output_hash,
-            files,
-        });
-        let _ = self.records[id as usize].set(record);
-        Lookup::Hit
+        let files = record.files.iter().filter_map(|(file, _)| Some((file.clone(), self.stats.hash(file).ok()?))).collect();
+        (Lookup::Hit, Some((record, files)))
     }
 
     /// The content hash of every input of a station, in order.
@@ -925,7 +1066,7 @@ fn wiring(graph: &Graph) -> (Vec<u32>, Vec<u32>, Vec<AtomicU32>) {
 /// Each station's name in the store, stable from run to run: `workflow/binding` for a
 /// `workflow!` binding; for a builder node, the station's name and a hash of where its inputs
 /// come from (constants by value, files by path), so editing a file keeps the name.
-fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
+pub(crate) fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
     let mut identities: Vec<Digest> = Vec::with_capacity(graph.nodes.len());
     let mut paths = Vec::with_capacity(graph.nodes.len());
     let mut taken: HashMap<String, usize> = HashMap::new();

@@ -44,6 +44,76 @@ pub(crate) struct NodeData {
     pub(crate) scope: Option<&'static str>,
     pub(crate) kind: Kind,
     pub(crate) codec: Codec,
+    /// For a map node: how to split its list and gather its items' outputs.
+    pub(crate) map: Option<Box<MapSpec>>,
+}
+
+/// A station mapped over a list: input 0 of the node is the list, the others are shared by
+/// every item. Each item is its own memo entry.
+pub(crate) struct MapSpec {
+    /// Splits the list (a `Vec<T>`) into its items.
+    pub(crate) items: fn(&(dyn Any + Send + Sync)) -> Result<Vec<Shared>, Error>,
+    /// Builds the `Vec<O>` output from the items' outputs, in order.
+    pub(crate) gather: fn(Vec<Shared>) -> Result<Shared, Error>,
+    /// The codec of one item (`T`) and of one item's output (`O`).
+    pub(crate) item: Codec,
+    pub(crate) output: Codec,
+}
+
+impl MapSpec {
+    fn of<T: Value, O: Value>() -> MapSpec {
+        MapSpec {
+            items: |list| {
+                let list = list.downcast_ref::<Vec<T>>().ok_or_else(|| Error::internal("a map's list has another type"))?;
+                list.iter()
+                    .map(|item| {
+                        value::copy(item)
+                            .map(|item| Arc::new(item) as Shared)
+                            .map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
+                    })
+                    .collect()
+            },
+            gather: |outputs| {
+                let outputs = outputs.into_iter().map(value::take::<O>).collect::<Result<Vec<O>, Error>>()?;
+                Ok(Arc::new(outputs))
+            },
+            item: Codec::of::<T>(),
+            output: Codec::of::<O>(),
+        }
+    }
+}
+
+/// A station's input tuple split into its first input (what a map goes over) and the rest
+/// (shared by every item).
+pub trait Split: Inputs {
+    /// The first input's type.
+    type First: Value;
+    /// The other inputs.
+    type Rest: Inputs;
+}
+
+macro_rules! split {
+    ($( ($first:ident $(, $rest:ident)*); )*) => { $(
+        impl<$first: Value $(, $rest: Value)*> Split for ($first, $($rest,)*) {
+            type First = $first;
+            type Rest = ($($rest,)*);
+        }
+    )* };
+}
+
+split! {
+    (A);
+    (A, B);
+    (A, B, C);
+    (A, B, C, D);
+    (A, B, C, D, E);
+    (A, B, C, D, E, F);
+    (A, B, C, D, E, F, G);
+    (A, B, C, D, E, F, G, H);
+    (A, B, C, D, E, F, G, H, I);
+    (A, B, C, D, E, F, G, H, I, J);
+    (A, B, C, D, E, F, G, H, I, J, K);
+    (A, B, C, D, E, F, G, H, I, J, K, L);
 }
 
 /// How to encode and decode the value of one node, whose type the runner does not know.
@@ -155,12 +225,49 @@ impl Graph {
         self.nodes.is_empty()
     }
 
+    /// Maps a station over a list discovered at run time: `station` is called once per item
+    /// of `list` (its first input), with `shared` (a tuple, as for [`add`](Graph::add)) as its
+    /// other inputs. Each item is remembered on its own, so a new or changed item runs alone
+    /// and reordering items runs nothing. The output lists the items' outputs in order.
+    pub fn map<S, A>(&mut self, station: S, list: &Node<Vec<<S::Input as Split>::First>>, shared: A) -> Node<Vec<S::Output>>
+    where
+        S: Station,
+        S::Input: Split,
+        A: Args<<S::Input as Split>::Rest>,
+    {
+        self.add_map(None, station, list, shared.edges())
+    }
+
+    pub(crate) fn add_map<S>(
+        &mut self,
+        label: Option<&str>,
+        station: S,
+        list: &Node<Vec<<S::Input as Split>::First>>,
+        shared: Vec<Edge>,
+    ) -> Node<Vec<S::Output>>
+    where
+        S: Station,
+        S::Input: Split,
+    {
+        let mut inputs = vec![Edge::One(list.id)];
+        inputs.extend(shared);
+        let node = self.add_station_as::<S, Vec<S::Output>>(label, station, inputs);
+        let spec = MapSpec::of::<<S::Input as Split>::First, S::Output>();
+        self.nodes[node.id as usize].map = Some(Box::new(spec));
+        node
+    }
+
     pub(crate) fn add_station<S: Station>(
         &mut self,
         label: Option<&str>,
         station: S,
         inputs: Vec<Edge>,
     ) -> Node<S::Output> {
+        self.add_station_as::<S, S::Output>(label, station, inputs)
+    }
+
+    /// Adds a station node whose value is a `T` (its output, or a map's list of outputs).
+    fn add_station_as<S: Station, T: Value>(&mut self, label: Option<&str>, station: S, inputs: Vec<Edge>) -> Node<T> {
         for source in inputs.iter().flat_map(Edge::sources) {
             assert!(
                 (*source as usize) < self.nodes.len(),
@@ -181,6 +288,7 @@ impl Graph {
             scope: self.scope,
             kind,
             codec: Codec::of::<T>(),
+            map: None,
         });
         Node {
             id,

@@ -90,6 +90,16 @@
 //!
 //! Every station added to a graph runs, whether or not the output depends on it.
 //!
+//! # Dynamic fan-out
+//!
+//! Work found while running — the files a station lists, the shards a query returns — is
+//! mapped with `let parts = map(station_fn, list, shared...);` in `workflow!` (or
+//! [`Graph::map`]): `list` is a binding of type `Vec<T>`, `station_fn`'s first input is `&T`,
+//! and the other arguments are shared by every item. The result is a `Vec<O>` in the list's
+//! order. Each item is remembered on its own (its key is the item's content and the shared
+//! inputs): adding or changing an item runs that item, reordering or removing items runs none,
+//! and after a failed item only it runs again. `map` is reserved in `workflow!` for this.
+//!
 //! # Running
 //!
 //! A [`Runner`] starts each station as soon as its inputs are ready, on a thread pool of its
@@ -139,7 +149,7 @@ pub use workflow::Workflow;
 /// Items the macros expand to. Not public API: they may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::graph::{Args, Edge, Wire};
+    pub use crate::graph::{Args, Edge, Split, Wire};
     pub use crate::hash::ParseDigestError;
     pub use crate::station::{Arity, BoxError, Fingerprint, InputAt, Inputs};
     pub use crate::value::Value;
@@ -212,6 +222,21 @@ pub mod __private {
         label: &str,
     ) -> Node<S::Output> {
         graph.add_station(Some(label), station, args.edges())
+    }
+
+    /// Maps `station` over `list`: one memoized call per item, `shared` feeding the rest.
+    pub fn map<S>(
+        station: S,
+        list: &Node<Vec<<S::Input as Split>::First>>,
+        shared: impl Args<<S::Input as Split>::Rest>,
+        graph: &mut Graph,
+        label: &str,
+    ) -> Node<Vec<S::Output>>
+    where
+        S: Station,
+        S::Input: Split,
+    {
+        graph.add_map(Some(label), station, list, shared.edges())
     }
 
     /// A workflow parameter.

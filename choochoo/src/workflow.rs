@@ -125,3 +125,26 @@ impl<O> Workflow for Unbuildable<O> {
         ))
     }
 }
+
+/// A graph built with the builder API, and the node(s) of its output, is a workflow named
+/// `graph`: `Runner::run((graph, output))` is `Runner::run_graph(&graph, output)`, and the
+/// closure given to `cli::main` may return one.
+impl<N: Outputs + 'static> Workflow for (Graph, N) {
+    type Output = N::Value;
+
+    fn name(&self) -> &str {
+        "graph"
+    }
+
+    fn build(self, graph: &mut Graph) -> Result<Box<dyn Outputs<Value = N::Value>>, Error> {
+        if !graph.is_empty() {
+            // Node ids are indices: a built graph cannot be appended to another one.
+            return Err(Error::usage(
+                "a built graph is a workflow of its own; it cannot be added to another graph",
+            ));
+        }
+        let (built, output) = self;
+        *graph = built;
+        Ok(Box::new(output))
+    }
+}

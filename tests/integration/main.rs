@@ -7,6 +7,7 @@
 
 mod defects;
 mod effects;
+mod map;
 mod memo;
 mod plan_props;
 mod support;

@@ -104,6 +104,9 @@ fn nodes_type(output: &Type, result: &Output<'_>) -> Option<TokenStream> {
 /// The station is spanned on the user's call, the tuple on the user's parentheses and each
 /// element on the user's argument, which is where rustc then reports a mismatch.
 fn add(graph: &Ident, label: &str, call: &Call<'_>) -> TokenStream {
+    if call.mapped {
+        return map(graph, label, call);
+    }
     let args = call.args.iter().map(|arg| match arg {
         Arg::Name(name) => quote!(#name),
         Arg::Literal(expr) => {
@@ -123,6 +126,27 @@ fn add(graph: &Ident, label: &str, call: &Call<'_>) -> TokenStream {
     add_args.set_span(parens);
     let add = quote_spanned!(span=> ::choochoo::__private::add);
     quote!(#add #add_args)
+}
+
+/// `map(station_fn, list, shared…)` → `map(<station_fn>::default(), &list, (shared…,), graph,
+/// label)`: rustc checks that `list` is a `Node<Vec<T>>` for the station's first input `&T`,
+/// on the user's `list`, and the shared arguments like any call's.
+fn map(graph: &Ident, label: &str, call: &Call<'_>) -> TokenStream {
+    let (list, shared) = match call.args.split_first() {
+        Some((Arg::Name(list), shared)) => (list, shared),
+        _ => return quote!(),
+    };
+    let shared = shared.iter().map(|arg| match arg {
+        Arg::Name(name) => quote!(#name),
+        Arg::Literal(expr) => {
+            let value = literal(expr);
+            quote_spanned!(expr.span()=> ::choochoo::__private::constant(#graph, #value))
+        }
+    });
+    let list = quote_spanned!(list.span()=> &#list);
+    let (station, span) = station(call);
+    let map = quote_spanned!(span=> ::choochoo::__private::map);
+    quote!(#map(#station, #list, (#(#shared,)*), #graph, #label))
 }
 
 /// A number or other literal stays as written, so the station's input type decides its type;

@@ -23,6 +23,8 @@ pub(crate) struct Call<'a> {
     pub expr: &'a syn::ExprCall,
     pub station: &'a syn::Path,
     pub args: Vec<Arg<'a>>,
+    /// `map(station_fn, list, shared...)`: `args[0]` is the list.
+    pub mapped: bool,
 }
 
 /// One argument of a call.
@@ -177,6 +179,9 @@ fn call<'a>(expr: &'a Expr, errors: &mut Errors) -> Option<Call<'a>> {
         );
         return None;
     }
+    if path.path.is_ident("map") {
+        return mapped(call, errors);
+    }
     let args = call
         .args
         .iter()
@@ -186,7 +191,38 @@ fn call<'a>(expr: &'a Expr, errors: &mut Errors) -> Option<Call<'a>> {
         expr: call,
         station: &path.path,
         args,
+        mapped: false,
     })
+}
+
+/// `map(station_fn, list, shared...)`: the station, then a binding of type `Vec<T>`.
+fn mapped<'a>(call: &'a syn::ExprCall, errors: &mut Errors) -> Option<Call<'a>> {
+    const HELP: &str = "write `map(station_fn, list, shared...)`, where `list` is a binding of type `Vec<T>` and the station's first input is `&T`";
+    let mut parts = call.args.iter();
+    let station = match parts.next() {
+        Some(Expr::Path(station)) if station.qself.is_none() => &station.path,
+        Some(other) => {
+            errors.add(other, HELP);
+            return None;
+        }
+        None => {
+            errors.add(call, HELP);
+            return None;
+        }
+    };
+    let args: Vec<Arg<'a>> = parts.filter_map(|arg| argument(arg, errors)).collect();
+    match args.first() {
+        Some(Arg::Name(_)) => {}
+        Some(Arg::Literal(expr)) => {
+            errors.add(expr, "`map` goes over a binding of type `Vec<T>`, not a literal");
+            return None;
+        }
+        None => {
+            errors.add(call, HELP);
+            return None;
+        }
+    }
+    Some(Call { expr: call, station, args, mapped: true })
 }
 
 fn argument<'a>(expr: &'a Expr, errors: &mut Errors) -> Option<Arg<'a>> {

@@ -1,0 +1,416 @@
+//! The HTML report of a run: one self-contained page (no scripts, no links to load) that
+//! can be attached to a ticket or mailed. It shows the graph coloured by what happened, a
+//! timeline of the stations on each worker, every failure with its error chain and the last
+//! lines it logged, the defects the failures belong to, and what ran and why.
+
+use crate::clock;
+use crate::defect::{Defect, Observation};
+use crate::diagram::{Diagram, legend, xml_escape as esc};
+use crate::report::{Entry, Report, Status};
+use crate::{Error, Store};
+use rusqlite::OptionalExtension;
+use std::fmt::Write as _;
+use std::time::{Duration, SystemTime};
+
+/// The run's row in the store, when the report came from this store.
+struct RunInfo {
+    workflow: String,
+    profile: String,
+    instance: String,
+    started: SystemTime,
+    finished: Option<SystemTime>,
+}
+
+/// What the ledger knows about the failures of one run.
+struct Ledger {
+    /// The defects with an observation in this run, oldest first.
+    defects: Vec<Defect>,
+    /// This run's observations, in the order they failed.
+    observations: Vec<Observation>,
+}
+
+impl Report {
+    /// This run as one self-contained HTML page: `diagram` coloured by this report, a
+    /// timeline, the failures with their error chains and log tails (from `store`'s defect
+    /// ledger), the defects involved, and every station that did not come from the store.
+    ///
+    /// ```
+    /// use choochoo::{station, workflow, Diagram, Runner, Store};
+    ///
+    /// #[station]
+    /// fn words(text: &String) -> usize { text.split_whitespace().count() }
+    ///
+    /// workflow! {
+    ///     fn count(text: String) -> usize { words(text) }
+    /// }
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # let (store_dir, page) = (dir.path().join(".choochoo"), dir.path().join("report.html"));
+    /// let store = Store::open(&store_dir)?;
+    /// let report = match Runner::new(&store).run(count("a b c".to_owned())) {
+    ///     Ok(run) => run.report().clone(),
+    ///     Err(error) => error.report().cloned().ok_or(error)?,
+    /// };
+    /// let diagram = Diagram::of(count("a b c".to_owned()))?;
+    /// std::fs::write(&page, report.html(&store, &diagram)?)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn html(&self, store: &Store, diagram: &Diagram) -> Result<String, Error> {
+        let info = run_info(store, self.run_id())?;
+        let ledger = ledger(store, self.run_id())?;
+        let diagram = diagram.clone().colored(self);
+        let mut page = String::with_capacity(64 * 1024);
+        head(&mut page, self, info.as_ref());
+        summary(&mut page, self, info.as_ref());
+        graph(&mut page, &diagram);
+        timeline(&mut page, self);
+        failures(&mut page, self, &ledger);
+        defects(&mut page, &ledger);
+        stations(&mut page, self);
+        page.push_str("</main>\n</body>\n</html>\n");
+        Ok(page)
+    }
+}
+
+fn run_info(store: &Store, run: i64) -> Result<Option<RunInfo>, Error> {
+    store.with_db("read a run from", |db| {
+        db.query_row(
+            "SELECT workflow, profile, instance, started_ns, finished_ns FROM runs WHERE id = ?1",
+            [run],
+            |row| {
+                Ok(RunInfo {
+                    workflow: row.get(0)?,
+                    profile: row.get(1)?,
+                    instance: row.get(2)?,
+                    started: clock::from_ns(row.get(3)?),
+                    finished: row.get::<_, Option<i64>>(4)?.map(clock::from_ns),
+                })
+            },
+        )
+        .optional()
+    })
+}
+
+fn ledger(store: &Store, run: i64) -> Result<Ledger, Error> {
+    let mut ledger = Ledger {
+        defects: Vec::new(),
+        observations: Vec::new(),
+    };
+    for defect in store.defects()? {
+        let mine: Vec<Observation> = store
+            .observations(defect.id())?
+            .into_iter()
+            .filter(|o| o.run() == run)
+            .collect();
+        if !mine.is_empty() {
+            ledger.observations.extend(mine);
+            ledger.defects.push(defect);
+        }
+    }
+    ledger.observations.sort_by_key(Observation::finished);
+    Ok(ledger)
+}
+
+const STYLE: &str = "
+body { font: 14px/1.45 -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 0; color: #1d1d1f; background: #fafafa; }
+main { max-width: 1200px; margin: 0 auto; padding: 16px 24px 48px; }
+h1 { font-size: 22px; margin: 8px 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 12px 0 4px; }
+.meta { color: #555; } .chips span { display: inline-block; padding: 2px 10px; margin: 4px 6px 0 0; border-radius: 10px; border: 1px solid #999; }
+.ran { background: #8fd9a8; } .cached { background: #dcefe2; } .failed { background: #f4a0a0; }
+.blocked { background: #f8cf8f; } .skipped { background: #e2e2e2; } .unknown { background: #fff; } .input { background: #f4f4f8; }
+.figure { overflow: auto; background: #fff; border: 1px solid #ddd; padding: 8px; }
+.legend span { display: inline-block; padding: 1px 8px; margin-right: 6px; border: 1px solid #999; border-radius: 3px; font-size: 12px; }
+.track { display: flex; align-items: center; margin: 3px 0; } .track .worker { width: 90px; flex: none; color: #555; font-size: 12px; }
+.lane { position: relative; flex: 1; height: 22px; background: #fff; border: 1px solid #e4e4e4; }
+.bar { position: absolute; top: 2px; height: 16px; min-width: 2px; border: 1px solid rgba(0,0,0,.35); border-radius: 2px; font-size: 11px; line-height: 16px; overflow: hidden; white-space: nowrap; padding: 0 2px; box-sizing: border-box; }
+.axis { display: flex; justify-content: space-between; margin-left: 90px; color: #777; font-size: 11px; }
+.failure { background: #fff; border: 1px solid #e6b3b3; border-left: 4px solid #b3261e; padding: 4px 12px 8px; margin: 10px 0; }
+ol.chain { margin: 4px 0; padding-left: 22px; } ol.chain li:first-child { font-weight: 600; }
+pre { background: #1e1e1e; color: #e8e8e8; padding: 8px; overflow: auto; font-size: 12px; max-height: 320px; }
+table { border-collapse: collapse; width: 100%; background: #fff; } th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee; vertical-align: top; }
+th { background: #f0f0f0; } td.status { white-space: nowrap; } code { font-size: 12px; }
+.none { color: #777; font-style: italic; }
+";
+
+fn head(page: &mut String, report: &Report, info: Option<&RunInfo>) {
+    let workflow = info.map_or("workflow", |info| info.workflow.as_str());
+    let _ = write!(
+        page,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"choochoo\">\n\
+         <title>{} — run {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n",
+        esc(workflow),
+        report.run_id()
+    );
+}
+
+fn summary(page: &mut String, report: &Report, info: Option<&RunInfo>) {
+    let workflow = info.map_or("workflow", |info| info.workflow.as_str());
+    let _ = writeln!(
+        page,
+        "<header id=\"summary\">\n<h1>{} — run {}</h1>",
+        esc(workflow),
+        report.run_id()
+    );
+    if let Some(info) = info {
+        let took = info
+            .finished
+            .and_then(|end| end.duration_since(info.started).ok())
+            .map_or_else(|| "did not finish".to_owned(), clock::duration);
+        let _ = writeln!(
+            page,
+            "<p class=\"meta\">profile <b>{}</b> on <b>{}</b> · started {} · took {}</p>",
+            esc(&info.profile),
+            esc(&info.instance),
+            clock::utc(info.started),
+            took
+        );
+    }
+    page.push_str("<p class=\"chips\">");
+    for status in STATUSES {
+        let n = report.count(status);
+        if n > 0 {
+            let _ = write!(page, "<span class=\"{status}\">{n} {status}</span>");
+        }
+    }
+    page.push_str("</p>\n");
+    if !report.warnings().is_empty() {
+        page.push_str("<h3>Warnings</h3>\n<ul>");
+        for warning in report.warnings() {
+            let _ = write!(page, "<li>{}</li>", esc(warning));
+        }
+        page.push_str("</ul>\n");
+    }
+    page.push_str("</header>\n");
+}
+
+const STATUSES: [Status; 5] = [
+    Status::Ran,
+    Status::Cached,
+    Status::Failed,
+    Status::Blocked,
+    Status::Skipped,
+];
+
+fn graph(page: &mut String, diagram: &Diagram) {
+    page.push_str("<section id=\"graph\">\n<h2>Graph</h2>\n<p class=\"legend\">");
+    for (class, ..) in legend() {
+        let _ = write!(page, "<span class=\"{class}\">{class}</span>");
+    }
+    let _ = writeln!(page, "</p>\n<div class=\"figure\">{}</div>\n</section>", diagram.svg());
+}
+
+fn timeline(page: &mut String, report: &Report) {
+    page.push_str("<section id=\"timeline\">\n<h2>Timeline</h2>\n");
+    let spans: Vec<(&Entry, usize, SystemTime)> = report
+        .entries()
+        .iter()
+        .filter_map(|e| Some((e, e.worker()?, e.started()?)))
+        .collect();
+    let Some(origin) = spans.iter().map(|(_, _, start)| *start).min() else {
+        page.push_str("<p class=\"none\">No station ran in this run.</p>\n</section>\n");
+        return;
+    };
+    let offset = |at: SystemTime| at.duration_since(origin).unwrap_or(Duration::ZERO);
+    let total = spans
+        .iter()
+        .map(|(e, _, start)| offset(*start) + e.duration())
+        .max()
+        .unwrap_or(Duration::ZERO)
+        .max(Duration::from_micros(1));
+    let percent = |d: Duration| 100.0 * d.as_secs_f64() / total.as_secs_f64();
+    let mut workers: Vec<usize> = spans.iter().map(|(_, w, _)| *w).collect();
+    workers.sort_unstable();
+    workers.dedup();
+    for worker in workers {
+        let _ = write!(
+            page,
+            "<div class=\"track\"><span class=\"worker\">worker {worker}</span><div class=\"lane\">"
+        );
+        for (entry, _, start) in spans.iter().filter(|(_, w, _)| *w == worker) {
+            let _ = write!(
+                page,
+                "<div class=\"bar {status}\" style=\"left:{:.3}%;width:{:.3}%\" title=\"{node}: {status}, {took}\">{node}</div>",
+                percent(offset(*start)),
+                percent(entry.duration()),
+                status = entry.status(),
+                node = esc(entry.node()),
+                took = clock::duration(entry.duration()),
+            );
+        }
+        page.push_str("</div></div>\n");
+    }
+    let _ = writeln!(
+        page,
+        "<div class=\"axis\"><span>0</span><span>{}</span></div>\n</section>",
+        clock::duration(total)
+    );
+}
+
+fn failures(page: &mut String, report: &Report, ledger: &Ledger) {
+    page.push_str("<section id=\"failures\">\n<h2>Failures</h2>\n");
+    let failed: Vec<&Entry> = report.with_status(Status::Failed).collect();
+    if failed.is_empty() {
+        page.push_str("<p class=\"none\">No station failed in this run.</p>\n");
+    }
+    for entry in failed {
+        // The last attempt's observation has the chain as a list and the log tail.
+        let observation = ledger
+            .observations
+            .iter()
+            .rev()
+            .find(|o| o.node() == entry.node());
+        failure(page, entry, observation);
+    }
+    let blocked: Vec<String> = report
+        .with_status(Status::Blocked)
+        .map(|e| format!("<code>{}</code>", esc(e.node())))
+        .collect();
+    if !blocked.is_empty() {
+        let _ = writeln!(
+            page,
+            "<p>Blocked by these failures: {}</p>",
+            blocked.join(", ")
+        );
+    }
+    page.push_str("</section>\n");
+}
+
+fn failure(page: &mut String, entry: &Entry, observation: Option<&Observation>) {
+    let _ = writeln!(
+        page,
+        "<article class=\"failure\" data-node=\"{node}\">\n<h3>{node} <small>({station}, after {took})</small></h3>",
+        node = esc(entry.node()),
+        station = esc(entry.id()),
+        took = clock::duration(entry.duration()),
+    );
+    let chain: Vec<&str> = match observation {
+        Some(o) if !o.chain().is_empty() => o.chain().iter().map(String::as_str).collect(),
+        _ => entry.error().into_iter().collect(),
+    };
+    page.push_str("<ol class=\"chain\">");
+    for cause in chain {
+        let _ = write!(page, "<li>{}</li>", esc(cause));
+    }
+    page.push_str("</ol>\n");
+    if let Some(reason) = entry.reason() {
+        let _ = writeln!(page, "<p>It ran because: {}</p>", esc(reason));
+    }
+    if let Some(o) = observation {
+        if let Some(panic) = o.panic() {
+            let _ = writeln!(page, "<p>Panic: <code>{}</code></p>", esc(panic));
+        }
+        if !o.input_values().is_empty() {
+            let inputs: Vec<String> = o
+                .input_values()
+                .iter()
+                .map(|(name, value)| format!("<code>{}</code> = <code>{}</code>", esc(name), esc(value)))
+                .collect();
+            let _ = writeln!(page, "<p>Inputs: {}</p>", inputs.join(", "));
+        }
+        if o.log_tail().is_empty() {
+            page.push_str("<p class=\"none\">It logged nothing.</p>\n");
+        } else {
+            let _ = writeln!(
+                page,
+                "<p>Last lines it logged:</p>\n<pre class=\"log\">{}</pre>",
+                esc(&o.log_tail().join("\n"))
+            );
+        }
+        let _ = writeln!(
+            page,
+            "<p>Defect <a href=\"#defect-{id}\">{defect}</a>.</p>",
+            id = o.defect().to_string().trim_start_matches('#'),
+            defect = o.defect()
+        );
+    }
+    if let Some(dir) = entry.kept_dir() {
+        let _ = writeln!(
+            page,
+            "<p>Its directory was kept as the failure left it: <code>{}</code></p>",
+            esc(&dir.display().to_string())
+        );
+    }
+    page.push_str("</article>\n");
+}
+
+fn defects(page: &mut String, ledger: &Ledger) {
+    page.push_str("<section id=\"defects\">\n<h2>Defects involved</h2>\n");
+    if ledger.defects.is_empty() {
+        page.push_str("<p class=\"none\">No failure of this run is in the defect ledger.</p>\n</section>\n");
+        return;
+    }
+    page.push_str(
+        "<table>\n<tr><th>Defect</th><th>Status</th><th>Seen</th><th>First / last seen</th>\
+         <th>Stations</th><th>Impact</th><th>Notes</th></tr>\n",
+    );
+    for d in &ledger.defects {
+        let mut status = d.status().to_string();
+        if d.regressed() {
+            status.push_str(", regressed");
+        }
+        let every = d
+            .mean_interval()
+            .map(|i| format!("<br>every {}", clock::duration(i)))
+            .unwrap_or_default();
+        let notes: Vec<String> = d
+            .notes()
+            .iter()
+            .map(|n| format!("<b>{}</b>: {}", esc(&n.kind().to_string()), esc(n.text())))
+            .collect();
+        let _ = writeln!(
+            page,
+            "<tr id=\"defect-{id}\"><td><b>{defect}</b> {title}</td><td>{status}</td><td>{count}×{every}</td>\
+             <td>{first}<br>{last}</td><td>{stations}<br>on {instances}</td>\
+             <td>{blocked} blocked, {lost} lost</td><td>{notes}</td></tr>",
+            id = d.id().to_string().trim_start_matches('#'),
+            defect = d.id(),
+            title = esc(d.title()),
+            count = d.count(),
+            first = clock::utc(d.first_seen()),
+            last = clock::utc(d.last_seen()),
+            stations = esc(&d.stations().join(", ")),
+            instances = esc(&d.instances().join(", ")),
+            blocked = d.blocked(),
+            lost = clock::duration(d.time_lost()),
+            notes = if notes.is_empty() { "—".to_owned() } else { notes.join("<br>") },
+        );
+    }
+    page.push_str("</table>\n</section>\n");
+}
+
+fn stations(page: &mut String, report: &Report) {
+    page.push_str("<section id=\"stations\">\n<h2>Stations</h2>\n");
+    let shown: Vec<&Entry> = report
+        .entries()
+        .iter()
+        .filter(|e| e.status() != Status::Cached)
+        .collect();
+    let cached = report.count(Status::Cached);
+    if cached > 0 {
+        let _ = writeln!(page, "<p>{cached} stations came from the store and are not listed.</p>");
+    }
+    if shown.is_empty() {
+        page.push_str("<p class=\"none\">Every station came from the store.</p>\n</section>\n");
+        return;
+    }
+    page.push_str("<table>\n<tr><th>Status</th><th>Station</th><th>Took</th><th>Why</th></tr>\n");
+    for e in shown {
+        let why = e.error().or(e.reason()).unwrap_or("");
+        let _ = writeln!(
+            page,
+            "<tr><td class=\"status {status}\">{status}</td><td><code>{node}</code><br><small>{id}</small></td>\
+             <td>{took}</td><td>{why}</td></tr>",
+            status = e.status(),
+            node = esc(e.node()),
+            id = esc(e.id()),
+            took = clock::duration(e.duration()),
+            why = esc(why),
+        );
+    }
+    page.push_str("</table>\n</section>\n");
+}

@@ -1,0 +1,124 @@
+//! Traces: a run's timeline in the Chrome trace-event format, which Perfetto
+//! (<https://ui.perfetto.dev>, "Open trace file") and `chrome://tracing` open.
+//!
+//! Each worker thread of the run is a track, and each station that ran or failed on it is a
+//! complete event (`"ph": "X"`) named after its node, with its status, station id, reason
+//! and error in `args`. Stations that were blocked or skipped never started: they are
+//! instant events (`"ph": "i"`) on a track of their own, at the end of the run. Stations
+//! that came from the store did no work and are left out.
+
+use crate::report::{Entry, Report, Status};
+use serde_json::{Value, json};
+use std::time::{Duration, SystemTime};
+
+impl Report {
+    /// The run as Chrome trace-event JSON, for Perfetto (<https://ui.perfetto.dev>) or
+    /// `chrome://tracing`: one track per worker thread, each station that ran or failed a
+    /// complete event named after its node with its status, station id, reason and error in
+    /// `args`; blocked and skipped stations are instant events on a track of their own, and
+    /// cached ones are left out. Timestamps are microseconds from the first station's start.
+    ///
+    /// Clocks are read per station, so two stations in a row on one worker may overlap by
+    /// a few microseconds; each track is trimmed so its spans never overlap, as the
+    /// format requires.
+    pub fn chrome_trace(&self) -> String {
+        let spans = spans(self);
+        let origin = spans.iter().map(|span| span.start).min();
+        let micros = |at: SystemTime| {
+            origin.map_or(0, |origin| {
+                at.duration_since(origin).unwrap_or(Duration::ZERO).as_micros() as u64
+            })
+        };
+        let mut events = vec![json!({
+            "name": "process_name", "ph": "M", "pid": 1, "tid": 0,
+            "args": {"name": format!("choochoo run {}", self.run_id())},
+        })];
+        let mut workers: Vec<usize> = spans.iter().map(|span| span.worker).collect();
+        workers.sort_unstable();
+        workers.dedup();
+        for worker in &workers {
+            events.push(thread_name(*worker, &format!("worker {worker}")));
+        }
+        let mut end = 0;
+        for worker in &workers {
+            // Trim by track: a span starts no earlier than the one before it ended.
+            let mut free_at = 0;
+            for span in spans.iter().filter(|span| span.worker == *worker) {
+                let start = micros(span.start).max(free_at);
+                let stop = (micros(span.start) + span.entry.duration().as_micros() as u64).max(start);
+                free_at = stop;
+                end = end.max(stop);
+                events.push(complete(span.entry, *worker, start, stop - start));
+            }
+        }
+        let not_run: Vec<&Entry> = self
+            .entries()
+            .iter()
+            .filter(|e| e.status() != Status::Cached && (e.started().is_none() || e.worker().is_none()))
+            .collect();
+        if !not_run.is_empty() {
+            let track = workers.last().map_or(0, |w| w + 1);
+            events.push(thread_name(track, "not run"));
+            for entry in not_run {
+                events.push(instant(entry, track, end));
+            }
+        }
+        json!({"traceEvents": events, "displayTimeUnit": "ms"}).to_string()
+    }
+}
+
+/// A station that ran or failed on a worker.
+struct Span<'a> {
+    entry: &'a Entry,
+    worker: usize,
+    start: SystemTime,
+}
+
+/// The report's spans, by worker and start.
+fn spans(report: &Report) -> Vec<Span<'_>> {
+    let mut spans: Vec<Span<'_>> = report
+        .entries()
+        .iter()
+        .filter(|entry| entry.status() != Status::Cached)
+        .filter_map(|entry| {
+            Some(Span {
+                entry,
+                worker: entry.worker()?,
+                start: entry.started()?,
+            })
+        })
+        .collect();
+    spans.sort_by_key(|span| (span.worker, span.start));
+    spans
+}
+
+fn thread_name(tid: usize, name: &str) -> Value {
+    json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": tid, "args": {"name": name}})
+}
+
+fn complete(entry: &Entry, tid: usize, ts: u64, dur: u64) -> Value {
+    json!({
+        "name": entry.node(), "cat": entry.status().to_string(), "ph": "X",
+        "pid": 1, "tid": tid, "ts": ts, "dur": dur, "args": args(entry),
+    })
+}
+
+fn instant(entry: &Entry, tid: usize, ts: u64) -> Value {
+    json!({
+        "name": entry.node(), "cat": entry.status().to_string(), "ph": "i", "s": "t",
+        "pid": 1, "tid": tid, "ts": ts, "args": args(entry),
+    })
+}
+
+fn args(entry: &Entry) -> Value {
+    let mut args = json!({"status": entry.status().to_string(), "station": entry.id()});
+    for (key, value) in [("reason", entry.reason()), ("error", entry.error())] {
+        if let Some(value) = value {
+            args[key] = Value::from(value);
+        }
+    }
+    if let Some(dir) = entry.kept_dir() {
+        args["kept_dir"] = Value::from(dir.display().to_string());
+    }
+    args
+}
