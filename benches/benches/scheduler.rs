@@ -19,7 +19,9 @@ fn grid(width: usize, depth: usize) -> (Graph, Node<u64>) {
     let inputs: Vec<Node<u64>> = (0..width as u64).map(|x| g.input(x)).collect();
     let mut layer: Vec<Node<u64>> = inputs.iter().map(|x| g.add(Seed, (x,))).collect();
     for _ in 1..depth {
-        layer = (0..width).map(|i| g.add(Mix, (&layer[i], &layer[(i + 1) % width]))).collect();
+        layer = (0..width)
+            .map(|i| g.add(Mix, (&layer[i], &layer[(i + 1) % width])))
+            .collect();
     }
     let last = layer[0];
     (g, last)
@@ -35,9 +37,11 @@ fn scheduler(c: &mut Criterion) {
         group.throughput(Throughput::Elements((width * depth) as u64));
         for jobs in [1, 2] {
             let runner = Runner::new(&store).jobs(jobs);
-            group.bench_with_input(BenchmarkId::new(format!("{width}x{depth}"), jobs), &jobs, |b, _| {
-                b.iter(|| runner.run_graph(&graph, last).expect("run"))
-            });
+            group.bench_with_input(
+                BenchmarkId::new(format!("{width}x{depth}"), jobs),
+                &jobs,
+                |b, _| b.iter(|| runner.run_graph(&graph, last).expect("run")),
+            );
         }
     }
     group.finish();

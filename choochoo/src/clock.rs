@@ -20,6 +20,7 @@ pub(crate) fn duration(d: Duration) -> String {
 }
 
 /// How long before `now` a moment was, in its largest unit: `12s ago`, `3h ago`.
+#[cfg_attr(not(feature = "cli"), allow(dead_code, reason = "used by the cli"))]
 pub(crate) fn ago(at: SystemTime, now: SystemTime) -> String {
     let Ok(elapsed) = now.duration_since(at) else {
         return "just now".to_owned();

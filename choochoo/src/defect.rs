@@ -531,8 +531,15 @@ impl Store {
     pub(crate) fn set_blocked(&self, id: ObservationId, blocked: usize) -> Result<(), Error> {
         self.with_db("record a failure's impact in", |db| {
             let tx = db.transaction()?;
-            let defect: i64 = tx.query_row("SELECT defect FROM observations WHERE id = ?1", [id.0], |row| row.get(0))?;
-            tx.execute("UPDATE observations SET blocked = ?2 WHERE id = ?1", [id.0, blocked as i64])?;
+            let defect: i64 = tx.query_row(
+                "SELECT defect FROM observations WHERE id = ?1",
+                [id.0],
+                |row| row.get(0),
+            )?;
+            tx.execute(
+                "UPDATE observations SET blocked = ?2 WHERE id = ?1",
+                [id.0, blocked as i64],
+            )?;
             refresh_counters(&tx, defect)?;
             tx.commit()
         })

@@ -5,7 +5,7 @@
 //! A diagram shows every station, and every constant input that feeds one (a workflow
 //! parameter by its name, a literal by its value). Stations are named as in the store
 //! (`workflow.binding`), the names `--force` and `clean` take. An SVG of a graph too large
-//! to lay out readably (over [`SVG_LIMIT`] nodes) draws one box per station *function*
+//! to lay out readably (over 120 nodes) draws one box per station *function*
 //! ("square ×1000") instead of one per node.
 
 use crate::execution::node_paths;
@@ -16,12 +16,17 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// Graphs larger than this are drawn grouped by station function in SVG.
-const SVG_LIMIT: usize = 300;
+const SVG_LIMIT: usize = 120;
 
 /// Inputs shown by value are cut to this many characters.
 const PREVIEW: usize = 32;
 
-/// A workflow's graph as a picture. See the [module docs](self).
+/// A workflow's graph as a picture: Graphviz DOT, Mermaid, or SVG laid out in-process.
+///
+/// Every station is drawn, and every constant input that feeds one (a workflow parameter by
+/// its name, a literal by its value); stations are named as in the store
+/// (`workflow.binding`). [`colored`](Diagram::colored) colours them by a run's report. An
+/// SVG of more than 120 nodes draws one box per station function ("square ×1000").
 ///
 /// ```
 /// use choochoo::{station, workflow, Diagram};
@@ -96,7 +101,7 @@ impl Diagram {
                     node: paths[id].to_string(),
                     text: match &node.label {
                         Some(label) => label.to_string(),
-                        None => preview((node.codec.to_json)(&**value)),
+                        None => preview(readable(|| (node.codec.to_json)(&**value))),
                     },
                     detail: None,
                     station: None,
@@ -141,7 +146,12 @@ impl Diagram {
             .map(|entry| (entry.node(), entry.status()))
             .collect();
         for shape in self.shapes.iter_mut().filter(|s| s.station.is_some()) {
-            shape.status = Some(statuses.get(&*shape.node).copied().unwrap_or(Status::Cached));
+            shape.status = Some(
+                statuses
+                    .get(&*shape.node)
+                    .copied()
+                    .unwrap_or(Status::Cached),
+            );
         }
         self
     }
@@ -155,6 +165,7 @@ impl Diagram {
     }
 
     /// The names of the stations drawn, in graph order.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code, reason = "used by the cli"))]
     pub(crate) fn stations(&self) -> impl Iterator<Item = &str> {
         self.shapes
             .iter()
@@ -359,6 +370,44 @@ fn preview(json: Option<serde_json::Value>) -> String {
     format!("{cut}…")
 }
 
+/// A value as JSON for people: `make` serializes it, and the files and directories inside
+/// (which serialize as the bytes of their paths) are shown as their paths.
+pub(crate) fn readable(
+    make: impl FnOnce() -> Option<serde_json::Value>,
+) -> Option<serde_json::Value> {
+    let (json, paths) = crate::file::collect_paths(make);
+    let paths: Vec<(Vec<u8>, String)> = paths
+        .iter()
+        .map(|p| {
+            let bytes = p.as_os_str().as_encoded_bytes().to_vec();
+            (bytes, p.display().to_string())
+        })
+        .collect();
+    json.map(|json| with_paths(json, &paths))
+}
+
+fn with_paths(json: serde_json::Value, paths: &[(Vec<u8>, String)]) -> serde_json::Value {
+    use serde_json::Value;
+    match json {
+        Value::Array(items) => {
+            let bytes: Option<Vec<u8>> = items
+                .iter()
+                .map(|item| item.as_u64().and_then(|n| u8::try_from(n).ok()))
+                .collect();
+            if let Some((_, path)) = bytes.and_then(|b| paths.iter().find(|(p, _)| *p == b)) {
+                return Value::String(path.clone());
+            }
+            Value::Array(items.into_iter().map(|i| with_paths(i, paths)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, with_paths(v, paths)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// Fill and stroke colours of each class of shape.
 const CLASS_COLORS: [(&str, &str, &str); 7] = [
     ("ran", "#8fd9a8", "#1b7a43"),
@@ -443,7 +492,11 @@ fn box_of(shape: &Shape) -> BoxSpec {
     let (fill, stroke) = colors(shape);
     let rounded = if shape.station.is_some() { 6 } else { 16 };
     let look = StyleAttr::new(Color::fast(stroke), 2, Some(Color::fast(fill)), rounded, 14);
-    let kind = if shape.station.is_some() { "station" } else { "input" };
+    let kind = if shape.station.is_some() {
+        "station"
+    } else {
+        "input"
+    };
     let properties = format!(
         "class=\"{kind} {}\" data-node=\"{}\"",
         class(shape),
@@ -460,7 +513,10 @@ fn polish(svg: &str) -> String {
         None => svg,
     };
     body.replacen("<svg ", "<svg class=\"choochoo-graph\" ", 1)
-        .replace("font-family: Times, serif;", "font-family: Helvetica, Arial, sans-serif;")
+        .replace(
+            "font-family: Times, serif;",
+            "font-family: Helvetica, Arial, sans-serif;",
+        )
 }
 
 fn empty_svg(message: &str) -> String {
@@ -525,7 +581,16 @@ mod tests {
             shapes.push(shape(&format!("sq-{i}"), Some("app::square"), Some(status)));
         }
         shapes.push(shape("sum", Some("app::sum"), Some(Status::Blocked)));
-        let edges = vec![(0, 1), (0, 2), (0, 3), (0, 4), (1, 5), (2, 5), (3, 5), (4, 5)];
+        let edges = vec![
+            (0, 1),
+            (0, 2),
+            (0, 3),
+            (0, 4),
+            (1, 5),
+            (2, 5),
+            (3, 5),
+            (4, 5),
+        ];
         let diagram = Diagram {
             title: "t".to_owned(),
             shapes,
@@ -547,6 +612,10 @@ mod tests {
         };
         assert!(diagram.dot().contains(r#""say \"<hi>\"""#));
         assert!(diagram.mermaid().contains("say #quot;#lt;hi#gt;#quot;"));
-        assert!(diagram.svg().contains("data-node=\"say &quot;&lt;hi&gt;&quot;\""));
+        assert!(
+            diagram
+                .svg()
+                .contains("data-node=\"say &quot;&lt;hi&gt;&quot;\"")
+        );
     }
 }

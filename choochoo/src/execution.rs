@@ -58,6 +58,8 @@ pub(crate) struct Execution<'g> {
     warnings: Mutex<Vec<String>>,
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::ObservationId>>,
+    /// Routes what stations log through `tracing` into their own logs.
+    capture: tracing::Dispatch,
     stop: Arc<AtomicBool>,
 }
 
@@ -120,11 +122,20 @@ impl Failure {
     }
 
     fn fatal(message: String) -> Failure {
-        Failure { chain: vec![message.clone()], message, panic: None, log: Vec::new(), transient: false }
+        Failure {
+            chain: vec![message.clone()],
+            message,
+            panic: None,
+            log: Vec::new(),
+            transient: false,
+        }
     }
 
     fn panicked(message: String) -> Failure {
-        Failure { panic: Some(message.clone()), ..Failure::fatal(format!("panicked: {message}")) }
+        Failure {
+            panic: Some(message.clone()),
+            ..Failure::fatal(format!("panicked: {message}"))
+        }
     }
 
     fn with_log(mut self, ctx: &Ctx) -> Failure {
@@ -159,6 +170,12 @@ impl Arg {
             Arg::Owned(value) => &**value,
         }
     }
+}
+
+/// A usable record and the files its output names, as seen now.
+struct Found {
+    record: Record,
+    files: Vec<(PathBuf, Seen)>,
 }
 
 /// What a lookup found.
@@ -202,6 +219,7 @@ impl<'g> Execution<'g> {
             stats: StatCache::new(store.stats()?),
             warnings: Mutex::default(),
             observations: Mutex::default(),
+            capture: crate::capture::capture(),
             stop: Arc::default(),
         })
     }
@@ -223,10 +241,18 @@ impl<'g> Execution<'g> {
         let mut outcome = self.decide(id);
         if let Some(listener) = &self.settings.listener {
             let (node, name) = (&self.paths[id as usize], self.station_name(id));
-            listener(&crate::progress::Event::Finished { node, name, status: outcome.status, duration: outcome.duration });
+            listener(&crate::progress::Event::Finished {
+                node,
+                name,
+                status: outcome.status,
+                duration: outcome.duration,
+            });
         }
         if outcome.started.is_none() && outcome.status == Status::Failed {
-            outcome.started = Some((std::time::SystemTime::now() - outcome.duration, rayon::current_thread_index().unwrap_or(0)));
+            outcome.started = Some((
+                std::time::SystemTime::now() - outcome.duration,
+                rayon::current_thread_index().unwrap_or(0),
+            ));
         }
         let upstream = match outcome.status {
             Status::Ran | Status::Cached => UPSTREAM_OK,
@@ -386,12 +412,22 @@ impl<'g> Execution<'g> {
                 "its check failed: {}",
                 chain(&*error)
             ))),
-            Err(panic) => Err(Failure::panicked(format!("in its check: {}", panic_message(&*panic)))),
+            Err(panic) => Err(Failure::panicked(format!(
+                "in its check: {}",
+                panic_message(&*panic)
+            ))),
         }
     }
 
     /// Runs a graph station and keeps its value and content for the stations after it.
-    fn execute(&self, id: u32, station: &Arc<dyn ErasedStation>, inputs: &[Edge], head: Head, reason: String) -> Outcome {
+    fn execute(
+        &self,
+        id: u32,
+        station: &Arc<dyn ErasedStation>,
+        inputs: &[Edge],
+        head: Head,
+        reason: String,
+    ) -> Outcome {
         let node = &self.graph.nodes[id as usize];
         let sources: Vec<u32> = inputs.iter().flat_map(Edge::sources).copied().collect();
         let call = Call {
@@ -424,7 +460,8 @@ impl<'g> Execution<'g> {
     ) -> Outcome {
         use rayon::prelude::*;
         let started = Instant::now();
-        let failed = |error: String| Outcome::failed(started.elapsed(), Some(reason.clone()), error);
+        let failed =
+            |error: String| Outcome::failed(started.elapsed(), Some(reason.clone()), error);
         let (list, shared) = match inputs.split_first() {
             Some((Edge::One(list), shared)) => (*list, shared),
             _ => return failed("internal error: a map without its list".to_owned()),
@@ -472,13 +509,22 @@ impl<'g> Execution<'g> {
             Err(error) => return failed(chain(&error)),
         };
         let node = &self.graph.nodes[id as usize];
-        let recorded = (node.codec.encode)(&*value)
-            .and_then(|(encoded, paths)| Ok((memo::content(&encoded, self.hash_files(paths)?), encoded)));
+        let recorded = (node.codec.encode)(&*value).and_then(|(encoded, paths)| {
+            Ok((memo::content(&encoded, self.hash_files(paths)?), encoded))
+        });
         let (content, encoded) = match recorded {
             Ok(recorded) => recorded,
             Err(error) => return failed(chain(&error)),
         };
-        let call = Call { station, path, label: node.label.as_deref(), codec: &node.codec, args: &|| Ok(Vec::new()), input_values: &Vec::new, read: &[] };
+        let call = Call {
+            station,
+            path,
+            label: node.label.as_deref(),
+            codec: &node.codec,
+            args: &|| Ok(Vec::new()),
+            input_values: &Vec::new,
+            read: &[],
+        };
         self.record(&call, &head, &content, &encoded, started.elapsed());
         let _ = self.contents[id as usize].set(content);
         let _ = self.values[id as usize].set(value);
@@ -506,20 +552,38 @@ impl<'g> Execution<'g> {
         item: &Shared,
     ) -> Result<(Shared, bool), String> {
         let (encoded, paths) = (map.item.encode)(&**item).map_err(|error| chain(&error))?;
-        let content = memo::content(&encoded, self.hash_files(paths).map_err(|error| chain(&error))?);
+        let content = memo::content(
+            &encoded,
+            self.hash_files(paths).map_err(|error| chain(&error))?,
+        );
         let mut inputs = vec![content.digest];
         inputs.extend_from_slice(shared_hashes);
         let fingerprint = station.fingerprint();
-        let key = memo::key(station.id(), &fingerprint, (map.output.type_name)(), &inputs);
-        let path = format!("{}[{}]", self.paths[id as usize], &content.digest.to_hex()[..12]);
-        let label = format!("{}[{index}]", self.graph.nodes[id as usize].label.as_deref().unwrap_or("map"));
+        let key = memo::key(
+            station.id(),
+            &fingerprint,
+            (map.output.type_name)(),
+            &inputs,
+        );
+        let path = format!(
+            "{}[{}]",
+            self.paths[id as usize],
+            &content.digest.to_hex()[..12]
+        );
+        let label = format!(
+            "{}[{index}]",
+            self.graph.nodes[id as usize]
+                .label
+                .as_deref()
+                .unwrap_or("map")
+        );
         let args = || -> Result<Vec<Arg>, Error> {
             let mut args = vec![Arg::Shared(item.clone())];
             args.extend(self.args(shared)?);
             Ok(args)
         };
         let reason = match self.find(&path, &key) {
-            (Lookup::Hit, Some((record, _))) => {
+            (Lookup::Hit, Some(Found { record, .. })) => {
                 let bytes = self.store.load(&record)?;
                 let output = (map.output.decode)(&bytes).map_err(|error| chain(&error))?;
                 if !station.has_check() {
@@ -535,7 +599,12 @@ impl<'g> Execution<'g> {
             (Lookup::Stale(reason), _) => reason,
             _ => "new item".to_owned(),
         };
-        let head = Head { key, fingerprint, inputs, values: Vec::new() };
+        let head = Head {
+            key,
+            fingerprint,
+            inputs,
+            values: Vec::new(),
+        };
         let call = Call {
             station,
             path: &path,
@@ -557,13 +626,24 @@ impl<'g> Execution<'g> {
 
     /// Runs a station (retrying transient failures), checks the result, records it. Returns
     /// the value and its content when it ran, and the outcome either way.
-    fn call_and_record(&self, call: Call<'_>, mut head: Head, mut reason: String) -> (Option<(Shared, Content)>, Outcome) {
+    fn call_and_record(
+        &self,
+        call: Call<'_>,
+        mut head: Head,
+        mut reason: String,
+    ) -> (Option<(Shared, Content)>, Outcome) {
         let (path, station) = (call.path, call.station);
         let policy = station.policy();
         if let Some(listener) = &self.settings.listener {
-            listener(&crate::progress::Event::Running { node: path, name: station.name() });
+            listener(&crate::progress::Event::Running {
+                node: path,
+                name: station.name(),
+            });
         }
-        let started_at = (std::time::SystemTime::now(), rayon::current_thread_index().unwrap_or(0));
+        let started_at = (
+            std::time::SystemTime::now(),
+            rayon::current_thread_index().unwrap_or(0),
+        );
         let started = Instant::now();
         let mut kept_dir = None;
         let mut attempt = 0;
@@ -573,13 +653,20 @@ impl<'g> Execution<'g> {
                 Ok(value) => break value,
                 Err(failure) => {
                     kept_dir = self.keep_failed_dir(path, attempt);
-                    self.observe(&call, &head, &failure, attempt_started.elapsed(), kept_dir.as_deref());
+                    self.observe(
+                        &call,
+                        &head,
+                        &failure,
+                        attempt_started.elapsed(),
+                        kept_dir.as_deref(),
+                    );
                     if failure.transient && attempt < policy.retries {
                         std::thread::sleep(policy.backoff.saturating_mul(1 << attempt.min(16)));
                         attempt += 1;
                         continue;
                     }
-                    let mut outcome = Outcome::failed(started.elapsed(), Some(reason), failure.message);
+                    let mut outcome =
+                        Outcome::failed(started.elapsed(), Some(reason), failure.message);
                     outcome.kept_dir = kept_dir;
                     outcome.started = Some(started_at);
                     return (None, outcome);
@@ -599,9 +686,15 @@ impl<'g> Execution<'g> {
             Ok(files) => memo::content(&encoded, files),
             Err(error) => return failed(chain(&error)),
         };
-        let read = call.read.iter().filter_map(|source| self.contents[*source as usize].get());
+        let read = call
+            .read
+            .iter()
+            .filter_map(|source| self.contents[*source as usize].get());
         if let Some(changed) = memo::changed_during_run(read.flat_map(|content| &content.files)) {
-            reason.push_str(&format!("; not recorded: {} changed while the station ran", changed.display()));
+            reason.push_str(&format!(
+                "; not recorded: {} changed while the station ran",
+                changed.display()
+            ));
         } else {
             head.values = (call.input_values)();
             self.record(&call, &head, &content, &encoded, duration);
@@ -618,9 +711,20 @@ impl<'g> Execution<'g> {
     }
 
     /// Writes a failed attempt into the defect ledger, at once: it survives a kill after it.
-    fn observe(&self, call: &Call<'_>, head: &Head, failure: &Failure, duration: Duration, kept_dir: Option<&std::path::Path>) {
+    fn observe(
+        &self,
+        call: &Call<'_>,
+        head: &Head,
+        failure: &Failure,
+        duration: Duration,
+        kept_dir: Option<&std::path::Path>,
+    ) {
         let names = call.station.input_names();
-        let name = |i: usize| names.get(i).map_or_else(|| format!("#{}", i + 1), |name| (*name).to_owned());
+        let name = |i: usize| {
+            names
+                .get(i)
+                .map_or_else(|| format!("#{}", i + 1), |name| (*name).to_owned())
+        };
         let now = crate::stat::now_ns();
         let observation = crate::defect::NewObservation {
             station_id: call.station.id().to_owned(),
@@ -636,7 +740,12 @@ impl<'g> Execution<'g> {
             chain: failure.chain.clone(),
             panic: failure.panic.clone(),
             log_tail: failure.log.clone(),
-            inputs: head.inputs.iter().enumerate().map(|(i, digest)| (name(i), *digest)).collect(),
+            inputs: head
+                .inputs
+                .iter()
+                .enumerate()
+                .map(|(i, digest)| (name(i), *digest))
+                .collect(),
             input_values: (call.input_values)()
                 .into_iter()
                 .enumerate()
@@ -647,15 +756,33 @@ impl<'g> Execution<'g> {
         };
         match self.store.observe(&observation) {
             Ok(id) => {
-                self.observations.lock().unwrap_or_else(|e| e.into_inner()).insert(call.path.to_owned(), id);
+                self.observations
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(call.path.to_owned(), id);
             }
-            Err(error) => self.warn(format!("the failure of `{}` was not recorded in the ledger: {}", call.path, chain(&error))),
+            Err(error) => self.warn(format!(
+                "the failure of `{}` was not recorded in the ledger: {}",
+                call.path,
+                chain(&error)
+            )),
         }
     }
 
     /// Commits a finished station's record; a failure to do so is a warning, not a failure.
-    fn record(&self, call: &Call<'_>, head: &Head, content: &Content, encoded: &[u8], duration: Duration) {
-        let files: Vec<(PathBuf, Digest)> = content.files.iter().map(|(p, seen)| (p.clone(), seen.digest)).collect();
+    fn record(
+        &self,
+        call: &Call<'_>,
+        head: &Head,
+        content: &Content,
+        encoded: &[u8],
+        duration: Duration,
+    ) {
+        let files: Vec<(PathBuf, Digest)> = content
+            .files
+            .iter()
+            .map(|(p, seen)| (p.clone(), seen.digest))
+            .collect();
         let commit = crate::store::Commit {
             profile: &self.settings.profile,
             station: call.station.id(),
@@ -664,11 +791,18 @@ impl<'g> Execution<'g> {
             output_hash: &content.digest,
             encoded,
             files: &files,
-            used_dir: self.store.work_dir(&self.settings.profile, call.path).exists(),
+            used_dir: self
+                .store
+                .work_dir(&self.settings.profile, call.path)
+                .exists(),
             duration_ns: duration.as_nanos() as i64,
         };
         if let Err(error) = self.store.commit(&commit) {
-            self.warn(format!("the result of `{}` was not recorded: {}", call.path, chain(&error)));
+            self.warn(format!(
+                "the result of `{}` was not recorded: {}",
+                call.path,
+                chain(&error)
+            ));
         }
     }
 
@@ -699,7 +833,8 @@ impl<'g> Execution<'g> {
             label: call.label.map(Box::from),
             stopping: self.stop.clone(),
             cancelled: Arc::default(),
-            log: Mutex::default(),
+            log: Arc::default(),
+            capture: self.capture.clone(),
             node: call.path.into(),
             listener: self.settings.listener.clone(),
         }
@@ -712,12 +847,20 @@ impl<'g> Execution<'g> {
         if !dir.exists() {
             return None;
         }
-        let kept = self.store.failed_dir(&self.settings.profile, path, self.settings.run_id, attempt);
-        let moved = kept.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::rename(&dir, &kept));
+        let kept =
+            self.store
+                .failed_dir(&self.settings.profile, path, self.settings.run_id, attempt);
+        let moved = kept
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::rename(&dir, &kept));
         match moved {
             Ok(()) => Some(kept),
             Err(error) => {
-                self.warn(format!("the failing directory {} could not be kept: {error}", dir.display()));
+                self.warn(format!(
+                    "the failing directory {} could not be kept: {error}",
+                    dir.display()
+                ));
                 Some(dir)
             }
         }
@@ -726,8 +869,11 @@ impl<'g> Execution<'g> {
     /// Looks a key up and checks that what it names is all there and intact.
     pub(crate) fn lookup(&self, id: u32, key: &Digest) -> Lookup {
         let (lookup, found) = self.find(&self.paths[id as usize], key);
-        if let Some((record, files)) = found {
-            let _ = self.contents[id as usize].set(Content { digest: record.output_hash, files });
+        if let Some(Found { record, files }) = found {
+            let _ = self.contents[id as usize].set(Content {
+                digest: record.output_hash,
+                files,
+            });
             let _ = self.records[id as usize].set(record);
         }
         lookup
@@ -735,22 +881,32 @@ impl<'g> Execution<'g> {
 
     /// Looks a key up for the node named `path`; on a hit, also returns the record and the
     /// files its output names, as seen now.
-    fn find(&self, path: &str, key: &Digest) -> (Lookup, Option<(Record, Vec<(PathBuf, Seen)>)>) {
+    fn find(&self, path: &str, key: &Digest) -> (Lookup, Option<Found>) {
         let record = match self.store.record(&self.settings.profile, key) {
             Ok(None) => return (Lookup::Miss, None),
             Ok(Some(Ok(record))) => record,
             Ok(Some(Err(problem))) => {
-                self.warn(format!("the record {key} of `{path}` is unreadable ({problem}); running it again"));
+                self.warn(format!(
+                    "the record {key} of `{path}` is unreadable ({problem}); running it again"
+                ));
                 return (Lookup::Stale("its record was unreadable".to_owned()), None);
             }
             Err(error) => {
-                self.warn(format!("cannot look up `{path}`: {}; running it again", chain(&error)));
+                self.warn(format!(
+                    "cannot look up `{path}`: {}; running it again",
+                    chain(&error)
+                ));
                 return (Lookup::Miss, None);
             }
         };
         if let Err(problem) = self.store.verify(&record) {
-            self.warn(format!("the record {key} of `{path}` is corrupt ({problem}); running it again"));
-            return (Lookup::Stale("its stored output was corrupt".to_owned()), None);
+            self.warn(format!(
+                "the record {key} of `{path}` is corrupt ({problem}); running it again"
+            ));
+            return (
+                Lookup::Stale("its stored output was corrupt".to_owned()),
+                None,
+            );
         }
         if let Some(reason) = memo::stale_output(&record, |file| self.stats.hash(file).ok()) {
             return (Lookup::Stale(reason), None);
@@ -758,8 +914,12 @@ impl<'g> Execution<'g> {
         if record.used_dir && !self.store.work_dir(&self.settings.profile, path).exists() {
             return (Lookup::Stale("its directory was deleted".to_owned()), None);
         }
-        let files = record.files.iter().filter_map(|(file, _)| Some((file.clone(), self.stats.hash(file).ok()?))).collect();
-        (Lookup::Hit, Some((record, files)))
+        let files = record
+            .files
+            .iter()
+            .filter_map(|(file, _)| Some((file.clone(), self.stats.hash(file).ok()?)))
+            .collect();
+        (Lookup::Hit, Some(Found { record, files }))
     }
 
     /// The content hash of every input of a station, in order.
@@ -913,18 +1073,32 @@ impl<'g> Execution<'g> {
     /// For each failed station: how many stations its failure blocked (now that the run is
     /// over), and the defect it belongs to, for the end-of-run summary.
     fn attach_defects(&self, entries: &mut [Entry]) {
-        let observations = std::mem::take(&mut *self.observations.lock().unwrap_or_else(|e| e.into_inner()));
+        let observations =
+            std::mem::take(&mut *self.observations.lock().unwrap_or_else(|e| e.into_inner()));
         if observations.is_empty() {
             return;
         }
-        let blocked: std::collections::HashSet<&str> =
-            entries.iter().filter(|e| e.status == Status::Blocked).map(|e| &*e.node).collect();
-        let index: HashMap<&str, u32> = self.paths.iter().enumerate().map(|(id, path)| (&**path, id as u32)).collect();
+        let blocked: std::collections::HashSet<&str> = entries
+            .iter()
+            .filter(|e| e.status == Status::Blocked)
+            .map(|e| &*e.node)
+            .collect();
+        let index: HashMap<&str, u32> = self
+            .paths
+            .iter()
+            .enumerate()
+            .map(|(id, path)| (&**path, id as u32))
+            .collect();
         let mut found = Vec::new();
         for (node, observation) in &observations {
-            let downstream = index.get(node.as_str()).map_or(0, |id| self.blocked_below(*id, &blocked));
+            let downstream = index
+                .get(node.as_str())
+                .map_or(0, |id| self.blocked_below(*id, &blocked));
             if let Err(error) = self.store.set_blocked(*observation, downstream) {
-                self.warn(format!("the impact of `{node}`'s failure was not recorded: {}", chain(&error)));
+                self.warn(format!(
+                    "the impact of `{node}`'s failure was not recorded: {}",
+                    chain(&error)
+                ));
             }
             if let Ok(Some(defect)) = self.store.observed_defect(*observation) {
                 found.push((node.clone(), defect));
@@ -946,7 +1120,9 @@ impl<'g> Execution<'g> {
                 stack.extend_from_slice(self.dependents_of(next));
             }
         }
-        seen.iter().filter(|id| blocked.contains(&*self.paths[**id as usize])).count()
+        seen.iter()
+            .filter(|id| blocked.contains(&*self.paths[**id as usize]))
+            .count()
     }
 
     pub(crate) fn report(&mut self) -> Report {
@@ -981,14 +1157,23 @@ impl<'g> Execution<'g> {
         self.attach_defects(&mut entries);
         let warnings =
             std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()));
-        Report { run: self.settings.run_id, entries, warnings }
+        Report {
+            run: self.settings.run_id,
+            entries,
+            warnings,
+        }
     }
 }
 
 /// Calls a station's function on this thread, catching a panic.
 fn run(station: &dyn ErasedStation, ctx: &Ctx, args: &[Arg]) -> Result<Shared, Failure> {
     let refs: Vec<&(dyn Any + Send + Sync)> = args.iter().map(Arg::get).collect();
-    match catch_unwind(AssertUnwindSafe(|| station.run(ctx, &refs))) {
+    let call = || {
+        crate::capture::with_capture(&ctx.capture, &ctx.log, crate::station::LOG_TAIL, || {
+            station.run(ctx, &refs)
+        })
+    };
+    match catch_unwind(AssertUnwindSafe(call)) {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(Failure::of(&error).with_log(ctx)),
         Err(panic) => Err(Failure::panicked(panic_message(&*panic)).with_log(ctx)),
@@ -1007,19 +1192,26 @@ fn run_with_timeout(
 ) -> Result<(Shared, Vec<Arg>), Failure> {
     let (send, receive) = std::sync::mpsc::channel();
     let worker_ctx = ctx.clone();
-    let spawned = std::thread::Builder::new().name(format!("choochoo-{}", ctx.id)).spawn(move || {
-        let result = run(station.as_ref(), &worker_ctx, &args);
-        let _ = send.send((result, args));
-    });
+    let spawned = std::thread::Builder::new()
+        .name(format!("choochoo-{}", ctx.id))
+        .spawn(move || {
+            let result = run(station.as_ref(), &worker_ctx, &args);
+            let _ = send.send((result, args));
+        });
     if let Err(error) = spawned {
-        return Err(Failure::fatal(format!("cannot start a thread for it: {error}")));
+        return Err(Failure::fatal(format!(
+            "cannot start a thread for it: {error}"
+        )));
     }
     match receive.recv_timeout(limit) {
         Ok((result, args)) => result.map(|value| (value, args)),
         Err(_) => {
             ctx.cancelled.store(true, Ordering::Release);
             let failure = Failure::fatal(format!("timed out after {limit:?}")).with_log(&ctx);
-            Err(Failure { transient: true, ..failure })
+            Err(Failure {
+                transient: true,
+                ..failure
+            })
         }
     }
 }

@@ -64,7 +64,9 @@ impl MapSpec {
     fn of<T: Value, O: Value>() -> MapSpec {
         MapSpec {
             items: |list| {
-                let list = list.downcast_ref::<Vec<T>>().ok_or_else(|| Error::internal("a map's list has another type"))?;
+                let list = list
+                    .downcast_ref::<Vec<T>>()
+                    .ok_or_else(|| Error::internal("a map's list has another type"))?;
                 list.iter()
                     .map(|item| {
                         value::copy(item)
@@ -74,7 +76,10 @@ impl MapSpec {
                     .collect()
             },
             gather: |outputs| {
-                let outputs = outputs.into_iter().map(value::take::<O>).collect::<Result<Vec<O>, Error>>()?;
+                let outputs = outputs
+                    .into_iter()
+                    .map(value::take::<O>)
+                    .collect::<Result<Vec<O>, Error>>()?;
                 Ok(Arc::new(outputs))
             },
             item: Codec::of::<T>(),
@@ -229,7 +234,12 @@ impl Graph {
     /// of `list` (its first input), with `shared` (a tuple, as for [`add`](Graph::add)) as its
     /// other inputs. Each item is remembered on its own, so a new or changed item runs alone
     /// and reordering items runs nothing. The output lists the items' outputs in order.
-    pub fn map<S, A>(&mut self, station: S, list: &Node<Vec<<S::Input as Split>::First>>, shared: A) -> Node<Vec<S::Output>>
+    pub fn map<S, A>(
+        &mut self,
+        station: S,
+        list: &Node<Vec<<S::Input as Split>::First>>,
+        shared: A,
+    ) -> Node<Vec<S::Output>>
     where
         S: Station,
         S::Input: Split,
@@ -267,7 +277,12 @@ impl Graph {
     }
 
     /// Adds a station node whose value is a `T` (its output, or a map's list of outputs).
-    fn add_station_as<S: Station, T: Value>(&mut self, label: Option<&str>, station: S, inputs: Vec<Edge>) -> Node<T> {
+    fn add_station_as<S: Station, T: Value>(
+        &mut self,
+        label: Option<&str>,
+        station: S,
+        inputs: Vec<Edge>,
+    ) -> Node<T> {
         for source in inputs.iter().flat_map(Edge::sources) {
             assert!(
                 (*source as usize) < self.nodes.len(),

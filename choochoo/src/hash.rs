@@ -21,8 +21,8 @@ impl Digest {
         &self.0
     }
 
-    /// The hash of `bytes`, without any tagging.
-    pub(crate) fn of(bytes: &[u8]) -> Digest {
+    /// The BLAKE3 hash of `bytes`.
+    pub fn of(bytes: &[u8]) -> Digest {
         Digest(*blake3::hash(bytes).as_bytes())
     }
 

@@ -19,14 +19,16 @@ struct RunInfo {
     instance: String,
     started: SystemTime,
     finished: Option<SystemTime>,
+    /// How many stations came from the store (a report read back does not list them).
+    cached: usize,
 }
 
 /// What the ledger knows about the failures of one run.
-struct Ledger {
+pub(crate) struct Ledger {
     /// The defects with an observation in this run, oldest first.
-    defects: Vec<Defect>,
+    pub(crate) defects: Vec<Defect>,
     /// This run's observations, in the order they failed.
-    observations: Vec<Observation>,
+    pub(crate) observations: Vec<Observation>,
 }
 
 impl Report {
@@ -68,7 +70,7 @@ impl Report {
         timeline(&mut page, self);
         failures(&mut page, self, &ledger);
         defects(&mut page, &ledger);
-        stations(&mut page, self);
+        stations(&mut page, self, cached(self, info.as_ref()));
         page.push_str("</main>\n</body>\n</html>\n");
         Ok(page)
     }
@@ -77,7 +79,8 @@ impl Report {
 fn run_info(store: &Store, run: i64) -> Result<Option<RunInfo>, Error> {
     store.with_db("read a run from", |db| {
         db.query_row(
-            "SELECT workflow, profile, instance, started_ns, finished_ns FROM runs WHERE id = ?1",
+            "SELECT workflow, profile, instance, started_ns, finished_ns, cached
+             FROM runs WHERE id = ?1",
             [run],
             |row| {
                 Ok(RunInfo {
@@ -86,6 +89,8 @@ fn run_info(store: &Store, run: i64) -> Result<Option<RunInfo>, Error> {
                     instance: row.get(2)?,
                     started: clock::from_ns(row.get(3)?),
                     finished: row.get::<_, Option<i64>>(4)?.map(clock::from_ns),
+                    cached: usize::try_from(row.get::<_, Option<i64>>(5)?.unwrap_or(0))
+                        .unwrap_or(0),
                 })
             },
         )
@@ -93,7 +98,8 @@ fn run_info(store: &Store, run: i64) -> Result<Option<RunInfo>, Error> {
     })
 }
 
-fn ledger(store: &Store, run: i64) -> Result<Ledger, Error> {
+/// The defects and observations of run `run`.
+pub(crate) fn ledger(store: &Store, run: i64) -> Result<Ledger, Error> {
     let mut ledger = Ledger {
         defects: Vec::new(),
         observations: Vec::new(),
@@ -132,7 +138,7 @@ ol.chain { margin: 4px 0; padding-left: 22px; } ol.chain li:first-child { font-w
 pre { background: #1e1e1e; color: #e8e8e8; padding: 8px; overflow: auto; font-size: 12px; max-height: 320px; }
 table { border-collapse: collapse; width: 100%; background: #fff; } th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee; vertical-align: top; }
 th { background: #f0f0f0; } td.status { white-space: nowrap; } code { font-size: 12px; }
-.none { color: #777; font-style: italic; }
+.none { color: #777; font-style: italic; } .inputs code { word-break: break-all; }
 ";
 
 fn head(page: &mut String, report: &Report, info: Option<&RunInfo>) {
@@ -172,7 +178,10 @@ fn summary(page: &mut String, report: &Report, info: Option<&RunInfo>) {
     }
     page.push_str("<p class=\"chips\">");
     for status in STATUSES {
-        let n = report.count(status);
+        let n = match status {
+            Status::Cached => cached(report, info),
+            status => report.count(status),
+        };
         if n > 0 {
             let _ = write!(page, "<span class=\"{status}\">{n} {status}</span>");
         }
@@ -188,6 +197,10 @@ fn summary(page: &mut String, report: &Report, info: Option<&RunInfo>) {
     page.push_str("</header>\n");
 }
 
+/// The timeline draws, and the stations table lists, at most this many stations, so the
+/// page of a run of 100,000 stations still opens.
+const ROWS_SHOWN: usize = 2000;
+
 const STATUSES: [Status; 5] = [
     Status::Ran,
     Status::Cached,
@@ -201,7 +214,11 @@ fn graph(page: &mut String, diagram: &Diagram) {
     for (class, ..) in legend() {
         let _ = write!(page, "<span class=\"{class}\">{class}</span>");
     }
-    let _ = writeln!(page, "</p>\n<div class=\"figure\">{}</div>\n</section>", diagram.svg());
+    let _ = writeln!(
+        page,
+        "</p>\n<div class=\"figure\">{}</div>\n</section>",
+        diagram.svg()
+    );
 }
 
 fn timeline(page: &mut String, report: &Report) {
@@ -223,6 +240,18 @@ fn timeline(page: &mut String, report: &Report) {
         .unwrap_or(Duration::ZERO)
         .max(Duration::from_micros(1));
     let percent = |d: Duration| 100.0 * d.as_secs_f64() / total.as_secs_f64();
+    let drawn = spans.len().min(ROWS_SHOWN);
+    if drawn < spans.len() {
+        // The longest spans are the ones worth seeing; the rest would be slivers anyway.
+        let _ = writeln!(
+            page,
+            "<p>The {drawn} longest of {} stations are drawn.</p>",
+            spans.len()
+        );
+    }
+    let mut spans = spans;
+    spans.sort_by_key(|(e, ..)| std::cmp::Reverse(e.duration()));
+    spans.truncate(drawn);
     let mut workers: Vec<usize> = spans.iter().map(|(_, w, _)| *w).collect();
     workers.sort_unstable();
     workers.dedup();
@@ -308,9 +337,19 @@ fn failure(page: &mut String, entry: &Entry, observation: Option<&Observation>) 
             let inputs: Vec<String> = o
                 .input_values()
                 .iter()
-                .map(|(name, value)| format!("<code>{}</code> = <code>{}</code>", esc(name), esc(value)))
+                .map(|(name, value)| {
+                    format!(
+                        "<code>{}</code> = <code>{}</code>",
+                        esc(name),
+                        esc(&cut(value))
+                    )
+                })
                 .collect();
-            let _ = writeln!(page, "<p>Inputs: {}</p>", inputs.join(", "));
+            let _ = writeln!(
+                page,
+                "<p class=\"inputs\">Inputs: {}</p>",
+                inputs.join(", ")
+            );
         }
         if o.log_tail().is_empty() {
             page.push_str("<p class=\"none\">It logged nothing.</p>\n");
@@ -338,10 +377,22 @@ fn failure(page: &mut String, entry: &Entry, observation: Option<&Observation>) 
     page.push_str("</article>\n");
 }
 
+/// An input's value, cut to what a reader takes in.
+fn cut(value: &str) -> String {
+    const SHOWN: usize = 200;
+    if value.chars().count() <= SHOWN {
+        return value.to_owned();
+    }
+    let head: String = value.chars().take(SHOWN).collect();
+    format!("{head}…")
+}
+
 fn defects(page: &mut String, ledger: &Ledger) {
     page.push_str("<section id=\"defects\">\n<h2>Defects involved</h2>\n");
     if ledger.defects.is_empty() {
-        page.push_str("<p class=\"none\">No failure of this run is in the defect ledger.</p>\n</section>\n");
+        page.push_str(
+            "<p class=\"none\">No failure of this run is in the defect ledger.</p>\n</section>\n",
+        );
         return;
     }
     page.push_str(
@@ -377,29 +428,50 @@ fn defects(page: &mut String, ledger: &Ledger) {
             instances = esc(&d.instances().join(", ")),
             blocked = d.blocked(),
             lost = clock::duration(d.time_lost()),
-            notes = if notes.is_empty() { "—".to_owned() } else { notes.join("<br>") },
+            notes = if notes.is_empty() {
+                "—".to_owned()
+            } else {
+                notes.join("<br>")
+            },
         );
     }
     page.push_str("</table>\n</section>\n");
 }
 
-fn stations(page: &mut String, report: &Report) {
+/// How many stations of the run came from the store: counted in the report when it is a
+/// live one, in the run's row when it was read back.
+fn cached(report: &Report, info: Option<&RunInfo>) -> usize {
+    report
+        .count(Status::Cached)
+        .max(info.map_or(0, |info| info.cached))
+}
+
+fn stations(page: &mut String, report: &Report, cached: usize) {
     page.push_str("<section id=\"stations\">\n<h2>Stations</h2>\n");
     let shown: Vec<&Entry> = report
         .entries()
         .iter()
         .filter(|e| e.status() != Status::Cached)
         .collect();
-    let cached = report.count(Status::Cached);
     if cached > 0 {
-        let _ = writeln!(page, "<p>{cached} stations came from the store and are not listed.</p>");
+        let _ = writeln!(
+            page,
+            "<p>{cached} stations came from the store and are not listed.</p>"
+        );
     }
     if shown.is_empty() {
         page.push_str("<p class=\"none\">Every station came from the store.</p>\n</section>\n");
         return;
     }
+    if shown.len() > ROWS_SHOWN {
+        let _ = writeln!(
+            page,
+            "<p>The first {ROWS_SHOWN} of {} stations are listed.</p>",
+            shown.len()
+        );
+    }
     page.push_str("<table>\n<tr><th>Status</th><th>Station</th><th>Took</th><th>Why</th></tr>\n");
-    for e in shown {
+    for e in shown.into_iter().take(ROWS_SHOWN) {
         let why = e.error().or(e.reason()).unwrap_or("");
         let _ = writeln!(
             page,

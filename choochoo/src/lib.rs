@@ -108,15 +108,32 @@
 //! finish, and by default no new ones start ([`Skipped`](Status::Skipped)). With
 //! `keep_going(true)` every station that does not depend on the failure still runs. A failed
 //! run is an [`Error`] carrying the [`Report`].
+//!
+//! # Command line, pictures and traces
+//!
+//! With the `cli` feature (on by default) a program's `main` can be one line,
+//! `choochoo::cli::main(|| my_workflow(...))`, and the program gets the commands an operator
+//! needs: `run` (with progress bars), `plan`, `status`, `clean`, `graph`, `trace`, `report`
+//! and `defects`; the `cli` module documents them. The pictures come from the library too:
+//! [`Diagram`] draws a workflow as DOT, Mermaid or SVG, [`Report::chrome_trace`] writes a
+//! run for Perfetto or `chrome://tracing`, and [`Report::html`] writes it as one
+//! self-contained page.
 #![warn(missing_docs)]
 
+mod capture;
 mod clean;
+#[cfg(feature = "cli")]
+pub mod cli;
+mod clock;
 mod defect;
+mod diagram;
 mod error;
 mod execution;
 mod file;
+mod fsck;
 mod graph;
 mod hash;
+mod html;
 mod lease;
 mod memo;
 mod plan;
@@ -126,6 +143,7 @@ mod run;
 mod stat;
 mod station;
 mod store;
+mod trace;
 mod value;
 mod workflow;
 
@@ -134,8 +152,10 @@ pub use clean::Cleaned;
 pub use defect::{
     Defect, DefectId, DefectStatus, ExportFormat, Note, NoteKind, Observation, ObservationId,
 };
+pub use diagram::Diagram;
 pub use error::Error;
 pub use file::{Dir, File};
+pub use fsck::{Fsck, Gc, GcPolicy};
 pub use graph::{Graph, Node};
 pub use hash::Digest;
 pub use plan::{Action, Plan, Planned};

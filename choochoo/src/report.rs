@@ -22,9 +22,15 @@ pub enum Status {
 
 impl Status {
     pub(crate) fn parse(text: &str) -> Option<Status> {
-        [Status::Ran, Status::Cached, Status::Failed, Status::Blocked, Status::Skipped]
-            .into_iter()
-            .find(|status| status.to_string() == text)
+        [
+            Status::Ran,
+            Status::Cached,
+            Status::Failed,
+            Status::Blocked,
+            Status::Skipped,
+        ]
+        .into_iter()
+        .find(|status| status.to_string() == text)
     }
 }
 
@@ -176,8 +182,17 @@ fn write_defect(f: &mut fmt::Formatter<'_>, defect: &crate::Defect) -> fmt::Resu
         1 => "new defect, first seen now".to_owned(),
         n => format!("known defect, seen {n} times"),
     };
-    let regressed = if defect.regressed() { "; it came back after being marked fixed" } else { "" };
-    writeln!(f, "          defect {} ({seen}{regressed}): {}", defect.id(), defect.title())?;
+    let regressed = if defect.regressed() {
+        "; it came back after being marked fixed"
+    } else {
+        ""
+    };
+    writeln!(
+        f,
+        "          defect {} ({seen}{regressed}): {}",
+        defect.id(),
+        defect.title()
+    )?;
     for note in defect.notes() {
         writeln!(f, "          {}: {}", note.kind(), note.text())?;
     }

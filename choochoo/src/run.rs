@@ -116,7 +116,10 @@ impl<'s> Runner<'s> {
 
     /// Calls `listener` with every [`Event`](crate::Event) of a run, as it happens, from the
     /// worker threads: for progress bars and logs.
-    pub fn progress(mut self, listener: impl Fn(&crate::Event<'_>) + Send + Sync + 'static) -> Runner<'s> {
+    pub fn progress(
+        mut self,
+        listener: impl Fn(&crate::Event<'_>) + Send + Sync + 'static,
+    ) -> Runner<'s> {
         self.listener = Some(std::sync::Arc::new(listener));
         self
     }
@@ -197,6 +200,7 @@ impl<'s> Runner<'s> {
             )));
         }
         let pool = self.pool()?;
+        let _active = self.store.active()?;
         let run_id = self
             .store
             .begin_run(workflow, &self.profile, &self.instance)?;
@@ -204,7 +208,11 @@ impl<'s> Runner<'s> {
         let mut execution = Execution::new(graph, self.store, &settings)?;
         execution.forced = self.forced(graph, &execution)?;
         if let Some(listener) = &self.listener {
-            let stations = graph.nodes.iter().filter(|n| matches!(n.kind, Kind::Station { .. })).count();
+            let stations = graph
+                .nodes
+                .iter()
+                .filter(|n| matches!(n.kind, Kind::Station { .. }))
+                .count();
             listener(&crate::Event::Started { stations });
         }
         pool.scope(|scope| execution.start(scope));
@@ -219,7 +227,8 @@ impl<'s> Runner<'s> {
         drop(execution);
         let counts =
             [Status::Ran, Status::Cached, Status::Failed].map(|status| report.count(status));
-        self.store.finish_run(&report, counts[0], counts[1], counts[2])?;
+        self.store
+            .finish_run(&report, counts[0], counts[1], counts[2])?;
         if counts[2] > 0 {
             return Err(Error::failed(report));
         }

@@ -231,7 +231,8 @@ pub(crate) fn now_ns() -> i64 {
 
 /// Nanoseconds since the Unix epoch (0 for earlier times).
 pub(crate) fn unix_ns(at: SystemTime) -> i64 {
-    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 #[cfg(test)]

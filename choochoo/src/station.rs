@@ -5,9 +5,8 @@
 use crate::hash::{Digest, Hasher};
 use crate::value::Value;
 use std::any::Any;
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 /// The boxed error a failing station returns, whatever its own error type was.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -150,19 +149,24 @@ pub struct Ctx {
     pub(crate) stopping: Arc<AtomicBool>,
     /// Set when this attempt timed out: the station should give up.
     pub(crate) cancelled: Arc<AtomicBool>,
-    pub(crate) log: Mutex<VecDeque<String>>,
+    pub(crate) log: crate::capture::Log,
+    pub(crate) capture: tracing::Dispatch,
     pub(crate) node: Box<str>,
     pub(crate) listener: Option<crate::progress::Listener>,
 }
 
 impl std::fmt::Debug for Ctx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ctx").field("station", &self.id).field("node", &self.node).field("out_dir", &self.out_dir).finish_non_exhaustive()
+        f.debug_struct("Ctx")
+            .field("station", &self.id)
+            .field("node", &self.node)
+            .field("out_dir", &self.out_dir)
+            .finish_non_exhaustive()
     }
 }
 
 /// How many of a station's last log lines are kept for its failure record.
-const LOG_TAIL: usize = 50;
+pub(crate) const LOG_TAIL: usize = 50;
 
 impl Ctx {
     /// The id of the running station.
@@ -204,7 +208,12 @@ impl Ctx {
 
     fn emit(&self, done: u64, total: Option<u64>, unit: crate::progress::Unit) {
         if let Some(listener) = &self.listener {
-            listener(&crate::progress::Event::Progress { node: &self.node, done, total, unit });
+            listener(&crate::progress::Event::Progress {
+                node: &self.node,
+                done,
+                total,
+                unit,
+            });
         }
     }
 

@@ -14,8 +14,8 @@
 
 use crate::hash::ALGORITHM;
 use crate::lease::{Lease, Leases};
-use crate::stat::{Entry as StatEntry, FileState};
 use crate::report::{Entry, Report, Status};
+use crate::stat::{Entry as StatEntry, FileState};
 use crate::{Digest, Error};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -301,7 +301,7 @@ impl Store {
         self.load(record).map(drop)
     }
 
-    fn blob_path(&self, digest: &Digest) -> PathBuf {
+    pub(crate) fn blob_path(&self, digest: &Digest) -> PathBuf {
         let hex = digest.to_hex();
         self.dir.join("blobs").join(&hex[..2]).join(hex)
     }
@@ -449,7 +449,13 @@ impl Store {
 
     /// Records the end of a run, with an entry for every station that did not come from
     /// the store (those are what `trace` and `report` show).
-    pub(crate) fn finish_run(&self, report: &Report, ran: usize, cached: usize, failed: usize) -> Result<(), Error> {
+    pub(crate) fn finish_run(
+        &self,
+        report: &Report,
+        ran: usize,
+        cached: usize,
+        failed: usize,
+    ) -> Result<(), Error> {
         self.with_db("record a run in", |db| {
             let tx = db.transaction()?;
             tx.execute(
@@ -519,6 +525,33 @@ impl Store {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some(Report { run, entries, warnings: Vec::new() }))
         })
+    }
+
+    /// Held (shared) by every run while it works on the store, so maintenance that must not
+    /// remove what a run holds ([`Store::gc`], [`Store::fsck`]) waits for none to be active.
+    pub(crate) fn active(&self) -> Result<std::fs::File, Error> {
+        let file = self.activity_file()?;
+        file.lock_shared()
+            .map_err(|error| Error::io("lock", &self.dir.join("active.lock"), error))?;
+        Ok(file)
+    }
+
+    /// Waits until no run is active on the store, and keeps new ones out while held.
+    pub(crate) fn exclusive(&self) -> Result<std::fs::File, Error> {
+        let file = self.activity_file()?;
+        file.lock()
+            .map_err(|error| Error::io("lock", &self.dir.join("active.lock"), error))?;
+        Ok(file)
+    }
+
+    fn activity_file(&self) -> Result<std::fs::File, Error> {
+        let path = self.dir.join("active.lock");
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|error| Error::io("open", &path, error))
     }
 
     /// Holds `node` against other processes until the lease is dropped.
@@ -709,4 +742,3 @@ fn process_alive(pid: u32) -> bool {
         true
     }
 }
-

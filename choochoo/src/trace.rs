@@ -26,7 +26,9 @@ impl Report {
         let origin = spans.iter().map(|span| span.start).min();
         let micros = |at: SystemTime| {
             origin.map_or(0, |origin| {
-                at.duration_since(origin).unwrap_or(Duration::ZERO).as_micros() as u64
+                at.duration_since(origin)
+                    .unwrap_or(Duration::ZERO)
+                    .as_micros() as u64
             })
         };
         let mut events = vec![json!({
@@ -45,7 +47,8 @@ impl Report {
             let mut free_at = 0;
             for span in spans.iter().filter(|span| span.worker == *worker) {
                 let start = micros(span.start).max(free_at);
-                let stop = (micros(span.start) + span.entry.duration().as_micros() as u64).max(start);
+                let stop =
+                    (micros(span.start) + span.entry.duration().as_micros() as u64).max(start);
                 free_at = stop;
                 end = end.max(stop);
                 events.push(complete(span.entry, *worker, start, stop - start));
@@ -54,7 +57,9 @@ impl Report {
         let not_run: Vec<&Entry> = self
             .entries()
             .iter()
-            .filter(|e| e.status() != Status::Cached && (e.started().is_none() || e.worker().is_none()))
+            .filter(|e| {
+                e.status() != Status::Cached && (e.started().is_none() || e.worker().is_none())
+            })
             .collect();
         if !not_run.is_empty() {
             let track = workers.last().map_or(0, |w| w + 1);

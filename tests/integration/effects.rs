@@ -95,20 +95,35 @@ fn check_and_visit_truth_table() {
     run().unwrap();
     assert_eq!(
         take_executions(),
-        counts(&[("create_db", 1), ("db_exists", 1), ("link_app", 1), ("app_linked", 1), ("notify", 1)])
+        counts(&[
+            ("create_db", 1),
+            ("db_exists", 1),
+            ("link_app", 1),
+            ("app_linked", 1),
+            ("notify", 1)
+        ])
     );
 
     // Record and the world agrees: cached, only the checks are asked.
     let again = run().unwrap();
-    assert_eq!(take_executions(), counts(&[("db_exists", 1), ("app_linked", 1)]));
+    assert_eq!(
+        take_executions(),
+        counts(&[("db_exists", 1), ("app_linked", 1)])
+    );
     assert_eq!(again.report().count(Status::Cached), 3);
 
     // The world drifted (someone dropped the database): visit again, then check again.
     std::fs::remove_file(world.join("shop.db")).unwrap();
     let drifted = run().unwrap();
-    assert_eq!(take_executions(), counts(&[("create_db", 1), ("db_exists", 2), ("app_linked", 1)]));
+    assert_eq!(
+        take_executions(),
+        counts(&[("create_db", 1), ("db_exists", 2), ("app_linked", 1)])
+    );
     let entry = drifted.report().find("db").next().unwrap();
-    assert_eq!((entry.status(), entry.reason()), (Status::Ran, Some("check failed: drift")));
+    assert_eq!(
+        (entry.status(), entry.reason()),
+        (Status::Ran, Some("check failed: drift"))
+    );
     assert!(world.join("shop.db").exists());
 }
 
@@ -147,10 +162,23 @@ fn a_check_that_fails_after_the_visit_is_a_distinct_error_and_nothing_is_recorde
         let report = error.report().unwrap();
         let failed = report.find("f").next().unwrap();
         assert_eq!(failed.status(), Status::Failed);
-        assert!(failed.error().unwrap().starts_with("work required after visit"), "{:?}", failed.error());
-        assert_eq!(report.find("output").next().unwrap().status(), Status::Blocked);
+        assert!(
+            failed
+                .error()
+                .unwrap()
+                .starts_with("work required after visit"),
+            "{:?}",
+            failed.error()
+        );
+        assert_eq!(
+            report.find("output").next().unwrap().status(),
+            Status::Blocked
+        );
         // No record was written: the second time round, the visit runs again.
-        assert_eq!(take_executions(), counts(&[("forgetful", 1), ("never_there", 1)]));
+        assert_eq!(
+            take_executions(),
+            counts(&[("forgetful", 1), ("never_there", 1)])
+        );
     }
 }
 
@@ -169,14 +197,23 @@ fn clean_runs_in_reverse_order_records_evidence_first_and_forgets() {
     assert_eq!(take_calls(), ["forget_notice", "unlink_app", "drop_db"]);
     assert_eq!(cleaned.cleaned().len(), 3);
     assert!(!world.join("shop.db").exists() && !world.join("app.link").exists());
-    assert!(!tmp.store.dir().join("work/default").join(&link_node).exists());
+    assert!(
+        !tmp.store
+            .dir()
+            .join("work/default")
+            .join(&link_node)
+            .exists()
+    );
 
     // What was destroyed was written down first: the note in the station's directory.
     let evidence = tmp.store.evidence(&link_node).unwrap();
     let evidence: serde_json::Value = serde_json::from_str(&evidence[0]).unwrap();
     assert_eq!(evidence["files"][0]["path"], "note.txt");
     assert_eq!(evidence["files"][0]["size"], 14);
-    assert_eq!(evidence["output"], world.join("app.link").display().to_string());
+    assert_eq!(
+        evidence["output"],
+        world.join("app.link").display().to_string()
+    );
 
     // Nothing is remembered any more: everything runs again.
     runner.run(deploy(world.clone(), "shop".into())).unwrap();
@@ -192,11 +229,18 @@ fn a_failing_clean_stops_and_says_what_was_and_was_not_cleaned() {
     runner.run(deploy(world.clone(), "shop".into())).unwrap();
     take_calls();
     LINK_CLEAN_FAILS.store(true, Ordering::SeqCst);
-    let error = runner.clean(deploy(world.clone(), "shop".into())).unwrap_err();
+    let error = runner
+        .clean(deploy(world.clone(), "shop".into()))
+        .unwrap_err();
     LINK_CLEAN_FAILS.store(false, Ordering::SeqCst);
-    let cleaned = error.cleaned().expect("a clean error says what was cleaned");
+    let cleaned = error
+        .cleaned()
+        .expect("a clean error says what was cleaned");
     assert_eq!(cleaned.cleaned(), ["deploy.output"]);
-    assert_eq!(cleaned.failed(), Some(("deploy.link", "the app refuses to let go")));
+    assert_eq!(
+        cleaned.failed(),
+        Some(("deploy.link", "the app refuses to let go"))
+    );
     assert_eq!(cleaned.not_cleaned(), ["deploy.db"]);
     assert_eq!(
         error.to_string(),
@@ -256,19 +300,44 @@ fn force_reruns_the_named_stations_and_force_downstream_their_cone() {
     Runner::new(&tmp.store).run(chain::chain(1)).unwrap();
     take_executions();
 
-    let run = Runner::new(&tmp.store).force(["b"]).run(chain::chain(1)).unwrap();
-    assert_eq!(take_executions(), counts(&[("second", 1)]), "same output: dependents stay cached");
-    assert_eq!(run.report().find("b").next().unwrap().reason(), Some("forced"));
+    let run = Runner::new(&tmp.store)
+        .force(["b"])
+        .run(chain::chain(1))
+        .unwrap();
+    assert_eq!(
+        take_executions(),
+        counts(&[("second", 1)]),
+        "same output: dependents stay cached"
+    );
+    assert_eq!(
+        run.report().find("b").next().unwrap().reason(),
+        Some("forced")
+    );
 
-    Runner::new(&tmp.store).force_downstream(["b"]).run(chain::chain(1)).unwrap();
-    assert_eq!(take_executions(), counts(&[("second", 1), ("third", 1), ("fourth", 1)]));
+    Runner::new(&tmp.store)
+        .force_downstream(["b"])
+        .run(chain::chain(1))
+        .unwrap();
+    assert_eq!(
+        take_executions(),
+        counts(&[("second", 1), ("third", 1), ("fourth", 1)])
+    );
 
     // A station's function name forces every node of it.
-    Runner::new(&tmp.store).force(["third"]).run(chain::chain(1)).unwrap();
+    Runner::new(&tmp.store)
+        .force(["third"])
+        .run(chain::chain(1))
+        .unwrap();
     assert_eq!(take_executions(), counts(&[("third", 1)]));
 
-    let error = Runner::new(&tmp.store).force(["nope"]).run(chain::chain(1)).unwrap_err();
-    assert!(error.to_string().contains("no station is named `nope`"), "{error}");
+    let error = Runner::new(&tmp.store)
+        .force(["nope"])
+        .run(chain::chain(1))
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("no station is named `nope`"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -279,14 +348,27 @@ fn deleting_a_stations_directory_replays_it() {
     take_executions();
     // `second` wrote into its directory: deleting the directory replays it (the seed demo's
     // "replay the last steps"); its output is the same, so nothing after it runs.
-    let dir = tmp.store.dir().join("work/default").join(run.report().find("b").next().unwrap().node());
+    let dir = tmp
+        .store
+        .dir()
+        .join("work/default")
+        .join(run.report().find("b").next().unwrap().node());
     std::fs::remove_dir_all(&dir).unwrap();
     let run = Runner::new(&tmp.store).run(chain::chain(1)).unwrap();
     assert_eq!(take_executions(), counts(&[("second", 1)]));
-    assert_eq!(run.report().find("b").next().unwrap().reason(), Some("its directory was deleted"));
+    assert_eq!(
+        run.report().find("b").next().unwrap().reason(),
+        Some("its directory was deleted")
+    );
     assert!(dir.join("second.txt").exists());
     // A station that never used its directory has none to delete.
-    assert!(!tmp.store.dir().join("work/default").join(run.report().find("c").next().unwrap().node()).exists());
+    assert!(
+        !tmp.store
+            .dir()
+            .join("work/default")
+            .join(run.report().find("c").next().unwrap().node())
+            .exists()
+    );
 }
 
 #[test]
@@ -298,12 +380,28 @@ fn two_profiles_keep_separate_records_for_effectful_stations() {
     let production = Runner::new(&tmp.store).profile("production");
     staging.run(deploy(world.clone(), "shop".into())).unwrap();
     assert_eq!(take_executions()["create_db"], 1);
-    production.run(deploy(world.clone(), "shop".into())).unwrap();
-    assert_eq!(take_executions()["create_db"], 1, "production does not take staging's database");
+    production
+        .run(deploy(world.clone(), "shop".into()))
+        .unwrap();
+    assert_eq!(
+        take_executions()["create_db"],
+        1,
+        "production does not take staging's database"
+    );
     staging.run(deploy(world.clone(), "shop".into())).unwrap();
     assert_eq!(take_executions().get("create_db"), None);
-    assert!(tmp.store.dir().join("work/staging/deploy.link/note.txt").exists());
-    assert!(tmp.store.dir().join("work/production/deploy.link/note.txt").exists());
+    assert!(
+        tmp.store
+            .dir()
+            .join("work/staging/deploy.link/note.txt")
+            .exists()
+    );
+    assert!(
+        tmp.store
+            .dir()
+            .join("work/production/deploy.link/note.txt")
+            .exists()
+    );
 }
 
 static FLAKY_FAILURES: AtomicU32 = AtomicU32::new(0);
@@ -314,7 +412,9 @@ fn flaky(ctx: &Ctx, x: &u64) -> Result<u64, Transient> {
     std::fs::write(ctx.out_dir().join("attempt.txt"), "partial").map_err(Transient::new)?;
     if FLAKY_FAILURES.load(Ordering::SeqCst) > 0 {
         FLAKY_FAILURES.fetch_sub(1, Ordering::SeqCst);
-        return Err(Transient::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)));
+        return Err(Transient::new(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused,
+        )));
     }
     Ok(*x)
 }
@@ -359,16 +459,29 @@ fn transient_failures_are_retried_and_others_are_not() {
     FLAKY_FAILURES.store(2, Ordering::SeqCst);
     let run = Runner::new(&tmp.store).run(flaky_flow(7)).unwrap();
     assert_eq!(take_executions(), counts(&[("flaky", 3)]));
-    assert_eq!(run.report().entries()[0].reason(), Some("no record (succeeded on attempt 3)"));
+    assert_eq!(
+        run.report().entries()[0].reason(),
+        Some("no record (succeeded on attempt 3)")
+    );
 
     let error = Runner::new(&tmp.store).run(broken_flow(7)).unwrap_err();
     assert_eq!(take_executions(), counts(&[("broken", 1)]));
-    assert_eq!(error.report().unwrap().entries()[0].error(), Some("no such thing as 7"));
+    assert_eq!(
+        error.report().unwrap().entries()[0].error(),
+        Some("no such thing as 7")
+    );
 
     FLAKY_FAILURES.store(10, Ordering::SeqCst);
     let error = Runner::new(&tmp.store).run(flaky_flow(8)).unwrap_err();
-    assert_eq!(take_executions(), counts(&[("flaky", 4)]), "1 attempt + 3 retries");
-    assert_eq!(error.report().unwrap().entries()[0].error(), Some("connection refused"));
+    assert_eq!(
+        take_executions(),
+        counts(&[("flaky", 4)]),
+        "1 attempt + 3 retries"
+    );
+    assert_eq!(
+        error.report().unwrap().entries()[0].error(),
+        Some("connection refused")
+    );
     FLAKY_FAILURES.store(0, Ordering::SeqCst);
 }
 
@@ -391,12 +504,21 @@ fn a_failed_stations_directory_is_kept_and_the_next_attempt_starts_fresh() {
     FLAKY_FAILURES.store(0, Ordering::SeqCst);
     let entry = &error.report().unwrap().entries()[0];
     let kept = entry.kept_dir().expect("the failing directory is kept");
-    assert_eq!(std::fs::read_to_string(kept.join("attempt.txt")).unwrap(), "partial");
+    assert_eq!(
+        std::fs::read_to_string(kept.join("attempt.txt")).unwrap(),
+        "partial"
+    );
     assert!(kept.starts_with(tmp.store.dir().join("work/default/.failed")));
     let work = tmp.store.dir().join("work/default").join(entry.node());
-    assert!(!work.exists(), "the next attempt starts from a fresh directory");
+    assert!(
+        !work.exists(),
+        "the next attempt starts from a fresh directory"
+    );
     Runner::new(&tmp.store).run(flaky_flow(9)).unwrap();
-    assert!(kept.join("attempt.txt").exists(), "a later success leaves the kept directory alone");
+    assert!(
+        kept.join("attempt.txt").exists(),
+        "a later success leaves the kept directory alone"
+    );
 }
 
 #[test]
@@ -406,7 +528,11 @@ fn a_plan_executes_nothing_and_says_why() {
     let files_before = count_files(tmp.store.dir());
     let plan = Runner::new(&tmp.store).plan(chain::chain(1)).unwrap();
     assert_eq!(take_executions(), counts(&[]));
-    assert!(plan.entries().iter().all(|e| e.action() == Action::Run || e.action() == Action::MayRun));
+    assert!(
+        plan.entries()
+            .iter()
+            .all(|e| e.action() == Action::Run || e.action() == Action::MayRun)
+    );
     assert_eq!(plan.entries()[0].reason(), Some("no record"));
     assert_eq!(plan.entries()[1].action(), Action::MayRun);
     assert_eq!(plan.entries()[1].reason(), Some("after `a`"));
@@ -423,7 +549,11 @@ fn a_plan_executes_nothing_and_says_why() {
     assert_eq!(take_executions(), counts(&[]));
     assert_eq!(plan.entries()[0].reason(), Some("input `x` changed: 1 → 2"));
     assert_eq!(plan.with_action(Action::MayRun).count(), 3);
-    assert_eq!(count_files(tmp.store.dir()), files, "a plan creates no file");
+    assert_eq!(
+        count_files(tmp.store.dir()),
+        files,
+        "a plan creates no file"
+    );
     assert!(database() == db, "a plan writes nothing to the database");
     assert!(files_before <= files);
 }
@@ -432,6 +562,12 @@ fn count_files(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
         .flatten()
-        .map(|entry| if entry.file_type().unwrap().is_dir() { count_files(&entry.path()) } else { 1 })
+        .map(|entry| {
+            if entry.file_type().unwrap().is_dir() {
+                count_files(&entry.path())
+            } else {
+                1
+            }
+        })
         .sum()
 }

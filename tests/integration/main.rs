@@ -5,8 +5,10 @@
     reason = "test modules share helpers with `pub`; nothing is exported"
 )]
 
+mod cli;
 mod defects;
 mod effects;
+mod fsck;
 mod map;
 mod memo;
 mod plan_props;

@@ -39,7 +39,11 @@ workflow! {
 }
 
 fn run(tmp: &crate::support::TempStore, text: &str) -> String {
-    Runner::new(&tmp.store).jobs(2).run(shouting(text.to_owned(), "!".to_owned())).unwrap().into_output()
+    Runner::new(&tmp.store)
+        .jobs(2)
+        .run(shouting(text.to_owned(), "!".to_owned()))
+        .unwrap()
+        .into_output()
 }
 
 #[test]
@@ -47,44 +51,86 @@ fn each_item_is_remembered_on_its_own() {
     let _serial = serial();
     let tmp = temp_store();
     assert_eq!(run(&tmp, "a\nb\nc"), "A! B! C!");
-    assert_eq!(take_executions(), counts(&[("lines", 1), ("shout", 3), ("join", 1)]));
+    assert_eq!(
+        take_executions(),
+        counts(&[("lines", 1), ("shout", 3), ("join", 1)])
+    );
 
     assert_eq!(run(&tmp, "a\nb\nc"), "A! B! C!");
-    assert_eq!(take_executions(), counts(&[]), "nothing changed: nothing runs");
+    assert_eq!(
+        take_executions(),
+        counts(&[]),
+        "nothing changed: nothing runs"
+    );
 
     assert_eq!(run(&tmp, "a\nb\nc\nd"), "A! B! C! D!");
-    assert_eq!(take_executions(), counts(&[("lines", 1), ("shout", 1), ("join", 1)]), "adding an item runs one");
+    assert_eq!(
+        take_executions(),
+        counts(&[("lines", 1), ("shout", 1), ("join", 1)]),
+        "adding an item runs one"
+    );
 
     assert_eq!(run(&tmp, "a\nB2\nc\nd"), "A! B2! C! D!");
-    assert_eq!(take_executions(), counts(&[("lines", 1), ("shout", 1), ("join", 1)]), "changing an item runs one");
+    assert_eq!(
+        take_executions(),
+        counts(&[("lines", 1), ("shout", 1), ("join", 1)]),
+        "changing an item runs one"
+    );
 
     assert_eq!(run(&tmp, "d\nc\nB2\na"), "D! C! B2! A!");
-    assert_eq!(take_executions(), counts(&[("lines", 1), ("join", 1)]), "reordering runs no item");
+    assert_eq!(
+        take_executions(),
+        counts(&[("lines", 1), ("join", 1)]),
+        "reordering runs no item"
+    );
 
     assert_eq!(run(&tmp, "d\nc\na"), "D! C! A!");
-    assert_eq!(take_executions(), counts(&[("lines", 1), ("join", 1)]), "removing runs no item; the output shrinks");
+    assert_eq!(
+        take_executions(),
+        counts(&[("lines", 1), ("join", 1)]),
+        "removing runs no item; the output shrinks"
+    );
 }
 
 #[test]
 fn a_failed_item_fails_the_map_and_only_it_runs_again() {
     let _serial = serial();
     let tmp = temp_store();
-    let text: String = (0..10).map(|i| i.to_string()).collect::<Vec<_>>().join("\n");
+    let text: String = (0..10)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
     FAIL_ON.store(7, Ordering::SeqCst);
-    let error = Runner::new(&tmp.store).run(shouting(text.clone(), "!".into())).unwrap_err();
+    let error = Runner::new(&tmp.store)
+        .run(shouting(text.clone(), "!".into()))
+        .unwrap_err();
     FAIL_ON.store(u64::MAX, Ordering::SeqCst);
     let report = error.report().unwrap();
     let loud = report.find("loud").next().unwrap();
     assert_eq!(loud.status(), Status::Failed);
-    assert!(loud.error().unwrap().starts_with("item 7 ("), "{:?}", loud.error());
-    assert!(loud.error().unwrap().ends_with("failed: cannot shout 7"), "{:?}", loud.error());
+    assert!(
+        loud.error().unwrap().starts_with("item 7 ("),
+        "{:?}",
+        loud.error()
+    );
+    assert!(
+        loud.error().unwrap().ends_with("failed: cannot shout 7"),
+        "{:?}",
+        loud.error()
+    );
     assert_eq!(take_executions(), counts(&[("lines", 1), ("shout", 10)]));
     // The failed item is an observation of its own, under the item's node.
     let defect = &tmp.store.defects().unwrap()[0];
     let observation = &tmp.store.observations(defect.id()).unwrap()[0];
-    assert!(observation.node().starts_with("shouting.loud["), "{}", observation.node());
+    assert!(
+        observation.node().starts_with("shouting.loud["),
+        "{}",
+        observation.node()
+    );
 
-    let run = Runner::new(&tmp.store).run(shouting(text, "!".into())).unwrap();
+    let run = Runner::new(&tmp.store)
+        .run(shouting(text, "!".into()))
+        .unwrap();
     assert_eq!(take_executions(), counts(&[("shout", 1), ("join", 1)]));
     assert_eq!(run.output(), "0! 1! 2! 3! 4! 5! 6! 7! 8! 9!");
 }
@@ -94,7 +140,11 @@ fn a_map_over_ten_thousand_items_is_cached_on_the_second_run() {
     let _serial = serial();
     let tmp = temp_store();
     let mut g = Graph::new();
-    let items = g.input((0..10_000).map(|i| format!("line {i}")).collect::<Vec<String>>());
+    let items = g.input(
+        (0..10_000)
+            .map(|i| format!("line {i}"))
+            .collect::<Vec<String>>(),
+    );
     let suffix = g.input("?".to_owned());
     let loud = g.map(Shout, &items, (&suffix,));
     let total = g.add(Join, (&loud,));

@@ -31,7 +31,11 @@ fn shapes() -> impl Strategy<Value = Shape> {
             prop::collection::vec(prop::collection::vec(any::<usize>(), 1..4), stations),
             prop::collection::vec(prop::option::of(0u64..20), inputs),
         )
-            .prop_map(|(inputs, stations, changes)| Shape { inputs, stations, changes })
+            .prop_map(|(inputs, stations, changes)| Shape {
+                inputs,
+                stations,
+                changes,
+            })
     })
 }
 
@@ -48,7 +52,9 @@ fn build(shape: &Shape, values: &[u64]) -> (Graph, Node<u64>) {
 }
 
 fn executed() -> BTreeSet<u64> {
-    std::mem::take(&mut *EXECUTED.lock().unwrap()).into_iter().collect()
+    std::mem::take(&mut *EXECUTED.lock().unwrap())
+        .into_iter()
+        .collect()
 }
 
 proptest! {

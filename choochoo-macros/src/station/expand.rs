@@ -116,7 +116,9 @@ pub(crate) fn station(station: &Station<'_>) -> TokenStream {
 /// The optional methods: check, clean and the attempt policy.
 fn effects(station: &Station<'_>) -> TokenStream {
     let options = &station.options;
-    let args: Vec<_> = (0..station.inputs.len()).map(|i| format_ident!("__input{i}")).collect();
+    let args: Vec<_> = (0..station.inputs.len())
+        .map(|i| format_ident!("__input{i}"))
+        .collect();
     let check = options.check.as_ref().map(|path| {
         // Spanned on the user's path: a check of the wrong shape is reported there.
         let into_check = quote_spanned! {path.span()=>
@@ -156,7 +158,10 @@ fn effects(station: &Station<'_>) -> TokenStream {
             }
         }
     });
-    let retries = options.retries.as_ref().map(|n| quote!(fn retries(&self) -> u32 { #n }));
+    let retries = options
+        .retries
+        .as_ref()
+        .map(|n| quote!(fn retries(&self) -> u32 { #n }));
     let backoff = options.backoff.map(|ms| {
         quote!(fn backoff(&self) -> ::core::time::Duration { ::core::time::Duration::from_millis(#ms) })
     });

@@ -214,7 +214,10 @@ fn mapped<'a>(call: &'a syn::ExprCall, errors: &mut Errors) -> Option<Call<'a>> 
     match args.first() {
         Some(Arg::Name(_)) => {}
         Some(Arg::Literal(expr)) => {
-            errors.add(expr, "`map` goes over a binding of type `Vec<T>`, not a literal");
+            errors.add(
+                expr,
+                "`map` goes over a binding of type `Vec<T>`, not a literal",
+            );
             return None;
         }
         None => {
@@ -222,7 +225,12 @@ fn mapped<'a>(call: &'a syn::ExprCall, errors: &mut Errors) -> Option<Call<'a>> 
             return None;
         }
     }
-    Some(Call { expr: call, station, args, mapped: true })
+    Some(Call {
+        expr: call,
+        station,
+        args,
+        mapped: true,
+    })
 }
 
 fn argument<'a>(expr: &'a Expr, errors: &mut Errors) -> Option<Arg<'a>> {

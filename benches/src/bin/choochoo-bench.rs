@@ -1,0 +1,233 @@
+//! `choochoo-bench [--jobs N] [--exec shell|inproc] <workdir>`: the choochoo slot of the peer
+//! benchmark harness (`shared/bench/README.md`, "The choochoo contract").
+//!
+//! Reads `<workdir>/graph.json` and builds one station per step with the typed builder API:
+//! a step's deps are its input files (constant [`File`] inputs) and other steps' outputs
+//! ([`Node<File>`]s), and its expanded shell command is a constant input too, so a changed
+//! command (a salt) changes the step's key. The memo store is `<workdir>/.choochoo`, and all
+//! paths are relative to `<workdir>`, which becomes the working directory.
+//!
+//! - `--exec shell` (the default) runs each step's command with `/bin/sh -c`, as the peers do.
+//! - `--exec inproc` computes the same bytes in the station (the SHA-256 hex of the deps'
+//!   bytes and a newline) and appends the step's id to `.steps.log` as the command would.
+//!
+//! Prints `steps_executed=N` (the stations that ran) and exits 0, or 1 with the error.
+
+use benches::spec::{Spec, Step};
+use choochoo::{File, Graph, Node, Report, Runner, Status, Store, station};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::error::Error;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+const USAGE: &str = "usage: choochoo-bench [--jobs N] [--exec shell|inproc] <workdir>";
+
+/// How a station computes its step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exec {
+    /// Runs the step's shell command.
+    Shell,
+    /// Hashes the deps in-process.
+    Inproc,
+}
+
+#[derive(Debug)]
+struct Options {
+    jobs: usize,
+    exec: Exec,
+    workdir: PathBuf,
+}
+
+/// What a station knows of its step besides its deps. All of it is part of the step's key.
+#[derive(Debug, Serialize, Deserialize)]
+struct Job {
+    id: String,
+    /// The expanded command, salt included.
+    command: String,
+    output: String,
+}
+
+/// Runs the step's command in the working directory.
+#[station]
+fn shell(job: &Job, deps: &Vec<File>) -> Result<File, BoxError> {
+    let _ = deps; // read by the command; an input so that their content is in the key
+    let status = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&job.command)
+        .status()
+        .map_err(|error| format!("cannot start /bin/sh for {}: {error}", job.id))?;
+    if !status.success() {
+        return Err(format!("{}: `{}` failed ({status})", job.id, job.command).into());
+    }
+    Ok(File::new(&job.output))
+}
+
+/// Writes the SHA-256 hex of the deps' bytes and a newline, and logs the step as run.
+#[station]
+fn inproc(job: &Job, deps: &Vec<File>) -> Result<File, std::io::Error> {
+    let mut hasher = Sha256::new();
+    for dep in deps {
+        hasher.update(std::fs::read(dep.path())?);
+    }
+    std::fs::write(&job.output, hex_line(&hasher.finalize()))?;
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(".steps.log")?;
+    log.write_all(format!("{}\n", job.id).as_bytes())?;
+    Ok(File::new(&job.output))
+}
+
+/// Lowercase hex and a newline, as `sha256sum | cut -c1-64` prints.
+fn hex_line(bytes: &[u8]) -> String {
+    let mut line: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    line.push('\n');
+    line
+}
+
+impl Options {
+    fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, BoxError> {
+        let mut options = Options {
+            jobs: 2,
+            exec: Exec::Shell,
+            workdir: PathBuf::new(),
+        };
+        let mut workdir = None;
+        while let Some(arg) = args.next() {
+            let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+            match arg.as_str() {
+                "--jobs" | "-j" => {
+                    options.jobs = value("--jobs")?
+                        .parse()
+                        .map_err(|_| "--jobs needs a number")?;
+                }
+                "--exec" => {
+                    options.exec = match value("--exec")?.as_str() {
+                        "shell" => Exec::Shell,
+                        "inproc" => Exec::Inproc,
+                        other => return Err(format!("--exec {other}: not shell or inproc").into()),
+                    };
+                }
+                flag if flag.starts_with('-') => {
+                    return Err(format!("unknown option {flag}").into());
+                }
+                _ if workdir.is_some() => return Err("more than one workdir".into()),
+                _ => workdir = Some(PathBuf::from(arg)),
+            }
+        }
+        options.workdir = workdir.ok_or("no workdir given")?;
+        Ok(options)
+    }
+}
+
+/// The graph of a spec: one station per step, and the node of the last step.
+fn build(spec: &Spec, exec: Exec) -> Result<(Graph, Option<Node<File>>), BoxError> {
+    let mut graph = Graph::new();
+    let mut files: HashMap<&str, Node<File>> = spec
+        .inputs
+        .iter()
+        .map(|input| (input.as_str(), graph.input(File::new(input))))
+        .collect();
+    let mut last = None;
+    for step in &spec.steps {
+        let deps = step
+            .deps
+            .iter()
+            .map(|dep| files.get(dep.as_str()).copied())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                format!(
+                    "step {} reads a file that is no input nor earlier output",
+                    step.id
+                )
+            })?;
+        let job = graph.input(job_of(spec, step));
+        let node = match exec {
+            Exec::Shell => graph.add(Shell, (&job, &deps)),
+            Exec::Inproc => graph.add(Inproc, (&job, &deps)),
+        };
+        files.insert(&step.output, node);
+        last = Some(node);
+    }
+    Ok((graph, last))
+}
+
+fn job_of(spec: &Spec, step: &Step) -> Job {
+    Job {
+        id: step.id.clone(),
+        command: spec.command(step),
+        output: step.output.clone(),
+    }
+}
+
+/// Why a run failed, and how many steps had run when the failure came from a station.
+struct Failure {
+    executed: Option<usize>,
+    error: BoxError,
+}
+
+impl<E: Into<BoxError>> From<E> for Failure {
+    fn from(error: E) -> Failure {
+        Failure {
+            executed: None,
+            error: error.into(),
+        }
+    }
+}
+
+/// Builds every output of the workload; returns how many steps ran.
+fn run(options: &Options) -> Result<usize, Failure> {
+    std::env::set_current_dir(&options.workdir)
+        .map_err(|error| format!("cannot enter {}: {error}", options.workdir.display()))?;
+    let spec = Spec::read("graph.json".as_ref())?;
+    let (graph, last) = build(&spec, options.exec)?;
+    drop(spec); // the graph owns all it needs; peak RSS should be choochoo's, not the spec's
+    let Some(last) = last else {
+        return Ok(0);
+    };
+    let store = Store::open(".choochoo")?;
+    let runner = Runner::new(&store).jobs(options.jobs);
+    match runner.run_graph(&graph, last) {
+        Ok(run) => Ok(ran(run.report())),
+        Err(error) => Err(Failure {
+            executed: error.report().map(ran),
+            error: error.into(),
+        }),
+    }
+}
+
+fn ran(report: &Report) -> usize {
+    report.count(Status::Ran)
+}
+
+fn main() -> ExitCode {
+    if std::env::args().any(|arg| arg == "-h" || arg == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let options = match Options::parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(error) => {
+            eprintln!("choochoo-bench: {error}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&options) {
+        Ok(executed) => {
+            println!("steps_executed={executed}");
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            if let Some(executed) = failure.executed {
+                println!("steps_executed={executed}");
+            }
+            eprintln!("choochoo-bench: {}", failure.error);
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The peer harness's neutral graph spec, `graph.json` (see `shared/bench/README.md`):
+//! reading it, expanding each step's shell command, and finding the steps downstream of an
+//! input.
+
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::error::Error;
+use std::path::Path;
+
+/// The `format` field every spec carries.
+const FORMAT: &str = "choochoo-bench-graph";
+/// The only spec version this reader knows.
+const VERSION: u32 = 1;
+
+/// A workload: its inputs and its steps, in topological order. Paths are relative to the
+/// workload directory.
+#[derive(Debug, Deserialize)]
+pub struct Spec {
+    format: String,
+    version: u32,
+    /// The shell command of a step, with `{salt_prefix}`, `{deps}`, `{output}` and `{id}`.
+    pub command_template: String,
+    /// What `{salt_prefix}` becomes for a salted step, with `{salt}` in it.
+    pub salt_prefix: String,
+    /// The source files.
+    pub inputs: Vec<String>,
+    /// The steps, each after every step it reads.
+    pub steps: Vec<Step>,
+}
+
+/// One step: it reads `deps` (inputs or other steps' outputs) and writes `output`.
+#[derive(Debug, Deserialize)]
+pub struct Step {
+    /// The step's name, such as `s042`.
+    pub id: String,
+    /// The files it reads, in order.
+    pub deps: Vec<String>,
+    /// The file it writes.
+    pub output: String,
+    /// Set when the step's command changed without its output changing.
+    #[serde(default)]
+    pub salt: Option<String>,
+}
+
+impl Spec {
+    /// Reads and checks `path`.
+    pub fn read(path: &Path) -> Result<Spec, Box<dyn Error + Send + Sync>> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        let spec: Spec = serde_json::from_str(&text)
+            .map_err(|error| format!("{} is not a graph spec: {error}", path.display()))?;
+        if spec.format != FORMAT || spec.version != VERSION {
+            return Err(format!(
+                "{} is `{}` version {}, not `{FORMAT}` version {VERSION}",
+                path.display(),
+                spec.format,
+                spec.version
+            )
+            .into());
+        }
+        Ok(spec)
+    }
+
+    /// The exact shell command of `step`, as every peer tool runs it.
+    pub fn command(&self, step: &Step) -> String {
+        let salt_prefix = match &step.salt {
+            Some(salt) => expand(&self.salt_prefix, |name| (name == "salt").then_some(salt)),
+            None => String::new(),
+        };
+        let deps = step.deps.join(" ");
+        expand(&self.command_template, |name| match name {
+            "salt_prefix" => Some(&salt_prefix),
+            "deps" => Some(&deps),
+            "output" => Some(&step.output),
+            "id" => Some(&step.id),
+            _ => None,
+        })
+    }
+
+    /// The steps that read `input`, directly or through other steps.
+    pub fn cone(&self, input: &str) -> Vec<&Step> {
+        let mut changed: HashSet<&str> = HashSet::from([input]);
+        let mut cone = Vec::new();
+        for step in &self.steps {
+            if step.deps.iter().any(|dep| changed.contains(dep.as_str())) {
+                changed.insert(&step.output);
+                cone.push(step);
+            }
+        }
+        cone
+    }
+}
+
+/// Fills the `{name}` fields of a Python format string; `{{` and `}}` are literal braces,
+/// and a field `value` does not know is kept as written.
+fn expand<'a>(template: &str, value: impl Fn(&str) -> Option<&'a String>) -> String {
+    let mut out = String::with_capacity(template.len() * 2);
+    let mut rest = template;
+    while let Some(at) = rest.find(['{', '}']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let field = tail.strip_prefix('{').and_then(|t| t.split_once('}'));
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+        } else if let Some((name, after)) = field {
+            match value(name) {
+                Some(text) => out.push_str(text),
+                None => out.push_str(&tail[..name.len() + 2]),
+            }
+            rest = after;
+        } else {
+            out.push_str(&tail[..1]);
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(steps: Vec<Step>) -> Spec {
+        Spec {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            command_template: "{salt_prefix}cat {deps} > {output} && echo {id} >> .steps.log"
+                .to_owned(),
+            salt_prefix: ": {salt}; ".to_owned(),
+            inputs: vec!["in/a".to_owned(), "in/b".to_owned()],
+            steps,
+        }
+    }
+
+    fn step(id: &str, deps: &[&str]) -> Step {
+        Step {
+            id: id.to_owned(),
+            deps: deps.iter().map(|dep| (*dep).to_owned()).collect(),
+            output: format!("out/{id}"),
+            salt: None,
+        }
+    }
+
+    #[test]
+    fn commands_are_expanded_like_python_format() {
+        let mut s = step("s1", &["in/a", "in/b"]);
+        let g = spec(Vec::new());
+        assert_eq!(
+            g.command(&s),
+            "cat in/a in/b > out/s1 && echo s1 >> .steps.log"
+        );
+        s.salt = Some("v2".to_owned());
+        assert_eq!(
+            g.command(&s),
+            ": v2; cat in/a in/b > out/s1 && echo s1 >> .steps.log"
+        );
+    }
+
+    #[test]
+    fn braces_escape_and_unknown_fields_stay() {
+        let none = |_: &str| None;
+        assert_eq!(expand("a {{b}} {c} }", none), "a {b} {c} }");
+    }
+
+    #[test]
+    fn the_cone_follows_outputs() {
+        let g = spec(vec![
+            step("s1", &["in/a"]),
+            step("s2", &["in/b"]),
+            step("s3", &["out/s1"]),
+            step("s4", &["out/s2", "out/s3"]),
+        ]);
+        let ids = |input| {
+            g.cone(input)
+                .iter()
+                .map(|s| s.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids("in/a"), ["s1", "s3", "s4"]);
+        assert_eq!(ids("in/b"), ["s2", "s4"]);
+    }
+}

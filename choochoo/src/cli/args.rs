@@ -1,0 +1,159 @@
+//! The command line's grammar, as clap reads it.
+
+use crate::DefectId;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// A choochoo workflow: run it, watch it, and look at what happened.
+#[derive(Debug, Parser)]
+#[command(disable_help_subcommand = true, max_term_width = 100)]
+pub(super) struct Args {
+    /// The store: results, runs and the defect ledger.
+    #[arg(long, global = true, value_name = "DIR", default_value = ".choochoo")]
+    pub(super) store: PathBuf,
+
+    /// Keeps results apart from other profiles' (staging, production).
+    #[arg(long, global = true, value_name = "P", default_value = "default")]
+    pub(super) profile: String,
+
+    /// Prints only the summary, the output and errors.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub(super) quiet: bool,
+
+    /// Also prints cached stations and why each station ran.
+    #[arg(long, short, global = true)]
+    pub(super) verbose: bool,
+
+    #[command(subcommand)]
+    pub(super) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum Command {
+    /// Runs the workflow: only the stations whose inputs or code changed.
+    Run(RunOptions),
+    /// Says what a run would do and why, without running or writing anything.
+    Plan {
+        /// How to print the plan.
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+    },
+    /// Shows each station: cached, stale, never run or failed, with its last run.
+    Status,
+    /// Undoes the workflow's effects, last station first, and forgets its results.
+    Clean {
+        /// Cleans only these stations (a binding, a node name, or a function name).
+        #[arg(value_name = "ID")]
+        ids: Vec<String>,
+    },
+    /// Draws the graph, each station coloured by its last status.
+    Graph {
+        /// The kind of drawing.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Svg)]
+        format: GraphFormat,
+        /// Writes it to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Writes a run as Chrome trace-event JSON, for Perfetto or chrome://tracing.
+    Trace {
+        /// The run (the latest of the profile unless given).
+        #[arg(long, value_name = "ID")]
+        run: Option<i64>,
+        /// Writes it to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Writes a run as one self-contained HTML page: graph, timeline, failures, defects.
+    Report {
+        /// The run (the latest of the profile unless given).
+        #[arg(long, value_name = "ID")]
+        run: Option<i64>,
+        /// Where to write the page.
+        #[arg(long, value_name = "FILE", default_value = "report.html")]
+        out: PathBuf,
+    },
+    /// Lists, shows, annotates and exports the recurring failures (defects).
+    Defects {
+        #[command(subcommand)]
+        action: Option<DefectsAction>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub(super) struct RunOptions {
+    /// Runs at most N stations at once (default: one per core).
+    #[arg(long, short, value_name = "N")]
+    pub(super) jobs: Option<usize>,
+    /// After a failure, goes on with every station that does not depend on it.
+    #[arg(long, short)]
+    pub(super) keep_going: bool,
+    /// Runs these stations whatever the store says.
+    #[arg(long, value_name = "ID", num_args = 1..)]
+    pub(super) force: Vec<String>,
+    /// Runs these stations and everything downstream of them whatever the store says.
+    #[arg(long, value_name = "ID", num_args = 1..)]
+    pub(super) force_downstream: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(super) enum PlanFormat {
+    /// One line per station.
+    Text,
+    /// One object per station, for scripts.
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(super) enum GraphFormat {
+    /// Graphviz (`dot -Tpng`).
+    Dot,
+    /// Mermaid (renders in GitHub Markdown).
+    Mermaid,
+    /// An SVG picture.
+    Svg,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum DefectsAction {
+    /// Lists the defects, most recently seen first (the default).
+    List,
+    /// Shows a defect: how often, where, what it cost, notes, and its latest failures.
+    Show {
+        /// The defect, as `3` or `#3`.
+        id: DefectId,
+    },
+    /// Adds a note to a defect.
+    #[command(group(clap::ArgGroup::new("text").required(true).multiple(true)))]
+    Note {
+        /// The defect, as `3` or `#3`.
+        id: DefectId,
+        /// How to identify it and make things work again.
+        #[arg(long, value_name = "TEXT", group = "text")]
+        remedy: Option<String>,
+        /// What to look at or record the next time it happens.
+        #[arg(long, value_name = "TEXT", group = "text")]
+        next_steps: Option<String>,
+    },
+    /// Marks a defect fixed; seen again, it reopens as regressed.
+    Fix {
+        /// The defect, as `3` or `#3`.
+        id: DefectId,
+    },
+    /// Writes a defect as a ticket body for the team's tracker.
+    Export {
+        /// The defect, as `3` or `#3`.
+        id: DefectId,
+        /// Markdown for a description field, or JSON for scripts.
+        #[arg(long, value_enum, default_value_t = ExportAs::Md)]
+        format: ExportAs,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(super) enum ExportAs {
+    /// Markdown.
+    Md,
+    /// JSON.
+    Json,
+}

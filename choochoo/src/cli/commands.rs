@@ -1,0 +1,390 @@
+//! The commands that run, plan, clean and draw the workflow, and export its runs.
+
+use super::args::{GraphFormat, PlanFormat, RunOptions};
+use super::watch::Watch;
+use super::{FAILED, Session, emit, say, status};
+use crate::clean::clean_some;
+use crate::diagram::{Diagram, readable};
+use crate::execution::{Execution, Settings};
+use crate::graph::{Graph, Kind};
+use crate::plan::Action;
+use crate::report::{Report, Status};
+use crate::{Error, Store, Workflow, clock};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Outputs longer than this are cut when printed.
+const OUTPUT_SHOWN: usize = 2000;
+
+pub(super) fn run<W, F>(s: &Session<'_, F>, options: &RunOptions) -> Result<ExitCode, Error>
+where
+    F: Fn() -> W,
+    W: Workflow,
+    W::Output: serde::Serialize,
+{
+    let store = s.store()?;
+    let (_, graph) = s.graph()?;
+    let jobs = options
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let watch = Watch::start(s.args, &store, &graph, jobs)?;
+    let mut runner = s
+        .runner(&store)
+        .jobs(jobs)
+        .keep_going(options.keep_going)
+        .force(&options.force)
+        .force_downstream(&options.force_downstream);
+    if let Some(listener) = watch.listener() {
+        runner = runner.progress(listener);
+    }
+    let started = Instant::now();
+    let result = runner.run((s.workflow)());
+    watch.finish();
+    let took = started.elapsed();
+    match result {
+        Ok(run) => {
+            details(s, run.report());
+            say(summary(run.report(), took));
+            if let Some(output) = readable(|| serde_json::to_value(run.output()).ok()) {
+                say(format_args!("output: {}", cut(&output.to_string())));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            let Some(report) = error.report() else {
+                return Err(error);
+            };
+            details(s, report);
+            say(summary(report, took));
+            eprintln!("error: {}", crate::error::chain(&error));
+            failures(&store, report, &s.program);
+            Ok(ExitCode::from(FAILED))
+        }
+    }
+}
+
+/// With `--verbose`, every station and why it ran (or did not).
+fn details<F>(s: &Session<'_, F>, report: &Report) {
+    if !s.args.verbose {
+        return;
+    }
+    for entry in report.entries() {
+        let mut line = format!("{:>8}  {}", entry.status().to_string(), entry.node());
+        if matches!(entry.status(), Status::Ran | Status::Failed) {
+            line.push_str(&format!(" ({})", clock::duration(entry.duration())));
+        }
+        if let Some(reason) = entry.reason() {
+            line.push_str(&format!(": {reason}"));
+        }
+        say(line);
+    }
+}
+
+/// `6 stations: 4 ran, 2 cached in 1.3s (run 7)`.
+fn summary(report: &Report, took: std::time::Duration) -> String {
+    let counts: Vec<String> = [
+        Status::Ran,
+        Status::Cached,
+        Status::Failed,
+        Status::Blocked,
+        Status::Skipped,
+    ]
+    .into_iter()
+    .map(|status| (status, report.count(status)))
+    .filter(|(_, n)| *n > 0)
+    .map(|(status, n)| format!("{n} {status}"))
+    .collect();
+    let counts = if counts.is_empty() {
+        "nothing to do".to_owned()
+    } else {
+        counts.join(", ")
+    };
+    format!(
+        "{} stations: {counts} in {} (run {})",
+        report.entries().len(),
+        clock::duration(took),
+        report.run_id()
+    )
+}
+
+/// Each failed station with its kept directory and defect (and its error, past the first,
+/// whose error the headline shows), then what it blocked.
+fn failures(store: &Store, report: &Report, program: &str) {
+    // A live report names each failure's defect; one read back from the store does not.
+    let ledger = std::cell::OnceCell::new();
+    for (i, entry) in report.with_status(Status::Failed).enumerate() {
+        let took = clock::duration(entry.duration());
+        match entry.error() {
+            Some(error) if i > 0 => eprintln!("  {} failed after {took}: {error}", entry.node()),
+            _ => eprintln!("  {} failed after {took}", entry.node()),
+        }
+        if let Some(dir) = entry.kept_dir() {
+            eprintln!("    its directory was kept: {}", dir.display());
+        }
+        let defect = entry.defect().cloned().or_else(|| {
+            let ledger = ledger
+                .get_or_init(|| crate::html::ledger(store, report.run_id()).ok())
+                .as_ref()?;
+            let observation = ledger
+                .observations
+                .iter()
+                .rev()
+                .find(|o| o.node() == entry.node())?;
+            ledger
+                .defects
+                .iter()
+                .find(|d| d.id() == observation.defect())
+                .cloned()
+        });
+        if let Some(defect) = defect {
+            known_defect(&defect, program);
+        }
+    }
+    for entry in report.with_status(Status::Blocked) {
+        eprintln!("  {} was blocked", entry.node());
+    }
+    let skipped = report.count(Status::Skipped);
+    if skipped > 0 {
+        eprintln!(
+            "  {skipped} stations were skipped: the run stopped at the failure (--keep-going goes on)"
+        );
+    }
+}
+
+/// Which defect a failure is, how well known, and what the team noted to remedy it.
+fn known_defect(defect: &crate::Defect, program: &str) {
+    let mut known = match defect.count() {
+        1 => "new".to_owned(),
+        n => format!("{}, seen {n} times", defect.status()),
+    };
+    if defect.regressed() {
+        known.push_str(", came back after it was marked fixed");
+    }
+    eprintln!(
+        "    defect {} ({known}): {program} defects show {}",
+        defect.id(),
+        defect.id().to_string().trim_start_matches('#'),
+    );
+    for note in defect.notes() {
+        eprintln!("    {}: {}", note.kind(), note.text());
+    }
+}
+
+fn cut(text: &str) -> String {
+    if text.chars().count() <= OUTPUT_SHOWN {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(OUTPUT_SHOWN).collect();
+    format!("{head}… ({} bytes in all)", text.len())
+}
+
+pub(super) fn plan<W, F>(s: &Session<'_, F>, format: PlanFormat) -> Result<ExitCode, Error>
+where
+    F: Fn() -> W,
+    W: Workflow,
+{
+    let store = s.store()?;
+    let (name, graph) = s.graph()?;
+    let plan = s.runner(&store).plan_graph(&graph)?;
+    match format {
+        PlanFormat::Text => say(&plan),
+        PlanFormat::Json => {
+            let stations: Vec<serde_json::Value> = plan
+                .entries()
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "node": p.node(), "label": p.label(), "station": p.id(), "name": p.name(),
+                        "action": action(p.action()), "reason": p.reason(),
+                    })
+                })
+                .collect();
+            let count = |a| plan.with_action(a).count();
+            let json = serde_json::json!({
+                "workflow": name,
+                "profile": s.args.profile,
+                "stations": stations,
+                "counts": {
+                    "run": count(Action::Run),
+                    "may_run": count(Action::MayRun),
+                    "cached": count(Action::Cached),
+                },
+            });
+            say(serde_json::to_string_pretty(&json).unwrap_or_default());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn action(action: Action) -> &'static str {
+    match action {
+        Action::Cached => "cached",
+        Action::Run => "run",
+        Action::MayRun => "may_run",
+    }
+}
+
+pub(super) fn clean<W, F>(s: &Session<'_, F>, ids: &[String]) -> Result<ExitCode, Error>
+where
+    F: Fn() -> W,
+    W: Workflow,
+{
+    let store = s.store()?;
+    let cleaned = if ids.is_empty() {
+        s.runner(&store).clean((s.workflow)())
+    } else {
+        let (_, graph) = s.graph()?;
+        clean_only(&store, &s.args.profile, &graph, ids)
+    };
+    match cleaned {
+        Ok(cleaned) => {
+            say(cleaned);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => match error.cleaned() {
+            Some(cleaned) => {
+                eprintln!("error: {cleaned}");
+                Ok(ExitCode::from(FAILED))
+            }
+            None => Err(error),
+        },
+    }
+}
+
+/// Cleans the named stations only; the others keep their records and directories.
+fn clean_only(
+    store: &Store,
+    profile: &str,
+    graph: &Graph,
+    ids: &[String],
+) -> Result<crate::Cleaned, Error> {
+    let settings = Settings {
+        profile: profile.to_owned(),
+        ..Settings::default()
+    };
+    let execution = Execution::new(graph, store, &settings)?;
+    let mut selected = vec![false; graph.nodes.len()];
+    for id in ids {
+        for node in matching(graph, &execution.paths, id)? {
+            selected[node] = true;
+        }
+    }
+    clean_some(&execution, |id| selected[id as usize])
+}
+
+/// The station nodes a name stands for, as `--force` reads it: a binding, a node name, a
+/// station's id or its function's name.
+fn matching(graph: &Graph, paths: &[Box<str>], name: &str) -> Result<Vec<usize>, Error> {
+    let ids: Vec<usize> = graph
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(id, node)| match &node.kind {
+            Kind::Station { station, .. } => {
+                node.label.as_deref() == Some(name)
+                    || &*paths[*id] == name
+                    || station.id() == name
+                    || station.id().rsplit("::").next() == Some(name)
+            }
+            Kind::Input(_) => false,
+        })
+        .map(|(id, _)| id)
+        .collect();
+    if ids.is_empty() {
+        return Err(Error::usage(format!(
+            "no station is named `{name}`; name a binding, a node, or a station's function \
+             (`status` lists them)"
+        )));
+    }
+    Ok(ids)
+}
+
+pub(super) fn graph<W, F>(
+    s: &Session<'_, F>,
+    format: GraphFormat,
+    out: Option<&Path>,
+) -> Result<ExitCode, Error>
+where
+    F: Fn() -> W,
+    W: Workflow,
+{
+    let store = s.store()?;
+    let (name, graph) = s.graph()?;
+    let mut diagram = Diagram::from_graph(name, &graph)?;
+    let last = status::last_statuses(&store, &s.args.profile)?;
+    let stations: Vec<String> = diagram.stations().map(str::to_owned).collect();
+    for node in stations {
+        diagram.set_status(&node, last(&node));
+    }
+    let text = match format {
+        GraphFormat::Dot => diagram.dot(),
+        GraphFormat::Mermaid => diagram.mermaid(),
+        GraphFormat::Svg => diagram.svg() + "\n",
+    };
+    emit(&text, out)?;
+    if let Some(out) = out {
+        say(format_args!("wrote {}", out.display()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn trace<F>(
+    s: &Session<'_, F>,
+    run: Option<i64>,
+    out: Option<&Path>,
+) -> Result<ExitCode, Error> {
+    let store = s.store()?;
+    let report = pick_run(&store, &s.args.profile, run)?;
+    emit(&(report.chrome_trace() + "\n"), out)?;
+    if let Some(out) = out {
+        say(format_args!(
+            "wrote {} (run {}): open it in https://ui.perfetto.dev or chrome://tracing",
+            out.display(),
+            report.run_id()
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn report<W, F>(
+    s: &Session<'_, F>,
+    run: Option<i64>,
+    out: &Path,
+) -> Result<ExitCode, Error>
+where
+    F: Fn() -> W,
+    W: Workflow,
+{
+    let store = s.store()?;
+    let report = pick_run(&store, &s.args.profile, run)?;
+    let (name, graph) = s.graph()?;
+    let diagram = Diagram::from_graph(name, &graph)?;
+    let page = report.html(&store, &diagram)?;
+    emit(&page, Some(out))?;
+    say(format_args!(
+        "wrote {} (run {}): open it in a browser",
+        out.display(),
+        report.run_id()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report of run `run`, or of the profile's latest finished run.
+fn pick_run(store: &Store, profile: &str, run: Option<i64>) -> Result<Report, Error> {
+    let run = match run {
+        Some(run) => run,
+        None => status::latest_run(store, profile)?.ok_or_else(|| {
+            Error::usage(format!(
+                "no run of the profile `{profile}` has finished in the store {}; `run` first",
+                store.dir().display()
+            ))
+        })?,
+    };
+    store.report(Some(run))?.ok_or_else(|| {
+        Error::usage(format!(
+            "there is no run {run} in the store {}",
+            store.dir().display()
+        ))
+    })
+}

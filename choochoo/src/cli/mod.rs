@@ -1,0 +1,210 @@
+//! The command line of a workflow program: run it, watch it, re-run it, look at what
+//! happened, and share a picture of it, with no code beyond a one-line `main`.
+//!
+//! ```no_run
+//! use choochoo::{station, workflow};
+//!
+//! #[station]
+//! fn greet(name: &String) -> String { format!("Hello, {name}") }
+//!
+//! workflow! {
+//!     fn hello(name: String) -> String { greet(name) }
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     choochoo::cli::main(|| hello("choochoo".to_owned()))
+//! }
+//! ```
+//!
+//! The closure builds the workflow; it is called again for each graph a command needs, so
+//! it should only build. It may also return a graph built with the builder API and its
+//! output node, `(graph, output)`.
+//!
+//! | command | what it does |
+//! |---|---|
+//! | `run [--jobs N] [--keep-going] [--force ID..] [--force-downstream ID..]` | runs what changed, with progress |
+//! | `plan [--format text\|json]` | what a run would do and why, without doing it |
+//! | `status` | each station: cached, stale, never run or failed, with its last run |
+//! | `clean [ID..]` | undoes the workflow's effects (only the named stations, if any) |
+//! | `graph [--format dot\|mermaid\|svg] [--out FILE]` | the graph, coloured by each station's last status |
+//! | `trace [--run ID] [--out FILE]` | a run as Chrome trace-event JSON (Perfetto, `chrome://tracing`) |
+//! | `report [--run ID] [--out FILE]` | a run as one self-contained HTML page |
+//! | `defects [list\|show ID\|note ID\|fix ID\|export ID]` | the defect ledger |
+//!
+//! Every command takes `--store DIR` (default `.choochoo`), `--profile P` (default
+//! `default`), `--quiet` and `--verbose`. An `ID` names a station as `--force` does: its
+//! binding, its node name in the store (`workflow.binding`), or its function's name.
+//!
+//! While a run goes, a terminal shows an overall bar (stations done of all, ran and cached
+//! counted apart, the time left estimated from how long each station took before) and a line
+//! per running station, with its own bar when it reports
+//! [`Ctx::progress`](crate::Ctx::progress). When standard error is not a terminal (a CI
+//! log), each event is one plain line instead. `--quiet` prints only the summary, the
+//! output and the errors; `--verbose` adds cached stations and every station's reason.
+//!
+//! Exit codes: 0 success, 1 a station (or a clean function) failed, 2 a usage or store
+//! error. Errors print their whole chain of causes.
+
+mod args;
+mod commands;
+mod defects;
+mod status;
+mod watch;
+
+use crate::{Error, Workflow};
+use args::{Args, Command};
+use clap::{CommandFactory, FromArgMatches};
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// Runs the command line of a workflow program, with the process's arguments, and returns
+/// the exit code for `main` to return. `workflow` builds the workflow (or returns a builder
+/// graph and its output, `(graph, output)`). See the [module docs](self).
+pub fn main<W, F>(workflow: F) -> ExitCode
+where
+    F: Fn() -> W,
+    W: Workflow,
+    W::Output: serde::Serialize,
+{
+    main_with_args(std::env::args_os(), workflow)
+}
+
+/// [`main`] with the given arguments instead of the process's (the first is the program's
+/// name): for tests, and for programs that read some arguments themselves.
+pub fn main_with_args<I, T, W, F>(args: I, workflow: F) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+    F: Fn() -> W,
+    W: Workflow,
+    W::Output: serde::Serialize,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let program = args
+        .first()
+        .and_then(|arg| std::path::Path::new(arg).file_name())
+        .map_or_else(
+            || "workflow".to_owned(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+    let args = match parse(args) {
+        Ok(args) => args,
+        Err(exit) => return exit,
+    };
+    let session = Session {
+        args: &args,
+        program,
+        workflow: &workflow,
+    };
+    let code = match session.dispatch() {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {}", crate::error::chain(&error));
+            exit_code(&error)
+        }
+    };
+    // A program may leave through `std::process::exit`, which does not flush.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    code
+}
+
+/// The arguments, or the exit code after clap printed help, a version or a usage error.
+fn parse(args: Vec<OsString>) -> Result<Args, ExitCode> {
+    // clap names the program after the first argument (the binary's file name).
+    let parsed = Args::command()
+        .try_get_matches_from(args)
+        .and_then(|mut matches| Args::from_arg_matches_mut(&mut matches));
+    parsed.map_err(|error| {
+        // Help and version go to stdout with success; mistakes to stderr with 2.
+        let _ = error.print();
+        if error.use_stderr() {
+            ExitCode::from(USAGE)
+        } else {
+            ExitCode::SUCCESS
+        }
+    })
+}
+
+/// A station or a clean function failed.
+const FAILED: u8 = 1;
+/// A usage or store error.
+const USAGE: u8 = 2;
+
+fn exit_code(error: &Error) -> ExitCode {
+    if error.is_station_failure() || error.cleaned().is_some() {
+        ExitCode::from(FAILED)
+    } else {
+        ExitCode::from(USAGE)
+    }
+}
+
+/// One invocation: the parsed arguments and the workflow's builder.
+struct Session<'a, F> {
+    args: &'a Args,
+    /// The program's name as it was called, to suggest commands.
+    program: String,
+    workflow: &'a F,
+}
+
+impl<W, F> Session<'_, F>
+where
+    F: Fn() -> W,
+    W: Workflow,
+    W::Output: serde::Serialize,
+{
+    fn dispatch(&self) -> Result<ExitCode, Error> {
+        match &self.args.command {
+            Command::Run(options) => commands::run(self, options),
+            Command::Plan { format } => commands::plan(self, *format),
+            Command::Status => status::show(self),
+            Command::Clean { ids } => commands::clean(self, ids),
+            Command::Graph { format, out } => commands::graph(self, *format, out.as_deref()),
+            Command::Trace { run, out } => commands::trace(self, *run, out.as_deref()),
+            Command::Report { run, out } => commands::report(self, *run, out),
+            Command::Defects { action } => defects::run(self, action.as_ref()),
+        }
+    }
+}
+
+impl<W, F> Session<'_, F>
+where
+    F: Fn() -> W,
+    W: Workflow,
+{
+    /// The workflow's name and graph, built without running anything.
+    fn graph(&self) -> Result<(String, crate::Graph), Error> {
+        let workflow = (self.workflow)();
+        let name = workflow.name().to_owned();
+        let mut graph = crate::Graph::new();
+        workflow.build(&mut graph)?;
+        Ok((name, graph))
+    }
+}
+
+impl<F> Session<'_, F> {
+    fn store(&self) -> Result<crate::Store, Error> {
+        crate::Store::open(&self.args.store)
+    }
+
+    fn runner<'s>(&self, store: &'s crate::Store) -> crate::Runner<'s> {
+        crate::Runner::new(store).profile(&self.args.profile)
+    }
+}
+
+/// Writes to standard output; a closed pipe (`| head`) is not an error worth a panic.
+fn say(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+/// Writes `text` to `out`, or to standard output when there is none.
+fn emit(text: &str, out: Option<&std::path::Path>) -> Result<(), Error> {
+    match out {
+        Some(path) => std::fs::write(path, text).map_err(|error| Error::io("write", path, error)),
+        None => {
+            use std::io::Write;
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            Ok(())
+        }
+    }
+}

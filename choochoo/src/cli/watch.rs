@@ -1,0 +1,375 @@
+//! Watching a run: progress bars on a terminal, one plain line per event elsewhere (a CI
+//! log), nothing with `--quiet`.
+//!
+//! The overall bar counts stations done of all, with those that ran and those that came
+//! from the store counted apart, and estimates the time left from how long each station
+//! took the last time it ran (or, for stations never run, the mean of those run so far).
+
+use super::args::Args;
+use super::status::last_entries;
+use crate::graph::{Graph, Kind};
+use crate::progress::{Event, Unit};
+use crate::report::Status;
+use crate::{Error, Store, clock};
+use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::{HashMap, HashSet};
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Station names longer than this are cut in the bars' column.
+const NAME_WIDTH: usize = 40;
+
+/// How a run is shown.
+pub(super) struct Watch {
+    shared: Option<Arc<Shared>>,
+}
+
+struct Shared {
+    verbose: bool,
+    /// `None`: plain lines.
+    bars: Option<Bars>,
+    jobs: usize,
+    /// The width of the station column: the longest station name, up to a limit.
+    width: usize,
+    /// How long each station took the last time it ran.
+    expected: HashMap<String, Duration>,
+    /// The graph's stations, to tell a map's items (`node[ab12…]`) from its stations.
+    stations: HashSet<Box<str>>,
+    state: Mutex<State>,
+}
+
+struct Bars {
+    multi: MultiProgress,
+    overall: ProgressBar,
+}
+
+#[derive(Default)]
+struct State {
+    total: usize,
+    done: usize,
+    counts: HashMap<Status, usize>,
+    /// Sum and number of this run's `ran` durations, for stations with no history.
+    ran_time: Duration,
+    ran: usize,
+    /// Expected time of the stations not finished yet that have a history, and how many
+    /// have none.
+    left_known: Duration,
+    left_unknown: usize,
+    running: HashMap<String, Running>,
+}
+
+/// A station being run: its bar, or for plain output the last progress it printed.
+struct Running {
+    bar: Option<ProgressBar>,
+    /// The kind of bar set on it: whether the total is known, and the unit.
+    shape: Option<(bool, Unit)>,
+    printed_at: Instant,
+    printed_quarter: u64,
+}
+
+impl Watch {
+    pub(super) fn start(
+        args: &Args,
+        store: &Store,
+        graph: &Graph,
+        jobs: usize,
+    ) -> Result<Watch, Error> {
+        if args.quiet {
+            return Ok(Watch { shared: None });
+        }
+        let expected: HashMap<String, Duration> = last_entries(store, &args.profile, true)?
+            .into_iter()
+            .filter(|(_, last)| last.status == Status::Ran)
+            .map(|(node, last)| (node, last.duration))
+            .collect();
+        let paths = crate::execution::node_paths(graph)?;
+        let mut state = State::default();
+        let mut width = 0;
+        let mut stations = HashSet::new();
+        for (id, node) in graph.nodes.iter().enumerate() {
+            if matches!(node.kind, Kind::Station { .. }) {
+                stations.insert(paths[id].clone());
+                width = width.max(paths[id].chars().count().min(NAME_WIDTH));
+                match expected.get(&*paths[id]) {
+                    Some(took) => state.left_known += *took,
+                    None => state.left_unknown += 1,
+                }
+            }
+        }
+        let bars = std::io::stderr().is_terminal().then(Bars::new);
+        Ok(Watch {
+            shared: Some(Arc::new(Shared {
+                verbose: args.verbose,
+                bars,
+                jobs: jobs.max(1),
+                width,
+                expected,
+                stations,
+                state: Mutex::new(state),
+            })),
+        })
+    }
+
+    /// The listener for [`Runner::progress`](crate::Runner::progress), unless quiet.
+    pub(super) fn listener(&self) -> Option<impl Fn(&Event<'_>) + Send + Sync + 'static> {
+        let shared = self.shared.clone()?;
+        Some(move |event: &Event<'_>| shared.on(event))
+    }
+
+    /// Clears the bars, before the summary is printed.
+    pub(super) fn finish(&self) {
+        let Some(shared) = &self.shared else { return };
+        let mut state = shared.lock();
+        for (_, running) in state.running.drain() {
+            if let Some(bar) = running.bar {
+                bar.finish_and_clear();
+            }
+        }
+        if let Some(bars) = &shared.bars {
+            bars.overall.finish_and_clear();
+            let _ = bars.multi.clear();
+        }
+    }
+}
+
+impl Bars {
+    fn new() -> Bars {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let overall = multi.add(ProgressBar::new(0));
+        overall.set_style(style(
+            "{spinner:.green} {elapsed:>4} [{bar:32.green/white}] {pos}/{len} stations {wide_msg}",
+        ));
+        overall.enable_steady_tick(Duration::from_millis(120));
+        Bars { multi, overall }
+    }
+}
+
+/// A style from a template written here; a mistake in one shows the default style.
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn on(&self, event: &Event<'_>) {
+        let mut state = self.lock();
+        match *event {
+            Event::Started { stations } => {
+                state.total = stations;
+                if let Some(bars) = &self.bars {
+                    bars.overall.set_length(stations as u64);
+                }
+            }
+            Event::Running { node, .. } => self.running(&mut state, node),
+            Event::Progress {
+                node,
+                done,
+                total,
+                unit,
+            } => self.progress(&mut state, node, done, total, unit),
+            Event::Finished {
+                node,
+                status,
+                duration,
+                ..
+            } => self.finished(&mut state, node, status, duration),
+        }
+    }
+
+    fn running(&self, state: &mut State, node: &str) {
+        // The items of a map start one by one; the map's line stands for them all.
+        let node = self.station_of(node);
+        if state.running.contains_key(node) {
+            return;
+        }
+        let bar = self.bars.as_ref().map(|bars| {
+            let bar = bars.multi.add(ProgressBar::new_spinner());
+            bar.set_style(style(&station_template(self.width, None)));
+            bar.set_prefix(node.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        if bar.is_none() {
+            self.line(state.total, None, "start", format_args!("{node}"));
+        }
+        let running = Running {
+            bar,
+            shape: None,
+            printed_at: Instant::now(),
+            printed_quarter: 0,
+        };
+        state.running.insert(node.to_owned(), running);
+    }
+
+    fn progress(&self, state: &mut State, node: &str, done: u64, total: Option<u64>, unit: Unit) {
+        let stations = state.total;
+        let Some(running) = state.running.get_mut(node) else {
+            return;
+        };
+        if let Some(bar) = &running.bar {
+            let shape = (total.is_some(), unit);
+            if running.shape != Some(shape) {
+                bar.set_style(style(&station_template(self.width, Some(shape))));
+                running.shape = Some(shape);
+            }
+            match total {
+                Some(total) => bar.set_length(total),
+                None => bar.unset_length(),
+            }
+            bar.set_position(done);
+            return;
+        }
+        // Plain output: a line at each quarter, or every ten seconds when the total is unknown.
+        let quarter = total.filter(|t| *t > 0).map(|t| done.min(t) * 4 / t);
+        let due = match quarter {
+            Some(quarter) => quarter > running.printed_quarter,
+            None => running.printed_at.elapsed() >= Duration::from_secs(10),
+        };
+        if due {
+            running.printed_quarter = quarter.unwrap_or(running.printed_quarter);
+            running.printed_at = Instant::now();
+            let amount = amount(done, total, unit);
+            self.line(stations, None, "working", format_args!("{node} {amount}"));
+        }
+    }
+
+    fn finished(&self, state: &mut State, node: &str, status: Status, duration: Duration) {
+        state.done += 1;
+        *state.counts.entry(status).or_default() += 1;
+        match self.expected.get(node) {
+            Some(took) => state.left_known = state.left_known.saturating_sub(*took),
+            None => state.left_unknown = state.left_unknown.saturating_sub(1),
+        }
+        if status == Status::Ran {
+            state.ran += 1;
+            state.ran_time += duration;
+        }
+        if let Some(bar) = state.running.remove(node).and_then(|r| r.bar) {
+            bar.finish_and_clear();
+            if let Some(bars) = &self.bars {
+                bars.multi.remove(&bar);
+            }
+        }
+        let shown = self.verbose || status != Status::Cached;
+        let took = if matches!(status, Status::Ran | Status::Failed) {
+            format!(" ({})", clock::duration(duration))
+        } else {
+            String::new()
+        };
+        match &self.bars {
+            Some(bars) => {
+                bars.overall.set_position(state.done as u64);
+                bars.overall.set_message(self.overall_message(state));
+                if shown {
+                    let _ = bars
+                        .multi
+                        .println(format!("  {:>7}  {node}{took}", status.to_string()));
+                }
+            }
+            None if shown => {
+                let word = status.to_string();
+                self.line(
+                    state.total,
+                    Some(state.done),
+                    &word,
+                    format_args!("{node}{took}"),
+                );
+            }
+            None => {}
+        }
+    }
+
+    /// The station a node belongs to: itself, or the map whose item it is.
+    fn station_of<'n>(&self, node: &'n str) -> &'n str {
+        if self.stations.contains(node) {
+            return node;
+        }
+        match node.rfind('[') {
+            Some(at) if node.ends_with(']') && self.stations.contains(&node[..at]) => &node[..at],
+            _ => node,
+        }
+    }
+
+    /// `· 3 ran · 5 cached · 1 failed · ~12s left`.
+    fn overall_message(&self, state: &State) -> String {
+        let mut parts: Vec<String> = [
+            Status::Ran,
+            Status::Cached,
+            Status::Failed,
+            Status::Blocked,
+            Status::Skipped,
+        ]
+        .into_iter()
+        .filter_map(|s| state.counts.get(&s).map(|n| format!("{n} {s}")))
+        .collect();
+        if let Some(left) = self.time_left(state) {
+            parts.push(format!("~{} left", clock::duration(left)));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("· {}", parts.join(" · "))
+        }
+    }
+
+    /// The expected time of what is left, spread over the workers; unknown until every
+    /// station left has a history or one station of this run has ran.
+    fn time_left(&self, state: &State) -> Option<Duration> {
+        let unknown = if state.left_unknown == 0 {
+            Duration::ZERO
+        } else if state.ran > 0 {
+            state.ran_time / state.ran as u32 * state.left_unknown as u32
+        } else {
+            return None;
+        };
+        Some((state.left_known + unknown) / self.jobs as u32)
+    }
+
+    /// A plain line: `  [3/6] ran      deploy.build (1.2s)`, the counter only when a
+    /// station is done.
+    fn line(&self, total: usize, done: Option<usize>, word: &str, rest: std::fmt::Arguments<'_>) {
+        let digits = total.max(1).ilog10() as usize + 1;
+        let counter = done.map_or_else(String::new, |done| format!("[{done}/{total}]"));
+        eprintln!("{counter:>width$} {word:<8} {rest}", width = 2 * digits + 3);
+    }
+}
+
+/// The line of a running station, named in a column `width` wide; with a bar when it
+/// reports progress towards a known total, and bytes shown as sizes with a rate.
+fn station_template(width: usize, shape: Option<(bool, Unit)>) -> String {
+    let rest = match shape {
+        None => "",
+        Some((true, Unit::Bytes)) => {
+            " [{bar:24.cyan/white}] {bytes}/{total_bytes} {binary_bytes_per_sec}"
+        }
+        Some((true, _)) => " [{bar:24.cyan/white}] {pos}/{len}",
+        Some((false, Unit::Bytes)) => " {bytes} {binary_bytes_per_sec}",
+        Some((false, _)) => " {pos}",
+    };
+    format!("  {{spinner:.cyan}} {{prefix:{width}!}}{rest}")
+}
+
+/// `50% (20.0 MiB/40.0 MiB)`, `3/10`, `12.0 KiB`.
+fn amount(done: u64, total: Option<u64>, unit: Unit) -> String {
+    let show = |n: u64| match unit {
+        Unit::Bytes => HumanBytes(n).to_string(),
+        _ => n.to_string(),
+    };
+    match total {
+        Some(total) if total > 0 => {
+            format!(
+                "{}% ({}/{})",
+                done.min(total) * 100 / total,
+                show(done),
+                show(total)
+            )
+        }
+        _ => show(done),
+    }
+}

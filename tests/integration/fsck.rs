@@ -1,0 +1,100 @@
+//! Store maintenance: fsck finds and removes what cannot be trusted; gc bounds the store.
+
+use crate::support::{counts, executed, serial, take_executions, temp_store};
+use choochoo::{GcPolicy, Runner, station, workflow};
+
+#[station]
+fn big(n: &u64) -> Vec<u64> {
+    executed("big");
+    (0..*n).collect()
+}
+
+#[station]
+fn small(xs: &Vec<u64>) -> u64 {
+    executed("small");
+    xs.iter().sum()
+}
+
+workflow! {
+    pub fn sums(n: u64) -> u64 {
+        let xs = big(n);
+        small(xs)
+    }
+}
+
+fn blobs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for shard in std::fs::read_dir(dir.join("blobs")).unwrap().flatten() {
+        out.extend(
+            std::fs::read_dir(shard.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.path()),
+        );
+    }
+    out
+}
+
+#[test]
+fn fsck_reports_then_repairs_corrupt_entries() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let runner = Runner::new(&tmp.store);
+    runner.run(sums(50_000)).unwrap();
+    assert!(tmp.store.fsck(false).unwrap().is_clean());
+
+    // A flipped byte in the blob, and a corrupt inline value.
+    let blob = blobs(tmp.store.dir()).pop().unwrap();
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes[10] ^= 1;
+    std::fs::write(&blob, &bytes).unwrap();
+    let db = rusqlite::Connection::open(tmp.store.dir().join("store.db")).unwrap();
+    db.execute_batch("UPDATE records SET inline_value = X'00' WHERE inline_value IS NOT NULL")
+        .unwrap();
+
+    let found = tmp.store.fsck(false).unwrap();
+    assert_eq!(found.problems().len(), 3, "{found}");
+    assert!(!found.repaired());
+    let repaired = tmp.store.fsck(true).unwrap();
+    assert_eq!(repaired.problems().len(), 3, "{repaired}");
+    assert!(tmp.store.fsck(false).unwrap().is_clean());
+    take_executions();
+    assert_eq!(
+        *runner.run(sums(50_000)).unwrap().output(),
+        (0..50_000u64).sum::<u64>()
+    );
+    assert_eq!(take_executions(), counts(&[("big", 1), ("small", 1)]));
+}
+
+#[test]
+fn gc_keeps_current_records_and_drops_old_ones() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let runner = Runner::new(&tmp.store);
+    for n in [40_000, 40_001, 40_002] {
+        runner.run(sums(n)).unwrap();
+    }
+    take_executions();
+    let policy = GcPolicy {
+        keep_runs: 1,
+        max_bytes: None,
+        dry_run: true,
+    };
+    assert_eq!(tmp.store.gc(&policy).unwrap().records(), 4);
+    assert_eq!(blobs(tmp.store.dir()).len(), 3, "a dry run removes nothing");
+    let gc = tmp
+        .store
+        .gc(&GcPolicy {
+            dry_run: false,
+            ..policy
+        })
+        .unwrap();
+    assert_eq!(gc.records(), 4);
+    assert_eq!(blobs(tmp.store.dir()).len(), 1);
+    // The current records stay: nothing runs.
+    runner.run(sums(40_002)).unwrap();
+    assert_eq!(take_executions(), counts(&[]));
+    // An old one is gone: it runs again.
+    runner.run(sums(40_000)).unwrap();
+    assert_eq!(take_executions(), counts(&[("big", 1), ("small", 1)]));
+}
