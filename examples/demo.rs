@@ -140,6 +140,8 @@ struct Running {
 #[station(name = "💽 Run App", check = app_answers, clean = stop_app)]
 fn run_app(ctx: &Ctx, config: &File) -> Result<Running, Error> {
     fail_once_if_asked("run_app")?;
+    // One app at a time: a new configuration replaces the running app.
+    stop_pid_in(&state().join("app.pid"))?;
     let port_file = ctx.out_dir().join("port");
     remove_if_there(&port_file)?;
     let child = std::process::Command::new(std::env::current_exe()?)
@@ -147,17 +149,22 @@ fn run_app(ctx: &Ctx, config: &File) -> Result<Running, Error> {
         .env("DEMO_PORT_FILE", &port_file)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
+        // The app outlives this run: it must not hold on to our terminal or pipes.
+        .stderr(std::fs::File::create(ctx.out_dir().join("app.log"))?)
         .spawn()?;
+    std::fs::write(state().join("app.pid"), child.id().to_string())?;
     for _ in 0..500 {
-        if let Ok(port) = std::fs::read_to_string(&port_file).map(|text| text.trim().parse::<u16>())
-        {
+        let port = std::fs::read_to_string(&port_file)
+            .ok()
+            .and_then(|text| text.trim().parse::<u16>().ok());
+        if let Some(port) = port {
             let running = Running {
                 pid: child.id(),
-                port: port?,
+                port,
             };
             ctx.log(format!(
-                "app started: pid {} on 127.0.0.1:{}",
-                running.pid, running.port
+                "app started: pid {} on 127.0.0.1:{port}",
+                running.pid
             ));
             return Ok(running);
         }
@@ -166,18 +173,23 @@ fn run_app(ctx: &Ctx, config: &File) -> Result<Running, Error> {
     Err("the app did not start listening within 5 s".into())
 }
 
+/// Stops the process whose pid a file names, if it is still there, and removes the file.
+fn stop_pid_in(pid_file: &Path) -> Result<(), Error> {
+    if let Ok(pid) = std::fs::read_to_string(pid_file) {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.trim())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+    remove_if_there(pid_file)
+}
+
 fn app_answers(_config: &File, app: &Running) -> bool {
     get_from(app.port, "/").is_ok_and(|body| body.starts_with("app "))
 }
 
-fn stop_app(_config: &File, app: &Running) -> Result<(), Error> {
-    // Only stop it if it is still the app (the pid may have been reused).
-    if app_answers(_config, app) {
-        std::process::Command::new("kill")
-            .arg(app.pid.to_string())
-            .status()?;
-    }
-    Ok(())
+fn stop_app(_config: &File, _app: &Running) -> Result<(), Error> {
+    stop_pid_in(&state().join("app.pid"))
 }
 
 /// A domain in the hosts file.
@@ -188,7 +200,7 @@ struct Domain {
 
 /// 📫 Allocate Domain: a line in the demo's hosts file.
 #[station(name = "📫 Allocate Domain", check = domain_allocated, clean = free_domain)]
-fn allocate_domain(name: &String) -> Result<Domain, Error> {
+fn allocate_domain(ctx: &Ctx, name: &String) -> Result<Domain, Error> {
     fail_once_if_asked("allocate_domain")?;
     let domain = Domain {
         name: format!("{name}.demo.local"),
@@ -197,6 +209,7 @@ fn allocate_domain(name: &String) -> Result<Domain, Error> {
         &state().join("hosts"),
         &format!("127.0.0.1 {}", domain.name),
     )?;
+    std::fs::write(ctx.out_dir().join("domain.txt"), &domain.name)?;
     Ok(domain)
 }
 
@@ -222,12 +235,16 @@ struct Route {
 
 /// 📪 Attach Domain: routes the domain to the running app.
 #[station(name = "📪 Attach Domain", check = route_exists, clean = detach_domain)]
-fn attach_domain(domain: &Domain, app: &Running) -> Result<Route, Error> {
+fn attach_domain(ctx: &Ctx, domain: &Domain, app: &Running) -> Result<Route, Error> {
     fail_once_if_asked("attach_domain")?;
     let route = Route {
         line: format!("{} -> 127.0.0.1:{}", domain.name, app.port),
     };
-    append_line(&state().join("routes"), &route.line)?;
+    // A domain routes to one place: attaching it again replaces the old route.
+    let routes = state().join("routes");
+    remove_lines_starting(&routes, &format!("{} -> ", domain.name))?;
+    append_line(&routes, &route.line)?;
+    std::fs::write(ctx.out_dir().join("route.txt"), &route.line)?;
     Ok(route)
 }
 
@@ -241,10 +258,11 @@ fn detach_domain(_domain: &Domain, _app: &Running, route: &Route) -> Result<(), 
 
 /// 📣 Notify Completion: a line in the notifications log.
 #[station(name = "📣 Notify Completion", check = notified, clean = retract_notice)]
-fn notify(route: &Route) -> Result<String, Error> {
+fn notify(ctx: &Ctx, route: &Route) -> Result<String, Error> {
     fail_once_if_asked("notify")?;
     let notice = format!("deployed: {}", route.line);
     append_line(&state().join("notifications.log"), &notice)?;
+    std::fs::write(ctx.out_dir().join("notice.txt"), &notice)?;
     Ok(notice)
 }
 
@@ -266,7 +284,8 @@ workflow! {
         let running = run_app(config);
         let domain = allocate_domain(name);
         let route = attach_domain(domain, running);
-        notify(route)
+        let notified = notify(route);
+        notified
     }
 }
 
@@ -572,6 +591,19 @@ fn append_line(file: &Path, line: &str) -> Result<(), Error> {
 
 fn has_line(file: &Path, line: &str) -> bool {
     std::fs::read_to_string(file).is_ok_and(|text| text.lines().any(|l| l == line))
+}
+
+fn remove_lines_starting(file: &Path, prefix: &str) -> Result<(), Error> {
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return Ok(());
+    };
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.starts_with(prefix))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(file, kept)?;
+    Ok(())
 }
 
 fn remove_line(file: &Path, line: &str) -> Result<(), Error> {

@@ -7,6 +7,7 @@
 
 mod cli;
 mod defects;
+mod demo;
 mod effects;
 mod fsck;
 mod map;
