@@ -368,7 +368,12 @@ impl<'g> Execution<'g> {
         let Kind::Station { inputs, .. } = &self.graph.nodes[id as usize].kind else {
             return String::new();
         };
-        memo::reason(before.as_ref(), head, station.input_names(), |index| {
+        // A map's first input is its list, not one item.
+        let mut names = station.input_names().to_vec();
+        if self.graph.nodes[id as usize].map.is_some() && !names.is_empty() {
+            names[0] = "list";
+        }
+        memo::reason(before.as_ref(), head, &names, |index| {
             let sources = inputs.get(index)?.sources();
             match sources {
                 [source] => self
