@@ -619,7 +619,8 @@ impl<'g> Execution<'g> {
             input_values: &Vec::new,
             read: &[],
         };
-        match self.call_and_record(call, head, reason) {
+        let (done, outcome) = self.call_and_record(call, head, reason);
+        match (done, outcome) {
             (Some((output, _)), _) => Ok((output, true)),
             (None, outcome) => Err(format!(
                 "item {index} ({}) failed: {}",

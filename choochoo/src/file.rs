@@ -94,7 +94,11 @@ macro_rules! path_serde {
         impl Serialize for $ty {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 met(&self.path);
-                serializer.serialize_bytes(path_bytes(&self.path))
+                // People read JSON: a path there is text when it can be.
+                match self.path.to_str() {
+                    Some(text) if serializer.is_human_readable() => serializer.serialize_str(text),
+                    _ => serializer.serialize_bytes(path_bytes(&self.path)),
+                }
             }
         }
 
@@ -159,6 +163,16 @@ fn serde_bytes_buf<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_read_as_text_in_json() {
+        let file = File::new("/srv/app.zip");
+        assert_eq!(serde_json::to_string(&file).unwrap(), "\"/srv/app.zip\"");
+        assert_eq!(
+            serde_json::from_str::<File>("\"/srv/app.zip\"").unwrap(),
+            file
+        );
+    }
 
     #[test]
     fn paths_round_trip_through_the_encoding() {

@@ -243,13 +243,13 @@ impl<'s> Runner<'s> {
     fn forced(&self, graph: &Graph, execution: &Execution<'_>) -> Result<Vec<bool>, Error> {
         let mut forced = vec![false; graph.nodes.len()];
         for name in &self.force {
-            for id in matching(graph, execution, name)? {
+            for id in matching(graph, &execution.paths, name)? {
                 forced[id as usize] = true;
             }
         }
         let mut stack = Vec::new();
         for name in &self.force_downstream {
-            stack.extend(matching(graph, execution, name)?);
+            stack.extend(matching(graph, &execution.paths, name)?);
         }
         let mut seen = vec![false; graph.nodes.len()];
         while let Some(id) = stack.pop() {
@@ -291,8 +291,9 @@ impl std::fmt::Debug for Runner<'_> {
     }
 }
 
-/// The station nodes a name stands for: a binding, a node name, a station id or fn name.
-fn matching(graph: &Graph, execution: &Execution<'_>, name: &str) -> Result<Vec<u32>, Error> {
+/// The station nodes a name stands for: a binding, a node name, a station's id or the name
+/// of its function (which matches every node of that station).
+pub(crate) fn matching(graph: &Graph, paths: &[Box<str>], name: &str) -> Result<Vec<u32>, Error> {
     let ids: Vec<u32> = graph
         .nodes
         .iter()
@@ -300,7 +301,7 @@ fn matching(graph: &Graph, execution: &Execution<'_>, name: &str) -> Result<Vec<
         .filter(|(id, node)| match &node.kind {
             Kind::Station { station, .. } => {
                 node.label.as_deref() == Some(name)
-                    || &*execution.paths[*id] == name
+                    || &*paths[*id] == name
                     || station.id() == name
                     || station.id().rsplit("::").next() == Some(name)
             }
@@ -310,7 +311,8 @@ fn matching(graph: &Graph, execution: &Execution<'_>, name: &str) -> Result<Vec<
         .collect();
     if ids.is_empty() {
         return Err(Error::usage(format!(
-            "no station is named `{name}`; name a binding, a node, or a station's function"
+            "no station is named `{name}`; name a binding, a node, or a station's function \
+             (`status` lists them)"
         )));
     }
     Ok(ids)

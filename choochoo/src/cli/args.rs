@@ -78,6 +78,24 @@ pub(super) enum Command {
         #[command(subcommand)]
         action: Option<DefectsAction>,
     },
+    /// Checks every stored result; with `--repair`, removes what cannot be trusted.
+    Fsck {
+        /// Removes the problems found (their stations run again next time).
+        #[arg(long)]
+        repair: bool,
+    },
+    /// Removes results no recent run used.
+    Gc {
+        /// Keeps what the last N runs used.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        keep_runs: usize,
+        /// Past this many bytes of stored outputs, removes the oldest other results first.
+        #[arg(long, value_name = "BYTES")]
+        max_bytes: Option<u64>,
+        /// Lists what would go, removes nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]

@@ -6,7 +6,7 @@ use super::{FAILED, Session, emit, say, status};
 use crate::clean::clean_some;
 use crate::diagram::{Diagram, readable};
 use crate::execution::{Execution, Settings};
-use crate::graph::{Graph, Kind};
+use crate::graph::Graph;
 use crate::plan::Action;
 use crate::report::{Report, Status};
 use crate::{Error, Store, Workflow, clock};
@@ -266,38 +266,11 @@ fn clean_only(
     let execution = Execution::new(graph, store, &settings)?;
     let mut selected = vec![false; graph.nodes.len()];
     for id in ids {
-        for node in matching(graph, &execution.paths, id)? {
-            selected[node] = true;
+        for node in crate::run::matching(graph, &execution.paths, id)? {
+            selected[node as usize] = true;
         }
     }
     clean_some(&execution, |id| selected[id as usize])
-}
-
-/// The station nodes a name stands for, as `--force` reads it: a binding, a node name, a
-/// station's id or its function's name.
-fn matching(graph: &Graph, paths: &[Box<str>], name: &str) -> Result<Vec<usize>, Error> {
-    let ids: Vec<usize> = graph
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(id, node)| match &node.kind {
-            Kind::Station { station, .. } => {
-                node.label.as_deref() == Some(name)
-                    || &*paths[*id] == name
-                    || station.id() == name
-                    || station.id().rsplit("::").next() == Some(name)
-            }
-            Kind::Input(_) => false,
-        })
-        .map(|(id, _)| id)
-        .collect();
-    if ids.is_empty() {
-        return Err(Error::usage(format!(
-            "no station is named `{name}`; name a binding, a node, or a station's function \
-             (`status` lists them)"
-        )));
-    }
-    Ok(ids)
 }
 
 pub(super) fn graph<W, F>(

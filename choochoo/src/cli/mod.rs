@@ -30,6 +30,8 @@
 //! | `trace [--run ID] [--out FILE]` | a run as Chrome trace-event JSON (Perfetto, `chrome://tracing`) |
 //! | `report [--run ID] [--out FILE]` | a run as one self-contained HTML page |
 //! | `defects [list\|show ID\|note ID\|fix ID\|export ID]` | the defect ledger |
+//! | `fsck [--repair]` | checks every stored result (exit 1 if one cannot be trusted); `--repair` removes them |
+//! | `gc [--keep-runs N] [--max-bytes B] [--dry-run]` | removes results no recent run used |
 //!
 //! Every command takes `--store DIR` (default `.choochoo`), `--profile P` (default
 //! `default`), `--quiet` and `--verbose`. An `ID` names a station as `--force` does: its
@@ -162,6 +164,28 @@ where
             Command::Trace { run, out } => commands::trace(self, *run, out.as_deref()),
             Command::Report { run, out } => commands::report(self, *run, out),
             Command::Defects { action } => defects::run(self, action.as_ref()),
+            Command::Fsck { repair } => {
+                let report = self.store()?.fsck(*repair)?;
+                print!("{report}");
+                Ok(if report.is_clean() || report.repaired() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
+            }
+            Command::Gc {
+                keep_runs,
+                max_bytes,
+                dry_run,
+            } => {
+                let policy = crate::GcPolicy {
+                    keep_runs: *keep_runs,
+                    max_bytes: *max_bytes,
+                    dry_run: *dry_run,
+                };
+                println!("{}", self.store()?.gc(&policy)?);
+                Ok(ExitCode::SUCCESS)
+            }
         }
     }
 }
