@@ -29,6 +29,21 @@ pub(crate) struct Settings {
     pub(crate) listener: Option<crate::progress::Listener>,
 }
 
+/// Records are committed in batches of at most this many, or this old: one transaction for
+/// many stations. A kill loses at most one batch, whose stations then run again (their keys
+/// are content hashes, so nothing recorded is ever wrong); a run reports only after its last
+/// batch is committed, and holds each node's lease until its record is durable.
+const BATCH_RECORDS: usize = 256;
+const BATCH_TIME: Duration = Duration::from_millis(50);
+
+/// Records waiting to be committed, and the leases waiting for them.
+#[derive(Default)]
+struct Batch<'g> {
+    records: Vec<crate::store::Prepared>,
+    leases: Vec<crate::lease::Lease<'g>>,
+    started: Option<Instant>,
+}
+
 /// How a node's upstream ended, when not all succeeded: blocked wins over skipped.
 const UPSTREAM_OK: u8 = 0;
 const UPSTREAM_SKIPPED: u8 = 1;
@@ -58,6 +73,7 @@ pub(crate) struct Execution<'g> {
     warnings: Mutex<Vec<String>>,
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::ObservationId>>,
+    batch: Mutex<Batch<'g>>,
     /// Routes what stations log through `tracing` into their own logs.
     capture: tracing::Dispatch,
     stop: Arc<AtomicBool>,
@@ -220,6 +236,7 @@ impl<'g> Execution<'g> {
             warnings: Mutex::default(),
             observations: Mutex::default(),
             capture: crate::capture::capture(),
+            batch: Mutex::default(),
             stop: Arc::default(),
         })
     }
@@ -313,13 +330,15 @@ impl<'g> Execution<'g> {
             (false, Lookup::Miss) => None,
         };
         // Another process may be computing this node: wait for it, then look again.
-        let lease = match self
-            .store
-            .lease(&self.settings.profile, &self.paths[id as usize])
-        {
-            Ok(lease) => lease,
-            Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
-        };
+        let lease =
+            match self
+                .store
+                .lease(&self.settings.profile, &self.paths[id as usize], &|| {
+                    self.flush()
+                }) {
+                Ok(lease) => lease,
+                Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
+            };
         if reason.is_none() && matches!(self.lookup(id, &head.key), Lookup::Hit) {
             return Outcome::not_run(Status::Cached);
         }
@@ -330,8 +349,32 @@ impl<'g> Execution<'g> {
             Some(map) => self.execute_map(id, station, inputs, map, head, reason),
             None => self.execute(id, station, inputs, head, reason),
         };
-        drop(lease);
+        self.release(lease);
         outcome
+    }
+
+    /// Lets go of a node's lease once its record is durable: at once if nothing is waiting
+    /// to be committed, else with the batch it is in.
+    fn release(&self, lease: crate::lease::Lease<'g>) {
+        let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+        if !batch.records.is_empty() {
+            batch.leases.push(lease);
+        }
+    }
+
+    /// Commits the records waiting in the batch, in one transaction, then releases the leases
+    /// that waited for them.
+    pub(crate) fn flush(&self) {
+        let batch = std::mem::take(&mut *self.batch.lock().unwrap_or_else(|e| e.into_inner()));
+        if let Err(error) = self.store.commit_all(&batch.records) {
+            let nodes: Vec<&str> = batch.records.iter().map(|r| r.node()).collect();
+            self.warn(format!(
+                "the results of {} were not recorded: {}",
+                nodes.join(", "),
+                chain(&error)
+            ));
+        }
+        drop(batch.leases);
     }
 
     /// The station's key and what it is made of.
@@ -803,12 +846,28 @@ impl<'g> Execution<'g> {
                 .exists(),
             duration_ns: duration.as_nanos() as i64,
         };
-        if let Err(error) = self.store.commit(&commit) {
-            self.warn(format!(
-                "the result of `{}` was not recorded: {}",
-                call.path,
-                chain(&error)
-            ));
+        let prepared = match self.store.prepare(&commit) {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                self.warn(format!(
+                    "the result of `{}` was not recorded: {}",
+                    call.path,
+                    chain(&error)
+                ));
+                return;
+            }
+        };
+        let full = {
+            let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+            if batch.records.is_empty() {
+                batch.started = Some(Instant::now());
+            }
+            batch.records.push(prepared);
+            batch.records.len() >= BATCH_RECORDS
+                || batch.started.is_some_and(|at| at.elapsed() >= BATCH_TIME)
+        };
+        if full {
+            self.flush();
         }
     }
 

@@ -43,10 +43,33 @@ impl Leases {
     }
 
     /// Waits until no other process holds the lease of `node`'s stripe, then holds it.
-    pub(crate) fn acquire(&self, node: &str) -> Result<Lease<'_>, Error> {
+    /// `before_blocking` runs (without any lock held) when it has to wait: the caller uses it
+    /// to release what it holds itself, so two processes never wait on each other.
+    pub(crate) fn acquire(
+        &self,
+        node: &str,
+        before_blocking: &dyn Fn(),
+    ) -> Result<Lease<'_>, Error> {
         let digest = crate::Digest::of(node.as_bytes());
         let stripe =
             u16::from_le_bytes([digest.as_bytes()[0], digest.as_bytes()[1]]) as usize % STRIPES;
+        if self.take(stripe, false)? {
+            return Ok(Lease {
+                leases: self,
+                stripe,
+            });
+        }
+        before_blocking();
+        self.take(stripe, true)?;
+        Ok(Lease {
+            leases: self,
+            stripe,
+        })
+    }
+
+    /// Holds `stripe` if this process holds it already or can lock it; with `wait`, waits for
+    /// it. Returns whether it is held.
+    fn take(&self, stripe: usize, wait: bool) -> Result<bool, Error> {
         let mut state = self.stripes[stripe]
             .lock()
             .unwrap_or_else(|e| e.into_inner());
@@ -61,16 +84,24 @@ impl Leases {
                     .map_err(|error| Error::io("open the lock file", &path, error))?;
                 state.file = Some(file);
             }
-            if let Some(file) = &state.file {
+            let Some(file) = &state.file else {
+                return Ok(false);
+            };
+            if wait {
                 file.lock()
                     .map_err(|error| Error::io("lock", &path, error))?;
+            } else {
+                match file.try_lock() {
+                    Ok(()) => {}
+                    Err(std::fs::TryLockError::WouldBlock) => return Ok(false),
+                    Err(std::fs::TryLockError::Error(error)) => {
+                        return Err(Error::io("lock", &path, error));
+                    }
+                }
             }
         }
         state.holders += 1;
-        Ok(Lease {
-            leases: self,
-            stripe,
-        })
+        Ok(true)
     }
 }
 

@@ -216,6 +216,7 @@ impl<'s> Runner<'s> {
             listener(&crate::Event::Started { stations });
         }
         pool.scope(|scope| execution.start(scope));
+        execution.flush();
         let values = wanted
             .iter()
             .map(|id| execution.take_value(*id))

@@ -130,6 +130,29 @@ pub(crate) struct Head {
     pub values: Vec<Option<String>>,
 }
 
+/// A record ready to commit: its blob, if any, is already durable.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    profile: String,
+    key: Digest,
+    station: String,
+    node: String,
+    output_hash: Digest,
+    encoding_hash: Digest,
+    size: i64,
+    inline: Option<Vec<u8>>,
+    files: Vec<u8>,
+    head: Vec<u8>,
+    used_dir: bool,
+    duration_ns: i64,
+}
+
+impl Prepared {
+    pub(crate) fn node(&self) -> &str {
+        &self.node
+    }
+}
+
 /// Everything one finished station leaves in the store.
 pub(crate) struct Commit<'a> {
     pub profile: &'a str,
@@ -211,11 +234,11 @@ impl Store {
 
     /// Stores an encoded output (inline or as a blob) and commits its record and the node's
     /// head in one transaction. The blob, if any, is durable before the record names it.
-    pub(crate) fn commit(&self, commit: &Commit<'_>) -> Result<(), Error> {
+    pub(crate) fn prepare(&self, commit: &Commit<'_>) -> Result<Prepared, Error> {
         let encoded = commit.encoded;
         let encoding_hash = Digest::of(encoded);
         let inline = if encoded.len() <= INLINE_LIMIT {
-            Some(encoded)
+            Some(encoded.to_vec())
         } else {
             self.write_blob(&encoding_hash, encoded)?;
             None
@@ -225,33 +248,56 @@ impl Store {
             .iter()
             .map(|(p, d)| (p.as_os_str().as_encoded_bytes(), *d))
             .collect();
-        let files =
-            postcard::to_stdvec(&files).map_err(|error| Error::encoding("file list", error))?;
-        let head =
-            postcard::to_stdvec(commit.head).map_err(|error| Error::encoding("head", error))?;
-        let key = commit.head.key;
-        self.with_db("commit a record to", |db| {
+        Ok(Prepared {
+            profile: commit.profile.to_owned(),
+            key: commit.head.key,
+            station: commit.station.to_owned(),
+            node: commit.node.to_owned(),
+            output_hash: *commit.output_hash,
+            encoding_hash,
+            size: encoded.len() as i64,
+            inline,
+            files: postcard::to_stdvec(&files)
+                .map_err(|error| Error::encoding("file list", error))?,
+            head: postcard::to_stdvec(commit.head)
+                .map_err(|error| Error::encoding("head", error))?,
+            used_dir: commit.used_dir,
+            duration_ns: commit.duration_ns,
+        })
+    }
+
+    /// Commits prepared records and their nodes' heads, all in one transaction.
+    pub(crate) fn commit_all(&self, prepared: &[Prepared]) -> Result<(), Error> {
+        if prepared.is_empty() {
+            return Ok(());
+        }
+        self.with_db("commit records to", |db| {
             let tx = db.transaction()?;
-            tx.prepare_cached(
-                "INSERT OR REPLACE INTO records (profile, key, station, algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir, created_ns, duration_ns)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(params![
-                commit.profile,
-                key.as_bytes(),
-                commit.station,
-                ALGORITHM,
-                commit.output_hash.as_bytes(),
-                encoding_hash.as_bytes(),
-                encoded.len() as i64,
-                inline,
-                files,
-                commit.used_dir,
-                crate::stat::now_ns(),
-                commit.duration_ns
-            ])?;
-            tx.prepare_cached("INSERT OR REPLACE INTO heads (profile, node, key, head) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![commit.profile, commit.node, key.as_bytes(), head])?;
+            {
+                let mut record = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO records (profile, key, station, algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir, created_ns, duration_ns)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                )?;
+                let mut head = tx.prepare_cached("INSERT OR REPLACE INTO heads (profile, node, key, head) VALUES (?1, ?2, ?3, ?4)")?;
+                let now = crate::stat::now_ns();
+                for p in prepared {
+                    record.execute(params![
+                        p.profile,
+                        p.key.as_bytes(),
+                        p.station,
+                        ALGORITHM,
+                        p.output_hash.as_bytes(),
+                        p.encoding_hash.as_bytes(),
+                        p.size,
+                        p.inline,
+                        p.files,
+                        p.used_dir,
+                        now,
+                        p.duration_ns
+                    ])?;
+                    head.execute(params![p.profile, p.node, p.key.as_bytes(), p.head])?;
+                }
+            }
             tx.commit()
         })
     }
@@ -555,8 +601,14 @@ impl Store {
     }
 
     /// Holds `node` against other processes until the lease is dropped.
-    pub(crate) fn lease(&self, profile: &str, node: &str) -> Result<Lease<'_>, Error> {
-        self.leases.acquire(&format!("{profile}/{node}"))
+    pub(crate) fn lease(
+        &self,
+        profile: &str,
+        node: &str,
+        before_blocking: &dyn Fn(),
+    ) -> Result<Lease<'_>, Error> {
+        self.leases
+            .acquire(&format!("{profile}/{node}"), before_blocking)
     }
 
     /// Where a failed attempt's directory is kept: `work/<profile>/.failed/<node>.run<id>.<attempt>`.
