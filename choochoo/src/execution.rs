@@ -34,6 +34,9 @@ pub(crate) struct Settings {
 /// are content hashes, so nothing recorded is ever wrong); a run reports only after its last
 /// batch is committed, and holds each node's lease until its record is durable.
 const BATCH_RECORDS: usize = 256;
+
+/// From this many nodes on, a run reads all of its profile's records in one query.
+const INDEX_FROM: usize = 2_000;
 const BATCH_TIME: Duration = Duration::from_millis(50);
 
 /// Records waiting to be committed, and the leases waiting for them.
@@ -74,6 +77,8 @@ pub(crate) struct Execution<'g> {
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::ObservationId>>,
     batch: Mutex<Batch<'g>>,
+    /// The profile's records by key, read in one query (large graphs only).
+    index: OnceLock<HashMap<Digest, Result<Record, String>>>,
     /// Routes what stations log through `tracing` into their own logs.
     capture: tracing::Dispatch,
     stop: Arc<AtomicBool>,
@@ -237,6 +242,7 @@ impl<'g> Execution<'g> {
             observations: Mutex::default(),
             capture: crate::capture::capture(),
             batch: Mutex::default(),
+            index: OnceLock::new(),
             stop: Arc::default(),
         })
     }
@@ -339,7 +345,7 @@ impl<'g> Execution<'g> {
                 Ok(lease) => lease,
                 Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
             };
-        if reason.is_none() && matches!(self.lookup(id, &head.key), Lookup::Hit) {
+        if reason.is_none() && matches!(self.lookup_in(id, &head.key, true), Lookup::Hit) {
             return Outcome::not_run(Status::Cached);
         }
         let reason = reason
@@ -630,7 +636,7 @@ impl<'g> Execution<'g> {
             args.extend(self.args(shared)?);
             Ok(args)
         };
-        let reason = match self.find(&path, &key) {
+        let reason = match self.find(&path, &key, false) {
             (Lookup::Hit, Some(Found { record, .. })) => {
                 let bytes = self.store.load(&record)?;
                 let output = (map.output.decode)(&bytes).map_err(|error| chain(&error))?;
@@ -933,7 +939,13 @@ impl<'g> Execution<'g> {
 
     /// Looks a key up and checks that what it names is all there and intact.
     pub(crate) fn lookup(&self, id: u32, key: &Digest) -> Lookup {
-        let (lookup, found) = self.find(&self.paths[id as usize], key);
+        self.lookup_in(id, key, false)
+    }
+
+    /// `lookup` asking the database itself, not the index read at the start: after waiting
+    /// for another process, which may have just recorded the node.
+    fn lookup_in(&self, id: u32, key: &Digest, fresh: bool) -> Lookup {
+        let (lookup, found) = self.find(&self.paths[id as usize], key, fresh);
         if let Some(Found { record, files }) = found {
             let _ = self.contents[id as usize].set(Content {
                 digest: record.output_hash,
@@ -944,10 +956,31 @@ impl<'g> Execution<'g> {
         lookup
     }
 
+    /// The record of `key`: from the profile's index read at once for a large graph, from one
+    /// query otherwise.
+    fn stored(&self, key: &Digest) -> Result<Option<Result<Record, String>>, Error> {
+        if self.graph.nodes.len() < INDEX_FROM {
+            return self.store.record(&self.settings.profile, key);
+        }
+        let index = match self.index.get() {
+            Some(index) => index,
+            None => {
+                let index = self.store.records_of(&self.settings.profile)?;
+                self.index.get_or_init(|| index)
+            }
+        };
+        Ok(index.get(key).cloned())
+    }
+
     /// Looks a key up for the node named `path`; on a hit, also returns the record and the
     /// files its output names, as seen now.
-    fn find(&self, path: &str, key: &Digest) -> (Lookup, Option<Found>) {
-        let record = match self.store.record(&self.settings.profile, key) {
+    fn find(&self, path: &str, key: &Digest, fresh: bool) -> (Lookup, Option<Found>) {
+        let stored = if fresh {
+            self.store.record(&self.settings.profile, key)
+        } else {
+            self.stored(key)
+        };
+        let record = match stored {
             Ok(None) => return (Lookup::Miss, None),
             Ok(Some(Ok(record))) => record,
             Ok(Some(Err(problem))) => {
@@ -973,16 +1006,25 @@ impl<'g> Execution<'g> {
                 None,
             );
         }
-        if let Some(reason) = memo::stale_output(&record, |file| self.stats.hash(file).ok()) {
+        // Each output file is looked at once: the same sight decides staleness and is kept.
+        let seen: Vec<(PathBuf, Option<Seen>)> = record
+            .files
+            .iter()
+            .map(|(file, _)| (file.clone(), self.stats.hash(file).ok()))
+            .collect();
+        if let Some(reason) = memo::stale_output(&record, |file| {
+            seen.iter()
+                .find(|(path, _)| path == file)
+                .and_then(|(_, seen)| seen.clone())
+        }) {
             return (Lookup::Stale(reason), None);
         }
         if record.used_dir && !self.store.work_dir(&self.settings.profile, path).exists() {
             return (Lookup::Stale("its directory was deleted".to_owned()), None);
         }
-        let files = record
-            .files
-            .iter()
-            .filter_map(|(file, _)| Some((file.clone(), self.stats.hash(file).ok()?)))
+        let files = seen
+            .into_iter()
+            .filter_map(|(path, seen)| Some((path, seen?)))
             .collect();
         (Lookup::Hit, Some(Found { record, files }))
     }

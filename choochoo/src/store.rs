@@ -215,6 +215,25 @@ impl Store {
         f(&mut db).map_err(|error| Error::db(operation, &self.db_path(), error))
     }
 
+    /// Every record of a profile, by key, read in one query: for large graphs, where one
+    /// lookup per station would cost more than reading them all.
+    pub(crate) fn records_of(
+        &self,
+        profile: &str,
+    ) -> Result<HashMap<Digest, Result<Record, String>>, Error> {
+        self.with_db("read the records from", |db| {
+            let mut stmt = db.prepare(
+                "SELECT algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir, key FROM records WHERE profile = ?1",
+            )?;
+            let rows = stmt.query_map([profile], |row| {
+                let key: Vec<u8> = row.get(7)?;
+                let key = <[u8; 32]>::try_from(key.as_slice()).map(Digest::from_bytes).unwrap_or(Digest::from_bytes([0; 32]));
+                Ok((key, decode_record(key, row)?))
+            })?;
+            rows.collect()
+        })
+    }
+
     /// The record for `key`, unverified; `Ok(None)` when there is none.
     pub(crate) fn record(
         &self,
@@ -678,6 +697,12 @@ fn prepare(db: &Connection, path: &Path) -> Result<(), Error> {
         db.busy_timeout(std::time::Duration::from_secs(60))?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
+        // Closing need not checkpoint the WAL (two fsyncs on every exit, even of a run that
+        // did nothing): SQLite checkpoints as the log grows, and the next open reads it.
+        db.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+            true,
+        )?;
         db.execute_batch("BEGIN IMMEDIATE")?;
         let result = (|| {
             db.execute_batch(SCHEMA)?;
