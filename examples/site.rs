@@ -31,12 +31,26 @@ struct Page {
 #[station]
 fn render(ctx: &Ctx, page: &File, site_name: &String) -> Result<Page, std::io::Error> {
     let markdown = std::fs::read_to_string(page.path())?;
-    let title = markdown.lines().find_map(|line| line.strip_prefix("# ")).unwrap_or("Untitled").to_owned();
-    let name = page.path().file_stem().and_then(|s| s.to_str()).unwrap_or("page");
+    let title = markdown
+        .lines()
+        .find_map(|line| line.strip_prefix("# "))
+        .unwrap_or("Untitled")
+        .to_owned();
+    let name = page
+        .path()
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("page");
     let html = ctx.out_dir().join(format!("{name}.html"));
     let body = markdown_to_html(&markdown);
-    std::fs::write(&html, format!("<!doctype html><title>{title} · {site_name}</title>\n{body}"))?;
-    Ok(Page { title, html: File::new(html) })
+    std::fs::write(
+        &html,
+        format!("<!doctype html><title>{title} · {site_name}</title>\n{body}"),
+    )?;
+    Ok(Page {
+        title,
+        html: File::new(html),
+    })
 }
 
 /// The index: a link to every page, in order.
@@ -44,10 +58,21 @@ fn render(ctx: &Ctx, page: &File, site_name: &String) -> Result<Page, std::io::E
 fn index(ctx: &Ctx, pages: &Vec<Page>, site_name: &String) -> Result<File, std::io::Error> {
     let links: String = pages
         .iter()
-        .map(|page| format!("<li><a href=\"{}\">{}</a></li>\n", page.html.path().display(), escape(&page.title)))
+        .map(|page| {
+            format!(
+                "<li><a href=\"{}\">{}</a></li>\n",
+                page.html.path().display(),
+                escape(&page.title)
+            )
+        })
         .collect();
     let path = ctx.out_dir().join("index.html");
-    std::fs::write(&path, format!("<!doctype html><title>{site_name}</title>\n<h1>{site_name}</h1>\n<ul>\n{links}</ul>\n"))?;
+    std::fs::write(
+        &path,
+        format!(
+            "<!doctype html><title>{site_name}</title>\n<h1>{site_name}</h1>\n<ul>\n{links}</ul>\n"
+        ),
+    )?;
     Ok(File::new(path))
 }
 
@@ -64,8 +89,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The store is kept outside the pages: the pages directory is an input, hashed by content.
     let sample_root = std::env::temp_dir().join(format!("choochoo-site-{}", std::process::id()));
     let (dir, store_dir, sample) = match std::env::args_os().nth(1) {
-        Some(dir) => (std::path::PathBuf::from(dir), std::path::PathBuf::from(".choochoo"), false),
-        None => (sample_root.join("pages"), sample_root.join(".choochoo"), true),
+        Some(dir) => (
+            std::path::PathBuf::from(dir),
+            std::path::PathBuf::from(".choochoo"),
+            false,
+        ),
+        None => (
+            sample_root.join("pages"),
+            sample_root.join(".choochoo"),
+            true,
+        ),
     };
     if sample {
         std::fs::create_dir_all(&dir)?;
@@ -76,16 +109,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = Store::open(store_dir)?;
     let build = |what: &str| -> Result<(), choochoo::Error> {
         let run = Runner::new(&store).run(site(Dir::new(&dir), "Field notes".to_owned()))?;
-        let rendered = run.report().find("rendered").next().and_then(|e| e.reason().map(str::to_owned));
-        println!("{what}: {} ran, {} cached{}", run.report().count(Status::Ran), run.report().count(Status::Cached),
-            rendered.map(|r| format!(" (pages: {r})")).unwrap_or_default());
+        let rendered = run
+            .report()
+            .find("rendered")
+            .next()
+            .and_then(|e| e.reason().map(str::to_owned));
+        println!(
+            "{what}: {} ran, {} cached{}",
+            run.report().count(Status::Ran),
+            run.report().count(Status::Cached),
+            rendered
+                .map(|r| format!(" (pages: {r})"))
+                .unwrap_or_default()
+        );
         println!("  index: {}", run.output().path().display());
         Ok(())
     };
     build("first build")?;
     build("nothing changed")?;
     if sample {
-        std::fs::write(dir.join("b-tracking.md"), "# Tracking defects\n\nEvery failure is an *observation*; recurring ones are **defects**.\n")?;
+        std::fs::write(
+            dir.join("b-tracking.md"),
+            "# Tracking defects\n\nEvery failure is an *observation*; recurring ones are **defects**.\n",
+        )?;
         build("after editing one page")?;
         std::fs::write(dir.join("d-new.md"), "# A new page\n\nAdded later.\n")?;
         build("after adding a page")?;
@@ -95,9 +141,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 const SAMPLE: [(&str, &str); 3] = [
-    ("a-resume.md", "# Resuming at 90 %\n\nFail, fix, run again: only the last **10 %** runs.\n\n- check\n- visit\n- check again\n"),
-    ("b-tracking.md", "# Tracking defects\n\nEvery failure is an observation.\n"),
-    ("c-cleaning.md", "# Cleaning up\n\nBefore anything is destroyed, what is about to go is written down (`evidence`).\n"),
+    (
+        "a-resume.md",
+        "# Resuming at 90 %\n\nFail, fix, run again: only the last **10 %** runs.\n\n- check\n- visit\n- check again\n",
+    ),
+    (
+        "b-tracking.md",
+        "# Tracking defects\n\nEvery failure is an observation.\n",
+    ),
+    (
+        "c-cleaning.md",
+        "# Cleaning up\n\nBefore anything is destroyed, what is about to go is written down (`evidence`).\n",
+    ),
 ];
 
 /// A small Markdown subset: `#` headings, paragraphs, `-` lists, `**bold**`, `*em*`, `code`.
@@ -121,7 +176,10 @@ fn markdown_to_html(markdown: &str) -> String {
             }
             let level = line.chars().take_while(|c| *c == '#').count();
             if (1..=6).contains(&level) && line[level..].starts_with(' ') {
-                html.push_str(&format!("<h{level}>{}</h{level}>\n", inline(line[level..].trim())));
+                html.push_str(&format!(
+                    "<h{level}>{}</h{level}>\n",
+                    inline(line[level..].trim())
+                ));
             } else if !line.is_empty() {
                 html.push_str(&format!("<p>{}</p>\n", inline(line)));
             }
@@ -137,7 +195,11 @@ fn markdown_to_html(markdown: &str) -> String {
 fn inline(text: &str) -> String {
     let mut out = String::new();
     let mut rest = escape(text);
-    for (marker, open, close) in [("**", "<strong>", "</strong>"), ("*", "<em>", "</em>"), ("`", "<code>", "</code>")] {
+    for (marker, open, close) in [
+        ("**", "<strong>", "</strong>"),
+        ("*", "<em>", "</em>"),
+        ("`", "<code>", "</code>"),
+    ] {
         let mut parts = rest.split(marker);
         out.clear();
         out.push_str(parts.next().unwrap_or(""));
@@ -156,5 +218,7 @@ fn inline(text: &str) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

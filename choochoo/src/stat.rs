@@ -206,8 +206,16 @@ impl StatCache {
     }
 }
 
+/// Files from this size on are hashed memory-mapped, on all the threads of the runner's pool.
+const PARALLEL_FROM: u64 = 16 * 1024 * 1024;
+
 /// Reads and hashes a whole file.
 pub(crate) fn hash_file(path: &Path) -> std::io::Result<Digest> {
+    if std::fs::metadata(path)?.len() >= PARALLEL_FROM {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update_mmap_rayon(path)?;
+        return Ok(Hasher::new("choochoo/file").field("blake3", hasher.finalize().as_bytes()).finish());
+    }
     let mut file = std::fs::File::open(path)?;
     let mut hasher = blake3::Hasher::new();
     let mut buffer = vec![0u8; 256 * 1024];
