@@ -214,7 +214,9 @@ pub(crate) fn hash_file(path: &Path) -> std::io::Result<Digest> {
     if std::fs::metadata(path)?.len() >= PARALLEL_FROM {
         let mut hasher = blake3::Hasher::new();
         hasher.update_mmap_rayon(path)?;
-        return Ok(Hasher::new("choochoo/file").field("blake3", hasher.finalize().as_bytes()).finish());
+        return Ok(Hasher::new("choochoo/file")
+            .field("blake3", hasher.finalize().as_bytes())
+            .finish());
     }
     let mut file = std::fs::File::open(path)?;
     let mut hasher = blake3::Hasher::new();
