@@ -21,16 +21,19 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order reports list them.
+    pub(crate) const ALL: [Status; 5] = [
+        Status::Ran,
+        Status::Cached,
+        Status::Failed,
+        Status::Blocked,
+        Status::Skipped,
+    ];
+
     pub(crate) fn parse(text: &str) -> Option<Status> {
-        [
-            Status::Ran,
-            Status::Cached,
-            Status::Failed,
-            Status::Blocked,
-            Status::Skipped,
-        ]
-        .into_iter()
-        .find(|status| status.to_string() == text)
+        Status::ALL
+            .into_iter()
+            .find(|status| status.to_string() == text)
     }
 }
 
@@ -222,14 +225,7 @@ impl fmt::Display for Report {
                 write_defect(f, defect)?;
             }
         }
-        let counts = [
-            Status::Ran,
-            Status::Cached,
-            Status::Failed,
-            Status::Blocked,
-            Status::Skipped,
-        ]
-        .map(|status| (status, self.count(status)));
+        let counts = Status::ALL.map(|status| (status, self.count(status)));
         let summary: Vec<String> = counts
             .iter()
             .filter(|(_, n)| *n > 0)

@@ -83,18 +83,12 @@ fn details<F>(s: &Session<'_, F>, report: &Report) {
 
 /// `6 stations: 4 ran, 2 cached in 1.3s (run 7)`.
 fn summary(report: &Report, took: std::time::Duration) -> String {
-    let counts: Vec<String> = [
-        Status::Ran,
-        Status::Cached,
-        Status::Failed,
-        Status::Blocked,
-        Status::Skipped,
-    ]
-    .into_iter()
-    .map(|status| (status, report.count(status)))
-    .filter(|(_, n)| *n > 0)
-    .map(|(status, n)| format!("{n} {status}"))
-    .collect();
+    let counts: Vec<String> = Status::ALL
+        .into_iter()
+        .map(|status| (status, report.count(status)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
     let counts = if counts.is_empty() {
         "nothing to do".to_owned()
     } else {

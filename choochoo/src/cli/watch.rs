@@ -298,16 +298,10 @@ impl Shared {
 
     /// `· 3 ran · 5 cached · 1 failed · ~12s left`.
     fn overall_message(&self, state: &State) -> String {
-        let mut parts: Vec<String> = [
-            Status::Ran,
-            Status::Cached,
-            Status::Failed,
-            Status::Blocked,
-            Status::Skipped,
-        ]
-        .into_iter()
-        .filter_map(|s| state.counts.get(&s).map(|n| format!("{n} {s}")))
-        .collect();
+        let mut parts: Vec<String> = Status::ALL
+            .into_iter()
+            .filter_map(|s| state.counts.get(&s).map(|n| format!("{n} {s}")))
+            .collect();
         if let Some(left) = self.time_left(state) {
             parts.push(format!("~{} left", clock::duration(left)));
         }
