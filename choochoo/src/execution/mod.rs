@@ -81,6 +81,8 @@ pub(crate) struct Execution<'g> {
     batch: Mutex<Batch<'g>>,
     /// The profile's records by key, read in one query (large graphs only).
     index: OnceLock<HashMap<Digest, Result<Record, String>>>,
+    /// The profile's heads by node, read in one query (large graphs only).
+    heads: OnceLock<HashMap<String, Head>>,
     /// Routes what stations log through `tracing` into their own logs.
     capture: tracing::Dispatch,
     stop: Arc<AtomicBool>,
@@ -245,6 +247,7 @@ impl<'g> Execution<'g> {
             capture: crate::capture::capture(),
             batch: Mutex::default(),
             index: OnceLock::new(),
+            heads: OnceLock::new(),
             stop: Arc::default(),
         })
     }
@@ -411,11 +414,7 @@ impl<'g> Execution<'g> {
 
     /// Why a station with no usable record runs, compared with its last head.
     pub(crate) fn reason(&self, id: u32, station: &dyn ErasedStation, head: &Head) -> String {
-        let before = self
-            .store
-            .head(&self.settings.profile, &self.paths[id as usize])
-            .ok()
-            .flatten();
+        let before = self.last_head(&self.paths[id as usize]);
         let Kind::Station { inputs, .. } = &self.graph.nodes[id as usize].kind else {
             return String::new();
         };
@@ -794,6 +793,24 @@ impl<'g> Execution<'g> {
             }
         };
         Ok(index.get(key).cloned())
+    }
+
+    /// A node's head as the run found it: from one query for all of them in a large graph.
+    fn last_head(&self, path: &str) -> Option<Head> {
+        if self.graph.nodes.len() < INDEX_FROM {
+            return self.store.head(&self.settings.profile, path).ok().flatten();
+        }
+        let heads = match self.heads.get() {
+            Some(heads) => heads,
+            None => {
+                let heads = self
+                    .store
+                    .heads_of(&self.settings.profile)
+                    .unwrap_or_default();
+                self.heads.get_or_init(|| heads)
+            }
+        };
+        heads.get(path).cloned()
     }
 
     /// Looks a key up for the node named `path`; on a hit, also returns the record and the
