@@ -13,5 +13,6 @@ mod fsck;
 mod map;
 mod memo;
 mod plan_props;
+mod reliability;
 mod support;
 mod typed;
