@@ -43,8 +43,10 @@ impl Leases {
     }
 
     /// Waits until no other process holds the lease of `node`'s stripe, then holds it.
-    /// `before_blocking` runs (without any lock held) when it has to wait: the caller uses it
-    /// to release what it holds itself, so two processes never wait on each other.
+    /// While it waits it calls `before_blocking` now and then (without any lock held): the
+    /// caller uses it to release what it holds itself, so two processes never wait on each
+    /// other. Waiting polls instead of blocking in the kernel, so a thread never sleeps on a
+    /// lock while leases its own process parked since then stay held.
     pub(crate) fn acquire(
         &self,
         node: &str,
@@ -53,23 +55,20 @@ impl Leases {
         let digest = crate::Digest::of(node.as_bytes());
         let stripe =
             u16::from_le_bytes([digest.as_bytes()[0], digest.as_bytes()[1]]) as usize % STRIPES;
-        if self.take(stripe, false)? {
-            return Ok(Lease {
-                leases: self,
-                stripe,
-            });
+        let mut pause = std::time::Duration::from_millis(1);
+        while !self.take(stripe)? {
+            before_blocking();
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(std::time::Duration::from_millis(20));
         }
-        before_blocking();
-        self.take(stripe, true)?;
         Ok(Lease {
             leases: self,
             stripe,
         })
     }
 
-    /// Holds `stripe` if this process holds it already or can lock it; with `wait`, waits for
-    /// it. Returns whether it is held.
-    fn take(&self, stripe: usize, wait: bool) -> Result<bool, Error> {
+    /// Holds `stripe` if this process holds it already or can lock it now; never waits.
+    fn take(&self, stripe: usize) -> Result<bool, Error> {
         let mut state = self.stripes[stripe]
             .lock()
             .unwrap_or_else(|e| e.into_inner());
@@ -87,16 +86,11 @@ impl Leases {
             let Some(file) = &state.file else {
                 return Ok(false);
             };
-            if wait {
-                file.lock()
-                    .map_err(|error| Error::io("lock", &path, error))?;
-            } else {
-                match file.try_lock() {
-                    Ok(()) => {}
-                    Err(std::fs::TryLockError::WouldBlock) => return Ok(false),
-                    Err(std::fs::TryLockError::Error(error)) => {
-                        return Err(Error::io("lock", &path, error));
-                    }
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(false),
+                Err(std::fs::TryLockError::Error(error)) => {
+                    return Err(Error::io("lock", &path, error));
                 }
             }
         }

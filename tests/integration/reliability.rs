@@ -3,7 +3,7 @@
 //! nothing wrong is ever returned, and nothing finished is done twice.
 //!
 //! The figures of the last full run are in `tests/RELIABILITY.md`. `CHOOCHOO_KILLS`,
-//! `CHOOCHOO_ROUNDS` and `CHOOCHOO_SEED` scale and vary the first two tests.
+//! `CHOOCHOO_ROUNDS` and `CHOOCHOO_SEED` (decimal) scale and vary the first two tests.
 
 use choochoo::{Ctx, Digest, File, Graph, Node, Runner, Status, Store, station};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -798,9 +798,9 @@ fn sigkill_loop_loses_nothing_and_redoes_nothing_finished() {
     }
     assert!(violations.is_empty(), "{violations:#?}");
 
-    // The next open cleans up what the killed processes left in tmp/.
-    // Plus one planted orphan named after a killed process, so the cleanup on open is
-    // exercised whatever the kills hit.
+    // The next open cleans up what the killed processes left in tmp/, plus one planted
+    // orphan named after a killed process, so the cleanup is exercised whatever the kills hit.
+    let orphans_at_end = dir_entries(&store_dir.join("tmp")).len();
     std::fs::write(
         store_dir
             .join("tmp")
@@ -808,7 +808,6 @@ fn sigkill_loop_loses_nothing_and_redoes_nothing_finished() {
         b"orphan",
     )
     .unwrap();
-    let orphans_at_end = dir_entries(&store_dir.join("tmp")).len();
     let store = Store::open(&store_dir).unwrap();
     let left = dir_entries(&store_dir.join("tmp"));
     assert!(left.is_empty(), "temp files survived the open: {left:?}");
@@ -906,8 +905,9 @@ fn sigkill_loop_loses_nothing_and_redoes_nothing_finished() {
         "reliability: SIGKILL loop: {kills} kills (seed {seed:#x}, delays up to {span:?}), \
          {kills_before_any_station} of them before any station finished, {completions} epochs \
          finished by a child, {} epochs, {reruns} re-runs of unrecorded \
-         stations, {orphans_seen} orphaned temp files left by kills ({orphans_cleaned} seen \
-         removed by the next open, {orphans_at_end} at the end with 1 planted, removed), in {:?}",
+         stations, {orphans_seen} orphaned temp files left by kills ({orphans_cleaned} checked gone \
+         once the next process had opened the store, {orphans_at_end} left at the end + 1 \
+         planted, all removed by the final open), in {:?}",
         epoch + 1,
         started.elapsed()
     );
@@ -960,17 +960,14 @@ fn three_processes_on_one_store_share_the_work_without_locking_errors() {
             let locks = flocks(&pids, &store_dir);
             let ended: Vec<Ended> = processes.into_iter().map(Proc::end).collect();
             let stderr: Vec<&str> = ended.iter().map(|e| e.stderr.as_str()).collect();
-            // BUG (reported, choochoo/src/lease.rs + execution): two processes deadlock on
-            // the lease stripes. `Leases::take(.., wait = true)` holds the stripe's mutex
-            // across the blocking `flock`, so a second thread of that process wanting the
-            // same stripe blocks on the mutex inside `take(.., wait = false)` without calling
-            // `before_blocking`, and its batch of uncommitted records keeps other stripes
-            // locked; a process whose other worker is idle with such a batch never flushes
-            // it either. Each process then waits for a stripe the other holds.
+            // This caught a real deadlock on the lease stripes (a thread blocked in `flock`
+            // while its process's parked leases stayed held); leases are now taken by polling,
+            // flushing the waiting process's batch between tries.
             panic!(
-                "round {round} of {rounds}: the three processes did not finish within \
-                 {CHILD_TIMEOUT:?} (deadlock); flocks held (H) and awaited (W) by pid:\n{locks}\n\
-                 stderr: {stderr:#?}"
+                "round {} of {rounds} ({round} passed): the three processes did not finish \
+                 within {CHILD_TIMEOUT:?} (deadlock); flocks held (H) and awaited (W) by pid:\n\
+                 {locks}\nstderr: {stderr:#?}",
+                round + 1
             );
         }
         let mut ran = 0;
@@ -1381,12 +1378,12 @@ fn corruption_case(
 
     // The store healed: nothing runs, nothing is wrong.
     //
-    // BUG (reported; choochoo/src/store.rs, `Store::write_blob`): fails for "blob: a flipped
-    // byte" and "blob: a valid blob of the same size under its name" when no fsck(true)
-    // ran first. The re-run produces the right bytes, but `write_blob` keeps any existing
-    // file whose *length* matches, so the corrupt blob stays under the name the new record
-    // gives; every later run finds it corrupt, warns and runs the station again, until
-    // `fsck(true)` removes it. (No wrong value is ever returned.)
+    // BUG found by this check (reported; choochoo/src/store.rs, `Store::write_blob`): it
+    // kept any existing blob file whose *length* matched, so after "blob: a flipped byte" or
+    // "blob: a valid blob of the same size under its name" the re-run's record named the
+    // same corrupt file again, and every later run warned and ran the station again until
+    // `fsck(true)` removed it (no wrong value was returned). Those two cases fail here
+    // without the fix that compares the stored bytes.
     let again = run_small(small, &store)?;
     if again.values != *reference {
         return Err("a wrong value on the run after".to_owned());
