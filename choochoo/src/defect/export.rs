@@ -314,20 +314,11 @@ fn rfc3339(ns: i64) -> String {
     format!("{date}T{h:02}:{m:02}:{s:02}Z")
 }
 
-/// The UTC date (`2024-05-01`) and time of day of a Unix time in nanoseconds, by Howard
-/// Hinnant's `civil_from_days`; a date library would be a dependency for two lines of output.
+/// The UTC date (`2024-05-01`) and time of day of a Unix time in nanoseconds.
 fn civil(ns: i64) -> (String, (i64, i64, i64)) {
     let secs = ns.div_euclid(1_000_000_000);
     let (days, secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, day) = crate::clock::civil(days);
     let date = format!("{year:04}-{month:02}-{day:02}");
     (date, (secs / 3600, secs % 3600 / 60, secs % 60))
 }
