@@ -210,14 +210,21 @@ impl StatCache {
 /// (at 8 MiB the one-thread path already took as long as 16 MiB on the pool).
 const PARALLEL_FROM: u64 = 1024 * 1024;
 
+/// The digest [`hash_file`] gives a file whose bytes have the plain BLAKE3 hash `content`.
+pub(crate) fn file_digest(content: &Digest) -> Digest {
+    Hasher::new("choochoo/file")
+        .field("blake3", content.as_bytes())
+        .finish()
+}
+
 /// Reads and hashes a whole file.
 pub(crate) fn hash_file(path: &Path) -> std::io::Result<Digest> {
     if std::fs::metadata(path)?.len() >= PARALLEL_FROM {
         let mut hasher = blake3::Hasher::new();
         hasher.update_mmap_rayon(path)?;
-        return Ok(Hasher::new("choochoo/file")
-            .field("blake3", hasher.finalize().as_bytes())
-            .finish());
+        return Ok(file_digest(&Digest::from_bytes(
+            *hasher.finalize().as_bytes(),
+        )));
     }
     let mut file = std::fs::File::open(path)?;
     let mut hasher = blake3::Hasher::new();
@@ -231,9 +238,9 @@ pub(crate) fn hash_file(path: &Path) -> std::io::Result<Digest> {
         };
         hasher.update(&buffer[..n]);
     }
-    Ok(Hasher::new("choochoo/file")
-        .field("blake3", hasher.finalize().as_bytes())
-        .finish())
+    Ok(file_digest(&Digest::from_bytes(
+        *hasher.finalize().as_bytes(),
+    )))
 }
 
 pub(crate) fn now_ns() -> i64 {
