@@ -136,6 +136,7 @@ mod hash;
 mod html;
 mod lease;
 mod memo;
+mod names;
 mod plan;
 mod progress;
 mod report;

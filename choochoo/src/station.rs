@@ -188,6 +188,22 @@ impl Ctx {
         &self.out_dir
     }
 
+    /// The path of an output named `name` inside this station's directory, with its parent
+    /// directories created: `ctx.output("report/summary.txt")?`. A name with `..`, an absolute
+    /// path, a NUL byte, or an ancestor that is a symbolic link is refused with an error naming
+    /// it, so a station never writes outside its directory by accident.
+    pub fn output(
+        &self,
+        name: impl AsRef<std::path::Path>,
+    ) -> Result<std::path::PathBuf, crate::Error> {
+        let path = crate::names::join(&self.out_dir, name.as_ref())?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|error| crate::Error::io("create the directory", parent, error))?;
+        }
+        Ok(path)
+    }
+
     /// Whether the run is stopping because a station failed elsewhere. A long station may
     /// check it now and then and return early; its result is then up to it (an `Err` is a
     /// failure like any other).
