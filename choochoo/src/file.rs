@@ -20,6 +20,64 @@ pub(crate) fn collect_paths<R>(encode: impl FnOnce() -> R) -> (R, Vec<PathBuf>) 
     (result, paths)
 }
 
+thread_local! {
+    /// While a value is encoded or decoded for the remote cache: the store's `work/`
+    /// directory, whose paths travel relative to it.
+    static WORK: RefCell<Option<PathBuf>> = const { RefCell::new(None) };
+}
+
+/// Marks a path encoded relative to the store's `work/` directory. No real path starts with
+/// a NUL byte, so a marked path cannot be mistaken for one.
+#[cfg_attr(
+    not(feature = "remote"),
+    allow(dead_code, reason = "only the remote cache uses it")
+)]
+const WORK_MARK: &[u8] = b"\0work/";
+
+/// Runs `code` with paths under `work` encoded relative to it, and relative paths decoded
+/// under it (through [`names::join`](crate::names::join)): the form in which values travel
+/// between stores at different places, since a station's files live in its store.
+#[cfg_attr(
+    not(feature = "remote"),
+    allow(dead_code, reason = "only the remote cache uses it")
+)]
+pub(crate) fn portable<R>(work: &Path, code: impl FnOnce() -> R) -> R {
+    let outer = WORK.with(|root| root.replace(Some(work.to_path_buf())));
+    let result = code();
+    WORK.with(|root| root.replace(outer));
+    result
+}
+
+/// The bytes a path is encoded as: relative and marked under [`portable`], raw otherwise.
+fn encoded_path(path: &Path) -> std::borrow::Cow<'_, [u8]> {
+    WORK.with(|root| {
+        let root = root.borrow();
+        match root
+            .as_deref()
+            .and_then(|root| path.strip_prefix(root).ok())
+        {
+            Some(relative) => [WORK_MARK, path_bytes(relative)].concat().into(),
+            None => path_bytes(path).into(),
+        }
+    })
+}
+
+/// The path `bytes` stand for: a marked path is joined under the `work/` directory of
+/// [`portable`], and refused when it could leave it or when no such directory is set.
+fn decoded_path(bytes: Vec<u8>) -> Result<PathBuf, String> {
+    let Some(relative) = bytes.strip_prefix(WORK_MARK) else {
+        return path_from_bytes(bytes).map_err(str::to_owned);
+    };
+    let relative = path_from_bytes(relative.to_vec()).map_err(str::to_owned)?;
+    WORK.with(|root| match root.borrow().as_deref() {
+        Some(root) => crate::names::join(root, &relative).map_err(|error| error.to_string()),
+        None => Err(format!(
+            "a path relative to another store's work directory: {}",
+            relative.display()
+        )),
+    })
+}
+
 fn met(path: &Path) {
     MET.with(|met| {
         if let Some(paths) = met.borrow_mut().as_mut() {
@@ -97,7 +155,7 @@ macro_rules! path_serde {
                 // People read JSON: a path there is text when it can be.
                 match self.path.to_str() {
                     Some(text) if serializer.is_human_readable() => serializer.serialize_str(text),
-                    _ => serializer.serialize_bytes(path_bytes(&self.path)),
+                    _ => serializer.serialize_bytes(&encoded_path(&self.path)),
                 }
             }
         }
@@ -105,7 +163,7 @@ macro_rules! path_serde {
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
                 let bytes = serde_bytes_buf(deserializer)?;
-                path_from_bytes(bytes)
+                decoded_path(bytes)
                     .map($ty::new)
                     .map_err(serde::de::Error::custom)
             }

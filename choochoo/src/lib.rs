@@ -139,6 +139,8 @@ mod memo;
 mod names;
 mod plan;
 mod progress;
+#[cfg(feature = "remote")]
+mod remote;
 mod report;
 mod run;
 mod stat;
@@ -161,6 +163,8 @@ pub use graph::{Graph, Node};
 pub use hash::Digest;
 pub use plan::{Action, Plan, Planned};
 pub use progress::{Event, Unit};
+#[cfg(feature = "remote")]
+pub use remote::Remote;
 pub use report::{Entry, Report, Status};
 pub use run::{Run, Runner};
 pub use station::{Ctx, Station, Transient};

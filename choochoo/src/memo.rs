@@ -37,6 +37,21 @@ pub(crate) fn content(encoded: &[u8], files: Vec<(PathBuf, Seen)>) -> Content {
     }
 }
 
+/// The content hash of a value in the portable form the remote cache uses: its encoding
+/// with paths under the store's `work/` relative to it, and the content of its files.
+#[cfg_attr(
+    not(feature = "remote"),
+    allow(dead_code, reason = "only the remote cache uses it")
+)]
+pub(crate) fn portable<'a>(encoded: &[u8], files: impl IntoIterator<Item = &'a Digest>) -> Digest {
+    let mut hasher = Hasher::new("choochoo/portable");
+    hasher.field("encoding", encoded);
+    for digest in files {
+        hasher.digest("content", digest);
+    }
+    hasher.finish()
+}
+
 /// The hash of a fan-in input: the content hashes of its elements, in order.
 pub(crate) fn many(digests: impl IntoIterator<Item = Digest>) -> Digest {
     let mut hasher = Hasher::new("choochoo/many");

@@ -25,6 +25,8 @@ pub struct Runner<'s> {
     force_downstream: Vec<String>,
     listener: Option<crate::progress::Listener>,
     pool: OnceLock<rayon::ThreadPool>,
+    #[cfg(feature = "remote")]
+    remote: Option<std::sync::Arc<crate::remote::Cache>>,
 }
 
 /// A successful run: the workflow's output and the report.
@@ -53,10 +55,11 @@ impl<O> Run<O> {
 
 impl<'s> Runner<'s> {
     /// A runner using `store`, with one job per available core, the profile `default`, and
-    /// this machine's host name as the instance.
+    /// this machine's host name as the instance. With the `remote` feature, the remote cache
+    /// named by the environment, if any ([`Remote::from_env`](crate::Remote::from_env)).
     pub fn new(store: &'s Store) -> Runner<'s> {
         let jobs = std::thread::available_parallelism().map_or(1, usize::from);
-        Runner {
+        let runner = Runner {
             store,
             jobs,
             keep_going: false,
@@ -66,7 +69,37 @@ impl<'s> Runner<'s> {
             force_downstream: Vec::new(),
             listener: None,
             pool: OnceLock::new(),
+            #[cfg(feature = "remote")]
+            remote: None,
+        };
+        #[cfg(feature = "remote")]
+        if let Some(remote) = crate::Remote::from_env() {
+            return runner.remote(remote);
         }
+        runner
+    }
+
+    /// Uses `remote` as a second-level cache shared with other stores: a station the store
+    /// does not have is looked up there before it runs, and, when `remote` is written to,
+    /// each station that runs is uploaded. The cache never fails a run: a server that cannot
+    /// be reached, is slow or sends a result that does not verify costs a warning.
+    #[cfg(feature = "remote")]
+    pub fn remote(mut self, remote: crate::Remote) -> Runner<'s> {
+        match crate::remote::Cache::new(remote) {
+            Ok(cache) => self.remote = Some(std::sync::Arc::new(cache)),
+            Err(error) => {
+                eprintln!("choochoo: warning: the remote cache is off: {error}");
+                self.remote = None;
+            }
+        }
+        self
+    }
+
+    /// Uses no remote cache, whatever the environment says.
+    #[cfg(feature = "remote")]
+    pub fn local_only(mut self) -> Runner<'s> {
+        self.remote = None;
+        self
     }
 
     /// Runs at most `jobs` stations at once (at least one).
@@ -184,6 +217,8 @@ impl<'s> Runner<'s> {
             keep_going: self.keep_going,
             run_id,
             listener: self.listener.clone(),
+            #[cfg(feature = "remote")]
+            remote: None,
         }
     }
 
@@ -204,7 +239,12 @@ impl<'s> Runner<'s> {
         let run_id = self
             .store
             .begin_run(workflow, &self.profile, &self.instance)?;
-        let settings = self.settings(run_id);
+        #[allow(unused_mut, reason = "the remote cache is added to runs only")]
+        let mut settings = self.settings(run_id);
+        #[cfg(feature = "remote")]
+        {
+            settings.remote = self.remote.clone();
+        }
         let mut execution = Execution::new(graph, self.store, &settings)?;
         execution.forced = self.forced(graph, &execution)?;
         if let Some(listener) = &self.listener {

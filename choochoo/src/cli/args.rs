@@ -112,6 +112,24 @@ pub(super) struct RunOptions {
     /// Runs these stations and everything downstream of them whatever the store says.
     #[arg(long, value_name = "ID", num_args = 1..)]
     pub(super) force_downstream: Vec<String>,
+    /// A shared REAPI cache (`grpc://host:port`) to look results up in, after the store.
+    #[cfg(feature = "remote")]
+    #[arg(long, value_name = "URL", env = "CHOOCHOO_REMOTE")]
+    pub(super) remote: Option<String>,
+    /// The remote cache's instance name.
+    #[cfg(feature = "remote")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "CHOOCHOO_REMOTE_INSTANCE",
+        default_value = ""
+    )]
+    pub(super) remote_instance: String,
+    /// Uploads the stations that run to the remote cache (trusted writers only, such as CI
+    /// on the main branch); `CHOOCHOO_REMOTE_WRITE=1` does the same.
+    #[cfg(feature = "remote")]
+    #[arg(long)]
+    pub(super) remote_write: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -92,7 +92,14 @@ impl Execution<'_> {
             input_values: &Vec::new,
             read: &[],
         };
-        self.record(&call, &head, &content, &encoded, started.elapsed());
+        self.record(
+            call.station.id(),
+            call.path,
+            &head,
+            &content,
+            &encoded,
+            started.elapsed(),
+        );
         let _ = self.contents[id as usize].set(content);
         let _ = self.values[id as usize].set(value);
         Outcome {

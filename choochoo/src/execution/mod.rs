@@ -3,6 +3,8 @@
 //! run it (with retries and a time limit), check again, record the result.
 
 mod map;
+#[cfg(feature = "remote")]
+mod remote;
 
 use crate::error::chain;
 use crate::graph::{Edge, ErasedStation, Graph, Kind, Policy};
@@ -29,6 +31,9 @@ pub(crate) struct Settings {
     pub(crate) keep_going: bool,
     pub(crate) run_id: i64,
     pub(crate) listener: Option<crate::progress::Listener>,
+    /// The shared second-level cache, if any.
+    #[cfg(feature = "remote")]
+    pub(crate) remote: Option<Arc<crate::remote::Cache>>,
 }
 
 /// Records are committed in batches of at most this many, or this old: one transaction for
@@ -40,6 +45,9 @@ const BATCH_RECORDS: usize = 256;
 /// From this many nodes on, a run reads all of its profile's records in one query.
 const INDEX_FROM: usize = 2_000;
 const BATCH_TIME: Duration = Duration::from_millis(50);
+
+/// What a run's reason says when a station's result was not recorded.
+const NOT_RECORDED: &str = "; not recorded: ";
 
 /// Records waiting to be committed, and the leases waiting for them.
 #[derive(Default)]
@@ -86,6 +94,8 @@ pub(crate) struct Execution<'g> {
     /// Routes what stations log through `tracing` into their own logs.
     capture: tracing::Dispatch,
     stop: Arc<AtomicBool>,
+    #[cfg(feature = "remote")]
+    remote: Option<remote::Remote>,
 }
 
 pub(crate) struct Outcome {
@@ -249,6 +259,11 @@ impl<'g> Execution<'g> {
             index: OnceLock::new(),
             heads: OnceLock::new(),
             stop: Arc::default(),
+            #[cfg(feature = "remote")]
+            remote: settings
+                .remote
+                .clone()
+                .map(|cache| remote::Remote::new(cache, n)),
         })
     }
 
@@ -260,6 +275,8 @@ impl<'g> Execution<'g> {
                 is_station(self.graph, id) && self.pending[id as usize].load(Ordering::Relaxed) == 0
             })
             .collect();
+        #[cfg(feature = "remote")]
+        self.prefetch(&ready);
         for id in ready {
             scope.spawn(move |scope| self.visit(scope, id));
         }
@@ -352,6 +369,13 @@ impl<'g> Execution<'g> {
             };
         if reason.is_none() && matches!(self.lookup_in(id, &head.key, true), Lookup::Hit) {
             return Outcome::not_run(Status::Cached);
+        }
+        #[cfg(feature = "remote")]
+        if !forced
+            && let Some(outcome) = self.from_remote(id, station.as_ref(), inputs, head.clone())
+        {
+            self.release(lease);
+            return outcome;
         }
         let reason = reason
             .take()
@@ -496,8 +520,16 @@ impl<'g> Execution<'g> {
         };
         let (done, outcome) = self.call_and_record(call, head, reason);
         if let Some((value, content)) = done {
-            let _ = self.contents[id as usize].set(content);
             let _ = self.values[id as usize].set(value);
+            #[cfg(feature = "remote")]
+            if !outcome
+                .reason
+                .as_deref()
+                .is_some_and(|reason| reason.contains(NOT_RECORDED))
+            {
+                self.to_remote(id, station.as_ref(), inputs, &content);
+            }
+            let _ = self.contents[id as usize].set(content);
         }
         outcome
     }
@@ -570,12 +602,19 @@ impl<'g> Execution<'g> {
             .filter_map(|source| self.contents[*source as usize].get());
         if let Some(changed) = memo::changed_during_run(read.flat_map(|content| &content.files)) {
             reason.push_str(&format!(
-                "; not recorded: {} changed while the station ran",
+                "{NOT_RECORDED}{} changed while the station ran",
                 changed.display()
             ));
         } else {
             head.values = (call.input_values)();
-            self.record(&call, &head, &content, &encoded, duration);
+            self.record(
+                call.station.id(),
+                call.path,
+                &head,
+                &content,
+                &encoded,
+                duration,
+            );
         }
         let outcome = Outcome {
             status: Status::Ran,
@@ -650,7 +689,8 @@ impl<'g> Execution<'g> {
     /// Commits a finished station's record; a failure to do so is a warning, not a failure.
     fn record(
         &self,
-        call: &Call<'_>,
+        station: &str,
+        path: &str,
         head: &Head,
         content: &Content,
         encoded: &[u8],
@@ -663,16 +703,13 @@ impl<'g> Execution<'g> {
             .collect();
         let commit = crate::store::Commit {
             profile: &self.settings.profile,
-            station: call.station.id(),
-            node: call.path,
+            station,
+            node: path,
             head,
             output_hash: &content.digest,
             encoded,
             files: &files,
-            used_dir: self
-                .store
-                .work_dir(&self.settings.profile, call.path)
-                .exists(),
+            used_dir: self.store.work_dir(&self.settings.profile, path).exists(),
             duration_ns: duration.as_nanos() as i64,
         };
         let prepared = match self.store.prepare(&commit) {
@@ -680,7 +717,7 @@ impl<'g> Execution<'g> {
             Err(error) => {
                 self.warn(format!(
                     "the result of `{}` was not recorded: {}",
-                    call.path,
+                    path,
                     chain(&error)
                 ));
                 return;
@@ -1130,8 +1167,11 @@ impl<'g> Execution<'g> {
             .collect();
         let mut entries: Vec<Entry> = entries;
         self.attach_defects(&mut entries);
-        let warnings =
+        #[allow(unused_mut, reason = "the remote cache adds its warnings")]
+        let mut warnings =
             std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()));
+        #[cfg(feature = "remote")]
+        warnings.extend(self.finish_remote());
         Report {
             run: self.settings.run_id,
             entries,

@@ -1,0 +1,335 @@
+//! The remote cache in a run: a station missing from the local store is looked up remotely
+//! before it runs, and a station that ran is uploaded (when writes are on). See
+//! [`crate::remote`] for the protocol and the portable form of values.
+
+use super::{Execution, Outcome};
+use crate::error::chain;
+use crate::graph::{Edge, ErasedStation, Kind};
+use crate::memo::{self, Content};
+use crate::remote::{Cache, Download, Manifest, Pending, WireDigest};
+use crate::report::Status;
+use crate::stat::Seen;
+use crate::store::Head;
+use crate::value::Shared;
+use crate::{Digest, Error};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A run's use of the remote cache.
+pub(crate) struct Remote {
+    cache: Arc<Cache>,
+    /// Each node's portable content digest, once known.
+    portable: Vec<OnceLock<Digest>>,
+    /// Lookups started before their station's turn.
+    pending: Mutex<HashMap<u32, Pending>>,
+}
+
+impl Remote {
+    pub(crate) fn new(cache: Arc<Cache>, nodes: usize) -> Remote {
+        Remote {
+            cache,
+            portable: (0..nodes).map(|_| OnceLock::new()).collect(),
+            pending: Mutex::default(),
+        }
+    }
+}
+
+impl Execution<'_> {
+    fn remote_cache(&self) -> Option<&Remote> {
+        self.remote.as_ref()
+    }
+
+    /// The store's `work/` directory: paths under it travel relative to it.
+    fn work_root(&self) -> PathBuf {
+        self.store.dir().join("work")
+    }
+
+    /// Whether a station may take a remote result: not one that changes the world outside
+    /// the store (a check or a clean), and not a map (its items are remembered locally).
+    fn shareable(&self, id: u32, station: &dyn ErasedStation) -> bool {
+        !station.has_check() && !station.has_clean() && self.graph.nodes[id as usize].map.is_none()
+    }
+
+    /// Starts the remote lookups of the stations ready at the start that the local store
+    /// does not have, all at once, so a cold store against a warm remote costs round trips
+    /// in parallel rather than one after the other.
+    pub(super) fn prefetch(&self, ready: &[u32]) {
+        let Some(remote) = self.remote_cache() else {
+            return;
+        };
+        for &id in ready {
+            let Kind::Station { station, inputs } = &self.graph.nodes[id as usize].kind else {
+                continue;
+            };
+            let forced = self.forced.get(id as usize).copied().unwrap_or(false);
+            if forced || !self.shareable(id, station.as_ref()) {
+                continue;
+            }
+            let Ok(head) = self.head(id, station.as_ref(), inputs) else {
+                continue;
+            };
+            if !matches!(self.lookup(id, &head.key), super::Lookup::Miss) {
+                continue;
+            }
+            let Ok(action) = self.action(id, station.as_ref(), inputs) else {
+                continue;
+            };
+            if let Some(pending) = remote.cache.lookup(&self.paths[id as usize], action) {
+                remote
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id, pending);
+            }
+        }
+    }
+
+    /// A station's result from the remote cache, verified, written into its directory and
+    /// recorded locally; `None` when there is none to use.
+    pub(super) fn from_remote(
+        &self,
+        id: u32,
+        station: &dyn ErasedStation,
+        inputs: &[Edge],
+        mut head: Head,
+    ) -> Option<Outcome> {
+        let remote = self.remote_cache()?;
+        if !self.shareable(id, station) {
+            return None;
+        }
+        let path = &self.paths[id as usize];
+        let pending = remote
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        let pending = match pending {
+            Some(pending) => pending,
+            None => {
+                let action = self.action(id, station, inputs).ok()?;
+                remote.cache.lookup(path, action)?
+            }
+        };
+        let download = remote.cache.wait(pending)?;
+        let (value, content, encoded, portable) = match self.restore(id, download) {
+            Ok(restored) => restored,
+            Err(why) => {
+                remote.cache.rejected(path, &why);
+                return None;
+            }
+        };
+        head.values = self.input_values(inputs);
+        self.record(
+            station.id(),
+            path,
+            &head,
+            &content,
+            &encoded,
+            std::time::Duration::ZERO,
+        );
+        let _ = remote.portable[id as usize].set(portable);
+        let _ = self.contents[id as usize].set(content);
+        let _ = self.values[id as usize].set(value);
+        let mut outcome = Outcome::not_run(Status::Cached);
+        outcome.reason = Some("from the remote cache".to_owned());
+        Some(outcome)
+    }
+
+    /// Turns a download into a value: decodes the manifest, writes the station's files
+    /// (each checked against its BLAKE3 digest; names checked like any output name), checks
+    /// that files of other stations are here with the same content, and computes the local
+    /// and portable content. An `Err` says why the result cannot be used.
+    #[allow(
+        clippy::type_complexity,
+        reason = "a private tuple, named where it is taken apart"
+    )]
+    fn restore(
+        &self,
+        id: u32,
+        download: Download,
+    ) -> Result<(Shared, Content, Vec<u8>, Digest), String> {
+        let node = &self.graph.nodes[id as usize];
+        let work = self.work_root();
+        let manifest: Manifest = postcard::from_bytes(&download.manifest)
+            .map_err(|error| format!("its manifest is unreadable: {error}"))?;
+        let value = crate::file::portable(&work, || (node.codec.decode)(&manifest.encoding))
+            .map_err(|error| format!("its value does not decode: {}", chain(&error)))?;
+        let (encoded, paths) = (node.codec.encode)(&*value).map_err(|error| chain(&error))?;
+        if paths.len() != manifest.files.len() {
+            return Err("its manifest does not list the files of its value".to_owned());
+        }
+        let own = self
+            .store
+            .work_dir(&self.settings.profile, &self.paths[id as usize]);
+        let mut files = Vec::with_capacity(paths.len());
+        for (path, (relative, digest)) in paths.into_iter().zip(&manifest.files) {
+            if crate::names::join(&work, Path::new(relative)).ok().as_ref() != Some(&path) {
+                return Err(format!(
+                    "its manifest names {relative:?}, not {}",
+                    path.display()
+                ));
+            }
+            if path.starts_with(&own) {
+                let bytes = download
+                    .files
+                    .get(relative)
+                    .ok_or_else(|| format!("its file {relative:?} is missing"))?;
+                if crate::stat::file_digest(&Digest::of(bytes)) != *digest {
+                    return Err(format!(
+                        "its file {relative:?} does not match its BLAKE3 digest"
+                    ));
+                }
+                write_file(&path, bytes)
+                    .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+            }
+            let seen = self
+                .stats
+                .hash(&path)
+                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+            if seen.digest != *digest {
+                return Err(format!("{} is not the file it names", path.display()));
+            }
+            files.push((path, seen));
+        }
+        let (portable_encoding, _) = crate::file::portable(&work, || (node.codec.encode)(&*value))
+            .map_err(|error| chain(&error))?;
+        let portable = memo::portable(
+            &portable_encoding,
+            files.iter().map(|(_, seen)| &seen.digest),
+        );
+        let content = memo::content(&encoded, files);
+        Ok((value, content, encoded, portable))
+    }
+
+    /// Uploads a station's result, when writes are on and the result can be shared.
+    pub(super) fn to_remote(
+        &self,
+        id: u32,
+        station: &dyn ErasedStation,
+        inputs: &[Edge],
+        content: &Content,
+    ) {
+        let Some(remote) = self.remote_cache() else {
+            return;
+        };
+        if !remote.cache.writes() || !self.shareable(id, station) {
+            return;
+        }
+        let path = &self.paths[id as usize];
+        let upload = self
+            .action(id, station, inputs)
+            .map_err(|error| chain(&error))
+            .and_then(|action| self.upload(id, action, content));
+        match upload {
+            Ok(upload) => remote.cache.upload(path, upload),
+            Err(why) => tracing::debug!("the result of `{path}` is not shared: {why}"),
+        }
+    }
+
+    /// What to upload for a node: its manifest and the bytes of its files, read again and
+    /// checked against the digests the run recorded.
+    fn upload(
+        &self,
+        id: u32,
+        action: WireDigest,
+        content: &Content,
+    ) -> Result<crate::remote::Upload, String> {
+        let work = self.work_root();
+        let node = &self.graph.nodes[id as usize];
+        let value = self.value(id).map_err(|error| chain(&error))?;
+        let (encoding, _) = crate::file::portable(&work, || (node.codec.encode)(value))
+            .map_err(|error| chain(&error))?;
+        let mut files = Vec::new();
+        let mut blobs = Vec::new();
+        for (path, seen) in &content.files {
+            let relative = path
+                .strip_prefix(&work)
+                .ok()
+                .and_then(Path::to_str)
+                .ok_or_else(|| {
+                    format!("{} is outside the store's work directory", path.display())
+                })?;
+            if path.is_dir() {
+                return Err(format!("{} is a directory", path.display()));
+            }
+            let bytes = std::fs::read(path)
+                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+            if crate::stat::file_digest(&Digest::of(&bytes)) != seen.digest {
+                return Err(format!("{} changed since it was hashed", path.display()));
+            }
+            files.push((relative.to_owned(), seen.digest));
+            blobs.push((format!("{}{relative}", crate::remote::WORK), bytes));
+        }
+        let manifest = postcard::to_stdvec(&Manifest { encoding, files })
+            .map_err(|error| error.to_string())?;
+        blobs.push((crate::remote::VALUE.to_owned(), manifest));
+        Ok(crate::remote::Upload { action, blobs })
+    }
+
+    /// The wire digest of a station's Action: its key, made of portable input digests.
+    fn action(
+        &self,
+        id: u32,
+        station: &dyn ErasedStation,
+        inputs: &[Edge],
+    ) -> Result<WireDigest, Error> {
+        let inputs: Vec<Digest> = inputs
+            .iter()
+            .map(|edge| match edge {
+                Edge::One(source) => self.portable(*source),
+                Edge::Many(sources, _) => sources
+                    .iter()
+                    .map(|source| self.portable(*source))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(memo::many),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(crate::remote::action_digest(&crate::remote::Key {
+            station: station.id(),
+            fingerprint: &station.fingerprint(),
+            output_type: (self.graph.nodes[id as usize].codec.type_name)(),
+            profile: &self.settings.profile,
+            inputs: &inputs,
+        }))
+    }
+
+    /// A node's content digest in the portable form: its encoding with paths under `work/`
+    /// relative to it, and the content of its files.
+    fn portable(&self, id: u32) -> Result<Digest, Error> {
+        let remote = self
+            .remote_cache()
+            .ok_or_else(|| Error::internal("no remote cache"))?;
+        if let Some(digest) = remote.portable[id as usize].get() {
+            return Ok(*digest);
+        }
+        let node = &self.graph.nodes[id as usize];
+        let value = self.value(id)?;
+        let (encoded, paths) =
+            crate::file::portable(&self.work_root(), || (node.codec.encode)(value))?;
+        let files: Vec<(PathBuf, Seen)> = self.hash_files(paths)?;
+        let digest = memo::portable(&encoded, files.iter().map(|(_, seen)| &seen.digest));
+        Ok(*remote.portable[id as usize].get_or_init(|| digest))
+    }
+
+    /// The warnings of the remote cache, once its uploads are done.
+    pub(super) fn finish_remote(&self) -> Vec<String> {
+        self.remote_cache()
+            .map(|remote| remote.cache.finish())
+            .unwrap_or_default()
+    }
+}
+
+/// Writes a restored file: a temporary file beside it, then a rename, so a reader never
+/// sees half of it.
+fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".choochoo-{}.tmp", std::process::id()));
+    let temp = parent.join(name);
+    std::fs::write(&temp, bytes)?;
+    std::fs::rename(&temp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temp);
+    })
+}

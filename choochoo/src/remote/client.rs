@@ -1,0 +1,458 @@
+//! The calls to the server: ActionCache lookups and updates, CAS reads and writes in batches
+//! under the server's size limit, ByteStream for larger blobs. Every call has a time limit;
+//! every blob read is checked against its digest before anyone sees it.
+
+use super::wire::{self, Download, Upload, VALUE, WORK};
+use super::{Remote, WireDigest};
+use bazel_remote_apis::build::bazel::remote::execution::v2 as re;
+use bazel_remote_apis::google::bytestream as bs;
+use bs::byte_stream_client::ByteStreamClient;
+use re::action_cache_client::ActionCacheClient;
+use re::capabilities_client::CapabilitiesClient;
+use re::content_addressable_storage_client::ContentAddressableStorageClient;
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+use tonic::transport::{Channel, Endpoint};
+
+/// Batches stay this far under the server's limit: the rest of the message needs room.
+const BATCH_MARGIN: usize = 64 * 1024;
+/// gRPC's usual message limit, for servers that advertise none.
+const MESSAGE_LIMIT: usize = 4 * 1024 * 1024;
+/// ByteStream chunks.
+const CHUNK: usize = 1024 * 1024;
+/// Lookups (each with its downloads) in flight at once on the channel.
+const IN_FLIGHT: usize = 128;
+/// Digests per FindMissingBlobs call.
+const FIND_CHUNK: usize = 4096;
+
+/// Why a call did not give a usable answer.
+#[derive(Debug)]
+pub(crate) enum Problem {
+    /// No connection, or no answer in time: the remote is left alone for the rest of the run.
+    Unreachable(String),
+    /// The server answered with an error.
+    Refused(String),
+    /// The server's answer does not verify.
+    Rejected(String),
+}
+
+impl From<tonic::Status> for Problem {
+    fn from(status: tonic::Status) -> Problem {
+        use tonic::Code;
+        let message = format!("{:?}: {}", status.code(), status.message());
+        match status.code() {
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown => {
+                Problem::Unreachable(message)
+            }
+            _ => Problem::Refused(message),
+        }
+    }
+}
+
+/// One channel to the server and what it said about itself.
+pub(crate) struct Client {
+    channel: Channel,
+    instance: String,
+    timeout: Duration,
+    batch_limit: tokio::sync::OnceCell<usize>,
+    slots: tokio::sync::Semaphore,
+}
+
+impl Client {
+    /// A client for `remote`; connects at the first call.
+    pub(crate) fn new(remote: &Remote) -> Result<Client, String> {
+        let url = match remote.url.split_once("://") {
+            Some(("grpc" | "http", rest)) => format!("http://{rest}"),
+            Some(("grpcs" | "https", _)) => {
+                return Err(format!(
+                    "{}: TLS is not supported yet; use a plain grpc:// endpoint (or a local TLS-terminating proxy)",
+                    remote.url
+                ));
+            }
+            _ => {
+                return Err(format!("{}: not a grpc://host:port address", remote.url));
+            }
+        };
+        let endpoint = Endpoint::from_shared(url)
+            .map_err(|error| format!("{}: {error}", remote.url))?
+            .connect_timeout(remote.connect_timeout)
+            .timeout(remote.timeout)
+            .tcp_nodelay(true);
+        Ok(Client {
+            channel: endpoint.connect_lazy(),
+            instance: remote.instance.clone(),
+            timeout: remote.timeout,
+            batch_limit: tokio::sync::OnceCell::new(),
+            slots: tokio::sync::Semaphore::new(IN_FLIGHT),
+        })
+    }
+
+    /// Runs one call with the time limit.
+    async fn call<T>(
+        &self,
+        call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    ) -> Result<T, Problem> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(response)) => Ok(response.into_inner()),
+            Ok(Err(status)) => Err(status.into()),
+            Err(_) => Err(Problem::Unreachable(format!(
+                "no answer within {:?}",
+                self.timeout
+            ))),
+        }
+    }
+
+    /// The most bytes one batch call may carry: the server's advertised limit (or gRPC's
+    /// usual one), less room for the rest of the message.
+    async fn batch_limit(&self) -> usize {
+        *self
+            .batch_limit
+            .get_or_init(|| async {
+                let request = re::GetCapabilitiesRequest {
+                    instance_name: self.instance.clone(),
+                };
+                let advertised = self
+                    .call(CapabilitiesClient::new(self.channel.clone()).get_capabilities(request))
+                    .await
+                    .ok()
+                    .and_then(|caps| caps.cache_capabilities)
+                    .and_then(|cache| usize::try_from(cache.max_batch_total_size_bytes).ok())
+                    .filter(|limit| *limit > 0)
+                    .unwrap_or(MESSAGE_LIMIT);
+                advertised
+                    .min(MESSAGE_LIMIT)
+                    .saturating_sub(BATCH_MARGIN)
+                    .max(1)
+            })
+            .await
+    }
+
+    /// Looks `action` up and downloads its result; `Ok(None)` when the server has none.
+    pub(crate) async fn fetch(&self, action: &WireDigest) -> Result<Option<Download>, Problem> {
+        let _slot = self.slots.acquire().await;
+        let request = re::GetActionResultRequest {
+            instance_name: self.instance.clone(),
+            action_digest: Some(action.clone()),
+            ..Default::default()
+        };
+        let mut cache = ActionCacheClient::new(self.channel.clone());
+        let result =
+            match tokio::time::timeout(self.timeout, cache.get_action_result(request)).await {
+                Ok(Ok(response)) => response.into_inner(),
+                Ok(Err(status)) if status.code() == tonic::Code::NotFound => return Ok(None),
+                Ok(Err(status)) => return Err(status.into()),
+                Err(_) => {
+                    return Err(Problem::Unreachable(format!(
+                        "no answer within {:?}",
+                        self.timeout
+                    )));
+                }
+            };
+        let mut wanted: Vec<(&str, &WireDigest)> = Vec::new();
+        for file in &result.output_files {
+            let digest = file.digest.as_ref().ok_or_else(|| {
+                Problem::Rejected(format!("output {:?} has no digest", file.path))
+            })?;
+            if file.path != VALUE && !file.path.starts_with(WORK) {
+                return Err(Problem::Rejected(format!(
+                    "it names an output {:?} that choochoo does not write",
+                    file.path
+                )));
+            }
+            wanted.push((&file.path, digest));
+        }
+        if !wanted.iter().any(|(path, _)| *path == VALUE) {
+            return Err(Problem::Rejected(format!("it has no {VALUE}")));
+        }
+        let mut blobs = self
+            .read(wanted.iter().map(|(_, digest)| (*digest).clone()).collect())
+            .await?;
+        let mut download = Download {
+            manifest: Vec::new(),
+            files: HashMap::new(),
+        };
+        for (path, digest) in wanted {
+            let bytes = blobs.get(&digest.hash).cloned().unwrap_or_default();
+            match path.strip_prefix(WORK) {
+                Some(relative) => {
+                    download.files.insert(relative.to_owned(), bytes);
+                }
+                None => download.manifest = blobs.remove(&digest.hash).unwrap_or(bytes),
+            }
+        }
+        Ok(Some(download))
+    }
+
+    /// Reads blobs, small ones in batches and large ones by ByteStream, each checked
+    /// against its digest; returns them by hash.
+    async fn read(&self, digests: Vec<WireDigest>) -> Result<HashMap<String, Vec<u8>>, Problem> {
+        let limit = self.batch_limit().await;
+        let mut blobs = HashMap::new();
+        let mut batch: Vec<WireDigest> = Vec::new();
+        let mut batch_bytes = 0;
+        for digest in digests {
+            let size = usize::try_from(digest.size_bytes).map_err(|_| {
+                Problem::Rejected(format!("blob {} has a negative size", digest.hash))
+            })?;
+            if blobs.contains_key(&digest.hash) || batch.contains(&digest) {
+                continue;
+            }
+            if size == 0 {
+                wire::verify(&digest, b"").map_err(Problem::Rejected)?;
+                blobs.insert(digest.hash, Vec::new());
+            } else if size > limit {
+                let bytes = self.read_stream(&digest).await?;
+                blobs.insert(digest.hash, bytes);
+            } else {
+                if batch_bytes + size > limit {
+                    self.read_batch(std::mem::take(&mut batch), &mut blobs)
+                        .await?;
+                    batch_bytes = 0;
+                }
+                batch_bytes += size;
+                batch.push(digest);
+            }
+        }
+        if !batch.is_empty() {
+            self.read_batch(batch, &mut blobs).await?;
+        }
+        Ok(blobs)
+    }
+
+    async fn read_batch(
+        &self,
+        digests: Vec<WireDigest>,
+        blobs: &mut HashMap<String, Vec<u8>>,
+    ) -> Result<(), Problem> {
+        let request = re::BatchReadBlobsRequest {
+            instance_name: self.instance.clone(),
+            digests: digests.clone(),
+            ..Default::default()
+        };
+        let response = self
+            .call(
+                ContentAddressableStorageClient::new(self.channel.clone())
+                    .batch_read_blobs(request),
+            )
+            .await?;
+        let mut read: HashMap<String, Vec<u8>> = HashMap::new();
+        for answer in response.responses {
+            if let Some(status) = answer.status.filter(|status| status.code != 0) {
+                let hash = answer.digest.map(|d| d.hash).unwrap_or_default();
+                return Err(Problem::Rejected(format!(
+                    "blob {hash} could not be read (code {}: {})",
+                    status.code, status.message
+                )));
+            }
+            if let Some(digest) = answer.digest {
+                read.insert(digest.hash, answer.data);
+            }
+        }
+        for digest in digests {
+            let bytes = read.remove(&digest.hash).ok_or_else(|| {
+                Problem::Rejected(format!("the server did not return blob {}", digest.hash))
+            })?;
+            wire::verify(&digest, &bytes).map_err(Problem::Rejected)?;
+            blobs.insert(digest.hash, bytes);
+        }
+        Ok(())
+    }
+
+    /// Reads one blob by ByteStream, each chunk within the time limit, no more than its size.
+    async fn read_stream(&self, digest: &WireDigest) -> Result<Vec<u8>, Problem> {
+        let request = bs::ReadRequest {
+            resource_name: self.resource(&format!("blobs/{}/{}", digest.hash, digest.size_bytes)),
+            read_offset: 0,
+            read_limit: 0,
+        };
+        let mut stream = self
+            .call(ByteStreamClient::new(self.channel.clone()).read(request))
+            .await?;
+        let size = usize::try_from(digest.size_bytes).unwrap_or(0);
+        let mut bytes = Vec::with_capacity(size.min(64 * 1024 * 1024));
+        loop {
+            let next = tokio::time::timeout(self.timeout, stream.message())
+                .await
+                .map_err(|_| Problem::Unreachable(format!("no data within {:?}", self.timeout)))?
+                .map_err(Problem::from)?;
+            let Some(chunk) = next else { break };
+            if bytes.len() + chunk.data.len() > size {
+                return Err(Problem::Rejected(format!(
+                    "blob {} came with more than {size} bytes",
+                    digest.hash
+                )));
+            }
+            bytes.extend_from_slice(&chunk.data);
+        }
+        wire::verify(digest, &bytes).map_err(Problem::Rejected)?;
+        Ok(bytes)
+    }
+
+    /// Uploads a result: the blobs the server lacks, then the ActionResult naming them.
+    pub(crate) async fn upload(&self, upload: Upload) -> Result<(), Problem> {
+        let _slot = self.slots.acquire().await;
+        let blobs: Vec<(String, WireDigest, Vec<u8>)> = upload
+            .blobs
+            .into_iter()
+            .map(|(path, bytes)| (path, wire::sha256(&bytes), bytes))
+            .collect();
+        let missing = self
+            .find_missing(blobs.iter().map(|(_, digest, _)| digest.clone()).collect())
+            .await?;
+        let limit = self.batch_limit().await;
+        let mut batch = Vec::new();
+        let mut batch_bytes = 0;
+        for (_, digest, bytes) in &blobs {
+            if !missing.contains(&digest.hash)
+                || batch.iter().any(|(d, _): &(WireDigest, &[u8])| d == digest)
+            {
+                continue;
+            }
+            if bytes.len() > limit {
+                self.write_stream(digest, bytes).await?;
+                continue;
+            }
+            if batch_bytes + bytes.len() > limit {
+                self.write_batch(std::mem::take(&mut batch)).await?;
+                batch_bytes = 0;
+            }
+            batch_bytes += bytes.len();
+            batch.push((digest.clone(), bytes.as_slice()));
+        }
+        if !batch.is_empty() {
+            self.write_batch(batch).await?;
+        }
+        let result = re::ActionResult {
+            output_files: blobs
+                .into_iter()
+                .map(|(path, digest, _)| re::OutputFile {
+                    path,
+                    digest: Some(digest),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let request = re::UpdateActionResultRequest {
+            instance_name: self.instance.clone(),
+            action_digest: Some(upload.action),
+            action_result: Some(result),
+            ..Default::default()
+        };
+        self.call(ActionCacheClient::new(self.channel.clone()).update_action_result(request))
+            .await
+            .map(drop)
+    }
+
+    /// The hashes of the blobs the server does not have, asked in chunks.
+    async fn find_missing(
+        &self,
+        digests: Vec<WireDigest>,
+    ) -> Result<std::collections::HashSet<String>, Problem> {
+        let mut missing = std::collections::HashSet::new();
+        for chunk in digests.chunks(FIND_CHUNK) {
+            let request = re::FindMissingBlobsRequest {
+                instance_name: self.instance.clone(),
+                blob_digests: chunk.to_vec(),
+                ..Default::default()
+            };
+            let response = self
+                .call(
+                    ContentAddressableStorageClient::new(self.channel.clone())
+                        .find_missing_blobs(request),
+                )
+                .await?;
+            missing.extend(response.missing_blob_digests.into_iter().map(|d| d.hash));
+        }
+        Ok(missing)
+    }
+
+    async fn write_batch(&self, blobs: Vec<(WireDigest, &[u8])>) -> Result<(), Problem> {
+        let request = re::BatchUpdateBlobsRequest {
+            instance_name: self.instance.clone(),
+            requests: blobs
+                .into_iter()
+                .map(|(digest, data)| re::batch_update_blobs_request::Request {
+                    digest: Some(digest),
+                    data: data.to_vec(),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let response = self
+            .call(
+                ContentAddressableStorageClient::new(self.channel.clone())
+                    .batch_update_blobs(request),
+            )
+            .await?;
+        match response
+            .responses
+            .into_iter()
+            .find_map(|answer| answer.status.filter(|status| status.code != 0))
+        {
+            Some(status) => Err(Problem::Refused(format!(
+                "a blob was not stored (code {}: {})",
+                status.code, status.message
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes one blob by ByteStream, in chunks.
+    async fn write_stream(&self, digest: &WireDigest, bytes: &[u8]) -> Result<(), Problem> {
+        let name = self.resource(&format!(
+            "uploads/{}/blobs/{}/{}",
+            upload_id(),
+            digest.hash,
+            digest.size_bytes
+        ));
+        let chunks: Vec<bs::WriteRequest> = bytes
+            .chunks(CHUNK)
+            .enumerate()
+            .map(|(i, chunk)| bs::WriteRequest {
+                resource_name: if i == 0 { name.clone() } else { String::new() },
+                write_offset: (i * CHUNK) as i64,
+                finish_write: (i + 1) * CHUNK >= bytes.len(),
+                data: chunk.to_vec(),
+            })
+            .collect();
+        let stream = tonic::codegen::tokio_stream::iter(chunks);
+        let response = self
+            .call(ByteStreamClient::new(self.channel.clone()).write(stream))
+            .await?;
+        if response.committed_size != digest.size_bytes {
+            return Err(Problem::Refused(format!(
+                "the server kept {} of the {} bytes of blob {}",
+                response.committed_size, digest.size_bytes, digest.hash
+            )));
+        }
+        Ok(())
+    }
+
+    /// A ByteStream resource name under this instance.
+    fn resource(&self, name: &str) -> String {
+        if self.instance.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}/{name}", self.instance)
+        }
+    }
+}
+
+/// A fresh id for a ByteStream upload, in UUID form as the protocol asks.
+fn upload_id() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let seed = format!("{}-{}-{count}", std::process::id(), crate::stat::now_ns());
+    let hex = crate::Digest::of(seed.as_bytes()).to_hex();
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    )
+}

@@ -1,0 +1,307 @@
+//! The remote cache: a second-level cache shared by many stores, over the Bazel Remote
+//! Execution API v2 (REAPI), so a team's CI runners and laptops share station results with
+//! any REAPI cache server (bazel-remote, BuildBuddy, Buildbarn, NativeLink, BuildGrid...).
+//!
+//! The local store stays the first level. On a local miss, the station's key is looked up
+//! in the server's ActionCache; on a hit, the result's blobs are downloaded from its CAS,
+//! every byte is hashed again (the SHA-256 the wire names, then the BLAKE3 identity the
+//! store uses), its files are written into the station's directory, and the result is
+//! recorded locally, so the next run is a local hit. A result that does not verify is a miss
+//! and a warning, never a value. With writes enabled ([`Remote::write`]), each station that
+//! runs is uploaded: blobs first (only those the server lacks), then the ActionResult.
+//!
+//! **Keys.** Each station key maps to an `Action` whose `Command` names the station id, its
+//! code fingerprint, its output type and the profile, and whose input root lists one file
+//! per input, named by the input's content digest: the same key space could serve remote
+//! execution later. The ActionResult lists a manifest blob (`choochoo/value`: the output's
+//! encoding and the BLAKE3 digest of each file inside it) and one output file per file.
+//!
+//! **Machine independence.** A store keeps absolute paths, and a station's files live under
+//! its store's `work/` directory, which differs from machine to machine. So the remote sees
+//! values in a *portable* form: paths under `work/` are encoded relative to it (and joined
+//! under the local `work/` on the way in, through the same checks as any output name), and
+//! remote keys are made of portable content digests. Two stores at different places share
+//! results, including those of stations downstream of a file-producing station. A result
+//! naming a file outside `work/`, or a directory, is not shared (it stays local; the reason
+//! is logged at debug level). Inputs outside the store (a workflow's own files) count by the
+//! path the workflow gives and their content, so run workflows from the same relative place
+//! (or with the same absolute paths) to share their stations.
+//!
+//! Stations with a check or a clean function change the world outside the store, so they
+//! never take a remote result; map items are remembered locally only.
+//!
+//! **Failures.** An unreachable, slow or failing server costs a warning (once) and bounded
+//! time: connecting and every call have a time limit, and after a connection failure or a
+//! time-out the remote is left alone for the rest of the run. A run never fails because of
+//! the cache.
+
+mod client;
+mod wire;
+
+use crate::Error;
+use client::{Client, Problem};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub(crate) use wire::{Download, Key, Manifest, Upload, VALUE, WORK, action_digest};
+
+/// Where and how to use a remote cache: a `grpc://host:port` (or `http://`) URL, the REAPI
+/// instance name, and whether this process may write to it.
+///
+/// ```
+/// use choochoo::Remote;
+/// let remote = Remote::new("grpc://127.0.0.1:50051").instance("main").write(true);
+/// # let _ = remote;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Remote {
+    url: String,
+    instance: String,
+    write: bool,
+    timeout: Duration,
+    connect_timeout: Duration,
+}
+
+impl Remote {
+    /// A read-only remote cache at `url` (`grpc://`, or `http://`), default instance name
+    /// (empty), a 10 s limit per call and 3 s to connect.
+    pub fn new(url: impl Into<String>) -> Remote {
+        Remote {
+            url: url.into(),
+            instance: String::new(),
+            write: false,
+            timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(3),
+        }
+    }
+
+    /// The REAPI instance name the server expects (empty unless set).
+    pub fn instance(mut self, name: impl Into<String>) -> Remote {
+        self.instance = name.into();
+        self
+    }
+
+    /// Whether stations that run are uploaded (`false` unless set). Enable it only for
+    /// trusted writers, such as CI on the main branch: readers verify every byte against its
+    /// digest, but cannot tell a wrong result that a writer computed honestly.
+    pub fn write(mut self, write: bool) -> Remote {
+        self.write = write;
+        self
+    }
+
+    /// The time limit of each call to the server (10 s unless set); connecting gets at most
+    /// the same.
+    pub fn timeout(mut self, limit: Duration) -> Remote {
+        self.timeout = limit;
+        self.connect_timeout = self.connect_timeout.min(limit);
+        self
+    }
+
+    /// The remote named by the environment: `CHOOCHOO_REMOTE` (the URL; unset or empty:
+    /// none), `CHOOCHOO_REMOTE_INSTANCE`, and `CHOOCHOO_REMOTE_WRITE=1` to write.
+    pub fn from_env() -> Option<Remote> {
+        let url = std::env::var("CHOOCHOO_REMOTE")
+            .ok()
+            .filter(|url| !url.is_empty())?;
+        let instance = std::env::var("CHOOCHOO_REMOTE_INSTANCE").unwrap_or_default();
+        let write = std::env::var("CHOOCHOO_REMOTE_WRITE").is_ok_and(|v| v == "1" || v == "true");
+        Some(Remote::new(url).instance(instance).write(write))
+    }
+
+    /// The server's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Whether this remote is written to.
+    pub fn writes(&self) -> bool {
+        self.write
+    }
+}
+
+/// A connection to a remote cache, shared by a runner's runs: a small runtime of its own
+/// drives many calls at once on one channel, submitted from the scheduler's threads.
+pub(crate) struct Cache {
+    remote: Remote,
+    runtime: tokio::runtime::Runtime,
+    client: Result<Arc<Client>, String>,
+    reporter: Arc<Reporter>,
+    uploads: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// A lookup in flight.
+pub(crate) type Pending = tokio::task::JoinHandle<Option<Download>>;
+
+/// A wire digest (SHA-256 and size).
+pub(crate) type WireDigest = bazel_remote_apis::build::bazel::remote::execution::v2::Digest;
+
+impl Cache {
+    /// Prepares the connection; nothing is sent until the first lookup. A bad URL leaves
+    /// the cache off, with a warning at the first lookup.
+    pub(crate) fn new(remote: Remote) -> Result<Cache, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("choochoo-remote")
+            .enable_all()
+            .build()
+            .map_err(|error| {
+                Error::usage(format!("cannot start the remote cache's runtime: {error}"))
+            })?;
+        let client = {
+            let _guard = runtime.enter();
+            Client::new(&remote).map(Arc::new)
+        };
+        let reporter = Arc::new(Reporter {
+            url: remote.url.clone(),
+            off: AtomicBool::new(false),
+            warned: Mutex::default(),
+            warnings: Mutex::default(),
+        });
+        Ok(Cache {
+            remote,
+            runtime,
+            client,
+            reporter,
+            uploads: Mutex::default(),
+        })
+    }
+
+    pub(crate) fn writes(&self) -> bool {
+        self.remote.write
+    }
+
+    fn client(&self) -> Option<Arc<Client>> {
+        match &self.client {
+            Ok(client) if !self.reporter.off.load(Ordering::Acquire) => Some(client.clone()),
+            Ok(_) => None,
+            Err(problem) => {
+                self.reporter
+                    .warn_once("config", format!("the remote cache is off: {problem}"));
+                None
+            }
+        }
+    }
+
+    /// Starts looking `action` up and downloading its result; [`wait`](Cache::wait) for it.
+    pub(crate) fn lookup(&self, node: &str, action: WireDigest) -> Option<Pending> {
+        let client = self.client()?;
+        let reporter = self.reporter.clone();
+        let node = node.to_owned();
+        Some(self.runtime.spawn(async move {
+            match client.fetch(&action).await {
+                Ok(found) => found,
+                Err(problem) => {
+                    reporter.problem(&node, problem);
+                    None
+                }
+            }
+        }))
+    }
+
+    /// The result of a lookup: `None` for a miss, an error or a rejected result.
+    pub(crate) fn wait(&self, pending: Pending) -> Option<Download> {
+        self.runtime.block_on(pending).ok().flatten()
+    }
+
+    /// Uploads a station's result in the background; [`finish`](Cache::finish) waits for it.
+    pub(crate) fn upload(&self, node: &str, upload: wire::Upload) {
+        let Some(client) = self.client() else { return };
+        let reporter = self.reporter.clone();
+        let node = node.to_owned();
+        let task = self.runtime.spawn(async move {
+            if let Err(problem) = client.upload(upload).await {
+                reporter.problem(&node, problem);
+            }
+        });
+        self.uploads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(task);
+    }
+
+    /// Waits for the uploads in flight (each call bounded by the time limit), and returns
+    /// the warnings the cache gave since the last call.
+    pub(crate) fn finish(&self) -> Vec<String> {
+        let uploads = std::mem::take(&mut *self.uploads.lock().unwrap_or_else(|e| e.into_inner()));
+        for upload in uploads {
+            let _ = self.runtime.block_on(upload);
+        }
+        std::mem::take(
+            &mut *self
+                .reporter
+                .warnings
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+
+    /// Warns that the remote result of `node` was not used, and why.
+    pub(crate) fn rejected(&self, node: &str, why: &str) {
+        self.reporter
+            .problem(node, Problem::Rejected(why.to_owned()));
+    }
+}
+
+/// Turns the cache's problems into warnings: once for a server that cannot be reached or
+/// refuses calls, each time for a result that does not verify.
+struct Reporter {
+    url: String,
+    /// Set after a connection failure or a time-out: the rest of the run stays local.
+    off: AtomicBool,
+    warned: Mutex<HashSet<&'static str>>,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl Reporter {
+    fn problem(&self, node: &str, problem: Problem) {
+        let url = &self.url;
+        match problem {
+            Problem::Unreachable(why) => {
+                self.off.store(true, Ordering::Release);
+                self.warn_once(
+                    "unreachable",
+                    format!(
+                        "the remote cache {url} is unreachable or too slow ({why}); \
+                         this run goes on with the local store only"
+                    ),
+                );
+            }
+            Problem::Refused(why) => self.warn_once(
+                "refused",
+                format!("the remote cache {url} answered with an error ({why}); `{node}` and others may run here"),
+            ),
+            Problem::Rejected(why) => self.warn(format!(
+                "the remote result of `{node}` from {url} was rejected ({why}); running it here"
+            )),
+        }
+    }
+
+    fn warn_once(&self, kind: &'static str, warning: String) {
+        if self
+            .warned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(kind)
+        {
+            self.warn(warning);
+        }
+    }
+
+    fn warn(&self, warning: String) {
+        eprintln!("choochoo: warning: {warning}");
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(warning);
+    }
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("remote", &self.remote)
+            .finish_non_exhaustive()
+    }
+}
