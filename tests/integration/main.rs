@@ -13,6 +13,7 @@ mod fsck;
 mod map;
 mod memo;
 mod plan_props;
+mod remote;
 mod reliability;
 mod support;
 mod typed;
