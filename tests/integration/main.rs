@@ -13,7 +13,7 @@ mod fsck;
 mod map;
 mod memo;
 mod plan_props;
-mod remote;
 mod reliability;
+mod remote;
 mod support;
 mod typed;

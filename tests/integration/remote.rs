@@ -42,7 +42,10 @@ workflow! {
 }
 
 /// What a run of `shared` left: the output's file contents and the final string.
-fn outcome(run: &choochoo::Run<((File, File), String)>, store: &Store) -> (String, Vec<u8>, String) {
+fn outcome(
+    run: &choochoo::Run<((File, File), String)>,
+    store: &Store,
+) -> (String, Vec<u8>, String) {
     let ((small, large), combined) = run.output();
     for file in [small, large] {
         assert!(
@@ -60,7 +63,11 @@ fn outcome(run: &choochoo::Run<((File, File), String)>, store: &Store) -> (Strin
 }
 
 fn statuses(report: &choochoo::Report) -> Vec<Status> {
-    report.entries().iter().map(|entry| entry.status()).collect()
+    report
+        .entries()
+        .iter()
+        .map(|entry| entry.status())
+        .collect()
 }
 
 #[test]
@@ -82,7 +89,11 @@ fn two_stores_share_results_through_buildgrid() {
         counts(&[("produce", 1), ("measure", 1), ("combine", 1)])
     );
     let expected = outcome(&run, &first.store);
-    assert!(run.report().warnings().is_empty(), "{:?}", run.report().warnings());
+    assert!(
+        run.report().warnings().is_empty(),
+        "{:?}",
+        run.report().warnings()
+    );
 
     // An empty store elsewhere gets everything from the server: 0 executions.
     let second = temp_store();
@@ -93,7 +104,11 @@ fn two_stores_share_results_through_buildgrid() {
     assert_eq!(take_executions(), counts(&[]));
     assert_eq!(statuses(run.report()), [Status::Cached; 3]);
     assert_eq!(outcome(&run, &second.store), expected);
-    assert!(run.report().warnings().is_empty(), "{:?}", run.report().warnings());
+    assert!(
+        run.report().warnings().is_empty(),
+        "{:?}",
+        run.report().warnings()
+    );
 
     // ... and remembers it: the next run is local, with no server at all.
     let run = Runner::new(&second.store)
@@ -304,7 +319,10 @@ instances:
                 let log = std::fs::read_to_string(server._dir.path().join("bgd.log"));
                 panic!("BuildGrid exited ({status}): {log:?}");
             }
-            assert!(Instant::now() < deadline, "BuildGrid did not listen within 60 s");
+            assert!(
+                Instant::now() < deadline,
+                "BuildGrid did not listen within 60 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Some(server)
@@ -371,8 +389,7 @@ mod fake {
             let state = Fake::default();
             let incoming = {
                 let _guard = runtime.enter();
-                tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse().unwrap())
-                    .unwrap()
+                tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse().unwrap()).unwrap()
             };
             let url = format!("grpc://{}", incoming.local_addr().unwrap());
             let service = state.clone();
@@ -632,9 +649,9 @@ mod fake {
                     })
                 })
                 .collect();
-            Ok(Response::new(Box::pin(
-                tonic::codegen::tokio_stream::iter(chunks),
-            )))
+            Ok(Response::new(Box::pin(tonic::codegen::tokio_stream::iter(
+                chunks,
+            ))))
         }
 
         async fn write(
@@ -663,4 +680,65 @@ mod fake {
             Err(Status::unimplemented("query_write_status"))
         }
     }
+}
+
+static SQUARES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[station]
+fn square(x: &u64) -> u64 {
+    SQUARES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    x * x
+}
+
+#[station]
+fn total(xs: &Vec<u64>) -> u64 {
+    xs.iter().sum()
+}
+
+/// The warm-remote no-op figure of benches/RESULTS.md: 10,000 stations (and their sum)
+/// computed by one store and uploaded, then run by an empty store that gets all of them from
+/// the server. Run it in release:
+/// `cargo test --release -p tests --test integration warm_remote -- --ignored --nocapture`
+#[test]
+#[ignore = "a benchmark: run it by name, in release"]
+fn warm_remote_noop_10k() {
+    let Some(server) = BuildGrid::start() else {
+        return;
+    };
+    let n = 10_000u64;
+    let mut graph = choochoo::Graph::new();
+    let squares: Vec<choochoo::Node<u64>> = (0..n)
+        .map(|i| {
+            let x = graph.input(i);
+            graph.add(Square, (&x,))
+        })
+        .collect();
+    let sum = graph.add(Total, (&squares,));
+    let remote = || Remote::new(&server.url).timeout(Duration::from_secs(60));
+    let timed = |store: &Store, runner: Runner<'_>| {
+        let started = Instant::now();
+        let run = runner.run_graph(&graph, sum).unwrap();
+        assert_eq!(*run.output(), (0..n).map(|i| i * i).sum::<u64>());
+        let _ = store;
+        (started.elapsed(), run)
+    };
+    let writer = temp_store();
+    SQUARES.store(0, std::sync::atomic::Ordering::Relaxed);
+    let (cold, _) = timed(
+        &writer.store,
+        Runner::new(&writer.store).remote(remote().write(true)),
+    );
+    assert_eq!(
+        SQUARES.swap(0, std::sync::atomic::Ordering::Relaxed),
+        n as usize
+    );
+    let reader = temp_store();
+    let (warm, run) = timed(&reader.store, Runner::new(&reader.store).remote(remote()));
+    assert_eq!(SQUARES.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert_eq!(run.report().count(Status::Cached), n as usize + 1);
+    let (local, _) = timed(&reader.store, Runner::new(&reader.store).local_only());
+    println!(
+        "{n} stations + 1: cold run with uploads {cold:.2?}; warm remote, empty local store {warm:.2?}; \
+         local no-op afterwards {local:.2?}"
+    );
 }

@@ -12,6 +12,8 @@ use re::capabilities_client::CapabilitiesClient;
 use re::content_addressable_storage_client::ContentAddressableStorageClient;
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 
@@ -21,10 +23,15 @@ const BATCH_MARGIN: usize = 64 * 1024;
 const MESSAGE_LIMIT: usize = 4 * 1024 * 1024;
 /// ByteStream chunks.
 const CHUNK: usize = 1024 * 1024;
-/// Lookups (each with its downloads) in flight at once on the channel.
-const IN_FLIGHT: usize = 128;
+/// Lookups and uploads in flight at once on the channel, at first; each time the server
+/// says it is too busy, one fewer, down to [`MIN_IN_FLIGHT`].
+const IN_FLIGHT: usize = 32;
+const MIN_IN_FLIGHT: usize = 2;
 /// Digests per FindMissingBlobs call.
 const FIND_CHUNK: usize = 4096;
+/// Tries of a call the server turned away as too busy (`RESOURCE_EXHAUSTED`), waiting twice
+/// as long each time from 5 ms: servers cap concurrent calls (BuildGrid at 5 per core).
+const BUSY_TRIES: u32 = 12;
 
 /// Why a call did not give a usable answer.
 #[derive(Debug)]
@@ -33,6 +40,8 @@ pub(crate) enum Problem {
     Unreachable(String),
     /// The server answered with an error.
     Refused(String),
+    /// The server does not have what was asked for.
+    Missing,
     /// The server's answer does not verify.
     Rejected(String),
 }
@@ -42,6 +51,7 @@ impl From<tonic::Status> for Problem {
         use tonic::Code;
         let message = format!("{:?}: {}", status.code(), status.message());
         match status.code() {
+            Code::NotFound => Problem::Missing,
             Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown => {
                 Problem::Unreachable(message)
             }
@@ -56,7 +66,9 @@ pub(crate) struct Client {
     instance: String,
     timeout: Duration,
     batch_limit: tokio::sync::OnceCell<usize>,
-    slots: tokio::sync::Semaphore,
+    slots: Arc<tokio::sync::Semaphore>,
+    /// How many slots there are now.
+    in_flight: AtomicUsize,
 }
 
 impl Client {
@@ -84,22 +96,55 @@ impl Client {
             instance: remote.instance.clone(),
             timeout: remote.timeout,
             batch_limit: tokio::sync::OnceCell::new(),
-            slots: tokio::sync::Semaphore::new(IN_FLIGHT),
+            slots: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
+            in_flight: AtomicUsize::new(IN_FLIGHT),
         })
     }
 
-    /// Runs one call with the time limit.
-    async fn call<T>(
-        &self,
-        call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
-    ) -> Result<T, Problem> {
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) => Err(status.into()),
-            Err(_) => Err(Problem::Unreachable(format!(
-                "no answer within {:?}",
-                self.timeout
-            ))),
+    /// Makes one call with the time limit, again after a pause while the server is busy.
+    async fn call<T, F>(&self, mut make: impl FnMut() -> F) -> Result<T, Problem>
+    where
+        F: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        let mut pause = Duration::from_millis(5);
+        let mut tries = 1;
+        loop {
+            match tokio::time::timeout(self.timeout, make()).await {
+                Ok(Ok(response)) => return Ok(response.into_inner()),
+                Ok(Err(status))
+                    if status.code() == tonic::Code::ResourceExhausted && tries < BUSY_TRIES =>
+                {
+                    self.fewer_in_flight();
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                    tries += 1;
+                }
+                Ok(Err(status)) => return Err(status.into()),
+                Err(_) => {
+                    return Err(Problem::Unreachable(format!(
+                        "no answer within {:?}",
+                        self.timeout
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Takes one slot away for good (once one is free), unless few are left: the server
+    /// turned a call away as too busy.
+    fn fewer_in_flight(&self) {
+        let shrunk = self
+            .in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n > MIN_IN_FLIGHT).then(|| n - 1)
+            });
+        if shrunk.is_ok() {
+            let slots = self.slots.clone();
+            tokio::spawn(async move {
+                if let Ok(slot) = slots.acquire_owned().await {
+                    slot.forget();
+                }
+            });
         }
     }
 
@@ -113,7 +158,11 @@ impl Client {
                     instance_name: self.instance.clone(),
                 };
                 let advertised = self
-                    .call(CapabilitiesClient::new(self.channel.clone()).get_capabilities(request))
+                    .call(|| {
+                        let mut client = CapabilitiesClient::new(self.channel.clone());
+                        let request = request.clone();
+                        async move { client.get_capabilities(request).await }
+                    })
                     .await
                     .ok()
                     .and_then(|caps| caps.cache_capabilities)
@@ -134,21 +183,24 @@ impl Client {
         let request = re::GetActionResultRequest {
             instance_name: self.instance.clone(),
             action_digest: Some(action.clone()),
+            // Servers that can (bazel-remote) send the manifest with the result: one round
+            // trip fewer per station.
+            inline_output_files: vec![VALUE.to_owned()],
             ..Default::default()
         };
-        let mut cache = ActionCacheClient::new(self.channel.clone());
-        let result =
-            match tokio::time::timeout(self.timeout, cache.get_action_result(request)).await {
-                Ok(Ok(response)) => response.into_inner(),
-                Ok(Err(status)) if status.code() == tonic::Code::NotFound => return Ok(None),
-                Ok(Err(status)) => return Err(status.into()),
-                Err(_) => {
-                    return Err(Problem::Unreachable(format!(
-                        "no answer within {:?}",
-                        self.timeout
-                    )));
-                }
-            };
+        let lookup = self
+            .call(|| {
+                let mut client = ActionCacheClient::new(self.channel.clone());
+                let request = request.clone();
+                async move { client.get_action_result(request).await }
+            })
+            .await;
+        let result = match lookup {
+            Ok(result) => result,
+            Err(Problem::Missing) => return Ok(None),
+            Err(problem) => return Err(problem),
+        };
+        let mut inline = HashMap::new();
         let mut wanted: Vec<(&str, &WireDigest)> = Vec::new();
         for file in &result.output_files {
             let digest = file.digest.as_ref().ok_or_else(|| {
@@ -160,14 +212,22 @@ impl Client {
                     file.path
                 )));
             }
+            if !file.contents.is_empty() {
+                wire::verify(digest, &file.contents).map_err(Problem::Rejected)?;
+                inline.insert(digest.hash.clone(), file.contents.clone());
+            }
             wanted.push((&file.path, digest));
         }
         if !wanted.iter().any(|(path, _)| *path == VALUE) {
             return Err(Problem::Rejected(format!("it has no {VALUE}")));
         }
-        let mut blobs = self
-            .read(wanted.iter().map(|(_, digest)| (*digest).clone()).collect())
-            .await?;
+        let to_read = wanted
+            .iter()
+            .filter(|(_, digest)| !inline.contains_key(&digest.hash))
+            .map(|(_, digest)| (*digest).clone())
+            .collect();
+        let mut blobs = self.read(to_read).await?;
+        blobs.extend(inline);
         let mut download = Download {
             manifest: Vec::new(),
             files: HashMap::new(),
@@ -231,10 +291,11 @@ impl Client {
             ..Default::default()
         };
         let response = self
-            .call(
-                ContentAddressableStorageClient::new(self.channel.clone())
-                    .batch_read_blobs(request),
-            )
+            .call(|| {
+                let mut client = ContentAddressableStorageClient::new(self.channel.clone());
+                let request = request.clone();
+                async move { client.batch_read_blobs(request).await }
+            })
             .await?;
         let mut read: HashMap<String, Vec<u8>> = HashMap::new();
         for answer in response.responses {
@@ -267,7 +328,11 @@ impl Client {
             read_limit: 0,
         };
         let mut stream = self
-            .call(ByteStreamClient::new(self.channel.clone()).read(request))
+            .call(|| {
+                let mut client = ByteStreamClient::new(self.channel.clone());
+                let request = request.clone();
+                async move { client.read(request).await }
+            })
             .await?;
         let size = usize::try_from(digest.size_bytes).unwrap_or(0);
         let mut bytes = Vec::with_capacity(size.min(64 * 1024 * 1024));
@@ -340,9 +405,13 @@ impl Client {
             action_result: Some(result),
             ..Default::default()
         };
-        self.call(ActionCacheClient::new(self.channel.clone()).update_action_result(request))
-            .await
-            .map(drop)
+        self.call(|| {
+            let mut client = ActionCacheClient::new(self.channel.clone());
+            let request = request.clone();
+            async move { client.update_action_result(request).await }
+        })
+        .await
+        .map(drop)
     }
 
     /// The hashes of the blobs the server does not have, asked in chunks.
@@ -358,10 +427,11 @@ impl Client {
                 ..Default::default()
             };
             let response = self
-                .call(
-                    ContentAddressableStorageClient::new(self.channel.clone())
-                        .find_missing_blobs(request),
-                )
+                .call(|| {
+                    let mut client = ContentAddressableStorageClient::new(self.channel.clone());
+                    let request = request.clone();
+                    async move { client.find_missing_blobs(request).await }
+                })
                 .await?;
             missing.extend(response.missing_blob_digests.into_iter().map(|d| d.hash));
         }
@@ -382,10 +452,11 @@ impl Client {
             ..Default::default()
         };
         let response = self
-            .call(
-                ContentAddressableStorageClient::new(self.channel.clone())
-                    .batch_update_blobs(request),
-            )
+            .call(|| {
+                let mut client = ContentAddressableStorageClient::new(self.channel.clone());
+                let request = request.clone();
+                async move { client.batch_update_blobs(request).await }
+            })
             .await?;
         match response
             .responses
@@ -418,9 +489,12 @@ impl Client {
                 data: chunk.to_vec(),
             })
             .collect();
-        let stream = tonic::codegen::tokio_stream::iter(chunks);
         let response = self
-            .call(ByteStreamClient::new(self.channel.clone()).write(stream))
+            .call(|| {
+                let mut client = ByteStreamClient::new(self.channel.clone());
+                let stream = tonic::codegen::tokio_stream::iter(chunks.clone());
+                async move { client.write(stream).await }
+            })
             .await?;
         if response.committed_size != digest.size_bytes {
             return Err(Problem::Refused(format!(

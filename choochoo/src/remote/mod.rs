@@ -268,6 +268,9 @@ impl Reporter {
                     ),
                 );
             }
+            Problem::Missing => self.warn(format!(
+                "the remote result of `{node}` from {url} names a blob the server does not have; running it here"
+            )),
             Problem::Refused(why) => self.warn_once(
                 "refused",
                 format!("the remote cache {url} answered with an error ({why}); `{node}` and others may run here"),
