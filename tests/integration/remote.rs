@@ -237,6 +237,47 @@ fn a_lying_or_stalling_server_is_never_believed() {
     }
 }
 
+/// A writer that already knows its files' SHA-256 digests (from its first upload) reads
+/// them again only for a server that lost them, and checks them as it does.
+#[test]
+fn a_server_that_lost_blobs_gets_them_again() {
+    let _serial = serial();
+    let fake = fake::Server::start();
+    let text = "uploaded twice".to_owned();
+    let remote = || Remote::new(&fake.url).timeout(Duration::from_secs(5));
+    let writer = temp_store();
+    let first = Runner::new(&writer.store)
+        .remote(remote().write(true))
+        .run(shared(text.clone()))
+        .unwrap();
+    let expected = outcome(&first, &writer.store);
+    // The store keeps the SHA-256 of each file it uploaded, by BLAKE3 identity.
+    let db = rusqlite::Connection::open(writer.store.dir().join("store.db")).unwrap();
+    let known: i64 = db
+        .query_row("SELECT count(*) FROM remote_digests", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(known, 2);
+    fake.forget_everything();
+    take_executions();
+    // Forced, `produce` writes the same files again; their SHA-256 digests are known, so
+    // they are read again only because the server lacks them.
+    Runner::new(&writer.store)
+        .remote(remote().write(true))
+        .force(["produce"])
+        .run(shared(text.clone()))
+        .unwrap();
+    assert_eq!(take_executions(), counts(&[("produce", 1)]));
+    assert_eq!(fake.results(), 1);
+    let reader = temp_store();
+    let run = Runner::new(&reader.store)
+        .remote(remote())
+        .run(shared(text))
+        .unwrap();
+    // The server lost the results of the two others, not the producer's.
+    assert_eq!(take_executions(), counts(&[("measure", 1), ("combine", 1)]));
+    assert_eq!(outcome(&run, &reader.store), expected);
+}
+
 /// A BuildGrid server on a free loopback port, stopped when dropped.
 struct BuildGrid {
     child: Child,
@@ -414,6 +455,16 @@ mod fake {
 
         pub fn lie(&self, lie: Lie) {
             self.state.0.lock().unwrap().lie = Some(lie);
+        }
+
+        pub fn forget_everything(&self) {
+            let mut state = self.state.0.lock().unwrap();
+            state.blobs.clear();
+            state.results.clear();
+        }
+
+        pub fn results(&self) -> usize {
+            self.state.0.lock().unwrap().results.len()
         }
 
         pub fn blobs(&self) -> usize {

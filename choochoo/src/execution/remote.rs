@@ -6,12 +6,13 @@ use super::{Execution, Outcome};
 use crate::error::chain;
 use crate::graph::{Edge, ErasedStation, Kind};
 use crate::memo::{self, Content};
-use crate::remote::{Cache, Download, Manifest, Pending, WireDigest};
+use crate::remote::{Blob, Cache, Download, Manifest, Pending, Source, WireDigest};
 use crate::report::Status;
 use crate::stat::Seen;
 use crate::store::Head;
 use crate::value::Shared;
 use crate::{Digest, Error};
+use rusqlite::OptionalExtension;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -23,7 +24,17 @@ pub(crate) struct Remote {
     portable: Vec<OnceLock<Digest>>,
     /// Lookups started before their station's turn.
     pending: Mutex<HashMap<u32, Pending>>,
+    /// Set once the digest table is known to exist.
+    digest_table: OnceLock<()>,
 }
+
+/// The BLAKE3 identity of each file content met through the remote cache and its SHA-256
+/// wire digest.
+const DIGEST_TABLE: &str = "CREATE TABLE IF NOT EXISTS remote_digests (
+    blake3 BLOB PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL
+) WITHOUT ROWID;";
 
 impl Remote {
     pub(crate) fn new(cache: Arc<Cache>, nodes: usize) -> Remote {
@@ -31,6 +42,7 @@ impl Remote {
             cache,
             portable: (0..nodes).map(|_| OnceLock::new()).collect(),
             pending: Mutex::default(),
+            digest_table: OnceLock::new(),
         }
     }
 }
@@ -171,7 +183,7 @@ impl Execution<'_> {
                 ));
             }
             if path.starts_with(&own) {
-                let bytes = download
+                let (sha256, bytes) = download
                     .files
                     .get(relative)
                     .ok_or_else(|| format!("its file {relative:?} is missing"))?;
@@ -182,6 +194,7 @@ impl Execution<'_> {
                 }
                 write_file(&path, bytes)
                     .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+                self.remember_sha256(digest, sha256);
             }
             let seen = self
                 .stats
@@ -227,8 +240,9 @@ impl Execution<'_> {
         }
     }
 
-    /// What to upload for a node: its manifest and the bytes of its files, read again and
-    /// checked against the digests the run recorded.
+    /// What to upload for a node: its manifest and its files. A file whose SHA-256 the
+    /// store knows is read only if the server lacks it; any other is read now, checked
+    /// against the digest the run recorded, and its SHA-256 remembered.
     fn upload(
         &self,
         id: u32,
@@ -253,18 +267,86 @@ impl Execution<'_> {
             if path.is_dir() {
                 return Err(format!("{} is a directory", path.display()));
             }
-            let bytes = std::fs::read(path)
-                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-            if crate::stat::file_digest(&Digest::of(&bytes)) != seen.digest {
-                return Err(format!("{} changed since it was hashed", path.display()));
-            }
+            let (digest, source) = match self.known_sha256(&seen.digest) {
+                Some(digest) => (digest, Source::File(path.clone())),
+                None => {
+                    let bytes = std::fs::read(path)
+                        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+                    if crate::stat::file_digest(&Digest::of(&bytes)) != seen.digest {
+                        return Err(format!("{} changed since it was hashed", path.display()));
+                    }
+                    let digest = crate::remote::sha256(&bytes);
+                    self.remember_sha256(&seen.digest, &digest);
+                    (digest, Source::Bytes(bytes))
+                }
+            };
             files.push((relative.to_owned(), seen.digest));
-            blobs.push((format!("{}{relative}", crate::remote::WORK), bytes));
+            blobs.push(Blob {
+                path: format!("{}{relative}", crate::remote::WORK),
+                digest,
+                source,
+            });
         }
         let manifest = postcard::to_stdvec(&Manifest { encoding, files })
             .map_err(|error| error.to_string())?;
-        blobs.push((crate::remote::VALUE.to_owned(), manifest));
+        blobs.push(Blob {
+            path: crate::remote::VALUE.to_owned(),
+            digest: crate::remote::sha256(&manifest),
+            source: Source::Bytes(manifest),
+        });
         Ok(crate::remote::Upload { action, blobs })
+    }
+
+    /// The SHA-256 digest of the file content whose BLAKE3 identity is `blake3`, if this
+    /// store has met it: a table of the store's database, made by the first run that uses a
+    /// remote cache (the store's schema is otherwise unchanged).
+    fn known_sha256(&self, blake3: &Digest) -> Option<WireDigest> {
+        self.with_digests("read a digest mapping from", |db| {
+            db.prepare_cached("SELECT sha256, size FROM remote_digests WHERE blake3 = ?1")?
+                .query_row([blake3.as_bytes()], |row| {
+                    Ok(WireDigest {
+                        hash: row.get(0)?,
+                        size_bytes: row.get(1)?,
+                    })
+                })
+                .optional()
+        })
+        .flatten()
+    }
+
+    /// Remembers the SHA-256 digest of a file content (checked before it is remembered).
+    fn remember_sha256(&self, blake3: &Digest, sha256: &WireDigest) {
+        self.with_digests("record a digest mapping in", |db| {
+            db.prepare_cached(
+                "INSERT OR REPLACE INTO remote_digests (blake3, sha256, size) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(rusqlite::params![
+                blake3.as_bytes(),
+                sha256.hash,
+                sha256.size_bytes
+            ])
+            .map(drop)
+        });
+    }
+
+    /// Runs `query` on the digest table, creating it first if needed; a failure is only
+    /// logged: the table saves reading files again, nothing depends on it.
+    fn with_digests<R>(
+        &self,
+        operation: &'static str,
+        query: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,
+    ) -> Option<R> {
+        let remote = self.remote_cache()?;
+        let result = self.store.with_db(operation, |db| {
+            if remote.digest_table.get().is_none() {
+                db.execute_batch(DIGEST_TABLE)?;
+                let _ = remote.digest_table.set(());
+            }
+            query(db)
+        });
+        result
+            .inspect_err(|error| tracing::debug!("{}", chain(error)))
+            .ok()
     }
 
     /// The wire digest of a station's Action: its key, made of portable input digests.

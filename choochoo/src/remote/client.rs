@@ -2,7 +2,7 @@
 //! under the server's size limit, ByteStream for larger blobs. Every call has a time limit;
 //! every blob read is checked against its digest before anyone sees it.
 
-use super::wire::{self, Download, Upload, VALUE, WORK};
+use super::wire::{self, Download, Source, Upload, VALUE, WORK};
 use super::{Remote, WireDigest};
 use bazel_remote_apis::build::bazel::remote::execution::v2 as re;
 use bazel_remote_apis::google::bytestream as bs;
@@ -44,6 +44,8 @@ pub(crate) enum Problem {
     Missing,
     /// The server's answer does not verify.
     Rejected(String),
+    /// What was to be uploaded changed on disk since it was hashed.
+    Changed(String),
 }
 
 impl From<tonic::Status> for Problem {
@@ -236,7 +238,9 @@ impl Client {
             let bytes = blobs.get(&digest.hash).cloned().unwrap_or_default();
             match path.strip_prefix(WORK) {
                 Some(relative) => {
-                    download.files.insert(relative.to_owned(), bytes);
+                    download
+                        .files
+                        .insert(relative.to_owned(), (digest.clone(), bytes));
                 }
                 None => download.manifest = blobs.remove(&digest.hash).unwrap_or(bytes),
             }
@@ -357,25 +361,24 @@ impl Client {
     /// Uploads a result: the blobs the server lacks, then the ActionResult naming them.
     pub(crate) async fn upload(&self, upload: Upload) -> Result<(), Problem> {
         let _slot = self.slots.acquire().await;
-        let blobs: Vec<(String, WireDigest, Vec<u8>)> = upload
-            .blobs
-            .into_iter()
-            .map(|(path, bytes)| (path, wire::sha256(&bytes), bytes))
-            .collect();
-        let missing = self
-            .find_missing(blobs.iter().map(|(_, digest, _)| digest.clone()).collect())
+        let blobs = upload.blobs;
+        let mut missing = self
+            .find_missing(blobs.iter().map(|blob| blob.digest.clone()).collect())
             .await?;
         let limit = self.batch_limit().await;
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
-        for (_, digest, bytes) in &blobs {
-            if !missing.contains(&digest.hash)
-                || batch.iter().any(|(d, _): &(WireDigest, &[u8])| d == digest)
-            {
+        for blob in &blobs {
+            // Each missing blob once, even when two paths have the same content.
+            if !missing.remove(&blob.digest.hash) {
                 continue;
             }
+            let bytes = match &blob.source {
+                Source::Bytes(bytes) => bytes.clone(),
+                Source::File(path) => read_again(path, &blob.digest)?,
+            };
             if bytes.len() > limit {
-                self.write_stream(digest, bytes).await?;
+                self.write_stream(&blob.digest, &bytes).await?;
                 continue;
             }
             if batch_bytes + bytes.len() > limit {
@@ -383,7 +386,7 @@ impl Client {
                 batch_bytes = 0;
             }
             batch_bytes += bytes.len();
-            batch.push((digest.clone(), bytes.as_slice()));
+            batch.push((blob.digest.clone(), bytes));
         }
         if !batch.is_empty() {
             self.write_batch(batch).await?;
@@ -391,9 +394,9 @@ impl Client {
         let result = re::ActionResult {
             output_files: blobs
                 .into_iter()
-                .map(|(path, digest, _)| re::OutputFile {
-                    path,
-                    digest: Some(digest),
+                .map(|blob| re::OutputFile {
+                    path: blob.path,
+                    digest: Some(blob.digest),
                     ..Default::default()
                 })
                 .collect(),
@@ -438,14 +441,14 @@ impl Client {
         Ok(missing)
     }
 
-    async fn write_batch(&self, blobs: Vec<(WireDigest, &[u8])>) -> Result<(), Problem> {
+    async fn write_batch(&self, blobs: Vec<(WireDigest, Vec<u8>)>) -> Result<(), Problem> {
         let request = re::BatchUpdateBlobsRequest {
             instance_name: self.instance.clone(),
             requests: blobs
                 .into_iter()
                 .map(|(digest, data)| re::batch_update_blobs_request::Request {
                     digest: Some(digest),
-                    data: data.to_vec(),
+                    data,
                     ..Default::default()
                 })
                 .collect(),
@@ -513,6 +516,15 @@ impl Client {
             format!("{}/{name}", self.instance)
         }
     }
+}
+
+/// A file to upload, read again and checked against the digest it was named by.
+fn read_again(path: &std::path::Path, digest: &WireDigest) -> Result<Vec<u8>, Problem> {
+    let bytes = std::fs::read(path)
+        .map_err(|error| Problem::Changed(format!("cannot read {}: {error}", path.display())))?;
+    wire::verify(digest, &bytes)
+        .map_err(|_| Problem::Changed(format!("{} changed since it was hashed", path.display())))?;
+    Ok(bytes)
 }
 
 /// A fresh id for a ByteStream upload, in UUID form as the protocol asks.

@@ -45,7 +45,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub(crate) use wire::{Download, Key, Manifest, Upload, VALUE, WORK, action_digest};
+pub(crate) use wire::{
+    Blob, Download, Key, Manifest, Source, Upload, VALUE, WORK, action_digest, sha256,
+};
 
 /// Where and how to use a remote cache: a `grpc://host:port` (or `http://`) URL, the REAPI
 /// instance name, and whether this process may write to it.
@@ -267,6 +269,9 @@ impl Reporter {
                          this run goes on with the local store only"
                     ),
                 );
+            }
+            Problem::Changed(why) => {
+                tracing::debug!("the result of `{node}` was not uploaded: {why}");
             }
             Problem::Missing => self.warn(format!(
                 "the remote result of `{node}` from {url} names a blob the server does not have; running it here"

@@ -102,15 +102,33 @@ pub(crate) struct Manifest {
 #[derive(Debug)]
 pub(crate) struct Download {
     pub manifest: Vec<u8>,
-    /// File contents by path relative to `work/`.
-    pub files: HashMap<String, Vec<u8>>,
+    /// File digests and contents by path relative to `work/`.
+    pub files: HashMap<String, (WireDigest, Vec<u8>)>,
 }
 
-/// A result to upload under `action`: the manifest and each file's bytes, by output path.
+/// A result to upload under `action`: its blobs, by output path.
 #[derive(Debug)]
 pub(crate) struct Upload {
     pub action: WireDigest,
-    pub blobs: Vec<(String, Vec<u8>)>,
+    pub blobs: Vec<Blob>,
+}
+
+/// One blob of an upload.
+#[derive(Debug)]
+pub(crate) struct Blob {
+    /// Its output path in the ActionResult.
+    pub path: String,
+    pub digest: WireDigest,
+    pub source: Source,
+}
+
+/// Where an upload's blob comes from.
+#[derive(Debug)]
+pub(crate) enum Source {
+    Bytes(Vec<u8>),
+    /// A file whose SHA-256 the store already knew: read only if the server lacks it, and
+    /// checked against the digest then.
+    File(std::path::PathBuf),
 }
 
 #[cfg(test)]
