@@ -240,6 +240,49 @@ mod tests {
         assert_eq!(crate::value::copy(&dir).unwrap(), dir);
     }
 
+    #[test]
+    fn paths_under_the_work_directory_travel_relative_to_it() {
+        let (here, there) = (Path::new("/stores/a/work"), Path::new("/elsewhere/b/work"));
+        let file = File::new(here.join("default/node/out.txt"));
+        let outside = File::new("/data/input.csv");
+        let encoded = portable(here, || crate::value::encode(&(file, outside.clone()))).unwrap();
+        assert!(
+            !encoded.windows(9).any(|w| w == b"/stores/a"),
+            "{encoded:?}"
+        );
+        let decoded: (File, File) = portable(there, || crate::value::decode(&encoded)).unwrap();
+        assert_eq!(decoded.0, File::new(there.join("default/node/out.txt")));
+        assert_eq!(decoded.1, outside);
+        // Outside `portable`, a relative path from another store is refused, not guessed.
+        assert!(crate::value::decode::<(File, File)>(&encoded).is_err());
+    }
+
+    #[test]
+    fn a_portable_path_cannot_leave_the_work_directory() {
+        let work = tempfile::tempdir().unwrap();
+        for name in [&b"../escape"[..], b"a/../../escape", b"/etc/passwd"] {
+            let bytes = [WORK_MARK, name].concat();
+            let encoded = postcard::to_stdvec(&serde_bytes_of(&bytes)).unwrap();
+            let decoded = portable(work.path(), || crate::value::decode::<File>(&encoded));
+            assert!(
+                decoded.is_err(),
+                "{:?}: {decoded:?}",
+                String::from_utf8_lossy(name)
+            );
+        }
+    }
+
+    /// Serializes bytes as postcard encodes a path.
+    fn serde_bytes_of(bytes: &[u8]) -> impl Serialize + '_ {
+        struct Bytes<'a>(&'a [u8]);
+        impl Serialize for Bytes<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_bytes(self.0)
+            }
+        }
+        Bytes(bytes)
+    }
+
     #[cfg(unix)]
     #[test]
     fn non_utf8_names_round_trip() {

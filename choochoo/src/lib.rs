@@ -118,6 +118,15 @@
 //! [`Diagram`] draws a workflow as DOT, Mermaid or SVG, [`Report::chrome_trace`] writes a
 //! run for Perfetto or `chrome://tracing`, and [`Report::html`] writes it as one
 //! self-contained page.
+//!
+//! # A shared cache
+//!
+//! With the `remote` feature, `Runner::remote` (or `CHOOCHOO_REMOTE=grpc://host:port`) adds
+//! a second-level cache that many stores share, over the Bazel Remote Execution API v2
+//! (bazel-remote, BuildBuddy, Buildbarn, NativeLink, BuildGrid...): a station the local store
+//! does not have is looked up there before it runs, every downloaded byte is hashed again
+//! before it is used, and only a runner told to write (`Remote::write`) uploads. Paths
+//! inside the store travel relative to it, so stores at different places share results.
 #![warn(missing_docs)]
 
 mod capture;

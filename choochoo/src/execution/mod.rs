@@ -372,7 +372,7 @@ impl<'g> Execution<'g> {
         }
         #[cfg(feature = "remote")]
         if !forced
-            && let Some(outcome) = self.from_remote(id, station.as_ref(), inputs, head.clone())
+            && let Some(outcome) = self.fetch_remote(id, station.as_ref(), inputs, head.clone())
         {
             self.release(lease);
             return outcome;
@@ -527,7 +527,7 @@ impl<'g> Execution<'g> {
                 .as_deref()
                 .is_some_and(|reason| reason.contains(NOT_RECORDED))
             {
-                self.to_remote(id, station.as_ref(), inputs, &content);
+                self.share_remote(id, station.as_ref(), inputs, &content);
             }
             let _ = self.contents[id as usize].set(content);
         }

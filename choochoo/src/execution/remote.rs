@@ -99,7 +99,7 @@ impl Execution<'_> {
 
     /// A station's result from the remote cache, verified, written into its directory and
     /// recorded locally; `None` when there is none to use.
-    pub(super) fn from_remote(
+    pub(super) fn fetch_remote(
         &self,
         id: u32,
         station: &dyn ErasedStation,
@@ -216,7 +216,7 @@ impl Execution<'_> {
     }
 
     /// Uploads a station's result, when writes are on and the result can be shared.
-    pub(super) fn to_remote(
+    pub(super) fn share_remote(
         &self,
         id: u32,
         station: &dyn ErasedStation,
