@@ -936,17 +936,7 @@ impl<'g> Execution<'g> {
 
     /// The content hash of every input of a station, in order.
     pub(crate) fn input_hashes(&self, inputs: &[Edge]) -> Result<Vec<Digest>, Error> {
-        inputs
-            .iter()
-            .map(|edge| match edge {
-                Edge::One(source) => self.content(*source),
-                Edge::Many(sources, _) => sources
-                    .iter()
-                    .map(|source| self.content(*source))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(memo::many),
-            })
-            .collect()
+        edge_digests(inputs, |source| self.content(source))
     }
 
     /// The small inputs' values as JSON, kept with the head to name a changed field later.
@@ -1229,6 +1219,25 @@ fn run_with_timeout(
             })
         }
     }
+}
+
+/// One digest per input edge: `digest` of its source, or of each source of a fan-in,
+/// combined in order.
+fn edge_digests(
+    inputs: &[Edge],
+    digest: impl Fn(u32) -> Result<Digest, Error>,
+) -> Result<Vec<Digest>, Error> {
+    inputs
+        .iter()
+        .map(|edge| match edge {
+            Edge::One(source) => digest(*source),
+            Edge::Many(sources, _) => sources
+                .iter()
+                .map(|source| digest(*source))
+                .collect::<Result<Vec<_>, _>>()
+                .map(memo::many),
+        })
+        .collect()
 }
 
 fn wiring(graph: &Graph) -> (Vec<u32>, Vec<u32>, Vec<AtomicU32>) {

@@ -356,17 +356,7 @@ impl Execution<'_> {
         station: &dyn ErasedStation,
         inputs: &[Edge],
     ) -> Result<WireDigest, Error> {
-        let inputs: Vec<Digest> = inputs
-            .iter()
-            .map(|edge| match edge {
-                Edge::One(source) => self.portable(*source),
-                Edge::Many(sources, _) => sources
-                    .iter()
-                    .map(|source| self.portable(*source))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(memo::many),
-            })
-            .collect::<Result<_, _>>()?;
+        let inputs = super::edge_digests(inputs, |source| self.portable(source))?;
         Ok(crate::remote::action_digest(&crate::remote::Key {
             station: station.id(),
             fingerprint: &station.fingerprint(),
