@@ -788,8 +788,9 @@ fn warm_remote_noop_10k() {
     assert_eq!(SQUARES.load(std::sync::atomic::Ordering::Relaxed), 0);
     assert_eq!(run.report().count(Status::Cached), n as usize + 1);
     let (local, _) = timed(&reader.store, Runner::new(&reader.store).local_only());
+    let (local_with_remote, _) = timed(&reader.store, Runner::new(&reader.store).remote(remote()));
     println!(
         "{n} stations + 1: cold run with uploads {cold:.2?}; warm remote, empty local store {warm:.2?}; \
-         local no-op afterwards {local:.2?}"
+         local no-op afterwards {local:.2?} (with the remote configured: {local_with_remote:.2?})"
     );
 }

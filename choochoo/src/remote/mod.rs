@@ -42,6 +42,7 @@ use crate::Error;
 use client::{Client, Problem};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -127,14 +128,16 @@ impl Remote {
 /// drives many calls at once on one channel, submitted from the scheduler's threads.
 pub(crate) struct Cache {
     remote: Remote,
-    runtime: tokio::runtime::Runtime,
+    /// Taken when the cache is dropped.
+    runtime: Option<tokio::runtime::Runtime>,
     client: Result<Arc<Client>, String>,
     reporter: Arc<Reporter>,
-    uploads: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    uploads: Mutex<Vec<Receiver<()>>>,
 }
 
-/// A lookup in flight.
-pub(crate) type Pending = tokio::task::JoinHandle<Option<Download>>;
+/// A lookup in flight. Its answer comes through a plain channel, not the runtime, so a run
+/// can wait for it from any thread, even one of another tokio runtime.
+pub(crate) type Pending = Receiver<Option<Download>>;
 
 /// A wire digest (SHA-256 and size).
 pub(crate) type WireDigest = bazel_remote_apis::build::bazel::remote::execution::v2::Digest;
@@ -163,7 +166,7 @@ impl Cache {
         });
         Ok(Cache {
             remote,
-            runtime,
+            runtime: Some(runtime),
             client,
             reporter,
             uploads: Mutex::default(),
@@ -191,20 +194,23 @@ impl Cache {
         let client = self.client()?;
         let reporter = self.reporter.clone();
         let node = node.to_owned();
-        Some(self.runtime.spawn(async move {
-            match client.fetch(&action).await {
+        let (send, receive) = sync_channel(1);
+        self.runtime.as_ref()?.spawn(async move {
+            let found = match client.fetch(&action).await {
                 Ok(found) => found,
                 Err(problem) => {
                     reporter.problem(&node, problem);
                     None
                 }
-            }
-        }))
+            };
+            let _ = send.send(found);
+        });
+        Some(receive)
     }
 
     /// The result of a lookup: `None` for a miss, an error or a rejected result.
     pub(crate) fn wait(&self, pending: Pending) -> Option<Download> {
-        self.runtime.block_on(pending).ok().flatten()
+        pending.recv().ok().flatten()
     }
 
     /// Uploads a station's result in the background; [`finish`](Cache::finish) waits for it.
@@ -212,15 +218,18 @@ impl Cache {
         let Some(client) = self.client() else { return };
         let reporter = self.reporter.clone();
         let node = node.to_owned();
-        let task = self.runtime.spawn(async move {
+        let (done, finished) = sync_channel(1);
+        let Some(runtime) = &self.runtime else { return };
+        runtime.spawn(async move {
             if let Err(problem) = client.upload(upload).await {
                 reporter.problem(&node, problem);
             }
+            let _ = done.send(());
         });
         self.uploads
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(task);
+            .push(finished);
     }
 
     /// Waits for the uploads in flight (each call bounded by the time limit), and returns
@@ -228,7 +237,7 @@ impl Cache {
     pub(crate) fn finish(&self) -> Vec<String> {
         let uploads = std::mem::take(&mut *self.uploads.lock().unwrap_or_else(|e| e.into_inner()));
         for upload in uploads {
-            let _ = self.runtime.block_on(upload);
+            let _ = upload.recv();
         }
         std::mem::take(
             &mut *self
@@ -303,6 +312,16 @@ impl Reporter {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(warning);
+    }
+}
+
+impl Drop for Cache {
+    fn drop(&mut self) {
+        // Whatever is still in flight is abandoned, without blocking (which would panic
+        // inside another runtime).
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 
