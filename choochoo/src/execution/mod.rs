@@ -308,13 +308,25 @@ impl<'g> Execution<'g> {
             self.stop.store(true, Ordering::Release);
         }
         let _ = self.outcomes[id as usize].set(outcome);
-        for &dependent in self.dependents_of(id) {
+        // The dependents this node was the last input of, as the counts come down.
+        let ready = self.dependents_of(id).iter().copied().filter(|&dependent| {
             if upstream != UPSTREAM_OK {
                 self.upstream[dependent as usize].fetch_max(upstream, Ordering::AcqRel);
             }
-            if self.pending[dependent as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.pending[dependent as usize].fetch_sub(1, Ordering::AcqRel) == 1
+        });
+        #[cfg(feature = "remote")]
+        if self.remote.is_some() && upstream == UPSTREAM_OK {
+            // Their remote lookups all start now, rather than one per worker at a time.
+            let ready: Vec<u32> = ready.collect();
+            self.prefetch(&ready);
+            for dependent in ready {
                 scope.spawn(move |scope| self.visit(scope, dependent));
             }
+            return;
+        }
+        for dependent in ready {
+            scope.spawn(move |scope| self.visit(scope, dependent));
         }
     }
 
