@@ -752,10 +752,22 @@ fn total(xs: &Vec<u64>) -> u64 {
 /// `cargo test --release -p tests --test integration warm_remote -- --ignored --nocapture`
 #[test]
 #[ignore = "a benchmark: run it by name, in release"]
-fn warm_remote_noop_10k() {
+fn warm_remote_noop_10k_buildgrid() {
     let Some(server) = BuildGrid::start() else {
         return;
     };
+    warm_remote_noop_10k("BuildGrid", &server.url);
+}
+
+/// The same against the in-process fake server: what the client itself costs.
+#[test]
+#[ignore = "a benchmark: run it by name, in release"]
+fn warm_remote_noop_10k_fake() {
+    let server = fake::Server::start();
+    warm_remote_noop_10k("in-process fake server", &server.url);
+}
+
+fn warm_remote_noop_10k(label: &str, url: &str) {
     let n = 10_000u64;
     let mut graph = choochoo::Graph::new();
     let squares: Vec<choochoo::Node<u64>> = (0..n)
@@ -765,7 +777,7 @@ fn warm_remote_noop_10k() {
         })
         .collect();
     let sum = graph.add(Total, (&squares,));
-    let remote = || Remote::new(&server.url).timeout(Duration::from_secs(60));
+    let remote = || Remote::new(url).timeout(Duration::from_secs(60));
     let timed = |store: &Store, runner: Runner<'_>| {
         let started = Instant::now();
         let run = runner.run_graph(&graph, sum).unwrap();
@@ -790,7 +802,7 @@ fn warm_remote_noop_10k() {
     let (local, _) = timed(&reader.store, Runner::new(&reader.store).local_only());
     let (local_with_remote, _) = timed(&reader.store, Runner::new(&reader.store).remote(remote()));
     println!(
-        "{n} stations + 1: cold run with uploads {cold:.2?}; warm remote, empty local store {warm:.2?}; \
+        "{label}, {n} stations + 1: cold run with uploads {cold:.2?}; warm remote, empty local store {warm:.2?}; \
          local no-op afterwards {local:.2?} (with the remote configured: {local_with_remote:.2?})"
     );
 }
