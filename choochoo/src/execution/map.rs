@@ -92,7 +92,9 @@ impl Execution<'_> {
             input_values: &Vec::new,
             read: &[],
         };
-        self.record(&call, &head, &content, &encoded, started.elapsed());
+        if let Err(error) = self.record(&call, &head, &content, &encoded, started.elapsed()) {
+            return failed(format!("its result could not be stored: {}", chain(&error)));
+        }
         let _ = self.contents[id as usize].set(content);
         let _ = self.values[id as usize].set(value);
         Outcome {

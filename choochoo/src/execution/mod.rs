@@ -79,6 +79,8 @@ pub(crate) struct Execution<'g> {
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::ObservationId>>,
     batch: Mutex<Batch<'g>>,
+    /// Stations whose records failed to commit, with the error: failures of the run.
+    unrecorded: Mutex<Vec<(String, String)>>,
     /// The profile's records by key, read in one query (large graphs only).
     index: OnceLock<HashMap<Digest, Result<Record, String>>>,
     /// The profile's heads by node, read in one query (large graphs only).
@@ -246,6 +248,7 @@ impl<'g> Execution<'g> {
             observations: Mutex::default(),
             capture: crate::capture::capture(),
             batch: Mutex::default(),
+            unrecorded: Mutex::default(),
             index: OnceLock::new(),
             heads: OnceLock::new(),
             stop: Arc::default(),
@@ -378,12 +381,17 @@ impl<'g> Execution<'g> {
     pub(crate) fn flush(&self) {
         let batch = std::mem::take(&mut *self.batch.lock().unwrap_or_else(|e| e.into_inner()));
         if let Err(error) = self.store.commit_all(&batch.records) {
-            let nodes: Vec<&str> = batch.records.iter().map(|r| r.node()).collect();
-            self.warn(format!(
-                "the results of {} were not recorded: {}",
-                nodes.join(", "),
-                chain(&error)
-            ));
+            // Their stations ran but nothing remembers it: they are failures of this run,
+            // and it stops. Their outputs were never named by a record, so nothing is wrong.
+            let message = format!("its result could not be recorded: {}", chain(&error));
+            let mut unrecorded = self.unrecorded.lock().unwrap_or_else(|e| e.into_inner());
+            unrecorded.extend(
+                batch
+                    .records
+                    .iter()
+                    .map(|r| (r.node().to_owned(), message.clone())),
+            );
+            self.stop.store(true, Ordering::Release);
         }
         drop(batch.leases);
     }
@@ -575,7 +583,12 @@ impl<'g> Execution<'g> {
             ));
         } else {
             head.values = (call.input_values)();
-            self.record(&call, &head, &content, &encoded, duration);
+            if let Err(error) = self.record(&call, &head, &content, &encoded, duration) {
+                // A result that cannot be stored would have to be computed again by every
+                // later run: the station fails, and the run stops (a full disk stays full).
+                let message = format!("its result could not be stored: {}", chain(&error));
+                return (None, Outcome::failed(duration, Some(reason), message));
+            }
         }
         let outcome = Outcome {
             status: Status::Ran,
@@ -647,7 +660,7 @@ impl<'g> Execution<'g> {
         }
     }
 
-    /// Commits a finished station's record; a failure to do so is a warning, not a failure.
+    /// Stores a finished station's output and queues its record for the next commit.
     fn record(
         &self,
         call: &Call<'_>,
@@ -655,7 +668,7 @@ impl<'g> Execution<'g> {
         content: &Content,
         encoded: &[u8],
         duration: Duration,
-    ) {
+    ) -> Result<(), Error> {
         let files: Vec<(PathBuf, Digest)> = content
             .files
             .iter()
@@ -675,17 +688,7 @@ impl<'g> Execution<'g> {
                 .exists(),
             duration_ns: duration.as_nanos() as i64,
         };
-        let prepared = match self.store.prepare(&commit) {
-            Ok(prepared) => prepared,
-            Err(error) => {
-                self.warn(format!(
-                    "the result of `{}` was not recorded: {}",
-                    call.path,
-                    chain(&error)
-                ));
-                return;
-            }
-        };
+        let prepared = self.store.prepare(&commit)?;
         let full = {
             let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
             if batch.records.is_empty() {
@@ -698,6 +701,7 @@ impl<'g> Execution<'g> {
         if full {
             self.flush();
         }
+        Ok(())
     }
 
     /// One call of the station's function, then its check: the visit must leave the world in
@@ -1129,6 +1133,16 @@ impl<'g> Execution<'g> {
             })
             .collect();
         let mut entries: Vec<Entry> = entries;
+        let unrecorded: HashMap<String, String> =
+            std::mem::take(&mut *self.unrecorded.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_iter()
+                .collect();
+        for entry in &mut entries {
+            if let Some(message) = unrecorded.get(&*entry.node) {
+                entry.status = Status::Failed;
+                entry.error = Some(message.clone());
+            }
+        }
         self.attach_defects(&mut entries);
         let warnings =
             std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()));
