@@ -522,3 +522,43 @@ fn names_that_are_not_utf8_hash_distinctly() {
     run(&paths[1]);
     assert_eq!(executions(), 0, "each name has its own record");
 }
+
+#[station]
+fn named_output(ctx: &Ctx, name: &String) -> Result<File, choochoo::Error> {
+    RAN.lock().unwrap().push(300);
+    let path = ctx.output(name)?;
+    std::fs::write(&path, "x").map_err(|_| unreachable!("the name was checked"))?;
+    Ok(File::new(path))
+}
+
+/// A station asking for an output outside its directory gets a clear error and writes
+/// nothing; a nested name is created under its directory.
+#[test]
+fn output_names_that_leave_the_stations_directory_are_refused() {
+    let _lock = lock();
+    let store = crate::support::temp_store();
+    let outside = store.dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let run = |name: &str| {
+        let mut g = Graph::new();
+        let name = g.input(name.to_owned());
+        let out = g.add(NamedOutput, (&name,));
+        Runner::new(&store.store).run_graph(&g, out)
+    };
+    let file = run("nested/dir/out.txt").unwrap().into_output();
+    assert!(file.path().starts_with(store.store.dir().join("work")));
+    assert!(file.path().ends_with("nested/dir/out.txt"));
+    let escape = format!("../../../../{}", outside.join("x").display());
+    for (name, why) in [
+        (escape.as_str(), "`..`"),
+        ("/etc/passwd-choochoo", "absolute path"),
+        ("nul\0byte", "NUL"),
+    ] {
+        let error = run(name).unwrap_err().to_string();
+        assert!(error.contains(why), "{name:?}: {error}");
+        assert!(error.contains("output name"), "{error}");
+    }
+    assert_eq!(entries(&outside), Vec::<PathBuf>::new());
+    assert!(!Path::new("/etc/passwd-choochoo").exists());
+    assert_eq!(RAN.lock().unwrap().len(), 4);
+}
