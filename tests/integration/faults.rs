@@ -174,6 +174,13 @@ fn an_io_error_at_any_publish_step_leaves_the_store_consistent_and_resumable() {
                 let faults = Arc::new(Faults::new(at, errno, forever));
                 let store = open_with_faults(dir.path(), faults.clone()).unwrap();
                 let result = run(&store, &graph, out);
+                let ledger: Vec<String> = store
+                    .defects()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|defect| store.observations(defect.id()).unwrap())
+                    .map(|observation| observation.message().to_owned())
+                    .collect();
                 drop(store);
                 let failed = faults.failed();
                 operations.extend(
@@ -196,6 +203,18 @@ fn an_io_error_at_any_publish_step_leaves_the_store_consistent_and_resumable() {
                             |step: &String| message.contains(step.split_once(' ').unwrap().1);
                         assert!(failed.iter().any(named), "{context}: {message} {failed:?}");
                         assert!(message.contains("cannot "), "{context}: {message}");
+                        // A result that could not be stored is a failure in the ledger too
+                        // (one that could not be committed has no station call to blame).
+                        let stored = error.report().unwrap().entries().iter().filter(|e| {
+                            e.error().is_some_and(|e| e.contains("could not be stored"))
+                        });
+                        for entry in stored {
+                            let error = entry.error().unwrap();
+                            assert!(
+                                ledger.iter().any(|m| error.contains(m.as_str())),
+                                "{context}: {error} not in {ledger:?}"
+                            );
+                        }
                         ran_in(&error)
                     }
                 };

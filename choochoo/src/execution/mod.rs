@@ -587,6 +587,8 @@ impl<'g> Execution<'g> {
                 // A result that cannot be stored would have to be computed again by every
                 // later run: the station fails, and the run stops (a full disk stays full).
                 let message = format!("its result could not be stored: {}", chain(&error));
+                let failure = Failure::fatal(message.clone());
+                self.observe(&call, &head, &failure, duration, None);
                 return (None, Outcome::failed(duration, Some(reason), message));
             }
         }
