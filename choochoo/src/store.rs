@@ -85,6 +85,13 @@ CREATE TABLE IF NOT EXISTS stats (
     recorded_ns INTEGER NOT NULL,
     digest BLOB NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS keysets (
+    hash BLOB PRIMARY KEY,
+    profile TEXT NOT NULL,
+    keys BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run_keys (run INTEGER PRIMARY KEY, keyset BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS pins (run INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
     workflow TEXT NOT NULL,
@@ -557,16 +564,36 @@ impl Store {
     }
 
     /// Records the end of a run, with an entry for every station that did not come from
-    /// the store (those are what `trace` and `report` show).
+    /// the store (those are what `trace` and `report` show), and the keys it used (what
+    /// [`Store::gc`] keeps for the last runs). Runs that used the same keys share one copy.
     pub(crate) fn finish_run(
         &self,
         report: &Report,
         ran: usize,
         cached: usize,
         failed: usize,
+        profile: &str,
+        mut keys: Vec<Digest>,
     ) -> Result<(), Error> {
+        keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        keys.dedup();
+        let keys: Vec<u8> = keys.iter().flat_map(|key| *key.as_bytes()).collect();
+        let keyset = {
+            let mut hasher = crate::hash::Hasher::new("choochoo/keyset");
+            hasher.field("profile", profile.as_bytes());
+            hasher.field("keys", &keys);
+            hasher.finish()
+        };
         self.with_db("record a run in", |db| {
             let tx = db.transaction()?;
+            tx.execute(
+                "INSERT OR IGNORE INTO keysets (hash, profile, keys) VALUES (?1, ?2, ?3)",
+                params![keyset.as_bytes(), profile, keys],
+            )?;
+            tx.execute(
+                "INSERT OR REPLACE INTO run_keys (run, keyset) VALUES (?1, ?2)",
+                params![report.run, keyset.as_bytes()],
+            )?;
             tx.execute(
                 "UPDATE runs SET finished_ns = ?2, ran = ?3, cached = ?4, failed = ?5 WHERE id = ?1",
                 params![report.run, crate::stat::now_ns(), ran as i64, cached as i64, failed as i64],

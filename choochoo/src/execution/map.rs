@@ -134,6 +134,7 @@ impl Execution<'_> {
             (map.output.type_name)(),
             &inputs,
         );
+        self.used(key);
         let path = format!(
             "{}[{}]",
             self.paths[id as usize],

@@ -81,6 +81,8 @@ pub(crate) struct Execution<'g> {
     batch: Mutex<Batch<'g>>,
     /// Stations whose records failed to commit, with the error: failures of the run.
     unrecorded: Mutex<Vec<(String, String)>>,
+    /// Every key this run looked up or recorded: what `gc` keeps for the last runs.
+    pub(crate) used: Mutex<Vec<Digest>>,
     /// The profile's records by key, read in one query (large graphs only).
     index: OnceLock<HashMap<Digest, Result<Record, String>>>,
     /// The profile's heads by node, read in one query (large graphs only).
@@ -249,6 +251,7 @@ impl<'g> Execution<'g> {
             capture: crate::capture::capture(),
             batch: Mutex::default(),
             unrecorded: Mutex::default(),
+            used: Mutex::default(),
             index: OnceLock::new(),
             heads: OnceLock::new(),
             stop: Arc::default(),
@@ -332,6 +335,7 @@ impl<'g> Execution<'g> {
             Ok(head) => head,
             Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
         };
+        self.used(head.key);
         let forced = self.forced.get(id as usize).copied().unwrap_or(false);
         let mut reason = match (forced, self.lookup(id, &head.key)) {
             (true, _) => Some("forced".to_owned()),
@@ -365,6 +369,13 @@ impl<'g> Execution<'g> {
         };
         self.release(lease);
         outcome
+    }
+
+    pub(crate) fn used(&self, key: Digest) {
+        self.used
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(key);
     }
 
     /// Lets go of a node's lease once its record is durable: at once if nothing is waiting
