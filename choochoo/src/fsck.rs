@@ -7,7 +7,7 @@
 
 use crate::store::Record;
 use crate::{Digest, Error, Store};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
@@ -70,10 +70,11 @@ impl fmt::Display for Fsck {
 /// What [`Store::gc`] keeps.
 #[derive(Clone, Debug)]
 pub struct GcPolicy {
-    /// Records used by the last `keep_runs` runs are kept (the current record of every node
-    /// always is).
+    /// Records used or created by the last `keep_runs` runs are kept (the current record of
+    /// every node, and what pinned runs used, always are).
     pub keep_runs: usize,
-    /// Past this many bytes of stored outputs, the oldest other records go first.
+    /// Past this many bytes of stored outputs, the oldest records not current and not
+    /// pinned go first, recent or not.
     pub max_bytes: Option<u64>,
     /// List what would go, remove nothing.
     pub dry_run: bool,
@@ -96,6 +97,18 @@ pub struct Gc {
     blobs: usize,
     bytes: u64,
     dry_run: bool,
+    removed: Vec<String>,
+}
+
+/// A record `gc` may remove.
+struct Candidate {
+    profile: String,
+    key: Vec<u8>,
+    station: String,
+    size: u64,
+    is_blob: bool,
+    encoding_hash: Vec<u8>,
+    created: i64,
 }
 
 impl fmt::Display for Gc {
@@ -105,6 +118,12 @@ impl fmt::Display for Gc {
         } else {
             "removed"
         };
+        if self.dry_run {
+            for line in &self.removed {
+                writeln!(f, "  {line}")?;
+            }
+            return write!(f, "{verb} {} records ({} bytes)", self.records, self.bytes);
+        }
         write!(
             f,
             "{verb} {} records and {} blobs ({} bytes)",
@@ -117,6 +136,12 @@ impl Gc {
     /// How many records went (or would go).
     pub fn records(&self) -> usize {
         self.records
+    }
+
+    /// One line per record that went (or would go), oldest first: its key, station,
+    /// profile and size.
+    pub fn removed(&self) -> &[String] {
+        &self.removed
     }
 }
 
@@ -185,18 +210,44 @@ impl Store {
         Ok(report)
     }
 
-    /// Removes records no recent run used and blobs no record names, within `policy`.
+    /// Removes records no recent or pinned run used, and blobs no record names, within
+    /// `policy`. What is kept:
+    ///
+    /// - the current record of every node (a no-op run needs nothing else);
+    /// - every record a pinned run used ([`Store::pin`]), whatever the size limit;
+    /// - every record one of the last `keep_runs` runs used or created — unless the store is
+    ///   over `max_bytes`, when the oldest of these go first until it is not.
+    ///
+    /// Waits for runs in progress on this store (in any process) to finish first, so it never
+    /// removes what a running process holds. With `dry_run`, lists what would go
+    /// ([`Gc::removed`]) and removes nothing.
     pub fn gc(&self, policy: &GcPolicy) -> Result<Gc, Error> {
         let _exclusive = self.exclusive()?;
         let since = self.start_of_run(policy.keep_runs)?;
+        let recent = self.keys_of_runs(
+            "SELECT r.keyset FROM run_keys r JOIN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1) n ON r.run = n.id",
+            policy.keep_runs as i64,
+        )?;
+        let pinned = self.keys_of_runs(
+            "SELECT r.keyset FROM run_keys r JOIN pins p ON r.run = p.run WHERE ?1 = ?1",
+            0,
+        )?;
         let mut candidates = self.with_db("read records from", |db| {
             let mut stmt = db.prepare(
-                "SELECT r.profile, r.key, r.size, r.inline_value IS NULL, r.encoding_hash, r.created_ns FROM records r
+                "SELECT r.profile, r.key, r.size, r.inline_value IS NULL, r.encoding_hash, r.created_ns, r.station FROM records r
                  WHERE NOT EXISTS (SELECT 1 FROM heads h WHERE h.profile = r.profile AND h.key = r.key)
                  ORDER BY r.created_ns",
             )?;
             let rows = stmt.query_map([], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?, row.get::<_, i64>(2)?, row.get::<_, bool>(3)?, row.get::<_, Vec<u8>>(4)?, row.get::<_, i64>(5)?))
+                Ok(Candidate {
+                    profile: row.get(0)?,
+                    key: row.get(1)?,
+                    size: row.get::<_, i64>(2)? as u64,
+                    is_blob: row.get(3)?,
+                    encoding_hash: row.get(4)?,
+                    created: row.get(5)?,
+                    station: row.get(6)?,
+                })
             })?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
@@ -206,30 +257,47 @@ impl Store {
             })
         })? as u64;
         let mut over = policy.max_bytes.map_or(0, |max| total.saturating_sub(max));
-        // Oldest first: records older than the kept runs go; past the size limit, so do newer ones.
-        candidates.retain(|(.., size, _, _, created)| {
-            let old = *created < since;
-            let keep = !old && over == 0;
-            if !keep && !old {
-                over = over.saturating_sub(*size as u64);
+        // Oldest first: what no kept run used goes; past the size limit, so does the rest
+        // but what pinned runs used.
+        candidates.retain(|c| {
+            let id = (c.profile.clone(), c.key.clone());
+            if pinned.contains(&id) {
+                return false;
             }
-            !keep
+            let recent = c.created >= since || recent.contains(&id);
+            if recent && over == 0 {
+                return false;
+            }
+            if recent {
+                over = over.saturating_sub(c.size);
+            }
+            true
         });
         let mut gc = Gc {
             dry_run: policy.dry_run,
             ..Gc::default()
         };
-        for (profile, key, size, is_blob, encoding_hash, _) in &candidates {
+        for c in &candidates {
             gc.records += 1;
-            gc.bytes += *size as u64;
+            gc.bytes += c.size;
+            let key = <[u8; 32]>::try_from(c.key.as_slice()).map(Digest::from_bytes);
+            gc.removed.push(format!(
+                "record {} of `{}` ({}), {} bytes",
+                key.map_or_else(|_| "(malformed key)".to_owned(), |key| key.to_string()),
+                c.station,
+                c.profile,
+                c.size
+            ));
             if policy.dry_run {
                 continue;
             }
-            let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) else {
+            let Ok(key) = key else {
                 continue;
             };
-            self.forget(profile, &Digest::from_bytes(key))?;
-            if *is_blob && let Ok(hash) = <[u8; 32]>::try_from(encoding_hash.as_slice()) {
+            self.forget(&c.profile, &key)?;
+            if c.is_blob
+                && let Ok(hash) = <[u8; 32]>::try_from(c.encoding_hash.as_slice())
+            {
                 let digest = Digest::from_bytes(hash);
                 if !self.blob_named(&digest)?
                     && std::fs::remove_file(self.blob_path(&digest)).is_ok()
@@ -238,7 +306,84 @@ impl Store {
                 }
             }
         }
+        if !policy.dry_run {
+            // The key lists of runs that are neither recent nor pinned are not needed again.
+            self.with_db("trim the run key lists in", |db| {
+                db.execute(
+                    "DELETE FROM run_keys WHERE run NOT IN (SELECT run FROM pins)
+                     AND run NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1)",
+                    [policy.keep_runs as i64],
+                )?;
+                db.execute(
+                    "DELETE FROM keysets WHERE hash NOT IN (SELECT keyset FROM run_keys)",
+                    [],
+                )
+                .map(drop)
+            })?;
+        }
         Ok(gc)
+    }
+
+    /// Keeps a run's records through [`Store::gc`] until [`Store::unpin`]: a release, a
+    /// known-good state to go back to. A run that does not exist is an error.
+    pub fn pin(&self, run: i64) -> Result<(), Error> {
+        let exists = self.with_db("pin a run in", |db| {
+            let exists = db
+                .query_row("SELECT 1 FROM runs WHERE id = ?1", [run], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if exists {
+                db.execute("INSERT OR IGNORE INTO pins (run) VALUES (?1)", [run])?;
+            }
+            Ok(exists)
+        })?;
+        if exists {
+            Ok(())
+        } else {
+            Err(Error::usage(format!(
+                "there is no run {run} in the store {}",
+                self.dir().display()
+            )))
+        }
+    }
+
+    /// Lets `gc` remove a pinned run's records again; `false` if it was not pinned.
+    pub fn unpin(&self, run: i64) -> Result<bool, Error> {
+        self.with_db("unpin a run in", |db| {
+            db.execute("DELETE FROM pins WHERE run = ?1", [run])
+                .map(|n| n > 0)
+        })
+    }
+
+    /// The pinned runs, oldest first.
+    pub fn pinned(&self) -> Result<Vec<i64>, Error> {
+        self.with_db("read the pinned runs from", |db| {
+            let mut stmt = db.prepare("SELECT run FROM pins ORDER BY run")?;
+            let rows = stmt.query_map([], |row| row.get(0))?;
+            rows.collect()
+        })
+    }
+
+    /// The (profile, key) pairs the runs `query` selects used.
+    fn keys_of_runs(&self, query: &str, arg: i64) -> Result<HashSet<(String, Vec<u8>)>, Error> {
+        self.with_db("read the runs' keys from", |db| {
+            let mut stmt = db.prepare(&format!(
+                "SELECT k.profile, k.keys FROM keysets k WHERE k.hash IN ({query})"
+            ))?;
+            let rows = stmt.query_map([arg], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
+            })?;
+            let mut keys = HashSet::new();
+            for row in rows {
+                let (profile, bytes) = row?;
+                keys.extend(
+                    bytes
+                        .chunks_exact(32)
+                        .map(|key| (profile.clone(), key.to_vec())),
+                );
+            }
+            Ok(keys)
+        })
     }
 
     /// Every record with its profile and key; unreadable ones as errors.

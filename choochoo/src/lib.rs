@@ -139,6 +139,7 @@ mod diagram;
 mod error;
 mod execution;
 mod file;
+mod fs;
 mod fsck;
 mod graph;
 mod hash;
@@ -290,5 +291,15 @@ pub mod __private {
     /// The workflow value of a `workflow!` whose body did not compile.
     pub fn unbuildable<O>() -> impl Workflow<Output = O> {
         Unbuildable(std::marker::PhantomData)
+    }
+
+    pub use crate::fs::Faults;
+
+    /// Opens a store whose publish steps go through `faults` (for reliability tests).
+    pub fn open_with_faults(
+        dir: impl AsRef<std::path::Path>,
+        faults: std::sync::Arc<Faults>,
+    ) -> Result<crate::Store, crate::Error> {
+        crate::Store::open_on(dir.as_ref(), faults)
     }
 }

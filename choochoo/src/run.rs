@@ -265,11 +265,18 @@ impl<'s> Runner<'s> {
             execution.warn(format!("the stat cache was not saved: {}", chain(&error)));
         }
         let report = execution.report();
+        let used = std::mem::take(&mut *execution.used.lock().unwrap_or_else(|e| e.into_inner()));
         drop(execution);
         let counts =
             [Status::Ran, Status::Cached, Status::Failed].map(|status| report.count(status));
-        self.store
-            .finish_run(&report, counts[0], counts[1], counts[2])?;
+        self.store.finish_run(
+            &report,
+            counts[0],
+            counts[1],
+            counts[2],
+            &self.profile,
+            used,
+        )?;
         if counts[2] > 0 {
             return Err(Error::failed(report));
         }

@@ -12,6 +12,7 @@
 //! Every read is verified against the hash recorded beside it: a corrupt entry is a miss and
 //! a warning, never a wrong value.
 
+use crate::fs::{Fs, Op, Real};
 use crate::hash::ALGORITHM;
 use crate::lease::{Lease, Leases};
 use crate::report::{Entry, Report, Status};
@@ -19,10 +20,9 @@ use crate::stat::{Entry as StatEntry, FileState};
 use crate::{Digest, Error};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The layout of `store.db`. A store written by another version is refused, never guessed at.
 const SCHEMA_VERSION: i64 = 1;
@@ -85,6 +85,13 @@ CREATE TABLE IF NOT EXISTS stats (
     recorded_ns INTEGER NOT NULL,
     digest BLOB NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS keysets (
+    hash BLOB PRIMARY KEY,
+    profile TEXT NOT NULL,
+    keys BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run_keys (run INTEGER PRIMARY KEY, keyset BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS pins (run INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
     workflow TEXT NOT NULL,
@@ -103,6 +110,8 @@ pub struct Store {
     db: Mutex<Connection>,
     temp_counter: AtomicU64,
     leases: Leases,
+    /// Every step of publishing an output goes through here (tests fail chosen steps).
+    fs: Arc<dyn Fs>,
 }
 
 /// A memo record: what a station produced for one key.
@@ -170,7 +179,11 @@ impl Store {
     /// Opens the store in `dir`, creating it if needed. A store written by an incompatible
     /// version of choochoo is refused with an error that says so.
     pub fn open(dir: impl AsRef<Path>) -> Result<Store, Error> {
-        let dir = dir.as_ref();
+        Store::open_on(dir.as_ref(), Arc::new(Real))
+    }
+
+    /// Opens the store with the publish steps going through `fs`.
+    pub(crate) fn open_on(dir: &Path, fs: Arc<dyn Fs>) -> Result<Store, Error> {
         std::fs::create_dir_all(dir)
             .map_err(|error| Error::io("create the store directory", dir, error))?;
         let dir = dir
@@ -189,6 +202,7 @@ impl Store {
             db: Mutex::new(db),
             temp_counter: AtomicU64::new(0),
             leases,
+            fs,
         };
         store.remove_orphaned_temp_files();
         Ok(store)
@@ -290,6 +304,7 @@ impl Store {
         if prepared.is_empty() {
             return Ok(());
         }
+        let db_path = self.db_path();
         self.with_db("commit records to", |db| {
             let tx = db.transaction()?;
             {
@@ -317,8 +332,18 @@ impl Store {
                     head.execute(params![p.profile, p.node, p.key.as_bytes(), p.head])?;
                 }
             }
-            tx.commit()
-        })
+            // The commit is a publish step too; an injected failure drops (rolls back) it.
+            let mut tx = Some(tx);
+            let mut committed = Ok(());
+            let step = self.fs.run(Op::Commit, &db_path, &mut || {
+                if let Some(tx) = tx.take() {
+                    committed = tx.commit();
+                }
+                Ok(())
+            });
+            committed.map(|()| step)
+        })?
+        .map_err(|error| Error::io("commit records to", &db_path, error))
     }
 
     /// The node's last head, if any and readable.
@@ -398,22 +423,28 @@ impl Store {
             return Ok(());
         }
         let parent = path.parent().unwrap_or(&self.dir);
-        std::fs::create_dir_all(parent).map_err(|error| Error::io("create", parent, error))?;
+        let fs = &*self.fs;
+        fs.create_dir_all(parent)
+            .map_err(|error| Error::io("create the blob directory", parent, error))?;
         let temp = self.temp_path();
-        let write = || -> std::io::Result<()> {
-            let mut file = std::fs::File::create(&temp)?;
-            file.write_all(bytes)?;
-            file.sync_all()
+        let write = || -> Result<(), Error> {
+            let mut file = fs
+                .create(&temp)
+                .map_err(|error| Error::io("create the temp file", &temp, error))?;
+            fs.write_all(&mut file, &temp, bytes)
+                .map_err(|error| Error::io("write the blob to", &temp, error))?;
+            fs.sync(&file, &temp)
+                .map_err(|error| Error::io("sync the blob", &temp, error))?;
+            fs.rename(&temp, &path)
+                .map_err(|error| Error::io("publish the blob as", &path, error))
         };
         if let Err(error) = write() {
+            // Nothing half-written is left: the temp file goes, the blob's name was never taken.
             let _ = std::fs::remove_file(&temp);
-            return Err(Error::io("write the blob", &temp, error));
+            return Err(error);
         }
-        std::fs::rename(&temp, &path).map_err(|error| {
-            let _ = std::fs::remove_file(&temp);
-            Error::io("publish the blob", &path, error)
-        })?;
-        sync_dir(parent).map_err(|error| Error::io("sync", parent, error))
+        fs.sync_dir(parent)
+            .map_err(|error| Error::io("sync the blob directory", parent, error))
     }
 
     /// A fresh temp file name carrying this process's id, so a later open can tell an orphan.
@@ -533,16 +564,36 @@ impl Store {
     }
 
     /// Records the end of a run, with an entry for every station that did not come from
-    /// the store (those are what `trace` and `report` show).
+    /// the store (those are what `trace` and `report` show), and the keys it used (what
+    /// [`Store::gc`] keeps for the last runs). Runs that used the same keys share one copy.
     pub(crate) fn finish_run(
         &self,
         report: &Report,
         ran: usize,
         cached: usize,
         failed: usize,
+        profile: &str,
+        mut keys: Vec<Digest>,
     ) -> Result<(), Error> {
+        keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        keys.dedup();
+        let keys: Vec<u8> = keys.iter().flat_map(|key| *key.as_bytes()).collect();
+        let keyset = {
+            let mut hasher = crate::hash::Hasher::new("choochoo/keyset");
+            hasher.field("profile", profile.as_bytes());
+            hasher.field("keys", &keys);
+            hasher.finish()
+        };
         self.with_db("record a run in", |db| {
             let tx = db.transaction()?;
+            tx.execute(
+                "INSERT OR IGNORE INTO keysets (hash, profile, keys) VALUES (?1, ?2, ?3)",
+                params![keyset.as_bytes(), profile, keys],
+            )?;
+            tx.execute(
+                "INSERT OR REPLACE INTO run_keys (run, keyset) VALUES (?1, ?2)",
+                params![report.run, keyset.as_bytes()],
+            )?;
             tx.execute(
                 "UPDATE runs SET finished_ns = ?2, ran = ?3, cached = ?4, failed = ?5 WHERE id = ?1",
                 params![report.run, crate::stat::now_ns(), ran as i64, cached as i64, failed as i64],
@@ -817,18 +868,6 @@ fn sanitize(name: &str) -> String {
         format!("_{clean}")
     } else {
         clean
-    }
-}
-
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        std::fs::File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        Ok(())
     }
 }
 

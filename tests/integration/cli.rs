@@ -436,6 +436,44 @@ fn clean_with_names_cleans_only_those_stations() {
 }
 
 #[test]
+fn fsck_gc_and_pins_keep_the_store_in_shape() {
+    let site = Site::new();
+    site.expect(0, &["run"]);
+    let fsck = site.expect(0, &["fsck"]).stdout;
+    assert!(fsck.contains("checked 6 records"), "{fsck}");
+    assert!(fsck.contains("0 problems"), "{fsck}");
+    let run = site
+        .store()
+        .report(None)
+        .unwrap()
+        .unwrap()
+        .run_id()
+        .to_string();
+    let pinned = site.expect(0, &["pin", &run]).stdout;
+    assert!(pinned.contains(&format!("pinned run {run}")), "{pinned}");
+    assert_eq!(site.store().pinned().unwrap().len(), 1);
+    let missing = site.expect(2, &["pin", "9999"]);
+    assert!(
+        missing.stderr.contains("there is no run 9999"),
+        "{}",
+        missing.stderr
+    );
+    let dry = site
+        .expect(0, &["gc", "--dry-run", "--max-bytes", "0"])
+        .stdout;
+    assert!(
+        dry.contains("would remove 0 records"),
+        "current records stay: {dry}"
+    );
+    let unpinned = site.expect(0, &["unpin", &run]).stdout;
+    assert!(
+        unpinned.contains(&format!("unpinned run {run}")),
+        "{unpinned}"
+    );
+    assert!(site.store().pinned().unwrap().is_empty());
+}
+
+#[test]
 fn mistakes_exit_2_with_a_readable_error() {
     let site = Site::new();
     let unknown = site.expect(2, &["frobnicate"]);

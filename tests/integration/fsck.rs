@@ -98,3 +98,67 @@ fn gc_keeps_current_records_and_drops_old_ones() {
     runner.run(sums(40_000)).unwrap();
     assert_eq!(take_executions(), counts(&[("big", 1), ("small", 1)]));
 }
+
+#[test]
+fn gc_keeps_what_recent_runs_used_and_what_pinned_runs_used() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let store = &tmp.store;
+    let runner = Runner::new(store);
+    let mut runs = Vec::new();
+    for n in [30_003, 30_000, 30_001, 30_002, 30_001] {
+        runs.push(runner.run(sums(n)).unwrap().report().run_id());
+    }
+    take_executions();
+    store.pin(runs[1]).unwrap();
+    assert_eq!(store.pinned().unwrap(), vec![runs[1]]);
+    let error = store.pin(9_999).unwrap_err().to_string();
+    assert!(error.contains("no run 9999"), "{error}");
+
+    // The last run used 30_001 (from the store: created three runs ago), the pinned one
+    // 30_000, the current records are 30_002's: only 30_003's two records may go.
+    let policy = GcPolicy {
+        keep_runs: 1,
+        max_bytes: None,
+        dry_run: true,
+    };
+    let dry = store.gc(&policy).unwrap();
+    assert_eq!(dry.removed().len(), 2, "{dry}");
+    assert!(
+        dry.removed()
+            .iter()
+            .any(|line| line.contains("fsck::big` (default), 73")),
+        "{dry}"
+    );
+    assert!(dry.to_string().contains("would remove 2 records"), "{dry}");
+    let gc = store
+        .gc(&GcPolicy {
+            dry_run: false,
+            ..policy.clone()
+        })
+        .unwrap();
+    assert_eq!(gc.records(), 2);
+    for n in [30_000, 30_001, 30_002] {
+        runner.run(sums(n)).unwrap();
+    }
+    assert_eq!(take_executions(), counts(&[]));
+    runner.run(sums(30_003)).unwrap();
+    assert_eq!(take_executions(), counts(&[("big", 1), ("small", 1)]));
+
+    // A size limit of nothing takes everything but the current and the pinned records.
+    let tight = GcPolicy {
+        keep_runs: 10,
+        max_bytes: Some(0),
+        dry_run: false,
+    };
+    store.gc(&tight).unwrap();
+    runner.run(sums(30_000)).unwrap();
+    assert_eq!(take_executions(), counts(&[]), "pinned");
+    runner.run(sums(30_001)).unwrap();
+    assert_eq!(take_executions(), counts(&[("big", 1), ("small", 1)]));
+    // Unpinned, it goes like the rest.
+    assert!(store.unpin(runs[1]).unwrap());
+    store.gc(&tight).unwrap();
+    runner.run(sums(30_000)).unwrap();
+    assert_eq!(take_executions(), counts(&[("big", 1), ("small", 1)]));
+}

@@ -9,6 +9,7 @@ mod cli;
 mod defects;
 mod demo;
 mod effects;
+mod faults;
 mod fsck;
 mod map;
 mod memo;

@@ -96,6 +96,16 @@ pub(super) enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Keeps what a run used through `gc` (a release, a known-good state).
+    Pin {
+        /// The run's id, as `status` and `trace` show it.
+        run: i64,
+    },
+    /// Lets `gc` remove what a pinned run used.
+    Unpin {
+        /// The run's id.
+        run: i64,
+    },
 }
 
 #[derive(Debug, clap::Args)]

@@ -31,7 +31,8 @@
 //! | `report [--run ID] [--out FILE]` | a run as one self-contained HTML page |
 //! | `defects [list\|show ID\|note ID\|fix ID\|export ID]` | the defect ledger |
 //! | `fsck [--repair]` | checks every stored result (exit 1 if one cannot be trusted); `--repair` removes them |
-//! | `gc [--keep-runs N] [--max-bytes B] [--dry-run]` | removes results no recent run used |
+//! | `gc [--keep-runs N] [--max-bytes B] [--dry-run]` | removes results no recent or pinned run used; `--dry-run` lists them |
+//! | `pin RUN` / `unpin RUN` | keeps what a run used through `gc` (a release), or lets it go |
 //!
 //! Every command takes `--store DIR` (default `.choochoo`), `--profile P` (default
 //! `default`), `--quiet` and `--verbose`. An `ID` names a station as `--force` does: its
@@ -184,6 +185,19 @@ where
                     dry_run: *dry_run,
                 };
                 println!("{}", self.store()?.gc(&policy)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Pin { run } => {
+                self.store()?.pin(*run)?;
+                println!("pinned run {run}: gc keeps what it used");
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Unpin { run } => {
+                if self.store()?.unpin(*run)? {
+                    println!("unpinned run {run}");
+                } else {
+                    println!("run {run} was not pinned");
+                }
                 Ok(ExitCode::SUCCESS)
             }
         }

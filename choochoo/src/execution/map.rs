@@ -92,14 +92,16 @@ impl Execution<'_> {
             input_values: &Vec::new,
             read: &[],
         };
-        self.record(
+        if let Err(error) = self.record(
             call.station.id(),
             call.path,
             &head,
             &content,
             &encoded,
             started.elapsed(),
-        );
+        ) {
+            return failed(format!("its result could not be stored: {}", chain(&error)));
+        }
         let _ = self.contents[id as usize].set(content);
         let _ = self.values[id as usize].set(value);
         Outcome {
@@ -139,6 +141,7 @@ impl Execution<'_> {
             (map.output.type_name)(),
             &inputs,
         );
+        self.used(key);
         let path = format!(
             "{}[{}]",
             self.paths[id as usize],

@@ -87,6 +87,10 @@ pub(crate) struct Execution<'g> {
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::ObservationId>>,
     batch: Mutex<Batch<'g>>,
+    /// Stations whose records failed to commit, with the error: failures of the run.
+    unrecorded: Mutex<Vec<(String, String)>>,
+    /// Every key this run looked up or recorded: what `gc` keeps for the last runs.
+    pub(crate) used: Mutex<Vec<Digest>>,
     /// The profile's records by key, read in one query (large graphs only).
     index: OnceLock<HashMap<Digest, Result<Record, String>>>,
     /// The profile's heads by node, read in one query (large graphs only).
@@ -256,6 +260,8 @@ impl<'g> Execution<'g> {
             observations: Mutex::default(),
             capture: crate::capture::capture(),
             batch: Mutex::default(),
+            unrecorded: Mutex::default(),
+            used: Mutex::default(),
             index: OnceLock::new(),
             heads: OnceLock::new(),
             stop: Arc::default(),
@@ -358,6 +364,7 @@ impl<'g> Execution<'g> {
             Ok(head) => head,
             Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
         };
+        self.used(head.key);
         let forced = self.forced.get(id as usize).copied().unwrap_or(false);
         let mut reason = match (forced, self.lookup(id, &head.key)) {
             (true, _) => Some("forced".to_owned()),
@@ -400,6 +407,13 @@ impl<'g> Execution<'g> {
         outcome
     }
 
+    pub(crate) fn used(&self, key: Digest) {
+        self.used
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(key);
+    }
+
     /// Lets go of a node's lease once its record is durable: at once if nothing is waiting
     /// to be committed, else with the batch it is in.
     fn release(&self, lease: crate::lease::Lease<'g>) {
@@ -414,12 +428,17 @@ impl<'g> Execution<'g> {
     pub(crate) fn flush(&self) {
         let batch = std::mem::take(&mut *self.batch.lock().unwrap_or_else(|e| e.into_inner()));
         if let Err(error) = self.store.commit_all(&batch.records) {
-            let nodes: Vec<&str> = batch.records.iter().map(|r| r.node()).collect();
-            self.warn(format!(
-                "the results of {} were not recorded: {}",
-                nodes.join(", "),
-                chain(&error)
-            ));
+            // Their stations ran but nothing remembers it: they are failures of this run,
+            // and it stops. Their outputs were never named by a record, so nothing is wrong.
+            let message = format!("its result could not be recorded: {}", chain(&error));
+            let mut unrecorded = self.unrecorded.lock().unwrap_or_else(|e| e.into_inner());
+            unrecorded.extend(
+                batch
+                    .records
+                    .iter()
+                    .map(|r| (r.node().to_owned(), message.clone())),
+            );
+            self.stop.store(true, Ordering::Release);
         }
         drop(batch.leases);
     }
@@ -619,14 +638,21 @@ impl<'g> Execution<'g> {
             ));
         } else {
             head.values = (call.input_values)();
-            self.record(
+            if let Err(error) = self.record(
                 call.station.id(),
                 call.path,
                 &head,
                 &content,
                 &encoded,
                 duration,
-            );
+            ) {
+                // A result that cannot be stored would have to be computed again by every
+                // later run: the station fails, and the run stops (a full disk stays full).
+                let message = format!("its result could not be stored: {}", chain(&error));
+                let failure = Failure::fatal(message.clone());
+                self.observe(&call, &head, &failure, duration, None);
+                return (None, Outcome::failed(duration, Some(reason), message));
+            }
         }
         let outcome = Outcome {
             status: Status::Ran,
@@ -698,7 +724,7 @@ impl<'g> Execution<'g> {
         }
     }
 
-    /// Commits a finished station's record; a failure to do so is a warning, not a failure.
+    /// Stores a finished station's output and queues its record for the next commit.
     fn record(
         &self,
         station: &str,
@@ -707,7 +733,7 @@ impl<'g> Execution<'g> {
         content: &Content,
         encoded: &[u8],
         duration: Duration,
-    ) {
+    ) -> Result<(), Error> {
         let files: Vec<(PathBuf, Digest)> = content
             .files
             .iter()
@@ -724,17 +750,7 @@ impl<'g> Execution<'g> {
             used_dir: self.store.work_dir(&self.settings.profile, path).exists(),
             duration_ns: duration.as_nanos() as i64,
         };
-        let prepared = match self.store.prepare(&commit) {
-            Ok(prepared) => prepared,
-            Err(error) => {
-                self.warn(format!(
-                    "the result of `{}` was not recorded: {}",
-                    path,
-                    chain(&error)
-                ));
-                return;
-            }
-        };
+        let prepared = self.store.prepare(&commit)?;
         let full = {
             let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
             if batch.records.is_empty() {
@@ -747,6 +763,7 @@ impl<'g> Execution<'g> {
         if full {
             self.flush();
         }
+        Ok(())
     }
 
     /// One call of the station's function, then its check: the visit must leave the world in
@@ -1168,6 +1185,16 @@ impl<'g> Execution<'g> {
             })
             .collect();
         let mut entries: Vec<Entry> = entries;
+        let unrecorded: HashMap<String, String> =
+            std::mem::take(&mut *self.unrecorded.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_iter()
+                .collect();
+        for entry in &mut entries {
+            if let Some(message) = unrecorded.get(&*entry.node) {
+                entry.status = Status::Failed;
+                entry.error = Some(message.clone());
+            }
+        }
         self.attach_defects(&mut entries);
         #[allow(unused_mut, reason = "the remote cache adds its warnings")]
         let mut warnings =

@@ -132,14 +132,21 @@ impl Execution<'_> {
             }
         };
         head.values = self.input_values(inputs);
-        self.record(
+        // The value is verified; a store that cannot keep it only costs the next run a
+        // lookup, as it would cost a computation.
+        if let Err(error) = self.record(
             station.id(),
             path,
             &head,
             &content,
             &encoded,
             std::time::Duration::ZERO,
-        );
+        ) {
+            self.warn(format!(
+                "the remote result of `{path}` was used but not recorded: {}",
+                chain(&error)
+            ));
+        }
         let _ = remote.portable[id as usize].set(portable);
         let _ = self.contents[id as usize].set(content);
         let _ = self.values[id as usize].set(value);
