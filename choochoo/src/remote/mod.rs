@@ -28,7 +28,8 @@
 //! (or with the same absolute paths) to share their stations.
 //!
 //! Stations with a check or a clean function change the world outside the store, so they
-//! never take a remote result; map items are remembered locally only.
+//! never take a remote result; map items are remembered locally only. `plan` and `status`
+//! read the local store only: a station the remote has still shows as one that will run.
 //!
 //! **Failures.** An unreachable, slow or failing server costs a warning (once) and bounded
 //! time: connecting and every call have a time limit, and after a connection failure or a
