@@ -278,6 +278,59 @@ fn a_server_that_lost_blobs_gets_them_again() {
     assert_eq!(outcome(&run, &reader.store), expected);
 }
 
+/// `run --remote URL [--remote-write]` on the command line: only the writer uploads.
+#[test]
+fn the_command_line_reads_and_writes_the_remote_cache() {
+    let _serial = serial();
+    let fake = fake::Server::start();
+    let cli = |store: &Path, text: &str, extra: &[&str]| {
+        let mut args = vec![
+            "workflow",
+            "--quiet",
+            "--store",
+            store.to_str().unwrap(),
+            "run",
+        ];
+        args.extend_from_slice(&["--remote", &fake.url]);
+        args.extend_from_slice(extra);
+        let text = text.to_owned();
+        let code = choochoo::cli::main_with_args(args, || shared(text.clone()));
+        assert_eq!(code, std::process::ExitCode::SUCCESS);
+    };
+    let all = counts(&[("produce", 1), ("measure", 1), ("combine", 1)]);
+    let (writer, reader, other) = (temp_store(), temp_store(), temp_store());
+    cli(
+        writer.store.dir(),
+        "from the command line",
+        &["--remote-write"],
+    );
+    assert_eq!(take_executions(), all);
+    assert_eq!(fake.results(), 3);
+    cli(reader.store.dir(), "from the command line", &[]);
+    assert_eq!(take_executions(), counts(&[]));
+    cli(other.store.dir(), "not uploaded", &[]);
+    assert_eq!(take_executions(), all);
+    assert_eq!(fake.results(), 3);
+}
+
+/// A program that is itself async may run a workflow with a remote cache from inside its
+/// runtime: the cache's own runtime neither nests nor blocks in it.
+#[test]
+fn a_run_inside_a_tokio_runtime_can_use_the_remote() {
+    let _serial = serial();
+    let fake = fake::Server::start();
+    let store = temp_store();
+    let outer = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    outer.block_on(async {
+        let runner = Runner::new(&store.store).remote(Remote::new(&fake.url).write(true));
+        runner.run(shared("inside tokio".to_owned())).unwrap();
+    });
+    assert_eq!(fake.results(), 3);
+    take_executions();
+}
+
 /// A BuildGrid server on a free loopback port, stopped when dropped.
 struct BuildGrid {
     child: Child,
