@@ -27,8 +27,6 @@ const CHUNK: usize = 1024 * 1024;
 /// says it is too busy, one fewer, down to [`MIN_IN_FLIGHT`].
 const IN_FLIGHT: usize = 32;
 const MIN_IN_FLIGHT: usize = 2;
-/// BatchReadBlobs calls in flight at once; reads queue behind them and go out together.
-const BATCH_CALLS: usize = 4;
 /// Digests per FindMissingBlobs call.
 const FIND_CHUNK: usize = 4096;
 /// Tries of a call the server turned away as too busy (`RESOURCE_EXHAUSTED`), waiting twice
@@ -36,7 +34,7 @@ const FIND_CHUNK: usize = 4096;
 const BUSY_TRIES: u32 = 12;
 
 /// Why a call did not give a usable answer.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) enum Problem {
     /// No connection, or no answer in time: the remote is left alone for the rest of the run.
     Unreachable(String),
@@ -73,16 +71,6 @@ pub(crate) struct Client {
     slots: Arc<tokio::sync::Semaphore>,
     /// How many slots there are now.
     in_flight: AtomicUsize,
-    /// Small blob reads waiting to go out in a batch.
-    queued: std::sync::Mutex<Vec<Queued>>,
-    /// BatchReadBlobs calls in flight at once.
-    batch_calls: tokio::sync::Semaphore,
-}
-
-/// A small blob read waiting for its batch.
-struct Queued {
-    digest: WireDigest,
-    reply: tokio::sync::oneshot::Sender<Result<Vec<u8>, Problem>>,
 }
 
 impl Client {
@@ -112,8 +100,6 @@ impl Client {
             batch_limit: tokio::sync::OnceCell::new(),
             slots: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
             in_flight: AtomicUsize::new(IN_FLIGHT),
-            queued: std::sync::Mutex::default(),
-            batch_calls: tokio::sync::Semaphore::new(BATCH_CALLS),
         })
     }
 
@@ -267,12 +253,13 @@ impl Client {
     async fn read(&self, digests: Vec<WireDigest>) -> Result<HashMap<String, Vec<u8>>, Problem> {
         let limit = self.batch_limit().await;
         let mut blobs = HashMap::new();
-        let mut small: Vec<WireDigest> = Vec::new();
+        let mut batch: Vec<WireDigest> = Vec::new();
+        let mut batch_bytes = 0;
         for digest in digests {
             let size = usize::try_from(digest.size_bytes).map_err(|_| {
                 Problem::Rejected(format!("blob {} has a negative size", digest.hash))
             })?;
-            if blobs.contains_key(&digest.hash) || small.contains(&digest) {
+            if blobs.contains_key(&digest.hash) || batch.contains(&digest) {
                 continue;
             }
             if size == 0 {
@@ -282,106 +269,26 @@ impl Client {
                 let bytes = self.read_stream(&digest).await?;
                 blobs.insert(digest.hash, bytes);
             } else {
-                small.push(digest);
+                if batch_bytes + size > limit {
+                    self.read_batch(std::mem::take(&mut batch), &mut blobs)
+                        .await?;
+                    batch_bytes = 0;
+                }
+                batch_bytes += size;
+                batch.push(digest);
             }
         }
-        self.read_small(small, &mut blobs).await?;
+        if !batch.is_empty() {
+            self.read_batch(batch, &mut blobs).await?;
+        }
         Ok(blobs)
     }
 
-    /// Reads small blobs together with those other lookups are waiting for: each is queued,
-    /// then whoever gets one of the few batch-call slots sends everything queued, in batches
-    /// under the size limit. An idle server gets each read at once; a busy one gets fewer,
-    /// larger batches.
-    async fn read_small(
+    async fn read_batch(
         &self,
         digests: Vec<WireDigest>,
         blobs: &mut HashMap<String, Vec<u8>>,
     ) -> Result<(), Problem> {
-        if digests.is_empty() {
-            return Ok(());
-        }
-        let mut answers = Vec::with_capacity(digests.len());
-        {
-            let mut queue = self.queued.lock().unwrap_or_else(|e| e.into_inner());
-            for digest in digests {
-                let (reply, answer) = tokio::sync::oneshot::channel();
-                queue.push(Queued {
-                    digest: digest.clone(),
-                    reply,
-                });
-                answers.push((digest, answer));
-            }
-        }
-        {
-            let _call = self.batch_calls.acquire().await;
-            let queued =
-                std::mem::take(&mut *self.queued.lock().unwrap_or_else(|e| e.into_inner()));
-            self.send_queued(queued).await;
-        }
-        for (digest, answer) in answers {
-            let bytes = answer
-                .await
-                .map_err(|_| Problem::Unreachable("a batch read was abandoned".to_owned()))??;
-            blobs.insert(digest.hash, bytes);
-        }
-        Ok(())
-    }
-
-    /// Sends queued reads in batches under the size limit and answers each.
-    async fn send_queued(&self, queued: Vec<Queued>) {
-        let limit = self.batch_limit().await;
-        let mut batch = Vec::new();
-        let mut batch_bytes = 0;
-        for read in queued {
-            let size = usize::try_from(read.digest.size_bytes).unwrap_or(0);
-            if batch_bytes + size > limit && !batch.is_empty() {
-                self.answer(std::mem::take(&mut batch)).await;
-                batch_bytes = 0;
-            }
-            batch_bytes += size;
-            batch.push(read);
-        }
-        if !batch.is_empty() {
-            self.answer(batch).await;
-        }
-    }
-
-    /// One BatchReadBlobs call for `batch`, each blob answered on its own: one bad blob
-    /// rejects only the lookups that asked for it.
-    async fn answer(&self, batch: Vec<Queued>) {
-        let mut digests: Vec<WireDigest> = Vec::with_capacity(batch.len());
-        let mut seen = std::collections::HashSet::new();
-        for read in &batch {
-            if seen.insert(&read.digest.hash) {
-                digests.push(read.digest.clone());
-            }
-        }
-        match self.read_batch(digests).await {
-            Ok(answers) => {
-                for read in batch {
-                    let answer = answers.get(&read.digest.hash).cloned().unwrap_or_else(|| {
-                        Err(Problem::Rejected(format!(
-                            "the server did not return blob {}",
-                            read.digest.hash
-                        )))
-                    });
-                    let _ = read.reply.send(answer);
-                }
-            }
-            Err(problem) => {
-                for read in batch {
-                    let _ = read.reply.send(Err(problem.clone()));
-                }
-            }
-        }
-    }
-
-    /// One BatchReadBlobs call; each blob checked against its digest.
-    async fn read_batch(
-        &self,
-        digests: Vec<WireDigest>,
-    ) -> Result<HashMap<String, Result<Vec<u8>, Problem>>, Problem> {
         let request = re::BatchReadBlobsRequest {
             instance_name: self.instance.clone(),
             digests: digests.clone(),
@@ -394,31 +301,27 @@ impl Client {
                 async move { client.batch_read_blobs(request).await }
             })
             .await?;
-        let mut read: HashMap<String, Result<Vec<u8>, Problem>> = HashMap::new();
+        let mut read: HashMap<String, Vec<u8>> = HashMap::new();
         for answer in response.responses {
-            let Some(digest) = answer.digest else {
-                continue;
-            };
-            let bytes = match answer.status.filter(|status| status.code != 0) {
-                Some(status) => Err(Problem::Rejected(format!(
-                    "blob {} could not be read (code {}: {})",
-                    digest.hash, status.code, status.message
-                ))),
-                None => Ok(answer.data),
-            };
-            read.insert(digest.hash, bytes);
+            if let Some(status) = answer.status.filter(|status| status.code != 0) {
+                let hash = answer.digest.map(|d| d.hash).unwrap_or_default();
+                return Err(Problem::Rejected(format!(
+                    "blob {hash} could not be read (code {}: {})",
+                    status.code, status.message
+                )));
+            }
+            if let Some(digest) = answer.digest {
+                read.insert(digest.hash, answer.data);
+            }
         }
-        // Only what was asked for, checked against the digest it was asked by.
-        Ok(digests
-            .into_iter()
-            .filter_map(|digest| {
-                let bytes = read.remove(&digest.hash)?.and_then(|bytes| {
-                    wire::verify(&digest, &bytes).map_err(Problem::Rejected)?;
-                    Ok(bytes)
-                });
-                Some((digest.hash, bytes))
-            })
-            .collect())
+        for digest in digests {
+            let bytes = read.remove(&digest.hash).ok_or_else(|| {
+                Problem::Rejected(format!("the server did not return blob {}", digest.hash))
+            })?;
+            wire::verify(&digest, &bytes).map_err(Problem::Rejected)?;
+            blobs.insert(digest.hash, bytes);
+        }
+        Ok(())
     }
 
     /// Reads one blob by ByteStream, each chunk within the time limit, no more than its size.
