@@ -131,6 +131,7 @@ mod error;
 mod execution;
 mod file;
 mod fsck;
+mod fuzz;
 mod graph;
 mod hash;
 mod html;
@@ -177,6 +178,11 @@ pub mod __private {
     pub use crate::workflow::Outputs;
     use crate::workflow::{FnWorkflow, Unbuildable};
     pub use crate::{Ctx, Digest, Graph, Node, Station, Workflow};
+
+    /// The store's decoders on plain bytes, for the fuzz targets and their corpus test.
+    pub mod fuzz {
+        pub use crate::fuzz::{BYTES_PER_INPUT_BYTE, Decoder, FIXED_BYTES, allowed};
+    }
 
     /// What a check function may return: `bool` or `Result<bool, E>`.
     #[diagnostic::on_unimplemented(
