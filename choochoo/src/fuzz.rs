@@ -1,6 +1,6 @@
 //! The decoders of bytes read back from the store, callable on plain bytes: the fuzz targets
 //! in `fuzz/` and the test replaying their corpus call these. Each must return an error
-//! naming what is malformed, never panic, and allocate at most [`allowed`] bytes.
+//! naming what is malformed, never panic, and allocate at most [`Decoder::allowed`] bytes.
 //!
 //! A row of several columns (a record, a stat cache entry) arrives as the postcard encoding
 //! of its columns, so one byte string covers every column the decoder checks.
@@ -11,19 +11,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
-/// Bytes allocated per input byte at most, at the peak of one decode. The largest ratio of an
-/// in-memory size to an encoded size among the sample types (a `HashMap<String, Vec<u64>>`
-/// entry: 48 bytes plus the table's slack, from two input bytes) sets it.
-pub const BYTES_PER_INPUT_BYTE: usize = 64;
-
-/// Bytes allocated at most whatever the input: an error message and the decoders' fixed
-/// buffers.
+/// Bytes allocated at most whatever the input: error messages and fixed-size buffers.
 pub const FIXED_BYTES: usize = 4096;
-
-/// The most one decode of `len` bytes may allocate at its peak.
-pub fn allowed(len: usize) -> usize {
-    BYTES_PER_INPUT_BYTE * len + FIXED_BYTES
-}
 
 /// A decoder of stored bytes, with a fuzz target of the same name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +45,28 @@ impl Decoder {
             Decoder::Stat => "stat",
             Decoder::Value => "value",
         }
+    }
+
+    /// Bytes one decode may allocate per input byte at its peak. A length prefix may
+    /// preallocate one element per input byte (see `value::bounded`), so the factor is about
+    /// the in-memory size of the largest element the decoder's types hold, times the slack
+    /// of the collection holding it (a hash table's up to 2.3 buckets per entry).
+    pub fn bytes_per_input_byte(self) -> usize {
+        match self {
+            // Two byte strings and the file list's 56-byte entries.
+            Decoder::Record => 96,
+            // 32-byte digests and 24-byte optional strings.
+            Decoder::Head => 64,
+            // Two byte strings.
+            Decoder::Stat => 8,
+            // `HashMap<String, HashSet<u64>>`: 72-byte entries plus a control byte, 2.3 times.
+            Decoder::Value => 192,
+        }
+    }
+
+    /// The most one decode of `len` bytes may allocate at its peak.
+    pub fn allowed(self, len: usize) -> usize {
+        self.bytes_per_input_byte() * len + FIXED_BYTES
     }
 
     /// Decodes `bytes`, dropping what was decoded; the error names what was malformed.

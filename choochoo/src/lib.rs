@@ -181,7 +181,7 @@ pub mod __private {
 
     /// The store's decoders on plain bytes, for the fuzz targets and their corpus test.
     pub mod fuzz {
-        pub use crate::fuzz::{BYTES_PER_INPUT_BYTE, Decoder, FIXED_BYTES, allowed};
+        pub use crate::fuzz::{Decoder, FIXED_BYTES};
     }
 
     /// What a check function may return: `bool` or `Result<bool, E>`.
