@@ -5,6 +5,7 @@
 //! A row of several columns (a record, a stat cache entry) arrives as the postcard encoding
 //! of its columns, so one byte string covers every column the decoder checks.
 
+use crate::defect::{input_hashes, json_column};
 use crate::store::{Head, RecordRow, StatRow, encode_files};
 use crate::{Digest, Dir, File};
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,9 @@ pub enum Decoder {
     Head,
     /// A stat cache row, as `Store::stats` reads it.
     Stat,
+    /// A JSON column of a defect ledger observation, as the ledger reads it: the first byte
+    /// picks the `inputs` column (0) or a list of lines (the others), the rest is its text.
+    Observation,
     /// A station's output: the first byte picks one of the sample types, the rest is its
     /// encoding, as a run decodes it.
     Value,
@@ -30,10 +34,11 @@ pub enum Decoder {
 
 impl Decoder {
     /// Every decoder.
-    pub const ALL: [Decoder; 4] = [
+    pub const ALL: [Decoder; 5] = [
         Decoder::Record,
         Decoder::Head,
         Decoder::Stat,
+        Decoder::Observation,
         Decoder::Value,
     ];
 
@@ -43,6 +48,7 @@ impl Decoder {
             Decoder::Record => "record",
             Decoder::Head => "head",
             Decoder::Stat => "stat",
+            Decoder::Observation => "observation",
             Decoder::Value => "value",
         }
     }
@@ -59,6 +65,9 @@ impl Decoder {
             Decoder::Head => 64,
             // Two byte strings.
             Decoder::Stat => 8,
+            // 56-byte `(String, Digest)` pairs from at least `["",""]`, 7 bytes, as the
+            // vector holding them grows (up to three times its length while it moves).
+            Decoder::Observation => 32,
             // `HashMap<String, HashSet<u64>>`: 72-byte entries plus a control byte, 2.3 times.
             Decoder::Value => 192,
         }
@@ -87,6 +96,18 @@ impl Decoder {
                     .map(drop)
                     .map_err(|error| format!("unreadable stat cache entry: {error}"))
             }
+            Decoder::Observation => {
+                let (&column, text) = bytes
+                    .split_first()
+                    .ok_or("an empty input names no observation column")?;
+                let text = std::str::from_utf8(text)
+                    .map_err(|error| format!("an observation column that is not UTF-8: {error}"))?;
+                let decoded = match column {
+                    0 => input_hashes(text).map(drop),
+                    _ => json_column::<Vec<String>>(usize::from(column), text).map(drop),
+                };
+                decoded.map_err(|error| format!("unreadable observation: {error}"))
+            }
             Decoder::Value => {
                 let (&sample, encoding) = bytes
                     .split_first()
@@ -102,6 +123,7 @@ impl Decoder {
             Decoder::Record => record_seeds(),
             Decoder::Head => head_seeds(),
             Decoder::Stat => stat_seeds(),
+            Decoder::Observation => observation_seeds(),
             Decoder::Value => value_seeds(),
         }
     }
@@ -158,6 +180,20 @@ fn stat_seeds() -> Vec<Vec<u8>> {
         digest: Digest::of(b"input").as_bytes().to_vec(),
     };
     vec![encode(&row)]
+}
+
+fn observation_seeds() -> Vec<Vec<u8>> {
+    let inputs = [("doc", Digest::of(b"doc")), ("n", Digest::of(b"3"))];
+    let inputs: Vec<(&str, String)> = inputs
+        .iter()
+        .map(|(name, digest)| (*name, digest.to_hex()))
+        .collect();
+    let lines = ["error: disk full", "caused by: os error 28"];
+    [
+        [vec![0], serde_json::to_vec(&inputs).unwrap_or_default()].concat(),
+        [vec![1], serde_json::to_vec(&lines).unwrap_or_default()].concat(),
+    ]
+    .to_vec()
 }
 
 fn value_seeds() -> Vec<Vec<u8>> {
