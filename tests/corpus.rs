@@ -60,7 +60,7 @@ fn the_fuzz_corpus_decodes_without_panics_within_the_allocation_bound() {
     for decoder in Decoder::ALL {
         let inputs = corpus(decoder);
         assert!(!inputs.is_empty(), "no corpus for {}", decoder.name());
-        let (mut decoded, mut ratio) = (0, 0.0_f64);
+        let (mut decoded, mut ratio, mut largest) = (0, 0.0_f64, (0, 0));
         for path in &inputs {
             let bytes = std::fs::read(path).unwrap();
             let (outcome, peak) = replay(decoder, &bytes);
@@ -68,15 +68,18 @@ fn the_fuzz_corpus_decodes_without_panics_within_the_allocation_bound() {
                 Ok(ok) => decoded += usize::from(ok),
                 Err(problem) => problems.push(format!("{}: {problem}", path.display())),
             }
+            largest = largest.max((peak, bytes.len()));
             ratio = ratio.max(
                 peak.saturating_sub(choochoo::__private::fuzz::FIXED_BYTES) as f64
                     / bytes.len().max(1) as f64,
             );
         }
         println!(
-            "{}: {} inputs, {decoded} decoded, the rest refused; peak allocation at most {ratio:.1} bytes per input byte above {} (allowed {})",
+            "{}: {} inputs, {decoded} decoded, the rest refused; largest peak {} bytes (a {}-byte input); at most {ratio:.1} bytes per input byte above {} (allowed {})",
             decoder.name(),
             inputs.len(),
+            largest.0,
+            largest.1,
             choochoo::__private::fuzz::FIXED_BYTES,
             decoder.bytes_per_input_byte(),
         );

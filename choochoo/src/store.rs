@@ -775,8 +775,8 @@ impl RecordRow {
             .map_err(|error| format!("unreadable file list: {error}"))?;
         Ok(Record {
             key,
-            output_hash: digest_column("output hash", &self.output_hash)?,
-            encoding_hash: digest_column("encoding hash", &self.encoding_hash)?,
+            output_hash: digest_column("an output hash", &self.output_hash)?,
+            encoding_hash: digest_column("an encoding hash", &self.encoding_hash)?,
             size: u64::try_from(self.size)
                 .map_err(|_| format!("a negative size, {}", self.size))?,
             inline: self.inline,
@@ -826,7 +826,7 @@ impl StatRow {
 
     /// The cached entry, or what is wrong with the row.
     pub(crate) fn decode(self) -> Result<(PathBuf, StatEntry), String> {
-        let digest = digest_column("file digest", &self.digest)?;
+        let digest = digest_column("a file digest", &self.digest)?;
         // The stat fields are stored as SQLite's signed integers; the casts undo the ones
         // `save_stats` made.
         let state = FileState {
@@ -849,7 +849,7 @@ impl StatRow {
 fn digest_column(what: &str, bytes: &[u8]) -> Result<Digest, String> {
     <[u8; 32]>::try_from(bytes)
         .map(Digest::from_bytes)
-        .map_err(|_| format!("a {what} of {} bytes, not 32", bytes.len()))
+        .map_err(|_| format!("{what} of {} bytes, not 32", bytes.len()))
 }
 
 #[cfg(unix)]
