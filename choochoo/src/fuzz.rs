@@ -65,8 +65,9 @@ impl Decoder {
             Decoder::Head => 64,
             // Two byte strings.
             Decoder::Stat => 8,
-            // 56-byte `(String, Digest)` pairs from at least `["",""]`, 7 bytes, as the
-            // vector holding them grows (up to three times its length while it moves).
+            // 48-byte `(String, String)` pairs from at least `["",""],`, 8 bytes, as the
+            // vector holding them grows (three times its length while it moves), then the
+            // 56-byte `(String, Digest)` pairs made from them.
             Decoder::Observation => 32,
             // `HashMap<String, HashSet<u64>>`: 72-byte entries plus a control byte, 2.3 times.
             Decoder::Value => 192,
