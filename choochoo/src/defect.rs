@@ -856,14 +856,7 @@ fn load_observations(db: &Connection, defect: i64) -> rusqlite::Result<Vec<Obser
 }
 
 fn observation_from_row(row: &Row<'_>) -> rusqlite::Result<Observation> {
-    let inputs: Vec<(String, String)> = from_json(row, 17)?;
-    let inputs = inputs
-        .into_iter()
-        .map(|(name, hex)| match Digest::from_hex(&hex) {
-            Ok(digest) => Ok((name, digest)),
-            Err(_) => Err(unreadable(17, "input hash", &hex)),
-        })
-        .collect::<rusqlite::Result<_>>()?;
+    let inputs = input_hashes(&row.get::<_, String>(INPUTS_COLUMN)?)?;
     Ok(Observation {
         id: ObservationId(row.get(0)?),
         defect: DefectId(row.get(1)?),
@@ -905,9 +898,32 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
         .map_err(|error| Error::internal(format!("cannot write evidence as JSON: {error}")))
 }
 
+/// Where `load_observations` selects the `inputs` column.
+pub(crate) const INPUTS_COLUMN: usize = 17;
+
+/// The `inputs` column: JSON `[[name, hex hash], …]`.
+pub(crate) fn input_hashes(text: &str) -> rusqlite::Result<Vec<(String, Digest)>> {
+    let inputs: Vec<(String, String)> = json_column(INPUTS_COLUMN, text)?;
+    inputs
+        .into_iter()
+        .map(|(name, hex)| match Digest::from_hex(&hex) {
+            Ok(digest) => Ok((name, digest)),
+            Err(_) => Err(unreadable(INPUTS_COLUMN, "input hash", &hex)),
+        })
+        .collect()
+}
+
 fn from_json<T: serde::de::DeserializeOwned>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
-    let text: String = row.get(index)?;
-    serde_json::from_str(&text).map_err(|error| {
+    json_column(index, &row.get::<_, String>(index)?)
+}
+
+/// A JSON column of the ledger. serde_json preallocates nothing from its input and stops at
+/// 128 levels of nesting, so it needs no budget of its own (see `value::bounded`).
+pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
+    index: usize,
+    text: &str,
+) -> rusqlite::Result<T> {
+    serde_json::from_str(text).map_err(|error| {
         rusqlite::Error::FromSqlConversionFailure(
             index,
             rusqlite::types::Type::Text,

@@ -141,6 +141,7 @@ mod execution;
 mod file;
 mod fs;
 mod fsck;
+mod fuzz;
 mod graph;
 mod hash;
 mod html;
@@ -191,6 +192,11 @@ pub mod __private {
     pub use crate::workflow::Outputs;
     use crate::workflow::{FnWorkflow, Unbuildable};
     pub use crate::{Ctx, Digest, Graph, Node, Station, Workflow};
+
+    /// The store's decoders on plain bytes, for the fuzz targets and their corpus test.
+    pub mod fuzz {
+        pub use crate::fuzz::{Decoder, FIXED_BYTES};
+    }
 
     /// What a check function may return: `bool` or `Result<bool, E>`.
     #[diagnostic::on_unimplemented(

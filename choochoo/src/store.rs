@@ -276,11 +276,6 @@ impl Store {
             self.write_blob(&encoding_hash, encoded)?;
             None
         };
-        let files: Vec<(&[u8], Digest)> = commit
-            .files
-            .iter()
-            .map(|(p, d)| (p.as_os_str().as_encoded_bytes(), *d))
-            .collect();
         Ok(Prepared {
             profile: commit.profile.to_owned(),
             key: commit.head.key,
@@ -290,7 +285,7 @@ impl Store {
             encoding_hash,
             size: encoded.len() as i64,
             inline,
-            files: postcard::to_stdvec(&files)
+            files: encode_files(commit.files)
                 .map_err(|error| Error::encoding("file list", error))?,
             head: postcard::to_stdvec(commit.head)
                 .map_err(|error| Error::encoding("head", error))?,
@@ -353,7 +348,7 @@ impl Store {
                 .query_row(params![profile, node], |row| row.get(0))
                 .optional()
         })?;
-        Ok(bytes.and_then(|bytes| postcard::from_bytes(&bytes).ok()))
+        Ok(bytes.and_then(|bytes| Head::decode(&bytes).ok()))
     }
 
     /// Every node's last head in a profile, read in one query (for large graphs).
@@ -366,7 +361,7 @@ impl Store {
             let mut heads = HashMap::new();
             for row in rows {
                 let (node, bytes) = row?;
-                if let Ok(head) = postcard::from_bytes(&bytes) {
+                if let Ok(head) = Head::decode(&bytes) {
                     heads.insert(node, head);
                 }
             }
@@ -478,41 +473,13 @@ impl Store {
             let mut stmt = db.prepare_cached(
                 "SELECT path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest FROM stats",
             )?;
-            let rows = stmt.query_map([], |row| {
-                let path: Vec<u8> = row.get(0)?;
-                let digest: Vec<u8> = row.get(7)?;
-                Ok((
-                    path,
-                    row.get::<_, i64>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, i64>(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                    row.get(6)?,
-                    digest,
-                ))
-            })?;
+            let rows = stmt.query_map([], StatRow::read)?;
             let mut map = HashMap::new();
             for row in rows {
-                let (path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest) = row?;
-                let Ok(digest) = <[u8; 32]>::try_from(digest.as_slice()) else {
-                    continue;
-                };
-                let state = FileState {
-                    dev: dev as u64,
-                    ino: ino as u64,
-                    size: size as u64,
-                    mtime_ns,
-                    ctime_ns,
-                };
-                map.insert(
-                    path_from_bytes(path),
-                    StatEntry {
-                        state,
-                        recorded_ns,
-                        digest: Digest::from_bytes(digest),
-                    },
-                );
+                // A damaged row is skipped: the file is hashed again and the row rewritten.
+                if let Ok((path, entry)) = row?.decode() {
+                    map.insert(path, entry);
+                }
             }
             Ok(map)
         })
@@ -809,36 +776,131 @@ fn prepare(db: &Connection, path: &Path) -> Result<(), Error> {
     }
 }
 
+/// The `files` column: each path's raw bytes, so names that are not UTF-8 survive, and its hash.
+pub(crate) fn encode_files(files: &[(PathBuf, Digest)]) -> Result<Vec<u8>, postcard::Error> {
+    let files: Vec<(&[u8], Digest)> = files
+        .iter()
+        .map(|(path, digest)| (path.as_os_str().as_encoded_bytes(), *digest))
+        .collect();
+    postcard::to_stdvec(&files)
+}
+
 /// A record from its row; `Err` inside when the row is unreadable (a miss, not a failure).
 fn decode_record(key: Digest, row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Record, String>> {
-    let algorithm: String = row.get(0)?;
-    let (output_hash, encoding_hash): (Vec<u8>, Vec<u8>) = (row.get(1)?, row.get(2)?);
-    let (size, inline, files, used_dir): (i64, Option<Vec<u8>>, Vec<u8>, bool) =
-        (row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?);
-    Ok((|| {
-        if algorithm != ALGORITHM {
-            return Err(format!("hashed with {algorithm}, not {ALGORITHM}"));
+    Ok(RecordRow::read(row)?.decode(key))
+}
+
+/// A record's columns as SQLite returns them, before they are checked.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct RecordRow {
+    pub algorithm: String,
+    pub output_hash: Vec<u8>,
+    pub encoding_hash: Vec<u8>,
+    pub size: i64,
+    pub inline: Option<Vec<u8>>,
+    /// postcard: `Vec<(path bytes, Digest)>`.
+    pub files: Vec<u8>,
+    pub used_dir: bool,
+}
+
+impl RecordRow {
+    /// Reads `algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir`.
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+        Ok(RecordRow {
+            algorithm: row.get(0)?,
+            output_hash: row.get(1)?,
+            encoding_hash: row.get(2)?,
+            size: row.get(3)?,
+            inline: row.get(4)?,
+            files: row.get(5)?,
+            used_dir: row.get(6)?,
+        })
+    }
+
+    /// The record, or what is wrong with the row.
+    pub(crate) fn decode(self, key: Digest) -> Result<Record, String> {
+        if self.algorithm != ALGORITHM {
+            return Err(format!("hashed with {}, not {ALGORITHM}", self.algorithm));
         }
-        let digest = |bytes: Vec<u8>| {
-            <[u8; 32]>::try_from(bytes.as_slice())
-                .map(Digest::from_bytes)
-                .map_err(|_| "a hash of the wrong length".to_owned())
-        };
-        let files: Vec<(Vec<u8>, Digest)> = postcard::from_bytes(&files)
+        let files: Vec<(Vec<u8>, Digest)> = crate::value::bounded::from_bytes(&self.files)
             .map_err(|error| format!("unreadable file list: {error}"))?;
         Ok(Record {
             key,
-            output_hash: digest(output_hash)?,
-            encoding_hash: digest(encoding_hash)?,
-            size: u64::try_from(size).map_err(|_| "a negative size".to_owned())?,
-            inline,
+            output_hash: digest_column("an output hash", &self.output_hash)?,
+            encoding_hash: digest_column("an encoding hash", &self.encoding_hash)?,
+            size: u64::try_from(self.size)
+                .map_err(|_| format!("a negative size, {}", self.size))?,
+            inline: self.inline,
             files: files
                 .into_iter()
                 .map(|(path, digest)| (path_from_bytes(path), digest))
                 .collect(),
-            used_dir,
+            used_dir: self.used_dir,
         })
-    })())
+    }
+}
+
+impl Head {
+    /// Decodes a head as `Store::prepare` encoded it.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Head, postcard::Error> {
+        crate::value::bounded::from_bytes(bytes)
+    }
+}
+
+/// A stat cache row as SQLite returns it, before it is checked.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct StatRow {
+    pub path: Vec<u8>,
+    pub dev: i64,
+    pub ino: i64,
+    pub size: i64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub recorded_ns: i64,
+    pub digest: Vec<u8>,
+}
+
+impl StatRow {
+    /// Reads `path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest`.
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<StatRow> {
+        Ok(StatRow {
+            path: row.get(0)?,
+            dev: row.get(1)?,
+            ino: row.get(2)?,
+            size: row.get(3)?,
+            mtime_ns: row.get(4)?,
+            ctime_ns: row.get(5)?,
+            recorded_ns: row.get(6)?,
+            digest: row.get(7)?,
+        })
+    }
+
+    /// The cached entry, or what is wrong with the row.
+    pub(crate) fn decode(self) -> Result<(PathBuf, StatEntry), String> {
+        let digest = digest_column("a file digest", &self.digest)?;
+        // The stat fields are stored as SQLite's signed integers; the casts undo the ones
+        // `save_stats` made.
+        let state = FileState {
+            dev: self.dev as u64,
+            ino: self.ino as u64,
+            size: self.size as u64,
+            mtime_ns: self.mtime_ns,
+            ctime_ns: self.ctime_ns,
+        };
+        let entry = StatEntry {
+            state,
+            recorded_ns: self.recorded_ns,
+            digest,
+        };
+        Ok((path_from_bytes(self.path), entry))
+    }
+}
+
+/// A BLAKE3 hash column, which must hold exactly 32 bytes.
+fn digest_column(what: &str, bytes: &[u8]) -> Result<Digest, String> {
+    <[u8; 32]>::try_from(bytes)
+        .map(Digest::from_bytes)
+        .map_err(|_| format!("{what} of {} bytes, not 32", bytes.len()))
 }
 
 #[cfg(unix)]

@@ -2,6 +2,8 @@
 //! between threads; it is encoded with postcard, whose wire format is stable, to be stored,
 //! hashed and copied.
 
+pub(crate) mod bounded;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::any::Any;
@@ -39,14 +41,10 @@ pub(crate) fn encode_with_paths<T: Value>(value: &T) -> Result<Encoded, postcard
     Ok((bytes?, paths))
 }
 
-/// Decodes a value encoded by [`encode`]; trailing bytes are an error.
+/// Decodes a value encoded by [`encode`]; trailing bytes are an error. What it allocates is
+/// bounded by the length of `bytes` (see [`bounded`]).
 pub(crate) fn decode<T: Value>(bytes: &[u8]) -> Result<T, postcard::Error> {
-    let (value, rest) = postcard::take_from_bytes(bytes)?;
-    if rest.is_empty() {
-        Ok(value)
-    } else {
-        Err(postcard::Error::DeserializeBadEncoding)
-    }
+    bounded::from_bytes(bytes)
 }
 
 /// An owned copy of `value`, made through its encoding, so values need not be `Clone`.

@@ -170,7 +170,7 @@ impl Execution<'_> {
     ) -> Result<(Shared, Content, Vec<u8>, Digest), String> {
         let node = &self.graph.nodes[id as usize];
         let work = self.work_root();
-        let manifest: Manifest = postcard::from_bytes(&download.manifest)
+        let manifest: Manifest = crate::value::decode(&download.manifest)
             .map_err(|error| format!("its manifest is unreadable: {error}"))?;
         let value = crate::file::portable(&work, || (node.codec.decode)(&manifest.encoding))
             .map_err(|error| format!("its value does not decode: {}", chain(&error)))?;

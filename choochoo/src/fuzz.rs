@@ -1,0 +1,350 @@
+//! The decoders of bytes read back from the store, callable on plain bytes: the fuzz targets
+//! in `fuzz/` and the test replaying their corpus call these. Each must return an error
+//! naming what is malformed, never panic, and allocate at most [`Decoder::allowed`] bytes.
+//!
+//! A row of several columns (a record, a stat cache entry) arrives as the postcard encoding
+//! of its columns, so one byte string covers every column the decoder checks.
+
+use crate::defect::{input_hashes, json_column};
+use crate::store::{Head, RecordRow, StatRow, encode_files};
+use crate::{Digest, Dir, File};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+/// Bytes allocated at most whatever the input: error messages and fixed-size buffers.
+pub const FIXED_BYTES: usize = 4096;
+
+/// A decoder of stored bytes, with a fuzz target of the same name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decoder {
+    /// A memo record's columns, as `Store::record` reads them.
+    Record,
+    /// A node's head, as `Store::head` reads it.
+    Head,
+    /// A stat cache row, as `Store::stats` reads it.
+    Stat,
+    /// A JSON column of a defect ledger observation, as the ledger reads it: the first byte
+    /// picks the `inputs` column (0) or a list of lines (the others), the rest is its text.
+    Observation,
+    /// A station's output: the first byte picks one of the sample types, the rest is its
+    /// encoding, as a run decodes it.
+    Value,
+}
+
+impl Decoder {
+    /// Every decoder.
+    pub const ALL: [Decoder; 5] = [
+        Decoder::Record,
+        Decoder::Head,
+        Decoder::Stat,
+        Decoder::Observation,
+        Decoder::Value,
+    ];
+
+    /// The fuzz target's name, which is also its corpus directory's.
+    pub fn name(self) -> &'static str {
+        match self {
+            Decoder::Record => "record",
+            Decoder::Head => "head",
+            Decoder::Stat => "stat",
+            Decoder::Observation => "observation",
+            Decoder::Value => "value",
+        }
+    }
+
+    /// Bytes one decode may allocate per input byte at its peak. A length prefix may
+    /// preallocate one element per input byte (see `value::bounded`), so the factor is about
+    /// the in-memory size of the largest element the decoder's types hold, times the slack
+    /// of the collection holding it (a hash table's up to 2.3 buckets per entry).
+    pub fn bytes_per_input_byte(self) -> usize {
+        match self {
+            // Two byte strings and the file list's 56-byte entries.
+            Decoder::Record => 96,
+            // 32-byte digests and 24-byte optional strings.
+            Decoder::Head => 64,
+            // Two byte strings.
+            Decoder::Stat => 8,
+            // 48-byte `(String, String)` pairs from at least `["",""],`, 8 bytes, as the
+            // vector holding them grows (three times its length while it moves), then the
+            // 56-byte `(String, Digest)` pairs made from them.
+            Decoder::Observation => 32,
+            // `HashMap<String, HashSet<u64>>`: 72-byte entries plus a control byte, 2.3 times.
+            Decoder::Value => 192,
+        }
+    }
+
+    /// The most one decode of `len` bytes may allocate at its peak.
+    pub fn allowed(self, len: usize) -> usize {
+        self.bytes_per_input_byte() * len + FIXED_BYTES
+    }
+
+    /// Decodes `bytes`, dropping what was decoded; the error names what was malformed.
+    pub fn decode(self, bytes: &[u8]) -> Result<(), String> {
+        match self {
+            Decoder::Record => {
+                let row: RecordRow = framed("record row", bytes)?;
+                row.decode(Digest::of(bytes))
+                    .map(drop)
+                    .map_err(|error| format!("unreadable record: {error}"))
+            }
+            Decoder::Head => Head::decode(bytes)
+                .map(drop)
+                .map_err(|error| format!("unreadable head: {error}")),
+            Decoder::Stat => {
+                let row: StatRow = framed("stat row", bytes)?;
+                row.decode()
+                    .map(drop)
+                    .map_err(|error| format!("unreadable stat cache entry: {error}"))
+            }
+            Decoder::Observation => {
+                let (&column, text) = bytes
+                    .split_first()
+                    .ok_or("an empty input names no observation column")?;
+                let text = std::str::from_utf8(text)
+                    .map_err(|error| format!("an observation column that is not UTF-8: {error}"))?;
+                let decoded = match column {
+                    0 => input_hashes(text).map(drop),
+                    _ => json_column::<Vec<String>>(usize::from(column), text).map(drop),
+                };
+                decoded.map_err(|error| format!("unreadable observation: {error}"))
+            }
+            Decoder::Value => {
+                let (&sample, encoding) = bytes
+                    .split_first()
+                    .ok_or("an empty input names no sample type")?;
+                Sample::decode(sample, encoding)
+            }
+        }
+    }
+
+    /// Real encodings made by the crate, to seed the corpus.
+    pub fn seeds(self) -> Vec<Vec<u8>> {
+        match self {
+            Decoder::Record => record_seeds(),
+            Decoder::Head => head_seeds(),
+            Decoder::Stat => stat_seeds(),
+            Decoder::Observation => observation_seeds(),
+            Decoder::Value => value_seeds(),
+        }
+    }
+}
+
+/// The columns of a row, from the fuzzer's bytes.
+fn framed<T: serde::de::DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, String> {
+    crate::value::bounded::from_bytes(bytes).map_err(|error| format!("unreadable {what}: {error}"))
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_stdvec(value).unwrap_or_default()
+}
+
+fn record_seeds() -> Vec<Vec<u8>> {
+    let files = [
+        (PathBuf::from("out/report.html"), Digest::of(b"report")),
+        (PathBuf::from("data"), Digest::of(b"data")),
+    ];
+    [&files[..], &[]]
+        .iter()
+        .map(|files| RecordRow {
+            algorithm: crate::hash::ALGORITHM.to_owned(),
+            output_hash: Digest::of(b"output").as_bytes().to_vec(),
+            encoding_hash: Digest::of(b"encoding").as_bytes().to_vec(),
+            size: 6,
+            inline: (!files.is_empty()).then(|| b"output".to_vec()),
+            files: encode_files(files).unwrap_or_default(),
+            used_dir: files.is_empty(),
+        })
+        .map(|row| encode(&row))
+        .collect()
+}
+
+fn head_seeds() -> Vec<Vec<u8>> {
+    let head = Head {
+        key: Digest::of(b"key"),
+        fingerprint: Digest::of(b"fingerprint"),
+        inputs: vec![Digest::of(b"a"), Digest::of(b"b")],
+        values: vec![Some("{\"n\":3}".to_owned()), None],
+    };
+    vec![encode(&head)]
+}
+
+fn stat_seeds() -> Vec<Vec<u8>> {
+    let row = StatRow {
+        path: b"/srv/data/input.csv".to_vec(),
+        dev: 2049,
+        ino: 1_234_567,
+        size: 4096,
+        mtime_ns: 1_700_000_000_000_000_000,
+        ctime_ns: 1_700_000_000_000_000_000,
+        recorded_ns: 1_700_000_001_000_000_000,
+        digest: Digest::of(b"input").as_bytes().to_vec(),
+    };
+    vec![encode(&row)]
+}
+
+fn observation_seeds() -> Vec<Vec<u8>> {
+    let inputs = [("doc", Digest::of(b"doc")), ("n", Digest::of(b"3"))];
+    let inputs: Vec<(&str, String)> = inputs
+        .iter()
+        .map(|(name, digest)| (*name, digest.to_hex()))
+        .collect();
+    let lines = ["error: disk full", "caused by: os error 28"];
+    [
+        [vec![0], serde_json::to_vec(&inputs).unwrap_or_default()].concat(),
+        [vec![1], serde_json::to_vec(&lines).unwrap_or_default()].concat(),
+    ]
+    .to_vec()
+}
+
+fn value_seeds() -> Vec<Vec<u8>> {
+    let seed = |sample: Sample, encoding: Vec<u8>| [vec![sample as u8], encoding].concat();
+    let release = Release {
+        name: "choochoo".to_owned(),
+        version: (0, 1, 0),
+        artifacts: vec![File::new("target/app"), File::new("README.md")],
+        notes: Some("first".to_owned()),
+        meta: BTreeMap::from([
+            ("tags".to_owned(), Meta::Tags(vec!["a".to_owned()])),
+            ("span".to_owned(), Meta::Span { from: 1, to: 9 }),
+            ("ratio".to_owned(), Meta::Ratio(0.5)),
+            ("out".to_owned(), Meta::Dir(Dir::new("out"))),
+            ("flag".to_owned(), Meta::Flag),
+            ("count".to_owned(), Meta::Count(-3)),
+        ]),
+        by_host: HashMap::from([("ci".to_owned(), vec![1, 300, u64::MAX])]),
+    };
+    let tree = Tree::Node(vec![
+        Tree::Leaf("x".to_owned()),
+        Tree::Node(vec![Tree::Leaf("y".to_owned())]),
+    ]);
+    vec![
+        seed(Sample::Text, encode(&"hello".to_owned())),
+        seed(Sample::File, encode(&File::new("data/input.csv"))),
+        seed(Sample::Texts, encode(&vec!["a".to_owned(), String::new()])),
+        seed(Sample::Release, encode(&release)),
+        seed(Sample::Tree, encode(&tree)),
+        seed(
+            Sample::Files,
+            encode(&vec![(File::new("a"), Digest::of(b"a"))]),
+        ),
+        seed(
+            Sample::Sets,
+            encode(&HashMap::from([("k".to_owned(), HashSet::from([1u64, 2]))])),
+        ),
+    ]
+}
+
+/// The user types the value target decodes, picked by the input's first byte.
+#[derive(Clone, Copy, Debug)]
+enum Sample {
+    Text,
+    File,
+    Texts,
+    Release,
+    Tree,
+    Files,
+    Sets,
+}
+
+impl Sample {
+    const ALL: [Sample; 7] = [
+        Sample::Text,
+        Sample::File,
+        Sample::Texts,
+        Sample::Release,
+        Sample::Tree,
+        Sample::Files,
+        Sample::Sets,
+    ];
+
+    fn decode(sample: u8, encoding: &[u8]) -> Result<(), String> {
+        let sample = Sample::ALL
+            .get(usize::from(sample))
+            .ok_or_else(|| format!("no sample type numbered {sample}"))?;
+        match sample {
+            Sample::Text => value::<String>(encoding),
+            Sample::File => value::<File>(encoding),
+            Sample::Texts => value::<Vec<String>>(encoding),
+            Sample::Release => value::<Release>(encoding),
+            Sample::Tree => value::<Tree>(encoding),
+            Sample::Files => value::<Vec<(File, Digest)>>(encoding),
+            Sample::Sets => value::<HashMap<String, HashSet<u64>>>(encoding),
+        }
+    }
+}
+
+fn value<T: crate::value::Value>(encoding: &[u8]) -> Result<(), String> {
+    crate::value::decode::<T>(encoding)
+        .map(drop)
+        .map_err(|error| crate::Error::encoding(std::any::type_name::<T>(), error).to_string())
+}
+
+#[derive(Serialize, Deserialize)]
+struct Release {
+    name: String,
+    version: (u32, u32, u32),
+    artifacts: Vec<File>,
+    notes: Option<String>,
+    meta: BTreeMap<String, Meta>,
+    by_host: HashMap<String, Vec<u64>>,
+}
+
+#[derive(Serialize, Deserialize)]
+enum Meta {
+    Flag,
+    Count(i64),
+    Ratio(f64),
+    Tags(Vec<String>),
+    Span { from: u64, to: u64 },
+    Dir(Dir),
+}
+
+/// A recursive type: its depth is bounded only by the input.
+#[derive(Serialize, Deserialize)]
+enum Tree {
+    Leaf(String),
+    Node(Vec<Tree>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_seed_decodes() {
+        for decoder in Decoder::ALL {
+            for seed in decoder.seeds() {
+                assert_eq!(decoder.decode(&seed), Ok(()), "{}", decoder.name());
+            }
+        }
+    }
+
+    #[test]
+    fn errors_name_what_is_malformed() {
+        let mut row = record_seeds().remove(0);
+        row.truncate(row.len() - 3);
+        let error = Decoder::Record.decode(&row).unwrap_err();
+        assert!(error.starts_with("unreadable record row"), "{error}");
+        let error = Decoder::Value
+            .decode(&[Sample::Texts as u8, 5])
+            .unwrap_err();
+        assert!(
+            error.contains("alloc::vec::Vec<alloc::string::String>"),
+            "{error}"
+        );
+        let short = StatRow {
+            digest: vec![0; 5],
+            ..stat_row()
+        };
+        let error = Decoder::Stat.decode(&encode(&short)).unwrap_err();
+        assert!(
+            error.contains("a file digest of 5 bytes, not 32"),
+            "{error}"
+        );
+    }
+
+    fn stat_row() -> StatRow {
+        crate::value::bounded::from_bytes(&stat_seeds()[0]).unwrap()
+    }
+}
