@@ -571,3 +571,110 @@ fn count_files(dir: &std::path::Path) -> usize {
         })
         .sum()
 }
+
+/// Provisions a "server": writes a generation number to a state file, one more each time.
+#[station(check = provisioned)]
+fn provision(world: &PathBuf) -> Result<u64, std::io::Error> {
+    executed("provision");
+    let state = world.join("generation");
+    let generation = std::fs::read_to_string(world.join("counter"))
+        .ok()
+        .and_then(|text| text.parse::<u64>().ok())
+        .unwrap_or(0)
+        + 1;
+    std::fs::write(world.join("counter"), generation.to_string())?;
+    std::fs::write(state, generation.to_string())?;
+    Ok(generation)
+}
+
+fn provisioned(world: &Path, generation: &u64) -> bool {
+    std::fs::read_to_string(world.join("generation")).is_ok_and(|g| g == generation.to_string())
+}
+
+#[station]
+fn announce(generation: &u64) -> String {
+    executed("announce");
+    format!("generation {generation}")
+}
+
+workflow! {
+    pub fn provisioned_server(world: PathBuf) -> String {
+        let generation = provision(world);
+        announce(generation)
+    }
+}
+
+/// A station redone because its check failed may produce a new output: its dependents see
+/// the new one, never the remembered one.
+#[test]
+fn after_drift_dependents_see_the_new_output() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let world = world(&tmp);
+    let runner = Runner::new(&tmp.store);
+    let run = runner.run(provisioned_server(world.clone())).unwrap();
+    assert_eq!(run.output(), "generation 1");
+    take_executions();
+    std::fs::remove_file(world.join("generation")).unwrap();
+    let run = runner.run(provisioned_server(world.clone())).unwrap();
+    assert_eq!(run.output(), "generation 2");
+    assert_eq!(
+        take_executions(),
+        counts(&[("announce", 1), ("provision", 1)])
+    );
+    let run = runner.run(provisioned_server(world.clone())).unwrap();
+    assert_eq!(run.output(), "generation 2");
+    assert_eq!(take_executions(), counts(&[]));
+}
+
+static PAGE_EDITION: AtomicU32 = AtomicU32::new(0);
+
+/// Writes the page with its edition: a forced run writes a new one.
+#[station]
+fn write_page(ctx: &Ctx, text: &String) -> Result<choochoo::File, std::io::Error> {
+    executed("write_page");
+    let path = ctx.out_dir().join("page.txt");
+    let edition = PAGE_EDITION.fetch_add(1, Ordering::SeqCst);
+    std::fs::write(&path, format!("{text}, edition {edition}"))?;
+    Ok(choochoo::File::new(path))
+}
+
+#[station]
+fn page_size(page: &choochoo::File) -> Result<u64, std::io::Error> {
+    executed("page_size");
+    Ok(std::fs::metadata(page.path())?.len())
+}
+
+workflow! {
+    pub fn page(text: String) -> u64 {
+        let page = write_page(text);
+        page_size(page)
+    }
+}
+
+/// Forcing a station that rewrites its file: its dependents record their results (the file
+/// they read did not change while they ran), so the next run runs nothing.
+#[test]
+fn a_forced_file_station_leaves_its_dependents_recorded() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let runner = Runner::new(&tmp.store);
+    runner.run(page("hello".to_owned())).unwrap();
+    take_executions();
+    let forced = Runner::new(&tmp.store).force(["write_page"]);
+    let run = forced.run(page("hello".to_owned())).unwrap();
+    for entry in run.report().entries() {
+        let reason = entry.reason().unwrap_or_default();
+        assert!(
+            !reason.contains("not recorded"),
+            "{}: {reason}",
+            entry.node()
+        );
+    }
+    assert_eq!(
+        take_executions(),
+        counts(&[("page_size", 1), ("write_page", 1)])
+    );
+    runner.run(page("hello".to_owned())).unwrap();
+    assert_eq!(take_executions(), counts(&[]));
+}

@@ -366,15 +366,27 @@ impl<'g> Execution<'g> {
         };
         self.used(head.key);
         let forced = self.forced.get(id as usize).copied().unwrap_or(false);
-        let mut reason = match (forced, self.lookup(id, &head.key)) {
-            (true, _) => Some("forced".to_owned()),
-            (false, Lookup::Hit) => match self.still_holds(id, station.as_ref(), inputs) {
-                Ok(true) => return Outcome::not_run(Status::Cached),
-                Ok(false) => Some("check failed: drift".to_owned()),
-                Err(failure) => return Outcome::failed(Duration::ZERO, None, failure.message),
-            },
-            (false, Lookup::Stale(reason)) => Some(reason),
-            (false, Lookup::Miss) => None,
+        // A record becomes the node's result only once it is used: a station that runs again
+        // (forced, or its check failed) must give its dependents its new output, not this one.
+        let mut reason = if forced {
+            Some("forced".to_owned())
+        } else {
+            match self.find(&self.paths[id as usize], &head.key, false) {
+                (Lookup::Hit, Some(found)) => {
+                    match self.still_holds(station.as_ref(), inputs, id, &found.record) {
+                        Ok(true) => {
+                            self.adopt(id, found);
+                            return Outcome::not_run(Status::Cached);
+                        }
+                        Ok(false) => Some("check failed: drift".to_owned()),
+                        Err(failure) => {
+                            return Outcome::failed(Duration::ZERO, None, failure.message);
+                        }
+                    }
+                }
+                (Lookup::Stale(reason), _) => Some(reason),
+                (Lookup::Hit | Lookup::Miss, _) => None,
+            }
         };
         // Another process may be computing this node: wait for it, then look again.
         let lease =
@@ -490,12 +502,14 @@ impl<'g> Execution<'g> {
         })
     }
 
-    /// For a station with a check, whether the remembered result still holds in the world.
+    /// For a station with a check, whether the remembered result still holds in the world:
+    /// the check is asked about the record's output, decoded here.
     fn still_holds(
         &self,
-        id: u32,
         station: &dyn ErasedStation,
         inputs: &[Edge],
+        id: u32,
+        record: &Record,
     ) -> Result<bool, Failure> {
         if !station.has_check() {
             return Ok(true);
@@ -503,10 +517,15 @@ impl<'g> Execution<'g> {
         let args = self
             .args(inputs)
             .map_err(|error| Failure::fatal(chain(&error)))?;
-        let output = self
-            .value(id)
-            .map_err(|error| Failure::fatal(chain(&error)))?;
-        self.ask_check(station, &args, output)
+        let bytes = self.store.load(record).map_err(Failure::fatal)?;
+        let output = (self.graph.nodes[id as usize].codec.decode)(&bytes).map_err(|error| {
+            Failure::fatal(format!(
+                "its stored output no longer decodes ({}); when a station's output type \
+                 changes, bump its `version`",
+                chain(&error)
+            ))
+        })?;
+        self.ask_check(station, &args, &*output)
     }
 
     fn ask_check(
@@ -835,14 +854,20 @@ impl<'g> Execution<'g> {
     /// for another process, which may have just recorded the node.
     fn lookup_in(&self, id: u32, key: &Digest, fresh: bool) -> Lookup {
         let (lookup, found) = self.find(&self.paths[id as usize], key, fresh);
-        if let Some(Found { record, files }) = found {
-            let _ = self.contents[id as usize].set(Content {
-                digest: record.output_hash,
-                files,
-            });
-            let _ = self.records[id as usize].set(record);
+        if let Some(found) = found {
+            self.adopt(id, found);
         }
         lookup
+    }
+
+    /// Makes a found record the node's result: its content for its dependents' keys, its
+    /// record for its value.
+    fn adopt(&self, id: u32, Found { record, files }: Found) {
+        let _ = self.contents[id as usize].set(Content {
+            digest: record.output_hash,
+            files,
+        });
+        let _ = self.records[id as usize].set(record);
     }
 
     /// Checks a record's stored output without reading it again when it is a blob file the

@@ -81,7 +81,9 @@ impl Execution<'_> {
             let Ok(head) = self.head(id, station.as_ref(), inputs) else {
                 continue;
             };
-            if !matches!(self.lookup(id, &head.key), super::Lookup::Miss) {
+            // Only a probe: the record becomes the node's result in `decide`, if it is used.
+            let (local, _) = self.find(&self.paths[id as usize], &head.key, false);
+            if !matches!(local, super::Lookup::Miss) {
                 continue;
             }
             let Ok(action) = self.action(id, station.as_ref(), inputs) else {
