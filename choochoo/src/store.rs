@@ -766,7 +766,24 @@ fn prepare(db: &Connection, path: &Path) -> Result<(), Error> {
         db.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
         result
     };
-    match setup().map_err(|error| Error::db("set up", path, error))? {
+    // Switching a new database to WAL, or recovering one, can report "database is locked"
+    // at once, without waiting in the busy handler, while another process opens the same
+    // store: try again for as long as the busy timeout would have waited.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let set_up = loop {
+        match setup() {
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if matches!(
+                    error.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => break other,
+        }
+    };
+    match set_up.map_err(|error| Error::db("set up", path, error))? {
         Some(version) if version != SCHEMA_VERSION => Err(Error::usage(format!(
             "the store {} has schema version {version}, and this choochoo reads version {SCHEMA_VERSION}; \
              use the choochoo version that wrote it, or move the store away to start a new one",

@@ -581,3 +581,31 @@ fn output_names_that_leave_the_stations_directory_are_refused() {
     assert!(!Path::new("/etc/passwd-choochoo").exists());
     assert_eq!(RAN.lock().unwrap().len(), 4);
 }
+
+/// Several processes creating one store at the same moment all open it: switching a new
+/// database to WAL can report "database is locked" without waiting, and opening waits that
+/// out.
+#[test]
+fn many_opens_of_a_new_store_at_once_all_succeed() {
+    let _lock = lock();
+    for round in 0..20 {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("store");
+        let go = std::sync::Barrier::new(8);
+        std::thread::scope(|scope| {
+            let opens: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        go.wait();
+                        Store::open(&dir).map(drop)
+                    })
+                })
+                .collect();
+            for open in opens {
+                if let Err(error) = open.join().unwrap() {
+                    panic!("round {round}: {error}");
+                }
+            }
+        });
+    }
+}
