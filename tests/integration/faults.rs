@@ -428,20 +428,27 @@ fn a_full_disk_is_a_clear_error_and_freeing_space_resumes() {
     println!("{}", line.unwrap_or_else(|| panic!("{output}")));
 }
 
+/// A child process in the `hold` station of a store in `<root>/shared`, once it has started.
+fn holding_child() -> (tempfile::TempDir, std::process::Child) {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("shared");
+    std::fs::create_dir(&dir).unwrap();
+    let child = child("hold", &dir, None);
+    assert!(
+        crate::support::wait_until(Duration::from_secs(30), || dir.join("started").exists()),
+        "the child never started its station: {}",
+        child_output(&dir)
+    );
+    (root, child)
+}
+
 /// A process holding a station's lease dies mid-station: the process waiting for that lease
 /// takes it over and computes the station itself, once.
 #[test]
 fn a_dead_holders_lease_is_taken_over() {
     let _lock = lock();
-    let root = tempfile::tempdir().unwrap();
+    let (root, mut holder) = holding_child();
     let dir = root.path().join("shared");
-    std::fs::create_dir(&dir).unwrap();
-    let mut holder = child("hold", &dir, None);
-    assert!(
-        crate::support::wait_until(Duration::from_secs(30), || dir.join("started").exists()),
-        "the holder never started: {}",
-        child_output(&dir)
-    );
     std::fs::remove_file(dir.join("started")).unwrap();
     let store = Store::open(dir.join("store")).unwrap();
     let (graph, held) = hold_graph(&dir);
@@ -471,15 +478,8 @@ fn a_dead_holders_lease_is_taken_over() {
 #[test]
 fn gc_waits_for_a_run_in_another_process() {
     let _lock = lock();
-    let root = tempfile::tempdir().unwrap();
+    let (root, mut runner) = holding_child();
     let dir = root.path().join("shared");
-    std::fs::create_dir(&dir).unwrap();
-    let mut runner = child("hold", &dir, None);
-    assert!(
-        crate::support::wait_until(Duration::from_secs(30), || dir.join("started").exists()),
-        "the run never started: {}",
-        child_output(&dir)
-    );
     let store = Store::open(dir.join("store")).unwrap();
     let policy = GcPolicy {
         keep_runs: 0,
