@@ -61,8 +61,9 @@ impl Decoder {
         match self {
             // Two byte strings and the file list's 56-byte entries.
             Decoder::Record => 96,
-            // 32-byte digests and 24-byte optional strings.
-            Decoder::Head => 64,
+            // 24-byte optional strings, one per input byte (a `None`), three times that
+            // while the vector holding them grows (old and new buffer): 72.
+            Decoder::Head => 80,
             // Two byte strings.
             Decoder::Stat => 8,
             // 48-byte `(String, String)` pairs from at least `["",""],`, 8 bytes, as the
