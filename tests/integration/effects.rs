@@ -678,3 +678,55 @@ fn a_forced_file_station_leaves_its_dependents_recorded() {
     runner.run(page("hello".to_owned())).unwrap();
     assert_eq!(take_executions(), counts(&[]));
 }
+
+static SHAPE_CHANGED: AtomicBool = AtomicBool::new(false);
+
+/// A value whose stored form stops decoding when `SHAPE_CHANGED` is set: a type edited
+/// without its station's code changing.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+struct Gauge(u64);
+
+impl<'de> serde::Deserialize<'de> for Gauge {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Gauge, D::Error> {
+        let value = u64::deserialize(deserializer)?;
+        if SHAPE_CHANGED.load(Ordering::SeqCst) {
+            return Err(serde::de::Error::custom("a field was added"));
+        }
+        Ok(Gauge(value))
+    }
+}
+
+#[station(check = gauge_fits)]
+fn read_gauge(level: &u64) -> Gauge {
+    executed("read_gauge");
+    Gauge(*level)
+}
+
+fn gauge_fits(_level: &u64, _gauge: &Gauge) -> bool {
+    true
+}
+
+workflow! {
+    pub fn gauge(level: u64) -> Gauge {
+        read_gauge(level)
+    }
+}
+
+/// A remembered output that no longer decodes is a clear failure, and its record goes, so
+/// the next run computes it again.
+#[test]
+fn a_stored_output_that_no_longer_decodes_is_forgotten() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let runner = Runner::new(&tmp.store);
+    assert_eq!(*runner.run(gauge(7)).unwrap().output(), Gauge(7));
+    take_executions();
+    SHAPE_CHANGED.store(true, Ordering::SeqCst);
+    let error = runner.run(gauge(7)).unwrap_err().to_string();
+    SHAPE_CHANGED.store(false, Ordering::SeqCst);
+    assert!(error.contains("no longer decodes"), "{error}");
+    assert!(error.contains("bump its `version`"), "{error}");
+    assert_eq!(take_executions(), counts(&[]));
+    assert_eq!(*runner.run(gauge(7)).unwrap().output(), Gauge(7));
+    assert_eq!(take_executions(), counts(&[("read_gauge", 1)]));
+}

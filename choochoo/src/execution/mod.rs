@@ -519,9 +519,11 @@ impl<'g> Execution<'g> {
             .map_err(|error| Failure::fatal(chain(&error)))?;
         let bytes = self.store.load(record).map_err(Failure::fatal)?;
         let output = (self.graph.nodes[id as usize].codec.decode)(&bytes).map_err(|error| {
+            // The bytes are intact, so the type changed without the station's code changing.
+            let _ = self.store.forget(&self.settings.profile, &record.key);
             Failure::fatal(format!(
-                "its stored output no longer decodes ({}); when a station's output type \
-                 changes, bump its `version`",
+                "its stored output no longer decodes ({}); its record was removed, so the next \
+                 run computes it again. When a station's output type changes, bump its `version`",
                 chain(&error)
             ))
         })?;
