@@ -226,11 +226,11 @@ impl Store {
         let since = self.start_of_run(policy.keep_runs)?;
         let recent = self.keys_of_runs(
             "SELECT r.keyset FROM run_keys r JOIN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1) n ON r.run = n.id",
-            policy.keep_runs as i64,
+            [policy.keep_runs as i64],
         )?;
         let pinned = self.keys_of_runs(
-            "SELECT r.keyset FROM run_keys r JOIN pins p ON r.run = p.run WHERE ?1 = ?1",
-            0,
+            "SELECT r.keyset FROM run_keys r JOIN pins p ON r.run = p.run",
+            [],
         )?;
         let mut candidates = self.with_db("read records from", |db| {
             let mut stmt = db.prepare(
@@ -365,12 +365,16 @@ impl Store {
     }
 
     /// The (profile, key) pairs the runs `query` selects used.
-    fn keys_of_runs(&self, query: &str, arg: i64) -> Result<HashSet<(String, Vec<u8>)>, Error> {
+    fn keys_of_runs(
+        &self,
+        query: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<HashSet<(String, Vec<u8>)>, Error> {
         self.with_db("read the runs' keys from", |db| {
             let mut stmt = db.prepare(&format!(
                 "SELECT k.profile, k.keys FROM keysets k WHERE k.hash IN ({query})"
             ))?;
-            let rows = stmt.query_map([arg], |row| {
+            let rows = stmt.query_map(params, |row| {
                 Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
             })?;
             let mut keys = HashSet::new();
