@@ -1,8 +1,15 @@
 //! Benchmarks for choochoo: criterion benches under `benches/` (run with
-//! `cargo bench -p benches`); results and the commands that produced them are recorded in
+//! `cargo bench -p benches`) and three programs for side-by-side runs with other build
+//! tools on the same generated graphs; results and the commands that produced them are in
 //! `benches/RESULTS.md`.
 //!
-//! The `choochoo-bench` binary runs the peer harness's workloads (`shared/bench`) with
-//! choochoo; [`spec`] reads their `graph.json`.
+//! - `choochoo-gen` writes a workload: input files and a [`spec`] (`graph.json`) of one of
+//!   the [`shape`]s ([`generate`]).
+//! - `choochoo-bench` builds it with choochoo, each step a station.
+//! - `choochoo-verify` checks every output against the bytes its step computes ([`verify`]).
 
+pub mod generate;
+pub mod random;
+pub mod shape;
 pub mod spec;
+pub mod verify;

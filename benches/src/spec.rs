@@ -1,8 +1,14 @@
-//! The peer harness's neutral graph spec, `graph.json` (see `shared/bench/README.md`):
-//! reading it, expanding each step's shell command, and finding the steps downstream of an
-//! input.
+//! A workload's graph spec, `graph.json`: reading and writing it, expanding each step's
+//! shell command, and finding the steps downstream of an input.
+//!
+//! The format is neutral, so that any harness can drive make, ninja, snakemake, doit, DVC
+//! and `choochoo-bench` with it: a JSON object with `"format": "choochoo-bench-graph"`,
+//! `"version": 1`, a `command_template`, a `salt_prefix`, the `inputs` (file paths) and the
+//! `steps` (each an `id`, its `deps`, its `output` and optionally a `salt`), in topological
+//! order, every path relative to the workload directory. A step's output holds the
+//! lowercase SHA-256 hex digest of its deps' bytes, joined in order, and a newline.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::error::Error;
 use std::path::Path;
@@ -12,12 +18,32 @@ const FORMAT: &str = "choochoo-bench-graph";
 /// The only spec version this reader knows.
 const VERSION: u32 = 1;
 
+/// The shell command of every step: `{deps}` and `{output}` are paths, `{id}` the step's
+/// name, and the line appended to `.steps.log` counts the steps that ran.
+pub const COMMAND_TEMPLATE: &str =
+    "{salt_prefix}cat {deps} | sha256sum | cut -c1-64 > {output} && echo {id} >> .steps.log";
+/// What a salted step's command starts with: `:` is a shell builtin, so the command text
+/// changes while its output does not.
+pub const SALT_PREFIX: &str = ": {salt}; ";
+
 /// A workload: its inputs and its steps, in topological order. Paths are relative to the
 /// workload directory.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Spec {
     format: String,
     version: u32,
+    /// How it was generated: the shape's name (empty for a spec written by hand).
+    #[serde(default)]
+    pub shape: String,
+    /// How it was generated: the seed.
+    #[serde(default)]
+    pub seed: u64,
+    /// How it was generated: the number of steps.
+    #[serde(default)]
+    pub nodes: usize,
+    /// How it was generated: the size of each input file.
+    #[serde(default)]
+    pub input_bytes: usize,
     /// The shell command of a step, with `{salt_prefix}`, `{deps}`, `{output}` and `{id}`.
     pub command_template: String,
     /// What `{salt_prefix}` becomes for a salted step, with `{salt}` in it.
@@ -29,7 +55,7 @@ pub struct Spec {
 }
 
 /// One step: it reads `deps` (inputs or other steps' outputs) and writes `output`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Step {
     /// The step's name, such as `s042`.
     pub id: String,
@@ -37,12 +63,38 @@ pub struct Step {
     pub deps: Vec<String>,
     /// The file it writes.
     pub output: String,
-    /// Set when the step's command changed without its output changing.
+    /// Its depth in the graph, for information only.
     #[serde(default)]
+    pub layer: usize,
+    /// Set when the step's command changed without its output changing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salt: Option<String>,
 }
 
 impl Spec {
+    /// A spec of the standard command and salt prefix, with empty lists.
+    pub fn new(shape: &str, seed: u64, nodes: usize, input_bytes: usize) -> Spec {
+        Spec {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            shape: shape.to_owned(),
+            seed,
+            nodes,
+            input_bytes,
+            command_template: COMMAND_TEMPLATE.to_owned(),
+            salt_prefix: SALT_PREFIX.to_owned(),
+            inputs: Vec::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// The spec as `graph.json` holds it: one line of compact JSON.
+    pub fn to_json(&self) -> String {
+        let mut json = serde_json::to_string(self).expect("a spec is plain data");
+        json.push('\n');
+        json
+    }
+
     /// Reads and checks `path`.
     pub fn read(path: &Path) -> Result<Spec, Box<dyn Error + Send + Sync>> {
         let text = std::fs::read_to_string(path)
@@ -124,13 +176,11 @@ mod tests {
 
     fn spec(steps: Vec<Step>) -> Spec {
         Spec {
-            format: FORMAT.to_owned(),
-            version: VERSION,
             command_template: "{salt_prefix}cat {deps} > {output} && echo {id} >> .steps.log"
                 .to_owned(),
-            salt_prefix: ": {salt}; ".to_owned(),
             inputs: vec!["in/a".to_owned(), "in/b".to_owned()],
             steps,
+            ..Spec::new("", 0, 0, 0)
         }
     }
 
@@ -139,6 +189,7 @@ mod tests {
             id: id.to_owned(),
             deps: deps.iter().map(|dep| (*dep).to_owned()).collect(),
             output: format!("out/{id}"),
+            layer: 0,
             salt: None,
         }
     }

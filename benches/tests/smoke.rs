@@ -1,60 +1,58 @@
-//! Smoke test of `choochoo-bench` on a 100-step layered workload made by the peer harness's
-//! `gen.py`, in both exec modes: a clean build runs every step and `verify.py` accepts the
-//! outputs, a second run executes nothing, editing the middle input re-runs exactly its
-//! downstream cone, touching it re-runs nothing, and salting one step's command re-runs
-//! that step only (its output bytes are the same). Skipped, with a message, without python3.
+//! Smoke test of `choochoo-bench` on a 100-step layered workload made by `choochoo-gen`, in
+//! both exec modes: a clean build runs every step and `choochoo-verify` accepts the outputs,
+//! a second run executes nothing, editing the middle input re-runs exactly its downstream
+//! cone, touching it re-runs nothing, and salting one step's command re-runs that step only
+//! (its output bytes are the same). A wrong output is caught by the verifier.
 
 use benches::spec::Spec;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Output};
 
 const STEPS: usize = 100;
 
-/// `shared/bench`, beside the checkout.
-fn harness() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench")
-}
-
-fn has_python() -> bool {
-    Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|out| out.status.success())
-}
-
-fn python(script: &str, args: &[&str]) {
-    let path = harness().join(script);
-    assert!(path.exists(), "{} is missing", path.display());
-    let out = Command::new("python3")
-        .arg(&path)
+/// Runs one of this package's programs and returns what it printed, after checking that it
+/// exited as `expect` says.
+fn program(exe: &str, args: &[&str], dir: &Path, expect: bool) -> Output {
+    let out = Command::new(exe)
         .args(args)
+        .arg(dir)
         .output()
-        .expect("python3 runs");
-    assert!(
+        .unwrap_or_else(|error| panic!("cannot run {exe}: {error}"));
+    assert_eq!(
         out.status.success(),
-        "{script} {args:?} failed:\n{}{}",
+        expect,
+        "{exe} {args:?} {}: {}\n{}{}",
+        dir.display(),
+        out.status,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    out
 }
 
 fn generate(dir: &Path) {
     let nodes = STEPS.to_string();
-    let out = dir.to_str().expect("a UTF-8 temporary path");
-    python(
-        "gen.py",
-        &[
-            "--nodes",
-            &nodes,
-            "--shape",
-            "layered",
-            "--seed",
-            "1",
-            "--input-bytes",
-            "256",
-            "--out",
-            out,
-        ],
+    let args = [
+        "--nodes",
+        &nodes,
+        "--shape",
+        "layered",
+        "--seed",
+        "1",
+        "--input-bytes",
+        "256",
+        "--out",
+    ];
+    program(env!("CARGO_BIN_EXE_choochoo-gen"), &args, dir, true);
+}
+
+/// Checks every output with `choochoo-verify`.
+fn verify(dir: &Path) {
+    let out = program(env!("CARGO_BIN_EXE_choochoo-verify"), &[], dir, true);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("{STEPS} outputs match")),
+        "{stdout}"
     );
 }
 
@@ -68,17 +66,9 @@ fn lines(path: &Path) -> usize {
 fn build(exec: &str, dir: &Path) -> usize {
     let log = dir.join(".steps.log");
     let before = lines(&log);
-    let out = Command::new(env!("CARGO_BIN_EXE_choochoo-bench"))
-        .args(["--jobs", "2", "--exec", exec])
-        .arg(dir)
-        .output()
-        .expect("choochoo-bench runs");
+    let args = ["--jobs", "2", "--exec", exec];
+    let out = program(env!("CARGO_BIN_EXE_choochoo-bench"), &args, dir, true);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "choochoo-bench failed:\n{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let executed: usize = stdout
         .lines()
         .find_map(|line| line.strip_prefix("steps_executed="))
@@ -89,10 +79,7 @@ fn build(exec: &str, dir: &Path) -> usize {
         executed,
         ".steps.log and the report disagree"
     );
-    python(
-        "verify.py",
-        &[dir.to_str().expect("a UTF-8 temporary path")],
-    );
+    verify(dir);
     executed
 }
 
@@ -100,7 +87,7 @@ fn spec(dir: &Path) -> Spec {
     Spec::read(&dir.join("graph.json")).expect("graph.json")
 }
 
-/// Changes the first byte of `path`, as the harness's "content" phase does.
+/// Changes the first byte of `path`, as a side-by-side run's "content" phase does.
 fn edit(path: &Path) {
     let mut bytes = std::fs::read(path).expect("input");
     bytes[0] = if bytes[0] == b'X' { b'Y' } else { b'X' };
@@ -113,7 +100,7 @@ fn touch(path: &Path) {
     std::fs::write(path, bytes).expect("touch");
 }
 
-/// Sets a `salt` on the step `id` in `graph.json`, as the harness's "cmd" phase does.
+/// Sets a `salt` on the step `id` in `graph.json`, as a side-by-side run's "cmd" phase does.
 fn salt(dir: &Path, id: &str) {
     let path = dir.join("graph.json");
     let text = std::fs::read_to_string(&path).expect("graph.json");
@@ -128,10 +115,6 @@ fn salt(dir: &Path, id: &str) {
 }
 
 fn scenario(exec: &str) {
-    if !has_python() {
-        println!("skipped: python3 is not installed, and the workload generator needs it");
-        return;
-    }
     let tmp = tempfile::tempdir().expect("temporary directory");
     let dir = tmp.path();
     generate(dir);
@@ -141,7 +124,10 @@ fn scenario(exec: &str) {
     let graph = spec(dir);
     let input = &graph.inputs[graph.inputs.len() / 2];
     let cone = graph.cone(input).len();
-    assert!(cone > 1, "the middle input should feed several steps");
+    assert_eq!(
+        cone, 17,
+        "the cone of the layered-100 workload in benches/RESULTS.md"
+    );
     edit(&dir.join(input));
     assert_eq!(build(exec, dir), cone, "editing {input}");
     touch(&dir.join(input));
@@ -151,6 +137,13 @@ fn scenario(exec: &str) {
     assert!(!graph.cone(&step.output).is_empty());
     salt(dir, &step.id);
     assert_eq!(build(exec, dir), 1, "salting {}", step.id);
+
+    // The verifier is not fooled by an output the build did not write.
+    let last = &graph.steps.last().expect("steps").output;
+    std::fs::write(dir.join(last), "0\n").expect("an output overwritten");
+    let out = program(env!("CARGO_BIN_EXE_choochoo-verify"), &[], dir, false);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("{last}: wrong bytes")), "{stdout}");
 }
 
 #[test]

@@ -1,5 +1,7 @@
-//! `choochoo-bench [--jobs N] [--exec shell|inproc] <workdir>`: the choochoo slot of the peer
-//! benchmark harness (`shared/bench/README.md`, "The choochoo contract").
+//! `choochoo-bench [--jobs N] [--exec shell|inproc] <workdir>`: builds a workload of
+//! `choochoo-gen` (or any `graph.json` of the same format) with choochoo, as a side-by-side
+//! harness runs it next to make, ninja and the others (`benches/RESULTS.md`, "Running it
+//! side by side").
 //!
 //! Reads `<workdir>/graph.json` and builds one station per step with the typed builder API:
 //! a step's deps are its input files (constant [`File`] inputs) and other steps' outputs
