@@ -66,8 +66,11 @@ fn alive(pid: &str) -> bool {
 #[test]
 fn the_talks_script() {
     let Some(bin) = demo() else {
-        println!("skipped: the demo example is not built (cargo test builds it)");
-        return;
+        return crate::support::skip(
+            "the demo example",
+            "it is not built next to this test binary",
+            "run `cargo test --workspace`, which builds it, or `cargo build -p examples --example demo`",
+        );
     };
     let demo = Demo {
         bin,

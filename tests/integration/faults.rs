@@ -404,8 +404,16 @@ fn a_full_disk_is_a_clear_error_and_freeing_space_resumes() {
     });
     let unshare = Command::new("unshare").arg("--version").output().is_ok();
     if !(runs_as_root && unshare) {
-        println!("skipped: mounting a tmpfs needs root and unshare(1)");
-        return;
+        let why = if runs_as_root {
+            "`unshare` does not run"
+        } else {
+            "this process is not root"
+        };
+        return crate::support::skip(
+            "root and unshare(1) to mount a tmpfs",
+            why,
+            "run the tests as root, as CI does, with util-linux installed",
+        );
     }
     let mount = format!(
         "mount -t tmpfs -o size=3m tmpfs '{}' && exec \"$0\" \"$@\"",

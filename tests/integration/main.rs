@@ -16,5 +16,6 @@ mod memo;
 mod plan_props;
 mod reliability;
 mod remote;
+mod skips;
 mod support;
 mod typed;

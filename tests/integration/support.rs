@@ -1,7 +1,30 @@
 //! Helpers shared by the integration tests.
 
+use std::io::Write;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
+
+/// Set to `1` (as `.ci/run` does), it makes a tool a test needs from the machine (a server,
+/// a browser) a requirement: when it is missing the test fails instead of skipping.
+pub const REQUIRE_SERVERS: &str = "CHOOCHOO_REQUIRE_SERVERS";
+
+/// What a test does when `tool`, which it needs from the machine, is missing (`why`, and
+/// `install` says how to get it); the caller returns right after.
+///
+/// With `CHOOCHOO_REQUIRE_SERVERS=1` this is a failure naming the tool and how to install
+/// it. Otherwise the test passes, and says it skipped on standard error itself: libtest
+/// captures `println!` and `eprintln!` of a passing test, not writes to the stderr handle,
+/// so the line shows in a plain `cargo test`.
+pub fn skip(tool: &str, why: &str, install: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    if std::env::var_os(REQUIRE_SERVERS).is_some_and(|value| value == "1") {
+        panic!("{test} needs {tool}, and {why}: {install} ({REQUIRE_SERVERS}=1 is set)");
+    }
+    let line = format!("skipped {test}: it needs {tool}, and {why}: {install}\n");
+    // Ignored if standard error is closed: the skip still happens.
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
 
 /// A fresh store in its own temporary directory (removed when dropped).
 pub struct TempStore {
