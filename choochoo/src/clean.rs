@@ -12,6 +12,36 @@ use std::fmt;
 use std::path::Path;
 
 /// What [`Runner::clean`](crate::Runner::clean) did.
+///
+/// A failed clean's [`Error::cleaned`](crate::Error::cleaned) says the same.
+///
+/// ```
+/// use choochoo::{station, workflow, Runner, Status, Store};
+///
+/// #[station]
+/// fn double(x: &u64) -> u64 { 2 * x }
+///
+/// workflow! {
+///     fn twice(x: u64) -> u64 {
+///         let y = double(x);
+///         double(y)
+///     }
+/// }
+///
+/// # fn main() -> Result<(), choochoo::Error> {
+/// let dir = std::env::temp_dir().join(format!("choochoo-clean-{}", std::process::id()));
+/// let store = Store::open(&dir)?;
+/// let runner = Runner::new(&store);
+/// runner.run(twice(1))?;
+///
+/// let cleaned = runner.clean(twice(1))?;
+/// assert_eq!(cleaned.cleaned(), ["twice.output", "twice.y"]); // the last station first
+/// // Forgotten: the next run runs both again.
+/// assert_eq!(runner.run(twice(1))?.report().count(Status::Ran), 2);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Cleaned {
     cleaned: Vec<String>,

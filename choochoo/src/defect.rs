@@ -251,6 +251,8 @@ impl Note {
 }
 
 /// A defect: the cause behind every observation of its signatures, and what is known of it.
+///
+/// [`Store::defects`] lists them; the [defects guide](crate::guide::defects) has an example.
 #[derive(Clone, Debug)]
 pub struct Defect {
     id: DefectId,
@@ -348,6 +350,8 @@ impl Defect {
 }
 
 /// One failed station attempt and its evidence.
+///
+/// [`Store::observations`] lists a defect's.
 #[derive(Clone, Debug)]
 pub struct Observation {
     id: ObservationId,
@@ -505,6 +509,9 @@ impl EvidenceText {
     }
 }
 
+/// The defect ledger: every failed attempt is an [`Observation`], grouped into [`Defect`]s
+/// the team can annotate, mark fixed, merge and export. The
+/// [defects guide](crate::guide::defects) shows them at work.
 impl Store {
     /// Records a failed attempt: the observation, its defect (found by signature, or opened),
     /// the defect's counters, and its reopening if it was marked fixed, in one transaction.

@@ -6,6 +6,43 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// An error from choochoo: a station failed, or the store could not be used.
+///
+/// It is opaque: its message says what failed and where (`station `upload` failed: ...`,
+/// `cannot open the store database ...`), its [`source`](std::error::Error::source) chain
+/// has the causes, and a failed run carries its [`Report`]: what ran, what failed and what
+/// was blocked.
+///
+/// ```
+/// use choochoo::{station, workflow, Runner, Status, Store};
+///
+/// #[station]
+/// fn parse(text: &String) -> Result<u64, std::num::ParseIntError> {
+///     text.parse()
+/// }
+///
+/// #[station]
+/// fn double(x: &u64) -> u64 { 2 * x }
+///
+/// workflow! {
+///     fn twice(text: String) -> u64 {
+///         let x = parse(text);
+///         double(x)
+///     }
+/// }
+///
+/// # fn main() -> Result<(), choochoo::Error> {
+/// let dir = std::env::temp_dir().join(format!("choochoo-error-{}", std::process::id()));
+/// let store = Store::open(&dir)?;
+/// let error = Runner::new(&store).run(twice("forty-two".to_owned())).unwrap_err();
+/// assert!(error.is_station_failure());
+/// assert_eq!(error.to_string(), "station `x` failed: invalid digit found in string; 1 blocked");
+/// let report = error.report().expect("a failed run has a report");
+/// assert_eq!(report.count(Status::Failed), 1);
+/// assert_eq!(report.count(Status::Blocked), 1);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
 pub struct Error {
     kind: Kind,
 }

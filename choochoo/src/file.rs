@@ -87,6 +87,46 @@ fn met(path: &Path) {
 }
 
 /// A file, passed by path, identified by its content.
+///
+/// As a station's input, a `File` is hashed (BLAKE3, with a stat cache so unchanged files
+/// are not read again): the station runs again when the bytes change, not when only the
+/// timestamps do. As a station's output — usually a file the station wrote into its own
+/// directory, [`Ctx::output`](crate::Ctx::output) — its hash is recorded, and the result
+/// counts only while the file is there with those bytes. A `File` anywhere inside a value
+/// (a `Vec<File>`, a struct field) counts the same way.
+///
+/// ```
+/// use choochoo::{station, workflow, File, Runner, Status, Store};
+///
+/// #[station]
+/// fn lines(doc: &File) -> std::io::Result<usize> {
+///     Ok(std::fs::read_to_string(doc.path())?.lines().count())
+/// }
+///
+/// workflow! {
+///     fn count(doc: File) -> usize {
+///         lines(doc)
+///     }
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = std::env::temp_dir().join(format!("choochoo-file-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let doc = dir.join("notes.txt");
+/// std::fs::write(&doc, "fail\nfix\n")?;
+/// let store = Store::open(dir.join(".choochoo"))?;
+/// let runner = Runner::new(&store);
+/// assert_eq!(*runner.run(count(File::new(&doc)))?.output(), 2);
+///
+/// std::fs::write(&doc, "fail\nfix\n")?; // the same bytes again: nothing runs
+/// assert_eq!(runner.run(count(File::new(&doc)))?.report().count(Status::Cached), 1);
+///
+/// std::fs::write(&doc, "fail\nfix\nrun again\n")?; // new content: the station runs
+/// assert_eq!(*runner.run(count(File::new(&doc)))?.output(), 3);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct File {
     path: PathBuf,
@@ -117,6 +157,39 @@ impl From<PathBuf> for File {
 }
 
 /// A directory tree, passed by path, identified by its names and contents.
+///
+/// Adding, removing, renaming or editing a file inside it changes it. Otherwise it flows
+/// like a [`File`].
+///
+/// ```
+/// use choochoo::{station, workflow, Dir, Runner, Store};
+///
+/// #[station]
+/// fn pages(site: &Dir) -> std::io::Result<usize> {
+///     Ok(std::fs::read_dir(site.path())?.count())
+/// }
+///
+/// workflow! {
+///     fn count(site: Dir) -> usize {
+///         pages(site)
+///     }
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = std::env::temp_dir().join(format!("choochoo-dir-{}", std::process::id()));
+/// let site = dir.join("site");
+/// std::fs::create_dir_all(&site)?;
+/// std::fs::write(site.join("index.md"), "# Home")?;
+/// let store = Store::open(dir.join(".choochoo"))?;
+/// let runner = Runner::new(&store);
+/// assert_eq!(*runner.run(count(Dir::new(&site)))?.output(), 1);
+///
+/// std::fs::write(site.join("about.md"), "# About")?; // a new page: the station runs again
+/// assert_eq!(*runner.run(count(Dir::new(&site)))?.output(), 2);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Dir {
     path: PathBuf,

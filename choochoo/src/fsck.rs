@@ -145,6 +145,21 @@ impl Gc {
     }
 }
 
+/// Keeping a store healthy: checking it, bounding its size, and pinning the runs to keep.
+///
+/// ```
+/// use choochoo::{GcPolicy, Store};
+///
+/// # fn main() -> Result<(), choochoo::Error> {
+/// let dir = std::env::temp_dir().join(format!("choochoo-fsck-{}", std::process::id()));
+/// let store = Store::open(&dir)?;
+/// assert!(store.fsck(false)?.is_clean());
+/// let gc = store.gc(&GcPolicy { keep_runs: 3, ..GcPolicy::default() })?;
+/// assert_eq!(gc.records(), 0);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
 impl Store {
     /// Checks every record and blob; with `repair`, removes what cannot be trusted. Waits for
     /// runs in progress on this store (in any process) to finish first.

@@ -11,7 +11,49 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// A graph of stations under construction. See the crate docs for an example.
+/// A graph of stations under construction: the builder for generated graphs.
+///
+/// `workflow!` expands to it, and a program can use it directly for a graph it generates
+/// (thousands of stations made in a loop), still type-checked.
+///
+/// [`input`](Graph::input) adds a constant, [`add`](Graph::add) a station fed by earlier
+/// nodes, [`map`](Graph::map) a station called for each item of a list found at run time;
+/// each returns the [`Node`] of its value. [`Runner::run_graph`](crate::Runner::run_graph)
+/// runs every station of the graph and returns the value of the node asked for.
+///
+/// ```
+/// use choochoo::{station, Graph, Node, Runner, Store};
+///
+/// #[station]
+/// fn parse(text: &String) -> u64 {
+///     text.trim().parse().unwrap_or(0)
+/// }
+///
+/// #[station]
+/// fn add(a: &u64, b: &u64) -> u64 {
+///     a + b
+/// }
+///
+/// # fn main() -> Result<(), choochoo::Error> {
+/// let mut graph = Graph::new();
+/// let a: Node<String> = graph.input("40".to_owned());
+/// let b = graph.input(" 2 ".to_owned());
+/// let x = graph.add(Parse, (&a,)); // `Parse` is the station `#[station]` made of `parse`
+/// let y = graph.add(Parse, (&b,));
+/// let sum: Node<u64> = graph.add(Add, (&x, &y));
+/// assert_eq!(graph.len(), 5);
+///
+/// let dir = std::env::temp_dir().join(format!("choochoo-graph-{}", std::process::id()));
+/// let store = Store::open(&dir)?;
+/// let run = Runner::new(&store).run_graph(&graph, sum)?;
+/// assert_eq!(*run.output(), 42);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
+///
+/// A node wires only into an input of its own type: `graph.add(Add, (&a, &b))` above, with
+/// `a: Node<String>`, is a compile error naming both types.
 #[derive(Default)]
 pub struct Graph {
     pub(crate) nodes: Vec<NodeData>,
@@ -20,6 +62,39 @@ pub struct Graph {
 }
 
 /// A typed handle to a node of a [`Graph`]: the value of type `T` it will hold.
+///
+/// It is a small `Copy` index, only meaningful in the graph that made it.
+///
+/// A `&Node<T>` feeds a station input of type `T`, and a `Vec<Node<T>>` (or a slice of
+/// them) an input of type `Vec<T>`, collecting the values in order:
+///
+/// ```
+/// use choochoo::{station, Graph, Node, Runner, Store};
+///
+/// #[station]
+/// fn letters(word: &String) -> usize {
+///     word.len()
+/// }
+///
+/// #[station]
+/// fn total(counts: &Vec<usize>) -> usize {
+///     counts.iter().sum()
+/// }
+///
+/// # fn main() -> Result<(), choochoo::Error> {
+/// let mut graph = Graph::new();
+/// let words: Vec<Node<String>> =
+///     ["fail", "fix", "run"].iter().map(|w| graph.input(w.to_string())).collect();
+/// let counts: Vec<Node<usize>> = words.iter().map(|w| graph.add(Letters, (w,))).collect();
+/// let sum: Node<usize> = graph.add(Total, (&counts,));
+///
+/// let dir = std::env::temp_dir().join(format!("choochoo-node-{}", std::process::id()));
+/// let store = Store::open(&dir)?;
+/// assert_eq!(*Runner::new(&store).run_graph(&graph, sum)?.output(), 10);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
 pub struct Node<T> {
     pub(crate) id: u32,
     marker: PhantomData<fn() -> T>,
@@ -88,8 +163,14 @@ impl MapSpec {
     }
 }
 
-/// A station's input tuple split into its first input (what a map goes over) and the rest
-/// (shared by every item).
+/// A station's input tuple split into its first input and the rest, for maps.
+///
+/// [`Graph::map`] and `map(...)` in `workflow!` go over a list of the first input's type and
+/// give the rest to every item.
+///
+/// Implemented by choochoo for every input tuple with at least one input; there is nothing
+/// to implement by hand. For a station `fn f(item: &A, b: &B, c: &C)`, `First` is `A` and
+/// `Rest` is `(B, C)`.
 pub trait Split: Inputs {
     /// The first input's type.
     type First: Value;
@@ -204,7 +285,8 @@ impl Graph {
         Graph::default()
     }
 
-    /// Adds a constant input: a parameter or a file the graph reads.
+    /// Adds a constant input: a parameter or a file the graph reads. Its identity is its
+    /// content (for a [`File`](crate::File), the file's bytes).
     pub fn input<T: Value>(&mut self, value: T) -> Node<T> {
         self.push(None, Kind::Input(Arc::new(value)))
     }
@@ -214,7 +296,25 @@ impl Graph {
     }
 
     /// Adds a station fed by `args`, a tuple with one entry per input: a `&Node<T>` for an
-    /// input of type `T`, or a `&Vec<Node<T>>` (or slice) for an input of type `Vec<T>`.
+    /// input of type `T`, or a `&Vec<Node<T>>` (or slice) for an input of type `Vec<T>`
+    /// ([`Args`], [`Wire`]). The station is the struct `#[station]` generates: `WordCount`
+    /// for `fn word_count`. A station without inputs takes `()`.
+    ///
+    /// ```
+    /// use choochoo::{station, Graph};
+    ///
+    /// #[station]
+    /// fn now() -> u64 { 7 }
+    ///
+    /// #[station]
+    /// fn scale(x: &u64, factor: &u64) -> u64 { x * factor }
+    ///
+    /// let mut graph = Graph::new();
+    /// let x = graph.add(Now, ());
+    /// let factor = graph.input(6u64);
+    /// let scaled = graph.add(Scale, (&x, &factor));
+    /// # let _ = scaled;
+    /// ```
     pub fn add<S: Station, A: Args<S::Input>>(&mut self, station: S, args: A) -> Node<S::Output> {
         let edges = args.edges();
         self.add_station(None, station, edges)
@@ -234,6 +334,36 @@ impl Graph {
     /// of `list` (its first input), with `shared` (a tuple, as for [`add`](Graph::add)) as its
     /// other inputs. Each item is remembered on its own, so a new or changed item runs alone
     /// and reordering items runs nothing. The output lists the items' outputs in order.
+    ///
+    /// ```
+    /// use choochoo::{station, Graph, Runner, Store};
+    ///
+    /// /// The shards a query would find at run time.
+    /// #[station]
+    /// fn shards(count: &u64) -> Vec<u64> {
+    ///     (0..*count).collect()
+    /// }
+    ///
+    /// #[station]
+    /// fn process(shard: &u64, factor: &u64) -> u64 {
+    ///     shard * factor
+    /// }
+    ///
+    /// # fn main() -> Result<(), choochoo::Error> {
+    /// let mut graph = Graph::new();
+    /// let count = graph.input(4u64);
+    /// let factor = graph.input(10u64);
+    /// let list = graph.add(Shards, (&count,));
+    /// let results = graph.map(Process, &list, (&factor,)); // a Node<Vec<u64>>
+    ///
+    /// let dir = std::env::temp_dir().join(format!("choochoo-graph-map-{}", std::process::id()));
+    /// let store = Store::open(&dir)?;
+    /// let run = Runner::new(&store).run_graph(&graph, results)?;
+    /// assert_eq!(run.output(), &[0, 10, 20, 30]);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn map<S, A>(
         &mut self,
         station: S,
@@ -321,6 +451,14 @@ impl fmt::Debug for Graph {
 }
 
 /// Something that can feed a station input of type `T`.
+///
+/// A `Node<T>` (or `&Node<T>`) for an input of type `T`, and a `Vec<Node<T>>` (or
+/// `&Vec<Node<T>>`, or `&[Node<T>]`) for an input of type `Vec<T>`, whose value collects the
+/// nodes' values in order.
+///
+/// Implemented by choochoo for exactly these; there is nothing to implement by hand. It
+/// appears in error messages when an argument of [`Graph::add`] or of a `workflow!` call has
+/// the wrong type.
 #[diagnostic::on_unimplemented(
     message = "mismatched station input: expected `{T}`, found `{Self}`",
     label = "this argument does not give a `{T}`",
@@ -377,6 +515,11 @@ fn collect<T: Value>(
 }
 
 /// The arguments of [`Graph::add`]: a tuple with one [`Wire`] per station input.
+///
+/// `I` is the station's input tuple ([`Station::Input`](crate::Station::Input)).
+///
+/// Implemented by choochoo for tuples of up to twelve wires; there is nothing to implement
+/// by hand. It appears in error messages when a call has too few or too many arguments.
 #[diagnostic::on_unimplemented(
     message = "wrong number of arguments: this station takes the inputs `{I}`; give one argument per input",
     label = "expected one argument per input"

@@ -10,6 +10,20 @@ use std::str::FromStr;
 pub(crate) const ALGORITHM: &str = "blake3";
 
 /// A 32-byte BLAKE3 hash.
+///
+/// The identity of a station's key, of a value's content and of a file's bytes. It prints as
+/// 64 lowercase hexadecimal characters and parses back.
+///
+/// ```
+/// use choochoo::Digest;
+///
+/// let digest = Digest::of(b"hello");
+/// let hex = digest.to_hex();
+/// assert_eq!(hex.len(), 64);
+/// assert_eq!(hex.parse::<Digest>(), Ok(digest));
+/// assert_eq!(digest.to_string(), hex);
+/// assert!(Digest::from_hex("not hex").is_err());
+/// ```
 #[derive(
     Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
@@ -76,7 +90,16 @@ impl FromStr for Digest {
     }
 }
 
-/// The error of [`Digest::from_hex`]: the text is not 64 hexadecimal characters.
+/// The error of [`Digest::from_hex`] and of `str::parse::<Digest>`.
+///
+/// The text is not 64 hexadecimal characters.
+///
+/// ```
+/// use choochoo::Digest;
+///
+/// let error = "abc".parse::<Digest>().unwrap_err();
+/// assert_eq!(error.to_string(), "a digest is 64 hexadecimal characters");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseDigestError(());
 

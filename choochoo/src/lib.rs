@@ -1,8 +1,9 @@
 //! Typed, resumable workflows.
 //!
-//! Mark plain functions `#[station]`, wire them with [`workflow!`], and run the result with
-//! a [`Runner`]: the compiler checks every edge of the graph, and independent stations run
-//! in parallel.
+//! Mark plain functions [`#[station]`](station), wire them with [`workflow!`], and run the
+//! result with a [`Runner`]: the compiler checks every edge of the graph, independent
+//! stations run in parallel, and every station's output is remembered in a [`Store`], so the
+//! next run does only the work whose inputs or code changed.
 //!
 //! # Quick start
 //!
@@ -29,25 +30,30 @@
 //!     }
 //! }
 //!
-//! # fn main() -> Result<(), choochoo::Error> {
-//! # let dir = std::env::temp_dir().join(format!("choochoo-doc-{}", std::process::id()));
-//! let store = Store::open(&dir)?;
-//! let run = Runner::new(&store).run(word_count("fail, fix, run again".to_owned()))?;
-//! assert_eq!(*run.output(), 4);
-//! // The functions stay plain functions.
-//! assert_eq!(count(&words(&"one two".to_owned())), 2);
-//! # std::fs::remove_dir_all(&dir).ok();
-//! # Ok(())
-//! # }
+//! fn main() -> Result<(), choochoo::Error> {
+//!     // A program keeps its store in `.choochoo`; this one takes a directory of its own.
+//!     let dir = std::env::temp_dir().join(format!("choochoo-quick-start-{}", std::process::id()));
+//!     let store = Store::open(&dir)?;
+//!     let run = Runner::new(&store).run(word_count("fail, fix, run again".to_owned()))?;
+//!     assert_eq!(*run.output(), 4);
+//!     println!("{} words\n{}", run.output(), run.report());
+//!
+//!     // The functions stay plain functions.
+//!     assert_eq!(count(&words(&"one two".to_owned())), 2);
+//! #   std::fs::remove_dir_all(&dir).ok();
+//!     Ok(())
+//! }
 //! ```
 //!
 //! # Stations
 //!
 //! [`#[station]`](station) goes on a synchronous `fn` whose parameters are an optional
-//! `&Ctx` followed by one `&T` per input, and which returns `T` or `Result<T, E>`. Inputs and
-//! outputs are serde types (`Serialize + DeserializeOwned + Send + Sync + 'static`), or
-//! [`File`] and [`Dir`]. The macro keeps the function as written and adds a unit struct
-//! named after it in UpperCamelCase (`word_count` → `WordCount`) implementing [`Station`].
+//! `&Ctx` followed by one borrowed input each, and which returns `T` or `Result<T, E>`.
+//! Inputs and outputs are [`Value`]s — serde types that are `Send + Sync + 'static` — or
+//! [`File`] and [`Dir`], whose identity is their content. The macro keeps the function as
+//! written and adds a unit struct named after it in UpperCamelCase (`word_count` →
+//! `WordCount`) implementing [`Station`]. Its options (`version`, `name`, `check`, `clean`,
+//! `retries`, `backoff`, `timeout`) and what they do are on [its page](station).
 //!
 //! A station's *code fingerprint* is the hash of its function's tokens (comments and
 //! whitespace do not count) and its `version` option. Helpers the body calls are not seen:
@@ -58,7 +64,8 @@
 //! [`workflow!`] takes a function whose body is `let NAME = station_fn(args);` statements
 //! followed by the output: a binding, a call, or a tuple of bindings. An argument is a
 //! parameter, an earlier binding, or a literal (a constant input). A binding can only use
-//! earlier bindings, so a cycle cannot be written.
+//! earlier bindings, so a cycle cannot be written. Its page has the grammar and what is
+//! rejected at compile time.
 //!
 //! # Large graphs
 //!
@@ -74,18 +81,19 @@
 //! #[station]
 //! fn sum(xs: &Vec<u64>) -> u64 { xs.iter().sum() }
 //!
-//! # fn main() -> Result<(), choochoo::Error> {
-//! # let dir = std::env::temp_dir().join(format!("choochoo-doc-graph-{}", std::process::id()));
-//! let mut g = Graph::new();
-//! let xs: Vec<Node<u64>> = (1..=100).map(|x| g.input(x)).collect();
-//! let squares: Vec<Node<u64>> = xs.iter().map(|x| g.add(Square, (x,))).collect();
-//! let total = g.add(Sum, (&squares,)); // a Vec<Node<u64>> feeds an input of type Vec<u64>
-//! let store = Store::open(&dir)?;
-//! let run = Runner::new(&store).jobs(2).run_graph(&g, total)?;
-//! assert_eq!(*run.output(), 338_350);
-//! # std::fs::remove_dir_all(&dir).ok();
-//! # Ok(())
-//! # }
+//! fn main() -> Result<(), choochoo::Error> {
+//!     let mut g = Graph::new();
+//!     let xs: Vec<Node<u64>> = (1..=100).map(|x| g.input(x)).collect();
+//!     let squares: Vec<Node<u64>> = xs.iter().map(|x| g.add(Square, (x,))).collect();
+//!     let total = g.add(Sum, (&squares,)); // a Vec<Node<u64>> feeds an input of type Vec<u64>
+//!
+//!     let dir = std::env::temp_dir().join(format!("choochoo-large-{}", std::process::id()));
+//!     let store = Store::open(&dir)?;
+//!     let run = Runner::new(&store).jobs(2).run_graph(&g, total)?;
+//!     assert_eq!(*run.output(), 338_350);
+//! #   std::fs::remove_dir_all(&dir).ok();
+//!     Ok(())
+//! }
 //! ```
 //!
 //! Every station added to a graph runs, whether or not the output depends on it.
@@ -107,31 +115,48 @@
 //! or panics) its dependents are [`Blocked`](Status::Blocked); stations already running
 //! finish, and by default no new ones start ([`Skipped`](Status::Skipped)). With
 //! `keep_going(true)` every station that does not depend on the failure still runs. A failed
-//! run is an [`Error`] carrying the [`Report`].
+//! run is an [`Error`] carrying the [`Report`]; every failure is also filed in the store's
+//! defect ledger ([`Defect`]).
 //!
-//! # Command line, pictures and traces
+//! # The guide
 //!
-//! With the `cli` feature (on by default) a program's `main` can be one line,
-//! `choochoo::cli::main(|| my_workflow(...))`, and the program gets the commands an operator
-//! needs: `run` (with progress bars), `plan`, `status`, `clean`, `graph`, `trace`, `report`
-//! and `defects`; the `cli` module documents them. The pictures come from the library too:
-//! [`Diagram`] draws a workflow as DOT, Mermaid or SVG, [`Report::chrome_trace`] writes a
-//! run for Perfetto or `chrome://tracing`, and [`Report::html`] writes it as one
-//! self-contained page.
+//! The [`guide`] explains the rest, topic by topic, with examples:
 //!
-//! # A shared cache
+//! - [how skipping works](guide::skipping): keys, files by content, early cutoff, resume;
+//! - [stations that change the world](guide::effects): checks, cleans, retries, time limits;
+//! - [defects](guide::defects): every failure an observation, grouped into defects;
+//! - [the command line](guide::command_line): a one-line `main` gives a program `run`,
+//!   `plan`, `status`, `clean`, `graph`, `trace`, `report`, `defects`, `fsck` and `gc`;
+//! - [the remote cache](guide::remote_cache): sharing results between machines over the
+//!   Bazel Remote Execution API.
 //!
-//! With the `remote` feature, `Runner::remote` (or `CHOOCHOO_REMOTE=grpc://host:port`) adds
-//! a second-level cache that many stores share, over the Bazel Remote Execution API v2
-//! (bazel-remote, BuildBuddy, Buildbarn, NativeLink, BuildGrid...): a station the local store
-//! does not have is looked up there before it runs, every downloaded byte is hashed again
-//! before it is used, and only a runner told to write (`Remote::write`) uploads. Paths
-//! inside the store travel relative to it, so stores at different places share results.
+//! The pictures come from the library too: [`Diagram`] draws a workflow as DOT, Mermaid or
+//! SVG, [`Report::chrome_trace`] writes a run for Perfetto or `chrome://tracing`, and
+//! [`Report::html`] writes it as one self-contained page.
+//!
+//! # Features
+//!
+//! - `cli` (on by default): the [`cli`] module, a command line for a workflow program.
+//! - `remote`: `Runner::remote` and `Remote`, a second-level cache shared by many stores,
+//!   over the Bazel Remote Execution API v2 (bazel-remote, BuildBuddy, Buildbarn, NativeLink,
+//!   BuildGrid...).
+//!
+#![cfg_attr(feature = "cli", doc = "[`cli`]: crate::cli")]
+#![cfg_attr(
+    not(feature = "cli"),
+    doc = "[`cli`]: https://docs.rs/choochoo/latest/choochoo/cli/"
+)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// First: rustdoc lists `Store`'s methods in the order of the modules that define them, and
+// opening a store comes before its defect ledger and its upkeep.
+mod store;
 
 mod capture;
 mod clean;
 #[cfg(feature = "cli")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
 mod clock;
 mod defect;
@@ -143,6 +168,7 @@ mod fs;
 mod fsck;
 mod fuzz;
 mod graph;
+pub mod guide;
 mod hash;
 mod html;
 mod lease;
@@ -156,31 +182,46 @@ mod report;
 mod run;
 mod stat;
 mod station;
-mod store;
 mod trace;
 mod value;
 mod workflow;
 
-pub use choochoo_macros::{station, workflow};
-pub use clean::Cleaned;
-pub use defect::{
-    Defect, DefectId, DefectStatus, ExportFormat, Note, NoteKind, Observation, ObservationId,
-};
-pub use diagram::Diagram;
+// Stations, workflows, and running them.
+#[doc = include_str!("macros/station.md")]
+pub use choochoo_macros::station;
+#[doc = include_str!("macros/workflow.md")]
+pub use choochoo_macros::workflow;
 pub use error::Error;
 pub use file::{Dir, File};
-pub use fsck::{Fsck, Gc, GcPolicy};
 pub use graph::{Graph, Node};
-pub use hash::Digest;
-pub use plan::{Action, Plan, Planned};
-pub use progress::{Event, Unit};
-#[cfg(feature = "remote")]
-pub use remote::Remote;
 pub use report::{Entry, Report, Status};
 pub use run::{Run, Runner};
 pub use station::{Ctx, Station, Transient};
 pub use store::Store;
 pub use workflow::Workflow;
+
+// Before, during and after a run: plans, progress, pictures, cleaning.
+pub use clean::Cleaned;
+pub use diagram::Diagram;
+pub use plan::{Action, Plan, Planned};
+pub use progress::{Event, Unit};
+#[cfg(feature = "remote")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
+pub use remote::Remote;
+
+// The defect ledger, and keeping a store healthy.
+pub use defect::{
+    Defect, DefectId, DefectStatus, ExportFormat, Note, NoteKind, Observation, ObservationId,
+};
+pub use fsck::{Fsck, Gc, GcPolicy};
+pub use hash::{Digest, ParseDigestError};
+
+// The traits in the signatures above. choochoo implements them (for every serde type, for
+// tuples, for nodes); a program names them in bounds but does not implement them.
+pub use graph::{Args, Split, Wire};
+pub use station::Inputs;
+pub use value::Value;
+pub use workflow::Outputs;
 
 /// Items the macros expand to. Not public API: they may change in any release.
 #[doc(hidden)]

@@ -6,7 +6,39 @@ use crate::execution::{Execution, Lookup};
 use crate::graph::{Edge, Kind};
 use std::fmt;
 
-/// What a run would do with each station.
+/// What a run would do with each station, from [`Runner::plan`](crate::Runner::plan).
+///
+/// It prints as one line per station and a summary.
+///
+/// ```
+/// use choochoo::{station, workflow, Action, Runner, Store};
+///
+/// #[station]
+/// fn double(x: &u64) -> u64 { 2 * x }
+///
+/// workflow! {
+///     fn twice(x: u64) -> u64 {
+///         let y = double(x);
+///         double(y)
+///     }
+/// }
+///
+/// # fn main() -> Result<(), choochoo::Error> {
+/// let dir = std::env::temp_dir().join(format!("choochoo-plan-{}", std::process::id()));
+/// let store = Store::open(&dir)?;
+/// let runner = Runner::new(&store);
+/// runner.run(twice(1))?;
+///
+/// let plan = runner.plan(twice(5))?;
+/// let actions: Vec<Action> = plan.entries().iter().map(|e| e.action()).collect();
+/// // `y`'s input changed; the output runs only if `y`'s output changes.
+/// assert_eq!(actions, [Action::Run, Action::MayRun]);
+/// assert_eq!(plan.entries()[0].reason(), Some("input `x` changed: 1 → 5"));
+/// println!("{plan}");
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
     entries: Vec<Planned>,

@@ -7,6 +7,40 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Something that happened in a run.
+///
+/// The listener of [`Runner::progress`](crate::Runner::progress) gets each event from the
+/// worker threads, as it happens.
+///
+/// ```
+/// use choochoo::{station, workflow, Event, Runner, Store};
+/// use std::sync::{Arc, Mutex};
+///
+/// #[station]
+/// fn double(x: &u64) -> u64 { 2 * x }
+///
+/// workflow! {
+///     fn twice(x: u64) -> u64 {
+///         let y = double(x);
+///         double(y)
+///     }
+/// }
+///
+/// # fn main() -> Result<(), choochoo::Error> {
+/// let dir = std::env::temp_dir().join(format!("choochoo-progress-{}", std::process::id()));
+/// let store = Store::open(&dir)?;
+/// let finished = Arc::new(Mutex::new(Vec::new()));
+/// let seen = finished.clone();
+/// let runner = Runner::new(&store).progress(move |event| {
+///     if let Event::Finished { node, status, .. } = event {
+///         seen.lock().unwrap().push(format!("{status} {node}"));
+///     }
+/// });
+/// runner.run(twice(1))?;
+/// assert_eq!(*finished.lock().unwrap(), ["ran twice.y", "ran twice.output"]);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Event<'a> {

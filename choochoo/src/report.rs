@@ -4,6 +4,22 @@ use std::fmt;
 use std::time::Duration;
 
 /// What happened to a station in a run.
+///
+/// It prints as `ran`, `cached`, `failed`, `blocked` or `skipped`.
+///
+/// ```
+/// use choochoo::Status;
+///
+/// fn did_work(status: Status) -> bool {
+///     match status {
+///         Status::Ran | Status::Failed => true,
+///         Status::Cached | Status::Blocked | Status::Skipped => false,
+///         _ => false, // more statuses may come
+///     }
+/// }
+/// assert!(!did_work(Status::Cached));
+/// assert_eq!(Status::Blocked.to_string(), "blocked");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum Status {
@@ -49,7 +65,9 @@ impl fmt::Display for Status {
     }
 }
 
-/// One station's line in a [`Report`].
+/// One station's line in a [`Report`]: what happened to it and why.
+///
+/// [`Report`] has an example.
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub(crate) node: Box<str>,
@@ -130,6 +148,48 @@ impl Entry {
 }
 
 /// Every station of a run, in the order they were added to the graph.
+///
+/// What happened to each ([`Entry`]), and why it ran. A successful run has it
+/// ([`Run::report`](crate::Run::report)),
+/// and so has a failed one ([`Error::report`](crate::Error::report)); [`Store::report`]
+/// reads a past run's. It prints as one line per station and a summary.
+///
+/// ```
+/// use choochoo::{station, workflow, Runner, Status, Store};
+///
+/// #[station]
+/// fn words(text: &String) -> usize { text.split_whitespace().count() }
+///
+/// #[station]
+/// fn double(n: &usize) -> usize { 2 * n }
+///
+/// workflow! {
+///     fn count(text: String) -> usize {
+///         let n = words(text);
+///         double(n)
+///     }
+/// }
+///
+/// # fn main() -> Result<(), choochoo::Error> {
+/// let dir = std::env::temp_dir().join(format!("choochoo-report-{}", std::process::id()));
+/// let store = Store::open(&dir)?;
+/// let runner = Runner::new(&store);
+/// runner.run(count("fail fix run".to_owned()))?;
+///
+/// // Other words, the same count: `n` runs, and its unchanged output stops the cascade.
+/// let run = runner.run(count("one two three".to_owned()))?;
+/// let report = run.report();
+/// assert_eq!((report.count(Status::Ran), report.count(Status::Cached)), (1, 1));
+/// let n = report.find("n").next().unwrap();
+/// assert_eq!(n.node(), "count.n");
+/// assert_eq!(n.reason(), Some("input `text` changed: \"fail fix run\" → \"one two three\""));
+/// println!("{report}");
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
+///
+/// [`Store::report`]: crate::Store::report
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     pub(crate) run: i64,

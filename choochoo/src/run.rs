@@ -15,6 +15,46 @@ use std::sync::OnceLock;
 
 /// Runs workflows against a [`Store`]. A builder: set options, then call
 /// [`run`](Runner::run) as often as needed.
+///
+/// Each station starts as soon as its inputs are ready, on a thread pool the runner owns
+/// ([`jobs`](Runner::jobs); the global rayon pool is left alone). A station whose key is in
+/// the store is not called: its result is [`Cached`](crate::Status::Cached).
+///
+/// ```
+/// use choochoo::{station, workflow, Runner, Status, Store};
+///
+/// #[station]
+/// fn square(x: &u64) -> u64 { x * x }
+///
+/// workflow! {
+///     fn squares(a: u64, b: u64) -> (u64, u64) {
+///         let x = square(a);
+///         let y = square(b);
+///         (x, y)
+///     }
+/// }
+///
+/// # fn main() -> Result<(), choochoo::Error> {
+/// let dir = std::env::temp_dir().join(format!("choochoo-runner-{}", std::process::id()));
+/// let store = Store::open(&dir)?;
+/// let runner = Runner::new(&store).jobs(2).keep_going(true);
+/// assert_eq!(runner.run(squares(3, 4))?.into_output(), (9, 16));
+///
+/// // The same run again: every result comes from the store.
+/// let again = runner.run(squares(3, 4))?;
+/// assert_eq!(again.report().count(Status::Cached), 2);
+///
+/// // One input changed: only the station reading it runs.
+/// let changed = runner.run(squares(3, 5))?;
+/// assert_eq!(changed.report().count(Status::Ran), 1);
+///
+/// // Forced by its binding's name, `x` runs whatever the store says.
+/// let forced = Runner::new(&store).force(["x"]).run(squares(3, 5))?;
+/// assert_eq!(forced.report().find("x").next().unwrap().reason(), Some("forced"));
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
 pub struct Runner<'s> {
     store: &'s Store,
     jobs: usize,
@@ -56,7 +96,16 @@ impl<O> Run<O> {
 impl<'s> Runner<'s> {
     /// A runner using `store`, with one job per available core, the profile `default`, and
     /// this machine's host name as the instance. With the `remote` feature, the remote cache
-    /// named by the environment, if any ([`Remote::from_env`](crate::Remote::from_env)).
+    /// named by the environment, if any ([`Remote::from_env`]).
+    ///
+    #[cfg_attr(
+        feature = "remote",
+        doc = "[`Remote::from_env`]: crate::Remote::from_env"
+    )]
+    #[cfg_attr(
+        not(feature = "remote"),
+        doc = "[`Remote::from_env`]: https://docs.rs/choochoo/latest/choochoo/struct.Remote.html#method.from_env"
+    )]
     pub fn new(store: &'s Store) -> Runner<'s> {
         let jobs = std::thread::available_parallelism().map_or(1, usize::from);
         let runner = Runner {
@@ -84,6 +133,7 @@ impl<'s> Runner<'s> {
     /// each station that runs is uploaded. The cache never fails a run: a server that cannot
     /// be reached, is slow or sends a result that does not verify costs a warning.
     #[cfg(feature = "remote")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
     pub fn remote(mut self, remote: crate::Remote) -> Runner<'s> {
         match crate::remote::Cache::new(remote) {
             Ok(cache) => self.remote = Some(std::sync::Arc::new(cache)),
@@ -97,6 +147,7 @@ impl<'s> Runner<'s> {
 
     /// Uses no remote cache, whatever the environment says.
     #[cfg(feature = "remote")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
     pub fn local_only(mut self) -> Runner<'s> {
         self.remote = None;
         self
@@ -148,7 +199,7 @@ impl<'s> Runner<'s> {
     }
 
     /// Calls `listener` with every [`Event`](crate::Event) of a run, as it happens, from the
-    /// worker threads: for progress bars and logs.
+    /// worker threads: for progress bars and logs. [`Event`](crate::Event) has an example.
     pub fn progress(
         mut self,
         listener: impl Fn(&crate::Event<'_>) + Send + Sync + 'static,
@@ -178,6 +229,7 @@ impl<'s> Runner<'s> {
 
     /// Says what a run would do, station by station, without running or writing anything:
     /// cached, will run (and why), or may run (after an upstream station that will run).
+    /// [`Plan`] has an example.
     pub fn plan<W: Workflow>(&self, workflow: W) -> Result<Plan, Error> {
         let mut graph = Graph::new();
         workflow.build(&mut graph)?;
@@ -196,7 +248,7 @@ impl<'s> Runner<'s> {
     /// from the last to the first, records what is about to be destroyed, calls its clean
     /// function (if it has one), then removes its record and directory. Stops at the first
     /// clean function that fails, leaving the stations before it intact; the error says what
-    /// was and was not cleaned.
+    /// was and was not cleaned. [`Cleaned`] has an example.
     pub fn clean<W: Workflow>(&self, workflow: W) -> Result<Cleaned, Error> {
         let mut graph = Graph::new();
         workflow.build(&mut graph)?;

@@ -11,10 +11,35 @@ use std::sync::{Arc, OnceLock};
 /// The boxed error a failing station returns, whatever its own error type was.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// A step of a workflow. Implemented by `#[station]`; see the crate docs.
+/// A step of a workflow, implemented by [`#[station]`](crate::station).
+///
+/// The macro implements it on the unit struct it generates (`WordCount` for
+/// `fn word_count`); a program passes that struct to [`Graph::add`](crate::Graph::add) and
+/// rarely calls these methods itself.
 ///
 /// The station's key in the store is built from its [`id`](Station::id), its
-/// [`fingerprint`](Station::fingerprint) and the content of its inputs.
+/// [`fingerprint`](Station::fingerprint), its output type and the content of its inputs.
+/// Its methods return errors as `Box<dyn std::error::Error + Send + Sync>`.
+///
+/// ```
+/// use choochoo::{station, Station};
+///
+/// /// Counts the words of a text.
+/// #[station(name = "Count words", version = 3)]
+/// fn word_count(text: &String) -> usize {
+///     text.split_whitespace().count()
+/// }
+///
+/// assert!(WordCount.id().ends_with("::word_count")); // the module path, then the name
+/// assert_eq!(WordCount.name(), "Count words");
+/// assert_eq!(WordCount.input_names(), ["text"]);
+///
+/// #[station(name = "Count words", version = 4)]
+/// fn word_count_v4(text: &String) -> usize {
+///     text.split_whitespace().count()
+/// }
+/// assert_ne!(WordCount.fingerprint(), WordCountV4.fingerprint());
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a station",
     label = "not a station",
@@ -96,9 +121,10 @@ pub trait Station: Send + Sync + 'static {
     }
 }
 
-/// Marks a station's error as transient: worth trying again. A station with
-/// `#[station(retries = N)]` is retried only after errors that are, or are caused by, a
-/// `Transient` (a refused connection, a busy server), never after others.
+/// Marks a station's error as transient: worth trying again.
+///
+/// A station with `#[station(retries = N)]` is retried only after errors that are, or are
+/// caused by, a `Transient` (a refused connection, a busy server), never after others.
 ///
 /// ```
 /// # use choochoo::Transient;
@@ -140,8 +166,44 @@ impl std::error::Error for Transient {
     }
 }
 
-/// What a running station can ask of the runtime. Take `ctx: &Ctx` as a station's first
-/// parameter to get it.
+/// What a running station can ask of the runtime.
+///
+/// Its own directory for the files it writes, a log kept with its failures, progress for the
+/// command line's bars, and whether the run is stopping. Take `ctx: &Ctx` as a station's
+/// first parameter to get it; it is not an input (a workflow passes no argument for it).
+///
+/// ```
+/// use choochoo::{station, workflow, Ctx, File, Runner, Store};
+///
+/// type BoxError = Box<dyn std::error::Error + Send + Sync>;
+///
+/// /// Writes a summary into this station's own directory.
+/// #[station]
+/// fn write_summary(ctx: &Ctx, words: &usize) -> Result<File, BoxError> {
+///     ctx.log(format!("summarizing {words} words"));
+///     let path = ctx.output("report/summary.txt")?;
+///     std::fs::write(&path, format!("{words} words\n"))?;
+///     ctx.progress(1, Some(1));
+///     Ok(File::new(path))
+/// }
+///
+/// workflow! {
+///     fn summary(words: usize) -> File {
+///         write_summary(words)
+///     }
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = std::env::temp_dir().join(format!("choochoo-ctx-{}", std::process::id()));
+/// let store = Store::open(&dir)?;
+/// let run = Runner::new(&store).run(summary(3))?;
+/// let file = run.output();
+/// assert!(file.path().starts_with(store.dir().join("work/default/summary.output")));
+/// assert_eq!(std::fs::read_to_string(file.path())?, "3 words\n");
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
 pub struct Ctx {
     pub(crate) id: &'static str,
     pub(crate) out_dir: std::path::PathBuf,
@@ -253,7 +315,11 @@ impl Ctx {
     }
 }
 
-/// A station's input tuple. Implemented for tuples of up to twelve [`Value`]s.
+/// A station's input tuple ([`Station::Input`]).
+///
+/// `(A, B)` for `fn f(a: &A, b: &B)`, `()` for a station without inputs.
+/// Implemented by choochoo for tuples of up to twelve [`Value`]s; there is nothing to
+/// implement by hand.
 pub trait Inputs: Send + Sync + 'static {
     /// The tuple of references a station's function receives.
     type Refs<'a>;

@@ -103,7 +103,52 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 ";
 
-/// A workflow store on disk. Open it once and share it between runners.
+/// A workflow store on disk: remembered results, runs and the defect ledger.
+///
+/// One directory (by default `.choochoo` in the working directory). Open it once and share it
+/// between runners; several processes may use one store at once. It holds:
+///
+/// - `store.db`: SQLite (WAL) with the memo records, the last state of each node, the stat
+///   cache, the runs and the defect ledger; inspect it with `sqlite3`.
+/// - `blobs/`: encoded outputs too large to keep inline, named by their BLAKE3 hash.
+/// - `work/<profile>/<node>/`: each station's own directory ([`Ctx::out_dir`]); a failed
+///   attempt's is kept under `work/<profile>/.failed/`.
+/// - `locks/`: one lock file per node being computed, so two processes never compute the same
+///   node at once; a lock dies with its process.
+///
+/// Every read is verified against the hash recorded beside it: a corrupt entry is a miss and
+/// a warning, never a wrong value. Besides running, a store answers
+/// questions about past runs ([`report`](Store::report)), keeps the defect ledger
+/// ([`defects`](Store::defects)) and looks after itself ([`fsck`](Store::fsck),
+/// [`gc`](Store::gc)).
+///
+/// ```
+/// use choochoo::{station, workflow, Runner, Store};
+///
+/// #[station]
+/// fn double(x: &u64) -> u64 { 2 * x }
+///
+/// workflow! {
+///     fn twice(x: u64) -> u64 { double(x) }
+/// }
+///
+/// # fn main() -> Result<(), choochoo::Error> {
+/// let dir = std::env::temp_dir().join(format!("choochoo-store-{}", std::process::id()));
+/// let store = Store::open(&dir)?;
+/// let run = Runner::new(&store).run(twice(21))?;
+/// assert_eq!(*run.output(), 42);
+///
+/// // Later, maybe in another process: what did the last run do?
+/// let store = Store::open(&dir)?;
+/// let last = store.report(None)?.expect("one run is recorded");
+/// assert_eq!(last.run_id(), run.report().run_id());
+/// assert!(store.fsck(false)?.is_clean());
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
+///
+/// [`Ctx::out_dir`]: crate::Ctx::out_dir
 #[derive(Debug)]
 pub struct Store {
     dir: PathBuf,

@@ -11,8 +11,33 @@ use std::sync::Arc;
 
 /// A value that can be a station's input or output: serializable, owned, thread-safe.
 ///
-/// Implemented for every `Serialize + DeserializeOwned + Send + Sync + 'static` type,
-/// including [`File`](crate::File) and [`Dir`](crate::Dir).
+/// Implemented by choochoo for every `Serialize + DeserializeOwned + Send + Sync + 'static`
+/// type, including [`File`](crate::File) and [`Dir`](crate::Dir); there is nothing to
+/// implement by hand: derive serde's traits on a type and it is a `Value`. Each bound has its
+/// reason: outputs are encoded (with postcard) to be stored and hashed, remembered outputs
+/// are decoded on later runs, and values are shared between stations on a thread pool. The
+/// [`station`](crate::station#what-may-flow-between-stations) reference says more.
+///
+/// ```
+/// use choochoo::{station, Value};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize)]
+/// struct Release {
+///     name: String,
+///     version: (u32, u32, u32),
+/// }
+///
+/// #[station]
+/// fn tag(release: &Release) -> String {
+///     let (major, minor, patch) = release.version;
+///     format!("{}-{major}.{minor}.{patch}", release.name)
+/// }
+///
+/// fn flows<T: Value>() {}
+/// flows::<Release>();
+/// flows::<Vec<choochoo::File>>();
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot flow between stations: it is not a serializable value",
     label = "not `Serialize + DeserializeOwned + Send + Sync + 'static`",

@@ -60,6 +60,7 @@ pub(crate) use wire::{
 /// # let _ = remote;
 /// ```
 #[derive(Clone, Debug)]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
 pub struct Remote {
     url: String,
     instance: String,
