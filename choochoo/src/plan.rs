@@ -2,7 +2,7 @@
 //! cached (its key is in the store and everything it names is intact), will run (and why),
 //! or may run (an upstream station will run; whether this one does depends on that output).
 
-use crate::execution::{Execution, Lookup};
+use crate::execution::{Execution, Verdict};
 use crate::graph::{Edge, Kind};
 use std::fmt;
 
@@ -141,6 +141,8 @@ pub(crate) fn plan(execution: &Execution<'_>) -> Plan {
     Plan { entries }
 }
 
+/// One station's line: the run's own rule ([`Execution::verdict`]), with what a plan cannot
+/// know yet — the output of a station upstream that will run — as "may run".
 fn decide(
     execution: &Execution<'_>,
     id: u32,
@@ -148,8 +150,9 @@ fn decide(
     inputs: &[Edge],
     actions: &[Option<Action>],
 ) -> (Action, Option<String>) {
-    if execution.forced.get(id as usize).copied().unwrap_or(false) {
-        return (Action::Run, Some("forced".to_owned()));
+    // A forced station runs whatever its inputs are, known or not.
+    if let Some(reason) = execution.forced_reason(id) {
+        return (Action::Run, Some(reason));
     }
     let running = inputs.iter().flat_map(Edge::sources).find(|source| {
         matches!(
@@ -181,12 +184,16 @@ fn decide(
             );
         }
     };
-    match execution.lookup(id, &head.key) {
-        Lookup::Hit if station.has_check() => {
-            (Action::Cached, Some("if its check still holds".to_owned()))
+    match execution.verdict(id, &head.key) {
+        Verdict::Found(found) => {
+            // Its remembered output is what the stations after it would read.
+            execution.adopt(id, found);
+            let reason = station
+                .has_check()
+                .then(|| "if its check still holds".to_owned());
+            (Action::Cached, reason)
         }
-        Lookup::Hit => (Action::Cached, None),
-        Lookup::Stale(reason) => (Action::Run, Some(reason)),
-        Lookup::Miss => (Action::Run, Some(execution.reason(id, station, &head))),
+        Verdict::Runs(reason) => (Action::Run, Some(reason)),
+        Verdict::Missing => (Action::Run, Some(execution.reason(id, station, &head))),
     }
 }

@@ -4,8 +4,7 @@
 //! after one.
 
 use crate::clean::{self, Cleaned};
-use crate::error::chain;
-use crate::execution::{Execution, Settings};
+use crate::execution::{Execution, Finished, Settings};
 use crate::graph::{Graph, Kind};
 use crate::plan::{self, Plan};
 use crate::report::{Report, Status};
@@ -256,17 +255,11 @@ impl<'s> Runner<'s> {
             listener(&crate::Event::Started { stations });
         }
         pool.scope(|scope| execution.start(scope));
-        execution.flush();
-        let values = wanted
-            .iter()
-            .map(|id| execution.take_value(*id))
-            .collect::<Result<Vec<_>, _>>();
-        if let Err(error) = self.store.save_stats(&execution.stats.take_changed()) {
-            execution.warn(format!("the stat cache was not saved: {}", chain(&error)));
-        }
-        let report = execution.report();
-        let used = std::mem::take(&mut *execution.used.lock().unwrap_or_else(|e| e.into_inner()));
-        drop(execution);
+        let Finished {
+            values,
+            report,
+            used,
+        } = execution.finish(&wanted);
         let counts =
             [Status::Ran, Status::Cached, Status::Failed].map(|status| report.count(status));
         self.store.finish_run(

@@ -74,16 +74,15 @@ impl Execution<'_> {
             let Kind::Station { station, inputs } = &self.graph.nodes[id as usize].kind else {
                 continue;
             };
-            let forced = self.forced.get(id as usize).copied().unwrap_or(false);
-            if forced || !self.shareable(id, station.as_ref()) {
+            if self.is_forced(id) || !self.shareable(id, station.as_ref()) {
                 continue;
             }
             let Ok(head) = self.head(id, station.as_ref(), inputs) else {
                 continue;
             };
             // Only a probe: the record becomes the node's result in `decide`, if it is used.
-            let (local, _) = self.find(&self.paths[id as usize], &head.key, false);
-            if !matches!(local, super::Lookup::Miss) {
+            let local = self.find(&self.paths[id as usize], &head.key, false);
+            if !matches!(local, super::lookup::Lookup::Miss) {
                 continue;
             }
             let Ok(action) = self.action(id, station.as_ref(), inputs) else {
@@ -365,7 +364,7 @@ impl Execution<'_> {
         station: &dyn ErasedStation,
         inputs: &[Edge],
     ) -> Result<WireDigest, Error> {
-        let inputs = super::edge_digests(inputs, |source| self.portable(source))?;
+        let inputs = super::values::edge_digests(inputs, |source| self.portable(source))?;
         Ok(crate::remote::action_digest(&crate::remote::Key {
             station: station.id(),
             fingerprint: &station.fingerprint(),

@@ -1,0 +1,174 @@
+//! The runtime's core rule for one station: its key from its inputs' content, the store
+//! looked up, the check asked on a remembered result, the node's lease taken (another
+//! process may be computing it), the store looked at again, and only then the station run,
+//! with the reason it runs. [`Execution::verdict`] is the part without side effects, which
+//! a plan shares.
+
+use super::call::Failure;
+use super::lookup::{Found, Lookup};
+use super::{Execution, Outcome};
+use crate::error::chain;
+use crate::graph::{Edge, ErasedStation, Kind};
+use crate::memo;
+use crate::report::Status;
+use crate::store::{Head, Record};
+use crate::{Digest, Error};
+use std::time::Duration;
+
+/// What the store says of a station's key, before anything is asked, run or written.
+pub(crate) enum Verdict {
+    /// A usable record: the station is cached, once its check (if it has one) agrees.
+    Found(Found),
+    /// It runs, for this reason.
+    Runs(String),
+    /// Its key has no record: it runs, and [`Execution::reason`] compares heads to say why.
+    Missing,
+}
+
+impl<'g> Execution<'g> {
+    /// Cached, ran, failed, or not run: the runtime's core rule for one station.
+    pub(super) fn decide(&self, id: u32) -> Outcome {
+        if let Some(outcome) = self.not_reached(id) {
+            return outcome;
+        }
+        let Kind::Station { station, inputs } = &self.graph.nodes[id as usize].kind else {
+            return Outcome::not_run(Status::Cached);
+        };
+        let head = match self.head(id, station.as_ref(), inputs) {
+            Ok(head) => head,
+            Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
+        };
+        self.used(head.key);
+        // A record becomes the node's result only once it is used: a station that runs again
+        // (forced, or its check failed) must give its dependents its new output, not this one.
+        let reason = match self.verdict(id, &head.key) {
+            Verdict::Found(found) => {
+                match self.still_holds(station.as_ref(), inputs, id, &found.record) {
+                    Ok(true) => {
+                        self.adopt(id, found);
+                        return Outcome::not_run(Status::Cached);
+                    }
+                    Ok(false) => Some("check failed: drift".to_owned()),
+                    Err(failure) => return Outcome::failed(Duration::ZERO, None, failure.message),
+                }
+            }
+            Verdict::Runs(reason) => Some(reason),
+            Verdict::Missing => None,
+        };
+        // Another process may be computing this node: wait for it, then look again.
+        let lease = match self.lease(id) {
+            Ok(lease) => lease,
+            Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
+        };
+        if reason.is_none() && self.look_again(id, &head.key) {
+            return Outcome::not_run(Status::Cached);
+        }
+        #[cfg(feature = "remote")]
+        if !self.is_forced(id)
+            && let Some(outcome) = self.fetch_remote(id, station.as_ref(), inputs, head.clone())
+        {
+            self.release(lease);
+            return outcome;
+        }
+        let reason = reason.unwrap_or_else(|| self.reason(id, station.as_ref(), &head));
+        let outcome = match &self.graph.nodes[id as usize].map {
+            Some(map) => self.execute_map(id, station, inputs, map, head, reason),
+            None => self.execute(id, station, inputs, head, reason),
+        };
+        self.release(lease);
+        outcome
+    }
+
+    /// The rule's part without side effects: whether station `id` runs whatever the store
+    /// says (forced), or what the store holds for its key. Nothing is asked, run or written.
+    pub(crate) fn verdict(&self, id: u32, key: &Digest) -> Verdict {
+        if let Some(reason) = self.forced_reason(id) {
+            return Verdict::Runs(reason);
+        }
+        match self.find(&self.paths[id as usize], key, false) {
+            Lookup::Hit(found) => Verdict::Found(found),
+            Lookup::Stale(reason) => Verdict::Runs(reason),
+            Lookup::Miss => Verdict::Missing,
+        }
+    }
+
+    /// Why a forced station runs: whatever the store says, and whatever its inputs are.
+    pub(crate) fn forced_reason(&self, id: u32) -> Option<String> {
+        self.is_forced(id).then(|| "forced".to_owned())
+    }
+
+    /// The station's key and what it is made of.
+    pub(crate) fn head(
+        &self,
+        id: u32,
+        station: &dyn ErasedStation,
+        inputs: &[Edge],
+    ) -> Result<Head, Error> {
+        let input_hashes = self.input_hashes(inputs)?;
+        let codec = &self.graph.nodes[id as usize].codec;
+        let fingerprint = station.fingerprint();
+        let key = memo::key(
+            station.id(),
+            &fingerprint,
+            (codec.type_name)(),
+            &input_hashes,
+        );
+        Ok(Head {
+            key,
+            fingerprint,
+            inputs: input_hashes,
+            values: Vec::new(),
+        })
+    }
+
+    /// Why a station with no usable record runs, compared with its last head.
+    pub(crate) fn reason(&self, id: u32, station: &dyn ErasedStation, head: &Head) -> String {
+        let before = self.last_head(&self.paths[id as usize]);
+        let Kind::Station { inputs, .. } = &self.graph.nodes[id as usize].kind else {
+            return String::new();
+        };
+        // A map's first input is its list, not one item.
+        let mut names = station.input_names().to_vec();
+        if self.graph.nodes[id as usize].map.is_some() && !names.is_empty() {
+            names[0] = "list";
+        }
+        memo::reason(before.as_ref(), head, &names, |index| {
+            let sources = inputs.get(index)?.sources();
+            match sources {
+                [source] => self
+                    .value(*source)
+                    .ok()
+                    .and_then(|value| (self.graph.nodes[*source as usize].codec.to_json)(value)),
+                _ => None,
+            }
+        })
+    }
+
+    /// For a station with a check, whether the remembered result still holds in the world:
+    /// the check is asked about the record's output, decoded here.
+    fn still_holds(
+        &self,
+        station: &dyn ErasedStation,
+        inputs: &[Edge],
+        id: u32,
+        record: &Record,
+    ) -> Result<bool, Failure> {
+        if !station.has_check() {
+            return Ok(true);
+        }
+        let args = self
+            .args(inputs)
+            .map_err(|error| Failure::fatal(chain(&error)))?;
+        let bytes = self.store.load(record).map_err(Failure::fatal)?;
+        let output = (self.graph.nodes[id as usize].codec.decode)(&bytes).map_err(|error| {
+            // The bytes are intact, so the type changed without the station's code changing.
+            let _ = self.store.forget(&self.settings.profile, &record.key);
+            Failure::fatal(format!(
+                "its stored output no longer decodes ({}); its record was removed, so the next \
+                 run computes it again. When a station's output type changes, bump its `version`",
+                chain(&error)
+            ))
+        })?;
+        super::call::ask_check(station, &args, &*output)
+    }
+}

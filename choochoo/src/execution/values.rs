@@ -1,0 +1,154 @@
+//! Values between stations: each node's value, shared with the stations after it (a cached
+//! node's value is decoded from its record only when one of them needs it), and its content
+//! hash, which is what a station's key is made of — an upstream output's hash, so a station
+//! that produces the same bytes again stops the cascade.
+
+use super::Execution;
+use super::call::Arg;
+use crate::error::chain;
+use crate::graph::Edge;
+use crate::memo;
+use crate::stat::Seen;
+use crate::store::Record;
+use crate::value::Shared;
+use crate::{Digest, Error};
+use std::any::Any;
+use std::path::PathBuf;
+
+impl Execution<'_> {
+    /// The inputs of a call: upstream values shared, fan-in `Vec`s collected.
+    pub(super) fn args(&self, inputs: &[Edge]) -> Result<Vec<Arg>, Error> {
+        inputs
+            .iter()
+            .map(|edge| match edge {
+                Edge::One(source) => self.shared(*source).map(Arg::Shared),
+                Edge::Many(sources, collect) => {
+                    let values: Vec<&(dyn Any + Send + Sync)> = sources
+                        .iter()
+                        .map(|source| self.value(*source))
+                        .collect::<Result<_, _>>()?;
+                    collect(&values).map(Arg::Owned)
+                }
+            })
+            .collect()
+    }
+
+    pub(super) fn value(&self, id: u32) -> Result<&(dyn Any + Send + Sync), Error> {
+        self.shared_ref(id).map(|value| &**value)
+    }
+
+    fn shared(&self, id: u32) -> Result<Shared, Error> {
+        self.shared_ref(id).cloned()
+    }
+
+    /// A node's value, decoded from the store the first time a cached node's value is needed.
+    fn shared_ref(&self, id: u32) -> Result<&Shared, Error> {
+        if let Some(value) = self.values[id as usize].get() {
+            return Ok(value);
+        }
+        let path = &self.paths[id as usize];
+        let record = self.records[id as usize]
+            .get()
+            .ok_or_else(|| Error::internal(format!("`{path}` has no value yet")))?;
+        let bytes = self.store.load(record).map_err(|problem| {
+            Error::usage(format!(
+                "the stored output of `{path}` changed during the run: {problem}"
+            ))
+        })?;
+        let value = (self.graph.nodes[id as usize].codec.decode)(&bytes).map_err(|error| {
+            // The bytes are intact, so the type changed without the station's code changing.
+            let _ = self.store.forget(&self.settings.profile, &record.key);
+            Error::usage(format!(
+                "the stored output of `{path}` no longer decodes ({}); its record was removed, so the next run \
+                 computes it again. When a station's output type changes, bump its `version`",
+                chain(&error)
+            ))
+        })?;
+        Ok(self.values[id as usize].get_or_init(|| value))
+    }
+
+    /// Makes a record the source of a node's value (cleaning decodes values from heads).
+    pub(crate) fn remember(&self, id: u32, record: Record) {
+        let _ = self.records[id as usize].set(record);
+    }
+
+    /// A node's value as JSON, if it can be had.
+    pub(crate) fn output_json(&self, id: u32) -> Option<serde_json::Value> {
+        let value = self.value(id).ok()?;
+        (self.graph.nodes[id as usize].codec.to_json)(value)
+    }
+
+    /// Takes a node's value out of the run, once it is over.
+    pub(super) fn take_value(&mut self, id: u32) -> Result<Shared, Error> {
+        self.shared_ref(id)?;
+        self.values[id as usize]
+            .take()
+            .ok_or_else(|| Error::internal(format!("the output node {id} produced no value")))
+    }
+
+    /// The content hash of every input of a station, in order.
+    pub(crate) fn input_hashes(&self, inputs: &[Edge]) -> Result<Vec<Digest>, Error> {
+        edge_digests(inputs, |source| self.content(source))
+    }
+
+    /// The small inputs' values as JSON, kept with the head to name a changed field later.
+    pub(super) fn input_values(&self, inputs: &[Edge]) -> Vec<Option<String>> {
+        inputs
+            .iter()
+            .map(|edge| match edge.sources() {
+                [source] => {
+                    let value = self.value(*source).ok()?;
+                    let json =
+                        (self.graph.nodes[*source as usize].codec.to_json)(value)?.to_string();
+                    (json.len() <= memo::SMALL_VALUE).then_some(json)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A node's content hash; for a constant input, computed on first use.
+    fn content(&self, id: u32) -> Result<Digest, Error> {
+        if let Some(content) = self.contents[id as usize].get() {
+            return Ok(content.digest);
+        }
+        let node = &self.graph.nodes[id as usize];
+        let value = self.value(id)?;
+        let (encoded, paths) = (node.codec.encode)(value)?;
+        let content = memo::content(&encoded, self.hash_files(paths)?);
+        Ok(self.contents[id as usize].get_or_init(|| content).digest)
+    }
+
+    /// The files a value names, each with its content hash, through the stat cache.
+    pub(super) fn hash_files(&self, paths: Vec<PathBuf>) -> Result<Vec<(PathBuf, Seen)>, Error> {
+        paths
+            .into_iter()
+            .map(|path| {
+                let seen = self
+                    .stats
+                    .hash(&path)
+                    .map_err(|error| Error::io("hash", &path, error))?;
+                Ok((path, seen))
+            })
+            .collect()
+    }
+}
+
+/// One digest per input edge: `digest` of its source, or of each source of a fan-in,
+/// combined in order.
+pub(super) fn edge_digests(
+    inputs: &[Edge],
+    digest: impl Fn(u32) -> Result<Digest, Error>,
+) -> Result<Vec<Digest>, Error> {
+    inputs
+        .iter()
+        .map(|edge| match edge {
+            Edge::One(source) => digest(*source),
+            Edge::Many(sources, _) => sources
+                .iter()
+                .map(|source| digest(*source))
+                .collect::<Result<Vec<_>, _>>()
+                .map(memo::many),
+        })
+        .collect()
+}
