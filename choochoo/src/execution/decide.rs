@@ -4,8 +4,9 @@
 //! with the reason it runs. [`Execution::verdict`] is the part without side effects, which
 //! a plan shares.
 
-use super::call::Failure;
+use super::call::{self, Failure};
 use super::lookup::{Found, Lookup};
+use super::values::Unusable;
 use super::{Execution, Outcome};
 use crate::error::chain;
 use crate::graph::{Edge, ErasedStation, Kind};
@@ -159,16 +160,16 @@ impl<'g> Execution<'g> {
         let args = self
             .args(inputs)
             .map_err(|error| Failure::fatal(chain(&error)))?;
-        let bytes = self.store.load(record).map_err(Failure::fatal)?;
-        let output = (self.graph.nodes[id as usize].codec.decode)(&bytes).map_err(|error| {
-            // The bytes are intact, so the type changed without the station's code changing.
-            let _ = self.store.forget(&self.settings.profile, &record.key);
-            Failure::fatal(format!(
-                "its stored output no longer decodes ({}); its record was removed, so the next \
-                 run computes it again. When a station's output type changes, bump its `version`",
-                chain(&error)
-            ))
-        })?;
-        super::call::ask_check(station, &args, &*output)
+        let codec = &self.graph.nodes[id as usize].codec;
+        let output = self
+            .stored_output(record, codec)
+            .map_err(|unusable| match unusable {
+                Unusable::Changed(problem) => Failure::fatal(problem),
+                Unusable::Undecodable(cause) => Failure::fatal(format!(
+                    "its stored output {}",
+                    cause.explain("the next run computes it again")
+                )),
+            })?;
+        call::ask_check(station, &args, &*output)
     }
 }

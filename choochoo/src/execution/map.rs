@@ -3,6 +3,7 @@
 
 use super::call::{self, Arg, Call};
 use super::lookup::{Found, Lookup};
+use super::values::Unusable;
 use super::{Execution, Outcome};
 use crate::error::chain;
 use crate::graph::{Edge, ErasedStation, MapSpec};
@@ -244,8 +245,19 @@ impl Execution<'_> {
             Lookup::Stale(reason) => return Ok(ItemVerdict::Runs(reason)),
             Lookup::Miss => return Ok(ItemVerdict::Runs("new item".to_owned())),
         };
-        let bytes = self.store.load(&record)?;
-        let output = (run.map.output.decode)(&bytes).map_err(|error| chain(&error))?;
+        let output = match self.stored_output(&record, &run.map.output) {
+            Ok(output) => output,
+            Err(Unusable::Changed(problem)) => return Err(problem),
+            Err(Unusable::Undecodable(cause)) => {
+                self.warn(format!(
+                    "the stored output of `{path}` {}",
+                    cause.explain("it runs again")
+                ));
+                return Ok(ItemVerdict::Runs(
+                    "its stored output no longer decodes".to_owned(),
+                ));
+            }
+        };
         if !run.station.has_check() {
             return Ok(ItemVerdict::Cached(output));
         }

@@ -6,7 +6,7 @@
 use super::Execution;
 use super::call::Arg;
 use crate::error::chain;
-use crate::graph::Edge;
+use crate::graph::{Codec, Edge};
 use crate::memo;
 use crate::stat::Seen;
 use crate::store::Record;
@@ -14,6 +14,29 @@ use crate::value::Shared;
 use crate::{Digest, Error};
 use std::any::Any;
 use std::path::PathBuf;
+
+/// Why a remembered output cannot be had.
+pub(super) enum Unusable {
+    /// Its bytes changed or went since its record was verified, for this reason.
+    Changed(String),
+    /// Its bytes are intact but no longer decode; its record was forgotten.
+    Undecodable(Undecodable),
+}
+
+/// Why a stored output no longer decodes: the decoder's error.
+pub(super) struct Undecodable(String);
+
+impl Undecodable {
+    /// What to tell the user, after "the stored output of …": the cause, what `then`
+    /// happens, and how to avoid it next time.
+    pub(super) fn explain(&self, then: &str) -> String {
+        format!(
+            "no longer decodes ({}); its record was removed, so {then}. When a station's output \
+             type changes, bump its `version`",
+            self.0
+        )
+    }
+}
 
 impl Execution<'_> {
     /// The inputs of a call: upstream values shared, fan-in `Vec`s collected.
@@ -50,21 +73,30 @@ impl Execution<'_> {
         let record = self.records[id as usize]
             .get()
             .ok_or_else(|| Error::internal(format!("`{path}` has no value yet")))?;
-        let bytes = self.store.load(record).map_err(|problem| {
-            Error::usage(format!(
-                "the stored output of `{path}` changed during the run: {problem}"
-            ))
-        })?;
-        let value = (self.graph.nodes[id as usize].codec.decode)(&bytes).map_err(|error| {
-            // The bytes are intact, so the type changed without the station's code changing.
-            let _ = self.store.forget(&self.settings.profile, &record.key);
-            Error::usage(format!(
-                "the stored output of `{path}` no longer decodes ({}); its record was removed, so the next run \
-                 computes it again. When a station's output type changes, bump its `version`",
-                chain(&error)
-            ))
+        let codec = &self.graph.nodes[id as usize].codec;
+        let value = self.stored_output(record, codec).map_err(|unusable| {
+            Error::usage(match unusable {
+                Unusable::Changed(problem) => {
+                    format!("the stored output of `{path}` changed during the run: {problem}")
+                }
+                Unusable::Undecodable(cause) => format!(
+                    "the stored output of `{path}` {}",
+                    cause.explain("the next run computes it again")
+                ),
+            })
         })?;
         Ok(self.values[id as usize].get_or_init(|| value))
+    }
+
+    /// A record's output, decoded. The record was verified when it was found, so an output
+    /// that no longer decodes is of a type that changed without its station's code: its
+    /// record is forgotten, and the next lookup of its key misses and runs the station.
+    pub(super) fn stored_output(&self, record: &Record, codec: &Codec) -> Result<Shared, Unusable> {
+        let bytes = self.store.load(record).map_err(Unusable::Changed)?;
+        (codec.decode)(&bytes).map_err(|error| {
+            let _ = self.store.forget(&self.settings.profile, &record.key);
+            Unusable::Undecodable(Undecodable(chain(&error)))
+        })
     }
 
     /// Makes a record the source of a node's value (cleaning decodes values from heads).
