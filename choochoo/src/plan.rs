@@ -3,7 +3,7 @@
 //! or may run (an upstream station will run; whether this one does depends on that output).
 
 use crate::execution::{Execution, Verdict};
-use crate::graph::{Edge, Kind};
+use crate::graph::{Edge, Kind, NodeId};
 use std::fmt;
 
 /// What a run would do with each station.
@@ -123,17 +123,17 @@ pub(crate) fn plan(execution: &Execution<'_>) -> Plan {
     let graph = execution.graph;
     let mut actions: Vec<Option<Action>> = vec![None; graph.nodes.len()];
     let mut entries = Vec::new();
-    for (id, node) in graph.nodes.iter().enumerate() {
+    for (id, node) in graph.ids().zip(&graph.nodes) {
         let Kind::Station { station, inputs } = &node.kind else {
             continue;
         };
-        let (action, reason) = decide(execution, id as u32, station.as_ref(), inputs, &actions);
-        actions[id] = Some(action);
+        let (action, reason) = decide(execution, id, station.as_ref(), inputs, &actions);
+        actions[id.index()] = Some(action);
         entries.push(Planned {
             id: station.id(),
             name: station.name(),
             label: node.label.clone(),
-            node: execution.paths[id].clone(),
+            node: execution.paths[id.index()].clone(),
             action,
             reason,
         });
@@ -145,7 +145,7 @@ pub(crate) fn plan(execution: &Execution<'_>) -> Plan {
 /// know yet — the output of a station upstream that will run — as "may run".
 fn decide(
     execution: &Execution<'_>,
-    id: u32,
+    id: NodeId,
     station: &dyn crate::graph::ErasedStation,
     inputs: &[Edge],
     actions: &[Option<Action>],
@@ -154,21 +154,21 @@ fn decide(
     if let Some(reason) = execution.forced_reason(id) {
         return (Action::Run, Some(reason));
     }
-    let running = inputs.iter().flat_map(Edge::sources).find(|source| {
-        matches!(
-            actions[**source as usize],
-            Some(Action::Run | Action::MayRun)
-        )
-    });
+    let running = inputs
+        .iter()
+        .flat_map(Edge::sources)
+        .find(|source| matches!(actions[source.index()], Some(Action::Run | Action::MayRun)));
     if let Some(source) = running {
         return (
             Action::MayRun,
             Some(format!(
                 "after `{}`",
-                execution.graph.nodes[*source as usize]
+                execution
+                    .graph
+                    .node(*source)
                     .label
                     .as_deref()
-                    .unwrap_or(&execution.paths[*source as usize])
+                    .unwrap_or(&execution.paths[source.index()])
             )),
         );
     }

@@ -5,7 +5,7 @@
 
 use crate::clean::{self, Cleaned};
 use crate::execution::{Execution, Finished, Settings};
-use crate::graph::{Graph, Kind};
+use crate::graph::{Graph, Kind, NodeId};
 use crate::plan::{self, Plan};
 use crate::report::{Report, Status};
 use crate::workflow::{Outputs, Workflow};
@@ -228,11 +228,7 @@ impl<'s> Runner<'s> {
         outputs: &dyn Outputs<Value = O>,
     ) -> Result<Run<O>, Error> {
         let wanted = outputs.nodes();
-        if let Some(bad) = wanted.iter().find(|id| **id as usize >= graph.nodes.len()) {
-            return Err(Error::usage(format!(
-                "the output node {bad} is not part of this graph"
-            )));
-        }
+        graph.check(&wanted)?;
         let pool = self.pool()?;
         let _active = self.store.active()?;
         let run_id = self
@@ -285,7 +281,7 @@ impl<'s> Runner<'s> {
         let mut forced = vec![false; graph.nodes.len()];
         for name in &self.force {
             for id in matching(graph, &execution.paths, name)? {
-                forced[id as usize] = true;
+                forced[id.index()] = true;
             }
         }
         let mut stack = Vec::new();
@@ -294,8 +290,8 @@ impl<'s> Runner<'s> {
         }
         let mut seen = vec![false; graph.nodes.len()];
         while let Some(id) = stack.pop() {
-            if !std::mem::replace(&mut seen[id as usize], true) {
-                forced[id as usize] = true;
+            if !std::mem::replace(&mut seen[id.index()], true) {
+                forced[id.index()] = true;
                 stack.extend_from_slice(execution.dependents_of(id));
             }
         }
@@ -334,21 +330,24 @@ impl std::fmt::Debug for Runner<'_> {
 
 /// The station nodes a name stands for: a binding, a node name, a station's id or the name
 /// of its function (which matches every node of that station).
-pub(crate) fn matching(graph: &Graph, paths: &[Box<str>], name: &str) -> Result<Vec<u32>, Error> {
-    let ids: Vec<u32> = graph
-        .nodes
-        .iter()
-        .enumerate()
+pub(crate) fn matching(
+    graph: &Graph,
+    paths: &[Box<str>],
+    name: &str,
+) -> Result<Vec<NodeId>, Error> {
+    let ids: Vec<NodeId> = graph
+        .ids()
+        .zip(&graph.nodes)
         .filter(|(id, node)| match &node.kind {
             Kind::Station { station, .. } => {
                 node.label.as_deref() == Some(name)
-                    || &*paths[*id] == name
+                    || &*paths[id.index()] == name
                     || station.id() == name
                     || station.id().rsplit("::").next() == Some(name)
             }
             Kind::Input(_) => false,
         })
-        .map(|(id, _)| id as u32)
+        .map(|(id, _)| id)
         .collect();
     if ids.is_empty() {
         return Err(Error::usage(format!(

@@ -7,7 +7,7 @@
 use super::call::{self, Call, Failure};
 use super::{Execution, Outcome};
 use crate::error::chain;
-use crate::graph::{Edge, ErasedStation, Policy};
+use crate::graph::{Edge, ErasedStation, NodeId, Policy};
 use crate::memo::{self, Content};
 use crate::report::Status;
 use crate::station::Ctx;
@@ -29,17 +29,17 @@ impl Execution<'_> {
     /// Runs a graph station and keeps its value and content for the stations after it.
     pub(super) fn execute(
         &self,
-        id: u32,
+        id: NodeId,
         station: &Arc<dyn ErasedStation>,
         inputs: &[Edge],
         head: Head,
         reason: String,
     ) -> Outcome {
-        let node = &self.graph.nodes[id as usize];
-        let sources: Vec<u32> = inputs.iter().flat_map(Edge::sources).copied().collect();
+        let node = self.graph.node(id);
+        let sources: Vec<NodeId> = inputs.iter().flat_map(Edge::sources).copied().collect();
         let call = Call {
             station,
-            path: &self.paths[id as usize],
+            path: &self.paths[id.index()],
             label: node.label.as_deref(),
             codec: &node.codec,
             args: &|| self.args(inputs),
@@ -48,7 +48,7 @@ impl Execution<'_> {
         };
         let (done, outcome) = self.call_and_record(call, head, reason);
         if let Some((value, content)) = done {
-            let _ = self.values[id as usize].set(value);
+            let _ = self.values[id.index()].set(value);
             #[cfg(feature = "remote")]
             if !outcome
                 .reason
@@ -57,7 +57,7 @@ impl Execution<'_> {
             {
                 self.share_remote(id, station.as_ref(), inputs, &content);
             }
-            let _ = self.contents[id as usize].set(content);
+            let _ = self.contents[id.index()].set(content);
         }
         outcome
     }

@@ -5,7 +5,7 @@
 use super::Execution;
 use crate::Error;
 use crate::error::chain;
-use crate::graph::{ErasedStation, Kind};
+use crate::graph::{ErasedStation, Kind, NodeId};
 use crate::station::{BoxError, Ctx, Transient};
 use crate::value::Shared;
 use std::any::Any;
@@ -71,7 +71,7 @@ pub(super) struct Call<'a> {
     pub(super) args: &'a dyn Fn() -> Result<Vec<Arg>, Error>,
     pub(super) input_values: &'a dyn Fn() -> Vec<Option<String>>,
     /// The nodes whose content it reads, to notice files changed while it ran.
-    pub(super) read: &'a [u32],
+    pub(super) read: &'a [NodeId],
 }
 
 /// One input of a call, owned or shared, so an attempt can run on a thread of its own.
@@ -166,8 +166,8 @@ pub(super) fn ask_check(
 
 impl Execution<'_> {
     /// Calls a station's clean function with the inputs and output of its last run.
-    pub(crate) fn clean_station(&self, id: u32) -> Result<(), String> {
-        let Kind::Station { station, inputs } = &self.graph.nodes[id as usize].kind else {
+    pub(crate) fn clean_station(&self, id: NodeId) -> Result<(), String> {
+        let Kind::Station { station, inputs } = &self.graph.node(id).kind else {
             return Ok(());
         };
         let args = self.args(inputs).map_err(|error| chain(&error))?;

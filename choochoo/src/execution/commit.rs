@@ -11,6 +11,7 @@ use super::Execution;
 use super::call::{Call, Failure};
 use crate::Error;
 use crate::error::chain;
+use crate::graph::NodeId;
 use crate::lease::Lease;
 use crate::memo::{self, Content};
 use crate::store::{Head, Prepared};
@@ -40,9 +41,9 @@ pub(super) struct Batch<'g> {
 impl<'g> Execution<'g> {
     /// Takes a node's lease, waiting for another process holding it; while waiting, this
     /// run's own batch is committed, so two runs waiting for each other's nodes both go on.
-    pub(super) fn lease(&self, id: u32) -> Result<Lease<'g>, Error> {
+    pub(super) fn lease(&self, id: NodeId) -> Result<Lease<'g>, Error> {
         let store: &'g Store = self.store;
-        store.lease(&self.settings.profile, &self.paths[id as usize], &|| {
+        store.lease(&self.settings.profile, &self.paths[id.index()], &|| {
             self.flush()
         })
     }
@@ -91,7 +92,7 @@ impl<'g> Execution<'g> {
         let read = call
             .read
             .iter()
-            .filter_map(|source| self.contents[*source as usize].get());
+            .filter_map(|source| self.contents[source.index()].get());
         if let Some(changed) = memo::changed_during_run(read.flat_map(|content| &content.files)) {
             reason.push_str(&format!(
                 "{NOT_RECORDED}{} changed while the station ran",

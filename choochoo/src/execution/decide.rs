@@ -9,7 +9,7 @@ use super::lookup::{Found, Lookup};
 use super::values::Unusable;
 use super::{Execution, Outcome};
 use crate::error::chain;
-use crate::graph::{Edge, ErasedStation, Kind};
+use crate::graph::{Edge, ErasedStation, Kind, NodeId};
 use crate::memo;
 use crate::report::Status;
 use crate::store::{Head, Record};
@@ -28,11 +28,11 @@ pub(crate) enum Verdict {
 
 impl<'g> Execution<'g> {
     /// Cached, ran, failed, or not run: the runtime's core rule for one station.
-    pub(super) fn decide(&self, id: u32) -> Outcome {
+    pub(super) fn decide(&self, id: NodeId) -> Outcome {
         if let Some(outcome) = self.not_reached(id) {
             return outcome;
         }
-        let Kind::Station { station, inputs } = &self.graph.nodes[id as usize].kind else {
+        let Kind::Station { station, inputs } = &self.graph.node(id).kind else {
             return Outcome::not_run(Status::Cached);
         };
         let head = match self.head(id, station.as_ref(), inputs) {
@@ -72,7 +72,7 @@ impl<'g> Execution<'g> {
             return outcome;
         }
         let reason = reason.unwrap_or_else(|| self.reason(id, station.as_ref(), &head));
-        let outcome = match &self.graph.nodes[id as usize].map {
+        let outcome = match &self.graph.node(id).map {
             Some(map) => self.execute_map(id, station, inputs, map, head, reason),
             None => self.execute(id, station, inputs, head, reason),
         };
@@ -82,11 +82,11 @@ impl<'g> Execution<'g> {
 
     /// The rule's part without side effects: whether station `id` runs whatever the store
     /// says (forced), or what the store holds for its key. Nothing is asked, run or written.
-    pub(crate) fn verdict(&self, id: u32, key: &Digest) -> Verdict {
+    pub(crate) fn verdict(&self, id: NodeId, key: &Digest) -> Verdict {
         if let Some(reason) = self.forced_reason(id) {
             return Verdict::Runs(reason);
         }
-        match self.find(&self.paths[id as usize], key, false) {
+        match self.find(&self.paths[id.index()], key, false) {
             Lookup::Hit(found) => Verdict::Found(found),
             Lookup::Stale(reason) => Verdict::Runs(reason),
             Lookup::Miss => Verdict::Missing,
@@ -94,19 +94,19 @@ impl<'g> Execution<'g> {
     }
 
     /// Why a forced station runs: whatever the store says, and whatever its inputs are.
-    pub(crate) fn forced_reason(&self, id: u32) -> Option<String> {
+    pub(crate) fn forced_reason(&self, id: NodeId) -> Option<String> {
         self.is_forced(id).then(|| "forced".to_owned())
     }
 
     /// The station's key and what it is made of.
     pub(crate) fn head(
         &self,
-        id: u32,
+        id: NodeId,
         station: &dyn ErasedStation,
         inputs: &[Edge],
     ) -> Result<Head, Error> {
         let input_hashes = self.input_hashes(inputs)?;
-        let codec = &self.graph.nodes[id as usize].codec;
+        let codec = &self.graph.node(id).codec;
         let fingerprint = station.fingerprint();
         let key = memo::key(
             station.id(),
@@ -123,14 +123,14 @@ impl<'g> Execution<'g> {
     }
 
     /// Why a station with no usable record runs, compared with its last head.
-    pub(crate) fn reason(&self, id: u32, station: &dyn ErasedStation, head: &Head) -> String {
-        let before = self.last_head(&self.paths[id as usize]);
-        let Kind::Station { inputs, .. } = &self.graph.nodes[id as usize].kind else {
+    pub(crate) fn reason(&self, id: NodeId, station: &dyn ErasedStation, head: &Head) -> String {
+        let before = self.last_head(&self.paths[id.index()]);
+        let Kind::Station { inputs, .. } = &self.graph.node(id).kind else {
             return String::new();
         };
         // A map's first input is its list, not one item.
         let mut names = station.input_names().to_vec();
-        if self.graph.nodes[id as usize].map.is_some() && !names.is_empty() {
+        if self.graph.node(id).map.is_some() && !names.is_empty() {
             names[0] = "list";
         }
         memo::reason(before.as_ref(), head, &names, |index| {
@@ -139,7 +139,7 @@ impl<'g> Execution<'g> {
                 [source] => self
                     .value(*source)
                     .ok()
-                    .and_then(|value| (self.graph.nodes[*source as usize].codec.to_json)(value)),
+                    .and_then(|value| (self.graph.node(*source).codec.to_json)(value)),
                 _ => None,
             }
         })
@@ -151,7 +151,7 @@ impl<'g> Execution<'g> {
         &self,
         station: &dyn ErasedStation,
         inputs: &[Edge],
-        id: u32,
+        id: NodeId,
         record: &Record,
     ) -> Result<bool, Failure> {
         if !station.has_check() {
@@ -160,7 +160,7 @@ impl<'g> Execution<'g> {
         let args = self
             .args(inputs)
             .map_err(|error| Failure::fatal(chain(&error)))?;
-        let codec = &self.graph.nodes[id as usize].codec;
+        let codec = &self.graph.node(id).codec;
         let output = self
             .stored_output(record, codec)
             .map_err(|unusable| match unusable {

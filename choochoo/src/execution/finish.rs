@@ -4,7 +4,7 @@
 
 use super::{Execution, Outcome};
 use crate::error::chain;
-use crate::graph::Kind;
+use crate::graph::{Kind, NodeId};
 use crate::report::{Entry, Report, Status};
 use crate::value::Shared;
 use crate::{Digest, Error};
@@ -22,7 +22,7 @@ pub(crate) struct Finished {
 impl Execution<'_> {
     /// Ends the run once every station is done: commits, takes the values of `outputs`,
     /// saves the stat cache and reports.
-    pub(crate) fn finish(mut self, outputs: &[u32]) -> Finished {
+    pub(crate) fn finish(mut self, outputs: &[NodeId]) -> Finished {
         self.flush();
         let values = outputs
             .iter()

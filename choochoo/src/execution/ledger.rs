@@ -5,6 +5,7 @@
 use super::Execution;
 use super::call::{Call, Failure};
 use crate::error::chain;
+use crate::graph::NodeId;
 use crate::report::{Entry, Status};
 use crate::store::Head;
 use std::collections::{HashMap, HashSet};
@@ -92,11 +93,11 @@ impl Execution<'_> {
             .filter(|e| e.status == Status::Blocked)
             .map(|e| &*e.node)
             .collect();
-        let index: HashMap<&str, u32> = self
+        let index: HashMap<&str, NodeId> = self
             .paths
             .iter()
-            .enumerate()
-            .map(|(id, path)| (&**path, id as u32))
+            .zip(self.graph.ids())
+            .map(|(path, id)| (&**path, id))
             .collect();
         let mut found = Vec::new();
         for (node, observation) in &observations {
@@ -121,16 +122,16 @@ impl Execution<'_> {
     }
 
     /// How many stations downstream of `id` were blocked.
-    fn blocked_below(&self, id: u32, blocked: &HashSet<&str>) -> usize {
+    fn blocked_below(&self, id: NodeId, blocked: &HashSet<&str>) -> usize {
         let mut seen = HashSet::new();
         let mut stack = self.dependents_of(id).to_vec();
         while let Some(next) = stack.pop() {
-            if seen.insert(next) && blocked.contains(&*self.paths[next as usize]) {
+            if seen.insert(next) && blocked.contains(&*self.paths[next.index()]) {
                 stack.extend_from_slice(self.dependents_of(next));
             }
         }
         seen.iter()
-            .filter(|id| blocked.contains(&*self.paths[**id as usize]))
+            .filter(|id| blocked.contains(&*self.paths[id.index()]))
             .count()
     }
 }

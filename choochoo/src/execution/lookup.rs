@@ -5,6 +5,7 @@
 
 use super::Execution;
 use crate::error::chain;
+use crate::graph::NodeId;
 use crate::memo::{self, Content};
 use crate::stat::Seen;
 use crate::store::{Head, Record};
@@ -41,8 +42,8 @@ impl Execution<'_> {
     /// Looks a key up again, asking the database itself rather than the index read at the
     /// start: after waiting for another process, which may have just recorded the node. A
     /// record found is adopted.
-    pub(super) fn look_again(&self, id: u32, key: &Digest) -> bool {
-        match self.find(&self.paths[id as usize], key, true) {
+    pub(super) fn look_again(&self, id: NodeId, key: &Digest) -> bool {
+        match self.find(&self.paths[id.index()], key, true) {
             Lookup::Hit(found) => {
                 self.adopt(id, found);
                 true
@@ -53,12 +54,12 @@ impl Execution<'_> {
 
     /// Makes a found record the node's result: its content for its dependents' keys, its
     /// record for its value.
-    pub(crate) fn adopt(&self, id: u32, Found { record, files }: Found) {
-        let _ = self.contents[id as usize].set(Content {
+    pub(crate) fn adopt(&self, id: NodeId, Found { record, files }: Found) {
+        let _ = self.contents[id.index()].set(Content {
             digest: record.output_hash,
             files,
         });
-        let _ = self.records[id as usize].set(record);
+        let _ = self.records[id.index()].set(record);
     }
 
     /// Looks a key up for the node named `path` and checks that what it names is all there

@@ -6,7 +6,7 @@ use super::lookup::{Found, Lookup};
 use super::values::Unusable;
 use super::{Execution, Outcome};
 use crate::error::chain;
-use crate::graph::{Edge, ErasedStation, MapSpec};
+use crate::graph::{Edge, ErasedStation, MapSpec, NodeId};
 use crate::memo::{self, Content};
 use crate::report::Status;
 use crate::store::Head;
@@ -18,7 +18,7 @@ use std::time::Instant;
 
 /// One map being run: the pieces every item of it shares.
 struct MapRun<'a> {
-    id: u32,
+    id: NodeId,
     station: &'a Arc<dyn ErasedStation>,
     map: &'a MapSpec,
     /// The inputs after the list, given to every item, and their content hashes.
@@ -37,7 +37,7 @@ impl Execution<'_> {
     /// parallel; the outputs, in the list's order, are the map's output.
     pub(super) fn execute_map(
         &self,
-        id: u32,
+        id: NodeId,
         station: &Arc<dyn ErasedStation>,
         inputs: &[Edge],
         map: &MapSpec,
@@ -70,8 +70,8 @@ impl Execution<'_> {
             Ok(content) => content,
             Err(error) => return failed(error),
         };
-        let _ = self.contents[id as usize].set(content);
-        let _ = self.values[id as usize].set(value);
+        let _ = self.contents[id.index()].set(content);
+        let _ = self.values[id.index()].set(value);
         Outcome {
             status: Status::Ran,
             started: None,
@@ -85,7 +85,7 @@ impl Execution<'_> {
     /// The items of a map's list, and what its items share.
     fn map_inputs<'a>(
         &self,
-        id: u32,
+        id: NodeId,
         station: &'a Arc<dyn ErasedStation>,
         inputs: &'a [Edge],
         map: &'a MapSpec,
@@ -112,7 +112,7 @@ impl Execution<'_> {
     /// Each item's output and whether it ran, in the list's order, in parallel.
     fn run_items(&self, run: &MapRun<'_>, items: &[Shared]) -> Vec<Result<(Shared, bool), String>> {
         use rayon::prelude::*;
-        let path = &self.paths[run.id as usize];
+        let path = &self.paths[run.id.index()];
         let done = AtomicU64::new(0);
         items
             .par_iter()
@@ -136,17 +136,17 @@ impl Execution<'_> {
     /// Stores a map's own output, the list of its items' outputs, under the map's key.
     fn record_map(
         &self,
-        id: u32,
+        id: NodeId,
         station: &Arc<dyn ErasedStation>,
         head: &Head,
         value: &Shared,
         started: Instant,
     ) -> Result<Content, String> {
-        let node = &self.graph.nodes[id as usize];
+        let node = self.graph.node(id);
         let (encoded, paths) = (node.codec.encode)(&**value).map_err(|error| chain(&error))?;
         let files = self.hash_files(paths).map_err(|error| chain(&error))?;
         let content = memo::content(&encoded, files);
-        let path = &self.paths[id as usize];
+        let path = &self.paths[id.index()];
         self.record(
             station.id(),
             path,
@@ -170,17 +170,10 @@ impl Execution<'_> {
         let head = self.item_head(run, item)?;
         self.used(head.key);
         let digest = head.inputs[0];
-        let path = format!(
-            "{}[{}]",
-            self.paths[run.id as usize],
-            &digest.to_hex()[..12]
-        );
+        let path = format!("{}[{}]", self.paths[run.id.index()], &digest.to_hex()[..12]);
         let label = format!(
             "{}[{index}]",
-            self.graph.nodes[run.id as usize]
-                .label
-                .as_deref()
-                .unwrap_or("map")
+            self.graph.node(run.id).label.as_deref().unwrap_or("map")
         );
         let args = || -> Result<Vec<Arg>, Error> {
             let mut args = vec![Arg::Shared(item.clone())];

@@ -29,7 +29,7 @@ pub(crate) use decide::Verdict;
 pub(crate) use finish::Finished;
 pub(crate) use paths::node_paths;
 
-use crate::graph::{Graph, Kind};
+use crate::graph::{Graph, Kind, NodeId};
 use crate::memo::Content;
 use crate::report::Status;
 use crate::stat::StatCache;
@@ -64,7 +64,7 @@ pub(crate) struct Execution<'g> {
     pub(crate) forced: Vec<bool>,
     /// `dependents[offsets[n]..offsets[n + 1]]` are the stations reading node `n`.
     offsets: Vec<u32>,
-    dependents: Vec<u32>,
+    dependents: Vec<NodeId>,
     /// Station inputs not yet finished, per node.
     pending: Vec<AtomicU32>,
     upstream: Vec<AtomicU8>,
@@ -180,7 +180,7 @@ impl<'g> Execution<'g> {
     }
 
     /// Whether the run was asked to run this station whatever the store says.
-    pub(crate) fn is_forced(&self, id: u32) -> bool {
-        self.forced.get(id as usize).copied().unwrap_or(false)
+    pub(crate) fn is_forced(&self, id: NodeId) -> bool {
+        self.forced.get(id.index()).copied().unwrap_or(false)
     }
 }

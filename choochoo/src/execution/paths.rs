@@ -6,8 +6,10 @@ use std::collections::HashMap;
 
 /// Each station's name in the store, stable from run to run: `workflow/binding` for a
 /// `workflow!` binding; for a builder node, the station's name and a hash of where its inputs
-/// come from (constants by value, files by path), so editing a file keeps the name.
+/// come from (constants by value, files by path), so editing a file keeps the name. A graph
+/// with a node of another graph wired into it has no names: its error is returned.
 pub(crate) fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
+    graph.check(&[])?;
     let mut identities: Vec<Digest> = Vec::with_capacity(graph.nodes.len());
     let mut paths = Vec::with_capacity(graph.nodes.len());
     let mut taken: HashMap<String, usize> = HashMap::new();
@@ -24,7 +26,7 @@ pub(crate) fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
                 let mut hasher = crate::hash::Hasher::new("choochoo/node");
                 hasher.field("station", station.id().as_bytes());
                 for source in inputs.iter().flat_map(Edge::sources) {
-                    hasher.digest("source", &identities[*source as usize]);
+                    hasher.digest("source", &identities[source.index()]);
                 }
                 let identity = hasher.finish();
                 let base = match (&node.label, graph_scope(node)) {

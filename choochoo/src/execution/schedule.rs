@@ -4,7 +4,7 @@
 //! after a failure is blocked and one after a skip is skipped.
 
 use super::{Execution, Outcome};
-use crate::graph::{Edge, Graph, Kind};
+use crate::graph::{Edge, Graph, Kind, NodeId};
 use crate::report::Status;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -17,9 +17,9 @@ impl<'g> Execution<'g> {
     pub(crate) fn start<'scope>(&'scope self, scope: &rayon::Scope<'scope>) {
         // Find every ready station before starting any: once one runs, it may bring others'
         // counts to zero, and those are started by whoever finished their last input.
-        let ready: Vec<u32> = (0..self.graph.nodes.len() as u32)
+        let ready: Vec<NodeId> = (self.graph.ids())
             .filter(|&id| {
-                is_station(self.graph, id) && self.pending[id as usize].load(Ordering::Relaxed) == 0
+                is_station(self.graph, id) && self.pending[id.index()].load(Ordering::Relaxed) == 0
             })
             .collect();
         #[cfg(feature = "remote")]
@@ -30,27 +30,27 @@ impl<'g> Execution<'g> {
     fn spawn<'scope>(
         &'scope self,
         scope: &rayon::Scope<'scope>,
-        ready: impl IntoIterator<Item = u32>,
+        ready: impl IntoIterator<Item = NodeId>,
     ) {
         for id in ready {
             scope.spawn(move |scope| self.visit(scope, id));
         }
     }
 
-    fn visit<'scope>(&'scope self, scope: &rayon::Scope<'scope>, id: u32) {
+    fn visit<'scope>(&'scope self, scope: &rayon::Scope<'scope>, id: NodeId) {
         let outcome = self.decide(id);
         let upstream = self.settle(id, outcome);
         // The dependents this node was the last input of, as the counts come down.
         let ready = self.dependents_of(id).iter().copied().filter(|&dependent| {
             if upstream != UPSTREAM_OK {
-                self.upstream[dependent as usize].fetch_max(upstream, Ordering::AcqRel);
+                self.upstream[dependent.index()].fetch_max(upstream, Ordering::AcqRel);
             }
-            self.pending[dependent as usize].fetch_sub(1, Ordering::AcqRel) == 1
+            self.pending[dependent.index()].fetch_sub(1, Ordering::AcqRel) == 1
         });
         #[cfg(feature = "remote")]
         if self.remote.is_some() && upstream == UPSTREAM_OK {
             // Their remote lookups all start now, rather than one per worker at a time.
-            let ready: Vec<u32> = ready.collect();
+            let ready: Vec<NodeId> = ready.collect();
             self.prefetch(&ready);
             self.spawn(scope, ready);
             return;
@@ -59,9 +59,9 @@ impl<'g> Execution<'g> {
     }
 
     /// Announces and keeps a node's outcome; returns how it ended, for its dependents.
-    fn settle(&self, id: u32, mut outcome: Outcome) -> u8 {
+    fn settle(&self, id: NodeId, mut outcome: Outcome) -> u8 {
         if let Some(listener) = &self.settings.listener {
-            let (node, name) = (&self.paths[id as usize], self.station_name(id));
+            let (node, name) = (&self.paths[id.index()], self.station_name(id));
             listener(&crate::progress::Event::Finished {
                 node,
                 name,
@@ -83,14 +83,14 @@ impl<'g> Execution<'g> {
         if outcome.status == Status::Failed && !self.settings.keep_going {
             self.stop.store(true, Ordering::Release);
         }
-        let _ = self.outcomes[id as usize].set(outcome);
+        let _ = self.outcomes[id.index()].set(outcome);
         upstream
     }
 
     /// The outcome of a station not to be decided at all: blocked after a failure upstream,
     /// skipped after a skip upstream or once the run is stopping.
-    pub(super) fn not_reached(&self, id: u32) -> Option<Outcome> {
-        match self.upstream[id as usize].load(Ordering::Acquire) {
+    pub(super) fn not_reached(&self, id: NodeId) -> Option<Outcome> {
+        match self.upstream[id.index()].load(Ordering::Acquire) {
             UPSTREAM_FAILED => return Some(Outcome::not_run(Status::Blocked)),
             UPSTREAM_SKIPPED => return Some(Outcome::not_run(Status::Skipped)),
             _ => {}
@@ -101,21 +101,22 @@ impl<'g> Execution<'g> {
         None
     }
 
-    fn station_name(&self, id: u32) -> &'static str {
-        match &self.graph.nodes[id as usize].kind {
+    fn station_name(&self, id: NodeId) -> &'static str {
+        match &self.graph.node(id).kind {
             Kind::Station { station, .. } => station.name(),
             Kind::Input(_) => "input",
         }
     }
 
-    pub(crate) fn dependents_of(&self, id: u32) -> &[u32] {
-        &self.dependents[self.offsets[id as usize] as usize..self.offsets[id as usize + 1] as usize]
+    pub(crate) fn dependents_of(&self, id: NodeId) -> &[NodeId] {
+        let at = id.index();
+        &self.dependents[self.offsets[at] as usize..self.offsets[at + 1] as usize]
     }
 }
 
 /// The graph turned around: for each node, the stations reading it (`dependents[offsets[n]..
 /// offsets[n + 1]]`), and for each station, how many of its inputs are stations.
-pub(super) fn wiring(graph: &Graph) -> (Vec<u32>, Vec<u32>, Vec<AtomicU32>) {
+pub(super) fn wiring(graph: &Graph) -> (Vec<u32>, Vec<NodeId>, Vec<AtomicU32>) {
     let n = graph.nodes.len();
     let mut counts = vec![0u32; n + 1];
     let mut pending = Vec::with_capacity(n);
@@ -124,7 +125,7 @@ pub(super) fn wiring(graph: &Graph) -> (Vec<u32>, Vec<u32>, Vec<AtomicU32>) {
         if let Kind::Station { inputs, .. } = &node.kind {
             for source in inputs.iter().flat_map(Edge::sources) {
                 if is_station(graph, *source) {
-                    counts[*source as usize + 1] += 1;
+                    counts[source.index() + 1] += 1;
                     waiting += 1;
                 }
             }
@@ -139,13 +140,14 @@ pub(super) fn wiring(graph: &Graph) -> (Vec<u32>, Vec<u32>, Vec<AtomicU32>) {
         })
         .collect();
     let mut fill = offsets.clone();
-    let mut dependents = vec![0u32; *offsets.last().unwrap_or(&0) as usize];
-    for (id, node) in graph.nodes.iter().enumerate() {
+    let mut dependents = Vec::new();
+    dependents.resize(*offsets.last().unwrap_or(&0) as usize, graph.id_at(0));
+    for (id, node) in graph.ids().zip(&graph.nodes) {
         if let Kind::Station { inputs, .. } = &node.kind {
             for source in inputs.iter().flat_map(Edge::sources) {
                 if is_station(graph, *source) {
-                    let slot = &mut fill[*source as usize];
-                    dependents[*slot as usize] = id as u32;
+                    let slot = &mut fill[source.index()];
+                    dependents[*slot as usize] = id;
                     *slot += 1;
                 }
             }
@@ -154,6 +156,6 @@ pub(super) fn wiring(graph: &Graph) -> (Vec<u32>, Vec<u32>, Vec<AtomicU32>) {
     (offsets, dependents, pending)
 }
 
-fn is_station(graph: &Graph, id: u32) -> bool {
-    matches!(graph.nodes[id as usize].kind, Kind::Station { .. })
+fn is_station(graph: &Graph, id: NodeId) -> bool {
+    matches!(graph.node(id).kind, Kind::Station { .. })
 }

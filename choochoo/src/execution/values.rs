@@ -6,7 +6,7 @@
 use super::Execution;
 use super::call::Arg;
 use crate::error::chain;
-use crate::graph::{Codec, Edge};
+use crate::graph::{Codec, Edge, NodeId};
 use crate::memo;
 use crate::stat::Seen;
 use crate::store::Record;
@@ -56,24 +56,24 @@ impl Execution<'_> {
             .collect()
     }
 
-    pub(super) fn value(&self, id: u32) -> Result<&(dyn Any + Send + Sync), Error> {
+    pub(super) fn value(&self, id: NodeId) -> Result<&(dyn Any + Send + Sync), Error> {
         self.shared_ref(id).map(|value| &**value)
     }
 
-    fn shared(&self, id: u32) -> Result<Shared, Error> {
+    fn shared(&self, id: NodeId) -> Result<Shared, Error> {
         self.shared_ref(id).cloned()
     }
 
     /// A node's value, decoded from the store the first time a cached node's value is needed.
-    fn shared_ref(&self, id: u32) -> Result<&Shared, Error> {
-        if let Some(value) = self.values[id as usize].get() {
+    fn shared_ref(&self, id: NodeId) -> Result<&Shared, Error> {
+        if let Some(value) = self.values[id.index()].get() {
             return Ok(value);
         }
-        let path = &self.paths[id as usize];
-        let record = self.records[id as usize]
+        let path = &self.paths[id.index()];
+        let record = self.records[id.index()]
             .get()
             .ok_or_else(|| Error::internal(format!("`{path}` has no value yet")))?;
-        let codec = &self.graph.nodes[id as usize].codec;
+        let codec = &self.graph.node(id).codec;
         let value = self.stored_output(record, codec).map_err(|unusable| {
             Error::usage(match unusable {
                 Unusable::Changed(problem) => {
@@ -85,7 +85,7 @@ impl Execution<'_> {
                 ),
             })
         })?;
-        Ok(self.values[id as usize].get_or_init(|| value))
+        Ok(self.values[id.index()].get_or_init(|| value))
     }
 
     /// A record's output, decoded. The record was verified when it was found, so an output
@@ -100,22 +100,22 @@ impl Execution<'_> {
     }
 
     /// Makes a record the source of a node's value (cleaning decodes values from heads).
-    pub(crate) fn remember(&self, id: u32, record: Record) {
-        let _ = self.records[id as usize].set(record);
+    pub(crate) fn remember(&self, id: NodeId, record: Record) {
+        let _ = self.records[id.index()].set(record);
     }
 
     /// A node's value as JSON, if it can be had.
-    pub(crate) fn output_json(&self, id: u32) -> Option<serde_json::Value> {
+    pub(crate) fn output_json(&self, id: NodeId) -> Option<serde_json::Value> {
         let value = self.value(id).ok()?;
-        (self.graph.nodes[id as usize].codec.to_json)(value)
+        (self.graph.node(id).codec.to_json)(value)
     }
 
     /// Takes a node's value out of the run, once it is over.
-    pub(super) fn take_value(&mut self, id: u32) -> Result<Shared, Error> {
+    pub(super) fn take_value(&mut self, id: NodeId) -> Result<Shared, Error> {
         self.shared_ref(id)?;
-        self.values[id as usize]
+        self.values[id.index()]
             .take()
-            .ok_or_else(|| Error::internal(format!("the output node {id} produced no value")))
+            .ok_or_else(|| Error::internal(format!("the output {id} produced no value")))
     }
 
     /// The content hash of every input of a station, in order.
@@ -130,8 +130,7 @@ impl Execution<'_> {
             .map(|edge| match edge.sources() {
                 [source] => {
                     let value = self.value(*source).ok()?;
-                    let json =
-                        (self.graph.nodes[*source as usize].codec.to_json)(value)?.to_string();
+                    let json = (self.graph.node(*source).codec.to_json)(value)?.to_string();
                     (json.len() <= memo::SMALL_VALUE).then_some(json)
                 }
                 _ => None,
@@ -140,15 +139,15 @@ impl Execution<'_> {
     }
 
     /// A node's content hash; for a constant input, computed on first use.
-    fn content(&self, id: u32) -> Result<Digest, Error> {
-        if let Some(content) = self.contents[id as usize].get() {
+    fn content(&self, id: NodeId) -> Result<Digest, Error> {
+        if let Some(content) = self.contents[id.index()].get() {
             return Ok(content.digest);
         }
-        let node = &self.graph.nodes[id as usize];
+        let node = self.graph.node(id);
         let value = self.value(id)?;
         let (encoded, paths) = (node.codec.encode)(value)?;
         let content = memo::content(&encoded, self.hash_files(paths)?);
-        Ok(self.contents[id as usize].get_or_init(|| content).digest)
+        Ok(self.contents[id.index()].get_or_init(|| content).digest)
     }
 
     /// The files a value names, each with its content hash, through the stat cache.
@@ -170,7 +169,7 @@ impl Execution<'_> {
 /// combined in order.
 pub(super) fn edge_digests(
     inputs: &[Edge],
-    digest: impl Fn(u32) -> Result<Digest, Error>,
+    digest: impl Fn(NodeId) -> Result<Digest, Error>,
 ) -> Result<Vec<Digest>, Error> {
     inputs
         .iter()
