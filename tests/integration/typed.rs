@@ -517,7 +517,7 @@ mod foreign {
             let tmp = temp_store();
             let error = Runner::new(&tmp.store).run_graph(&g, output).unwrap_err();
             let message = error.to_string();
-                for name in [graph_of(&output), graph_of(&doubled), "output".to_owned()] {
+            for name in [graph_of(&output), graph_of(&doubled), "output".to_owned()] {
                 assert!(message.contains(&name), "{name:?} not in {message:?}");
             }
             for table in ["records", "heads", "runs"] {

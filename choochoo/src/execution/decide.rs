@@ -26,7 +26,7 @@ pub(crate) enum Verdict {
     Missing,
 }
 
-impl<'g> Execution<'g> {
+impl Execution<'_> {
     /// Cached, ran, failed, or not run: the runtime's core rule for one station.
     pub(super) fn decide(&self, id: NodeId) -> Outcome {
         if let Some(outcome) = self.not_reached(id) {
@@ -81,7 +81,8 @@ impl<'g> Execution<'g> {
     }
 
     /// The rule's part without side effects: whether station `id` runs whatever the store
-    /// says (forced), or what the store holds for its key. Nothing is asked, run or written.
+    /// says (forced), or what the store holds for its key. No check is asked, nothing is
+    /// run, locked or written (a corrupt record costs a warning), and nothing is adopted.
     pub(crate) fn verdict(&self, id: NodeId, key: &Digest) -> Verdict {
         if let Some(reason) = self.forced_reason(id) {
             return Verdict::Runs(reason);

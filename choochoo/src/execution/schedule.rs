@@ -13,11 +13,13 @@ pub(super) const UPSTREAM_OK: u8 = 0;
 const UPSTREAM_SKIPPED: u8 = 1;
 const UPSTREAM_FAILED: u8 = 2;
 
-impl<'g> Execution<'g> {
+impl Execution<'_> {
     pub(crate) fn start<'scope>(&'scope self, scope: &rayon::Scope<'scope>) {
         // Find every ready station before starting any: once one runs, it may bring others'
         // counts to zero, and those are started by whoever finished their last input.
-        let ready: Vec<NodeId> = (self.graph.ids())
+        let ready: Vec<NodeId> = self
+            .graph
+            .ids()
             .filter(|&id| {
                 is_station(self.graph, id) && self.pending[id.index()].load(Ordering::Relaxed) == 0
             })
