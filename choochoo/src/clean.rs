@@ -5,7 +5,7 @@
 
 use crate::error::chain;
 use crate::execution::Execution;
-use crate::graph::Kind;
+use crate::graph::{Kind, NodeId};
 use crate::store::{Head, Record};
 use crate::{Digest, Error};
 use std::fmt;
@@ -97,36 +97,39 @@ pub(crate) fn clean(execution: &Execution<'_>) -> Result<Cleaned, Error> {
 /// directories (their records are still read, to give the cleaned ones their inputs).
 pub(crate) fn clean_some(
     execution: &Execution<'_>,
-    selected: impl Fn(u32) -> bool,
+    selected: impl Fn(NodeId) -> bool,
 ) -> Result<Cleaned, Error> {
     let profile = &execution.settings.profile;
-    let mut remembered: Vec<(u32, Head, Option<Record>)> = Vec::new();
-    for (id, node) in execution.graph.nodes.iter().enumerate() {
+    let mut remembered: Vec<(NodeId, Head, Option<Record>)> = Vec::new();
+    for (id, node) in execution.graph.ids().zip(&execution.graph.nodes) {
         if !matches!(node.kind, Kind::Station { .. }) {
             continue;
         }
-        if let Some(head) = execution.store.head(profile, &execution.paths[id])? {
+        if let Some(head) = execution
+            .store
+            .head(profile, &execution.paths[id.index()])?
+        {
             let record = execution
                 .store
                 .record(profile, &head.key)?
                 .and_then(Result::ok);
             if let Some(record) = &record {
-                execution.remember(id as u32, record.clone());
+                execution.remember(id, record.clone());
             }
-            if selected(id as u32) {
-                remembered.push((id as u32, head, record));
+            if selected(id) {
+                remembered.push((id, head, record));
             }
         }
     }
     let mut done = Cleaned::default();
     while let Some((id, head, record)) = remembered.pop() {
-        let node = execution.paths[id as usize].to_string();
+        let node = execution.paths[id.index()].to_string();
         if let Err(error) = clean_one(execution, id, &head, record.as_ref()) {
             done.failed = Some((node, error));
             done.not_cleaned = remembered
                 .iter()
                 .rev()
-                .map(|(id, ..)| execution.paths[*id as usize].to_string())
+                .map(|(id, ..)| execution.paths[id.index()].to_string())
                 .collect();
             return Err(Error::clean_failed(done));
         }
@@ -138,15 +141,15 @@ pub(crate) fn clean_some(
 /// Records the evidence, calls the clean function, forgets the node, removes its directory.
 fn clean_one(
     execution: &Execution<'_>,
-    id: u32,
+    id: NodeId,
     head: &Head,
     record: Option<&Record>,
 ) -> Result<(), String> {
-    let Kind::Station { station, .. } = &execution.graph.nodes[id as usize].kind else {
+    let Kind::Station { station, .. } = &execution.graph.node(id).kind else {
         return Ok(());
     };
     let profile = &execution.settings.profile;
-    let node = &execution.paths[id as usize];
+    let node = &execution.paths[id.index()];
     let dir = execution.store.work_dir(profile, node);
     let evidence = serde_json::json!({
         "node": node.as_ref(),

@@ -111,7 +111,7 @@ impl Diagram {
                     for source in inputs.iter().flat_map(crate::graph::Edge::sources) {
                         diagram
                             .edges
-                            .push((index[*source as usize], diagram.shapes.len()));
+                            .push((index[source.index()], diagram.shapes.len()));
                     }
                     let name = station.name().to_owned();
                     let (text, detail) = match &node.label {
@@ -349,7 +349,7 @@ fn feeding(graph: &Graph) -> Vec<bool> {
     for node in &graph.nodes {
         if let Kind::Station { inputs, .. } = &node.kind {
             for source in inputs.iter().flat_map(crate::graph::Edge::sources) {
-                feeds[*source as usize] = true;
+                feeds[source.index()] = true;
             }
         }
     }

@@ -10,6 +10,7 @@ use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A graph of stations under construction: the builder for generated graphs.
 ///
@@ -54,11 +55,60 @@ use std::sync::Arc;
 ///
 /// A node wires only into an input of its own type: `graph.add(Add, (&a, &b))` above, with
 /// `a: Node<String>`, is a compile error naming both types.
-#[derive(Default)]
+///
+/// Each graph has an identity of its own, and each [`Node`] knows the graph that made it. A
+/// node wired into another graph ([`add`](Graph::add), [`map`](Graph::map)) or asked of
+/// another graph's run ([`Runner::run_graph`](crate::Runner::run_graph)) is a usage error
+/// naming both graphs. `add` and `map` still return a node, so a builder loop goes on; the
+/// graph remembers the first such mistake, and running, planning, cleaning or drawing it
+/// returns that error before anything runs or is written.
 pub struct Graph {
     pub(crate) nodes: Vec<NodeData>,
     /// The workflow whose `workflow!` body is adding nodes, to name them in the store.
     pub(crate) scope: Option<&'static str>,
+    /// This graph's identity, which every node it makes carries.
+    id: GraphId,
+    /// The first node of another graph that was wired into this one, said as an error.
+    foreign: Option<String>,
+}
+
+/// Which graph a node belongs to: a number no other graph of this process has (until 2^32
+/// graphs have been made).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct GraphId(u32);
+
+impl GraphId {
+    fn next() -> GraphId {
+        static NEXT: AtomicU32 = AtomicU32::new(1);
+        GraphId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl fmt::Display for GraphId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "graph #{}", self.0)
+    }
+}
+
+/// A node's identity: its index among its graph's nodes, and that graph.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NodeId {
+    graph: GraphId,
+    index: u32,
+}
+
+impl NodeId {
+    /// The node's index among its graph's nodes.
+    pub(crate) fn index(self) -> usize {
+        self.index as usize
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "node {} of {}", self.index, self.graph)
+    }
 }
 
 /// A typed handle to a node of a [`Graph`]: the value of type `T` it will hold.
@@ -96,7 +146,7 @@ pub struct Graph {
 /// # }
 /// ```
 pub struct Node<T> {
-    pub(crate) id: u32,
+    pub(crate) id: NodeId,
     marker: PhantomData<fn() -> T>,
 }
 
@@ -251,9 +301,9 @@ pub(crate) enum Kind {
 #[doc(hidden)]
 pub enum Edge {
     /// The value of one node.
-    One(u32),
+    One(NodeId),
     /// The values of several nodes, collected into a `Vec`.
-    Many(Box<[u32]>, Collect),
+    Many(Box<[NodeId]>, Collect),
 }
 
 /// Builds the `Vec<T>` of a fan-in edge from the values of its nodes.
@@ -271,10 +321,21 @@ impl fmt::Debug for Edge {
 }
 
 impl Edge {
-    pub(crate) fn sources(&self) -> &[u32] {
+    pub(crate) fn sources(&self) -> &[NodeId] {
         match self {
             Edge::One(id) => std::slice::from_ref(id),
             Edge::Many(ids, _) => ids,
+        }
+    }
+}
+
+impl Default for Graph {
+    fn default() -> Graph {
+        Graph {
+            nodes: Vec::new(),
+            scope: None,
+            id: GraphId::next(),
+            foreign: None,
         }
     }
 }
@@ -283,6 +344,40 @@ impl Graph {
     /// An empty graph.
     pub fn new() -> Graph {
         Graph::default()
+    }
+
+    /// The node at `index`.
+    pub(crate) fn id_at(&self, index: usize) -> NodeId {
+        NodeId {
+            graph: self.id,
+            index: index as u32,
+        }
+    }
+
+    /// Every node, in the order they were added.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = NodeId> + '_ {
+        (0..self.nodes.len()).map(|index| self.id_at(index))
+    }
+
+    /// The node `id` names; every node wired into this graph is one of its own.
+    pub(crate) fn node(&self, id: NodeId) -> &NodeData {
+        &self.nodes[id.index()]
+    }
+
+    /// Whether the graph can be run for `outputs`: no node of another graph was wired into
+    /// it, and each output is a node of its own.
+    pub(crate) fn check(&self, outputs: &[NodeId]) -> Result<(), Error> {
+        if let Some(foreign) = &self.foreign {
+            return Err(Error::usage(foreign.clone()));
+        }
+        match outputs.iter().find(|output| output.graph != self.id) {
+            Some(output) => Err(Error::usage(format!(
+                "the output {output} is not a node of {}, the graph being run; ask for a node \
+                 of the graph given to `run_graph`",
+                self.id
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Adds a constant input: a parameter or a file the graph reads. Its identity is its
@@ -393,7 +488,7 @@ impl Graph {
         inputs.extend(shared);
         let node = self.add_station_as::<S, Vec<S::Output>>(label, station, inputs);
         let spec = MapSpec::of::<<S::Input as Split>::First, S::Output>();
-        self.nodes[node.id as usize].map = Some(Box::new(spec));
+        self.nodes[node.id.index()].map = Some(Box::new(spec));
         node
     }
 
@@ -413,12 +508,7 @@ impl Graph {
         station: S,
         inputs: Vec<Edge>,
     ) -> Node<T> {
-        for source in inputs.iter().flat_map(Edge::sources) {
-            assert!(
-                (*source as usize) < self.nodes.len(),
-                "a node from another graph was wired into this one"
-            );
-        }
+        let inputs = self.own_edges(&station, inputs);
         let kind = Kind::Station {
             station: Arc::new(station),
             inputs: inputs.into_boxed_slice(),
@@ -426,8 +516,38 @@ impl Graph {
         self.push(label, kind)
     }
 
+    /// `inputs`, if every node they name is of this graph. Else the first node of another
+    /// graph is remembered as the error of the graph, and the station is added without
+    /// inputs: a graph with that error never runs.
+    fn own_edges<S: Station>(&mut self, station: &S, inputs: Vec<Edge>) -> Vec<Edge> {
+        let foreign = inputs.iter().enumerate().find_map(|(input, edge)| {
+            let source = edge.sources().iter().find(|id| id.graph != self.id)?;
+            Some((input, *source))
+        });
+        let Some((input, source)) = foreign else {
+            return inputs;
+        };
+        if self.foreign.is_none() {
+            let input = match Station::input_names(station).get(input) {
+                Some(name) => format!("`{name}`"),
+                None => format!("#{}", input + 1),
+            };
+            self.foreign = Some(format!(
+                "the input {input} of `{}` is wired to {source}, but the station is added to \
+                 {}; a node wires only into the graph that made it",
+                Station::name(station),
+                self.id
+            ));
+        }
+        Vec::new()
+    }
+
     fn push<T: Value>(&mut self, label: Option<&str>, kind: Kind) -> Node<T> {
-        let id = u32::try_from(self.nodes.len()).expect("a graph holds at most 2^32 nodes");
+        let index = u32::try_from(self.nodes.len()).expect("a graph holds at most 2^32 nodes");
+        let id = NodeId {
+            graph: self.id,
+            index,
+        };
         self.nodes.push(NodeData {
             label: label.map(Box::from),
             scope: self.scope,
@@ -445,6 +565,7 @@ impl Graph {
 impl fmt::Debug for Graph {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Graph")
+            .field("id", &self.id.0)
             .field("nodes", &self.nodes.len())
             .finish()
     }

@@ -226,7 +226,7 @@ pub use workflow::Outputs;
 /// Items the macros expand to. Not public API: they may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::graph::{Args, Edge, Split, Wire};
+    pub use crate::graph::{Args, Edge, NodeId, Split, Wire};
     pub use crate::hash::ParseDigestError;
     pub use crate::station::{Arity, BoxError, Fingerprint, InputAt, Inputs};
     pub use crate::value::Value;

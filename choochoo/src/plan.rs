@@ -2,8 +2,8 @@
 //! cached (its key is in the store and everything it names is intact), will run (and why),
 //! or may run (an upstream station will run; whether this one does depends on that output).
 
-use crate::execution::{Execution, Lookup};
-use crate::graph::{Edge, Kind};
+use crate::execution::{Execution, Verdict};
+use crate::graph::{Edge, Kind, NodeId};
 use std::fmt;
 
 /// What a run would do with each station, from [`Runner::plan`](crate::Runner::plan).
@@ -155,17 +155,17 @@ pub(crate) fn plan(execution: &Execution<'_>) -> Plan {
     let graph = execution.graph;
     let mut actions: Vec<Option<Action>> = vec![None; graph.nodes.len()];
     let mut entries = Vec::new();
-    for (id, node) in graph.nodes.iter().enumerate() {
+    for (id, node) in graph.ids().zip(&graph.nodes) {
         let Kind::Station { station, inputs } = &node.kind else {
             continue;
         };
-        let (action, reason) = decide(execution, id as u32, station.as_ref(), inputs, &actions);
-        actions[id] = Some(action);
+        let (action, reason) = decide(execution, id, station.as_ref(), inputs, &actions);
+        actions[id.index()] = Some(action);
         entries.push(Planned {
             id: station.id(),
             name: station.name(),
             label: node.label.clone(),
-            node: execution.paths[id].clone(),
+            node: execution.paths[id.index()].clone(),
             action,
             reason,
         });
@@ -173,31 +173,34 @@ pub(crate) fn plan(execution: &Execution<'_>) -> Plan {
     Plan { entries }
 }
 
+/// One station's line: the run's own rule ([`Execution::verdict`]), with what a plan cannot
+/// know yet — the output of a station upstream that will run — as "may run".
 fn decide(
     execution: &Execution<'_>,
-    id: u32,
+    id: NodeId,
     station: &dyn crate::graph::ErasedStation,
     inputs: &[Edge],
     actions: &[Option<Action>],
 ) -> (Action, Option<String>) {
-    if execution.forced.get(id as usize).copied().unwrap_or(false) {
-        return (Action::Run, Some("forced".to_owned()));
+    // A forced station runs whatever its inputs are, known or not.
+    if let Some(reason) = execution.forced_reason(id) {
+        return (Action::Run, Some(reason));
     }
-    let running = inputs.iter().flat_map(Edge::sources).find(|source| {
-        matches!(
-            actions[**source as usize],
-            Some(Action::Run | Action::MayRun)
-        )
-    });
+    let running = inputs
+        .iter()
+        .flat_map(Edge::sources)
+        .find(|source| matches!(actions[source.index()], Some(Action::Run | Action::MayRun)));
     if let Some(source) = running {
         return (
             Action::MayRun,
             Some(format!(
                 "after `{}`",
-                execution.graph.nodes[*source as usize]
+                execution
+                    .graph
+                    .node(*source)
                     .label
                     .as_deref()
-                    .unwrap_or(&execution.paths[*source as usize])
+                    .unwrap_or(&execution.paths[source.index()])
             )),
         );
     }
@@ -213,12 +216,16 @@ fn decide(
             );
         }
     };
-    match execution.lookup(id, &head.key) {
-        Lookup::Hit if station.has_check() => {
-            (Action::Cached, Some("if its check still holds".to_owned()))
+    match execution.verdict(id, &head.key) {
+        Verdict::Found(found) => {
+            // Its remembered output is what the stations after it would read.
+            execution.adopt(id, found);
+            let reason = station
+                .has_check()
+                .then(|| "if its check still holds".to_owned());
+            (Action::Cached, reason)
         }
-        Lookup::Hit => (Action::Cached, None),
-        Lookup::Stale(reason) => (Action::Run, Some(reason)),
-        Lookup::Miss => (Action::Run, Some(execution.reason(id, station, &head))),
+        Verdict::Runs(reason) => (Action::Run, Some(reason)),
+        Verdict::Missing => (Action::Run, Some(execution.reason(id, station, &head))),
     }
 }

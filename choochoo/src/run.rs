@@ -4,9 +4,8 @@
 //! after one.
 
 use crate::clean::{self, Cleaned};
-use crate::error::chain;
-use crate::execution::{Execution, Settings};
-use crate::graph::{Graph, Kind};
+use crate::execution::{Execution, Finished, Settings};
+use crate::graph::{Graph, Kind, NodeId};
 use crate::plan::{self, Plan};
 use crate::report::{Report, Status};
 use crate::workflow::{Outputs, Workflow};
@@ -281,11 +280,7 @@ impl<'s> Runner<'s> {
         outputs: &dyn Outputs<Value = O>,
     ) -> Result<Run<O>, Error> {
         let wanted = outputs.nodes();
-        if let Some(bad) = wanted.iter().find(|id| **id as usize >= graph.nodes.len()) {
-            return Err(Error::usage(format!(
-                "the output node {bad} is not part of this graph"
-            )));
-        }
+        graph.check(&wanted)?;
         let pool = self.pool()?;
         let _active = self.store.active()?;
         let run_id = self
@@ -308,17 +303,11 @@ impl<'s> Runner<'s> {
             listener(&crate::Event::Started { stations });
         }
         pool.scope(|scope| execution.start(scope));
-        execution.flush();
-        let values = wanted
-            .iter()
-            .map(|id| execution.take_value(*id))
-            .collect::<Result<Vec<_>, _>>();
-        if let Err(error) = self.store.save_stats(&execution.stats.take_changed()) {
-            execution.warn(format!("the stat cache was not saved: {}", chain(&error)));
-        }
-        let report = execution.report();
-        let used = std::mem::take(&mut *execution.used.lock().unwrap_or_else(|e| e.into_inner()));
-        drop(execution);
+        let Finished {
+            values,
+            report,
+            used,
+        } = execution.finish(&wanted);
         let counts =
             [Status::Ran, Status::Cached, Status::Failed].map(|status| report.count(status));
         self.store.finish_run(
@@ -344,7 +333,7 @@ impl<'s> Runner<'s> {
         let mut forced = vec![false; graph.nodes.len()];
         for name in &self.force {
             for id in matching(graph, &execution.paths, name)? {
-                forced[id as usize] = true;
+                forced[id.index()] = true;
             }
         }
         let mut stack = Vec::new();
@@ -353,8 +342,8 @@ impl<'s> Runner<'s> {
         }
         let mut seen = vec![false; graph.nodes.len()];
         while let Some(id) = stack.pop() {
-            if !std::mem::replace(&mut seen[id as usize], true) {
-                forced[id as usize] = true;
+            if !std::mem::replace(&mut seen[id.index()], true) {
+                forced[id.index()] = true;
                 stack.extend_from_slice(execution.dependents_of(id));
             }
         }
@@ -393,21 +382,24 @@ impl std::fmt::Debug for Runner<'_> {
 
 /// The station nodes a name stands for: a binding, a node name, a station's id or the name
 /// of its function (which matches every node of that station).
-pub(crate) fn matching(graph: &Graph, paths: &[Box<str>], name: &str) -> Result<Vec<u32>, Error> {
-    let ids: Vec<u32> = graph
-        .nodes
-        .iter()
-        .enumerate()
+pub(crate) fn matching(
+    graph: &Graph,
+    paths: &[Box<str>],
+    name: &str,
+) -> Result<Vec<NodeId>, Error> {
+    let ids: Vec<NodeId> = graph
+        .ids()
+        .zip(&graph.nodes)
         .filter(|(id, node)| match &node.kind {
             Kind::Station { station, .. } => {
                 node.label.as_deref() == Some(name)
-                    || &*paths[*id] == name
+                    || &*paths[id.index()] == name
                     || station.id() == name
                     || station.id().rsplit("::").next() == Some(name)
             }
             Kind::Input(_) => false,
         })
-        .map(|(id, _)| id as u32)
+        .map(|(id, _)| id)
         .collect();
     if ids.is_empty() {
         return Err(Error::usage(format!(

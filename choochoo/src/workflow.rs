@@ -2,7 +2,7 @@
 //! function returning one; [`Runner::run`](crate::Runner::run) takes it.
 
 use crate::Error;
-use crate::graph::{Graph, Node};
+use crate::graph::{Graph, Node, NodeId};
 use crate::value::{self, Shared, Value};
 
 /// A buildable graph with a typed output, as `workflow!` generates.
@@ -101,7 +101,7 @@ pub trait Outputs {
 
     /// The nodes to read.
     #[doc(hidden)]
-    fn nodes(&self) -> Vec<u32>;
+    fn nodes(&self) -> Vec<NodeId>;
 
     /// Takes the values out of the finished run, in the order of [`Outputs::nodes`].
     #[doc(hidden)]
@@ -111,7 +111,7 @@ pub trait Outputs {
 impl<T: Value> Outputs for Node<T> {
     type Value = T;
 
-    fn nodes(&self) -> Vec<u32> {
+    fn nodes(&self) -> Vec<NodeId> {
         vec![self.id]
     }
 
@@ -130,7 +130,7 @@ macro_rules! output_tuples {
             type Value = ($($t,)*);
 
             #[allow(non_snake_case)]
-            fn nodes(&self) -> Vec<u32> {
+            fn nodes(&self) -> Vec<NodeId> {
                 let ($($v,)*) = self;
                 vec![$($v.id),*]
             }

@@ -157,3 +157,96 @@ fn a_map_over_ten_thousand_items_is_cached_on_the_second_run() {
     assert_eq!(second.output(), &first);
     assert_eq!(second.report().count(Status::Cached), 2);
 }
+
+/// The shape of `Reading` as the program has it now; a reading stored under another shape
+/// no longer decodes: a type edited without its station's code changing.
+static READING_SHAPE: AtomicU64 = AtomicU64::new(1);
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+struct Reading {
+    value: u64,
+    shape: u64,
+}
+
+impl<'de> serde::Deserialize<'de> for Reading {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Reading, D::Error> {
+        let (value, shape) = <(u64, u64)>::deserialize(deserializer)?;
+        if shape != READING_SHAPE.load(Ordering::SeqCst) {
+            return Err(serde::de::Error::custom("a field was added"));
+        }
+        Ok(Reading { value, shape })
+    }
+}
+
+#[station]
+fn read_meter(line: &String) -> Reading {
+    executed("read_meter");
+    Reading {
+        value: line.len() as u64,
+        shape: READING_SHAPE.load(Ordering::SeqCst),
+    }
+}
+
+#[station]
+fn total(readings: &Vec<Reading>) -> u64 {
+    executed("total");
+    readings.iter().map(|reading| reading.value).sum()
+}
+
+workflow! {
+    pub fn metering(text: String) -> u64 {
+        let meters = lines(text);
+        let readings = map(read_meter, meters);
+        total(readings)
+    }
+}
+
+/// A map item whose stored output no longer decodes is forgotten and computed again in the
+/// same run (with a warning), once: the next runs find its new record.
+#[test]
+fn a_map_item_whose_stored_output_no_longer_decodes_runs_again_once() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let runner = Runner::new(&tmp.store);
+    READING_SHAPE.store(1, Ordering::SeqCst);
+    let first = runner.run(metering("a\nbb\nccc".to_owned())).unwrap();
+    assert_eq!(*first.output(), 6);
+    assert_eq!(
+        take_executions(),
+        counts(&[("lines", 1), ("read_meter", 3), ("total", 1)])
+    );
+
+    // The type changed; a new item makes the map look its old items up.
+    READING_SHAPE.store(2, Ordering::SeqCst);
+    let second = runner.run(metering("a\nbb\nccc\ndddd".to_owned())).unwrap();
+    assert_eq!(*second.output(), 10);
+    assert_eq!(
+        take_executions(),
+        counts(&[("lines", 1), ("read_meter", 4), ("total", 1)]),
+        "the three undecodable items and the new one run"
+    );
+    let readings = second.report().find("readings").next().unwrap();
+    assert!(
+        readings.reason().unwrap().ends_with("; 4 of 4 items ran"),
+        "{:?}",
+        readings.reason()
+    );
+    let warnings = second.report().warnings();
+    assert_eq!(
+        warnings
+            .iter()
+            .filter(|w| w.contains("no longer decodes") && w.contains("bump its `version`"))
+            .count(),
+        3,
+        "{warnings:?}"
+    );
+
+    let third = runner.run(metering("a\nbb\nccc\ndddd\neeeee".to_owned()));
+    READING_SHAPE.store(1, Ordering::SeqCst);
+    assert_eq!(*third.unwrap().output(), 15);
+    assert_eq!(
+        take_executions(),
+        counts(&[("lines", 1), ("read_meter", 1), ("total", 1)]),
+        "the items recomputed are cached now: only the new one runs"
+    );
+}

@@ -398,3 +398,136 @@ fn a_ten_thousand_station_generated_graph_gives_the_right_answer() {
     assert_eq!(run.report().count(Status::Ran), 10_001);
     assert_eq!(generated::SQUARES.load(Ordering::Relaxed), 5_000);
 }
+
+/// A node of one graph given to another: a usage error naming both graphs, before anything
+/// runs or is written, whether the node's index exists in the other graph or not.
+mod foreign {
+    use super::*;
+    use crate::support::{counts, executed, serial, take_executions};
+
+    #[station]
+    pub fn double(x: &u64) -> u64 {
+        executed("double");
+        x * 2
+    }
+
+    #[station]
+    pub fn sum_all(xs: &Vec<u64>) -> u64 {
+        executed("sum_all");
+        xs.iter().sum()
+    }
+
+    /// The graph a node's debug form names: `Node<u64>(node 1 of graph #7)` → `graph #7`.
+    fn graph_of<T>(node: &Node<T>) -> String {
+        let debug = format!("{node:?}");
+        let at = debug.find("graph #").expect(&debug);
+        debug[at..debug.len() - 1].to_owned()
+    }
+
+    fn rows(store: &choochoo::Store, table: &str) -> i64 {
+        let db = rusqlite::Connection::open(store.dir().join("store.db")).unwrap();
+        db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| {
+            row.get(0)
+        })
+        .unwrap()
+    }
+
+    /// Running, planning and drawing `graph` fail with an error naming `foreign` and
+    /// `graph`'s own graph (`own`), and nothing runs or is written.
+    fn refused(graph: &Graph, output: Node<u64>, foreign: &str, own: &str, what: &str) {
+        let tmp = temp_store();
+        let runner = Runner::new(&tmp.store);
+        let error = runner.run_graph(graph, output).unwrap_err();
+        assert!(!error.is_station_failure(), "{error}");
+        let message = error.to_string();
+        assert_ne!(foreign, own);
+        for name in [foreign, own, what] {
+            assert!(message.contains(name), "{name:?} not in {message:?}");
+        }
+        for table in ["records", "heads", "runs", "run_entries"] {
+            assert_eq!(rows(&tmp.store, table), 0, "{table} written");
+        }
+        assert_eq!(take_executions(), counts(&[]));
+        let planned = runner.plan_graph(graph).unwrap_err().to_string();
+        assert_eq!(planned, message);
+        let drawn = choochoo::Diagram::of_graph(graph).unwrap_err().to_string();
+        assert_eq!(drawn, message);
+    }
+
+    #[test]
+    fn a_foreign_node_whose_index_this_graph_has_is_refused() {
+        let _serial = serial();
+        let mut other = Graph::new();
+        other.input(1u64);
+        let foreign = other.input(2u64);
+        let mut g = Graph::new();
+        let own = g.input(10u64);
+        g.input(20u64);
+        // Index 1 exists in both graphs: it must not be wired to `g`'s own node 1.
+        let doubled = g.add(Double, (&foreign,));
+        let message = format!("is wired to node 1 of {}", graph_of(&foreign));
+        refused(&g, doubled, &graph_of(&foreign), &graph_of(&own), &message);
+        assert!(format!("{doubled:?}").contains(&graph_of(&own)));
+    }
+
+    #[test]
+    fn a_foreign_node_whose_index_this_graph_lacks_is_refused() {
+        let _serial = serial();
+        let mut other = Graph::new();
+        let nodes: Vec<Node<u64>> = (0..5).map(|i| other.input(i)).collect();
+        let mut g = Graph::new();
+        let own = g.input(10u64);
+        let total = g.add(SumAll, (&vec![own, nodes[4]],));
+        let message = "the input `xs` of `sum_all` is wired to node 4 of";
+        refused(&g, total, &graph_of(&nodes[4]), &graph_of(&own), message);
+    }
+
+    #[test]
+    fn a_foreign_list_given_to_map_is_refused() {
+        let _serial = serial();
+        let mut other = Graph::new();
+        let list = other.input(vec![1u64, 2, 3]);
+        let mut g = Graph::new();
+        let own = g.input(vec![4u64]);
+        let doubled = g.map(Double, &list, ());
+        let total = g.add(SumAll, (&doubled,));
+        refused(
+            &g,
+            total,
+            &graph_of(&list),
+            &graph_of(&own),
+            "`x` of `double`",
+        );
+    }
+
+    #[test]
+    fn an_output_node_of_another_graph_is_refused() {
+        let _serial = serial();
+        let mut other = Graph::new();
+        let mut doubles = Vec::new();
+        for i in 0..4 {
+            let input = other.input(i);
+            doubles.push(other.add(Double, (&input,)));
+        }
+        let mut g = Graph::new();
+        let own = g.input(3u64);
+        let doubled = g.add(Double, (&own,));
+        // `g` has two nodes: the first double of `other` is its node 1, the last its node 7.
+        for output in [doubles[0], doubles[3]] {
+            let tmp = temp_store();
+            let error = Runner::new(&tmp.store).run_graph(&g, output).unwrap_err();
+            let message = error.to_string();
+            for name in [graph_of(&output), graph_of(&doubled), "output".to_owned()] {
+                assert!(message.contains(&name), "{name:?} not in {message:?}");
+            }
+            for table in ["records", "heads", "runs"] {
+                assert_eq!(rows(&tmp.store, table), 0, "{table} written");
+            }
+            assert_eq!(take_executions(), counts(&[]));
+        }
+        let tmp = temp_store();
+        let run = Runner::new(&tmp.store).run_graph(&g, doubled).unwrap();
+        assert_eq!(*run.output(), 6);
+        assert_eq!(take_executions(), counts(&[("double", 1)]));
+    }
+}

@@ -271,10 +271,10 @@ fn clean_only(
     let mut selected = vec![false; graph.nodes.len()];
     for id in ids {
         for node in crate::run::matching(graph, &execution.paths, id)? {
-            selected[node as usize] = true;
+            selected[node.index()] = true;
         }
     }
-    clean_some(&execution, |id| selected[id as usize])
+    clean_some(&execution, |id| selected[id.index()])
 }
 
 pub(super) fn graph<W, F>(

@@ -4,7 +4,7 @@
 
 use super::{Execution, Outcome};
 use crate::error::chain;
-use crate::graph::{Edge, ErasedStation, Kind};
+use crate::graph::{Edge, ErasedStation, Kind, NodeId};
 use crate::memo::{self, Content};
 use crate::remote::{Blob, Cache, Download, Manifest, Pending, Source, WireDigest};
 use crate::report::Status;
@@ -23,7 +23,7 @@ pub(crate) struct Remote {
     /// Each node's portable content digest, once known.
     portable: Vec<OnceLock<Digest>>,
     /// Lookups started before their station's turn.
-    pending: Mutex<HashMap<u32, Pending>>,
+    pending: Mutex<HashMap<NodeId, Pending>>,
     /// Set once the digest table is known to exist.
     digest_table: OnceLock<()>,
 }
@@ -59,37 +59,36 @@ impl Execution<'_> {
 
     /// Whether a station may take a remote result: not one that changes the world outside
     /// the store (a check or a clean), and not a map (its items are remembered locally).
-    fn shareable(&self, id: u32, station: &dyn ErasedStation) -> bool {
-        !station.has_check() && !station.has_clean() && self.graph.nodes[id as usize].map.is_none()
+    fn shareable(&self, id: NodeId, station: &dyn ErasedStation) -> bool {
+        !station.has_check() && !station.has_clean() && self.graph.node(id).map.is_none()
     }
 
     /// Starts the remote lookups of the stations ready at the start that the local store
     /// does not have, all at once, so a cold store against a warm remote costs round trips
     /// in parallel rather than one after the other.
-    pub(super) fn prefetch(&self, ready: &[u32]) {
+    pub(super) fn prefetch(&self, ready: &[NodeId]) {
         let Some(remote) = self.remote_cache() else {
             return;
         };
         for &id in ready {
-            let Kind::Station { station, inputs } = &self.graph.nodes[id as usize].kind else {
+            let Kind::Station { station, inputs } = &self.graph.node(id).kind else {
                 continue;
             };
-            let forced = self.forced.get(id as usize).copied().unwrap_or(false);
-            if forced || !self.shareable(id, station.as_ref()) {
+            if self.is_forced(id) || !self.shareable(id, station.as_ref()) {
                 continue;
             }
             let Ok(head) = self.head(id, station.as_ref(), inputs) else {
                 continue;
             };
             // Only a probe: the record becomes the node's result in `decide`, if it is used.
-            let (local, _) = self.find(&self.paths[id as usize], &head.key, false);
-            if !matches!(local, super::Lookup::Miss) {
+            let local = self.find(&self.paths[id.index()], &head.key, false);
+            if !matches!(local, super::lookup::Lookup::Miss) {
                 continue;
             }
             let Ok(action) = self.action(id, station.as_ref(), inputs) else {
                 continue;
             };
-            if let Some(pending) = remote.cache.lookup(&self.paths[id as usize], action) {
+            if let Some(pending) = remote.cache.lookup(&self.paths[id.index()], action) {
                 remote
                     .pending
                     .lock()
@@ -103,7 +102,7 @@ impl Execution<'_> {
     /// recorded locally; `None` when there is none to use.
     pub(super) fn fetch_remote(
         &self,
-        id: u32,
+        id: NodeId,
         station: &dyn ErasedStation,
         inputs: &[Edge],
         mut head: Head,
@@ -112,7 +111,7 @@ impl Execution<'_> {
         if !self.shareable(id, station) {
             return None;
         }
-        let path = &self.paths[id as usize];
+        let path = &self.paths[id.index()];
         let pending = remote
             .pending
             .lock()
@@ -149,9 +148,9 @@ impl Execution<'_> {
                 chain(&error)
             ));
         }
-        let _ = remote.portable[id as usize].set(portable);
-        let _ = self.contents[id as usize].set(content);
-        let _ = self.values[id as usize].set(value);
+        let _ = remote.portable[id.index()].set(portable);
+        let _ = self.contents[id.index()].set(content);
+        let _ = self.values[id.index()].set(value);
         let mut outcome = Outcome::not_run(Status::Cached);
         outcome.reason = Some("from the remote cache".to_owned());
         Some(outcome)
@@ -167,10 +166,10 @@ impl Execution<'_> {
     )]
     fn restore(
         &self,
-        id: u32,
+        id: NodeId,
         download: Download,
     ) -> Result<(Shared, Content, Vec<u8>, Digest), String> {
-        let node = &self.graph.nodes[id as usize];
+        let node = self.graph.node(id);
         let work = self.work_root();
         let manifest: Manifest = crate::value::decode(&download.manifest)
             .map_err(|error| format!("its manifest is unreadable: {error}"))?;
@@ -182,7 +181,7 @@ impl Execution<'_> {
         }
         let own = self
             .store
-            .work_dir(&self.settings.profile, &self.paths[id as usize]);
+            .work_dir(&self.settings.profile, &self.paths[id.index()]);
         let mut files = Vec::with_capacity(paths.len());
         for (path, (relative, digest)) in paths.into_iter().zip(&manifest.files) {
             if crate::names::join(&work, Path::new(relative)).ok().as_ref() != Some(&path) {
@@ -227,7 +226,7 @@ impl Execution<'_> {
     /// Uploads a station's result, when writes are on and the result can be shared.
     pub(super) fn share_remote(
         &self,
-        id: u32,
+        id: NodeId,
         station: &dyn ErasedStation,
         inputs: &[Edge],
         content: &Content,
@@ -238,7 +237,7 @@ impl Execution<'_> {
         if !remote.cache.writes() || !self.shareable(id, station) {
             return;
         }
-        let path = &self.paths[id as usize];
+        let path = &self.paths[id.index()];
         let upload = self
             .action(id, station, inputs)
             .map_err(|error| chain(&error))
@@ -254,12 +253,12 @@ impl Execution<'_> {
     /// against the digest the run recorded, and its SHA-256 remembered.
     fn upload(
         &self,
-        id: u32,
+        id: NodeId,
         action: WireDigest,
         content: &Content,
     ) -> Result<crate::remote::Upload, String> {
         let work = self.work_root();
-        let node = &self.graph.nodes[id as usize];
+        let node = self.graph.node(id);
         let value = self.value(id).map_err(|error| chain(&error))?;
         let (encoding, _) = crate::file::portable(&work, || (node.codec.encode)(value))
             .map_err(|error| chain(&error))?;
@@ -361,15 +360,15 @@ impl Execution<'_> {
     /// The wire digest of a station's Action: its key, made of portable input digests.
     fn action(
         &self,
-        id: u32,
+        id: NodeId,
         station: &dyn ErasedStation,
         inputs: &[Edge],
     ) -> Result<WireDigest, Error> {
-        let inputs = super::edge_digests(inputs, |source| self.portable(source))?;
+        let inputs = super::values::edge_digests(inputs, |source| self.portable(source))?;
         Ok(crate::remote::action_digest(&crate::remote::Key {
             station: station.id(),
             fingerprint: &station.fingerprint(),
-            output_type: (self.graph.nodes[id as usize].codec.type_name)(),
+            output_type: (self.graph.node(id).codec.type_name)(),
             profile: &self.settings.profile,
             inputs: &inputs,
         }))
@@ -377,20 +376,20 @@ impl Execution<'_> {
 
     /// A node's content digest in the portable form: its encoding with paths under `work/`
     /// relative to it, and the content of its files.
-    fn portable(&self, id: u32) -> Result<Digest, Error> {
+    fn portable(&self, id: NodeId) -> Result<Digest, Error> {
         let remote = self
             .remote_cache()
             .ok_or_else(|| Error::internal("no remote cache"))?;
-        if let Some(digest) = remote.portable[id as usize].get() {
+        if let Some(digest) = remote.portable[id.index()].get() {
             return Ok(*digest);
         }
-        let node = &self.graph.nodes[id as usize];
+        let node = self.graph.node(id);
         let value = self.value(id)?;
         let (encoded, paths) =
             crate::file::portable(&self.work_root(), || (node.codec.encode)(value))?;
         let files: Vec<(PathBuf, Seen)> = self.hash_files(paths)?;
         let digest = memo::portable(&encoded, files.iter().map(|(_, seen)| &seen.digest));
-        Ok(*remote.portable[id as usize].get_or_init(|| digest))
+        Ok(*remote.portable[id.index()].get_or_init(|| digest))
     }
 
     /// The warnings of the remote cache, once its uploads are done.

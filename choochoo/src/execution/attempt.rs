@@ -1,0 +1,215 @@
+//! Attempts: a station that runs is called, within its time limit, and asked its check
+//! after the call (the visit must leave the world as the check wants it); a transient
+//! failure is tried again after a backoff, as often as the station's policy says. Each
+//! failed attempt is observed in the ledger and its directory kept aside for investigation.
+//! A result is then encoded, hashed and handed to `commit`.
+
+use super::call::{self, Call, Failure};
+use super::{Execution, Outcome};
+use crate::error::chain;
+use crate::graph::{Edge, ErasedStation, NodeId, Policy};
+use crate::memo::{self, Content};
+use crate::report::Status;
+use crate::station::Ctx;
+use crate::store::Head;
+use crate::value::Shared;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The attempts of one call: the last one's value or failure, how many failed before it,
+/// and the directory of the last failed one, kept.
+struct Attempts {
+    last: Result<Shared, Failure>,
+    failed: u32,
+    kept_dir: Option<PathBuf>,
+}
+
+impl Execution<'_> {
+    /// Runs a graph station and keeps its value and content for the stations after it.
+    pub(super) fn execute(
+        &self,
+        id: NodeId,
+        station: &Arc<dyn ErasedStation>,
+        inputs: &[Edge],
+        head: Head,
+        reason: String,
+    ) -> Outcome {
+        let node = self.graph.node(id);
+        let sources: Vec<NodeId> = inputs.iter().flat_map(Edge::sources).copied().collect();
+        let call = Call {
+            station,
+            path: &self.paths[id.index()],
+            label: node.label.as_deref(),
+            codec: &node.codec,
+            args: &|| self.args(inputs),
+            input_values: &|| self.input_values(inputs),
+            read: &sources,
+        };
+        let (done, outcome) = self.call_and_record(call, head, reason);
+        if let Some((value, content)) = done {
+            let _ = self.values[id.index()].set(value);
+            #[cfg(feature = "remote")]
+            if !outcome
+                .reason
+                .as_deref()
+                .is_some_and(|reason| reason.contains(super::commit::NOT_RECORDED))
+            {
+                self.share_remote(id, station.as_ref(), inputs, &content);
+            }
+            let _ = self.contents[id.index()].set(content);
+        }
+        outcome
+    }
+
+    /// Runs a station (retrying transient failures), checks the result, records it. Returns
+    /// the value and its content when it ran, and the outcome either way.
+    pub(super) fn call_and_record(
+        &self,
+        call: Call<'_>,
+        mut head: Head,
+        mut reason: String,
+    ) -> (Option<(Shared, Content)>, Outcome) {
+        if let Some(listener) = &self.settings.listener {
+            listener(&crate::progress::Event::Running {
+                node: call.path,
+                name: call.station.name(),
+            });
+        }
+        let started_at = (
+            std::time::SystemTime::now(),
+            rayon::current_thread_index().unwrap_or(0),
+        );
+        let started = Instant::now();
+        let attempts = self.call_with_retries(&call, &head);
+        let value = match attempts.last {
+            Ok(value) => value,
+            Err(failure) => {
+                let mut outcome = Outcome::failed(started.elapsed(), Some(reason), failure.message);
+                outcome.kept_dir = attempts.kept_dir;
+                outcome.started = Some(started_at);
+                return (None, outcome);
+            }
+        };
+        let duration = started.elapsed();
+        if attempts.failed > 0 {
+            reason.push_str(&format!(" (succeeded on attempt {})", attempts.failed + 1));
+        }
+        let failed = |message: String| (None, Outcome::failed(duration, None, message));
+        let (encoded, paths) = match (call.codec.encode)(&*value) {
+            Ok(encoded) => encoded,
+            Err(error) => return failed(format!("its output cannot be stored: {}", chain(&error))),
+        };
+        let content = match self.hash_files(paths) {
+            Ok(files) => memo::content(&encoded, files),
+            Err(error) => return failed(chain(&error)),
+        };
+        let recorded =
+            self.record_result(&call, &mut head, &content, &encoded, duration, &mut reason);
+        if let Err(message) = recorded {
+            return (None, Outcome::failed(duration, Some(reason), message));
+        }
+        let outcome = Outcome {
+            status: Status::Ran,
+            started: Some(started_at),
+            duration,
+            reason: Some(reason),
+            error: None,
+            kept_dir: attempts.kept_dir,
+        };
+        (Some((value, content)), outcome)
+    }
+
+    /// Attempts a call until one succeeds or a failure is not worth another: a transient
+    /// failure is tried again after a backoff that doubles, up to the station's retries.
+    fn call_with_retries(&self, call: &Call<'_>, head: &Head) -> Attempts {
+        let policy = call.station.policy();
+        let mut kept_dir = None;
+        let mut attempt = 0;
+        loop {
+            let attempt_started = Instant::now();
+            let failure = match self.attempt(call, &policy) {
+                Ok(value) => {
+                    return Attempts {
+                        last: Ok(value),
+                        failed: attempt,
+                        kept_dir,
+                    };
+                }
+                Err(failure) => failure,
+            };
+            kept_dir = self.keep_failed_dir(call.path, attempt);
+            let elapsed = attempt_started.elapsed();
+            self.observe(call, head, &failure, elapsed, kept_dir.as_deref());
+            if !failure.transient || attempt >= policy.retries {
+                return Attempts {
+                    last: Err(failure),
+                    failed: attempt,
+                    kept_dir,
+                };
+            }
+            std::thread::sleep(policy.backoff.saturating_mul(1 << attempt.min(16)));
+            attempt += 1;
+        }
+    }
+
+    /// One call of the station's function, then its check: the visit must leave the world in
+    /// the state its check asks for.
+    fn attempt(&self, call: &Call<'_>, policy: &Policy) -> Result<Shared, Failure> {
+        let args = (call.args)().map_err(|error| Failure::fatal(chain(&error)))?;
+        let ctx = Arc::new(self.ctx(call));
+        let (value, args) = match policy.timeout {
+            None => (call::run(call.station.as_ref(), &ctx, &args)?, args),
+            Some(limit) => call::run_with_timeout(call.station.clone(), ctx.clone(), args, limit)?,
+        };
+        if call.station.has_check() && !call::ask_check(call.station.as_ref(), &args, &*value)? {
+            return Err(Failure::fatal(format!(
+                "work required after visit: `{}` ran, but its check still says the work is not done; \
+                 the station or its check is wrong",
+                call.path
+            ))
+            .with_log(&ctx));
+        }
+        Ok(value)
+    }
+
+    fn ctx(&self, call: &Call<'_>) -> Ctx {
+        Ctx {
+            id: call.station.id(),
+            out_dir: self.store.work_dir(&self.settings.profile, call.path),
+            label: call.label.map(Box::from),
+            stopping: self.stop.clone(),
+            cancelled: Arc::default(),
+            log: Arc::default(),
+            capture: self.capture.clone(),
+            node: call.path.into(),
+            listener: self.settings.listener.clone(),
+        }
+    }
+
+    /// Moves a failed attempt's directory aside, as it was at the failure, so the next
+    /// attempt starts from a fresh one and the failing environment can be investigated.
+    fn keep_failed_dir(&self, path: &str, attempt: u32) -> Option<PathBuf> {
+        let dir = self.store.work_dir(&self.settings.profile, path);
+        if !dir.exists() {
+            return None;
+        }
+        let kept =
+            self.store
+                .failed_dir(&self.settings.profile, path, self.settings.run_id, attempt);
+        let moved = kept
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::rename(&dir, &kept));
+        match moved {
+            Ok(()) => Some(kept),
+            Err(error) => {
+                self.warn(format!(
+                    "the failing directory {} could not be kept: {error}",
+                    dir.display()
+                ));
+                Some(dir)
+            }
+        }
+    }
+}

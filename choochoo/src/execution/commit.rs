@@ -1,0 +1,157 @@
+//! Durability: how a result becomes a record, and when it is safe to say so. A station runs
+//! under its node's lease, so two processes never compute one node at once. Its output is
+//! stored (blob files synced) and its record queued; records are committed in batches, one
+//! transaction for many stations, and a node's lease is let go only once its record is
+//! durable, so a process waiting for the lease finds the record when it looks again. A kill
+//! loses at most one batch, whose stations then run again; a result whose inputs changed
+//! while it ran is never recorded; a batch that fails to commit makes its stations failures
+//! of the run, which stops.
+
+use super::Execution;
+use super::call::{Call, Failure};
+use crate::Error;
+use crate::error::chain;
+use crate::graph::NodeId;
+use crate::lease::Lease;
+use crate::memo::{self, Content};
+use crate::store::{Head, Prepared};
+use crate::{Digest, Store};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Records are committed in batches of at most this many, or this old: one transaction for
+/// many stations. A kill loses at most one batch, whose stations then run again (their keys
+/// are content hashes, so nothing recorded is ever wrong); a run reports only after its last
+/// batch is committed, and holds each node's lease until its record is durable.
+const BATCH_RECORDS: usize = 256;
+const BATCH_TIME: Duration = Duration::from_millis(50);
+
+/// What a run's reason says when a station's result was not recorded.
+pub(super) const NOT_RECORDED: &str = "; not recorded: ";
+
+/// Records waiting to be committed, and the leases waiting for them.
+#[derive(Default)]
+pub(super) struct Batch<'g> {
+    records: Vec<Prepared>,
+    leases: Vec<Lease<'g>>,
+    started: Option<Instant>,
+}
+
+impl<'g> Execution<'g> {
+    /// Takes a node's lease, waiting for another process holding it; while waiting, this
+    /// run's own batch is committed, so two runs waiting for each other's nodes both go on.
+    pub(super) fn lease(&self, id: NodeId) -> Result<Lease<'g>, Error> {
+        let store: &'g Store = self.store;
+        store.lease(&self.settings.profile, &self.paths[id.index()], &|| {
+            self.flush()
+        })
+    }
+
+    /// Lets go of a node's lease once its record is durable: at once if nothing is waiting
+    /// to be committed, else with the batch it is in.
+    pub(super) fn release(&self, lease: Lease<'g>) {
+        let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+        if !batch.records.is_empty() {
+            batch.leases.push(lease);
+        }
+    }
+
+    /// Commits the records waiting in the batch, in one transaction, then releases the leases
+    /// that waited for them.
+    pub(crate) fn flush(&self) {
+        let batch = std::mem::take(&mut *self.batch.lock().unwrap_or_else(|e| e.into_inner()));
+        if let Err(error) = self.store.commit_all(&batch.records) {
+            // Their stations ran but nothing remembers it: they are failures of this run,
+            // and it stops. Their outputs were never named by a record, so nothing is wrong.
+            let message = format!("its result could not be recorded: {}", chain(&error));
+            let mut unrecorded = self.unrecorded.lock().unwrap_or_else(|e| e.into_inner());
+            unrecorded.extend(
+                batch
+                    .records
+                    .iter()
+                    .map(|r| (r.node().to_owned(), message.clone())),
+            );
+            self.stop.store(true, Ordering::Release);
+        }
+        drop(batch.leases);
+    }
+
+    /// Records a station's result, unless a file it read changed while it ran: then the
+    /// reason says so and nothing is recorded. A result that cannot be stored is an `Err`,
+    /// observed as a failure of the station.
+    pub(super) fn record_result(
+        &self,
+        call: &Call<'_>,
+        head: &mut Head,
+        content: &Content,
+        encoded: &[u8],
+        duration: Duration,
+        reason: &mut String,
+    ) -> Result<(), String> {
+        let read = call
+            .read
+            .iter()
+            .filter_map(|source| self.contents[source.index()].get());
+        if let Some(changed) = memo::changed_during_run(read.flat_map(|content| &content.files)) {
+            reason.push_str(&format!(
+                "{NOT_RECORDED}{} changed while the station ran",
+                changed.display()
+            ));
+            return Ok(());
+        }
+        head.values = (call.input_values)();
+        let station = call.station.id();
+        if let Err(error) = self.record(station, call.path, head, content, encoded, duration) {
+            // A result that cannot be stored would have to be computed again by every
+            // later run: the station fails, and the run stops (a full disk stays full).
+            let message = format!("its result could not be stored: {}", chain(&error));
+            let failure = Failure::fatal(message.clone());
+            self.observe(call, head, &failure, duration, None);
+            return Err(message);
+        }
+        Ok(())
+    }
+
+    /// Stores a finished station's output and queues its record for the next commit.
+    pub(super) fn record(
+        &self,
+        station: &str,
+        path: &str,
+        head: &Head,
+        content: &Content,
+        encoded: &[u8],
+        duration: Duration,
+    ) -> Result<(), Error> {
+        let files: Vec<(PathBuf, Digest)> = content
+            .files
+            .iter()
+            .map(|(p, seen)| (p.clone(), seen.digest))
+            .collect();
+        let commit = crate::store::Commit {
+            profile: &self.settings.profile,
+            station,
+            node: path,
+            head,
+            output_hash: &content.digest,
+            encoded,
+            files: &files,
+            used_dir: self.store.work_dir(&self.settings.profile, path).exists(),
+            duration_ns: duration.as_nanos() as i64,
+        };
+        let prepared = self.store.prepare(&commit)?;
+        let full = {
+            let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+            if batch.records.is_empty() {
+                batch.started = Some(Instant::now());
+            }
+            batch.records.push(prepared);
+            batch.records.len() >= BATCH_RECORDS
+                || batch.started.is_some_and(|at| at.elapsed() >= BATCH_TIME)
+        };
+        if full {
+            self.flush();
+        }
+        Ok(())
+    }
+}

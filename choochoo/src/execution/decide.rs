@@ -1,0 +1,176 @@
+//! The runtime's core rule for one station: its key from its inputs' content, the store
+//! looked up, the check asked on a remembered result, the node's lease taken (another
+//! process may be computing it), the store looked at again, and only then the station run,
+//! with the reason it runs. [`Execution::verdict`] is the part without side effects, which
+//! a plan shares.
+
+use super::call::{self, Failure};
+use super::lookup::{Found, Lookup};
+use super::values::Unusable;
+use super::{Execution, Outcome};
+use crate::error::chain;
+use crate::graph::{Edge, ErasedStation, Kind, NodeId};
+use crate::memo;
+use crate::report::Status;
+use crate::store::{Head, Record};
+use crate::{Digest, Error};
+use std::time::Duration;
+
+/// What the store says of a station's key, before anything is asked, run or written.
+pub(crate) enum Verdict {
+    /// A usable record: the station is cached, once its check (if it has one) agrees.
+    Found(Found),
+    /// It runs, for this reason.
+    Runs(String),
+    /// Its key has no record: it runs, and [`Execution::reason`] compares heads to say why.
+    Missing,
+}
+
+impl Execution<'_> {
+    /// Cached, ran, failed, or not run: the runtime's core rule for one station.
+    pub(super) fn decide(&self, id: NodeId) -> Outcome {
+        if let Some(outcome) = self.not_reached(id) {
+            return outcome;
+        }
+        let Kind::Station { station, inputs } = &self.graph.node(id).kind else {
+            return Outcome::not_run(Status::Cached);
+        };
+        let head = match self.head(id, station.as_ref(), inputs) {
+            Ok(head) => head,
+            Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
+        };
+        self.used(head.key);
+        // A record becomes the node's result only once it is used: a station that runs again
+        // (forced, or its check failed) must give its dependents its new output, not this one.
+        let reason = match self.verdict(id, &head.key) {
+            Verdict::Found(found) => {
+                match self.still_holds(station.as_ref(), inputs, id, &found.record) {
+                    Ok(true) => {
+                        self.adopt(id, found);
+                        return Outcome::not_run(Status::Cached);
+                    }
+                    Ok(false) => Some("check failed: drift".to_owned()),
+                    Err(failure) => return Outcome::failed(Duration::ZERO, None, failure.message),
+                }
+            }
+            Verdict::Runs(reason) => Some(reason),
+            Verdict::Missing => None,
+        };
+        // Another process may be computing this node: wait for it, then look again.
+        let lease = match self.lease(id) {
+            Ok(lease) => lease,
+            Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
+        };
+        if reason.is_none() && self.look_again(id, &head.key) {
+            return Outcome::not_run(Status::Cached);
+        }
+        #[cfg(feature = "remote")]
+        if !self.is_forced(id)
+            && let Some(outcome) = self.fetch_remote(id, station.as_ref(), inputs, head.clone())
+        {
+            self.release(lease);
+            return outcome;
+        }
+        let reason = reason.unwrap_or_else(|| self.reason(id, station.as_ref(), &head));
+        let outcome = match &self.graph.node(id).map {
+            Some(map) => self.execute_map(id, station, inputs, map, head, reason),
+            None => self.execute(id, station, inputs, head, reason),
+        };
+        self.release(lease);
+        outcome
+    }
+
+    /// The rule's part without side effects: whether station `id` runs whatever the store
+    /// says (forced), or what the store holds for its key. No check is asked, nothing is
+    /// run, locked or written (a corrupt record costs a warning), and nothing is adopted.
+    pub(crate) fn verdict(&self, id: NodeId, key: &Digest) -> Verdict {
+        if let Some(reason) = self.forced_reason(id) {
+            return Verdict::Runs(reason);
+        }
+        match self.find(&self.paths[id.index()], key, false) {
+            Lookup::Hit(found) => Verdict::Found(found),
+            Lookup::Stale(reason) => Verdict::Runs(reason),
+            Lookup::Miss => Verdict::Missing,
+        }
+    }
+
+    /// Why a forced station runs: whatever the store says, and whatever its inputs are.
+    pub(crate) fn forced_reason(&self, id: NodeId) -> Option<String> {
+        self.is_forced(id).then(|| "forced".to_owned())
+    }
+
+    /// The station's key and what it is made of.
+    pub(crate) fn head(
+        &self,
+        id: NodeId,
+        station: &dyn ErasedStation,
+        inputs: &[Edge],
+    ) -> Result<Head, Error> {
+        let input_hashes = self.input_hashes(inputs)?;
+        let codec = &self.graph.node(id).codec;
+        let fingerprint = station.fingerprint();
+        let key = memo::key(
+            station.id(),
+            &fingerprint,
+            (codec.type_name)(),
+            &input_hashes,
+        );
+        Ok(Head {
+            key,
+            fingerprint,
+            inputs: input_hashes,
+            values: Vec::new(),
+        })
+    }
+
+    /// Why a station with no usable record runs, compared with its last head.
+    pub(crate) fn reason(&self, id: NodeId, station: &dyn ErasedStation, head: &Head) -> String {
+        let before = self.last_head(&self.paths[id.index()]);
+        let Kind::Station { inputs, .. } = &self.graph.node(id).kind else {
+            return String::new();
+        };
+        // A map's first input is its list, not one item.
+        let mut names = station.input_names().to_vec();
+        if self.graph.node(id).map.is_some() && !names.is_empty() {
+            names[0] = "list";
+        }
+        memo::reason(before.as_ref(), head, &names, |index| {
+            let sources = inputs.get(index)?.sources();
+            match sources {
+                [source] => self
+                    .value(*source)
+                    .ok()
+                    .and_then(|value| (self.graph.node(*source).codec.to_json)(value)),
+                _ => None,
+            }
+        })
+    }
+
+    /// For a station with a check, whether the remembered result still holds in the world:
+    /// the check is asked about the record's output, decoded here.
+    fn still_holds(
+        &self,
+        station: &dyn ErasedStation,
+        inputs: &[Edge],
+        id: NodeId,
+        record: &Record,
+    ) -> Result<bool, Failure> {
+        if !station.has_check() {
+            return Ok(true);
+        }
+        let args = self
+            .args(inputs)
+            .map_err(|error| Failure::fatal(chain(&error)))?;
+        let codec = &self.graph.node(id).codec;
+        let output = self
+            .stored_output(record, codec)
+            .map_err(|unusable| match unusable {
+                Unusable::Changed(problem) => Failure::fatal(problem),
+                Unusable::Undecodable(cause) => Failure::fatal(format!(
+                    "its stored output {}",
+                    cause.explain("the next run computes it again")
+                )),
+            })?;
+        call::ask_check(station, &args, &*output)
+    }
+}

@@ -1,0 +1,61 @@
+//! Each node's name in the store — its directory, head and lease — stable from run to run.
+
+use crate::graph::{Edge, Graph, Kind};
+use crate::{Digest, Error};
+use std::collections::HashMap;
+
+/// Each station's name in the store, stable from run to run: `workflow/binding` for a
+/// `workflow!` binding; for a builder node, the station's name and a hash of where its inputs
+/// come from (constants by value, files by path), so editing a file keeps the name. A graph
+/// with a node of another graph wired into it has no names: its error is returned.
+pub(crate) fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
+    graph.check(&[])?;
+    let mut identities: Vec<Digest> = Vec::with_capacity(graph.nodes.len());
+    let mut paths = Vec::with_capacity(graph.nodes.len());
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    for node in &graph.nodes {
+        let (identity, base) = match &node.kind {
+            Kind::Input(value) => {
+                let (encoded, _) = (node.codec.encode)(&**value)?;
+                (
+                    Digest::of(&encoded),
+                    node.label.as_deref().unwrap_or("input").to_owned(),
+                )
+            }
+            Kind::Station { station, inputs } => {
+                let mut hasher = crate::hash::Hasher::new("choochoo/node");
+                hasher.field("station", station.id().as_bytes());
+                for source in inputs.iter().flat_map(Edge::sources) {
+                    hasher.digest("source", &identities[source.index()]);
+                }
+                let identity = hasher.finish();
+                let base = match (&node.label, graph_scope(node)) {
+                    (Some(label), scope) => format!("{scope}{label}"),
+                    (None, _) => {
+                        let name = station.id().rsplit("::").next().unwrap_or("station");
+                        format!("{name}-{}", &identity.to_hex()[..12])
+                    }
+                };
+                (identity, base)
+            }
+        };
+        identities.push(identity);
+        let count = taken.entry(base.clone()).or_insert(0);
+        *count += 1;
+        paths.push(
+            if *count == 1 {
+                base
+            } else {
+                format!("{base}-{count}")
+            }
+            .into_boxed_str(),
+        );
+    }
+    Ok(paths)
+}
+
+fn graph_scope(node: &crate::graph::NodeData) -> String {
+    node.scope
+        .map(|scope| format!("{scope}."))
+        .unwrap_or_default()
+}

@@ -1,0 +1,185 @@
+//! Values between stations: each node's value, shared with the stations after it (a cached
+//! node's value is decoded from its record only when one of them needs it), and its content
+//! hash, which is what a station's key is made of — an upstream output's hash, so a station
+//! that produces the same bytes again stops the cascade.
+
+use super::Execution;
+use super::call::Arg;
+use crate::error::chain;
+use crate::graph::{Codec, Edge, NodeId};
+use crate::memo;
+use crate::stat::Seen;
+use crate::store::Record;
+use crate::value::Shared;
+use crate::{Digest, Error};
+use std::any::Any;
+use std::path::PathBuf;
+
+/// Why a remembered output cannot be had.
+pub(super) enum Unusable {
+    /// Its bytes changed or went since its record was verified, for this reason.
+    Changed(String),
+    /// Its bytes are intact but no longer decode; its record was forgotten.
+    Undecodable(Undecodable),
+}
+
+/// Why a stored output no longer decodes: the decoder's error.
+pub(super) struct Undecodable(String);
+
+impl Undecodable {
+    /// What to tell the user, after "the stored output of …": the cause, what `then`
+    /// happens, and how to avoid it next time.
+    pub(super) fn explain(&self, then: &str) -> String {
+        format!(
+            "no longer decodes ({}); its record was removed, so {then}. When a station's output \
+             type changes, bump its `version`",
+            self.0
+        )
+    }
+}
+
+impl Execution<'_> {
+    /// The inputs of a call: upstream values shared, fan-in `Vec`s collected.
+    pub(super) fn args(&self, inputs: &[Edge]) -> Result<Vec<Arg>, Error> {
+        inputs
+            .iter()
+            .map(|edge| match edge {
+                Edge::One(source) => self.shared(*source).map(Arg::Shared),
+                Edge::Many(sources, collect) => {
+                    let values: Vec<&(dyn Any + Send + Sync)> = sources
+                        .iter()
+                        .map(|source| self.value(*source))
+                        .collect::<Result<_, _>>()?;
+                    collect(&values).map(Arg::Owned)
+                }
+            })
+            .collect()
+    }
+
+    pub(super) fn value(&self, id: NodeId) -> Result<&(dyn Any + Send + Sync), Error> {
+        self.shared_ref(id).map(|value| &**value)
+    }
+
+    fn shared(&self, id: NodeId) -> Result<Shared, Error> {
+        self.shared_ref(id).cloned()
+    }
+
+    /// A node's value, decoded from the store the first time a cached node's value is needed.
+    fn shared_ref(&self, id: NodeId) -> Result<&Shared, Error> {
+        if let Some(value) = self.values[id.index()].get() {
+            return Ok(value);
+        }
+        let path = &self.paths[id.index()];
+        let record = self.records[id.index()]
+            .get()
+            .ok_or_else(|| Error::internal(format!("`{path}` has no value yet")))?;
+        let codec = &self.graph.node(id).codec;
+        let value = self.stored_output(record, codec).map_err(|unusable| {
+            Error::usage(match unusable {
+                Unusable::Changed(problem) => {
+                    format!("the stored output of `{path}` changed during the run: {problem}")
+                }
+                Unusable::Undecodable(cause) => format!(
+                    "the stored output of `{path}` {}",
+                    cause.explain("the next run computes it again")
+                ),
+            })
+        })?;
+        Ok(self.values[id.index()].get_or_init(|| value))
+    }
+
+    /// A record's output, decoded. The record was verified when it was found, so an output
+    /// that no longer decodes is of a type that changed without its station's code: its
+    /// record is forgotten, and the next lookup of its key misses and runs the station.
+    pub(super) fn stored_output(&self, record: &Record, codec: &Codec) -> Result<Shared, Unusable> {
+        let bytes = self.store.load(record).map_err(Unusable::Changed)?;
+        (codec.decode)(&bytes).map_err(|error| {
+            let _ = self.store.forget(&self.settings.profile, &record.key);
+            Unusable::Undecodable(Undecodable(chain(&error)))
+        })
+    }
+
+    /// Makes a record the source of a node's value (cleaning decodes values from heads).
+    pub(crate) fn remember(&self, id: NodeId, record: Record) {
+        let _ = self.records[id.index()].set(record);
+    }
+
+    /// A node's value as JSON, if it can be had.
+    pub(crate) fn output_json(&self, id: NodeId) -> Option<serde_json::Value> {
+        let value = self.value(id).ok()?;
+        (self.graph.node(id).codec.to_json)(value)
+    }
+
+    /// Takes a node's value out of the run, once it is over.
+    pub(super) fn take_value(&mut self, id: NodeId) -> Result<Shared, Error> {
+        self.shared_ref(id)?;
+        self.values[id.index()]
+            .take()
+            .ok_or_else(|| Error::internal(format!("the output {id} produced no value")))
+    }
+
+    /// The content hash of every input of a station, in order.
+    pub(crate) fn input_hashes(&self, inputs: &[Edge]) -> Result<Vec<Digest>, Error> {
+        edge_digests(inputs, |source| self.content(source))
+    }
+
+    /// The small inputs' values as JSON, kept with the head to name a changed field later.
+    pub(super) fn input_values(&self, inputs: &[Edge]) -> Vec<Option<String>> {
+        inputs
+            .iter()
+            .map(|edge| match edge.sources() {
+                [source] => {
+                    let value = self.value(*source).ok()?;
+                    let json = (self.graph.node(*source).codec.to_json)(value)?.to_string();
+                    (json.len() <= memo::SMALL_VALUE).then_some(json)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A node's content hash; for a constant input, computed on first use.
+    fn content(&self, id: NodeId) -> Result<Digest, Error> {
+        if let Some(content) = self.contents[id.index()].get() {
+            return Ok(content.digest);
+        }
+        let node = self.graph.node(id);
+        let value = self.value(id)?;
+        let (encoded, paths) = (node.codec.encode)(value)?;
+        let content = memo::content(&encoded, self.hash_files(paths)?);
+        Ok(self.contents[id.index()].get_or_init(|| content).digest)
+    }
+
+    /// The files a value names, each with its content hash, through the stat cache.
+    pub(super) fn hash_files(&self, paths: Vec<PathBuf>) -> Result<Vec<(PathBuf, Seen)>, Error> {
+        paths
+            .into_iter()
+            .map(|path| {
+                let seen = self
+                    .stats
+                    .hash(&path)
+                    .map_err(|error| Error::io("hash", &path, error))?;
+                Ok((path, seen))
+            })
+            .collect()
+    }
+}
+
+/// One digest per input edge: `digest` of its source, or of each source of a fan-in,
+/// combined in order.
+pub(super) fn edge_digests(
+    inputs: &[Edge],
+    digest: impl Fn(NodeId) -> Result<Digest, Error>,
+) -> Result<Vec<Digest>, Error> {
+    inputs
+        .iter()
+        .map(|edge| match edge {
+            Edge::One(source) => digest(*source),
+            Edge::Many(sources, _) => sources
+                .iter()
+                .map(|source| digest(*source))
+                .collect::<Result<Vec<_>, _>>()
+                .map(memo::many),
+        })
+        .collect()
+}
