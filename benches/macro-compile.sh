@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compile time of a 200-station `workflow!` (issue 8). Not a criterion bench: it times
+# Compile time of a 200-station `workflow!`. Not a criterion bench: it times
 # `cargo build` (dev profile) of a generated crate, cold and incremental.
 #
 #   bash benches/macro-compile.sh [DIR]      # N=200 REPS=3 by default

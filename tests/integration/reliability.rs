@@ -1,4 +1,4 @@
-//! Reliability (issue 9): what real machines do to a store — a process killed at any moment,
+//! Reliability: what real machines do to a store — a process killed at any moment,
 //! several processes on one store, entries corrupted on disk — and that nothing is lost,
 //! nothing wrong is ever returned, and nothing finished is done twice.
 //!
