@@ -16,9 +16,9 @@
 //! Prints `steps_executed=N` (the stations that ran) and exits 0, or 1 with the error.
 
 use benches::spec::{Spec, Step};
+use benches::verify::output_of;
 use choochoo::{File, Graph, Node, Report, Runner, Status, Store, station};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::error::Error;
 use std::io::Write;
@@ -72,24 +72,17 @@ fn shell(job: &Job, deps: &Vec<File>) -> Result<File, BoxError> {
 /// Writes the SHA-256 hex of the deps' bytes and a newline, and logs the step as run.
 #[station]
 fn inproc(job: &Job, deps: &Vec<File>) -> Result<File, std::io::Error> {
-    let mut hasher = Sha256::new();
-    for dep in deps {
-        hasher.update(std::fs::read(dep.path())?);
-    }
-    std::fs::write(&job.output, hex_line(&hasher.finalize()))?;
+    let bytes = deps
+        .iter()
+        .map(|dep| std::fs::read(dep.path()))
+        .collect::<Result<Vec<_>, _>>()?;
+    std::fs::write(&job.output, output_of(bytes.iter().map(Vec::as_slice)))?;
     let mut log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(".steps.log")?;
     log.write_all(format!("{}\n", job.id).as_bytes())?;
     Ok(File::new(&job.output))
-}
-
-/// Lowercase hex and a newline, as `sha256sum | cut -c1-64` prints.
-fn hex_line(bytes: &[u8]) -> String {
-    let mut line: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    line.push('\n');
-    line
 }
 
 impl Options {
