@@ -7,6 +7,7 @@
 mod errors;
 mod naming;
 mod station;
+mod types;
 mod workflow;
 
 use proc_macro::TokenStream;

@@ -583,40 +583,47 @@ impl fmt::Debug for Graph {
 #[diagnostic::on_unimplemented(
     message = "mismatched station input: expected `{T}`, found `{Self}`",
     label = "this argument does not give a `{T}`",
-    note = "an input `&T` takes a `Node<T>` (a workflow parameter or binding of type `T`), and an input `&Vec<T>` a `Vec<Node<T>>`"
+    note = "an input `&T` takes a workflow parameter or binding of type `T` (of type `String` for `&str`, `Vec<T>` for `&[T]`, `PathBuf` for `&Path`); in a `Graph`, a `&Node<T>`, or a `&Vec<Node<T>>` for an input `Vec<T>`"
 )]
 pub trait Wire<T> {
     #[doc(hidden)]
     fn edge(self) -> Edge;
 }
 
+// The impls are left out of messages: a mismatch says what the input expected and what the
+// argument gave, not which other types would have fit.
+#[diagnostic::do_not_recommend]
 impl<T: Value> Wire<T> for &Node<T> {
     fn edge(self) -> Edge {
         Edge::One(self.id)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Value> Wire<T> for Node<T> {
     fn edge(self) -> Edge {
         Edge::One(self.id)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Value> Wire<Vec<T>> for &[Node<T>] {
     fn edge(self) -> Edge {
         Edge::Many(self.iter().map(|node| node.id).collect(), collect::<T>)
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Value> Wire<Vec<T>> for &Vec<Node<T>> {
     fn edge(self) -> Edge {
-        self.as_slice().edge()
+        Wire::<Vec<T>>::edge(self.as_slice())
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Value> Wire<Vec<T>> for Vec<Node<T>> {
     fn edge(self) -> Edge {
-        self.as_slice().edge()
+        Wire::<Vec<T>>::edge(self.as_slice())
     }
 }
 
@@ -642,8 +649,9 @@ fn collect<T: Value>(
 /// Implemented by choochoo for tuples of up to twelve wires; there is nothing to implement
 /// by hand. It appears in error messages when a call has too few or too many arguments.
 #[diagnostic::on_unimplemented(
-    message = "wrong number of arguments: this station takes the inputs `{I}`; give one argument per input",
-    label = "expected one argument per input"
+    message = "these arguments do not fit the station's inputs: expected one argument for each input of `{I}`, found `{Self}`",
+    label = "arguments for the inputs `{I}`",
+    note = "an input `T` takes a `&Node<T>`, and an input `Vec<T>` a `&Vec<Node<T>>`"
 )]
 pub trait Args<I: Inputs> {
     #[doc(hidden)]
@@ -652,6 +660,8 @@ pub trait Args<I: Inputs> {
 
 macro_rules! args {
     ($( ( $( $w:ident $t:ident ),* ); )*) => { $(
+        // Reported as a whole, with both tuples, rather than as the impls that did not fit.
+        #[diagnostic::do_not_recommend]
         impl<$($t: Value,)* $($w: Wire<$t>,)*> Args<($($t,)*)> for ($($w,)*) {
             #[allow(non_snake_case)]
             fn edges(self) -> Vec<Edge> {

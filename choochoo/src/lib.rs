@@ -153,6 +153,7 @@
 // opening a store comes before its defect ledger and its upkeep.
 mod store;
 
+mod arity;
 mod capture;
 mod clean;
 #[cfg(feature = "cli")]
@@ -184,6 +185,7 @@ mod stat;
 mod station;
 mod trace;
 mod value;
+mod wiring;
 mod workflow;
 
 // Stations, workflows, and running them.
@@ -223,16 +225,32 @@ pub use station::Inputs;
 pub use value::Value;
 pub use workflow::Outputs;
 
+/// Calls a check or clean function; a macro of this crate, so that rustc's error for a
+/// function of the wrong shape points at the user's path without suggesting edits to
+/// generated code.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __call {
+    ($f:path, $($arg:ident),*) => {
+        $f($($arg),*)
+    };
+}
+
 /// Items the macros expand to. Not public API: they may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::__call as call;
+    pub use crate::arity::{Mistake, Params, arity_error};
     pub use crate::graph::{Args, Edge, NodeId, Split, Wire};
     pub use crate::hash::ParseDigestError;
-    pub use crate::station::{Arity, BoxError, Fingerprint, InputAt, Inputs};
-    pub use crate::value::Value;
-    pub use crate::workflow::Outputs;
+    pub use crate::station::{BoxError, Fingerprint, InputAt, Inputs};
+    pub use crate::value::{Value, probe};
+    pub use crate::wiring::{List, Resolve, add, map};
     use crate::workflow::{FnWorkflow, Unbuildable};
+    pub use crate::workflow::{Outputs, TupleNodes};
     pub use crate::{Ctx, Digest, Graph, Node, Station, Workflow};
+    /// The owned types behind the borrowed parameters `&str`, `&[T]` and `&Path`.
+    pub use std::{path::PathBuf, string::String, vec::Vec};
 
     /// The store's decoders on plain bytes, for the fuzz targets and their corpus test.
     pub mod fuzz {
@@ -249,12 +267,14 @@ pub mod __private {
         fn into_check(self) -> Result<bool, BoxError>;
     }
 
+    #[diagnostic::do_not_recommend]
     impl IntoCheck for bool {
         fn into_check(self) -> Result<bool, BoxError> {
             Ok(self)
         }
     }
 
+    #[diagnostic::do_not_recommend]
     impl<E: Into<BoxError>> IntoCheck for Result<bool, E> {
         fn into_check(self) -> Result<bool, BoxError> {
             self.map_err(Into::into)
@@ -271,59 +291,42 @@ pub mod __private {
         fn into_clean(self) -> Result<(), BoxError>;
     }
 
+    #[diagnostic::do_not_recommend]
     impl IntoClean for () {
         fn into_clean(self) -> Result<(), BoxError> {
             Ok(())
         }
     }
 
+    #[diagnostic::do_not_recommend]
     impl<E: Into<BoxError>> IntoClean for Result<(), E> {
         fn into_clean(self) -> Result<(), BoxError> {
             self.map_err(Into::into)
         }
     }
 
-    /// Boxes a station's error.
-    pub fn box_error<E: Into<BoxError>>(error: E) -> BoxError {
-        error.into()
+    /// A station's error type, boxed; a trait so that a type that is not an error is
+    /// reported on the user's `E` without naming a helper's bound.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be a station's error: it is not a `std::error::Error + Send + Sync + 'static`",
+        label = "not an error type",
+        note = "return `Result<T, E>` with an error type such as `std::io::Error`, `String`, or your own type that implements `std::error::Error`"
+    )]
+    pub trait StationError {
+        /// Boxes the error.
+        fn box_error(self) -> BoxError;
     }
 
-    /// Checks that a station's input or output type is a [`Value`], on the user's type.
-    pub const fn value<T: Value>() {}
+    #[diagnostic::do_not_recommend]
+    impl<E: Into<BoxError>> StationError for E {
+        fn box_error(self) -> BoxError {
+            self.into()
+        }
+    }
 
     /// A literal argument: a constant input, whose type the station's input decides.
     pub fn constant<T: Value>(graph: &mut Graph, value: T) -> Node<T> {
         graph.input(value)
-    }
-
-    /// Adds `station`, fed by `args`: a tuple with one node per input, checked by rustc.
-    pub fn add<S: Station>(
-        station: S,
-        args: impl Args<S::Input>,
-        graph: &mut Graph,
-        label: &str,
-    ) -> Node<S::Output> {
-        graph.add_station(Some(label), station, args.edges())
-    }
-
-    /// Maps `station` over `list`: one memoized call per item, `shared` feeding the rest.
-    pub fn map<S>(
-        station: S,
-        list: &Node<Vec<<S::Input as Split>::First>>,
-        shared: impl Args<<S::Input as Split>::Rest>,
-        graph: &mut Graph,
-        label: &str,
-    ) -> Node<Vec<S::Output>>
-    where
-        S: Station,
-        S::Input: Split,
-    {
-        graph.add_map(Some(label), station, list, shared.edges())
-    }
-
-    /// A workflow parameter.
-    pub fn input<T: Value>(graph: &mut Graph, label: &str, value: T) -> Node<T> {
-        graph.labeled_input(label, value)
     }
 
     /// The workflow value a `workflow!` function returns.

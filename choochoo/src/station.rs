@@ -331,25 +331,16 @@ pub trait Inputs: Send + Sync + 'static {
     fn refs<'a>(values: &[&'a (dyn Any + Send + Sync)]) -> Option<Self::Refs<'a>>;
 }
 
-/// The type of a station's input at position `I`.
-#[diagnostic::on_unimplemented(
-    message = "this station has no input at position {I}",
-    label = "extra argument"
-)]
+/// The type of a station's input at position `I`: the input's type, or a type any argument
+/// fits past the last input (positions up to 11), so that `workflow!` can check every
+/// argument of a call by its position and leave a wrong count to its own, clearer message.
 pub trait InputAt<const I: usize> {
     /// The input's type.
-    type Type: Value;
+    type Type;
 }
 
-/// Holds when a station's input tuple has `N` elements.
-#[diagnostic::on_unimplemented(
-    message = "this station takes the inputs `{Self}`, not {N} arguments",
-    label = "wrong number of arguments"
-)]
-pub trait Arity<const N: usize> {}
-
 macro_rules! tuples {
-    ($( $n:literal => ( $( $i:tt $t:ident ),* ); )*) => { $(
+    ($( $n:literal => ( $( $i:tt $t:ident ),* ) [ $( $surplus:tt )* ]; )*) => { $(
         impl<$($t: Value),*> Inputs for ($($t,)*) {
             type Refs<'a> = ($(&'a $t,)*);
             const ARITY: usize = $n;
@@ -363,10 +354,17 @@ macro_rules! tuples {
             }
         }
 
-        impl<$($t: Value),*> Arity<$n> for ($($t,)*) {}
-
         tuples!(@at ($($t),*) $( $i $t )*);
+        tuples!(@surplus ($($t),*) $( $surplus )*);
     )* };
+    (@surplus $all:tt $( $k:tt )*) => { $(
+        tuples!(@spare $all $k);
+    )* };
+    (@spare ($($all:ident),*) $k:tt) => {
+        impl<$($all: Value),*> InputAt<$k> for ($($all,)*) {
+            type Type = crate::wiring::Surplus;
+        }
+    };
     (@at $all:tt $( $i:tt $t:ident )*) => { $(
         tuples!(@one $all $i $t);
     )* };
@@ -378,19 +376,19 @@ macro_rules! tuples {
 }
 
 tuples! {
-    0 => ();
-    1 => (0 A);
-    2 => (0 A, 1 B);
-    3 => (0 A, 1 B, 2 C);
-    4 => (0 A, 1 B, 2 C, 3 D);
-    5 => (0 A, 1 B, 2 C, 3 D, 4 E);
-    6 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F);
-    7 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G);
-    8 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H);
-    9 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I);
-    10 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J);
-    11 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K);
-    12 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L);
+    0 => () [0 1 2 3 4 5 6 7 8 9 10 11];
+    1 => (0 A) [1 2 3 4 5 6 7 8 9 10 11];
+    2 => (0 A, 1 B) [2 3 4 5 6 7 8 9 10 11];
+    3 => (0 A, 1 B, 2 C) [3 4 5 6 7 8 9 10 11];
+    4 => (0 A, 1 B, 2 C, 3 D) [4 5 6 7 8 9 10 11];
+    5 => (0 A, 1 B, 2 C, 3 D, 4 E) [5 6 7 8 9 10 11];
+    6 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F) [6 7 8 9 10 11];
+    7 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G) [7 8 9 10 11];
+    8 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H) [8 9 10 11];
+    9 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I) [9 10 11];
+    10 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J) [10 11];
+    11 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K) [11];
+    12 => (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L) [];
 }
 
 /// A station's code fingerprint, computed once per station type from its source tokens.

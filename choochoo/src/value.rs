@@ -3,6 +3,7 @@
 //! hashed and copied.
 
 pub(crate) mod bounded;
+pub mod probe;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -124,8 +124,23 @@ impl<T: Value> Outputs for Node<T> {
     }
 }
 
+/// The tuple of nodes a tuple output type is read from: `(A, B)` → `(Node<A>, Node<B>)`, so
+/// `workflow!` can check a tuple of bindings against an output type written as an alias.
+#[diagnostic::on_unimplemented(
+    message = "this workflow returns a tuple of bindings, so its output type is a tuple, not `{Self}`",
+    label = "not a tuple type"
+)]
+pub trait TupleNodes {
+    /// The nodes.
+    type Nodes;
+}
+
 macro_rules! output_tuples {
     ($( ( $( $t:ident $v:ident ),* ); )*) => { $(
+        impl<$($t),*> TupleNodes for ($($t,)*) {
+            type Nodes = ($(Node<$t>,)*);
+        }
+
         impl<$($t: Value),*> Outputs for ($(Node<$t>,)*) {
             type Value = ($($t,)*);
 

@@ -5,6 +5,7 @@
     reason = "test modules share helpers with `pub`; nothing is exported"
 )]
 
+mod borrowed;
 mod cli;
 mod defects;
 mod demo;

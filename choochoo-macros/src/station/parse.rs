@@ -12,9 +12,12 @@ pub(crate) struct Station<'a> {
     pub options: Options,
     pub struct_name: Ident,
     pub takes_ctx: bool,
+    /// The inputs' owned types: `String` for a parameter `&str`, `u64` for `&u64`.
     pub inputs: Vec<Type>,
     /// The parameter names of the inputs, for messages such as "input `doc` changed".
     pub input_names: Vec<String>,
+    /// The inputs' types as written (`&str`), for messages about a call's arguments.
+    pub input_texts: Vec<String>,
     pub output: Output,
 }
 
@@ -56,7 +59,7 @@ pub(crate) fn station(args: TokenStream, item: &syn::ItemFn) -> Result<Station<'
     let options = options(args, &mut errors);
     check_signature(&item.sig, &mut errors);
     let struct_name = struct_name(&item.sig.ident, &mut errors);
-    let (takes_ctx, inputs) = inputs(&item.sig, &mut errors);
+    let (takes_ctx, inputs, input_texts) = inputs(&item.sig, &mut errors);
     let input_names = input_names(&item.sig, takes_ctx);
     let output = output(&item.sig.output, &mut errors);
     if !errors.is_empty() {
@@ -69,6 +72,7 @@ pub(crate) fn station(args: TokenStream, item: &syn::ItemFn) -> Result<Station<'
         takes_ctx,
         inputs,
         input_names,
+        input_texts,
         output,
     })
 }
@@ -197,9 +201,10 @@ fn struct_name(ident: &Ident, errors: &mut Errors) -> Ident {
     Ident::new(&camel, ident.span())
 }
 
-fn inputs(sig: &syn::Signature, errors: &mut Errors) -> (bool, Vec<Type>) {
+fn inputs(sig: &syn::Signature, errors: &mut Errors) -> (bool, Vec<Type>, Vec<String>) {
     let mut takes_ctx = false;
     let mut inputs = Vec::new();
+    let mut texts = Vec::new();
     for (index, arg) in sig.inputs.iter().enumerate() {
         let pat = match arg {
             FnArg::Receiver(receiver) => {
@@ -208,33 +213,10 @@ fn inputs(sig: &syn::Signature, errors: &mut Errors) -> (bool, Vec<Type>) {
             }
             FnArg::Typed(pat) => pat,
         };
-        let Type::Reference(reference) = &*pat.ty else {
-            let ty = &pat.ty;
-            errors.add(
-                ty,
-                format!(
-                    "station inputs are taken by reference; write `&{}`",
-                    type_text(ty)
-                ),
-            );
+        let Some(elem) = input(&pat.ty, errors) else {
             continue;
         };
-        if let Some(token) = &reference.mutability {
-            let elem = type_text(&reference.elem);
-            errors.add(
-                token,
-                format!("station inputs are read-only; write `&{elem}`, not `&mut {elem}`"),
-            );
-            continue;
-        }
-        if let Some(lifetime) = &reference.lifetime {
-            errors.add(
-                lifetime,
-                "station inputs take no named lifetimes; write `&T`",
-            );
-            continue;
-        }
-        if is_ctx(&reference.elem) {
+        if is_ctx(elem) {
             if index != 0 {
                 errors.add(
                     &pat.ty,
@@ -244,33 +226,52 @@ fn inputs(sig: &syn::Signature, errors: &mut Errors) -> (bool, Vec<Type>) {
             takes_ctx = true;
             continue;
         }
-        if let Type::ImplTrait(ty) = &*reference.elem {
-            errors.add(ty, "a station cannot be generic; use a concrete input type");
+        if inputs.len() == crate::workflow::MAX_INPUTS {
+            errors.add(
+                &pat.ty,
+                "a station takes at most 12 inputs; group some of them into a struct",
+            );
             continue;
         }
-        inputs.push((*reference.elem).clone());
+        inputs.push(crate::types::owned(elem));
+        texts.push(format!("&{}", crate::types::text(elem)));
     }
-    (takes_ctx, inputs)
+    (takes_ctx, inputs, texts)
 }
 
-/// A type as the user wrote it: `Vec<String>`, not the token stream's `Vec < String >`.
-fn type_text(ty: &Type) -> String {
-    const TIGHT: [(&str, &str); 9] = [
-        (" <", "<"),
-        ("< ", "<"),
-        (" >", ">"),
-        (" ::", "::"),
-        (":: ", "::"),
-        (" ,", ","),
-        ("& ", "&"),
-        ("( ", "("),
-        (" )", ")"),
-    ];
-    let mut text = quote::quote!(#ty).to_string();
-    for (spaced, tight) in TIGHT {
-        text = text.replace(spaced, tight);
+/// The `T` of a parameter `&T`, or an error on the parameter's type.
+fn input<'a>(ty: &'a Type, errors: &mut Errors) -> Option<&'a Type> {
+    let Type::Reference(reference) = ty else {
+        errors.add(
+            ty,
+            format!(
+                "station inputs are taken by reference; write `{}`",
+                crate::types::borrowed_text(ty)
+            ),
+        );
+        return None;
+    };
+    let elem = &*reference.elem;
+    if let Some(token) = &reference.mutability {
+        let written = crate::types::text(elem);
+        errors.add(
+            token,
+            format!("station inputs are read-only; write `&{written}`, not `&mut {written}`"),
+        );
+        return None;
     }
-    text
+    if let Some(lifetime) = &reference.lifetime {
+        errors.add(
+            lifetime,
+            "station inputs take no named lifetimes; write `&T`",
+        );
+        return None;
+    }
+    if let Type::ImplTrait(ty) = elem {
+        errors.add(ty, "a station cannot be generic; use a concrete input type");
+        return None;
+    }
+    Some(elem)
 }
 
 fn input_names(sig: &syn::Signature, takes_ctx: bool) -> Vec<String> {
@@ -304,10 +305,14 @@ fn output(ret: &ReturnType, errors: &mut Errors) -> Output {
         );
         return Output::Plain(ty.clone());
     }
-    if let Type::Reference(_) = ty {
+    if let Type::Reference(reference) = ty {
+        let owned = crate::types::owned_text(&reference.elem);
         errors.add(
             ty,
-            "a station returns an owned value; return `T`, not a reference",
+            format!(
+                "a station returns an owned value; return `{owned}`, not `{}`",
+                crate::types::text(ty)
+            ),
         );
         return Output::Plain(ty.clone());
     }

@@ -79,10 +79,79 @@ fn used(
         format!(
             "`{name}` is used before it is defined; a binding can only use parameters and earlier bindings, so move its `let` up"
         )
+    } else if let Some((similar, kind)) = similar(&key, defined) {
+        let kind = match kind {
+            Defined::Parameter => "parameter",
+            Defined::Binding => "binding",
+        };
+        format!("unknown binding `{name}`; did you mean the {kind} `{similar}`?")
     } else {
         format!(
             "unknown binding `{name}`; an argument must be a workflow parameter or an earlier `let` binding"
         )
     };
     errors.add(name, message);
+}
+
+/// The defined name closest to `name`, if it is close enough to be a slip (an edit for
+/// every three characters, at least one), as rustc judges names.
+fn similar<'a>(
+    name: &str,
+    defined: &'a HashMap<String, Defined>,
+) -> Option<(&'a str, &'a Defined)> {
+    let limit = (name.chars().count() / 3).max(1);
+    defined
+        .iter()
+        .map(|(known, kind)| (distance(name, known), known.as_str(), kind))
+        .filter(|(distance, ..)| *distance <= limit)
+        .min_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)))
+        .map(|(_, known, kind)| (known, kind))
+}
+
+/// The edit distance between two names (insertions, deletions, substitutions).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substituted = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(distance("text", "text"), 0);
+        assert_eq!(distance("tex", "text"), 1);
+        assert_eq!(distance("txet", "text"), 2);
+        assert_eq!(distance("", "ab"), 2);
+    }
+
+    #[test]
+    fn a_slip_names_the_closest_name_and_a_stranger_none() {
+        let defined: HashMap<String, Defined> = [
+            ("text".to_owned(), Defined::Parameter),
+            ("count".to_owned(), Defined::Binding),
+        ]
+        .into_iter()
+        .collect();
+        assert!(matches!(
+            similar("txt", &defined),
+            Some(("text", Defined::Parameter))
+        ));
+        assert!(matches!(
+            similar("cont", &defined),
+            Some(("count", Defined::Binding))
+        ));
+        assert!(similar("report", &defined).is_none());
+    }
 }

@@ -1,9 +1,13 @@
 //! `workflow!`: parse the body into a model of steps, check the bindings, then expand to
 //! builder calls that let rustc check every edge's type on the user's argument.
 
+mod call;
 mod check;
 mod expand;
 mod parse;
+mod stations;
+
+pub(crate) use parse::MAX_INPUTS;
 
 use proc_macro2::TokenStream;
 

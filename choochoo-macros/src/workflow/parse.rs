@@ -187,6 +187,7 @@ fn call<'a>(expr: &'a Expr, errors: &mut Errors) -> Option<Call<'a>> {
         .iter()
         .filter_map(|arg| argument(arg, errors))
         .collect();
+    at_most_twelve(call, errors)?;
     Some(Call {
         expr: call,
         station: &path.path,
@@ -211,6 +212,7 @@ fn mapped<'a>(call: &'a syn::ExprCall, errors: &mut Errors) -> Option<Call<'a>> 
         }
     };
     let args: Vec<Arg<'a>> = parts.filter_map(|arg| argument(arg, errors)).collect();
+    at_most_twelve(call, errors)?;
     match args.first() {
         Some(Arg::Name(_)) => {}
         Some(Arg::Literal(expr)) => {
@@ -232,6 +234,29 @@ fn mapped<'a>(call: &'a syn::ExprCall, errors: &mut Errors) -> Option<Call<'a>> 
         mapped: true,
     })
 }
+
+/// A station has at most twelve inputs, so a call has at most twelve arguments (and `map`
+/// thirteen, with the station).
+fn at_most_twelve(call: &syn::ExprCall, errors: &mut Errors) -> Option<()> {
+    let limit = MAX_INPUTS + usize::from(is_map(call));
+    match call.args.iter().nth(limit) {
+        Some(extra) => {
+            errors.add(
+                extra,
+                "a station takes at most 12 inputs, so a call has at most 12 arguments; remove this one",
+            );
+            None
+        }
+        None => Some(()),
+    }
+}
+
+fn is_map(call: &syn::ExprCall) -> bool {
+    matches!(&*call.func, Expr::Path(path) if path.path.is_ident("map"))
+}
+
+/// The most inputs a station has: the largest tuple `Inputs` is implemented for.
+pub(crate) const MAX_INPUTS: usize = 12;
 
 fn argument<'a>(expr: &'a Expr, errors: &mut Errors) -> Option<Arg<'a>> {
     match expr {

@@ -1,0 +1,8 @@
+use choochoo::station;
+
+#[station]
+fn shout(text: String) -> String {
+    text.to_uppercase()
+}
+
+fn main() {}
