@@ -278,6 +278,38 @@ fn a_server_that_lost_blobs_gets_them_again() {
     assert_eq!(outcome(&run, &reader.store), expected);
 }
 
+/// A store made before every table was created at open (the digest table came with the
+/// first run that used a remote cache) gains the table when it is opened, and a writer
+/// fills it.
+#[test]
+fn a_store_without_the_digest_table_gains_it_when_opened() {
+    let _serial = serial();
+    let fake = fake::Server::start();
+    let older = temp_store();
+    let dir = older.store.dir().to_path_buf();
+    let db = rusqlite::Connection::open(dir.join("store.db")).unwrap();
+    db.execute_batch("DROP TABLE remote_digests").unwrap();
+    let known = || -> i64 {
+        db.query_row("SELECT count(*) FROM remote_digests", [], |row| row.get(0))
+            .unwrap()
+    };
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(known(), 0, "opening the store made the table");
+    Runner::new(&store)
+        .remote(
+            Remote::new(&fake.url)
+                .timeout(Duration::from_secs(5))
+                .write(true),
+        )
+        .run(shared("kept by an older store".to_owned()))
+        .unwrap();
+    assert_eq!(
+        take_executions(),
+        counts(&[("produce", 1), ("measure", 1), ("combine", 1)])
+    );
+    assert_eq!(known(), 2);
+}
+
 /// `run --remote URL [--remote-write]` on the command line: only the writer uploads.
 #[test]
 fn the_command_line_reads_and_writes_the_remote_cache() {
