@@ -9,7 +9,7 @@ use crate::memo::{self, Content};
 use crate::remote::{Blob, Cache, Download, Manifest, Pending, Source, WireDigest};
 use crate::report::Status;
 use crate::stat::Seen;
-use crate::store::Head;
+use crate::store::{Head, Published};
 use crate::value::Shared;
 use crate::{Digest, Error};
 use std::collections::HashMap;
@@ -188,8 +188,9 @@ impl Execution<'_> {
                         "its file {relative:?} does not match its BLAKE3 digest"
                     ));
                 }
-                write_file(&path, bytes)
-                    .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+                self.store
+                    .publish(&path, bytes, Published::File)
+                    .map_err(|error| error.to_string())?;
                 self.remember_sha256(digest, sha256);
             }
             let seen = self
@@ -352,18 +353,4 @@ impl Execution<'_> {
             .map(|remote| remote.cache.finish())
             .unwrap_or_default()
     }
-}
-
-/// Writes a restored file: a temporary file beside it, then a rename, so a reader never
-/// sees half of it.
-fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".choochoo-{}.tmp", std::process::id()));
-    let temp = parent.join(name);
-    std::fs::write(&temp, bytes)?;
-    std::fs::rename(&temp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temp);
-    })
 }

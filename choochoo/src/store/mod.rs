@@ -46,6 +46,8 @@ use std::sync::{Arc, Mutex};
 
 pub(crate) use ledger::Filing;
 pub(crate) use ledger_rows::{input_hashes, json_column};
+#[cfg(feature = "remote")]
+pub(crate) use publish::Published;
 pub(crate) use records::{Commit, Head, Prepared, Record, RecordRow, encode_files};
 #[cfg(feature = "cli")]
 pub(crate) use runs::LastEntry;

@@ -2,7 +2,8 @@
 //! place, and its directory synced, each step through [`Fs`] so that a test can fail any one
 //! of them. A reader sees the whole file or none; a failed publish leaves nothing behind; a
 //! process killed while writing leaves a temp file named by its id, which the next open
-//! removes.
+//! removes. Blobs and the files of a result restored from the remote cache are both
+//! published this way.
 
 use super::Store;
 use crate::error::Error;
@@ -15,6 +16,12 @@ use std::sync::atomic::Ordering;
 pub(crate) enum Published {
     /// An encoded output in `blobs/`.
     Blob,
+    /// A file of a station's output, in its directory.
+    #[cfg_attr(
+        not(feature = "remote"),
+        allow(dead_code, reason = "restored by the remote cache")
+    )]
+    File,
 }
 
 /// The operation of each step, for its error.
@@ -37,6 +44,14 @@ impl Published {
                 sync: "sync the blob",
                 rename: "publish the blob as",
                 sync_dir: "sync the blob directory",
+            },
+            Published::File => &Steps {
+                create_dir: "create the directory",
+                create: "create the temp file",
+                write: "write the file to",
+                sync: "sync the file",
+                rename: "publish the file as",
+                sync_dir: "sync the directory",
             },
         }
     }
