@@ -7,9 +7,10 @@
 
 use crate::error::Error;
 use crate::hash::Digest;
-use crate::store::Store;
+use crate::store::{Candidate, Store};
 use std::collections::HashSet;
 use std::fmt;
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 /// How old an unnamed blob must be before it counts as garbage.
@@ -61,6 +62,13 @@ impl fmt::Display for Fsck {
         }
         Ok(())
     }
+}
+
+/// What checking the records found: the (profile, key) of each that cannot be trusted, and
+/// the blobs the sound ones name.
+struct CheckedRecords {
+    bad_keys: Vec<(String, Digest)>,
+    named: HashSet<Digest>,
 }
 
 /// What [`Store::gc`] keeps.
@@ -154,51 +162,8 @@ impl Store {
             repaired: repair,
             ..Fsck::default()
         };
-        let mut bad_keys = Vec::new();
-        let mut named = HashSet::new();
-        for (profile, key, record) in self.all_records()? {
-            report.records += 1;
-            match record {
-                Err(problem) => {
-                    report
-                        .problems
-                        .push(format!("record {key} ({profile}) is unreadable: {problem}"));
-                    bad_keys.push((profile, key));
-                }
-                Ok(record) => {
-                    if let Err(problem) = self.verify(&record) {
-                        report
-                            .problems
-                            .push(format!("record {key} ({profile}): {problem}"));
-                        bad_keys.push((profile, key));
-                    } else if record.inline.is_none() {
-                        named.insert(record.encoding_hash);
-                    }
-                }
-            }
-        }
-        let mut bad_files = Vec::new();
-        for (path, name) in self.blob_files() {
-            report.blobs += 1;
-            match name {
-                Some(digest) if named.contains(&digest) => {}
-                Some(digest)
-                    if std::fs::read(&path).is_ok_and(|bytes| Digest::of(&bytes) != digest) =>
-                {
-                    report
-                        .problems
-                        .push(format!("blob {} does not match its name", path.display()));
-                    bad_files.push(path);
-                }
-                _ if is_old(&path) => {
-                    report
-                        .problems
-                        .push(format!("blob {} is named by no record", path.display()));
-                    bad_files.push(path);
-                }
-                _ => {}
-            }
-        }
+        let CheckedRecords { bad_keys, named } = self.check_records(&mut report)?;
+        let bad_files = self.check_blobs(&mut report, &named);
         if repair {
             for (profile, key) in &bad_keys {
                 self.forget(profile, key)?;
@@ -208,6 +173,53 @@ impl Store {
             }
         }
         Ok(report)
+    }
+
+    /// Checks every record and its stored output: the records that cannot be trusted, and
+    /// the blobs the others name.
+    fn check_records(&self, report: &mut Fsck) -> Result<CheckedRecords, Error> {
+        let mut bad_keys = Vec::new();
+        let mut named = HashSet::new();
+        for (profile, key, record) in self.all_records()? {
+            report.records += 1;
+            let problem = match record {
+                Err(problem) => format!("record {key} ({profile}) is unreadable: {problem}"),
+                Ok(record) => match self.verify(&record) {
+                    Err(problem) => format!("record {key} ({profile}): {problem}"),
+                    Ok(()) => {
+                        if record.inline.is_none() {
+                            named.insert(record.encoding_hash);
+                        }
+                        continue;
+                    }
+                },
+            };
+            report.problems.push(problem);
+            bad_keys.push((profile, key));
+        }
+        Ok(CheckedRecords { bad_keys, named })
+    }
+
+    /// Checks every blob file: the ones whose content is not their name, and the old ones no
+    /// record names.
+    fn check_blobs(&self, report: &mut Fsck, named: &HashSet<Digest>) -> Vec<PathBuf> {
+        let mut bad_files = Vec::new();
+        for (path, name) in self.blob_files() {
+            report.blobs += 1;
+            let problem = match name {
+                Some(digest) if named.contains(&digest) => continue,
+                Some(digest)
+                    if std::fs::read(&path).is_ok_and(|bytes| Digest::of(&bytes) != digest) =>
+                {
+                    format!("blob {} does not match its name", path.display())
+                }
+                _ if is_old(&path) => format!("blob {} is named by no record", path.display()),
+                _ => continue,
+            };
+            report.problems.push(problem);
+            bad_files.push(path);
+        }
+        bad_files
     }
 
     /// Removes records no recent or pinned run used, and blobs no record names, within
@@ -223,28 +235,7 @@ impl Store {
     /// ([`Gc::removed`]) and removes nothing.
     pub fn gc(&self, policy: &GcPolicy) -> Result<Gc, Error> {
         let _exclusive = self.exclusive()?;
-        let since = self.start_of_run(policy.keep_runs)?;
-        let recent = self.keys_of_recent_runs(policy.keep_runs)?;
-        let pinned = self.keys_of_pinned_runs()?;
-        let mut candidates = self.gc_candidates()?;
-        let total = self.stored_bytes()?;
-        let mut over = policy.max_bytes.map_or(0, |max| total.saturating_sub(max));
-        // Oldest first: what no kept run used goes; past the size limit, so does the rest
-        // but what pinned runs used.
-        candidates.retain(|c| {
-            let id = (c.profile.clone(), c.key.clone());
-            if pinned.contains(&id) {
-                return false;
-            }
-            let recent = c.created >= since || recent.contains(&id);
-            if recent && over == 0 {
-                return false;
-            }
-            if recent {
-                over = over.saturating_sub(c.size);
-            }
-            true
-        });
+        let candidates = self.to_remove(policy)?;
         let mut gc = Gc {
             dry_run: policy.dry_run,
             ..Gc::default()
@@ -282,6 +273,32 @@ impl Store {
             self.trim_run_keys(policy.keep_runs)?;
         }
         Ok(gc)
+    }
+
+    /// The records `policy` lets go, oldest first: what no kept run used; past the size
+    /// limit, the rest too, but what pinned runs used.
+    fn to_remove(&self, policy: &GcPolicy) -> Result<Vec<Candidate>, Error> {
+        let since = self.start_of_run(policy.keep_runs)?;
+        let recent = self.keys_of_recent_runs(policy.keep_runs)?;
+        let pinned = self.keys_of_pinned_runs()?;
+        let mut candidates = self.gc_candidates()?;
+        let total = self.stored_bytes()?;
+        let mut over = policy.max_bytes.map_or(0, |max| total.saturating_sub(max));
+        candidates.retain(|c| {
+            let id = (c.profile.clone(), c.key.clone());
+            if pinned.contains(&id) {
+                return false;
+            }
+            let recent = c.created >= since || recent.contains(&id);
+            if recent && over == 0 {
+                return false;
+            }
+            if recent {
+                over = over.saturating_sub(c.size);
+            }
+            true
+        });
+        Ok(candidates)
     }
 
     /// Keeps a run's records through [`Store::gc`] until [`Store::unpin`]: a release, a

@@ -46,6 +46,7 @@ use std::sync::{Arc, Mutex};
 
 pub(crate) use ledger::Filing;
 pub(crate) use ledger_rows::{input_hashes, json_column};
+pub(crate) use maintenance::Candidate;
 #[cfg(feature = "remote")]
 pub(crate) use publish::Published;
 pub(crate) use records::{Commit, Head, Prepared, Record, RecordRow, encode_files};
