@@ -1,9 +1,9 @@
 //! The file-system operations that publish an output into the store, behind a trait so that
 //! a test can fail any one of them.
 //!
-//! A publish is: create the blob's directory, create a temp file, write it, sync it, rename it
-//! into place, sync the directory — then commit the record that names it. Each step is one
-//! call here. [`Faults`] fails the N-th call (once, or that one and every later one) with an
+//! A publish (of a blob, or of a file restored from the remote cache; see `store/publish.rs`)
+//! is: create its directory, create a temp file, write it, sync it, rename it into place, sync
+//! the directory — then commit the record that names it. Each step is one call here. [`Faults`] fails the N-th call (once, or that one and every later one) with an
 //! operating-system error of the test's choice, which is how the tests prove that a failure at
 //! any step leaves the store consistent and the run resumable.
 

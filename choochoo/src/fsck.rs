@@ -5,9 +5,9 @@
 //! holds: both wait for no run to be active, and blobs younger than an hour are left alone
 //! (a running process may be about to name them in a record).
 
-use crate::store::Record;
-use crate::{Digest, Error, Store};
-use rusqlite::{OptionalExtension, params};
+use crate::error::Error;
+use crate::hash::Digest;
+use crate::store::{Candidate, Store};
 use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
@@ -15,9 +15,6 @@ use std::time::{Duration, SystemTime};
 
 /// How old an unnamed blob must be before it counts as garbage.
 const BLOB_GRACE: Duration = Duration::from_secs(3600);
-
-/// A record as stored: its profile, its key, and the record or why it is unreadable.
-type Stored = (String, Digest, Result<Record, String>);
 
 /// What [`Store::fsck`] found, and whether it removed it.
 #[derive(Clone, Debug, Default)]
@@ -67,6 +64,13 @@ impl fmt::Display for Fsck {
     }
 }
 
+/// What checking the records found: the (profile, key) of each that cannot be trusted, and
+/// the blobs the sound ones name.
+struct CheckedRecords {
+    bad_keys: Vec<(String, Digest)>,
+    named: HashSet<Digest>,
+}
+
 /// What [`Store::gc`] keeps.
 #[derive(Clone, Debug)]
 pub struct GcPolicy {
@@ -98,17 +102,6 @@ pub struct Gc {
     bytes: u64,
     dry_run: bool,
     removed: Vec<String>,
-}
-
-/// A record `gc` may remove.
-struct Candidate {
-    profile: String,
-    key: Vec<u8>,
-    station: String,
-    size: u64,
-    is_blob: bool,
-    encoding_hash: Vec<u8>,
-    created: i64,
 }
 
 impl fmt::Display for Gc {
@@ -169,51 +162,8 @@ impl Store {
             repaired: repair,
             ..Fsck::default()
         };
-        let mut bad_keys = Vec::new();
-        let mut named = HashSet::new();
-        for (profile, key, record) in self.all_records()? {
-            report.records += 1;
-            match record {
-                Err(problem) => {
-                    report
-                        .problems
-                        .push(format!("record {key} ({profile}) is unreadable: {problem}"));
-                    bad_keys.push((profile, key));
-                }
-                Ok(record) => {
-                    if let Err(problem) = self.verify(&record) {
-                        report
-                            .problems
-                            .push(format!("record {key} ({profile}): {problem}"));
-                        bad_keys.push((profile, key));
-                    } else if record.inline.is_none() {
-                        named.insert(record.encoding_hash);
-                    }
-                }
-            }
-        }
-        let mut bad_files = Vec::new();
-        for (path, name) in self.blob_files() {
-            report.blobs += 1;
-            match name {
-                Some(digest) if named.contains(&digest) => {}
-                Some(digest)
-                    if std::fs::read(&path).is_ok_and(|bytes| Digest::of(&bytes) != digest) =>
-                {
-                    report
-                        .problems
-                        .push(format!("blob {} does not match its name", path.display()));
-                    bad_files.push(path);
-                }
-                _ if is_old(&path) => {
-                    report
-                        .problems
-                        .push(format!("blob {} is named by no record", path.display()));
-                    bad_files.push(path);
-                }
-                _ => {}
-            }
-        }
+        let CheckedRecords { bad_keys, named } = self.check_records(&mut report)?;
+        let bad_files = self.check_blobs(&mut report, &named);
         if repair {
             for (profile, key) in &bad_keys {
                 self.forget(profile, key)?;
@@ -223,6 +173,53 @@ impl Store {
             }
         }
         Ok(report)
+    }
+
+    /// Checks every record and its stored output: the records that cannot be trusted, and
+    /// the blobs the others name.
+    fn check_records(&self, report: &mut Fsck) -> Result<CheckedRecords, Error> {
+        let mut bad_keys = Vec::new();
+        let mut named = HashSet::new();
+        for (profile, key, record) in self.all_records()? {
+            report.records += 1;
+            let problem = match record {
+                Err(problem) => format!("record {key} ({profile}) is unreadable: {problem}"),
+                Ok(record) => match self.verify(&record) {
+                    Err(problem) => format!("record {key} ({profile}): {problem}"),
+                    Ok(()) => {
+                        if record.inline.is_none() {
+                            named.insert(record.encoding_hash);
+                        }
+                        continue;
+                    }
+                },
+            };
+            report.problems.push(problem);
+            bad_keys.push((profile, key));
+        }
+        Ok(CheckedRecords { bad_keys, named })
+    }
+
+    /// Checks every blob file: the ones whose content is not their name, and the old ones no
+    /// record names.
+    fn check_blobs(&self, report: &mut Fsck, named: &HashSet<Digest>) -> Vec<PathBuf> {
+        let mut bad_files = Vec::new();
+        for (path, name) in self.blob_files() {
+            report.blobs += 1;
+            let problem = match name {
+                Some(digest) if named.contains(&digest) => continue,
+                Some(digest)
+                    if std::fs::read(&path).is_ok_and(|bytes| Digest::of(&bytes) != digest) =>
+                {
+                    format!("blob {} does not match its name", path.display())
+                }
+                _ if is_old(&path) => format!("blob {} is named by no record", path.display()),
+                _ => continue,
+            };
+            report.problems.push(problem);
+            bad_files.push(path);
+        }
+        bad_files
     }
 
     /// Removes records no recent or pinned run used, and blobs no record names, within
@@ -238,56 +235,7 @@ impl Store {
     /// ([`Gc::removed`]) and removes nothing.
     pub fn gc(&self, policy: &GcPolicy) -> Result<Gc, Error> {
         let _exclusive = self.exclusive()?;
-        let since = self.start_of_run(policy.keep_runs)?;
-        let recent = self.keys_of_runs(
-            "SELECT r.keyset FROM run_keys r JOIN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1) n ON r.run = n.id",
-            [policy.keep_runs as i64],
-        )?;
-        let pinned = self.keys_of_runs(
-            "SELECT r.keyset FROM run_keys r JOIN pins p ON r.run = p.run",
-            [],
-        )?;
-        let mut candidates = self.with_db("read records from", |db| {
-            let mut stmt = db.prepare(
-                "SELECT r.profile, r.key, r.size, r.inline_value IS NULL, r.encoding_hash, r.created_ns, r.station FROM records r
-                 WHERE NOT EXISTS (SELECT 1 FROM heads h WHERE h.profile = r.profile AND h.key = r.key)
-                 ORDER BY r.created_ns",
-            )?;
-            let rows = stmt.query_map([], |row| {
-                Ok(Candidate {
-                    profile: row.get(0)?,
-                    key: row.get(1)?,
-                    size: row.get::<_, i64>(2)? as u64,
-                    is_blob: row.get(3)?,
-                    encoding_hash: row.get(4)?,
-                    created: row.get(5)?,
-                    station: row.get(6)?,
-                })
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })?;
-        let total: u64 = self.with_db("measure", |db| {
-            db.query_row("SELECT coalesce(sum(size), 0) FROM records", [], |row| {
-                row.get::<_, i64>(0)
-            })
-        })? as u64;
-        let mut over = policy.max_bytes.map_or(0, |max| total.saturating_sub(max));
-        // Oldest first: what no kept run used goes; past the size limit, so does the rest
-        // but what pinned runs used.
-        candidates.retain(|c| {
-            let id = (c.profile.clone(), c.key.clone());
-            if pinned.contains(&id) {
-                return false;
-            }
-            let recent = c.created >= since || recent.contains(&id);
-            if recent && over == 0 {
-                return false;
-            }
-            if recent {
-                over = over.saturating_sub(c.size);
-            }
-            true
-        });
+        let candidates = self.to_remove(policy)?;
         let mut gc = Gc {
             dry_run: policy.dry_run,
             ..Gc::default()
@@ -322,36 +270,41 @@ impl Store {
             }
         }
         if !policy.dry_run {
-            // The key lists of runs that are neither recent nor pinned are not needed again.
-            self.with_db("trim the run key lists in", |db| {
-                db.execute(
-                    "DELETE FROM run_keys WHERE run NOT IN (SELECT run FROM pins)
-                     AND run NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1)",
-                    [policy.keep_runs as i64],
-                )?;
-                db.execute(
-                    "DELETE FROM keysets WHERE hash NOT IN (SELECT keyset FROM run_keys)",
-                    [],
-                )
-                .map(drop)
-            })?;
+            self.trim_run_keys(policy.keep_runs)?;
         }
         Ok(gc)
+    }
+
+    /// The records `policy` lets go, oldest first: what no kept run used; past the size
+    /// limit, the rest too, but what pinned runs used.
+    fn to_remove(&self, policy: &GcPolicy) -> Result<Vec<Candidate>, Error> {
+        let since = self.start_of_run(policy.keep_runs)?;
+        let recent = self.keys_of_recent_runs(policy.keep_runs)?;
+        let pinned = self.keys_of_pinned_runs()?;
+        let mut candidates = self.gc_candidates()?;
+        let total = self.stored_bytes()?;
+        let mut over = policy.max_bytes.map_or(0, |max| total.saturating_sub(max));
+        candidates.retain(|c| {
+            let id = (c.profile.clone(), c.key.clone());
+            if pinned.contains(&id) {
+                return false;
+            }
+            let recent = c.created >= since || recent.contains(&id);
+            if recent && over == 0 {
+                return false;
+            }
+            if recent {
+                over = over.saturating_sub(c.size);
+            }
+            true
+        });
+        Ok(candidates)
     }
 
     /// Keeps a run's records through [`Store::gc`] until [`Store::unpin`]: a release, a
     /// known-good state to go back to. A run that does not exist is an error.
     pub fn pin(&self, run: i64) -> Result<(), Error> {
-        let exists = self.with_db("pin a run in", |db| {
-            let exists = db
-                .query_row("SELECT 1 FROM runs WHERE id = ?1", [run], |_| Ok(()))
-                .optional()?
-                .is_some();
-            if exists {
-                db.execute("INSERT OR IGNORE INTO pins (run) VALUES (?1)", [run])?;
-            }
-            Ok(exists)
-        })?;
+        let exists = self.pin_run(run)?;
         if exists {
             Ok(())
         } else {
@@ -364,107 +317,12 @@ impl Store {
 
     /// Lets `gc` remove a pinned run's records again; `false` if it was not pinned.
     pub fn unpin(&self, run: i64) -> Result<bool, Error> {
-        self.with_db("unpin a run in", |db| {
-            db.execute("DELETE FROM pins WHERE run = ?1", [run])
-                .map(|n| n > 0)
-        })
+        self.unpin_run(run)
     }
 
     /// The pinned runs, oldest first.
     pub fn pinned(&self) -> Result<Vec<i64>, Error> {
-        self.with_db("read the pinned runs from", |db| {
-            let mut stmt = db.prepare("SELECT run FROM pins ORDER BY run")?;
-            let rows = stmt.query_map([], |row| row.get(0))?;
-            rows.collect()
-        })
-    }
-
-    /// The (profile, key) pairs the runs `query` selects used.
-    fn keys_of_runs(
-        &self,
-        query: &str,
-        params: impl rusqlite::Params,
-    ) -> Result<HashSet<(String, Vec<u8>)>, Error> {
-        self.with_db("read the runs' keys from", |db| {
-            let mut stmt = db.prepare(&format!(
-                "SELECT k.profile, k.keys FROM keysets k WHERE k.hash IN ({query})"
-            ))?;
-            let rows = stmt.query_map(params, |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
-            })?;
-            let mut keys = HashSet::new();
-            for row in rows {
-                let (profile, bytes) = row?;
-                keys.extend(
-                    bytes
-                        .chunks_exact(32)
-                        .map(|key| (profile.clone(), key.to_vec())),
-                );
-            }
-            Ok(keys)
-        })
-    }
-
-    /// Every record with its profile and key; unreadable ones as errors.
-    fn all_records(&self) -> Result<Vec<Stored>, Error> {
-        let keys: Vec<(String, Vec<u8>)> = self.with_db("read records from", |db| {
-            let mut stmt = db.prepare("SELECT profile, key FROM records")?;
-            let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            rows.collect()
-        })?;
-        let mut out = Vec::new();
-        for (profile, key) in keys {
-            let Ok(bytes) = <[u8; 32]>::try_from(key.as_slice()) else {
-                continue;
-            };
-            let key = Digest::from_bytes(bytes);
-            if let Some(record) = self.record(&profile, &key)? {
-                out.push((profile, key, record));
-            }
-        }
-        Ok(out)
-    }
-
-    /// Every blob file, with the digest its name says (if it is one).
-    fn blob_files(&self) -> Vec<(PathBuf, Option<Digest>)> {
-        let mut out = Vec::new();
-        let Ok(shards) = std::fs::read_dir(self.dir().join("blobs")) else {
-            return out;
-        };
-        for shard in shards.flatten() {
-            let Ok(files) = std::fs::read_dir(shard.path()) else {
-                continue;
-            };
-            for file in files.flatten() {
-                let name = file
-                    .file_name()
-                    .to_str()
-                    .and_then(|name| Digest::from_hex(name).ok());
-                out.push((file.path(), name));
-            }
-        }
-        out
-    }
-
-    fn blob_named(&self, digest: &Digest) -> Result<bool, Error> {
-        self.with_db("read records from", |db| {
-            db.query_row(
-                "SELECT count(*) FROM records WHERE encoding_hash = ?1 AND inline_value IS NULL",
-                params![digest.as_bytes()],
-                |row| row.get::<_, i64>(0),
-            )
-            .map(|n| n > 0)
-        })
-    }
-
-    /// When the `n`-th most recent run started (records created since are kept).
-    fn start_of_run(&self, n: usize) -> Result<i64, Error> {
-        if n == 0 {
-            return Ok(i64::MAX);
-        }
-        self.with_db("read runs from", |db| {
-            db.query_row("SELECT coalesce(min(started_ns), 0) FROM (SELECT started_ns FROM runs ORDER BY id DESC LIMIT ?1)", [n as i64], |row| row.get(0))
-        })
+        self.pinned_runs()
     }
 }
 

@@ -5,8 +5,7 @@
 //! A row of several columns (a record, a stat cache entry) arrives as the postcard encoding
 //! of its columns, so one byte string covers every column the decoder checks.
 
-use crate::defect::{input_hashes, json_column};
-use crate::store::{Head, RecordRow, StatRow, encode_files};
+use crate::store::{Head, RecordRow, StatRow, encode_files, input_hashes, json_column};
 use crate::{Digest, Dir, File};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};

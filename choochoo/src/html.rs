@@ -6,22 +6,11 @@
 use crate::clock;
 use crate::defect::{Defect, Observation};
 use crate::diagram::{Diagram, legend, xml_escape as esc};
+use crate::error::Error;
 use crate::report::{Entry, Report, Status};
-use crate::{Error, Store};
-use rusqlite::OptionalExtension;
+use crate::store::{RunRow, Store};
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
-
-/// The run's row in the store, when the report came from this store.
-struct RunInfo {
-    workflow: String,
-    profile: String,
-    instance: String,
-    started: SystemTime,
-    finished: Option<SystemTime>,
-    /// How many stations came from the store (a report read back does not list them).
-    cached: usize,
-}
 
 /// What the ledger knows about the failures of one run.
 pub(crate) struct Ledger {
@@ -60,7 +49,7 @@ impl Report {
     /// # }
     /// ```
     pub fn html(&self, store: &Store, diagram: &Diagram) -> Result<String, Error> {
-        let info = run_info(store, self.run_id())?;
+        let info = store.run_row(self.run_id())?;
         let ledger = ledger(store, self.run_id())?;
         let diagram = diagram.clone().colored(self);
         let mut page = String::with_capacity(64 * 1024);
@@ -74,28 +63,6 @@ impl Report {
         page.push_str("</main>\n</body>\n</html>\n");
         Ok(page)
     }
-}
-
-fn run_info(store: &Store, run: i64) -> Result<Option<RunInfo>, Error> {
-    store.with_db("read a run from", |db| {
-        db.query_row(
-            "SELECT workflow, profile, instance, started_ns, finished_ns, cached
-             FROM runs WHERE id = ?1",
-            [run],
-            |row| {
-                Ok(RunInfo {
-                    workflow: row.get(0)?,
-                    profile: row.get(1)?,
-                    instance: row.get(2)?,
-                    started: clock::from_ns(row.get(3)?),
-                    finished: row.get::<_, Option<i64>>(4)?.map(clock::from_ns),
-                    cached: usize::try_from(row.get::<_, Option<i64>>(5)?.unwrap_or(0))
-                        .unwrap_or(0),
-                })
-            },
-        )
-        .optional()
-    })
 }
 
 /// The defects and observations of run `run`.
@@ -141,7 +108,7 @@ th { background: #f0f0f0; } td.status { white-space: nowrap; } code { font-size:
 .none { color: #777; font-style: italic; } .inputs code { word-break: break-all; }
 ";
 
-fn head(page: &mut String, report: &Report, info: Option<&RunInfo>) {
+fn head(page: &mut String, report: &Report, info: Option<&RunRow>) {
     let workflow = info.map_or("workflow", |info| info.workflow.as_str());
     let _ = write!(
         page,
@@ -154,7 +121,7 @@ fn head(page: &mut String, report: &Report, info: Option<&RunInfo>) {
     );
 }
 
-fn summary(page: &mut String, report: &Report, info: Option<&RunInfo>) {
+fn summary(page: &mut String, report: &Report, info: Option<&RunRow>) {
     let workflow = info.map_or("workflow", |info| info.workflow.as_str());
     let _ = writeln!(
         page,
@@ -440,7 +407,7 @@ fn defects(page: &mut String, ledger: &Ledger) {
 
 /// How many stations of the run came from the store: counted in the report when it is a
 /// live one, in the run's row when it was read back.
-fn cached(report: &Report, info: Option<&RunInfo>) -> usize {
+fn cached(report: &Report, info: Option<&RunRow>) -> usize {
     report
         .count(Status::Cached)
         .max(info.map_or(0, |info| info.cached))

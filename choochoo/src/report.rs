@@ -80,7 +80,7 @@ pub struct Entry {
     pub(crate) error: Option<String>,
     pub(crate) kept_dir: Option<std::path::PathBuf>,
     pub(crate) started: Option<(std::time::SystemTime, usize)>,
-    pub(crate) defect: Option<Box<crate::Defect>>,
+    pub(crate) defect: Option<Box<crate::defect::model::Defect>>,
 }
 
 impl Entry {
@@ -132,7 +132,7 @@ impl Entry {
 
     /// For a failed station, the defect its failure was filed under: whether it is known,
     /// how often it was seen, and what the team noted about it.
-    pub fn defect(&self) -> Option<&crate::Defect> {
+    pub fn defect(&self) -> Option<&crate::defect::model::Defect> {
         self.defect.as_deref()
     }
 
@@ -240,7 +240,7 @@ impl Report {
 }
 
 /// The failure summary's lines about a defect: known or new, how often, and its notes.
-fn write_defect(f: &mut fmt::Formatter<'_>, defect: &crate::Defect) -> fmt::Result {
+fn write_defect(f: &mut fmt::Formatter<'_>, defect: &crate::defect::model::Defect) -> fmt::Result {
     let seen = match defect.count() {
         1 => "new defect, first seen now".to_owned(),
         n => format!("known defect, seen {n} times"),

@@ -237,6 +237,87 @@ fn a_lying_or_stalling_server_is_never_believed() {
     }
 }
 
+/// The files of a remote result are published as blobs are (temp file, write, sync, rename,
+/// sync the directory), through the steps fault injection fails. Each step of restoring
+/// them fails in turn: the result is rejected with a warning naming the error, the station
+/// runs here instead, no temp file is left, and the next run takes what was recorded.
+#[test]
+fn a_failed_write_of_a_restored_file_is_a_rejected_result_that_leaves_nothing() {
+    use choochoo::__private::{Faults, open_with_faults};
+    use std::sync::Arc;
+    let _serial = serial();
+    let fake = fake::Server::start();
+    let text = "restored under faults".to_owned();
+    let remote = || Remote::new(&fake.url).timeout(Duration::from_secs(5));
+    let writer = temp_store();
+    let first = Runner::new(&writer.store)
+        .remote(remote().write(true))
+        .run(shared(text.clone()))
+        .unwrap();
+    let expected = outcome(&first, &writer.store);
+    take_executions();
+    let steps = {
+        let dir = tempfile::tempdir().unwrap();
+        let faults = Arc::new(Faults::new(0, 0, false));
+        let store = open_with_faults(dir.path(), faults.clone()).unwrap();
+        Runner::new(&store)
+            .remote(remote())
+            .run(shared(text.clone()))
+            .unwrap();
+        assert_eq!(take_executions(), counts(&[]));
+        faults.steps()
+    };
+    let kind = std::io::Error::from_raw_os_error(28).to_string();
+    let mut failed_ops = std::collections::BTreeSet::new();
+    for at in 1..=steps {
+        let dir = tempfile::tempdir().unwrap();
+        let faults = Arc::new(Faults::new(at, 28, false));
+        let store = open_with_faults(dir.path(), faults.clone()).unwrap();
+        let result = Runner::new(&store)
+            .remote(remote())
+            .run(shared(text.clone()));
+        let failed = faults.failed();
+        let (op, _) = failed[0].split_once(' ').unwrap();
+        if op == "Commit" {
+            // A record that cannot be committed is the fault test's case (faults.rs).
+            take_executions();
+            continue;
+        }
+        let context = format!("step {at} of {steps}: {failed:?}");
+        failed_ops.insert(op.to_owned());
+        let run = result.unwrap_or_else(|error| panic!("{context}: {error}"));
+        assert_eq!(take_executions(), counts(&[("produce", 1)]), "{context}");
+        assert_eq!(outcome(&run, &store), expected, "{context}");
+        let warnings = run.report().warnings();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("rejected") && w.contains(&kind)),
+            "{context}: {warnings:?}"
+        );
+        let left: Vec<PathBuf> = std::fs::read_dir(dir.path().join("tmp"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        assert_eq!(left, Vec::<PathBuf>::new(), "{context}");
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert!(store.fsck(false).unwrap().is_clean(), "{context}");
+        let again = Runner::new(&store)
+            .local_only()
+            .run(shared(text.clone()))
+            .unwrap();
+        assert_eq!(take_executions(), counts(&[]), "{context}");
+        assert_eq!(outcome(&again, &store), expected, "{context}");
+    }
+    let every = ["Create", "CreateDir", "Rename", "Sync", "SyncDir", "Write"];
+    assert_eq!(
+        failed_ops,
+        every.map(String::from).into(),
+        "every step of a restore failed"
+    );
+}
+
 /// A writer that already knows its files' SHA-256 digests (from its first upload) reads
 /// them again only for a server that lost them, and checks them as it does.
 #[test]
@@ -276,6 +357,38 @@ fn a_server_that_lost_blobs_gets_them_again() {
     // The server lost the results of the two others, not the producer's.
     assert_eq!(take_executions(), counts(&[("measure", 1), ("combine", 1)]));
     assert_eq!(outcome(&run, &reader.store), expected);
+}
+
+/// A store made before every table was created at open (the digest table came with the
+/// first run that used a remote cache) gains the table when it is opened, and a writer
+/// fills it.
+#[test]
+fn a_store_without_the_digest_table_gains_it_when_opened() {
+    let _serial = serial();
+    let fake = fake::Server::start();
+    let older = temp_store();
+    let dir = older.store.dir().to_path_buf();
+    let db = rusqlite::Connection::open(dir.join("store.db")).unwrap();
+    db.execute_batch("DROP TABLE remote_digests").unwrap();
+    let known = || -> i64 {
+        db.query_row("SELECT count(*) FROM remote_digests", [], |row| row.get(0))
+            .unwrap()
+    };
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(known(), 0, "opening the store made the table");
+    Runner::new(&store)
+        .remote(
+            Remote::new(&fake.url)
+                .timeout(Duration::from_secs(5))
+                .write(true),
+        )
+        .run(shared("kept by an older store".to_owned()))
+        .unwrap();
+    assert_eq!(
+        take_executions(),
+        counts(&[("produce", 1), ("measure", 1), ("combine", 1)])
+    );
+    assert_eq!(known(), 2);
 }
 
 /// `run --remote URL [--remote-write]` on the command line: only the writer uploads.

@@ -351,7 +351,7 @@ where
 fn pick_run(store: &Store, profile: &str, run: Option<i64>) -> Result<Report, Error> {
     let run = match run {
         Some(run) => run,
-        None => status::latest_run(store, profile)?.ok_or_else(|| {
+        None => store.latest_run(profile)?.ok_or_else(|| {
             Error::usage(format!(
                 "no run of the profile `{profile}` has finished in the store {}; `run` first",
                 store.dir().display()

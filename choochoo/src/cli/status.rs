@@ -5,20 +5,10 @@
 use super::{Session, say};
 use crate::plan::Action;
 use crate::report::Status;
+use crate::store::LastEntry;
 use crate::{Error, Store, Workflow, clock};
-use rusqlite::OptionalExtension;
-use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
-
-/// The last time a node was seen in a run of a profile.
-#[derive(Clone, Debug)]
-pub(super) struct Last {
-    pub(super) status: Status,
-    pub(super) at: SystemTime,
-    pub(super) duration: Duration,
-    pub(super) error: Option<String>,
-}
+use std::time::SystemTime;
 
 /// A station's state, and what says so.
 enum State {
@@ -48,8 +38,8 @@ where
     let profile = &s.args.profile;
     let (_, graph) = s.graph()?;
     let plan = s.runner(&store).plan_graph(&graph)?;
-    let executed = last_entries(&store, profile, true)?;
-    let heads = heads(&store, profile)?;
+    let executed = store.last_entries(profile, true)?;
+    let heads = store.nodes_with_results(profile)?;
     let now = SystemTime::now();
     let width = plan
         .entries()
@@ -102,7 +92,7 @@ where
 }
 
 /// The LAST RUN column: when the station last ran, and what makes its state.
-fn describe(state: &State, last: Option<&Last>, now: SystemTime) -> String {
+fn describe(state: &State, last: Option<&LastEntry>, now: SystemTime) -> String {
     let when = last.map(|last| {
         let mut when = format!("{} {}", last.status, clock::ago(last.at, now));
         if last.status == Status::Ran {
@@ -123,51 +113,6 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
 }
 
-/// Each node's last entry in a run of `profile`: of any status, or (with `executed`) the
-/// last time its function was called (ran or failed).
-pub(super) fn last_entries(
-    store: &Store,
-    profile: &str,
-    executed: bool,
-) -> Result<HashMap<String, Last>, Error> {
-    // SQLite takes the other columns from the row that has the max(rowid) of its group.
-    let sql = format!(
-        "SELECT e.node, e.status, coalesce(e.started_ns + e.duration_ns, r.finished_ns, r.started_ns),
-                e.duration_ns, e.error, max(e.rowid)
-         FROM run_entries e JOIN runs r ON r.id = e.run
-         WHERE r.profile = ?1 {}
-         GROUP BY e.node",
-        if executed { "AND e.status IN ('ran', 'failed')" } else { "" }
-    );
-    store.with_db("read the runs from", |db| {
-        let mut stmt = db.prepare(&sql)?;
-        let rows = stmt.query_map([profile], |row| {
-            let status: String = row.get(1)?;
-            Ok((
-                row.get::<_, String>(0)?,
-                Last {
-                    status: Status::parse(&status).unwrap_or(Status::Skipped),
-                    at: clock::from_ns(row.get(2)?),
-                    duration: Duration::from_nanos(
-                        u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
-                    ),
-                    error: row.get(4)?,
-                },
-            ))
-        })?;
-        rows.collect()
-    })
-}
-
-/// The nodes of `profile` that have a result in the store.
-fn heads(store: &Store, profile: &str) -> Result<HashSet<String>, Error> {
-    store.with_db("read the results from", |db| {
-        let mut stmt = db.prepare("SELECT node FROM heads WHERE profile = ?1")?;
-        let rows = stmt.query_map([profile], |row| row.get(0))?;
-        rows.collect()
-    })
-}
-
 /// Each node's last status, for colouring the graph: the status of its last run entry;
 /// cached when it has a result but no entry (it has only been cached since); `None` when
 /// it never ran or its result was cleaned.
@@ -175,24 +120,11 @@ pub(super) fn last_statuses(
     store: &Store,
     profile: &str,
 ) -> Result<impl Fn(&str) -> Option<Status>, Error> {
-    let last = last_entries(store, profile, false)?;
-    let heads = heads(store, profile)?;
+    let last = store.last_entries(profile, false)?;
+    let heads = store.nodes_with_results(profile)?;
     Ok(move |node: &str| match last.get(node) {
         Some(last) if last.status == Status::Ran && !heads.contains(node) => None,
         Some(last) => Some(last.status),
         None => heads.contains(node).then_some(Status::Cached),
-    })
-}
-
-/// The id of the latest finished run of `profile`.
-pub(super) fn latest_run(store: &Store, profile: &str) -> Result<Option<i64>, Error> {
-    store.with_db("read the runs from", |db| {
-        db.query_row(
-            "SELECT max(id) FROM runs WHERE profile = ?1 AND finished_ns IS NOT NULL",
-            [profile],
-            |row| row.get(0),
-        )
-        .optional()
-        .map(Option::flatten)
     })
 }

@@ -6,7 +6,6 @@
 //! took the last time it ran (or, for stations never run, the mean of those run so far).
 
 use super::args::Args;
-use super::status::last_entries;
 use crate::graph::{Graph, Kind};
 use crate::progress::{Event, Unit};
 use crate::report::Status;
@@ -78,7 +77,8 @@ impl Watch {
         if args.quiet {
             return Ok(Watch { shared: None });
         }
-        let expected: HashMap<String, Duration> = last_entries(store, &args.profile, true)?
+        let expected: HashMap<String, Duration> = store
+            .last_entries(&args.profile, true)?
             .into_iter()
             .filter(|(_, last)| last.status == Status::Ran)
             .map(|(node, last)| (node, last.duration))

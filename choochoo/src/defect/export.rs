@@ -1,9 +1,19 @@
 //! Ticket bodies: a defect written out for the team's tracker, as Markdown for the
 //! description field or as JSON for scripts.
 
-use super::{Defect, NoteKind, Observation, duration};
+use super::model::{Defect, NoteKind, Observation, duration, nanos};
 use std::fmt::{self, Display, Formatter};
 use std::time::Duration;
+
+/// The format of an [exported](crate::Store::export) ticket body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExportFormat {
+    /// For a tracker's description field: summary table, timeline, evidence, notes.
+    Markdown,
+    /// Everything the ledger holds about the defect, for scripts.
+    Json,
+}
 
 /// How many observations a Markdown ticket shows the evidence of, newest first. The
 /// timeline lists them all, and the JSON export has every observation's evidence.
@@ -287,7 +297,7 @@ fn observation_json(o: &Observation) -> serde_json::Value {
 /// Last seen plus the mean interval, in Unix nanoseconds.
 fn next_expected(d: &Defect) -> Option<i64> {
     let interval = d.mean_interval()?;
-    Some(d.last_ns.saturating_add(super::nanos(interval)))
+    Some(d.last_ns.saturating_add(nanos(interval)))
 }
 
 /// A duration as a person reads it: `350ms`, `4.2s`, `3m 20s`, `5h 12m`, `6d 3h`.

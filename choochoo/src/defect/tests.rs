@@ -1,4 +1,9 @@
+use super::model::time;
 use super::*;
+use crate::hash::Digest;
+use crate::store::Store;
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// 2024-05-01 10:00:00 UTC.
 const T0: i64 = 1_714_557_600_000_000_000;

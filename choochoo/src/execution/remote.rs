@@ -9,10 +9,9 @@ use crate::memo::{self, Content};
 use crate::remote::{Blob, Cache, Download, Manifest, Pending, Source, WireDigest};
 use crate::report::Status;
 use crate::stat::Seen;
-use crate::store::Head;
+use crate::store::{Head, Published};
 use crate::value::Shared;
 use crate::{Digest, Error};
-use rusqlite::OptionalExtension;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -24,17 +23,7 @@ pub(crate) struct Remote {
     portable: Vec<OnceLock<Digest>>,
     /// Lookups started before their station's turn.
     pending: Mutex<HashMap<NodeId, Pending>>,
-    /// Set once the digest table is known to exist.
-    digest_table: OnceLock<()>,
 }
-
-/// The BLAKE3 identity of each file content met through the remote cache and its SHA-256
-/// wire digest.
-const DIGEST_TABLE: &str = "CREATE TABLE IF NOT EXISTS remote_digests (
-    blake3 BLOB PRIMARY KEY,
-    sha256 TEXT NOT NULL,
-    size INTEGER NOT NULL
-) WITHOUT ROWID;";
 
 impl Remote {
     pub(crate) fn new(cache: Arc<Cache>, nodes: usize) -> Remote {
@@ -42,7 +31,6 @@ impl Remote {
             cache,
             portable: (0..nodes).map(|_| OnceLock::new()).collect(),
             pending: Mutex::default(),
-            digest_table: OnceLock::new(),
         }
     }
 }
@@ -200,8 +188,9 @@ impl Execution<'_> {
                         "its file {relative:?} does not match its BLAKE3 digest"
                     ));
                 }
-                write_file(&path, bytes)
-                    .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+                self.store
+                    .publish(&path, bytes, Published::File)
+                    .map_err(|error| error.to_string())?;
                 self.remember_sha256(digest, sha256);
             }
             let seen = self
@@ -305,56 +294,22 @@ impl Execution<'_> {
         Ok(crate::remote::Upload { action, blobs })
     }
 
-    /// The SHA-256 digest of the file content whose BLAKE3 identity is `blake3`, if this
-    /// store has met it: a table of the store's database, made by the first run that uses a
-    /// remote cache (the store's schema is otherwise unchanged).
+    /// The SHA-256 digest of the file content whose BLAKE3 identity is `blake3`, if the
+    /// store has met it. A failure to read it is only logged: it costs reading the file.
     fn known_sha256(&self, blake3: &Digest) -> Option<WireDigest> {
-        self.with_digests("read a digest mapping from", |db| {
-            db.prepare_cached("SELECT sha256, size FROM remote_digests WHERE blake3 = ?1")?
-                .query_row([blake3.as_bytes()], |row| {
-                    Ok(WireDigest {
-                        hash: row.get(0)?,
-                        size_bytes: row.get(1)?,
-                    })
-                })
-                .optional()
-        })
-        .flatten()
-    }
-
-    /// Remembers the SHA-256 digest of a file content (checked before it is remembered).
-    fn remember_sha256(&self, blake3: &Digest, sha256: &WireDigest) {
-        self.with_digests("record a digest mapping in", |db| {
-            db.prepare_cached(
-                "INSERT OR REPLACE INTO remote_digests (blake3, sha256, size) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(rusqlite::params![
-                blake3.as_bytes(),
-                sha256.hash,
-                sha256.size_bytes
-            ])
-            .map(drop)
-        });
-    }
-
-    /// Runs `query` on the digest table, creating it first if needed; a failure is only
-    /// logged: the table saves reading files again, nothing depends on it.
-    fn with_digests<R>(
-        &self,
-        operation: &'static str,
-        query: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,
-    ) -> Option<R> {
-        let remote = self.remote_cache()?;
-        let result = self.store.with_db(operation, |db| {
-            if remote.digest_table.get().is_none() {
-                db.execute_batch(DIGEST_TABLE)?;
-                let _ = remote.digest_table.set(());
-            }
-            query(db)
-        });
-        result
+        self.store
+            .known_sha256(blake3)
             .inspect_err(|error| tracing::debug!("{}", chain(error)))
             .ok()
+            .flatten()
+    }
+
+    /// Remembers the SHA-256 digest of a file content (checked before it is remembered); a
+    /// failure is only logged, as nothing depends on it.
+    fn remember_sha256(&self, blake3: &Digest, sha256: &WireDigest) {
+        if let Err(error) = self.store.remember_sha256(blake3, sha256) {
+            tracing::debug!("{}", chain(&error));
+        }
     }
 
     /// The wire digest of a station's Action: its key, made of portable input digests.
@@ -398,18 +353,4 @@ impl Execution<'_> {
             .map(|remote| remote.cache.finish())
             .unwrap_or_default()
     }
-}
-
-/// Writes a restored file: a temporary file beside it, then a rename, so a reader never
-/// sees half of it.
-fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)?;
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".choochoo-{}.tmp", std::process::id()));
-    let temp = parent.join(name);
-    std::fs::write(&temp, bytes)?;
-    std::fs::rename(&temp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temp);
-    })
 }

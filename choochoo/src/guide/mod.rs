@@ -17,13 +17,13 @@
 // when the feature is on, docs.rs (built with every feature) when it is off, so that no build
 // of the docs has a broken link.
 
-#[doc = include_str!("guide/skipping.md")]
+#[doc = include_str!("skipping.md")]
 pub mod skipping {}
 
-#[doc = include_str!("guide/effects.md")]
+#[doc = include_str!("effects.md")]
 pub mod effects {}
 
-#[doc = include_str!("guide/defects.md")]
+#[doc = include_str!("defects.md")]
 #[cfg_attr(feature = "cli", doc = "[`cli`]: crate::cli")]
 #[cfg_attr(
     not(feature = "cli"),
@@ -31,7 +31,7 @@ pub mod effects {}
 )]
 pub mod defects {}
 
-#[doc = include_str!("guide/command_line.md")]
+#[doc = include_str!("command_line.md")]
 #[cfg_attr(
     feature = "cli",
     doc = "[`cli`]: crate::cli\n[`cli::main_with_args`]: crate::cli::main_with_args"
@@ -43,7 +43,7 @@ pub mod defects {}
 )]
 pub mod command_line {}
 
-#[doc = include_str!("guide/remote_cache.md")]
+#[doc = include_str!("remote_cache.md")]
 #[cfg_attr(
     feature = "remote",
     doc = "[`Remote`]: crate::Remote\n[`Remote::from_env`]: crate::Remote::from_env\n\

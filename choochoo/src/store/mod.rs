@@ -1,0 +1,205 @@
+//! The store: one directory holding everything a workflow program remembers between runs
+//! (by default `.choochoo` in the working directory).
+//!
+//! - `store.db` — SQLite (WAL): memo records, the last state of each node, the stat cache, the
+//!   runs and the defect ledger. Several processes may open one store at once; inspect it with
+//!   `sqlite3`.
+//! - `blobs/ab/abcdef…` — encoded outputs too large to keep inline, named by their BLAKE3
+//!   hash, each written to `tmp/` first, synced, then renamed into place.
+//! - `work/<profile>/<node>/` — each station's own directory ([`Ctx::out_dir`](crate::Ctx::out_dir)).
+//! - `locks/` — one lock file per node being computed, so two processes never compute the
+//!   same node at once; a lock dies with its process.
+//!
+//! Every read is verified against the hash recorded beside it: a corrupt entry is a miss and
+//! a warning, never a wrong value.
+//!
+//! The store owns all of `store.db`'s SQL; the rest of the crate calls typed methods. One
+//! file per concern: `schema.rs` (every table, and the layout's version), `records.rs` (memo
+//! records and heads), `blobs.rs` (large outputs), `publish.rs` (the atomic write every
+//! file of the store goes through), `stats.rs` (the stat cache), `runs.rs` (runs, their
+//! entries and the keys they used), `evidence.rs` (what cleans destroyed), `ledger.rs` and
+//! `ledger_rows.rs` (the defect ledger), `maintenance.rs` (fsck, gc and pins), `digests.rs`
+//! (the remote cache's SHA-256 digests), `locks.rs` (who may use the store at once).
+
+mod blobs;
+mod columns;
+#[cfg(feature = "remote")]
+mod digests;
+mod evidence;
+mod ledger;
+mod ledger_rows;
+mod locks;
+mod maintenance;
+mod publish;
+mod records;
+mod runs;
+mod schema;
+mod stats;
+
+use crate::error::Error;
+use crate::fs::{Fs, Real};
+use crate::lease::Leases;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+pub(crate) use ledger::Filing;
+pub(crate) use ledger_rows::{input_hashes, json_column};
+pub(crate) use maintenance::Candidate;
+#[cfg(feature = "remote")]
+pub(crate) use publish::Published;
+pub(crate) use records::{Commit, Head, Prepared, Record, RecordRow, encode_files};
+#[cfg(feature = "cli")]
+pub(crate) use runs::LastEntry;
+pub(crate) use runs::RunRow;
+pub(crate) use stats::StatRow;
+
+/// A workflow store on disk: remembered results, runs and the defect ledger.
+///
+/// One directory (by default `.choochoo` in the working directory). Open it once and share it
+/// between runners; several processes may use one store at once. It holds:
+///
+/// - `store.db`: SQLite (WAL) with the memo records, the last state of each node, the stat
+///   cache, the runs and the defect ledger; inspect it with `sqlite3`.
+/// - `blobs/`: encoded outputs too large to keep inline, named by their BLAKE3 hash.
+/// - `work/<profile>/<node>/`: each station's own directory ([`Ctx::out_dir`]); a failed
+///   attempt's is kept under `work/<profile>/.failed/`.
+/// - `locks/`: one lock file per node being computed, so two processes never compute the same
+///   node at once; a lock dies with its process.
+///
+/// Every read is verified against the hash recorded beside it: a corrupt entry is a miss and
+/// a warning, never a wrong value. Besides running, a store answers
+/// questions about past runs ([`report`](Store::report)), keeps the defect ledger
+/// ([`defects`](Store::defects)) and looks after itself ([`fsck`](Store::fsck),
+/// [`gc`](Store::gc)).
+///
+/// ```
+/// use choochoo::{station, workflow, Runner, Store};
+///
+/// #[station]
+/// fn double(x: &u64) -> u64 { 2 * x }
+///
+/// workflow! {
+///     fn twice(x: u64) -> u64 { double(x) }
+/// }
+///
+/// # fn main() -> Result<(), choochoo::Error> {
+/// let dir = std::env::temp_dir().join(format!("choochoo-store-{}", std::process::id()));
+/// let store = Store::open(&dir)?;
+/// let run = Runner::new(&store).run(twice(21))?;
+/// assert_eq!(*run.output(), 42);
+///
+/// // Later, maybe in another process: what did the last run do?
+/// let store = Store::open(&dir)?;
+/// let last = store.report(None)?.expect("one run is recorded");
+/// assert_eq!(last.run_id(), run.report().run_id());
+/// assert!(store.fsck(false)?.is_clean());
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok(())
+/// # }
+/// ```
+///
+/// [`Ctx::out_dir`]: crate::Ctx::out_dir
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    db: Mutex<Connection>,
+    temp_counter: AtomicU64,
+    leases: Leases,
+    /// Every step of publishing an output goes through here (tests fail chosen steps).
+    fs: Arc<dyn Fs>,
+}
+
+impl Store {
+    /// Opens the store in `dir`, creating it if needed. A store written by an incompatible
+    /// version of choochoo is refused with an error that says so.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Store, Error> {
+        Store::open_on(dir.as_ref(), Arc::new(Real))
+    }
+
+    /// Opens the store with the publish steps going through `fs`.
+    pub(crate) fn open_on(dir: &Path, fs: Arc<dyn Fs>) -> Result<Store, Error> {
+        std::fs::create_dir_all(dir)
+            .map_err(|error| Error::io("create the store directory", dir, error))?;
+        let dir = dir
+            .canonicalize()
+            .map_err(|error| Error::io("resolve the store directory", dir, error))?;
+        for sub in ["blobs", "tmp", "work", "locks"] {
+            let path = dir.join(sub);
+            std::fs::create_dir_all(&path).map_err(|error| Error::io("create", &path, error))?;
+        }
+        let db_path = dir.join("store.db");
+        let db = Connection::open(&db_path).map_err(|error| Error::db("open", &db_path, error))?;
+        schema::set_up(&db, &db_path)?;
+        let leases = Leases::new(&dir.join("locks"));
+        let store = Store {
+            dir,
+            db: Mutex::new(db),
+            temp_counter: AtomicU64::new(0),
+            leases,
+            fs,
+        };
+        store.remove_orphaned_temp_files();
+        Ok(store)
+    }
+
+    /// The store's directory (absolute).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn db_path(&self) -> PathBuf {
+        self.dir.join("store.db")
+    }
+
+    /// Runs `f` on the database, alone; its SQLite error becomes an [`Error`] naming
+    /// `operation` and the database. Only the store's own modules speak SQL.
+    fn with_db<R>(
+        &self,
+        operation: &'static str,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, Error> {
+        let mut db = self
+            .db
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut db).map_err(|error| Error::db(operation, &self.db_path(), error))
+    }
+
+    /// The directory of a node.
+    pub(crate) fn work_dir(&self, profile: &str, node: &str) -> PathBuf {
+        self.dir
+            .join("work")
+            .join(sanitize(profile))
+            .join(sanitize(node))
+    }
+
+    /// Where a failed attempt's directory is kept: `work/<profile>/.failed/<node>.run<id>.<attempt>`.
+    pub(crate) fn failed_dir(&self, profile: &str, node: &str, run: i64, attempt: u32) -> PathBuf {
+        self.dir
+            .join("work")
+            .join(sanitize(profile))
+            .join(".failed")
+            .join(format!("{}.run{run}.{attempt}", sanitize(node)))
+    }
+}
+
+/// A node or profile name as one safe path component.
+fn sanitize(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean.is_empty() || clean.starts_with('.') {
+        format!("_{clean}")
+    } else {
+        clean
+    }
+}

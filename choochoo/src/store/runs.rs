@@ -1,0 +1,244 @@
+//! Runs: each run's row (when, where, how many stations ran, came from the store, failed),
+//! an entry for every station that did not come from the store, and the keys it used, which
+//! [`Store::gc`] keeps for the last runs.
+
+use super::Store;
+use crate::clock;
+use crate::error::Error;
+use crate::hash::Digest;
+use crate::report::{Entry, Report, Status};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+/// A run's own row: what ran, where and when.
+#[derive(Clone, Debug)]
+pub(crate) struct RunRow {
+    pub(crate) workflow: String,
+    pub(crate) profile: String,
+    pub(crate) instance: String,
+    pub(crate) started: SystemTime,
+    /// `None` while it runs, or when it was killed.
+    pub(crate) finished: Option<SystemTime>,
+    /// How many stations came from the store (a report read back does not list them).
+    pub(crate) cached: usize,
+}
+
+/// The last time a node was seen in a run of a profile.
+#[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "cli"), allow(dead_code, reason = "used by the cli"))]
+pub(crate) struct LastEntry {
+    pub(crate) status: Status,
+    /// When its attempt ended, or (when it did not run) when the run did.
+    pub(crate) at: SystemTime,
+    pub(crate) duration: Duration,
+    pub(crate) error: Option<String>,
+}
+
+impl Store {
+    /// Records the start of a run and returns its id.
+    pub(crate) fn begin_run(
+        &self,
+        workflow: &str,
+        profile: &str,
+        instance: &str,
+    ) -> Result<i64, Error> {
+        self.with_db("record a run in", |db| {
+            db.execute(
+                "INSERT INTO runs (workflow, profile, instance, started_ns) VALUES (?1, ?2, ?3, ?4)",
+                params![workflow, profile, instance, crate::stat::now_ns()],
+            )?;
+            Ok(db.last_insert_rowid())
+        })
+    }
+
+    /// Records the end of a run, with an entry for every station that did not come from
+    /// the store (those are what `trace` and `report` show), and the keys it used (what
+    /// [`Store::gc`] keeps for the last runs). Runs that used the same keys share one copy.
+    pub(crate) fn finish_run(
+        &self,
+        report: &Report,
+        ran: usize,
+        cached: usize,
+        failed: usize,
+        profile: &str,
+        mut keys: Vec<Digest>,
+    ) -> Result<(), Error> {
+        keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        keys.dedup();
+        let keys: Vec<u8> = keys.iter().flat_map(|key| *key.as_bytes()).collect();
+        let keyset = {
+            let mut hasher = crate::hash::Hasher::new("choochoo/keyset");
+            hasher.field("profile", profile.as_bytes());
+            hasher.field("keys", &keys);
+            hasher.finish()
+        };
+        self.with_db("record a run in", |db| {
+            let tx = db.transaction()?;
+            tx.execute(
+                "INSERT OR IGNORE INTO keysets (hash, profile, keys) VALUES (?1, ?2, ?3)",
+                params![keyset.as_bytes(), profile, keys],
+            )?;
+            tx.execute(
+                "INSERT OR REPLACE INTO run_keys (run, keyset) VALUES (?1, ?2)",
+                params![report.run, keyset.as_bytes()],
+            )?;
+            tx.execute(
+                "UPDATE runs SET finished_ns = ?2, ran = ?3, cached = ?4, failed = ?5 WHERE id = ?1",
+                params![report.run, crate::stat::now_ns(), ran as i64, cached as i64, failed as i64],
+            )?;
+            insert_entries(&tx, report)?;
+            tx.commit()
+        })
+    }
+
+    /// The report of a past run (the latest when `run` is `None`): every station that ran,
+    /// failed, was blocked or skipped (cached stations are not kept per run).
+    pub fn report(&self, run: Option<i64>) -> Result<Option<Report>, Error> {
+        self.with_db("read a run from", |db| {
+            let run: Option<i64> = match run {
+                Some(run) => db.query_row("SELECT id FROM runs WHERE id = ?1", [run], |row| row.get(0)).optional()?,
+                None => db.query_row("SELECT max(id) FROM runs WHERE finished_ns IS NOT NULL", [], |row| row.get(0))?,
+            };
+            let Some(run) = run else { return Ok(None) };
+            let mut stmt = db.prepare(
+                "SELECT node, station, name, label, status, started_ns, duration_ns, worker, reason, error, kept_dir
+                 FROM run_entries WHERE run = ?1 ORDER BY rowid",
+            )?;
+            let entries = stmt
+                .query_map([run], entry_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some(Report { run, entries, warnings: Vec::new() }))
+        })
+    }
+
+    /// The row of run `run`; `None` when the store has no such run.
+    pub(crate) fn run_row(&self, run: i64) -> Result<Option<RunRow>, Error> {
+        self.with_db("read a run from", |db| {
+            db.query_row(
+                "SELECT workflow, profile, instance, started_ns, finished_ns, cached
+                 FROM runs WHERE id = ?1",
+                [run],
+                |row| {
+                    Ok(RunRow {
+                        workflow: row.get(0)?,
+                        profile: row.get(1)?,
+                        instance: row.get(2)?,
+                        started: clock::from_ns(row.get(3)?),
+                        finished: row.get::<_, Option<i64>>(4)?.map(clock::from_ns),
+                        cached: usize::try_from(row.get::<_, Option<i64>>(5)?.unwrap_or(0))
+                            .unwrap_or(0),
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    /// The id of the latest finished run of `profile`.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code, reason = "used by the cli"))]
+    pub(crate) fn latest_run(&self, profile: &str) -> Result<Option<i64>, Error> {
+        self.with_db("read the runs from", |db| {
+            db.query_row(
+                "SELECT max(id) FROM runs WHERE profile = ?1 AND finished_ns IS NOT NULL",
+                [profile],
+                |row| row.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+        })
+    }
+
+    /// Each node's last entry in a run of `profile`: of any status, or (with `executed`) the
+    /// last time its function was called (ran or failed).
+    #[cfg_attr(not(feature = "cli"), allow(dead_code, reason = "used by the cli"))]
+    pub(crate) fn last_entries(
+        &self,
+        profile: &str,
+        executed: bool,
+    ) -> Result<HashMap<String, LastEntry>, Error> {
+        // SQLite takes the other columns from the row that has the max(rowid) of its group.
+        let sql = format!(
+            "SELECT e.node, e.status, coalesce(e.started_ns + e.duration_ns, r.finished_ns, r.started_ns),
+                    e.duration_ns, e.error, max(e.rowid)
+             FROM run_entries e JOIN runs r ON r.id = e.run
+             WHERE r.profile = ?1 {}
+             GROUP BY e.node",
+            if executed { "AND e.status IN ('ran', 'failed')" } else { "" }
+        );
+        self.with_db("read the runs from", |db| {
+            let mut stmt = db.prepare(&sql)?;
+            let rows = stmt.query_map([profile], |row| {
+                let status: String = row.get(1)?;
+                Ok((
+                    row.get::<_, String>(0)?,
+                    LastEntry {
+                        status: Status::parse(&status).unwrap_or(Status::Skipped),
+                        at: clock::from_ns(row.get(2)?),
+                        duration: Duration::from_nanos(
+                            u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
+                        ),
+                        error: row.get(4)?,
+                    },
+                ))
+            })?;
+            rows.collect()
+        })
+    }
+}
+
+/// The entries of every station of `report` that did not come from the store.
+fn insert_entries(tx: &Connection, report: &Report) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO run_entries (run, node, station, name, label, status, started_ns, duration_ns, worker, reason, error, kept_dir)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for entry in report
+        .entries
+        .iter()
+        .filter(|entry| entry.status != Status::Cached)
+    {
+        let started = entry.started.map(|(at, _)| crate::stat::unix_ns(at));
+        insert.execute(params![
+            report.run,
+            &*entry.node,
+            entry.id,
+            entry.name,
+            entry.label.as_deref(),
+            entry.status.to_string(),
+            started,
+            entry.duration.as_nanos() as i64,
+            entry.started.map(|(_, worker)| worker as i64),
+            entry.reason.as_deref(),
+            entry.error.as_deref(),
+            entry.kept_dir.as_ref().map(|dir| dir.display().to_string()),
+        ])?;
+    }
+    Ok(())
+}
+
+/// A report entry from `node, station, name, label, status, started_ns, duration_ns, worker,
+/// reason, error, kept_dir`.
+fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
+    let started: Option<i64> = row.get(5)?;
+    let worker: Option<i64> = row.get(7)?;
+    Ok(Entry {
+        node: row.get::<_, String>(0)?.into(),
+        id: row.get::<_, String>(1)?.into(),
+        name: row.get::<_, String>(2)?.into(),
+        label: row.get::<_, Option<String>>(3)?.map(Into::into),
+        status: Status::parse(&row.get::<_, String>(4)?).unwrap_or(Status::Skipped),
+        duration: Duration::from_nanos(row.get::<_, i64>(6)?.max(0) as u64),
+        reason: row.get(8)?,
+        error: row.get(9)?,
+        kept_dir: row.get::<_, Option<String>>(10)?.map(PathBuf::from),
+        defect: None,
+        started: started.zip(worker).map(|(ns, worker)| {
+            (
+                std::time::UNIX_EPOCH + Duration::from_nanos(ns.max(0) as u64),
+                worker as usize,
+            )
+        }),
+    })
+}

@@ -1,0 +1,222 @@
+//! Every table of `store.db`, created in one place, and the version of their layout.
+//!
+//! Opening a store creates what is missing (`CREATE … IF NOT EXISTS`) in one immediate
+//! transaction, then reads the version the store was made with. [`SCHEMA_VERSION`] changes
+//! only when a table changes in a way a reader of the previous layout would misread; a table
+//! that is only added (as `remote_digests` was) keeps the version, so an older store gains it
+//! at its next open and an older choochoo still reads a newer store.
+
+use crate::error::Error;
+use rusqlite::{Connection, OptionalExtension};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The layout of `store.db`. A store written by another version is refused, never guessed at.
+const SCHEMA_VERSION: i64 = 1;
+
+/// Every table: the memo records and each node's last state (`records`, `heads`), the runs and
+/// what they used (`runs`, `run_entries`, `keysets`, `run_keys`, `pins`), the stat cache, the
+/// evidence of cleans (`cleanups`), the defect ledger, and the remote digests.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (
+    profile TEXT NOT NULL,
+    key BLOB NOT NULL,
+    station TEXT NOT NULL,
+    algorithm TEXT NOT NULL,
+    output_hash BLOB NOT NULL,
+    encoding_hash BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    inline_value BLOB,
+    files BLOB NOT NULL,
+    used_dir INTEGER NOT NULL,
+    created_ns INTEGER NOT NULL,
+    duration_ns INTEGER NOT NULL,
+    PRIMARY KEY (profile, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS heads (
+    profile TEXT NOT NULL,
+    node TEXT NOT NULL,
+    key BLOB NOT NULL,
+    head BLOB NOT NULL,
+    PRIMARY KEY (profile, node)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run_entries (
+    run INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    station TEXT NOT NULL,
+    name TEXT NOT NULL,
+    label TEXT,
+    status TEXT NOT NULL,
+    started_ns INTEGER,
+    duration_ns INTEGER NOT NULL,
+    worker INTEGER,
+    reason TEXT,
+    error TEXT,
+    kept_dir TEXT
+);
+CREATE INDEX IF NOT EXISTS run_entries_by_run ON run_entries (run);
+CREATE INDEX IF NOT EXISTS run_entries_by_node ON run_entries (node);
+CREATE TABLE IF NOT EXISTS cleanups (
+    id INTEGER PRIMARY KEY,
+    profile TEXT NOT NULL,
+    node TEXT NOT NULL,
+    station TEXT NOT NULL,
+    cleaned_ns INTEGER NOT NULL,
+    evidence TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stats (
+    path BLOB PRIMARY KEY,
+    dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
+    recorded_ns INTEGER NOT NULL,
+    digest BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS keysets (
+    hash BLOB PRIMARY KEY,
+    profile TEXT NOT NULL,
+    keys BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run_keys (run INTEGER PRIMARY KEY, keyset BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS pins (run INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    workflow TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    instance TEXT NOT NULL,
+    started_ns INTEGER NOT NULL,
+    finished_ns INTEGER,
+    ran INTEGER, cached INTEGER, failed INTEGER
+);
+-- The defect ledger. A defect merged into another stays as a row pointing at it
+-- (`merged_into`), so the id a ticket quotes keeps leading to the defect.
+CREATE TABLE IF NOT EXISTS defects (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open',
+    regressed INTEGER NOT NULL DEFAULT 0,
+    merged_into INTEGER,
+    count INTEGER NOT NULL DEFAULT 0,
+    first_ns INTEGER NOT NULL DEFAULT 0,
+    last_ns INTEGER NOT NULL DEFAULT 0,
+    blocked INTEGER NOT NULL DEFAULT 0,
+    lost_ns INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS signatures (
+    signature TEXT PRIMARY KEY,
+    defect INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS observations (
+    id INTEGER PRIMARY KEY,
+    defect INTEGER NOT NULL,
+    signature TEXT NOT NULL,
+    title TEXT NOT NULL,
+    station_id TEXT NOT NULL,
+    station_name TEXT NOT NULL,
+    node TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    instance TEXT NOT NULL,
+    run_id INTEGER NOT NULL,
+    started_ns INTEGER NOT NULL,
+    finished_ns INTEGER NOT NULL,
+    duration_ns INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    chain TEXT NOT NULL,
+    panic TEXT,
+    log_tail TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    input_values TEXT NOT NULL,
+    kept_dir TEXT,
+    blocked INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS observations_by_defect ON observations (defect, finished_ns);
+CREATE TABLE IF NOT EXISTS notes (
+    id INTEGER PRIMARY KEY,
+    defect INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    added_ns INTEGER NOT NULL
+);
+-- The BLAKE3 identity of each file content met through the remote cache and its SHA-256
+-- wire digest: it saves reading a file again to upload it.
+CREATE TABLE IF NOT EXISTS remote_digests (
+    blake3 BLOB PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// Sets up a freshly opened connection (WAL, busy timeout) and the tables; refuses a store
+/// of another schema version.
+pub(super) fn set_up(db: &Connection, path: &Path) -> Result<(), Error> {
+    let found = while_busy(|| configure_and_create(db))
+        .map_err(|error| Error::db("set up", path, error))?;
+    match found {
+        Some(version) if version != SCHEMA_VERSION => Err(Error::usage(format!(
+            "the store {} has schema version {version}, and this choochoo reads version {SCHEMA_VERSION}; \
+             use the choochoo version that wrote it, or move the store away to start a new one",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Configures the connection, then creates the tables in one immediate transaction; the
+/// version the store had, `None` when it is new.
+fn configure_and_create(db: &Connection) -> rusqlite::Result<Option<i64>> {
+    db.busy_timeout(Duration::from_secs(60))?;
+    db.pragma_update(None, "journal_mode", "WAL")?;
+    db.pragma_update(None, "synchronous", "NORMAL")?;
+    // Closing need not checkpoint the WAL (two fsyncs on every exit, even of a run that
+    // did nothing): SQLite checkpoints as the log grows, and the next open reads it.
+    db.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )?;
+    db.execute_batch("BEGIN IMMEDIATE")?;
+    let result = create(db);
+    db.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+    result
+}
+
+/// Creates what is missing and reads (or, in a new store, writes) the schema version.
+fn create(db: &Connection) -> rusqlite::Result<Option<i64>> {
+    db.execute_batch(SCHEMA)?;
+    let version: Option<String> = db
+        .query_row(
+            "SELECT value FROM meta WHERE name = 'schema_version'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match version {
+        Some(version) => Ok(Some(version.parse::<i64>().unwrap_or(-1))),
+        None => {
+            db.execute(
+                "INSERT INTO meta (name, value) VALUES ('schema_version', ?1)",
+                [SCHEMA_VERSION.to_string()],
+            )?;
+            Ok(None)
+        }
+    }
+}
+
+/// Switching a new database to WAL, or recovering one, can report "database is locked" at
+/// once, without waiting in the busy handler, while another process opens the same store:
+/// `f` is tried again for as long as the busy timeout would have waited.
+fn while_busy<R>(mut f: impl FnMut() -> rusqlite::Result<R>) -> rusqlite::Result<R> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(error, _))
+                if matches!(
+                    error.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
