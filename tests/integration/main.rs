@@ -5,10 +5,12 @@
     reason = "test modules share helpers with `pub`; nothing is exported"
 )]
 
+mod buildgrid;
 mod cli;
 mod defects;
 mod demo;
 mod effects;
+mod fake;
 mod faults;
 mod fsck;
 mod map;
@@ -16,6 +18,9 @@ mod memo;
 mod plan_props;
 mod reliability;
 mod remote;
+mod remote_auth;
+mod remote_secrets;
+mod remote_tls;
 mod skips;
 mod support;
 mod typed;
