@@ -2,7 +2,8 @@
 //! and a bearer token by flags, a token file and the environment, is run as a child process
 //! (this test binary, asked to run only [`program`]) with every `tracing` event of every
 //! crate at every level printed; no credential may appear in anything it printed or in any
-//! file it left, including the trace and the HTML report.
+//! file it left, including the trace and the HTML report. The same child program runs the
+//! workflow from the library for the tests of the environment's settings.
 
 use crate::fake;
 use crate::remote::shared;
@@ -27,11 +28,27 @@ fn program() {
     };
     let args: Vec<String> = serde_json::from_str(&args).expect("the arguments as JSON");
     tracing::subscriber::set_global_default(Everything).expect("the only subscriber");
+    if args.len() == 3 && args[1] == "library" {
+        library(Path::new(&args[2]));
+        return;
+    }
     let code = choochoo::cli::main_with_args(args, || shared("kept from prying eyes".to_owned()));
     let code = (0..=u8::MAX)
         .find(|n| ExitCode::from(*n) == code)
         .unwrap_or(101);
     std::process::exit(i32::from(code));
+}
+
+/// Runs the workflow from the library with the remote cache the environment names
+/// (`Runner::new`), and prints what each station did.
+fn library(store: &Path) {
+    let store = choochoo::Store::open(store).expect("open the store");
+    let run = choochoo::Runner::new(&store)
+        .run(shared("kept from prying eyes".to_owned()))
+        .expect("the run");
+    let statuses: Vec<_> = run.report().entries().iter().map(|e| e.status()).collect();
+    println!("statuses: {statuses:?}");
+    println!("warnings: {:?}", run.report().warnings());
 }
 
 /// Prints every span and event, whatever its level or crate.
@@ -78,8 +95,9 @@ impl tracing::Subscriber for Everything {
     fn exit(&self, _: &Id) {}
 }
 
-/// Runs the program in `dir` with `args` and `env`; what it printed, both streams.
-fn cli(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+/// Runs the program in `dir` with `args` (`["library", STORE]` for a library run) and
+/// `env`; how it exited and what it printed, both streams.
+pub fn cli(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let mut argv = vec!["workflow"];
     argv.extend_from_slice(args);
     let mut command = Command::new(std::env::current_exe().unwrap());
@@ -96,6 +114,9 @@ fn cli(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         .stdin(Stdio::null());
     for name in [
         "CHOOCHOO_REMOTE",
+        "CHOOCHOO_REMOTE_CA",
+        "CHOOCHOO_REMOTE_CERT",
+        "CHOOCHOO_REMOTE_KEY",
         "CHOOCHOO_REMOTE_HEADERS",
         "CHOOCHOO_REMOTE_TOKEN",
         "CHOOCHOO_REMOTE_TOKEN_FILE",

@@ -272,3 +272,45 @@ fn the_command_line_takes_a_ca_and_a_client_certificate() {
     cli(reader.store.dir(), &[]);
     assert_eq!(take_executions(), counts(&[]));
 }
+
+/// `CHOOCHOO_REMOTE_CA`, `CHOOCHOO_REMOTE_CERT` and `CHOOCHOO_REMOTE_KEY`, read by
+/// `Runner::new` in a program of its own.
+#[test]
+fn the_environment_names_a_ca_and_a_client_certificate() {
+    let _serial = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Authority::new("test CA");
+    let server = ca.issue(&["localhost"]);
+    let fake = fake::Server::start_with(fake::Options {
+        tls: Some((server.cert, server.key)),
+        client_ca: Some(ca.pem()),
+        ..Default::default()
+    });
+    let port = fake.url.rsplit(':').next().unwrap();
+    let url = format!("grpcs://localhost:{port}");
+    let client = ca.issue(&["laptop"]);
+    let ca_file = write(dir.path(), "ca.pem", &ca.pem());
+    let cert = write(dir.path(), "client.pem", &client.cert);
+    let key = write(dir.path(), "client.key", &client.key);
+    let env = [
+        ("CHOOCHOO_REMOTE", url.as_str()),
+        ("CHOOCHOO_REMOTE_CA", ca_file.to_str().unwrap()),
+        ("CHOOCHOO_REMOTE_CERT", cert.to_str().unwrap()),
+        ("CHOOCHOO_REMOTE_KEY", key.to_str().unwrap()),
+    ];
+    let run = |store: &str, write: &str| {
+        let env = [&env[..], &[("CHOOCHOO_REMOTE_WRITE", write)]].concat();
+        let (code, printed) = crate::remote_secrets::cli(dir.path(), &["library", store], &env);
+        assert_eq!(code, 0, "{printed}");
+        printed
+    };
+    let written = run("writer", "1");
+    assert!(written.contains("warnings: []"), "{written}");
+    assert_eq!(fake.results(), 3, "{written}");
+    let read = run("reader", "0");
+    assert!(
+        read.contains("statuses: [Cached, Cached, Cached]"),
+        "{read}"
+    );
+    assert!(read.contains("warnings: []"), "{read}");
+}

@@ -122,7 +122,8 @@ pub(super) struct RunOptions {
     /// Runs these stations and everything downstream of them whatever the store says.
     #[arg(long, value_name = "ID", num_args = 1..)]
     pub(super) force_downstream: Vec<String>,
-    /// A shared REAPI cache (`grpc://host:port`) to look results up in, after the store.
+    /// A shared REAPI cache (`grpc://host:port`, or `grpcs://` over TLS) to look results up
+    /// in, after the store.
     #[cfg(feature = "remote")]
     #[arg(long, value_name = "URL", env = "CHOOCHOO_REMOTE")]
     pub(super) remote: Option<String>,
