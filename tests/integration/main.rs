@@ -6,10 +6,12 @@
 )]
 
 mod borrowed;
+mod buildgrid;
 mod cli;
 mod defects;
 mod demo;
 mod effects;
+mod fake;
 mod faults;
 mod fsck;
 mod map;
@@ -17,6 +19,9 @@ mod memo;
 mod plan_props;
 mod reliability;
 mod remote;
+mod remote_auth;
+mod remote_secrets;
+mod remote_tls;
 mod skips;
 mod support;
 mod typed;

@@ -122,7 +122,8 @@ pub(super) struct RunOptions {
     /// Runs these stations and everything downstream of them whatever the store says.
     #[arg(long, value_name = "ID", num_args = 1..)]
     pub(super) force_downstream: Vec<String>,
-    /// A shared REAPI cache (`grpc://host:port`) to look results up in, after the store.
+    /// A shared REAPI cache (`grpc://host:port`, or `grpcs://` over TLS) to look results up
+    /// in, after the store.
     #[cfg(feature = "remote")]
     #[arg(long, value_name = "URL", env = "CHOOCHOO_REMOTE")]
     pub(super) remote: Option<String>,
@@ -140,6 +141,55 @@ pub(super) struct RunOptions {
     #[cfg(feature = "remote")]
     #[arg(long)]
     pub(super) remote_write: bool,
+    /// Trusts the certificate authorities of this PEM file for a `grpcs://` remote cache,
+    /// instead of the system's.
+    #[cfg(feature = "remote")]
+    #[arg(long, value_name = "PATH", env = "CHOOCHOO_REMOTE_CA")]
+    pub(super) remote_ca: Option<std::path::PathBuf>,
+    /// A client certificate (PEM) for a remote cache that asks for one (mutual TLS).
+    #[cfg(feature = "remote")]
+    #[arg(long, value_name = "PATH", env = "CHOOCHOO_REMOTE_CERT")]
+    pub(super) remote_cert: Option<std::path::PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[cfg(feature = "remote")]
+    #[arg(long, value_name = "PATH", env = "CHOOCHOO_REMOTE_KEY")]
+    pub(super) remote_key: Option<std::path::PathBuf>,
+    /// A header sent with every call to the remote cache, `name=value` (repeatable); without
+    /// any, those of `CHOOCHOO_REMOTE_HEADERS` (entries separated by commas). Prefer the
+    /// variable or a token file for secrets: a command line is seen by every process.
+    #[cfg(feature = "remote")]
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub(super) remote_header: Vec<String>,
+    /// A file holding a bearer token for the remote cache (`authorization: Bearer`); without
+    /// one, `CHOOCHOO_REMOTE_TOKEN` holds the token itself.
+    #[cfg(feature = "remote")]
+    #[arg(long, value_name = "PATH", env = "CHOOCHOO_REMOTE_TOKEN_FILE")]
+    pub(super) remote_token_file: Option<std::path::PathBuf>,
+}
+
+#[cfg(feature = "remote")]
+impl RunOptions {
+    /// The remote cache the flags (and the variables behind them) name, if any.
+    pub(super) fn remote(&self) -> Option<crate::remote::Remote> {
+        let url = self.remote.as_deref().filter(|url| !url.is_empty())?;
+        let write = self.remote_write
+            || std::env::var("CHOOCHOO_REMOTE_WRITE").is_ok_and(|v| v == "1" || v == "true");
+        let mut remote = crate::remote::Remote::new(url)
+            .instance(&self.remote_instance)
+            .write(write)
+            .identity_from(self.remote_cert.clone(), self.remote_key.clone());
+        if let Some(ca) = &self.remote_ca {
+            remote = remote.ca(ca);
+        }
+        remote = match self.remote_header.as_slice() {
+            [] => remote.headers_from_env(),
+            headers => remote.header_entries("--remote-header", headers.iter().map(String::as_str)),
+        };
+        Some(match &self.remote_token_file {
+            Some(file) => remote.bearer_token_file(file),
+            None => remote.token_from_env(),
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -39,14 +39,8 @@ where
         runner = runner.progress(listener);
     }
     #[cfg(feature = "remote")]
-    if let Some(url) = options.remote.as_deref().filter(|url| !url.is_empty()) {
-        let write = options.remote_write
-            || std::env::var("CHOOCHOO_REMOTE_WRITE").is_ok_and(|v| v == "1" || v == "true");
-        runner = runner.remote(
-            crate::Remote::new(url)
-                .instance(&options.remote_instance)
-                .write(write),
-        );
+    if let Some(remote) = options.remote() {
+        runner = runner.remote(remote);
     }
     let started = Instant::now();
     let result = runner.run((s.workflow)());

@@ -22,7 +22,7 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | `run [--jobs N] [--keep-going] [--force ID..] [--force-downstream ID..] [--remote URL [--remote-instance NAME] [--remote-write]]` | runs what changed, with progress; `--remote` (feature `remote`) shares results through a REAPI cache |
+//! | `run [--jobs N] [--keep-going] [--force ID..] [--force-downstream ID..] [--remote URL [--remote-instance NAME] [--remote-write] [--remote-ca PATH] [--remote-cert PATH --remote-key PATH] [--remote-header NAME=VALUE].. [--remote-token-file PATH]]` | runs what changed, with progress; `--remote` (feature `remote`) shares results through a REAPI cache, over TLS for `grpcs://` |
 //! | `plan [--format text\|json]` | what a run would do and why, without doing it |
 //! | `status` | each station: cached, stale, never run or failed, with its last run |
 //! | `clean [ID..]` | undoes the workflow's effects (only the named stations, if any) |

@@ -48,7 +48,10 @@ pub mod command_line {}
     feature = "remote",
     doc = "[`Remote`]: crate::Remote\n[`Remote::from_env`]: crate::Remote::from_env\n\
            [`Remote::timeout`]: crate::Remote::timeout\n[`Runner::remote`]: crate::Runner::remote\n\
-           [`Runner::local_only`]: crate::Runner::local_only"
+           [`Runner::local_only`]: crate::Runner::local_only\n[`Remote::ca`]: crate::Remote::ca\n\
+           [`Remote::identity`]: crate::Remote::identity\n[`Remote::header`]: crate::Remote::header\n\
+           [`Remote::bearer_token`]: crate::Remote::bearer_token\n\
+           [`Remote::bearer_token_file`]: crate::Remote::bearer_token_file"
 )]
 #[cfg_attr(
     not(feature = "remote"),
@@ -56,6 +59,11 @@ pub mod command_line {}
            [`Remote::from_env`]: https://docs.rs/choochoo/latest/choochoo/struct.Remote.html#method.from_env\n\
            [`Remote::timeout`]: https://docs.rs/choochoo/latest/choochoo/struct.Remote.html#method.timeout\n\
            [`Runner::remote`]: https://docs.rs/choochoo/latest/choochoo/struct.Runner.html#method.remote\n\
-           [`Runner::local_only`]: https://docs.rs/choochoo/latest/choochoo/struct.Runner.html#method.local_only"
+           [`Runner::local_only`]: https://docs.rs/choochoo/latest/choochoo/struct.Runner.html#method.local_only\n\
+           [`Remote::ca`]: https://docs.rs/choochoo/latest/choochoo/struct.Remote.html#method.ca\n\
+           [`Remote::identity`]: https://docs.rs/choochoo/latest/choochoo/struct.Remote.html#method.identity\n\
+           [`Remote::header`]: https://docs.rs/choochoo/latest/choochoo/struct.Remote.html#method.header\n\
+           [`Remote::bearer_token`]: https://docs.rs/choochoo/latest/choochoo/struct.Remote.html#method.bearer_token\n\
+           [`Remote::bearer_token_file`]: https://docs.rs/choochoo/latest/choochoo/struct.Remote.html#method.bearer_token_file"
 )]
 pub mod remote_cache {}

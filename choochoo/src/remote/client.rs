@@ -1,21 +1,29 @@
 //! The calls to the server: ActionCache lookups and updates, CAS reads and writes in batches
-//! under the server's size limit, ByteStream for larger blobs. Every call has a time limit;
-//! every blob read is checked against its digest before anyone sees it.
+//! under the server's size limit, ByteStream for larger blobs. Every call has a time limit
+//! and carries the credentials; every blob read is checked against its digest before anyone
+//! sees it. The server is asked for its capabilities first, alone: when it cannot be
+//! reached, fails TLS or refuses the credentials, no other call is sent.
 
+mod blobs;
+
+use super::auth::Credentials;
+use super::connector::{Connector, Seen};
+use super::problem::Problem;
 use super::wire::{self, Download, Source, Upload, VALUE, WORK};
 use super::{Remote, WireDigest};
 use bazel_remote_apis::build::bazel::remote::execution::v2 as re;
-use bazel_remote_apis::google::bytestream as bs;
-use bs::byte_stream_client::ByteStreamClient;
 use re::action_cache_client::ActionCacheClient;
 use re::capabilities_client::CapabilitiesClient;
-use re::content_addressable_storage_client::ContentAddressableStorageClient;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
+
+/// The channel, every call through it carrying the credentials.
+type Service = InterceptedService<Channel, Credentials>;
 
 /// Batches stay this far under the server's limit: the rest of the message needs room.
 const BATCH_MARGIN: usize = 64 * 1024;
@@ -33,41 +41,19 @@ const FIND_CHUNK: usize = 4096;
 /// as long each time from 5 ms: servers cap concurrent calls (BuildGrid at 5 per core).
 const BUSY_TRIES: u32 = 12;
 
-/// Why a call did not give a usable answer.
-#[derive(Debug)]
-pub(crate) enum Problem {
-    /// No connection, or no answer in time: the remote is left alone for the rest of the run.
-    Unreachable(String),
-    /// The server answered with an error.
-    Refused(String),
-    /// The server does not have what was asked for.
-    Missing,
-    /// The server's answer does not verify.
-    Rejected(String),
-    /// What was to be uploaded changed on disk since it was hashed.
-    Changed(String),
-}
-
-impl From<tonic::Status> for Problem {
-    fn from(status: tonic::Status) -> Problem {
-        use tonic::Code;
-        let message = format!("{:?}: {}", status.code(), status.message());
-        match status.code() {
-            Code::NotFound => Problem::Missing,
-            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Unknown => {
-                Problem::Unreachable(message)
-            }
-            _ => Problem::Refused(message),
-        }
-    }
-}
-
 /// One channel to the server and what it said about itself.
 pub(crate) struct Client {
     channel: Channel,
+    /// With TLS, the last TLS error a connection met: what a call that found its connection
+    /// closed actually failed on.
+    tls_seen: Option<Arc<Seen>>,
+    credentials: Credentials,
     instance: String,
     timeout: Duration,
-    batch_limit: tokio::sync::OnceCell<usize>,
+    /// The batch limit, once the server answered the first call; or why it cannot be used.
+    ready: tokio::sync::OnceCell<Result<usize, Problem>>,
+    /// Set when the server refused to store a result.
+    write_refusal: std::sync::OnceLock<Problem>,
     slots: Arc<tokio::sync::Semaphore>,
     /// How many slots there are now.
     in_flight: AtomicUsize,
@@ -76,28 +62,47 @@ pub(crate) struct Client {
 impl Client {
     /// A client for `remote`; connects at the first call.
     pub(crate) fn new(remote: &Remote) -> Result<Client, String> {
-        let url = match remote.url.split_once("://") {
-            Some(("grpc" | "http", rest)) => format!("http://{rest}"),
-            Some(("grpcs" | "https", _)) => {
+        if let Some(problem) = &remote.invalid {
+            return Err(problem.clone());
+        }
+        let credentials = Credentials::new(remote)?;
+        // A TLS endpoint is named `http://` to tonic: the connector does TLS itself.
+        let (url, secure) = match remote.url.split_once("://") {
+            Some(("grpc" | "http", rest)) => (format!("http://{rest}"), false),
+            Some(("grpcs" | "https", rest)) => (format!("http://{rest}"), true),
+            _ => {
                 return Err(format!(
-                    "{}: TLS is not supported yet; use a plain grpc:// endpoint (or a local TLS-terminating proxy)",
+                    "{}: not a grpc://host:port (or grpcs://) address",
                     remote.url
                 ));
             }
-            _ => {
-                return Err(format!("{}: not a grpc://host:port address", remote.url));
-            }
         };
-        let endpoint = Endpoint::from_shared(url)
+        if !secure && (remote.ca.is_some() || remote.identity.is_some()) {
+            return Err(format!(
+                "{}: a CA or a client certificate is given for a plain-text URL; write grpcs://",
+                remote.url
+            ));
+        }
+        let endpoint = Endpoint::from_shared(url.clone())
             .map_err(|error| format!("{}: {error}", remote.url))?
             .connect_timeout(remote.connect_timeout)
             .timeout(remote.timeout)
             .tcp_nodelay(true);
+        let (channel, tls_seen) = if secure {
+            let connector = connector(remote, &url)?;
+            let seen = connector.seen();
+            (endpoint.connect_with_connector_lazy(connector), Some(seen))
+        } else {
+            (endpoint.connect_lazy(), None)
+        };
         Ok(Client {
-            channel: endpoint.connect_lazy(),
+            channel,
+            tls_seen,
+            credentials,
             instance: remote.instance.clone(),
             timeout: remote.timeout,
-            batch_limit: tokio::sync::OnceCell::new(),
+            ready: tokio::sync::OnceCell::new(),
+            write_refusal: std::sync::OnceLock::new(),
             slots: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
             in_flight: AtomicUsize::new(IN_FLIGHT),
         })
@@ -121,7 +126,7 @@ impl Client {
                     pause *= 2;
                     tries += 1;
                 }
-                Ok(Err(status)) => return Err(status.into()),
+                Ok(Err(status)) => return Err(self.problem(status)),
                 Err(_) => {
                     return Err(Problem::Unreachable(format!(
                         "no answer within {:?}",
@@ -129,6 +134,17 @@ impl Client {
                     )));
                 }
             }
+        }
+    }
+
+    /// What a failed call's status means, with the TLS error behind a closed connection
+    /// and no credential in it.
+    fn problem(&self, status: tonic::Status) -> Problem {
+        let problem = Problem::from(status);
+        let seen = self.tls_seen.as_ref().and_then(|seen| seen.why());
+        match (problem, seen) {
+            (Problem::Unreachable(_), Some(why)) => Problem::Tls(why),
+            (problem, _) => problem.scrubbed(&self.credentials),
         }
     }
 
@@ -150,37 +166,50 @@ impl Client {
         }
     }
 
-    /// The most bytes one batch call may carry: the server's advertised limit (or gRPC's
-    /// usual one), less room for the rest of the message.
-    async fn batch_limit(&self) -> usize {
-        *self
-            .batch_limit
+    /// Asks the server for its capabilities, once, before any other call: the most bytes
+    /// one batch call may carry (the server's advertised limit, or gRPC's usual one, less
+    /// room for the rest of the message), or why the remote cannot be used, which every
+    /// later call gets without asking again.
+    async fn ready(&self) -> Result<usize, Problem> {
+        self.ready
             .get_or_init(|| async {
                 let request = re::GetCapabilitiesRequest {
                     instance_name: self.instance.clone(),
                 };
-                let advertised = self
+                let answer = self
                     .call(|| {
-                        let mut client = CapabilitiesClient::new(self.channel.clone());
+                        let mut client = CapabilitiesClient::new(self.service());
                         let request = request.clone();
                         async move { client.get_capabilities(request).await }
                     })
-                    .await
-                    .ok()
-                    .and_then(|caps| caps.cache_capabilities)
-                    .and_then(|cache| usize::try_from(cache.max_batch_total_size_bytes).ok())
-                    .filter(|limit| *limit > 0)
-                    .unwrap_or(MESSAGE_LIMIT);
-                advertised
+                    .await;
+                let advertised = match answer {
+                    Ok(caps) => caps
+                        .cache_capabilities
+                        .and_then(|cache| usize::try_from(cache.max_batch_total_size_bytes).ok())
+                        .filter(|limit| *limit > 0)
+                        .unwrap_or(MESSAGE_LIMIT),
+                    Err(problem) if problem.is_fatal() => return Err(problem),
+                    // A server that does not say (no Capabilities service) is still a cache.
+                    Err(_) => MESSAGE_LIMIT,
+                };
+                Ok(advertised
                     .min(MESSAGE_LIMIT)
                     .saturating_sub(BATCH_MARGIN)
-                    .max(1)
+                    .max(1))
             })
             .await
+            .clone()
+    }
+
+    /// The channel with the credentials, for one client.
+    fn service(&self) -> Service {
+        InterceptedService::new(self.channel.clone(), self.credentials.clone())
     }
 
     /// Looks `action` up and downloads its result; `Ok(None)` when the server has none.
     pub(crate) async fn fetch(&self, action: &WireDigest) -> Result<Option<Download>, Problem> {
+        self.ready().await?;
         let _slot = self.slots.acquire().await;
         let request = re::GetActionResultRequest {
             instance_name: self.instance.clone(),
@@ -192,7 +221,7 @@ impl Client {
         };
         let lookup = self
             .call(|| {
-                let mut client = ActionCacheClient::new(self.channel.clone());
+                let mut client = ActionCacheClient::new(self.service());
                 let request = request.clone();
                 async move { client.get_action_result(request).await }
             })
@@ -248,124 +277,28 @@ impl Client {
         Ok(Some(download))
     }
 
-    /// Reads blobs, small ones in batches and large ones by ByteStream, each checked
-    /// against its digest; returns them by hash.
-    async fn read(&self, digests: Vec<WireDigest>) -> Result<HashMap<String, Vec<u8>>, Problem> {
-        let limit = self.batch_limit().await;
-        let mut blobs = HashMap::new();
-        let mut batch: Vec<WireDigest> = Vec::new();
-        let mut batch_bytes = 0;
-        for digest in digests {
-            let size = usize::try_from(digest.size_bytes).map_err(|_| {
-                Problem::Rejected(format!("blob {} has a negative size", digest.hash))
-            })?;
-            if blobs.contains_key(&digest.hash) || batch.contains(&digest) {
-                continue;
-            }
-            if size == 0 {
-                wire::verify(&digest, b"").map_err(Problem::Rejected)?;
-                blobs.insert(digest.hash, Vec::new());
-            } else if size > limit {
-                let bytes = self.read_stream(&digest).await?;
-                blobs.insert(digest.hash, bytes);
-            } else {
-                if batch_bytes + size > limit {
-                    self.read_batch(std::mem::take(&mut batch), &mut blobs)
-                        .await?;
-                    batch_bytes = 0;
-                }
-                batch_bytes += size;
-                batch.push(digest);
-            }
-        }
-        if !batch.is_empty() {
-            self.read_batch(batch, &mut blobs).await?;
-        }
-        Ok(blobs)
-    }
-
-    async fn read_batch(
-        &self,
-        digests: Vec<WireDigest>,
-        blobs: &mut HashMap<String, Vec<u8>>,
-    ) -> Result<(), Problem> {
-        let request = re::BatchReadBlobsRequest {
-            instance_name: self.instance.clone(),
-            digests: digests.clone(),
-            ..Default::default()
-        };
-        let response = self
-            .call(|| {
-                let mut client = ContentAddressableStorageClient::new(self.channel.clone());
-                let request = request.clone();
-                async move { client.batch_read_blobs(request).await }
-            })
-            .await?;
-        let mut read: HashMap<String, Vec<u8>> = HashMap::new();
-        for answer in response.responses {
-            if let Some(status) = answer.status.filter(|status| status.code != 0) {
-                let hash = answer.digest.map(|d| d.hash).unwrap_or_default();
-                return Err(Problem::Rejected(format!(
-                    "blob {hash} could not be read (code {}: {})",
-                    status.code, status.message
-                )));
-            }
-            if let Some(digest) = answer.digest {
-                read.insert(digest.hash, answer.data);
-            }
-        }
-        for digest in digests {
-            let bytes = read.remove(&digest.hash).ok_or_else(|| {
-                Problem::Rejected(format!("the server did not return blob {}", digest.hash))
-            })?;
-            wire::verify(&digest, &bytes).map_err(Problem::Rejected)?;
-            blobs.insert(digest.hash, bytes);
-        }
-        Ok(())
-    }
-
-    /// Reads one blob by ByteStream, each chunk within the time limit, no more than its size.
-    async fn read_stream(&self, digest: &WireDigest) -> Result<Vec<u8>, Problem> {
-        let request = bs::ReadRequest {
-            resource_name: self.resource(&format!("blobs/{}/{}", digest.hash, digest.size_bytes)),
-            read_offset: 0,
-            read_limit: 0,
-        };
-        let mut stream = self
-            .call(|| {
-                let mut client = ByteStreamClient::new(self.channel.clone());
-                let request = request.clone();
-                async move { client.read(request).await }
-            })
-            .await?;
-        let size = usize::try_from(digest.size_bytes).unwrap_or(0);
-        let mut bytes = Vec::with_capacity(size.min(64 * 1024 * 1024));
-        loop {
-            let next = tokio::time::timeout(self.timeout, stream.message())
-                .await
-                .map_err(|_| Problem::Unreachable(format!("no data within {:?}", self.timeout)))?
-                .map_err(Problem::from)?;
-            let Some(chunk) = next else { break };
-            if bytes.len() + chunk.data.len() > size {
-                return Err(Problem::Rejected(format!(
-                    "blob {} came with more than {size} bytes",
-                    digest.hash
-                )));
-            }
-            bytes.extend_from_slice(&chunk.data);
-        }
-        wire::verify(digest, &bytes).map_err(Problem::Rejected)?;
-        Ok(bytes)
-    }
-
-    /// Uploads a result: the blobs the server lacks, then the ActionResult naming them.
+    /// Uploads a result, unless the server refused one already.
     pub(crate) async fn upload(&self, upload: Upload) -> Result<(), Problem> {
+        let limit = self.ready().await?;
         let _slot = self.slots.acquire().await;
+        if let Some(refusal) = self.write_refusal.get() {
+            return Err(refusal.clone());
+        }
+        match self.send(upload, limit).await {
+            Err(Problem::Denied(why)) => Err(self
+                .write_refusal
+                .get_or_init(|| Problem::WriteDenied(why))
+                .clone()),
+            result => result,
+        }
+    }
+
+    /// Sends a result: the blobs the server lacks, then the ActionResult naming them.
+    async fn send(&self, upload: Upload, limit: usize) -> Result<(), Problem> {
         let blobs = upload.blobs;
         let mut missing = self
             .find_missing(blobs.iter().map(|blob| blob.digest.clone()).collect())
             .await?;
-        let limit = self.batch_limit().await;
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
         for blob in &blobs {
@@ -375,7 +308,7 @@ impl Client {
             }
             let bytes = match &blob.source {
                 Source::Bytes(bytes) => bytes.clone(),
-                Source::File(path) => read_again(path, &blob.digest)?,
+                Source::File(path) => blobs::read_again(path, &blob.digest)?,
             };
             if bytes.len() > limit {
                 self.write_stream(&blob.digest, &bytes).await?;
@@ -409,136 +342,23 @@ impl Client {
             ..Default::default()
         };
         self.call(|| {
-            let mut client = ActionCacheClient::new(self.channel.clone());
+            let mut client = ActionCacheClient::new(self.service());
             let request = request.clone();
             async move { client.update_action_result(request).await }
         })
         .await
         .map(drop)
     }
-
-    /// The hashes of the blobs the server does not have, asked in chunks.
-    async fn find_missing(
-        &self,
-        digests: Vec<WireDigest>,
-    ) -> Result<std::collections::HashSet<String>, Problem> {
-        let mut missing = std::collections::HashSet::new();
-        for chunk in digests.chunks(FIND_CHUNK) {
-            let request = re::FindMissingBlobsRequest {
-                instance_name: self.instance.clone(),
-                blob_digests: chunk.to_vec(),
-                ..Default::default()
-            };
-            let response = self
-                .call(|| {
-                    let mut client = ContentAddressableStorageClient::new(self.channel.clone());
-                    let request = request.clone();
-                    async move { client.find_missing_blobs(request).await }
-                })
-                .await?;
-            missing.extend(response.missing_blob_digests.into_iter().map(|d| d.hash));
-        }
-        Ok(missing)
-    }
-
-    async fn write_batch(&self, blobs: Vec<(WireDigest, Vec<u8>)>) -> Result<(), Problem> {
-        let request = re::BatchUpdateBlobsRequest {
-            instance_name: self.instance.clone(),
-            requests: blobs
-                .into_iter()
-                .map(|(digest, data)| re::batch_update_blobs_request::Request {
-                    digest: Some(digest),
-                    data,
-                    ..Default::default()
-                })
-                .collect(),
-            ..Default::default()
-        };
-        let response = self
-            .call(|| {
-                let mut client = ContentAddressableStorageClient::new(self.channel.clone());
-                let request = request.clone();
-                async move { client.batch_update_blobs(request).await }
-            })
-            .await?;
-        match response
-            .responses
-            .into_iter()
-            .find_map(|answer| answer.status.filter(|status| status.code != 0))
-        {
-            Some(status) => Err(Problem::Refused(format!(
-                "a blob was not stored (code {}: {})",
-                status.code, status.message
-            ))),
-            None => Ok(()),
-        }
-    }
-
-    /// Writes one blob by ByteStream, in chunks.
-    async fn write_stream(&self, digest: &WireDigest, bytes: &[u8]) -> Result<(), Problem> {
-        let name = self.resource(&format!(
-            "uploads/{}/blobs/{}/{}",
-            upload_id(),
-            digest.hash,
-            digest.size_bytes
-        ));
-        let chunks: Vec<bs::WriteRequest> = bytes
-            .chunks(CHUNK)
-            .enumerate()
-            .map(|(i, chunk)| bs::WriteRequest {
-                resource_name: if i == 0 { name.clone() } else { String::new() },
-                write_offset: (i * CHUNK) as i64,
-                finish_write: (i + 1) * CHUNK >= bytes.len(),
-                data: chunk.to_vec(),
-            })
-            .collect();
-        let response = self
-            .call(|| {
-                let mut client = ByteStreamClient::new(self.channel.clone());
-                let stream = tonic::codegen::tokio_stream::iter(chunks.clone());
-                async move { client.write(stream).await }
-            })
-            .await?;
-        if response.committed_size != digest.size_bytes {
-            return Err(Problem::Refused(format!(
-                "the server kept {} of the {} bytes of blob {}",
-                response.committed_size, digest.size_bytes, digest.hash
-            )));
-        }
-        Ok(())
-    }
-
-    /// A ByteStream resource name under this instance.
-    fn resource(&self, name: &str) -> String {
-        if self.instance.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{}/{name}", self.instance)
-        }
-    }
 }
 
-/// A file to upload, read again and checked against the digest it was named by.
-fn read_again(path: &std::path::Path, digest: &WireDigest) -> Result<Vec<u8>, Problem> {
-    let bytes = std::fs::read(path)
-        .map_err(|error| Problem::Changed(format!("cannot read {}: {error}", path.display())))?;
-    wire::verify(digest, &bytes)
-        .map_err(|_| Problem::Changed(format!("{} changed since it was hashed", path.display())))?;
-    Ok(bytes)
-}
-
-/// A fresh id for a ByteStream upload, in UUID form as the protocol asks.
-fn upload_id() -> String {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let seed = format!("{}-{}-{count}", std::process::id(), crate::stat::now_ns());
-    let hex = crate::Digest::of(seed.as_bytes()).to_hex();
-    format!(
-        "{}-{}-4{}-8{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    )
+/// The TLS connector to the server of `url` (`http://host[:port]`, 443 unless given).
+fn connector(remote: &Remote, url: &str) -> Result<Connector, String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|error| format!("{}: {error}", remote.url))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| format!("{}: no host", remote.url))?;
+    Connector::new(remote, host, uri.port_u16().unwrap_or(443))
+        .map_err(|why| format!("{}: {why}", remote.url))
 }

@@ -35,96 +35,35 @@
 //! time: connecting and every call have a time limit, and after a connection failure or a
 //! time-out the remote is left alone for the rest of the run. A run never fails because of
 //! the cache.
+//!
+//! **TLS and credentials.** A `grpcs://` URL connects over TLS (rustls), trusting the
+//! system's roots or the CA file given, with a client certificate for a server that asks for
+//! one; a TLS failure is a warning in plain words and a local-only run, never a plain-text
+//! connection. Headers and a bearer token go with every call and are never shown. The first
+//! call asks the server for its capabilities, alone, so a server that refuses the
+//! credentials (`UNAUTHENTICATED`, `PERMISSION_DENIED`) costs one call and one warning.
 
+mod auth;
 mod client;
+mod config;
+mod connector;
+mod problem;
+mod tls;
 mod wire;
 
-use crate::Error;
-use client::{Client, Problem};
+use crate::error::Error;
+use client::Client;
+use problem::Problem;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+
+pub use config::Remote;
 
 pub(crate) use wire::{
     Blob, Download, Key, Manifest, Source, Upload, VALUE, WORK, action_digest, sha256,
 };
-
-/// Where and how to use a remote cache: a `grpc://host:port` (or `http://`) URL, the REAPI
-/// instance name, and whether this process may write to it.
-///
-/// ```
-/// use choochoo::Remote;
-/// let remote = Remote::new("grpc://127.0.0.1:50051").instance("main").write(true);
-/// # let _ = remote;
-/// ```
-#[derive(Clone, Debug)]
-#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
-pub struct Remote {
-    url: String,
-    instance: String,
-    write: bool,
-    timeout: Duration,
-    connect_timeout: Duration,
-}
-
-impl Remote {
-    /// A read-only remote cache at `url` (`grpc://`, or `http://`), default instance name
-    /// (empty), a 10 s limit per call and 3 s to connect.
-    pub fn new(url: impl Into<String>) -> Remote {
-        Remote {
-            url: url.into(),
-            instance: String::new(),
-            write: false,
-            timeout: Duration::from_secs(10),
-            connect_timeout: Duration::from_secs(3),
-        }
-    }
-
-    /// The REAPI instance name the server expects (empty unless set).
-    pub fn instance(mut self, name: impl Into<String>) -> Remote {
-        self.instance = name.into();
-        self
-    }
-
-    /// Whether stations that run are uploaded (`false` unless set). Enable it only for
-    /// trusted writers, such as CI on the main branch: readers verify every byte against its
-    /// digest, but cannot tell a wrong result that a writer computed honestly.
-    pub fn write(mut self, write: bool) -> Remote {
-        self.write = write;
-        self
-    }
-
-    /// The time limit of each call to the server (10 s unless set); connecting gets at most
-    /// the same.
-    pub fn timeout(mut self, limit: Duration) -> Remote {
-        self.timeout = limit;
-        self.connect_timeout = self.connect_timeout.min(limit);
-        self
-    }
-
-    /// The remote named by the environment: `CHOOCHOO_REMOTE` (the URL; unset or empty:
-    /// none), `CHOOCHOO_REMOTE_INSTANCE`, and `CHOOCHOO_REMOTE_WRITE=1` to write.
-    pub fn from_env() -> Option<Remote> {
-        let url = std::env::var("CHOOCHOO_REMOTE")
-            .ok()
-            .filter(|url| !url.is_empty())?;
-        let instance = std::env::var("CHOOCHOO_REMOTE_INSTANCE").unwrap_or_default();
-        let write = std::env::var("CHOOCHOO_REMOTE_WRITE").is_ok_and(|v| v == "1" || v == "true");
-        Some(Remote::new(url).instance(instance).write(write))
-    }
-
-    /// The server's URL.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Whether this remote is written to.
-    pub fn writes(&self) -> bool {
-        self.write
-    }
-}
 
 /// A connection to a remote cache, shared by a runner's runs: a small runtime of its own
 /// drives many calls at once on one channel, submitted from the scheduler's threads.
@@ -184,8 +123,13 @@ impl Cache {
             Ok(client) if !self.reporter.off.load(Ordering::Acquire) => Some(client.clone()),
             Ok(_) => None,
             Err(problem) => {
-                self.reporter
-                    .warn_once("config", format!("the remote cache is off: {problem}"));
+                self.reporter.warn_once(
+                    "config",
+                    format!(
+                        "the remote cache is off: {problem}; this run goes on with the local \
+                         store only"
+                    ),
+                );
                 None
             }
         }
@@ -271,16 +215,22 @@ impl Reporter {
     fn problem(&self, node: &str, problem: Problem) {
         let url = &self.url;
         match problem {
-            Problem::Unreachable(why) => {
-                self.off.store(true, Ordering::Release);
-                self.warn_once(
-                    "unreachable",
-                    format!(
-                        "the remote cache {url} is unreachable or too slow ({why}); \
-                         this run goes on with the local store only"
-                    ),
-                );
-            }
+            Problem::Unreachable(why) => self.off(
+                format!("the remote cache {url} is unreachable or too slow ({why})"),
+            ),
+            Problem::Tls(why) => self.off(
+                format!("the remote cache {url} failed the TLS handshake: {why}"),
+            ),
+            Problem::Denied(why) => self.off(
+                format!("the remote cache {url} refused the credentials ({why})"),
+            ),
+            Problem::WriteDenied(why) => self.warn_once(
+                "write-denied",
+                format!(
+                    "the remote cache {url} refused to store a result ({why}); nothing more \
+                     is uploaded this run, lookups go on"
+                ),
+            ),
             Problem::Changed(why) => {
                 tracing::debug!("the result of `{node}` was not uploaded: {why}");
             }
@@ -295,6 +245,15 @@ impl Reporter {
                 "the remote result of `{node}` from {url} was rejected ({why}); running it here"
             )),
         }
+    }
+
+    /// Turns the remote off for the rest of the run, with one warning, whatever the reason.
+    fn off(&self, warning: String) {
+        self.off.store(true, Ordering::Release);
+        self.warn_once(
+            "off",
+            format!("{warning}; this run goes on with the local store only"),
+        );
     }
 
     fn warn_once(&self, kind: &'static str, warning: String) {
