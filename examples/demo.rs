@@ -71,7 +71,7 @@ struct Database {
 
 /// 🛢️ Create DB: a real SQLite database with the app's table.
 #[station(name = "🛢️ Create DB", check = database_ready, clean = drop_database)]
-fn create_db(name: &String) -> Result<Database, Error> {
+fn create_db(name: &str) -> Result<Database, Error> {
     fail_once_if_asked("create_db")?;
     let path = state().join(format!("{name}.sqlite"));
     let db = rusqlite::Connection::open(&path)?;
@@ -200,7 +200,7 @@ struct Domain {
 
 /// 📫 Allocate Domain: a line in the demo's hosts file.
 #[station(name = "📫 Allocate Domain", check = domain_allocated, clean = free_domain)]
-fn allocate_domain(ctx: &Ctx, name: &String) -> Result<Domain, Error> {
+fn allocate_domain(ctx: &Ctx, name: &str) -> Result<Domain, Error> {
     fail_once_if_asked("allocate_domain")?;
     let domain = Domain {
         name: format!("{name}.demo.local"),

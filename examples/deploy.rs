@@ -27,9 +27,9 @@ pub struct Release {
 
 /// Reads the release's settings.
 #[station]
-fn configure(app: &String) -> Release {
+fn configure(app: &str) -> Release {
     Release {
-        app: app.clone(),
+        app: app.to_owned(),
         version: "1.4.2".to_owned(),
     }
 }
@@ -106,7 +106,7 @@ fn migrate(ctx: &Ctx, release: &Release) -> Result<u32, std::io::Error> {
 
 /// Says the release is out.
 #[station]
-fn announce(url: &String, passed: &u32, schema: &u32) -> String {
+fn announce(url: &str, passed: &u32, schema: &u32) -> String {
     format!("released {url} ({passed} tests passed, schema {schema})")
 }
 

@@ -6,19 +6,19 @@ use choochoo::{Runner, Store, station, workflow};
 
 /// Greets someone.
 #[station]
-fn greet(name: &String) -> String {
+fn greet(name: &str) -> String {
     format!("Hello, {name}")
 }
 
 /// Counts the letters of a text.
 #[station]
-fn letters(text: &String) -> usize {
+fn letters(text: &str) -> usize {
     text.chars().filter(|c| c.is_alphabetic()).count()
 }
 
 /// Puts the greeting and its letter count together.
 #[station]
-fn sign(greeting: &String, letters: &usize, mark: &String) -> String {
+fn sign(greeting: &str, letters: &usize, mark: &str) -> String {
     format!("{greeting}{mark} ({letters} letters)")
 }
 

@@ -29,7 +29,7 @@ struct Page {
 
 /// Renders one page into this item's own directory.
 #[station]
-fn render(ctx: &Ctx, page: &File, site_name: &String) -> Result<Page, std::io::Error> {
+fn render(ctx: &Ctx, page: &File, site_name: &str) -> Result<Page, std::io::Error> {
     let markdown = std::fs::read_to_string(page.path())?;
     let title = markdown
         .lines()
@@ -55,7 +55,7 @@ fn render(ctx: &Ctx, page: &File, site_name: &String) -> Result<Page, std::io::E
 
 /// The index: a link to every page, in order.
 #[station]
-fn index(ctx: &Ctx, pages: &Vec<Page>, site_name: &String) -> Result<File, std::io::Error> {
+fn index(ctx: &Ctx, pages: &[Page], site_name: &str) -> Result<File, std::io::Error> {
     let links: String = pages
         .iter()
         .map(|page| {

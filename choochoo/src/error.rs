@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// use choochoo::{station, workflow, Runner, Status, Store};
 ///
 /// #[station]
-/// fn parse(text: &String) -> Result<u64, std::num::ParseIntError> {
+/// fn parse(text: &str) -> Result<u64, std::num::ParseIntError> {
 ///     text.parse()
 /// }
 ///

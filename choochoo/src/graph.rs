@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// use choochoo::{station, Graph, Node, Runner, Store};
 ///
 /// #[station]
-/// fn parse(text: &String) -> u64 {
+/// fn parse(text: &str) -> u64 {
 ///     text.trim().parse().unwrap_or(0)
 /// }
 ///
@@ -122,12 +122,12 @@ impl fmt::Display for NodeId {
 /// use choochoo::{station, Graph, Node, Runner, Store};
 ///
 /// #[station]
-/// fn letters(word: &String) -> usize {
+/// fn letters(word: &str) -> usize {
 ///     word.len()
 /// }
 ///
 /// #[station]
-/// fn total(counts: &Vec<usize>) -> usize {
+/// fn total(counts: &[usize]) -> usize {
 ///     counts.iter().sum()
 /// }
 ///

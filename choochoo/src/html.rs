@@ -29,7 +29,7 @@ impl Report {
     /// use choochoo::{station, workflow, Diagram, Runner, Store};
     ///
     /// #[station]
-    /// fn words(text: &String) -> usize { text.split_whitespace().count() }
+    /// fn words(text: &str) -> usize { text.split_whitespace().count() }
     ///
     /// workflow! {
     ///     fn count(text: String) -> usize { words(text) }

@@ -12,13 +12,13 @@
 //!
 //! /// Splits a text into words.
 //! #[station]
-//! fn words(text: &String) -> Vec<String> {
+//! fn words(text: &str) -> Vec<String> {
 //!     text.split_whitespace().map(str::to_owned).collect()
 //! }
 //!
 //! /// Counts them.
 //! #[station]
-//! fn count(words: &Vec<String>) -> usize {
+//! fn count(words: &[String]) -> usize {
 //!     words.len()
 //! }
 //!
@@ -79,7 +79,7 @@
 //! fn square(x: &u64) -> u64 { x * x }
 //!
 //! #[station]
-//! fn sum(xs: &Vec<u64>) -> u64 { xs.iter().sum() }
+//! fn sum(xs: &[u64]) -> u64 { xs.iter().sum() }
 //!
 //! fn main() -> Result<(), choochoo::Error> {
 //!     let mut g = Graph::new();

@@ -158,7 +158,7 @@ impl Entry {
 /// use choochoo::{station, workflow, Runner, Status, Store};
 ///
 /// #[station]
-/// fn words(text: &String) -> usize { text.split_whitespace().count() }
+/// fn words(text: &str) -> usize { text.split_whitespace().count() }
 ///
 /// #[station]
 /// fn double(n: &usize) -> usize { 2 * n }

@@ -26,7 +26,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// /// Counts the words of a text.
 /// #[station(name = "Count words", version = 3)]
-/// fn word_count(text: &String) -> usize {
+/// fn word_count(text: &str) -> usize {
 ///     text.split_whitespace().count()
 /// }
 ///
@@ -35,7 +35,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// assert_eq!(WordCount.input_names(), ["text"]);
 ///
 /// #[station(name = "Count words", version = 4)]
-/// fn word_count_v4(text: &String) -> usize {
+/// fn word_count_v4(text: &str) -> usize {
 ///     text.split_whitespace().count()
 /// }
 /// assert_ne!(WordCount.fingerprint(), WordCountV4.fingerprint());

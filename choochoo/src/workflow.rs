@@ -70,10 +70,10 @@ pub trait Workflow {
 /// use choochoo::{station, Graph, Runner, Store};
 ///
 /// #[station]
-/// fn length(text: &String) -> usize { text.len() }
+/// fn length(text: &str) -> usize { text.len() }
 ///
 /// #[station]
-/// fn upper(text: &String) -> String { text.to_uppercase() }
+/// fn upper(text: &str) -> String { text.to_uppercase() }
 ///
 /// # fn main() -> Result<(), choochoo::Error> {
 /// let mut graph = Graph::new();

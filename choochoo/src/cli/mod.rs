@@ -5,7 +5,7 @@
 //! use choochoo::{station, workflow};
 //!
 //! #[station]
-//! fn greet(name: &String) -> String { format!("Hello, {name}") }
+//! fn greet(name: &str) -> String { format!("Hello, {name}") }
 //!
 //! workflow! {
 //!     fn hello(name: String) -> String { greet(name) }
