@@ -156,6 +156,7 @@ mod store;
 mod arity;
 mod capture;
 mod clean;
+mod cleaned;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
@@ -203,17 +204,18 @@ pub use store::Store;
 pub use workflow::Workflow;
 
 // Before, during and after a run: plans, progress, pictures, cleaning.
-pub use clean::Cleaned;
+pub use cleaned::Cleaned;
 pub use diagram::Diagram;
 pub use plan::{Action, Plan, Planned};
 pub use progress::{Event, Unit};
 #[cfg(feature = "remote")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
-pub use remote::Remote;
+pub use remote::config::Remote;
 
 // The defect ledger, and keeping a store healthy.
-pub use defect::{
-    Defect, DefectId, DefectStatus, ExportFormat, Note, NoteKind, Observation, ObservationId,
+pub use defect::export::ExportFormat;
+pub use defect::model::{
+    Defect, DefectId, DefectStatus, Note, NoteKind, Observation, ObservationId,
 };
 pub use fsck::{Fsck, Gc, GcPolicy};
 pub use hash::{Digest, ParseDigestError};
@@ -241,14 +243,13 @@ macro_rules! __call {
 pub mod __private {
     pub use crate::__call as call;
     pub use crate::arity::{Mistake, Params, arity_error};
-    pub use crate::graph::{Args, Edge, NodeId, Split, Wire};
-    pub use crate::hash::ParseDigestError;
-    pub use crate::station::{BoxError, Fingerprint, InputAt, Inputs};
-    pub use crate::value::{Value, probe};
-    pub use crate::wiring::{List, Resolve, add, map};
+    pub use crate::graph::{Args, Edge, Graph, Node, NodeId, Split, Wire};
+    pub use crate::hash::{Digest, ParseDigestError};
+    pub use crate::station::{BoxError, Ctx, Fingerprint, InputAt, Inputs, Station};
+    pub use crate::value::Value;
+    pub use crate::wiring::{List, Resolve, add, map, probe};
     use crate::workflow::{FnWorkflow, Unbuildable};
-    pub use crate::workflow::{Outputs, TupleNodes};
-    pub use crate::{Ctx, Digest, Graph, Node, Station, Workflow};
+    pub use crate::workflow::{Outputs, TupleNodes, Workflow};
     /// The owned types behind the borrowed parameters `&str`, `&[T]` and `&Path`.
     pub use std::{path::PathBuf, string::String, vec::Vec};
 
@@ -349,7 +350,7 @@ pub mod __private {
     pub fn open_with_faults(
         dir: impl AsRef<std::path::Path>,
         faults: std::sync::Arc<Faults>,
-    ) -> Result<crate::Store, crate::Error> {
-        crate::Store::open_on(dir.as_ref(), faults)
+    ) -> Result<crate::store::Store, crate::error::Error> {
+        crate::store::Store::open_on(dir.as_ref(), faults)
     }
 }
