@@ -165,10 +165,16 @@ mod defect;
 mod diagram;
 mod error;
 mod execution;
+#[cfg(feature = "test-util")]
+mod faults;
 mod file;
 mod fs;
 mod fsck;
-mod fuzz;
+// The store's decoders on plain bytes, for the fuzz targets (`fuzz/`) and the test that
+// replays their corpus (`tests/corpus.rs`). Not public API.
+#[cfg(any(test, feature = "__fuzz"))]
+#[doc(hidden)]
+pub mod fuzz;
 mod graph;
 pub mod guide;
 mod hash;
@@ -243,20 +249,15 @@ macro_rules! __call {
 pub mod __private {
     pub use crate::__call as call;
     pub use crate::arity::{Mistake, Params, arity_error};
-    pub use crate::graph::{Args, Edge, Graph, Node, NodeId, Split, Wire};
-    pub use crate::hash::{Digest, ParseDigestError};
+    pub use crate::graph::{Graph, Node, Wire};
+    pub use crate::hash::Digest;
     pub use crate::station::{BoxError, Ctx, Fingerprint, InputAt, Inputs, Station};
     pub use crate::value::Value;
     pub use crate::wiring::{List, Resolve, add, map, probe};
-    use crate::workflow::{FnWorkflow, Unbuildable};
-    pub use crate::workflow::{Outputs, TupleNodes, Workflow};
+    use crate::workflow::{FnWorkflow, Outputs, Unbuildable};
+    pub use crate::workflow::{TupleNodes, Workflow};
     /// The owned types behind the borrowed parameters `&str`, `&[T]` and `&Path`.
     pub use std::{path::PathBuf, string::String, vec::Vec};
-
-    /// The store's decoders on plain bytes, for the fuzz targets and their corpus test.
-    pub mod fuzz {
-        pub use crate::fuzz::{Decoder, FIXED_BYTES};
-    }
 
     /// What a check function may return: `bool` or `Result<bool, E>`.
     #[diagnostic::on_unimplemented(
@@ -343,10 +344,17 @@ pub mod __private {
     pub fn unbuildable<O>() -> impl Workflow<Output = O> {
         Unbuildable(std::marker::PhantomData)
     }
+}
 
-    pub use crate::fs::Faults;
+/// The fault injector of the reliability tests (`tests/integration/faults.rs`): a store whose
+/// publish steps fail where a test says. Feature `test-util`; not public API: it may change
+/// in any release.
+#[cfg(feature = "test-util")]
+#[doc(hidden)]
+pub mod test_util {
+    pub use crate::faults::Faults;
 
-    /// Opens a store whose publish steps go through `faults` (for reliability tests).
+    /// Opens a store whose publish steps go through `faults`.
     pub fn open_with_faults(
         dir: impl AsRef<std::path::Path>,
         faults: std::sync::Arc<Faults>,
