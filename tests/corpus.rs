@@ -3,7 +3,7 @@
 //! at most `Decoder::allowed(its length)` at its peak. The fuzz targets check the same on
 //! the inputs they generate; this keeps what they found checked on every `cargo test`.
 
-use choochoo::__private::fuzz::Decoder;
+use choochoo::fuzz::Decoder;
 use peak_alloc::PeakAlloc;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -70,8 +70,7 @@ fn the_fuzz_corpus_decodes_without_panics_within_the_allocation_bound() {
             }
             largest = largest.max((peak, bytes.len()));
             ratio = ratio.max(
-                peak.saturating_sub(choochoo::__private::fuzz::FIXED_BYTES) as f64
-                    / bytes.len().max(1) as f64,
+                peak.saturating_sub(choochoo::fuzz::FIXED_BYTES) as f64 / bytes.len().max(1) as f64,
             );
         }
         println!(
@@ -80,7 +79,7 @@ fn the_fuzz_corpus_decodes_without_panics_within_the_allocation_bound() {
             inputs.len(),
             largest.0,
             largest.1,
-            choochoo::__private::fuzz::FIXED_BYTES,
+            choochoo::fuzz::FIXED_BYTES,
             decoder.bytes_per_input_byte(),
         );
         for seed in decoder.seeds() {

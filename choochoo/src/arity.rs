@@ -13,6 +13,11 @@ pub struct Params {
     pub inputs: &'static [(&'static str, &'static str)],
 }
 
+/// The type of the input at a position past a station's last input. Any argument fits it,
+/// so an extra argument is reported once, by the arity check, rather than again here.
+#[derive(Debug)]
+pub enum Surplus {}
+
 /// A message built at compile time: a fixed buffer and how much of it is used.
 #[derive(Debug)]
 pub struct Message {

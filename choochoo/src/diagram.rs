@@ -8,10 +8,11 @@
 //! to lay out readably (over 120 nodes) draws one box per station *function*
 //! ("square ×1000") instead of one per node.
 
-use crate::execution::node_paths;
+use crate::error::Error;
+use crate::execution::paths::node_paths;
 use crate::graph::{Graph, Kind};
 use crate::report::{Report, Status};
-use crate::{Error, Workflow};
+use crate::workflow::Workflow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 

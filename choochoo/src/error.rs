@@ -57,7 +57,7 @@ enum Kind {
         source: std::io::Error,
     },
     /// A clean function failed; what was and was not cleaned.
-    CleanFailed(Box<crate::Cleaned>),
+    CleanFailed(Box<crate::cleaned::Cleaned>),
     /// The store's database refused an operation.
     Db {
         operation: &'static str,
@@ -92,7 +92,7 @@ impl Error {
         }
     }
 
-    pub(crate) fn clean_failed(cleaned: crate::Cleaned) -> Error {
+    pub(crate) fn clean_failed(cleaned: crate::cleaned::Cleaned) -> Error {
         Error {
             kind: Kind::CleanFailed(Box::new(cleaned)),
         }
@@ -135,7 +135,7 @@ impl Error {
     }
 
     /// What a failed clean did and did not clean.
-    pub fn cleaned(&self) -> Option<&crate::Cleaned> {
+    pub fn cleaned(&self) -> Option<&crate::cleaned::Cleaned> {
         match &self.kind {
             Kind::CleanFailed(cleaned) => Some(cleaned),
             _ => None,

@@ -3,14 +3,14 @@
 //!
 //! A publish (of a blob, or of a file restored from the remote cache; see `store/publish.rs`)
 //! is: create its directory, create a temp file, write it, sync it, rename it into place, sync
-//! the directory — then commit the record that names it. Each step is one call here. [`Faults`] fails the N-th call (once, or that one and every later one) with an
-//! operating-system error of the test's choice, which is how the tests prove that a failure at
-//! any step leaves the store consistent and the run resumable.
+//! the directory — then commit the record that names it. Each step is one call here. `Faults`
+//! (`faults.rs`, feature `test-util`) fails the N-th call (once, or that one and every later
+//! one) with an operating-system error of the test's choice, which is how the tests prove
+//! that a failure at any step leaves the store consistent and the run resumable.
 
 use std::fmt;
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::Mutex;
 
 /// One step of a publish.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub(crate) enum Op {
     Commit,
 }
 
-/// The steps of a publish, done for real by [`Real`] and with failures by [`Faults`].
+/// The steps of a publish, done for real by [`Real`] and with failures by `Faults`.
 pub(crate) trait Fs: Send + Sync + fmt::Debug {
     /// Does `op` on `path` (for `Rename`, `path` is the destination).
     fn run(&self, op: Op, path: &Path, step: &mut dyn FnMut() -> io::Result<()>) -> io::Result<()>;
@@ -79,67 +79,5 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     {
         let _ = dir;
         Ok(())
-    }
-}
-
-/// A file system that fails the `at`-th publish step (counting from 1) with an
-/// operating-system error, and with `forever` every step after it too. For tests; open a
-/// store on it with `choochoo::__private::open_with_faults`.
-#[derive(Debug)]
-pub struct Faults {
-    at: u64,
-    errno: i32,
-    forever: bool,
-    state: Mutex<FaultState>,
-}
-
-#[derive(Debug, Default)]
-struct FaultState {
-    steps: u64,
-    failed: Vec<String>,
-}
-
-impl Faults {
-    /// Fails step `at` (from 1; 0 fails nothing) with `errno` (e.g. 28, ENOSPC).
-    pub fn new(at: u64, errno: i32, forever: bool) -> Faults {
-        Faults {
-            at,
-            errno,
-            forever,
-            state: Mutex::new(FaultState::default()),
-        }
-    }
-
-    /// How many steps were asked for so far.
-    pub fn steps(&self) -> u64 {
-        self.lock().steps
-    }
-
-    /// The steps that were failed, as `operation path`.
-    pub fn failed(&self) -> Vec<String> {
-        self.lock().failed.clone()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, FaultState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Fs for Faults {
-    fn run(&self, op: Op, path: &Path, step: &mut dyn FnMut() -> io::Result<()>) -> io::Result<()> {
-        let fail = {
-            let mut state = self.lock();
-            state.steps += 1;
-            let n = state.steps;
-            let fail = self.at != 0 && (n == self.at || (self.forever && n > self.at));
-            if fail {
-                state.failed.push(format!("{op:?} {}", path.display()));
-            }
-            fail
-        };
-        if fail {
-            return Err(io::Error::from_raw_os_error(self.errno));
-        }
-        step()
     }
 }

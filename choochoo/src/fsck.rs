@@ -7,7 +7,8 @@
 
 use crate::error::Error;
 use crate::hash::Digest;
-use crate::store::{Candidate, Store};
+use crate::store::Store;
+use crate::store::maintenance::Candidate;
 use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;

@@ -5,8 +5,13 @@
 //! A row of several columns (a record, a stat cache entry) arrives as the postcard encoding
 //! of its columns, so one byte string covers every column the decoder checks.
 
-use crate::store::{Head, RecordRow, StatRow, encode_files, input_hashes, json_column};
-use crate::{Digest, Dir, File};
+use crate::error::Error;
+use crate::file::{Dir, File};
+use crate::hash::Digest;
+use crate::memo::Head;
+use crate::store::ledger_rows::{input_hashes, json_column};
+use crate::store::records::{RecordRow, encode_files};
+use crate::store::stats::StatRow;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -277,7 +282,7 @@ impl Sample {
 fn value<T: crate::value::Value>(encoding: &[u8]) -> Result<(), String> {
     crate::value::decode::<T>(encoding)
         .map(drop)
-        .map_err(|error| crate::Error::encoding(std::any::type_name::<T>(), error).to_string())
+        .map_err(|error| Error::encoding(std::any::type_name::<T>(), error).to_string())
 }
 
 #[derive(Serialize, Deserialize)]

@@ -3,9 +3,10 @@
 //! graph, still type-checked: a [`Node<T>`] only wires into an input of type `T`, and a
 //! `Vec<Node<T>>` into an input of type `Vec<T>`.
 
+use crate::error::Error;
+use crate::hash::Digest;
 use crate::station::{BoxError, Ctx, Inputs, Station};
 use crate::value::{self, Shared, Value};
-use crate::{Digest, Error};
 use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;

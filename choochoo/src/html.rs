@@ -4,11 +4,12 @@
 //! lines it logged, the defects the failures belong to, and what ran and why.
 
 use crate::clock;
-use crate::defect::{Defect, Observation};
+use crate::defect::model::{Defect, Observation};
 use crate::diagram::{Diagram, legend, xml_escape as esc};
 use crate::error::Error;
 use crate::report::{Entry, Report, Status};
-use crate::store::{RunRow, Store};
+use crate::store::Store;
+use crate::store::runs::RunRow;
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 

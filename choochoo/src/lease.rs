@@ -7,7 +7,7 @@
 //! Within one process the scheduler never runs a node twice, so threads share a stripe: the
 //! first takes the file lock, the last to finish releases it.
 
-use crate::Error;
+use crate::error::Error;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -52,7 +52,7 @@ impl Leases {
         node: &str,
         before_blocking: &dyn Fn(),
     ) -> Result<Lease<'_>, Error> {
-        let digest = crate::Digest::of(node.as_bytes());
+        let digest = crate::hash::Digest::of(node.as_bytes());
         let stripe =
             u16::from_le_bytes([digest.as_bytes()[0], digest.as_bytes()[1]]) as usize % STRIPES;
         let mut pause = std::time::Duration::from_millis(1);

@@ -156,6 +156,7 @@ mod store;
 mod arity;
 mod capture;
 mod clean;
+mod cleaned;
 #[cfg(feature = "cli")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
@@ -164,10 +165,16 @@ mod defect;
 mod diagram;
 mod error;
 mod execution;
+#[cfg(feature = "test-util")]
+mod faults;
 mod file;
 mod fs;
 mod fsck;
-mod fuzz;
+// The store's decoders on plain bytes, for the fuzz targets (`fuzz/`) and the test that
+// replays their corpus (`tests/corpus.rs`). Not public API.
+#[cfg(any(test, feature = "__fuzz"))]
+#[doc(hidden)]
+pub mod fuzz;
 mod graph;
 pub mod guide;
 mod hash;
@@ -203,17 +210,18 @@ pub use store::Store;
 pub use workflow::Workflow;
 
 // Before, during and after a run: plans, progress, pictures, cleaning.
-pub use clean::Cleaned;
+pub use cleaned::Cleaned;
 pub use diagram::Diagram;
 pub use plan::{Action, Plan, Planned};
 pub use progress::{Event, Unit};
 #[cfg(feature = "remote")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
-pub use remote::Remote;
+pub use remote::config::Remote;
 
 // The defect ledger, and keeping a store healthy.
-pub use defect::{
-    Defect, DefectId, DefectStatus, ExportFormat, Note, NoteKind, Observation, ObservationId,
+pub use defect::export::ExportFormat;
+pub use defect::model::{
+    Defect, DefectId, DefectStatus, Note, NoteKind, Observation, ObservationId,
 };
 pub use fsck::{Fsck, Gc, GcPolicy};
 pub use hash::{Digest, ParseDigestError};
@@ -241,21 +249,15 @@ macro_rules! __call {
 pub mod __private {
     pub use crate::__call as call;
     pub use crate::arity::{Mistake, Params, arity_error};
-    pub use crate::graph::{Args, Edge, NodeId, Split, Wire};
-    pub use crate::hash::ParseDigestError;
-    pub use crate::station::{BoxError, Fingerprint, InputAt, Inputs};
-    pub use crate::value::{Value, probe};
-    pub use crate::wiring::{List, Resolve, add, map};
-    use crate::workflow::{FnWorkflow, Unbuildable};
-    pub use crate::workflow::{Outputs, TupleNodes};
-    pub use crate::{Ctx, Digest, Graph, Node, Station, Workflow};
+    pub use crate::graph::{Graph, Node, Wire};
+    pub use crate::hash::Digest;
+    pub use crate::station::{BoxError, Ctx, Fingerprint, InputAt, Inputs, Station};
+    pub use crate::value::Value;
+    pub use crate::wiring::{List, Resolve, add, map, probe};
+    use crate::workflow::{FnWorkflow, Outputs, Unbuildable};
+    pub use crate::workflow::{TupleNodes, Workflow};
     /// The owned types behind the borrowed parameters `&str`, `&[T]` and `&Path`.
     pub use std::{path::PathBuf, string::String, vec::Vec};
-
-    /// The store's decoders on plain bytes, for the fuzz targets and their corpus test.
-    pub mod fuzz {
-        pub use crate::fuzz::{Decoder, FIXED_BYTES};
-    }
 
     /// What a check function may return: `bool` or `Result<bool, E>`.
     #[diagnostic::on_unimplemented(
@@ -342,14 +344,21 @@ pub mod __private {
     pub fn unbuildable<O>() -> impl Workflow<Output = O> {
         Unbuildable(std::marker::PhantomData)
     }
+}
 
-    pub use crate::fs::Faults;
+/// The fault injector of the reliability tests (`tests/integration/faults.rs`): a store whose
+/// publish steps fail where a test says. Feature `test-util`; not public API: it may change
+/// in any release.
+#[cfg(feature = "test-util")]
+#[doc(hidden)]
+pub mod test_util {
+    pub use crate::faults::Faults;
 
-    /// Opens a store whose publish steps go through `faults` (for reliability tests).
+    /// Opens a store whose publish steps go through `faults`.
     pub fn open_with_faults(
         dir: impl AsRef<std::path::Path>,
         faults: std::sync::Arc<Faults>,
-    ) -> Result<crate::Store, crate::Error> {
-        crate::Store::open_on(dir.as_ref(), faults)
+    ) -> Result<crate::store::Store, crate::error::Error> {
+        crate::store::Store::open_on(dir.as_ref(), faults)
     }
 }

@@ -5,11 +5,38 @@
 //!
 //! A value's content hash covers its encoding and, for every [`File`](crate::File) or
 //! [`Dir`](crate::Dir) inside it, the path and the content of what is on disk.
+//!
+//! A [`Record`] is what a station produced for one key and a [`Head`] the last key a node
+//! had; the store keeps both (`store/records.rs`).
 
 use crate::hash::{Digest, Hasher};
 use crate::stat::{FileState, Seen};
-use crate::store::{Head, Record};
 use std::path::PathBuf;
+
+/// A memo record: what a station produced for one key.
+#[derive(Clone, Debug)]
+pub(crate) struct Record {
+    pub key: Digest,
+    pub output_hash: Digest,
+    pub encoding_hash: Digest,
+    pub size: u64,
+    /// The encoded output when it is small; `None` when it is a blob named `encoding_hash`.
+    pub inline: Option<Vec<u8>>,
+    /// The files and directories inside the output, with their content hashes.
+    pub files: Vec<(PathBuf, Digest)>,
+    /// Whether the station left its directory behind: deleting it replays the station.
+    pub used_dir: bool,
+}
+
+/// The last key a node had, and what it was made of, to explain the next change.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Head {
+    pub key: Digest,
+    pub fingerprint: Digest,
+    pub inputs: Vec<Digest>,
+    /// Small inputs as JSON, to name the field that changed next time.
+    pub values: Vec<Option<String>>,
+}
 
 /// Changing how keys are made changes this, so old records can never be mistaken for new.
 const KEY_SCHEMA: &[u8] = b"1";

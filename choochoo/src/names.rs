@@ -5,7 +5,7 @@
 //! symbolic link (which could point anywhere). A name that fails is refused with an error
 //! naming it; nothing is created.
 
-use crate::Error;
+use crate::error::Error;
 use std::path::{Component, Path, PathBuf};
 
 /// Joins `name` under `root`, refusing names that could leave it.

@@ -2,7 +2,8 @@
 //! cached (its key is in the store and everything it names is intact), will run (and why),
 //! or may run (an upstream station will run; whether this one does depends on that output).
 
-use crate::execution::{Execution, Verdict};
+use crate::execution::Execution;
+use crate::execution::decide::Verdict;
 use crate::graph::{Edge, Kind, NodeId};
 use std::fmt;
 

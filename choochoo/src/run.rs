@@ -3,13 +3,16 @@
 //! [`plan`](Runner::plan) a run without doing anything, and [`clean`](Runner::clean) up
 //! after one.
 
-use crate::clean::{self, Cleaned};
-use crate::execution::{Execution, Finished, Settings};
+use crate::clean;
+use crate::cleaned::Cleaned;
+use crate::error::Error;
+use crate::execution::finish::Finished;
+use crate::execution::{Execution, Settings};
 use crate::graph::{Graph, Kind, NodeId};
 use crate::plan::{self, Plan};
 use crate::report::{Report, Status};
+use crate::store::Store;
 use crate::workflow::{Outputs, Workflow};
-use crate::{Error, Store};
 use std::sync::OnceLock;
 
 /// Runs workflows against a [`Store`]. A builder: set options, then call
@@ -121,7 +124,7 @@ impl<'s> Runner<'s> {
             remote: None,
         };
         #[cfg(feature = "remote")]
-        if let Some(remote) = crate::Remote::from_env() {
+        if let Some(remote) = crate::remote::config::Remote::from_env() {
             return runner.remote(remote);
         }
         runner
@@ -133,7 +136,7 @@ impl<'s> Runner<'s> {
     /// be reached, is slow or sends a result that does not verify costs a warning.
     #[cfg(feature = "remote")]
     #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
-    pub fn remote(mut self, remote: crate::Remote) -> Runner<'s> {
+    pub fn remote(mut self, remote: crate::remote::config::Remote) -> Runner<'s> {
         match crate::remote::Cache::new(remote) {
             Ok(cache) => self.remote = Some(std::sync::Arc::new(cache)),
             Err(error) => {
@@ -201,7 +204,7 @@ impl<'s> Runner<'s> {
     /// worker threads: for progress bars and logs. [`Event`](crate::Event) has an example.
     pub fn progress(
         mut self,
-        listener: impl Fn(&crate::Event<'_>) + Send + Sync + 'static,
+        listener: impl Fn(&crate::progress::Event<'_>) + Send + Sync + 'static,
     ) -> Runner<'s> {
         self.listener = Some(std::sync::Arc::new(listener));
         self
@@ -300,7 +303,7 @@ impl<'s> Runner<'s> {
                 .iter()
                 .filter(|n| matches!(n.kind, Kind::Station { .. }))
                 .count();
-            listener(&crate::Event::Started { stations });
+            listener(&crate::progress::Event::Started { stations });
         }
         pool.scope(|scope| execution.start(scope));
         let Finished {

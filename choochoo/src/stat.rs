@@ -3,8 +3,7 @@
 //! read again. A file changed within the same timestamp tick as its recorded hash could keep
 //! all five fields, so such a "racy" entry is never trusted: the file is hashed again.
 
-use crate::Digest;
-use crate::hash::Hasher;
+use crate::hash::{Digest, Hasher};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -257,11 +257,11 @@ impl Ctx {
     pub fn output(
         &self,
         name: impl AsRef<std::path::Path>,
-    ) -> Result<std::path::PathBuf, crate::Error> {
+    ) -> Result<std::path::PathBuf, crate::error::Error> {
         let path = crate::names::join(&self.out_dir, name.as_ref())?;
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
-                .map_err(|error| crate::Error::io("create the directory", parent, error))?;
+                .map_err(|error| crate::error::Error::io("create the directory", parent, error))?;
         }
         Ok(path)
     }
@@ -362,7 +362,7 @@ macro_rules! tuples {
     )* };
     (@spare ($($all:ident),*) $k:tt) => {
         impl<$($all: Value),*> InputAt<$k> for ($($all,)*) {
-            type Type = crate::wiring::Surplus;
+            type Type = crate::arity::Surplus;
         }
     };
     (@at $all:tt $( $i:tt $t:ident )*) => { $(

@@ -1,7 +1,7 @@
 //! Workflows: a value that builds a graph and names its output. `workflow!` generates a
 //! function returning one; [`Runner::run`](crate::Runner::run) takes it.
 
-use crate::Error;
+use crate::error::Error;
 use crate::graph::{Graph, Node, NodeId};
 use crate::value::{self, Shared, Value};
 

@@ -1,7 +1,7 @@
 //! Writes real encodings made by choochoo into `corpus/<target>/seed-<n>`, the starting
 //! points the fuzzer mutates: `cargo run --example seed` in `fuzz/`.
 
-use choochoo::__private::fuzz::Decoder;
+use choochoo::fuzz::Decoder;
 use std::path::Path;
 
 fn main() -> std::io::Result<()> {

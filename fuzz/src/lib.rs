@@ -1,7 +1,7 @@
 //! What every fuzz target checks: decoding never panics, a failure says what was malformed,
 //! and the peak of what one decode allocates stays within `Decoder::allowed(input length)`.
 
-use choochoo::__private::fuzz::Decoder;
+use choochoo::fuzz::Decoder;
 use peak_alloc::PeakAlloc;
 
 /// Counts the bytes live on the heap, and their peak, for the bound below.

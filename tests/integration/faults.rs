@@ -2,7 +2,7 @@
 //! (injected), a real full disk (tmpfs), a lease holder that dies, `gc` while another process
 //! runs, and names that are not UTF-8. Figures of the last run go in `tests/RELIABILITY.md`.
 
-use choochoo::__private::{Faults, open_with_faults};
+use choochoo::test_util::{Faults, open_with_faults};
 use choochoo::{Ctx, Digest, File, GcPolicy, Graph, Node, Runner, Status, Store, station};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -245,7 +245,7 @@ fn a_lying_or_stalling_server_is_never_believed() {
 /// runs here instead, no temp file is left, and the next run takes what was recorded.
 #[test]
 fn a_failed_write_of_a_restored_file_is_a_rejected_result_that_leaves_nothing() {
-    use choochoo::__private::{Faults, open_with_faults};
+    use choochoo::test_util::{Faults, open_with_faults};
     use std::sync::Arc;
     let _serial = serial();
     let fake = fake::Server::start();

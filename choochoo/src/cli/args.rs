@@ -1,6 +1,6 @@
 //! The command line's grammar, as clap reads it.
 
-use crate::DefectId;
+use crate::defect::model::DefectId;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -170,11 +170,11 @@ pub(super) struct RunOptions {
 #[cfg(feature = "remote")]
 impl RunOptions {
     /// The remote cache the flags (and the variables behind them) name, if any.
-    pub(super) fn remote(&self) -> Option<crate::remote::Remote> {
+    pub(super) fn remote(&self) -> Option<crate::remote::config::Remote> {
         let url = self.remote.as_deref().filter(|url| !url.is_empty())?;
         let write = self.remote_write
             || std::env::var("CHOOCHOO_REMOTE_WRITE").is_ok_and(|v| v == "1" || v == "true");
-        let mut remote = crate::remote::Remote::new(url)
+        let mut remote = crate::remote::config::Remote::new(url)
             .instance(&self.remote_instance)
             .write(write)
             .identity_from(self.remote_cert.clone(), self.remote_key.clone());

@@ -4,12 +4,15 @@ use super::args::{GraphFormat, PlanFormat, RunOptions};
 use super::watch::Watch;
 use super::{FAILED, Session, emit, say, status};
 use crate::clean::clean_some;
+use crate::clock;
 use crate::diagram::{Diagram, readable};
+use crate::error::Error;
 use crate::execution::{Execution, Settings};
 use crate::graph::Graph;
 use crate::plan::Action;
 use crate::report::{Report, Status};
-use crate::{Error, Store, Workflow, clock};
+use crate::store::Store;
+use crate::workflow::Workflow;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -151,7 +154,7 @@ fn failures(store: &Store, report: &Report, program: &str) {
 }
 
 /// Which defect a failure is, how well known, and what the team noted to remedy it.
-fn known_defect(defect: &crate::Defect, program: &str) {
+fn known_defect(defect: &crate::defect::model::Defect, program: &str) {
     let mut known = match defect.count() {
         1 => "new".to_owned(),
         n => format!("{}, seen {n} times", defect.status()),
@@ -256,7 +259,7 @@ fn clean_only(
     profile: &str,
     graph: &Graph,
     ids: &[String],
-) -> Result<crate::Cleaned, Error> {
+) -> Result<crate::cleaned::Cleaned, Error> {
     let settings = Settings {
         profile: profile.to_owned(),
         ..Settings::default()

@@ -2,8 +2,11 @@
 
 use super::args::{DefectsAction, ExportAs};
 use super::{Session, say};
-use crate::defect::{Defect, DefectId, ExportFormat, NoteKind, Observation};
-use crate::{Error, Store, clock};
+use crate::clock;
+use crate::defect::export::ExportFormat;
+use crate::defect::model::{Defect, DefectId, NoteKind, Observation};
+use crate::error::Error;
+use crate::store::Store;
 use std::process::ExitCode;
 use std::time::SystemTime;
 

@@ -54,7 +54,8 @@ mod defects;
 mod status;
 mod watch;
 
-use crate::{Error, Workflow};
+use crate::error::Error;
+use crate::workflow::Workflow;
 use args::{Args, Command};
 use clap::{CommandFactory, FromArgMatches};
 use std::ffi::OsString;
@@ -179,7 +180,7 @@ where
                 max_bytes,
                 dry_run,
             } => {
-                let policy = crate::GcPolicy {
+                let policy = crate::fsck::GcPolicy {
                     keep_runs: *keep_runs,
                     max_bytes: *max_bytes,
                     dry_run: *dry_run,
@@ -210,22 +211,22 @@ where
     W: Workflow,
 {
     /// The workflow's name and graph, built without running anything.
-    fn graph(&self) -> Result<(String, crate::Graph), Error> {
+    fn graph(&self) -> Result<(String, crate::graph::Graph), Error> {
         let workflow = (self.workflow)();
         let name = workflow.name().to_owned();
-        let mut graph = crate::Graph::new();
+        let mut graph = crate::graph::Graph::new();
         workflow.build(&mut graph)?;
         Ok((name, graph))
     }
 }
 
 impl<F> Session<'_, F> {
-    fn store(&self) -> Result<crate::Store, Error> {
-        crate::Store::open(&self.args.store)
+    fn store(&self) -> Result<crate::store::Store, Error> {
+        crate::store::Store::open(&self.args.store)
     }
 
-    fn runner<'s>(&self, store: &'s crate::Store) -> crate::Runner<'s> {
-        crate::Runner::new(store).profile(&self.args.profile)
+    fn runner<'s>(&self, store: &'s crate::store::Store) -> crate::run::Runner<'s> {
+        crate::run::Runner::new(store).profile(&self.args.profile)
     }
 }
 

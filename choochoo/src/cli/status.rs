@@ -3,10 +3,13 @@
 //! it last ran. Found the way `plan` finds it, so it reads and writes nothing else.
 
 use super::{Session, say};
+use crate::clock;
+use crate::error::Error;
 use crate::plan::Action;
 use crate::report::Status;
-use crate::store::LastEntry;
-use crate::{Error, Store, Workflow, clock};
+use crate::store::Store;
+use crate::store::runs::LastEntry;
+use crate::workflow::Workflow;
 use std::process::ExitCode;
 use std::time::SystemTime;
 

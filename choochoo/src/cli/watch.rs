@@ -6,10 +6,12 @@
 //! took the last time it ran (or, for stations never run, the mean of those run so far).
 
 use super::args::Args;
+use crate::clock;
+use crate::error::Error;
 use crate::graph::{Graph, Kind};
 use crate::progress::{Event, Unit};
 use crate::report::Status;
-use crate::{Error, Store, clock};
+use crate::store::Store;
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
@@ -83,7 +85,7 @@ impl Watch {
             .filter(|(_, last)| last.status == Status::Ran)
             .map(|(node, last)| (node, last.duration))
             .collect();
-        let paths = crate::execution::node_paths(graph)?;
+        let paths = crate::execution::paths::node_paths(graph)?;
         let mut state = State::default();
         let mut width = 0;
         let mut stations = HashSet::new();

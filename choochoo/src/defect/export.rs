@@ -20,7 +20,7 @@ pub enum ExportFormat {
 const EVIDENCE_SHOWN: usize = 5;
 
 /// The Markdown ticket body of `defect`.
-pub(super) fn markdown(defect: &Defect, observations: &[Observation]) -> String {
+pub(crate) fn markdown(defect: &Defect, observations: &[Observation]) -> String {
     Markdown {
         defect,
         observations,
@@ -224,7 +224,7 @@ fn longest_backtick_run(text: &str) -> usize {
 }
 
 /// The JSON ticket body of `defect`: everything the ledger holds about it.
-pub(super) fn json(defect: &Defect, observations: &[Observation]) -> String {
+pub(crate) fn json(defect: &Defect, observations: &[Observation]) -> String {
     let d = defect;
     let notes: Vec<_> = d
         .notes

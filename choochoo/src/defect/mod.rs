@@ -16,20 +16,14 @@
 //! committed in one transaction with its defect's counters, so a run killed right after a
 //! failure still leaves the failure counted.
 //!
-//! The steps, one file each: `signature.rs` (masking a message into a signature),
-//! `observe.rs` (what a run records), `triage.rs` (what a person reads and does: list, mark,
-//! note, merge, export), `export.rs` (ticket bodies), over the plain values of `model.rs`.
-//! The SQL is the store's (`store/ledger.rs`).
+//! Here are the ledger's values, one file each: `model.rs` (observations, defects, notes),
+//! `signature.rs` (masking a message into a signature) and `export.rs` (ticket bodies).
+//! The store keeps them: `store/observe.rs` (what a run records), `store/triage.rs` (what a
+//! person reads and does: list, mark, note, merge, export) and the SQL of `store/ledger.rs`.
 
-mod export;
+pub(crate) mod export;
 pub(crate) mod model;
-mod observe;
-mod signature;
-mod triage;
-
-pub use export::ExportFormat;
-pub(crate) use model::NewObservation;
-pub use model::{Defect, DefectId, DefectStatus, Note, NoteKind, Observation, ObservationId};
+pub(crate) mod signature;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
-use super::model::time;
-use super::*;
+use super::export::ExportFormat;
+use super::model::{Defect, DefectId, DefectStatus, NewObservation, NoteKind, time};
 use crate::hash::Digest;
 use crate::store::Store;
 use std::path::PathBuf;

@@ -3,8 +3,7 @@
 //! [`Call`] is what one station call is made of, for a graph node or a map item alike.
 
 use super::Execution;
-use crate::Error;
-use crate::error::chain;
+use crate::error::{Error, chain};
 use crate::graph::{ErasedStation, Kind, NodeId};
 use crate::station::{BoxError, Ctx, Transient};
 use crate::value::Shared;

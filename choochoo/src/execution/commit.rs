@@ -9,13 +9,13 @@
 
 use super::Execution;
 use super::call::{Call, Failure};
-use crate::Error;
-use crate::error::chain;
+use crate::error::{Error, chain};
 use crate::graph::NodeId;
+use crate::hash::Digest;
 use crate::lease::Lease;
-use crate::memo::{self, Content};
-use crate::store::{Head, Prepared};
-use crate::{Digest, Store};
+use crate::memo::{self, Content, Head};
+use crate::store::Store;
+use crate::store::records::Prepared;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -128,7 +128,7 @@ impl<'g> Execution<'g> {
             .iter()
             .map(|(p, seen)| (p.clone(), seen.digest))
             .collect();
-        let commit = crate::store::Commit {
+        let commit = crate::store::records::Commit {
             profile: &self.settings.profile,
             station,
             node: path,

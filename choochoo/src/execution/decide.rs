@@ -8,12 +8,12 @@ use super::call::{self, Failure};
 use super::lookup::{Found, Lookup};
 use super::values::Unusable;
 use super::{Execution, Outcome};
-use crate::error::chain;
+use crate::error::{Error, chain};
 use crate::graph::{Edge, ErasedStation, Kind, NodeId};
+use crate::hash::Digest;
 use crate::memo;
+use crate::memo::{Head, Record};
 use crate::report::Status;
-use crate::store::{Head, Record};
-use crate::{Digest, Error};
 use std::time::Duration;
 
 /// What the store says of a station's key, before anything is asked, run or written.

@@ -3,11 +3,11 @@
 //! per station, each failure with its defect.
 
 use super::{Execution, Outcome};
-use crate::error::chain;
+use crate::error::{Error, chain};
 use crate::graph::{Kind, NodeId};
+use crate::hash::Digest;
 use crate::report::{Entry, Report, Status};
 use crate::value::Shared;
-use crate::{Digest, Error};
 use std::collections::HashMap;
 
 /// What a finished run hands back to its runner.

@@ -6,8 +6,8 @@ use super::Execution;
 use super::call::{Call, Failure};
 use crate::error::chain;
 use crate::graph::NodeId;
+use crate::memo::Head;
 use crate::report::{Entry, Status};
-use crate::store::Head;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ impl Execution<'_> {
                 .map_or_else(|| format!("#{}", i + 1), |name| (*name).to_owned())
         };
         let now = crate::stat::now_ns();
-        let observation = crate::defect::NewObservation {
+        let observation = crate::defect::model::NewObservation {
             station_id: call.station.id().to_owned(),
             station_name: call.station.name().to_owned(),
             node: call.path.to_owned(),

@@ -4,12 +4,11 @@
 //! station runs again. A record found becomes the node's result only once it is used.
 
 use super::Execution;
-use crate::error::chain;
+use crate::error::{Error, chain};
 use crate::graph::NodeId;
-use crate::memo::{self, Content};
+use crate::hash::Digest;
+use crate::memo::{self, Content, Head, Record};
 use crate::stat::Seen;
-use crate::store::{Head, Record};
-use crate::{Digest, Error};
 use std::path::PathBuf;
 
 /// From this many nodes on, a run reads all of its profile's records in one query.

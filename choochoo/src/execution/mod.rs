@@ -14,28 +14,26 @@
 mod attempt;
 mod call;
 mod commit;
-mod decide;
-mod finish;
+pub(crate) mod decide;
+pub(crate) mod finish;
 mod ledger;
 mod lookup;
 mod map;
-mod paths;
+pub(crate) mod paths;
 #[cfg(feature = "remote")]
 mod remote;
 mod schedule;
 mod values;
 
-pub(crate) use decide::Verdict;
-pub(crate) use finish::Finished;
-pub(crate) use paths::node_paths;
-
+use crate::error::Error;
 use crate::graph::{Graph, Kind, NodeId};
-use crate::memo::Content;
+use crate::hash::Digest;
+use crate::memo::{Content, Head, Record};
 use crate::report::Status;
 use crate::stat::StatCache;
-use crate::store::{Head, Record};
+use crate::store::Store;
 use crate::value::Shared;
-use crate::{Digest, Error, Store};
+use paths::node_paths;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32};
@@ -78,7 +76,7 @@ pub(crate) struct Execution<'g> {
     stats: StatCache,
     warnings: Mutex<Vec<String>>,
     /// The last observation of each failed node, to add its impact when the run is over.
-    observations: Mutex<HashMap<String, crate::defect::ObservationId>>,
+    observations: Mutex<HashMap<String, crate::defect::model::ObservationId>>,
     batch: Mutex<commit::Batch<'g>>,
     /// Stations whose records failed to commit, with the error: failures of the run.
     unrecorded: Mutex<Vec<(String, String)>>,

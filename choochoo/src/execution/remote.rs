@@ -3,15 +3,16 @@
 //! [`crate::remote`] for the protocol and the portable form of values.
 
 use super::{Execution, Outcome};
-use crate::error::chain;
+use crate::error::{Error, chain};
 use crate::graph::{Edge, ErasedStation, Kind, NodeId};
-use crate::memo::{self, Content};
-use crate::remote::{Blob, Cache, Download, Manifest, Pending, Source, WireDigest};
+use crate::hash::Digest;
+use crate::memo::{self, Content, Head};
+use crate::remote::wire::{self, Blob, Download, Manifest, Source, WireDigest};
+use crate::remote::{Cache, Pending};
 use crate::report::Status;
 use crate::stat::Seen;
-use crate::store::{Head, Published};
+use crate::store::publish::Published;
 use crate::value::Shared;
-use crate::{Digest, Error};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -245,7 +246,7 @@ impl Execution<'_> {
         id: NodeId,
         action: WireDigest,
         content: &Content,
-    ) -> Result<crate::remote::Upload, String> {
+    ) -> Result<wire::Upload, String> {
         let work = self.work_root();
         let node = self.graph.node(id);
         let value = self.value(id).map_err(|error| chain(&error))?;
@@ -272,14 +273,14 @@ impl Execution<'_> {
                     if crate::stat::file_digest(&Digest::of(&bytes)) != seen.digest {
                         return Err(format!("{} changed since it was hashed", path.display()));
                     }
-                    let digest = crate::remote::sha256(&bytes);
+                    let digest = wire::sha256(&bytes);
                     self.remember_sha256(&seen.digest, &digest);
                     (digest, Source::Bytes(bytes))
                 }
             };
             files.push((relative.to_owned(), seen.digest));
             blobs.push(Blob {
-                path: format!("{}{relative}", crate::remote::WORK),
+                path: format!("{}{relative}", wire::WORK),
                 digest,
                 source,
             });
@@ -287,11 +288,11 @@ impl Execution<'_> {
         let manifest = postcard::to_stdvec(&Manifest { encoding, files })
             .map_err(|error| error.to_string())?;
         blobs.push(Blob {
-            path: crate::remote::VALUE.to_owned(),
-            digest: crate::remote::sha256(&manifest),
+            path: wire::VALUE.to_owned(),
+            digest: wire::sha256(&manifest),
             source: Source::Bytes(manifest),
         });
-        Ok(crate::remote::Upload { action, blobs })
+        Ok(wire::Upload { action, blobs })
     }
 
     /// The SHA-256 digest of the file content whose BLAKE3 identity is `blake3`, if the
@@ -320,7 +321,7 @@ impl Execution<'_> {
         inputs: &[Edge],
     ) -> Result<WireDigest, Error> {
         let inputs = super::values::edge_digests(inputs, |source| self.portable(source))?;
-        Ok(crate::remote::action_digest(&crate::remote::Key {
+        Ok(wire::action_digest(&wire::Key {
             station: station.id(),
             fingerprint: &station.fingerprint(),
             output_type: (self.graph.node(id).codec.type_name)(),

@@ -5,13 +5,13 @@
 
 use super::Execution;
 use super::call::Arg;
-use crate::error::chain;
+use crate::error::{Error, chain};
 use crate::graph::{Codec, Edge, NodeId};
+use crate::hash::Digest;
 use crate::memo;
+use crate::memo::Record;
 use crate::stat::Seen;
-use crate::store::Record;
 use crate::value::Shared;
-use crate::{Digest, Error};
 use std::any::Any;
 use std::path::PathBuf;
 

@@ -3,34 +3,9 @@
 //! warning or error names them, they travel as sensitive headers (never indexed by HTTP/2
 //! header compression), and a server's error message that repeats one has it blanked out.
 
-use super::Remote;
-use std::path::PathBuf;
+use super::config::{Remote, Secret, Token};
 use std::sync::Arc;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
-
-/// A value that is sent but never shown.
-#[derive(Clone)]
-pub(crate) struct Secret(String);
-
-impl Secret {
-    pub(crate) fn new(value: String) -> Secret {
-        Secret(value)
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-/// Where the bearer token comes from.
-#[derive(Clone, Debug)]
-pub(crate) enum Token {
-    Value(Secret),
-    /// Read when the runner connects.
-    File(PathBuf),
-}
 
 /// The headers every call carries, ready for the wire, and the values to keep out of
 /// anything shown.

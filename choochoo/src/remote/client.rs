@@ -7,10 +7,11 @@
 mod blobs;
 
 use super::auth::Credentials;
-use super::connector::{Connector, Seen};
+use super::config::Remote;
+use super::connector::Connector;
 use super::problem::Problem;
-use super::wire::{self, Download, Source, Upload, VALUE, WORK};
-use super::{Remote, WireDigest};
+use super::tls::Seen;
+use super::wire::{self, Download, Source, Upload, VALUE, WORK, WireDigest};
 use bazel_remote_apis::build::bazel::remote::execution::v2 as re;
 use re::action_cache_client::ActionCacheClient;
 use re::capabilities_client::CapabilitiesClient;

@@ -2,9 +2,32 @@
 //! writes to it, its time limits, TLS (the authorities to trust, a client certificate) and
 //! the credentials every call carries (headers, a bearer token).
 
-use super::auth::{Secret, Token};
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// A value that is sent but never shown.
+#[derive(Clone)]
+pub(crate) struct Secret(pub(super) String);
+
+impl Secret {
+    pub(crate) fn new(value: String) -> Secret {
+        Secret(value)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Where the bearer token comes from.
+#[derive(Clone, Debug)]
+pub(crate) enum Token {
+    Value(Secret),
+    /// Read when the runner connects.
+    File(PathBuf),
+}
 
 /// Where and how to use a remote cache: a `grpc://host:port` (or `grpcs://` for TLS) URL, the
 /// REAPI instance name, whether this process may write to it, and the credentials it needs.

@@ -4,38 +4,18 @@
 //! server does with a client certificate it does not take, which otherwise reaches a call
 //! only as "connection closed" or "broken pipe".
 
-use super::Remote;
-use super::tls;
+use super::config::Remote;
+use super::tls::{self, Seen};
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::pki_types::ServerName;
-
-/// What the connections to one server showed of TLS.
-#[derive(Debug, Default)]
-pub(super) struct Seen {
-    /// The server asked for a client certificate in the last handshake.
-    pub(super) asked: AtomicBool,
-    /// Why the last connection failed before the server sent anything, in plain words.
-    why: Mutex<Option<String>>,
-}
-
-impl Seen {
-    /// Why the last connection failed, if TLS can tell.
-    pub(super) fn why(&self) -> Option<String> {
-        self.why.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    fn set(&self, why: Option<String>) {
-        *self.why.lock().unwrap_or_else(|e| e.into_inner()) = why;
-    }
-}
 
 /// Opens TLS connections to one server.
 #[derive(Clone)]

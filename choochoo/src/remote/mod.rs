@@ -45,25 +45,21 @@
 
 mod auth;
 mod client;
-mod config;
+pub(crate) mod config;
 mod connector;
 mod problem;
 mod tls;
-mod wire;
+pub(crate) mod wire;
 
 use crate::error::Error;
 use client::Client;
+use config::Remote;
 use problem::Problem;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
-
-pub use config::Remote;
-
-pub(crate) use wire::{
-    Blob, Download, Key, Manifest, Source, Upload, VALUE, WORK, action_digest, sha256,
-};
+use wire::{Download, WireDigest};
 
 /// A connection to a remote cache, shared by a runner's runs: a small runtime of its own
 /// drives many calls at once on one channel, submitted from the scheduler's threads.
@@ -79,9 +75,6 @@ pub(crate) struct Cache {
 /// A lookup in flight. Its answer comes through a plain channel, not the runtime, so a run
 /// can wait for it from any thread, even one of another tokio runtime.
 pub(crate) type Pending = Receiver<Option<Download>>;
-
-/// A wire digest (SHA-256 and size).
-pub(crate) type WireDigest = bazel_remote_apis::build::bazel::remote::execution::v2::Digest;
 
 impl Cache {
     /// Prepares the connection; nothing is sent until the first lookup. A bad URL leaves

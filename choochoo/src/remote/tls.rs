@@ -2,16 +2,35 @@
 //! certificates unless a CA file is given, and a client certificate for servers that ask for
 //! one; and TLS failures told in plain words, read from rustls's own error.
 
-use super::Remote;
-use super::connector::Seen;
+use super::config::Remote;
 use rustls::client::ResolvesClientCert;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio_rustls::rustls;
+
+/// What the connections to one server showed of TLS.
+#[derive(Debug, Default)]
+pub(super) struct Seen {
+    /// The server asked for a client certificate in the last handshake.
+    pub(super) asked: AtomicBool,
+    /// Why the last connection failed before the server sent anything, in plain words.
+    why: Mutex<Option<String>>,
+}
+
+impl Seen {
+    /// Why the last connection failed, if TLS can tell.
+    pub(super) fn why(&self) -> Option<String> {
+        self.why.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(super) fn set(&self, why: Option<String>) {
+        *self.why.lock().unwrap_or_else(|e| e.into_inner()) = why;
+    }
+}
 
 /// The rustls settings of `remote`: its roots, its client certificate, HTTP/2. `seen` learns
 /// whether a server asked for a client certificate.

@@ -1,12 +1,14 @@
 //! What travels to and from the server: SHA-256 digests, the `Action` a station key maps
 //! to, and the manifest that lists a result's encoded value and files.
 
-use super::WireDigest;
-use crate::Digest;
+use crate::hash::Digest;
 use bazel_remote_apis::build::bazel::remote::execution::v2 as re;
 use prost::Message;
 use sha2::Digest as _;
 use std::collections::HashMap;
+
+/// A wire digest (SHA-256 and size).
+pub(crate) type WireDigest = re::Digest;
 
 /// The output path of a result's manifest in its ActionResult.
 pub(crate) const VALUE: &str = "choochoo/value";

@@ -3,9 +3,9 @@
 
 use super::Store;
 use super::publish::Published;
-use super::records::Record;
 use crate::error::Error;
 use crate::hash::Digest;
+use crate::memo::Record;
 use std::path::PathBuf;
 
 impl Store {

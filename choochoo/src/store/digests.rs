@@ -5,7 +5,7 @@
 use super::Store;
 use crate::error::Error;
 use crate::hash::Digest;
-use crate::remote::WireDigest;
+use crate::remote::wire::WireDigest;
 use rusqlite::{OptionalExtension, params};
 
 impl Store {

@@ -3,9 +3,9 @@
 //! the pins themselves. What to keep is decided in [`crate::fsck`].
 
 use super::Store;
-use super::records::Record;
 use crate::error::Error;
 use crate::hash::Digest;
+use crate::memo::Record;
 use rusqlite::{OptionalExtension, params};
 use std::collections::HashSet;
 

@@ -18,23 +18,26 @@
 //! records and heads), `blobs.rs` (large outputs), `publish.rs` (the atomic write every
 //! file of the store goes through), `stats.rs` (the stat cache), `runs.rs` (runs, their
 //! entries and the keys they used), `evidence.rs` (what cleans destroyed), `ledger.rs` and
-//! `ledger_rows.rs` (the defect ledger), `maintenance.rs` (fsck, gc and pins), `digests.rs`
-//! (the remote cache's SHA-256 digests), `locks.rs` (who may use the store at once).
+//! `ledger_rows.rs` (the defect ledger's SQL), `observe.rs` and `triage.rs` (what a run and
+//! a person do with the ledger), `maintenance.rs` (fsck, gc and pins), `digests.rs` (the
+//! remote cache's SHA-256 digests), `locks.rs` (who may use the store at once).
 
 mod blobs;
 mod columns;
 #[cfg(feature = "remote")]
 mod digests;
 mod evidence;
-mod ledger;
-mod ledger_rows;
+pub(crate) mod ledger;
+pub(crate) mod ledger_rows;
 mod locks;
-mod maintenance;
-mod publish;
-mod records;
-mod runs;
+pub(crate) mod maintenance;
+mod observe;
+pub(crate) mod publish;
+pub(crate) mod records;
+pub(crate) mod runs;
 mod schema;
-mod stats;
+pub(crate) mod stats;
+mod triage;
 
 use crate::error::Error;
 use crate::fs::{Fs, Real};
@@ -43,17 +46,6 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-
-pub(crate) use ledger::Filing;
-pub(crate) use ledger_rows::{input_hashes, json_column};
-pub(crate) use maintenance::Candidate;
-#[cfg(feature = "remote")]
-pub(crate) use publish::Published;
-pub(crate) use records::{Commit, Head, Prepared, Record, RecordRow, encode_files};
-#[cfg(feature = "cli")]
-pub(crate) use runs::LastEntry;
-pub(crate) use runs::RunRow;
-pub(crate) use stats::StatRow;
 
 /// A workflow store on disk: remembered results, runs and the defect ledger.
 ///

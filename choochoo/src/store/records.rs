@@ -7,37 +7,13 @@ use super::columns::{digest_column, path_from_bytes};
 use crate::error::Error;
 use crate::fs::Op;
 use crate::hash::{ALGORITHM, Digest};
+use crate::memo::{Head, Record};
 use rusqlite::{OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 /// Encoded outputs up to this size live in `store.db`; larger ones are blob files.
 const INLINE_LIMIT: usize = 16 * 1024;
-
-/// A memo record: what a station produced for one key.
-#[derive(Clone, Debug)]
-pub(crate) struct Record {
-    pub key: Digest,
-    pub output_hash: Digest,
-    pub encoding_hash: Digest,
-    pub size: u64,
-    /// The encoded output when it is small; `None` when it is a blob named `encoding_hash`.
-    pub inline: Option<Vec<u8>>,
-    /// The files and directories inside the output, with their content hashes.
-    pub files: Vec<(PathBuf, Digest)>,
-    /// Whether the station left its directory behind: deleting it replays the station.
-    pub used_dir: bool,
-}
-
-/// The last key a node had, and what it was made of, to explain the next change.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub(crate) struct Head {
-    pub key: Digest,
-    pub fingerprint: Digest,
-    pub inputs: Vec<Digest>,
-    /// Small inputs as JSON, to name the field that changed next time.
-    pub values: Vec<Option<String>>,
-}
 
 /// A record ready to commit: its blob, if any, is already durable.
 #[derive(Debug)]

@@ -3,8 +3,8 @@
 //! hashed and copied.
 
 pub(crate) mod bounded;
-pub mod probe;
 
+use crate::error::Error;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::any::Any;
@@ -79,9 +79,9 @@ pub(crate) fn copy<T: Value>(value: &T) -> Result<T, postcard::Error> {
 }
 
 /// Takes a `T` out of a shared slot: moved when this is the last reference, copied otherwise.
-pub(crate) fn take<T: Value>(shared: Shared) -> Result<T, crate::Error> {
+pub(crate) fn take<T: Value>(shared: Shared) -> Result<T, Error> {
     let typed = shared.downcast::<T>().map_err(|_| {
-        crate::Error::internal(format!(
+        Error::internal(format!(
             "a node does not hold a `{}`",
             std::any::type_name::<T>()
         ))
@@ -89,7 +89,7 @@ pub(crate) fn take<T: Value>(shared: Shared) -> Result<T, crate::Error> {
     match Arc::try_unwrap(typed) {
         Ok(value) => Ok(value),
         Err(typed) => {
-            copy(&*typed).map_err(|error| crate::Error::encoding(std::any::type_name::<T>(), error))
+            copy(&*typed).map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
         }
     }
 }

@@ -1,9 +1,8 @@
 //! Blob transfers: CAS reads and writes in batches under the server's size limit,
 //! ByteStream for larger blobs, every blob read checked against its digest.
 
-use super::super::WireDigest;
 use super::super::problem::Problem;
-use super::super::wire;
+use super::super::wire::{self, WireDigest};
 use super::{CHUNK, Client, FIND_CHUNK};
 use bazel_remote_apis::build::bazel::remote::execution::v2 as re;
 use bazel_remote_apis::google::bytestream as bs;
@@ -247,7 +246,7 @@ fn upload_id() -> String {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let seed = format!("{}-{}-{count}", std::process::id(), crate::stat::now_ns());
-    let hex = crate::Digest::of(seed.as_bytes()).to_hex();
+    let hex = crate::hash::Digest::of(seed.as_bytes()).to_hex();
     format!(
         "{}-{}-4{}-8{}-{}",
         &hex[..8],

@@ -3,17 +3,15 @@
 //! position ([`InputAt`](crate::station::InputAt)) by a trait method called on the user's
 //! argument ([`Wire::edge`](crate::graph::Wire)), so a mismatch is one error there that
 //! names both types. The number of arguments is checked apart, against the station's
-//! [`Params`], so that error can name the inputs.
+//! [`Params`], so that error can name the inputs. `probe.rs` checks, for `#[station]`, that
+//! each input and output type can flow between stations.
 
-use crate::arity::Params;
+pub mod probe;
+
+use crate::arity::{Params, Surplus};
 use crate::graph::{Edge, Graph, Node, Split};
 use crate::station::Station;
 use crate::value::Value;
-
-/// The type of the input at a position past a station's last input. Any argument fits it,
-/// so an extra argument is reported once, by the arity check, rather than again here.
-#[derive(Debug)]
-pub enum Surplus {}
 
 /// The station a name in a `workflow!` call stands for, implemented by `#[station]` for
 /// its station. `#[station]` also puts its station under the function's name in the type

@@ -1,10 +1,10 @@
 //! What a person reads and does with the ledger: list the defects and their observations,
 //! mark a defect fixed or mitigated, add notes, merge two that are one, export a ticket.
 
-use super::export::{self, ExportFormat};
-use super::model::{Defect, DefectId, DefectStatus, NoteKind, Observation};
+use super::Store;
+use crate::defect::export::{self, ExportFormat};
+use crate::defect::model::{Defect, DefectId, DefectStatus, NoteKind, Observation};
 use crate::error::Error;
-use crate::store::Store;
 
 /// The defect ledger: every failed attempt is an [`Observation`], grouped into [`Defect`]s
 /// the team can annotate, mark fixed, merge and export. The

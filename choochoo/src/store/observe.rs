@@ -1,10 +1,11 @@
 //! What a run records in the ledger: each failed attempt, filed under the defect of its
 //! signature, and later how many stations it blocked.
 
-use super::model::{Defect, NewObservation, ObservationId};
-use super::signature::signature;
+use super::Store;
+use super::ledger::Filing;
+use crate::defect::model::{Defect, NewObservation, ObservationId};
+use crate::defect::signature::signature;
 use crate::error::Error;
-use crate::store::{Filing, Store};
 
 impl Store {
     /// Records a failed attempt: the observation, its defect (found by signature, or opened),

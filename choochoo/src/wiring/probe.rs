@@ -9,8 +9,8 @@
 //! exactly one check standing: [`Storable`] for the file handle, [`Flows`] (a [`Value`]) for
 //! every other type.
 
-use super::Value;
-use crate::{Graph, Node};
+use crate::graph::{Graph, Node};
+use crate::value::Value;
 use std::marker::PhantomData;
 
 /// A stand-in for a value of type `T`, never built at run time.
