@@ -174,6 +174,7 @@ mod hash;
 mod html;
 mod lease;
 mod memo;
+mod named;
 mod names;
 mod plan;
 mod progress;

@@ -281,6 +281,8 @@ impl<'s> Runner<'s> {
     ) -> Result<Run<O>, Error> {
         let wanted = outputs.nodes();
         graph.check(&wanted)?;
+        // Names are found before the run is recorded: a name given twice writes nothing.
+        let paths = crate::execution::node_paths(graph)?;
         let pool = self.pool()?;
         let _active = self.store.active()?;
         let run_id = self
@@ -292,7 +294,7 @@ impl<'s> Runner<'s> {
         {
             settings.remote = self.remote.clone();
         }
-        let mut execution = Execution::new(graph, self.store, &settings)?;
+        let mut execution = Execution::with_paths(graph, self.store, &settings, paths)?;
         execution.forced = self.forced(graph, &execution)?;
         if let Some(listener) = &self.listener {
             let stations = graph

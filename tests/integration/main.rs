@@ -16,6 +16,7 @@ mod faults;
 mod fsck;
 mod map;
 mod memo;
+mod named;
 mod plan_props;
 mod reliability;
 mod remote;

@@ -136,6 +136,16 @@ impl<'g> Execution<'g> {
         store: &'g Store,
         settings: &'g Settings,
     ) -> Result<Execution<'g>, Error> {
+        Execution::with_paths(graph, store, settings, node_paths(graph)?)
+    }
+
+    /// [`new`](Execution::new), with each node's name in the store already found.
+    pub(crate) fn with_paths(
+        graph: &'g Graph,
+        store: &'g Store,
+        settings: &'g Settings,
+        paths: Vec<Box<str>>,
+    ) -> Result<Execution<'g>, Error> {
         let n = graph.nodes.len();
         let (offsets, dependents, pending) = schedule::wiring(graph);
         Ok(Execution {
@@ -149,7 +159,7 @@ impl<'g> Execution<'g> {
             upstream: (0..n)
                 .map(|_| AtomicU8::new(schedule::UPSTREAM_OK))
                 .collect(),
-            paths: node_paths(graph)?,
+            paths,
             values: graph
                 .nodes
                 .iter()
