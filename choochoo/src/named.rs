@@ -106,6 +106,8 @@ impl Graph {
     /// let store = Store::open(dir.path().join(".choochoo"))?;
     /// let run = Runner::new(&store).run_graph(&graph, counts)?;
     /// assert_eq!(run.output(), &[2]);
+    /// let item = format!("lines[{}]", source.display());
+    /// assert!(run.report().entries().iter().any(|entry| entry.node() == item));
     /// # Ok(())
     /// # }
     /// ```
@@ -149,6 +151,8 @@ impl Graph {
     /// let store = Store::open(&dir)?;
     /// let run = Runner::new(&store).run_graph(&graph, rows)?;
     /// assert_eq!(run.output(), &[100, 200, 300]);
+    /// let nodes: Vec<&str> = run.report().entries().iter().map(|entry| entry.node()).collect();
+    /// assert_eq!(nodes, ["rows", "rows[shard-1]", "rows[shard-2]", "rows[shard-3]"]);
     /// # std::fs::remove_dir_all(&dir).ok();
     /// # Ok(())
     /// # }

@@ -539,10 +539,15 @@ fn a_builder_graph_is_a_program_too() {
 }
 
 #[test]
-fn a_map_shows_as_one_station_with_its_items_as_progress() {
+fn a_map_shows_each_of_its_items_as_a_station_of_its_own() {
     let site = Site::new().with(PROGRAM, "map");
     let run = site.expect(0, &["run"]);
-    assert!(run.stdout.contains("2 stations: 2 ran"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("2 stations: 2 ran; 50 items: 50 ran in "),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("output: 42925"), "{}", run.stdout);
     let starts: Vec<&str> = run
         .stderr
@@ -551,18 +556,13 @@ fn a_map_shows_as_one_station_with_its_items_as_progress() {
         .collect();
     assert_eq!(
         starts.len(),
-        2,
-        "one line per station, not per item: {}",
+        51,
+        "one line per item and the sum: {}",
         run.stderr
     );
     assert!(
-        run.stderr.contains(" 100% (50/50)"),
-        "items are the map's progress: {}",
-        run.stderr
-    );
-    assert!(
-        !run.stderr.contains("[3/"),
-        "two stations, two counts: {}",
+        run.stderr.contains("[52/52] ran      sum-"),
+        "the items count into the total: {}",
         run.stderr
     );
 }

@@ -15,6 +15,7 @@ mod fake;
 mod faults;
 mod fsck;
 mod map;
+mod map_items;
 mod memo;
 mod named;
 mod plan_props;

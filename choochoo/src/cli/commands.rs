@@ -85,22 +85,16 @@ fn details<F>(s: &Session<'_, F>, report: &Report) {
     }
 }
 
-/// `6 stations: 4 ran, 2 cached in 1.3s (run 7)`.
+/// `6 stations: 4 ran, 2 cached in 1.3s (run 7)`, with `; 34 items: 1 ran, 33 cached`
+/// before ` in` when maps ran.
 fn summary(report: &Report, took: std::time::Duration) -> String {
-    let counts: Vec<String> = Status::ALL
-        .into_iter()
-        .map(|status| (status, report.count(status)))
-        .filter(|(_, n)| *n > 0)
-        .map(|(status, n)| format!("{n} {status}"))
-        .collect();
-    let counts = if counts.is_empty() {
-        "nothing to do".to_owned()
+    let counts = if report.entries().is_empty() {
+        "0 stations: nothing to do".to_owned()
     } else {
-        counts.join(", ")
+        report.tally(|status| status.to_string())
     };
     format!(
-        "{} stations: {counts} in {} (run {})",
-        report.entries().len(),
+        "{counts} in {} (run {})",
         clock::duration(took),
         report.run_id()
     )

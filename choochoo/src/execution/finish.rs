@@ -5,7 +5,7 @@
 use super::{Execution, Outcome};
 use crate::error::chain;
 use crate::graph::{Kind, NodeId};
-use crate::report::{Entry, Report, Status};
+use crate::report::{Entry, Report, Status, split_item};
 use crate::value::Shared;
 use crate::{Digest, Error};
 use std::collections::HashMap;
@@ -56,34 +56,46 @@ impl Execution<'_> {
         }
     }
 
-    /// One entry per station, in the graph's order, from its outcome.
+    /// One entry per station, in the graph's order, from its outcome; a map's items follow
+    /// it, in its list's order.
     fn entries(&mut self) -> Vec<Entry> {
-        self.graph
-            .nodes
-            .iter()
-            .enumerate()
-            .filter_map(|(id, node)| {
-                let Kind::Station { station, .. } = &node.kind else {
-                    return None;
-                };
-                let outcome = self.outcomes[id]
-                    .take()
-                    .unwrap_or(Outcome::not_run(Status::Skipped));
-                Some(Entry {
-                    node: self.paths[id].clone(),
-                    id: station.id().into(),
-                    name: station.name().into(),
-                    label: node.label.clone(),
-                    status: outcome.status,
-                    duration: outcome.duration,
-                    reason: outcome.reason,
-                    error: outcome.error,
-                    kept_dir: outcome.kept_dir,
-                    started: outcome.started,
-                    defect: None,
-                })
-            })
-            .collect()
+        let mut items: HashMap<NodeId, super::ItemOutcomes> =
+            std::mem::take(&mut *self.items.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_iter()
+                .collect();
+        let mut entries = Vec::with_capacity(self.graph.nodes.len());
+        for (id, node) in self.graph.ids().zip(&self.graph.nodes) {
+            let Kind::Station { station, .. } = &node.kind else {
+                continue;
+            };
+            let outcome = self.outcomes[id.index()]
+                .take()
+                .unwrap_or(Outcome::not_run(Status::Skipped));
+            let entry = |node: Box<str>, label: Option<Box<str>>, outcome: Outcome| Entry {
+                node,
+                id: station.id().into(),
+                name: station.name().into(),
+                label,
+                status: outcome.status,
+                duration: outcome.duration,
+                reason: outcome.reason,
+                error: outcome.error,
+                kept_dir: outcome.kept_dir,
+                started: outcome.started,
+                defect: None,
+            };
+            entries.push(entry(
+                self.paths[id.index()].clone(),
+                node.label.clone(),
+                outcome,
+            ));
+            for (path, outcome) in items.remove(&id).unwrap_or_default() {
+                let label = split_item(&path)
+                    .map(|(_, item)| format!("{}[{item}]", self.shown(id)).into_boxed_str());
+                entries.push(entry(path, label, outcome));
+            }
+        }
+        entries
     }
 
     /// Stations whose records failed to commit ran, but are failures of the run.

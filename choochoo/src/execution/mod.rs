@@ -8,14 +8,15 @@
 //! retries and a time limit, the check after it, the failing directory kept), `call` (the
 //! station's own code, its panics caught), `values` (values encoded, hashed and handed
 //! downstream), `commit` (batches, leases, durability), `ledger` (the failures and warnings
-//! of the run) and `finish` (the report). `map` runs a station over a list, `remote` brings
-//! in the shared cache, `paths` names each node in the store.
+//! of the run) and `finish` (the report). `map` runs a station over a list whose items
+//! `items` names, `remote` brings in the shared cache, `paths` names each node in the store.
 
 mod attempt;
 mod call;
 mod commit;
 mod decide;
 mod finish;
+mod items;
 mod ledger;
 mod lookup;
 mod map;
@@ -36,7 +37,7 @@ use crate::stat::StatCache;
 use crate::store::{Head, Record};
 use crate::value::Shared;
 use crate::{Digest, Error, Store};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -62,6 +63,8 @@ pub(crate) struct Execution<'g> {
     pub(crate) settings: &'g Settings,
     /// Stations to run whatever the store says, by node index.
     pub(crate) forced: Vec<bool>,
+    /// Map items to run whatever the store says, by node name (`map[item]`).
+    pub(crate) forced_items: HashSet<Box<str>>,
     /// `dependents[offsets[n]..offsets[n + 1]]` are the stations reading node `n`.
     offsets: Vec<u32>,
     dependents: Vec<NodeId>,
@@ -75,6 +78,8 @@ pub(crate) struct Execution<'g> {
     /// The record a cached node's value can be decoded from, when it is needed.
     records: Vec<OnceLock<Record>>,
     outcomes: Vec<OnceLock<Outcome>>,
+    /// What became of each item of the maps that ran, in list order.
+    items: Mutex<Vec<(NodeId, ItemOutcomes)>>,
     stats: StatCache,
     warnings: Mutex<Vec<String>>,
     /// The last observation of each failed node, to add its impact when the run is over.
@@ -94,6 +99,9 @@ pub(crate) struct Execution<'g> {
     #[cfg(feature = "remote")]
     remote: Option<remote::Remote>,
 }
+
+/// What became of each item of one map, by item node name (`map[item]`).
+type ItemOutcomes = Vec<(Box<str>, Outcome)>;
 
 /// What became of one station in a run.
 pub(crate) struct Outcome {
@@ -153,6 +161,7 @@ impl<'g> Execution<'g> {
             store,
             settings,
             forced: Vec::new(),
+            forced_items: HashSet::new(),
             offsets,
             dependents,
             pending,
@@ -171,6 +180,7 @@ impl<'g> Execution<'g> {
             contents: (0..n).map(|_| OnceLock::new()).collect(),
             records: (0..n).map(|_| OnceLock::new()).collect(),
             outcomes: (0..n).map(|_| OnceLock::new()).collect(),
+            items: Mutex::default(),
             stats: StatCache::new(store.stats()?),
             warnings: Mutex::default(),
             observations: Mutex::default(),
@@ -192,5 +202,15 @@ impl<'g> Execution<'g> {
     /// Whether the run was asked to run this station whatever the store says.
     pub(crate) fn is_forced(&self, id: NodeId) -> bool {
         self.forced.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// The items of map `id` the run was asked to run whatever the store says.
+    pub(crate) fn forced_items_of(&self, id: NodeId) -> impl Iterator<Item = &str> {
+        let map = &self.paths[id.index()];
+        self.forced_items.iter().filter_map(move |item| {
+            crate::report::split_item(item)
+                .filter(|(of, _)| of == &&**map)
+                .map(|(_, name)| name)
+        })
     }
 }
