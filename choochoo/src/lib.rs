@@ -190,6 +190,7 @@ mod progress;
 mod remote;
 mod report;
 mod run;
+mod select;
 mod stat;
 mod station;
 mod trace;

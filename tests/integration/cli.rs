@@ -20,8 +20,9 @@ mod deploy;
 
 /// The arguments of the child program, as JSON.
 const ARGS: &str = "CHOOCHOO_TEST_CLI_ARGS";
-/// `graph` or `map` makes the child program a builder graph instead of the deploy workflow.
-const PROGRAM: &str = "CHOOCHOO_TEST_CLI_PROGRAM";
+/// `graph`, `map` or `items` makes the child program a builder graph instead of the deploy
+/// workflow.
+pub(crate) const PROGRAM: &str = "CHOOCHOO_TEST_CLI_PROGRAM";
 
 /// The workflow program the tests run: a one-line `main`, reached through this test.
 #[test]
@@ -34,6 +35,7 @@ fn program() {
     let code = match std::env::var(PROGRAM).as_deref() {
         Ok("graph") => choochoo::cli::main_with_args(args, squares),
         Ok("map") => choochoo::cli::main_with_args(args, mapped),
+        Ok("items") => choochoo::cli::main_with_args(args, crate::cli_items::build),
         _ => choochoo::cli::main_with_args(args, || deploy::deploy("shop".to_owned())),
     };
     let code = (0..=u8::MAX)
@@ -74,31 +76,31 @@ fn mapped() -> (Graph, Node<u64>) {
 
 /// What one invocation printed, and how it exited.
 #[derive(Debug)]
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Output {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// A working directory with its store (the default `.choochoo`), where the program runs.
-struct Site {
+pub(crate) struct Site {
     dir: tempfile::TempDir,
     env: Vec<(&'static str, String)>,
 }
 
 impl Site {
-    fn new() -> Site {
+    pub(crate) fn new() -> Site {
         Site {
             dir: tempfile::tempdir().expect("a temporary directory"),
             env: vec![("DEPLOY_PACE_MS", "1".to_owned())],
         }
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    fn with(mut self, name: &'static str, value: &str) -> Site {
+    pub(crate) fn with(mut self, name: &'static str, value: &str) -> Site {
         self.env.push((name, value.to_owned()));
         self
     }
@@ -137,7 +139,7 @@ impl Site {
     }
 
     /// Runs and expects exit code `code`.
-    fn expect(&self, code: i32, args: &[&str]) -> Output {
+    pub(crate) fn expect(&self, code: i32, args: &[&str]) -> Output {
         self.expect_with(code, args, &[])
     }
 

@@ -8,6 +8,7 @@
 mod borrowed;
 mod buildgrid;
 mod cli;
+mod cli_items;
 mod defects;
 mod demo;
 mod effects;

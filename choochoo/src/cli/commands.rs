@@ -3,12 +3,13 @@
 use super::args::{GraphFormat, PlanFormat, RunOptions};
 use super::watch::Watch;
 use super::{FAILED, Session, emit, say, status};
-use crate::clean::clean_some;
+use crate::clean::{Selection, clean_some};
 use crate::diagram::{Diagram, readable};
 use crate::execution::{Execution, Settings};
 use crate::graph::Graph;
 use crate::plan::Action;
 use crate::report::{Report, Status};
+use crate::select::Named;
 use crate::{Error, Store, Workflow, clock};
 use std::path::Path;
 use std::process::ExitCode;
@@ -187,7 +188,7 @@ where
                 .iter()
                 .map(|p| {
                     serde_json::json!({
-                        "node": p.node(), "label": p.label(), "station": p.id(), "name": p.name(),
+                        "node": p.node(), "label": p.label(), "item": p.item(), "station": p.id(), "name": p.name(),
                         "action": action(p.action()), "reason": p.reason(),
                     })
                 })
@@ -244,7 +245,7 @@ where
     }
 }
 
-/// Cleans the named stations only; the others keep their records and directories.
+/// Cleans the named stations and items only; the others keep their records and directories.
 fn clean_only(
     store: &Store,
     profile: &str,
@@ -256,13 +257,15 @@ fn clean_only(
         ..Settings::default()
     };
     let execution = Execution::new(graph, store, &settings)?;
-    let mut selected = vec![false; graph.nodes.len()];
+    let mut nodes = vec![false; graph.nodes.len()];
+    let mut items = std::collections::HashSet::new();
     for id in ids {
-        for node in crate::run::matching(graph, &execution.paths, id)? {
-            selected[node.index()] = true;
+        match crate::select::select(graph, &execution.paths, id)? {
+            Named::Nodes(ids) => ids.iter().for_each(|node| nodes[node.index()] = true),
+            Named::Items(named) => items.extend(named.into_iter().map(|(_, item)| item)),
         }
     }
-    clean_some(&execution, |id| selected[id.index()])
+    clean_some(&execution, &Selection::Only { nodes, items })
 }
 
 pub(super) fn graph<W, F>(
@@ -282,6 +285,10 @@ where
     for node in stations {
         diagram.set_status(&node, last(&node));
     }
+    let plan = s.runner(&store).plan_graph(&graph)?;
+    for (map, items) in item_counts(&plan, &last) {
+        diagram.set_items(&map, items);
+    }
     let text = match format {
         GraphFormat::Dot => diagram.dot(),
         GraphFormat::Mermaid => diagram.mermaid(),
@@ -292,6 +299,41 @@ where
         say(format_args!("wrote {}", out.display()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How the items of each map whose list is known stand, by their last status:
+/// `34 items: 33 cached, 1 failed`, `3 items: 2 ran, 1 never run`.
+fn item_counts(
+    plan: &crate::Plan,
+    last: &impl Fn(&str) -> Option<Status>,
+) -> Vec<(String, String)> {
+    let mut maps: Vec<(&str, Vec<Option<Status>>)> = Vec::new();
+    for planned in plan.entries() {
+        let Some((map, _)) = crate::report::split_item(planned.node()) else {
+            continue;
+        };
+        let status = last(planned.node());
+        match maps.last_mut() {
+            Some((of, statuses)) if *of == map => statuses.push(status),
+            _ => maps.push((map, vec![status])),
+        }
+    }
+    maps.into_iter()
+        .map(|(map, statuses)| {
+            let known: Vec<Status> = statuses.iter().flatten().copied().collect();
+            let mut parts = Vec::new();
+            if !known.is_empty() {
+                parts.push(crate::diagram::status_counts(&known));
+            }
+            if known.len() < statuses.len() {
+                parts.push(format!("{} never run", statuses.len() - known.len()));
+            }
+            (
+                map.to_owned(),
+                format!("{} items: {}", statuses.len(), parts.join(", ")),
+            )
+        })
+        .collect()
 }
 
 pub(super) fn trace<F>(

@@ -1,21 +1,18 @@
 //! Maps: one station called for each item of a list found at run time, each item named
-//! (`items`), looked up, run and recorded on its own, in parallel on the runner's pool, and
-//! reported as an entry of its own (`map[item]`).
+//! (`items`), looked up, run and recorded on its own (`item`), in parallel on the runner's
+//! pool, and reported as an entry of its own (`map[item]`).
 
-use super::call::{self, Arg, Call};
 use super::items::{Item, name_items};
-use super::lookup::{Found, Lookup};
-use super::values::Unusable;
 use super::{Execution, Outcome};
 use crate::error::chain;
 use crate::graph::{Edge, ErasedStation, MapSpec, NodeId};
+use crate::hash::Digest;
 use crate::memo::{self, Content};
 use crate::report::Status;
 use crate::store::Head;
 use crate::value::Shared;
-use crate::{Digest, Error};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// One map being run: the pieces every item of it shares.
 pub(crate) struct MapRun<'a> {
@@ -27,16 +24,10 @@ pub(crate) struct MapRun<'a> {
     pub(crate) shared_hashes: Vec<Digest>,
 }
 
-/// What the store says of one item: its remembered output, still good, or why it runs.
-enum ItemVerdict {
-    Cached(Shared),
-    Runs(String),
-}
-
 /// What became of one item: its output, if it has one, and its outcome.
-struct Done {
-    output: Option<Shared>,
-    outcome: Outcome,
+pub(super) struct Done {
+    pub(super) output: Option<Shared>,
+    pub(super) outcome: Outcome,
 }
 
 impl Execution<'_> {
@@ -115,15 +106,25 @@ impl Execution<'_> {
             .and_then(|list| (map.items)(list))
             .map_err(|error| chain(&error))?;
         let items = name_items(map, &self.paths[id.index()], self.shown(id), values)?;
+        Ok((items, self.map_run(id, station, map, shared)?))
+    }
+
+    /// What the items of map `id` share: the station, and the inputs after the list.
+    pub(super) fn map_run<'a>(
+        &self,
+        id: NodeId,
+        station: &'a Arc<dyn ErasedStation>,
+        map: &'a MapSpec,
+        shared: &'a [Edge],
+    ) -> Result<MapRun<'a>, String> {
         let shared_hashes = self.input_hashes(shared).map_err(|error| chain(&error))?;
-        let run = MapRun {
+        Ok(MapRun {
             id,
             station,
             map,
             shared,
             shared_hashes,
-        };
-        Ok((items, run))
+        })
     }
 
     /// What messages call node `id`: its label, or its name in the store.
@@ -232,158 +233,6 @@ impl Execution<'_> {
         )
         .map_err(|error| format!("its result could not be stored: {}", chain(&error)))?;
         Ok(content)
-    }
-
-    /// One item of a map: its own key (the item's content and the shared inputs), its own
-    /// record, its own directory.
-    fn map_item(&self, run: &MapRun<'_>, item: &Item) -> Done {
-        let failed = |error: String| Done {
-            output: None,
-            outcome: Outcome::failed(Duration::ZERO, None, error),
-        };
-        let head = match self.item_head(run, item) {
-            Ok(head) => head,
-            Err(error) => return failed(error),
-        };
-        self.used(head.key);
-        let args = || -> Result<Vec<Arg>, Error> {
-            let mut args = vec![Arg::Shared(item.value.clone())];
-            args.extend(self.args(run.shared)?);
-            Ok(args)
-        };
-        let reason = match self.item_verdict(run, item, &head, &args) {
-            Ok(ItemVerdict::Cached(output)) => {
-                return Done {
-                    output: Some(output),
-                    outcome: Outcome::not_run(Status::Cached),
-                };
-            }
-            Ok(ItemVerdict::Runs(reason)) => reason,
-            Err(error) => return failed(error),
-        };
-        let label = format!("{}[{}]", self.shown(run.id), item.name);
-        let values = || self.item_values(run, item);
-        let call = Call {
-            station: run.station,
-            path: &item.path,
-            label: Some(&label),
-            codec: &run.map.output,
-            args: &args,
-            input_values: &values,
-            read: &[],
-        };
-        let (done, outcome) = self.call_and_record(call, head, reason);
-        Done {
-            output: done.map(|(output, _)| output),
-            outcome,
-        }
-    }
-
-    /// An item's key: its station, the item's content, and the shared inputs' content.
-    pub(crate) fn item_head(&self, run: &MapRun<'_>, item: &Item) -> Result<Head, String> {
-        let files = self
-            .hash_files(item.files.clone())
-            .map_err(|error| chain(&error))?;
-        let mut inputs = vec![memo::content(&item.encoded, files).digest];
-        inputs.extend_from_slice(&run.shared_hashes);
-        let fingerprint = run.station.fingerprint();
-        let key = memo::key(
-            run.station.id(),
-            &fingerprint,
-            (run.map.output.type_name)(),
-            &inputs,
-        );
-        Ok(Head {
-            key,
-            fingerprint,
-            inputs,
-            values: Vec::new(),
-        })
-    }
-
-    /// The item's and the shared inputs' small values as JSON, kept with its head.
-    fn item_values(&self, run: &MapRun<'_>, item: &Item) -> Vec<Option<String>> {
-        let json = (run.map.item.to_json)(&*item.value)
-            .map(|json| json.to_string())
-            .filter(|json| json.len() <= memo::SMALL_VALUE);
-        let mut values = vec![json];
-        values.extend(self.input_values(run.shared));
-        values
-    }
-
-    /// Whether an item's remembered output can be used: it is not forced, it is in the
-    /// store and intact, and the station's check, if it has one, still agrees.
-    fn item_verdict(
-        &self,
-        run: &MapRun<'_>,
-        item: &Item,
-        head: &Head,
-        args: &dyn Fn() -> Result<Vec<Arg>, Error>,
-    ) -> Result<ItemVerdict, String> {
-        let record = match self.item_lookup(run, item, head) {
-            Ok(Found { record, .. }) => record,
-            Err(reason) => return Ok(ItemVerdict::Runs(reason)),
-        };
-        let path = &item.path;
-        let output = match self.stored_output(&record, &run.map.output) {
-            Ok(output) => output,
-            Err(Unusable::Changed(problem)) => return Err(problem),
-            Err(Unusable::Undecodable(cause)) => {
-                self.warn(format!(
-                    "the stored output of `{path}` {}",
-                    cause.explain("it runs again")
-                ));
-                return Ok(ItemVerdict::Runs(
-                    "its stored output no longer decodes".to_owned(),
-                ));
-            }
-        };
-        if !run.station.has_check() {
-            return Ok(ItemVerdict::Cached(output));
-        }
-        let args = args().map_err(|error| chain(&error))?;
-        match call::ask_check(run.station.as_ref(), &args, &*output) {
-            Ok(true) => Ok(ItemVerdict::Cached(output)),
-            Ok(false) => Ok(ItemVerdict::Runs("check failed: drift".to_owned())),
-            Err(failure) => Err(failure.message),
-        }
-    }
-
-    /// An item's usable record, or why it runs: forced, stale, or compared with its last
-    /// head. Nothing is asked, run or written; a plan shares it.
-    pub(crate) fn item_lookup(
-        &self,
-        run: &MapRun<'_>,
-        item: &Item,
-        head: &Head,
-    ) -> Result<Found, String> {
-        if self.is_forced(run.id) || self.forced_items.contains(&item.path) {
-            return Err("forced".to_owned());
-        }
-        match self.find(&item.path, &head.key, false) {
-            Lookup::Hit(found) => Ok(found),
-            Lookup::Stale(reason) => Err(reason),
-            Lookup::Miss => Err(self.item_reason(run, item, head)),
-        }
-    }
-
-    /// Why an item with no record runs, compared with its last head: new, or what changed.
-    fn item_reason(&self, run: &MapRun<'_>, item: &Item, head: &Head) -> String {
-        let Some(before) = self.last_head(&item.path) else {
-            return "new item".to_owned();
-        };
-        memo::reason(
-            Some(&before),
-            head,
-            run.station.input_names(),
-            |index| match index {
-                0 => (run.map.item.to_json)(&*item.value),
-                _ => match run.shared.get(index - 1)?.sources() {
-                    [source] => (self.graph.node(*source).codec.to_json)(self.value(*source).ok()?),
-                    _ => None,
-                },
-            },
-        )
     }
 }
 

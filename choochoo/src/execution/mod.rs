@@ -9,13 +9,14 @@
 //! station's own code, its panics caught), `values` (values encoded, hashed and handed
 //! downstream), `commit` (batches, leases, durability), `ledger` (the failures and warnings
 //! of the run) and `finish` (the report). `map` runs a station over a list whose items
-//! `items` names, `remote` brings in the shared cache, `paths` names each node in the store.
+//! `items` names and `item` looks up and runs one by one, `remote` brings in the shared cache, `paths` names each node in the store.
 
 mod attempt;
 mod call;
 mod commit;
 mod decide;
 mod finish;
+mod item;
 mod items;
 mod ledger;
 mod lookup;
