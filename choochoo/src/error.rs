@@ -173,7 +173,10 @@ impl fmt::Display for Error {
                 if more > 0 {
                     write!(f, " (and {more} more failed)")?;
                 }
-                let blocked = report.count(Status::Blocked);
+                let blocked = report
+                    .with_status(Status::Blocked)
+                    .filter(|entry| entry.item().is_none())
+                    .count();
                 if blocked > 0 {
                     write!(f, "; {blocked} blocked")?;
                 }

@@ -261,8 +261,10 @@ fn failures(page: &mut String, report: &Report, ledger: &Ledger) {
             .find(|o| o.node() == entry.node());
         failure(page, entry, observation);
     }
+    // A blocked map's items are blocked with it; the map stands for them.
     let blocked: Vec<String> = report
         .with_status(Status::Blocked)
+        .filter(|e| e.item().is_none())
         .map(|e| format!("<code>{}</code>", esc(e.node())))
         .collect();
     if !blocked.is_empty() {

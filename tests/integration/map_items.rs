@@ -345,6 +345,11 @@ fn a_failed_item_is_named_in_the_error_and_in_its_observation() {
     let defect = &tmp.store.defects().unwrap()[0];
     let observation = &tmp.store.observations(defect.id()).unwrap()[0];
     assert_eq!(observation.node(), format!("objects[{}]", b.display()));
+    assert_eq!(
+        observation.blocked(),
+        1,
+        "the item blocked what its map blocked"
+    );
     assert_eq!(take_executions(), counts(&[("compile", 3)]));
 }
 
@@ -576,4 +581,54 @@ fn force_runs_one_item_by_its_name_or_every_item_by_the_maps() {
             .contains("`program[x]` names an item of `program`, but `program` is not a map"),
         "{error}"
     );
+}
+
+#[station]
+fn flags(fail: &bool) -> Result<String, String> {
+    executed("flags");
+    if *fail {
+        return Err("no flags".to_owned());
+    }
+    Ok("-O2".to_owned())
+}
+
+#[station]
+fn with_flags(source: &File, flags: &String) -> String {
+    executed("with_flags");
+    format!("{flags} {}", source.path().display())
+}
+
+#[test]
+fn the_items_of_a_blocked_map_are_blocked_with_it_when_its_list_is_known() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let tree = Tree::new(&NAMES);
+    let mut g = Graph::new();
+    let sources = g.input_named("sources", tree.sources(&NAMES));
+    let fail = g.input(true);
+    let flags = g.add_named("flags", Flags, (&fail,));
+    let built = g.map_named("built", WithFlags, &sources, (&flags,));
+    let error = Runner::new(&tmp.store).run_graph(&g, built).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "station `flags` failed: no flags; 1 blocked",
+        "the map is counted, not its items"
+    );
+    let report = error.report().unwrap();
+    let statuses: Vec<(&str, Status)> = report
+        .entries()
+        .iter()
+        .map(|e| (e.item().map_or(e.node(), |_| "item"), e.status()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("flags", Status::Failed),
+            ("built", Status::Blocked),
+            ("item", Status::Blocked),
+            ("item", Status::Blocked),
+            ("item", Status::Blocked),
+        ]
+    );
+    assert_eq!(take_executions(), counts(&[("flags", 1)]));
 }

@@ -134,8 +134,21 @@ fn failures(store: &Store, report: &Report, program: &str) {
             known_defect(&defect, program);
         }
     }
-    for entry in report.with_status(Status::Blocked) {
-        eprintln!("  {} was blocked", entry.node());
+    let entries = report.entries();
+    for (at, entry) in entries.iter().enumerate() {
+        if entry.status() != Status::Blocked || entry.item().is_some() {
+            continue;
+        }
+        // A blocked map's items are blocked with it: counted on its line.
+        let items = entries[at + 1..]
+            .iter()
+            .take_while(|e| e.item().is_some())
+            .count();
+        match items {
+            0 => eprintln!("  {} was blocked", entry.node()),
+            1 => eprintln!("  {} was blocked, with its item", entry.node()),
+            n => eprintln!("  {} was blocked, with its {n} items", entry.node()),
+        }
     }
     let skipped = report.count(Status::Skipped);
     if skipped > 0 {

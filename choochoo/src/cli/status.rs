@@ -43,11 +43,15 @@ where
     let executed = store.last_entries(profile, true)?;
     let heads = store.nodes_with_results(profile)?;
     let now = SystemTime::now();
+    // The STATION column fits every name shown: with `--items` the items', else each map's
+    // collapsed line, `map[…]`.
     let width = plan
         .entries()
         .iter()
-        .filter(|p| items || p.item().is_none())
-        .map(|p| p.node().len())
+        .map(|p| match crate::report::split_item(p.node()) {
+            Some((map, _)) if !items => map.chars().count() + 3,
+            _ => p.node().chars().count(),
+        })
         .max()
         .unwrap_or(0)
         .max(7);
