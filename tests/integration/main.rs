@@ -17,6 +17,7 @@ mod faults;
 mod fsck;
 mod map;
 mod map_items;
+mod map_reach;
 mod memo;
 mod named;
 mod plan_props;

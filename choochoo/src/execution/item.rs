@@ -32,15 +32,7 @@ impl Execution<'_> {
         id: NodeId,
         cached: bool,
     ) -> Option<Vec<(Box<str>, Option<String>)>> {
-        let node = self.graph.node(id);
-        let (Kind::Station { station, inputs }, Some(map)) = (&node.kind, &node.map) else {
-            return None;
-        };
-        let (Edge::One(list), shared) = inputs.split_first()? else {
-            return None;
-        };
-        let values = (map.items)(&*self.known_value(*list)?).ok()?;
-        let items = name_items(map, &self.paths[id.index()], self.shown(id), values).ok()?;
+        let items = self.known_items(id)?;
         if cached {
             return Some(
                 distinct(&items)
@@ -48,7 +40,11 @@ impl Execution<'_> {
                     .collect(),
             );
         }
-        let run = self.map_run(id, station, map, shared).ok()?;
+        let node = self.graph.node(id);
+        let (Kind::Station { station, inputs }, Some(map)) = (&node.kind, &node.map) else {
+            return None;
+        };
+        let run = self.map_run(id, station, map, inputs.get(1..)?).ok()?;
         let verdict = |item: &Item| match self.item_head(&run, item) {
             Ok(head) => self.item_lookup(&run, item, &head).err(),
             Err(error) => Some(format!("its input cannot be read: {error}")),
@@ -58,6 +54,20 @@ impl Execution<'_> {
                 .map(|item| (item.path.clone(), verdict(item)))
                 .collect(),
         )
+    }
+
+    /// The items of map `id`, named, when its list is known without running or writing
+    /// anything: a constant, or the output of a record found.
+    fn known_items(&self, id: NodeId) -> Option<Vec<Item>> {
+        let node = self.graph.node(id);
+        let (Kind::Station { inputs, .. }, Some(map)) = (&node.kind, &node.map) else {
+            return None;
+        };
+        let Some(Edge::One(list)) = inputs.first() else {
+            return None;
+        };
+        let values = (map.items)(&*self.known_value(*list)?).ok()?;
+        name_items(map, &self.paths[id.index()], self.shown(id), values).ok()
     }
 
     /// One item of a map: its own key (the item's content and the shared inputs), its own
@@ -214,18 +224,10 @@ impl Execution<'_> {
 }
 
 impl Execution<'_> {
-    /// The items of map `id` as its list has them now, by node name, when the list is known
-    /// (a constant, or the output of a record found); the same item twice is listed once.
+    /// The items of map `id` as its list has them now, by node name, when the list is known;
+    /// the same item twice is listed once.
     pub(crate) fn current_items(&self, id: NodeId) -> Option<Vec<(Box<str>, Shared)>> {
-        let node = self.graph.node(id);
-        let (Kind::Station { inputs, .. }, Some(map)) = (&node.kind, &node.map) else {
-            return None;
-        };
-        let Some(Edge::One(list)) = inputs.first() else {
-            return None;
-        };
-        let values = (map.items)(&*self.known_value(*list)?).ok()?;
-        let items = name_items(map, &self.paths[id.index()], self.shown(id), values).ok()?;
+        let items = self.known_items(id)?;
         Some(
             distinct(&items)
                 .map(|item| (item.path.clone(), item.value.clone()))
@@ -246,7 +248,8 @@ impl Execution<'_> {
             return Ok(());
         };
         let mut args = vec![Arg::Shared(item.clone())];
-        args.extend(self.args(&inputs[1..]).map_err(|error| chain(&error))?);
+        let shared = inputs.get(1..).unwrap_or_default();
+        args.extend(self.args(shared).map_err(|error| chain(&error))?);
         let output = self.item_output(map, record)?;
         call::ask_clean(station.as_ref(), &args, &*output)
     }

@@ -65,19 +65,12 @@ impl Execution<'_> {
         if let Some(error) = failure {
             return failed(error);
         }
-        let Some(outputs) = outputs else {
-            return failed("internal error: an item has no output".to_owned());
-        };
-        let value = match (map.gather)(outputs) {
-            Ok(value) => value,
-            Err(error) => return failed(chain(&error)),
-        };
-        let content = match self.record_map(id, station, &head, &value, started) {
-            Ok(content) => content,
-            Err(error) => return failed(error),
-        };
-        let _ = self.contents[id.index()].set(content);
-        let _ = self.values[id.index()].set(value);
+        let kept = outputs
+            .ok_or_else(|| "internal error: an item has no output".to_owned())
+            .and_then(|outputs| self.keep_map(id, station, map, &head, outputs, started));
+        if let Err(error) = kept {
+            return failed(error);
+        }
         let distinct = items.iter().filter(|item| item.same_as.is_none()).count();
         Outcome {
             status: Status::Ran,
@@ -207,6 +200,23 @@ impl Execution<'_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((id, outcomes));
+    }
+
+    /// Makes the items' outputs, in order, the map's value, and records it.
+    fn keep_map(
+        &self,
+        id: NodeId,
+        station: &Arc<dyn ErasedStation>,
+        map: &MapSpec,
+        head: &Head,
+        outputs: Vec<Shared>,
+        started: Instant,
+    ) -> Result<(), String> {
+        let value = (map.gather)(outputs).map_err(|error| chain(&error))?;
+        let content = self.record_map(id, station, head, &value, started)?;
+        let _ = self.contents[id.index()].set(content);
+        let _ = self.values[id.index()].set(value);
+        Ok(())
     }
 
     /// Stores a map's own output, the list of its items' outputs, under the map's key.
