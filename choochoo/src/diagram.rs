@@ -66,6 +66,8 @@ struct Shape {
     text: String,
     /// The second line: the station's name when a binding names the node.
     detail: Option<String>,
+    /// For a map, how its items stand: `34 items: 33 cached, 1 failed`.
+    items: Option<String>,
     /// The station's id; `None` for an input.
     station: Option<String>,
     status: Option<Status>,
@@ -105,6 +107,7 @@ impl Diagram {
                         None => preview(readable(|| (node.codec.to_json)(&**value))),
                     },
                     detail: None,
+                    items: None,
                     station: None,
                     status: None,
                 },
@@ -123,6 +126,7 @@ impl Diagram {
                         node: paths[id].to_string(),
                         text,
                         detail,
+                        items: None,
                         station: Some(station.id().to_owned()),
                         status: None,
                     }
@@ -154,7 +158,25 @@ impl Diagram {
                     .unwrap_or(Status::Cached),
             );
         }
+        let mut items: HashMap<&str, Vec<Status>> = HashMap::new();
+        for entry in report.entries() {
+            if let Some((map, _)) = crate::report::split_item(entry.node()) {
+                items.entry(map).or_default().push(entry.status());
+            }
+        }
+        for (map, statuses) in items {
+            self.set_items(map, format!("items: {}", status_counts(&statuses)));
+        }
         self
+    }
+
+    /// Says how the items of the map `node` stand, under its name; for the command line's
+    /// `graph`.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code, reason = "used by the cli"))]
+    pub(crate) fn set_items(&mut self, node: &str, items: String) {
+        if let Some(shape) = self.shapes.iter_mut().find(|s| s.node == node) {
+            shape.items = Some(items);
+        }
     }
 
     /// Sets one station's colour (`None`: not run); for the command line's `graph`.
@@ -181,7 +203,7 @@ impl Diagram {
         out.push_str("  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fillcolor=\"#ffffff\"];\n");
         for shape in &self.shapes {
             let mut label = shape.text.clone();
-            if let Some(detail) = &shape.detail {
+            if let Some(detail) = shape.second_line() {
                 label = format!("{label}\n{detail}");
             }
             let (fill, _) = colors(shape);
@@ -210,8 +232,8 @@ impl Diagram {
         let mut out = String::from("flowchart LR\n");
         for (i, shape) in self.shapes.iter().enumerate() {
             let mut label = mermaid_text(&shape.text);
-            if let Some(detail) = &shape.detail {
-                label = format!("{label}<br/><small>{}</small>", mermaid_text(detail));
+            if let Some(detail) = shape.second_line() {
+                label = format!("{label}<br/><small>{}</small>", mermaid_text(&detail));
             }
             let (open, close) = if shape.station.is_some() {
                 ("[\"", "\"]")
@@ -312,6 +334,7 @@ impl Diagram {
                             None => "inputs".to_owned(),
                         },
                         detail: None,
+                        items: None,
                         station: shape.station.clone(),
                         status: shape.status,
                     });
@@ -340,6 +363,27 @@ impl Diagram {
             title: self.title.clone(),
             shapes: groups,
             edges,
+        }
+    }
+}
+
+/// `33 cached, 1 failed`: how many of `statuses` there are of each, in the report's order.
+pub(crate) fn status_counts(statuses: &[Status]) -> String {
+    let counts: Vec<String> = Status::ALL
+        .into_iter()
+        .map(|status| (status, statuses.iter().filter(|s| **s == status).count()))
+        .filter(|(_, n)| *n > 0)
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
+    counts.join(", ")
+}
+
+impl Shape {
+    /// The line under the name: the station's name, and how a map's items stand.
+    fn second_line(&self) -> Option<String> {
+        match (&self.detail, &self.items) {
+            (Some(detail), Some(items)) => Some(format!("{detail} · {items}")),
+            (detail, items) => detail.clone().or_else(|| items.clone()),
         }
     }
 }
@@ -482,7 +526,7 @@ fn box_of(shape: &Shape) -> BoxSpec {
     use layout::core::style::StyleAttr;
     use layout::std_shapes::shapes::ShapeKind;
 
-    let text = match &shape.detail {
+    let text = match shape.second_line() {
         Some(detail) => format!("{}\n{detail}", shape.text),
         None => shape.text.clone(),
     };
@@ -569,6 +613,7 @@ mod tests {
             node: node.to_owned(),
             text: node.to_owned(),
             detail: None,
+            items: None,
             station: station.map(str::to_owned),
             status,
         }

@@ -152,7 +152,10 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             Kind::Failed(report) => {
-                let mut failed = report.with_status(Status::Failed);
+                // A map's failed items are in its error: the stations are counted.
+                let mut failed = report
+                    .with_status(Status::Failed)
+                    .filter(|entry| entry.item().is_none());
                 match failed.next() {
                     Some(first) => {
                         write!(
@@ -170,7 +173,10 @@ impl fmt::Display for Error {
                 if more > 0 {
                     write!(f, " (and {more} more failed)")?;
                 }
-                let blocked = report.count(Status::Blocked);
+                let blocked = report
+                    .with_status(Status::Blocked)
+                    .filter(|entry| entry.item().is_none())
+                    .count();
                 if blocked > 0 {
                     write!(f, "; {blocked} blocked")?;
                 }

@@ -23,6 +23,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// each returns the [`Node`] of its value. [`Runner::run_graph`](crate::Runner::run_graph)
 /// runs every station of the graph and returns the value of the node asked for.
 ///
+/// A builder node's name in the store, the report and `status` is made of its station and
+/// a hash of where its inputs come from (`parse-868060d92935`) unless the program names it:
+/// [`add_named`](Graph::add_named), [`input_named`](Graph::input_named),
+/// [`map_named`](Graph::map_named) and [`map_named_by`](Graph::map_named_by) (which also
+/// names the map's items) take the name first.
+///
 /// ```
 /// use choochoo::{station, Graph, Node, Runner, Store};
 ///
@@ -71,6 +77,11 @@ pub struct Graph {
     id: GraphId,
     /// The first node of another graph that was wired into this one, said as an error.
     foreign: Option<String>,
+    /// The names given with `add_named` and the like, each with its node's index.
+    pub(crate) names: std::collections::HashMap<Box<str>, u32>,
+    /// The first name given that cannot be used (empty, taken, or with brackets), said as
+    /// an error.
+    pub(crate) misnamed: Option<String>,
 }
 
 /// Which graph a node belongs to: a number no other graph of this process has (until 2^32
@@ -168,6 +179,8 @@ impl<T> fmt::Debug for Node<T> {
 pub(crate) struct NodeData {
     pub(crate) label: Option<Box<str>>,
     pub(crate) scope: Option<&'static str>,
+    /// Whether `label` is a name the program gave (`add_named`): the node's whole name.
+    pub(crate) named: bool,
     pub(crate) kind: Kind,
     pub(crate) codec: Codec,
     /// For a map node: how to split its list and gather its items' outputs.
@@ -184,7 +197,14 @@ pub(crate) struct MapSpec {
     /// The codec of one item (`T`) and of one item's output (`O`).
     pub(crate) item: Codec,
     pub(crate) output: Codec,
+    /// Names an item when the program names them ([`Graph::map_named_by`]); else an item is
+    /// named by the path of its first file, or by its hash.
+    pub(crate) namer: Option<Box<Namer>>,
 }
+
+/// A program's function naming the items of a map, on an item whose type is erased; `None`
+/// when the item is not of its type.
+pub(crate) type Namer = dyn Fn(&(dyn Any + Send + Sync)) -> Option<String> + Send + Sync;
 
 impl MapSpec {
     fn of<T: Value, O: Value>() -> MapSpec {
@@ -210,6 +230,7 @@ impl MapSpec {
             },
             item: Codec::of::<T>(),
             output: Codec::of::<O>(),
+            namer: None,
         }
     }
 }
@@ -337,6 +358,8 @@ impl Default for Graph {
             scope: None,
             id: GraphId::next(),
             foreign: None,
+            names: std::collections::HashMap::new(),
+            misnamed: None,
         }
     }
 }
@@ -368,8 +391,8 @@ impl Graph {
     /// Whether the graph can be run for `outputs`: no node of another graph was wired into
     /// it, and each output is a node of its own.
     pub(crate) fn check(&self, outputs: &[NodeId]) -> Result<(), Error> {
-        if let Some(foreign) = &self.foreign {
-            return Err(Error::usage(foreign.clone()));
+        if let Some(mistake) = self.foreign.as_ref().or(self.misnamed.as_ref()) {
+            return Err(Error::usage(mistake.clone()));
         }
         match outputs.iter().find(|output| output.graph != self.id) {
             Some(output) => Err(Error::usage(format!(
@@ -552,6 +575,7 @@ impl Graph {
         self.nodes.push(NodeData {
             label: label.map(Box::from),
             scope: self.scope,
+            named: false,
             kind,
             codec: Codec::of::<T>(),
             map: None,

@@ -1,7 +1,8 @@
 //! The HTML report of a run: one self-contained page (no scripts, no links to load) that
 //! can be attached to a ticket or mailed. It shows the graph coloured by what happened, a
-//! timeline of the stations on each worker, every failure with its error chain and the last
-//! lines it logged, the defects the failures belong to, and what ran and why.
+//! timeline of the stations (and map items) on each worker, every failure with its error
+//! chain and the last lines it logged, the defects the failures belong to, and what ran and
+//! why.
 
 use crate::clock;
 use crate::defect::model::{Defect, Observation};
@@ -191,9 +192,7 @@ fn graph(page: &mut String, diagram: &Diagram) {
 
 fn timeline(page: &mut String, report: &Report) {
     page.push_str("<section id=\"timeline\">\n<h2>Timeline</h2>\n");
-    let spans: Vec<(&Entry, usize, SystemTime)> = report
-        .entries()
-        .iter()
+    let spans: Vec<(&Entry, usize, SystemTime)> = crate::trace::drawn(report)
         .filter_map(|e| Some((e, e.worker()?, e.started()?)))
         .collect();
     let Some(origin) = spans.iter().map(|(_, _, start)| *start).min() else {
@@ -263,8 +262,10 @@ fn failures(page: &mut String, report: &Report, ledger: &Ledger) {
             .find(|o| o.node() == entry.node());
         failure(page, entry, observation);
     }
+    // A blocked map's items are blocked with it; the map stands for them.
     let blocked: Vec<String> = report
         .with_status(Status::Blocked)
+        .filter(|e| e.item().is_none())
         .map(|e| format!("<code>{}</code>", esc(e.node())))
         .collect();
     if !blocked.is_empty() {

@@ -108,6 +108,14 @@
 //! inputs): adding or changing an item runs that item, reordering or removing items runs none,
 //! and after a failed item only it runs again. `map` is reserved in `workflow!` for this.
 //!
+//! An item is named by what it is: the path of the first [`File`] (or [`Dir`]) in it as
+//! given, such as `src/main.c`, else a short hash of its content
+//! ([`Graph::map_named_by`] names items by a function). Its directory,
+//! `work/<profile>/<map>/<item>/`, is the same from run to run, so an item computed again to
+//! the same bytes hands the same value downstream and early cutoff holds across the map.
+//! Each item is an [`Entry`] of the report, `map[item]`, and `run -v`, `status --items`,
+//! `plan`, the trace, the HTML report, the progress bar, `--force` and `clean` name it.
+//!
 //! # Running
 //!
 //! A [`Runner`] starts each station as soon as its inputs are ready, on a thread pool of its
@@ -181,6 +189,7 @@ mod hash;
 mod html;
 mod lease;
 mod memo;
+mod named;
 mod names;
 mod plan;
 mod progress;
@@ -188,6 +197,7 @@ mod progress;
 mod remote;
 mod report;
 mod run;
+mod select;
 mod stat;
 mod station;
 mod trace;

@@ -1,6 +1,8 @@
 //! Plans: what a run would do, found without running or writing anything. Each station is
 //! cached (its key is in the store and everything it names is intact), will run (and why),
 //! or may run (an upstream station will run; whether this one does depends on that output).
+//! A map whose list is known before it runs (a constant, or the output of a station found
+//! in the store) is followed by its items, each cached or to run.
 
 use crate::execution::Execution;
 use crate::execution::decide::Verdict;
@@ -79,9 +81,15 @@ impl Planned {
         self.name
     }
 
-    /// The binding name in `workflow!`, if any.
+    /// The binding name in `workflow!` or the name given to a builder node, if any; for
+    /// an item of a map, `label[item]`.
     pub fn label(&self) -> Option<&str> {
         self.label.as_deref()
+    }
+
+    /// For an item of a map, the item's name ([`Entry::item`](crate::Entry::item)).
+    pub fn item(&self) -> Option<&str> {
+        crate::report::split_item(&self.node).map(|(_, item)| item)
     }
 
     /// The node's name in the store.
@@ -101,7 +109,8 @@ impl Planned {
 }
 
 impl Plan {
-    /// Every station, in the order they were added to the graph.
+    /// Every station, in the order they were added to the graph, each map followed by its
+    /// items when its list is known.
     pub fn entries(&self) -> &[Planned] {
         &self.entries
     }
@@ -138,15 +147,30 @@ impl fmt::Display for Plan {
             }
             writeln!(f)?;
         }
-        let count = |action| self.with_action(action).count();
+        let (items, stations): (Vec<&Planned>, Vec<&Planned>) = self
+            .entries
+            .iter()
+            .partition(|entry| entry.item().is_some());
+        let count =
+            |entries: &[&Planned], action| entries.iter().filter(|e| e.action == action).count();
         write!(
             f,
             "{} stations: {} to run, {} may run, {} cached",
-            self.entries.len(),
-            count(Action::Run),
-            count(Action::MayRun),
-            count(Action::Cached)
-        )
+            stations.len(),
+            count(&stations, Action::Run),
+            count(&stations, Action::MayRun),
+            count(&stations, Action::Cached)
+        )?;
+        if !items.is_empty() {
+            write!(
+                f,
+                "; {} items: {} to run, {} cached",
+                items.len(),
+                count(&items, Action::Run),
+                count(&items, Action::Cached)
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -170,8 +194,46 @@ pub(crate) fn plan(execution: &Execution<'_>) -> Plan {
             action,
             reason,
         });
+        if node.map.is_some() && action != Action::MayRun {
+            entries.extend(items(execution, id, station.as_ref(), action));
+        }
     }
     Plan { entries }
+}
+
+/// The lines of a map's items, when its list is known: each cached, or to run and why.
+fn items(
+    execution: &Execution<'_>,
+    id: NodeId,
+    station: &dyn crate::graph::ErasedStation,
+    action: Action,
+) -> Vec<Planned> {
+    let verdicts = execution
+        .item_verdicts(id, action == Action::Cached)
+        .unwrap_or_default();
+    let shown = execution.shown(id);
+    verdicts
+        .into_iter()
+        .map(|(node, runs)| {
+            let label =
+                crate::report::split_item(&node).map(|(_, item)| format!("{shown}[{item}]"));
+            let (action, reason) = match runs {
+                Some(reason) => (Action::Run, Some(reason)),
+                None if station.has_check() => {
+                    (Action::Cached, Some("if its check still holds".to_owned()))
+                }
+                None => (Action::Cached, None),
+            };
+            Planned {
+                id: station.id(),
+                name: station.name(),
+                label: label.map(String::into_boxed_str),
+                node,
+                action,
+                reason,
+            }
+        })
+        .collect()
 }
 
 /// One station's line: the run's own rule ([`Execution::verdict`]), with what a plan cannot

@@ -49,6 +49,15 @@ pub enum Event<'a> {
         /// How many stations the graph has.
         stations: usize,
     },
+    /// A map found its list: each of these items (by node name, `map[item]`) is run or
+    /// found in the store next, with a [`Running`](Event::Running) and a
+    /// [`Finished`](Event::Finished) event of its own, before the map finishes.
+    Items {
+        /// The map's node name in the store.
+        node: &'a str,
+        /// Its items' node names, in the list's order.
+        items: &'a [String],
+    },
     /// A station's function is about to be called.
     Running {
         /// The node's name in the store.

@@ -3,6 +3,19 @@
 use std::fmt;
 use std::time::Duration;
 
+/// A map item's node name, `map[item]`, as its map's node name and the item's name. No
+/// other node's name has brackets: a name given with `add_named` may not.
+pub(crate) fn split_item(node: &str) -> Option<(&str, &str)> {
+    let open = node.find('[')?;
+    let item = node.strip_suffix(']')?.get(open + 1..)?;
+    (open > 0).then(|| (&node[..open], item))
+}
+
+/// The node name of a map's item.
+pub(crate) fn item_node(map: &str, item: &str) -> String {
+    format!("{map}[{item}]")
+}
+
 /// What happened to a station in a run.
 ///
 /// It prints as `ran`, `cached`, `failed`, `blocked` or `skipped`.
@@ -90,9 +103,20 @@ impl Entry {
     }
 
     /// The node's name in the store, stable from run to run: `workflow.binding` for a
-    /// `workflow!` binding. Its directory is `work/<profile>/<node>` in the store.
+    /// `workflow!` binding, the name given to a builder node
+    /// ([`Graph::add_named`](crate::Graph::add_named)), and `<map node>[<item>]` for an
+    /// item of a map. Its directory is `work/<profile>/<node>/` in the store, and an item's
+    /// `work/<profile>/<map node>/<item>/`.
     pub fn node(&self) -> &str {
         &self.node
+    }
+
+    /// For an item of a map, the item's name: the path of the first file in it as given
+    /// (`src/main.c`), a short hash of its content, or the name the program gave it
+    /// ([`Graph::map_named_by`](crate::Graph::map_named_by)). The map's entry comes
+    /// before its items' in the report.
+    pub fn item(&self) -> Option<&str> {
+        split_item(&self.node).map(|(_, item)| item)
     }
 
     /// The station's human name.
@@ -100,7 +124,9 @@ impl Entry {
         &self.name
     }
 
-    /// The node's label: the binding name in `workflow!`, if any.
+    /// The node's label: the binding name in `workflow!` or the name given to a builder
+    /// node, if any; for an item of a map, its map's label (or node name) and the item's
+    /// name, `objects[src/main.c]`.
     pub fn label(&self) -> Option<&str> {
         self.label.as_deref()
     }
@@ -147,7 +173,9 @@ impl Entry {
     }
 }
 
-/// Every station of a run, in the order they were added to the graph.
+/// Every station of a run, in the order they were added to the graph, each map followed by
+/// the items it ran or found in the store ([`Entry::item`]; a map found in the store as a
+/// whole lists none).
 ///
 /// What happened to each ([`Entry`]), and why it ran. A successful run has it
 /// ([`Run::report`](crate::Run::report)),
@@ -214,7 +242,7 @@ impl Report {
         &self.warnings
     }
 
-    /// How many stations ended with `status`.
+    /// How many entries (stations and map items) ended with `status`.
     pub fn count(&self, status: Status) -> usize {
         self.entries
             .iter()
@@ -229,13 +257,30 @@ impl Report {
             .filter(move |entry| entry.status == status)
     }
 
-    /// The entries whose label or id is `name` (ids match on the last path segment too).
+    /// The entries whose label, node name or id is `name` (ids match on the last path
+    /// segment too, and a station's id matches the items of its maps).
     pub fn find<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
         self.entries.iter().filter(move |entry| {
             entry.label() == Some(name)
+                || &*entry.node == name
                 || entry.id == name
                 || entry.id.rsplit("::").next() == Some(name)
         })
+    }
+
+    /// `3 stations: 2 ran, 1 cached`, and `; 34 items: 1 ran, 33 cached` when maps ran:
+    /// each status counted with `word` (`ran`, `failed`, …).
+    pub(crate) fn tally(&self, word: impl Fn(Status) -> String) -> String {
+        let (items, stations): (Vec<&Entry>, Vec<&Entry>) = self
+            .entries
+            .iter()
+            .partition(|entry| entry.item().is_some());
+        let mut tally = counted("stations", &stations, &word);
+        if !items.is_empty() {
+            tally.push_str("; ");
+            tally.push_str(&counted("items", &items, &word));
+        }
+        tally
     }
 }
 
@@ -285,12 +330,22 @@ impl fmt::Display for Report {
                 write_defect(f, defect)?;
             }
         }
-        let counts = Status::ALL.map(|status| (status, self.count(status)));
-        let summary: Vec<String> = counts
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect();
-        write!(f, "{} stations: {}", self.entries.len(), summary.join(", "))
+        f.write_str(&self.tally(|status| status.to_string()))
     }
+}
+
+/// `3 stations: 2 ran, 1 cached`: how many `entries` there are, and how many of each status.
+fn counted(what: &str, entries: &[&Entry], word: &impl Fn(Status) -> String) -> String {
+    let counts: Vec<String> = Status::ALL
+        .into_iter()
+        .map(|status| {
+            (
+                status,
+                entries.iter().filter(|e| e.status == status).count(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .map(|(status, n)| format!("{n} {}", word(status)))
+        .collect();
+    format!("{} {what}: {}", entries.len(), counts.join(", "))
 }

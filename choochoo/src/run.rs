@@ -8,11 +8,13 @@ use crate::cleaned::Cleaned;
 use crate::error::Error;
 use crate::execution::finish::Finished;
 use crate::execution::{Execution, Settings};
-use crate::graph::{Graph, Kind, NodeId};
+use crate::graph::{Graph, Kind};
 use crate::plan::{self, Plan};
 use crate::report::{Report, Status};
+use crate::select::{Named, select};
 use crate::store::Store;
 use crate::workflow::{Outputs, Workflow};
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 /// Runs workflows against a [`Store`]. A builder: set options, then call
@@ -171,7 +173,8 @@ impl<'s> Runner<'s> {
 
     /// Runs the named stations whatever the store says. Their dependents run only if the
     /// output changed. A name is a binding (`workflow!`), a node name in the store, or a
-    /// station's id or function name (which matches every node of that station).
+    /// station's id or function name (which matches every node of that station). A map named
+    /// runs all its items; `map[item]` runs one item of a map (`objects[src/main.c]`).
     pub fn force<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Runner<'s> {
         self.force = names.into_iter().map(Into::into).collect();
         self
@@ -242,7 +245,7 @@ impl<'s> Runner<'s> {
     pub fn plan_graph(&self, graph: &Graph) -> Result<Plan, Error> {
         let settings = self.settings(0);
         let mut execution = Execution::new(graph, self.store, &settings)?;
-        execution.forced = self.forced(graph, &execution)?;
+        self.force_on(graph, &mut execution)?;
         Ok(plan::plan(&execution))
     }
 
@@ -284,6 +287,8 @@ impl<'s> Runner<'s> {
     ) -> Result<Run<O>, Error> {
         let wanted = outputs.nodes();
         graph.check(&wanted)?;
+        // Names are found before the run is recorded: a name given twice writes nothing.
+        let paths = crate::execution::paths::node_paths(graph)?;
         let pool = self.pool()?;
         let _active = self.store.active()?;
         let run_id = self
@@ -295,8 +300,8 @@ impl<'s> Runner<'s> {
         {
             settings.remote = self.remote.clone();
         }
-        let mut execution = Execution::new(graph, self.store, &settings)?;
-        execution.forced = self.forced(graph, &execution)?;
+        let mut execution = Execution::with_paths(graph, self.store, &settings, paths)?;
+        self.force_on(graph, &mut execution)?;
         if let Some(listener) = &self.listener {
             let stations = graph
                 .nodes
@@ -331,17 +336,26 @@ impl<'s> Runner<'s> {
     }
 
     /// Which nodes are forced: the named ones, and the named ones of `force_downstream`
-    /// with everything downstream of them. A name that matches no station is an error.
-    fn forced(&self, graph: &Graph, execution: &Execution<'_>) -> Result<Vec<bool>, Error> {
+    /// with everything downstream of them; and which map items (a map named forces all its
+    /// items). A name that matches no station is an error.
+    fn force_on(&self, graph: &Graph, execution: &mut Execution<'_>) -> Result<(), Error> {
         let mut forced = vec![false; graph.nodes.len()];
-        for name in &self.force {
-            for id in matching(graph, &execution.paths, name)? {
-                forced[id.index()] = true;
-            }
-        }
+        let mut items = HashSet::new();
         let mut stack = Vec::new();
-        for name in &self.force_downstream {
-            stack.extend(matching(graph, &execution.paths, name)?);
+        let names = self.force.iter().map(|name| (name, false));
+        for (name, downstream) in names.chain(self.force_downstream.iter().map(|n| (n, true))) {
+            match select(graph, &execution.paths, name)? {
+                Named::Nodes(ids) if downstream => stack.extend(ids),
+                Named::Nodes(ids) => ids.iter().for_each(|id| forced[id.index()] = true),
+                Named::Items(named) => {
+                    for (map, item) in named {
+                        items.insert(item);
+                        if downstream {
+                            stack.extend_from_slice(execution.dependents_of(map));
+                        }
+                    }
+                }
+            }
         }
         let mut seen = vec![false; graph.nodes.len()];
         while let Some(id) = stack.pop() {
@@ -350,7 +364,9 @@ impl<'s> Runner<'s> {
                 stack.extend_from_slice(execution.dependents_of(id));
             }
         }
-        Ok(forced)
+        execution.forced = forced;
+        execution.forced_items = items;
+        Ok(())
     }
 
     fn pool(&self) -> Result<&rayon::ThreadPool, Error> {
@@ -381,36 +397,6 @@ impl std::fmt::Debug for Runner<'_> {
             .field("instance", &self.instance)
             .finish_non_exhaustive()
     }
-}
-
-/// The station nodes a name stands for: a binding, a node name, a station's id or the name
-/// of its function (which matches every node of that station).
-pub(crate) fn matching(
-    graph: &Graph,
-    paths: &[Box<str>],
-    name: &str,
-) -> Result<Vec<NodeId>, Error> {
-    let ids: Vec<NodeId> = graph
-        .ids()
-        .zip(&graph.nodes)
-        .filter(|(id, node)| match &node.kind {
-            Kind::Station { station, .. } => {
-                node.label.as_deref() == Some(name)
-                    || &*paths[id.index()] == name
-                    || station.id() == name
-                    || station.id().rsplit("::").next() == Some(name)
-            }
-            Kind::Input(_) => false,
-        })
-        .map(|(id, _)| id)
-        .collect();
-    if ids.is_empty() {
-        return Err(Error::usage(format!(
-            "no station is named `{name}`; name a binding, a node, or a station's function \
-             (`status` lists them)"
-        )));
-    }
-    Ok(ids)
 }
 
 /// This machine's name, the default instance.

@@ -236,13 +236,16 @@ impl Ctx {
         self.id
     }
 
-    /// The node's label in its workflow: the binding name in `workflow!`, if any.
+    /// The node's label in its workflow: the binding name in `workflow!` or the name given
+    /// to a builder node, if any; for an item of a map, `label[item]`.
     pub fn label(&self) -> Option<&str> {
         self.label.as_deref()
     }
 
     /// This station's own directory, created on first use: `work/<profile>/<node>/` in the
-    /// store. Files a station returns usually live here. Deleting the directory makes the
+    /// store, and for an item of a map `work/<profile>/<map node>/<item>/`, the same from run
+    /// to run (see [`Entry::item`](crate::Entry::item)). Files a station returns usually live
+    /// here. Deleting the directory makes the
     /// station run again (its output files are missing).
     pub fn out_dir(&self) -> &std::path::Path {
         // A failure to create it surfaces as a clear I/O error on the station's first write.

@@ -5,10 +5,12 @@
 //! complete event (`"ph": "X"`) named after its node, with its status, station id, reason
 //! and error in `args`. Stations that were blocked or skipped never started: they are
 //! instant events (`"ph": "i"`) on a track of their own, at the end of the run. Stations
-//! that came from the store did no work and are left out.
+//! that came from the store did no work and are left out. A map's items are spans of their
+//! own, on the worker each ran on; the map is drawn as its items.
 
-use crate::report::{Entry, Report, Status};
+use crate::report::{Entry, Report, Status, split_item};
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
 impl Report {
@@ -54,9 +56,7 @@ impl Report {
                 events.push(complete(span.entry, *worker, start, stop - start));
             }
         }
-        let not_run: Vec<&Entry> = self
-            .entries()
-            .iter()
+        let not_run: Vec<&Entry> = drawn(self)
             .filter(|e| {
                 e.status() != Status::Cached && (e.started().is_none() || e.worker().is_none())
             })
@@ -81,9 +81,7 @@ struct Span<'a> {
 
 /// The report's spans, by worker and start.
 fn spans(report: &Report) -> Vec<Span<'_>> {
-    let mut spans: Vec<Span<'_>> = report
-        .entries()
-        .iter()
+    let mut spans: Vec<Span<'_>> = drawn(report)
         .filter(|entry| entry.status() != Status::Cached)
         .filter_map(|entry| {
             Some(Span {
@@ -95,6 +93,20 @@ fn spans(report: &Report) -> Vec<Span<'_>> {
         .collect();
     spans.sort_by_key(|span| (span.worker, span.start));
     spans
+}
+
+/// The entries drawn: every one but the maps whose items are in the report, which stand
+/// for them.
+pub(crate) fn drawn(report: &Report) -> impl Iterator<Item = &Entry> {
+    let maps: HashSet<&str> = report
+        .entries()
+        .iter()
+        .filter_map(|entry| split_item(entry.node()).map(|(map, _)| map))
+        .collect();
+    report
+        .entries()
+        .iter()
+        .filter(move |entry| !maps.contains(entry.node()))
 }
 
 fn thread_name(tid: usize, name: &str) -> Value {

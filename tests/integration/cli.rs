@@ -20,8 +20,9 @@ mod deploy;
 
 /// The arguments of the child program, as JSON.
 const ARGS: &str = "CHOOCHOO_TEST_CLI_ARGS";
-/// `graph` or `map` makes the child program a builder graph instead of the deploy workflow.
-const PROGRAM: &str = "CHOOCHOO_TEST_CLI_PROGRAM";
+/// `graph`, `map` or `items` makes the child program a builder graph instead of the deploy
+/// workflow.
+pub(crate) const PROGRAM: &str = "CHOOCHOO_TEST_CLI_PROGRAM";
 
 /// The workflow program the tests run: a one-line `main`, reached through this test.
 #[test]
@@ -34,6 +35,7 @@ fn program() {
     let code = match std::env::var(PROGRAM).as_deref() {
         Ok("graph") => choochoo::cli::main_with_args(args, squares),
         Ok("map") => choochoo::cli::main_with_args(args, mapped),
+        Ok("items") => choochoo::cli::main_with_args(args, crate::cli_items::build),
         _ => choochoo::cli::main_with_args(args, || deploy::deploy("shop".to_owned())),
     };
     let code = (0..=u8::MAX)
@@ -74,31 +76,31 @@ fn mapped() -> (Graph, Node<u64>) {
 
 /// What one invocation printed, and how it exited.
 #[derive(Debug)]
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Output {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// A working directory with its store (the default `.choochoo`), where the program runs.
-struct Site {
+pub(crate) struct Site {
     dir: tempfile::TempDir,
     env: Vec<(&'static str, String)>,
 }
 
 impl Site {
-    fn new() -> Site {
+    pub(crate) fn new() -> Site {
         Site {
             dir: tempfile::tempdir().expect("a temporary directory"),
             env: vec![("DEPLOY_PACE_MS", "1".to_owned())],
         }
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    fn with(mut self, name: &'static str, value: &str) -> Site {
+    pub(crate) fn with(mut self, name: &'static str, value: &str) -> Site {
         self.env.push((name, value.to_owned()));
         self
     }
@@ -137,7 +139,7 @@ impl Site {
     }
 
     /// Runs and expects exit code `code`.
-    fn expect(&self, code: i32, args: &[&str]) -> Output {
+    pub(crate) fn expect(&self, code: i32, args: &[&str]) -> Output {
         self.expect_with(code, args, &[])
     }
 
@@ -539,10 +541,15 @@ fn a_builder_graph_is_a_program_too() {
 }
 
 #[test]
-fn a_map_shows_as_one_station_with_its_items_as_progress() {
+fn a_map_shows_each_of_its_items_as_a_station_of_its_own() {
     let site = Site::new().with(PROGRAM, "map");
     let run = site.expect(0, &["run"]);
-    assert!(run.stdout.contains("2 stations: 2 ran"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("2 stations: 2 ran; 50 items: 50 ran in "),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("output: 42925"), "{}", run.stdout);
     let starts: Vec<&str> = run
         .stderr
@@ -551,18 +558,13 @@ fn a_map_shows_as_one_station_with_its_items_as_progress() {
         .collect();
     assert_eq!(
         starts.len(),
-        2,
-        "one line per station, not per item: {}",
+        51,
+        "one line per item and the sum: {}",
         run.stderr
     );
     assert!(
-        run.stderr.contains(" 100% (50/50)"),
-        "items are the map's progress: {}",
-        run.stderr
-    );
-    assert!(
-        !run.stderr.contains("[3/"),
-        "two stations, two counts: {}",
+        run.stderr.contains("[52/52] ran      sum-"),
+        "the items count into the total: {}",
         run.stderr
     );
 }

@@ -8,6 +8,7 @@
 mod borrowed;
 mod buildgrid;
 mod cli;
+mod cli_items;
 mod defects;
 mod demo;
 mod effects;
@@ -15,7 +16,10 @@ mod fake;
 mod faults;
 mod fsck;
 mod map;
+mod map_items;
+mod map_reach;
 mod memo;
+mod named;
 mod plan_props;
 mod reliability;
 mod remote;

@@ -39,7 +39,11 @@ pub(super) enum Command {
         format: PlanFormat,
     },
     /// Shows each station: cached, stale, never run or failed, with its last run.
-    Status,
+    Status {
+        /// Lists each item of a map, instead of a line counting them.
+        #[arg(long)]
+        items: bool,
+    },
     /// Undoes the workflow's effects, last station first, and forgets its results.
     Clean {
         /// Cleans only these stations (a binding, a node name, or a function name).

@@ -3,7 +3,7 @@
 use super::args::{GraphFormat, PlanFormat, RunOptions};
 use super::watch::Watch;
 use super::{FAILED, Session, emit, say, status};
-use crate::clean::clean_some;
+use crate::clean::{Selection, clean_some};
 use crate::clock;
 use crate::diagram::{Diagram, readable};
 use crate::error::Error;
@@ -11,6 +11,7 @@ use crate::execution::{Execution, Settings};
 use crate::graph::Graph;
 use crate::plan::Action;
 use crate::report::{Report, Status};
+use crate::select::Named;
 use crate::store::Store;
 use crate::workflow::Workflow;
 use std::path::Path;
@@ -88,22 +89,16 @@ fn details<F>(s: &Session<'_, F>, report: &Report) {
     }
 }
 
-/// `6 stations: 4 ran, 2 cached in 1.3s (run 7)`.
+/// `6 stations: 4 ran, 2 cached in 1.3s (run 7)`, with `; 34 items: 1 ran, 33 cached`
+/// before ` in` when maps ran.
 fn summary(report: &Report, took: std::time::Duration) -> String {
-    let counts: Vec<String> = Status::ALL
-        .into_iter()
-        .map(|status| (status, report.count(status)))
-        .filter(|(_, n)| *n > 0)
-        .map(|(status, n)| format!("{n} {status}"))
-        .collect();
-    let counts = if counts.is_empty() {
-        "nothing to do".to_owned()
+    let counts = if report.entries().is_empty() {
+        "0 stations: nothing to do".to_owned()
     } else {
-        counts.join(", ")
+        report.tally(|status| status.to_string())
     };
     format!(
-        "{} stations: {counts} in {} (run {})",
-        report.entries().len(),
+        "{counts} in {} (run {})",
         clock::duration(took),
         report.run_id()
     )
@@ -142,8 +137,21 @@ fn failures(store: &Store, report: &Report, program: &str) {
             known_defect(&defect, program);
         }
     }
-    for entry in report.with_status(Status::Blocked) {
-        eprintln!("  {} was blocked", entry.node());
+    let entries = report.entries();
+    for (at, entry) in entries.iter().enumerate() {
+        if entry.status() != Status::Blocked || entry.item().is_some() {
+            continue;
+        }
+        // A blocked map's items are blocked with it: counted on its line.
+        let items = entries[at + 1..]
+            .iter()
+            .take_while(|e| e.item().is_some())
+            .count();
+        match items {
+            0 => eprintln!("  {} was blocked", entry.node()),
+            1 => eprintln!("  {} was blocked, with its item", entry.node()),
+            n => eprintln!("  {} was blocked, with its {n} items", entry.node()),
+        }
     }
     let skipped = report.count(Status::Skipped);
     if skipped > 0 {
@@ -196,7 +204,7 @@ where
                 .iter()
                 .map(|p| {
                     serde_json::json!({
-                        "node": p.node(), "label": p.label(), "station": p.id(), "name": p.name(),
+                        "node": p.node(), "label": p.label(), "item": p.item(), "station": p.id(), "name": p.name(),
                         "action": action(p.action()), "reason": p.reason(),
                     })
                 })
@@ -253,7 +261,7 @@ where
     }
 }
 
-/// Cleans the named stations only; the others keep their records and directories.
+/// Cleans the named stations and items only; the others keep their records and directories.
 fn clean_only(
     store: &Store,
     profile: &str,
@@ -265,13 +273,15 @@ fn clean_only(
         ..Settings::default()
     };
     let execution = Execution::new(graph, store, &settings)?;
-    let mut selected = vec![false; graph.nodes.len()];
+    let mut nodes = vec![false; graph.nodes.len()];
+    let mut items = std::collections::HashSet::new();
     for id in ids {
-        for node in crate::run::matching(graph, &execution.paths, id)? {
-            selected[node.index()] = true;
+        match crate::select::select(graph, &execution.paths, id)? {
+            Named::Nodes(ids) => ids.iter().for_each(|node| nodes[node.index()] = true),
+            Named::Items(named) => items.extend(named.into_iter().map(|(_, item)| item)),
         }
     }
-    clean_some(&execution, |id| selected[id.index()])
+    clean_some(&execution, &Selection::Only { nodes, items })
 }
 
 pub(super) fn graph<W, F>(
@@ -291,6 +301,10 @@ where
     for node in stations {
         diagram.set_status(&node, last(&node));
     }
+    let plan = s.runner(&store).plan_graph(&graph)?;
+    for (map, items) in item_counts(&plan, &last) {
+        diagram.set_items(&map, items);
+    }
     let text = match format {
         GraphFormat::Dot => diagram.dot(),
         GraphFormat::Mermaid => diagram.mermaid(),
@@ -301,6 +315,41 @@ where
         say(format_args!("wrote {}", out.display()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How the items of each map whose list is known stand, by their last status:
+/// `34 items: 33 cached, 1 failed`, `3 items: 2 ran, 1 never run`.
+fn item_counts(
+    plan: &crate::plan::Plan,
+    last: &impl Fn(&str) -> Option<Status>,
+) -> Vec<(String, String)> {
+    let mut maps: Vec<(&str, Vec<Option<Status>>)> = Vec::new();
+    for planned in plan.entries() {
+        let Some((map, _)) = crate::report::split_item(planned.node()) else {
+            continue;
+        };
+        let status = last(planned.node());
+        match maps.last_mut() {
+            Some((of, statuses)) if *of == map => statuses.push(status),
+            _ => maps.push((map, vec![status])),
+        }
+    }
+    maps.into_iter()
+        .map(|(map, statuses)| {
+            let known: Vec<Status> = statuses.iter().flatten().copied().collect();
+            let mut parts = Vec::new();
+            if !known.is_empty() {
+                parts.push(crate::diagram::status_counts(&known));
+            }
+            if known.len() < statuses.len() {
+                parts.push(format!("{} never run", statuses.len() - known.len()));
+            }
+            (
+                map.to_owned(),
+                format!("{} items: {}", statuses.len(), parts.join(", ")),
+            )
+        })
+        .collect()
 }
 
 pub(super) fn trace<F>(

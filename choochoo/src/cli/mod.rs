@@ -24,7 +24,7 @@
 //! |---|---|
 //! | `run [--jobs N] [--keep-going] [--force ID..] [--force-downstream ID..] [--remote URL [--remote-instance NAME] [--remote-write] [--remote-ca PATH] [--remote-cert PATH --remote-key PATH] [--remote-header NAME=VALUE].. [--remote-token-file PATH]]` | runs what changed, with progress; `--remote` (feature `remote`) shares results through a REAPI cache, over TLS for `grpcs://` |
 //! | `plan [--format text\|json]` | what a run would do and why, without doing it |
-//! | `status` | each station: cached, stale, never run or failed, with its last run |
+//! | `status [--items]` | each station: cached, stale, never run or failed, with its last run; a map's items counted in one line, or listed with `--items` |
 //! | `clean [ID..]` | undoes the workflow's effects (only the named stations, if any) |
 //! | `graph [--format dot\|mermaid\|svg] [--out FILE]` | the graph, coloured by each station's last status |
 //! | `trace [--run ID] [--out FILE]` | a run as Chrome trace-event JSON (Perfetto, `chrome://tracing`) |
@@ -36,11 +36,12 @@
 //!
 //! Every command takes `--store DIR` (default `.choochoo`), `--profile P` (default
 //! `default`), `--quiet` and `--verbose`. An `ID` names a station as `--force` does: its
-//! binding, its node name in the store (`workflow.binding`), or its function's name.
+//! binding, its node name in the store (`workflow.binding`), or its function's name; or an
+//! item of a map, `map[item]` (`objects[src/main.c]`).
 //!
 //! While a run goes, a terminal shows an overall bar (stations done of all, ran and cached
-//! counted apart, the time left estimated from how long each station took before) and a line
-//! per running station, with its own bar when it reports
+//! counted apart, the time left estimated from how long each station took before; a map's
+//! items join the total as the map finds its list) and a line per running station or item, with its own bar when it reports
 //! [`Ctx::progress`](crate::Ctx::progress). When standard error is not a terminal (a CI
 //! log), each event is one plain line instead. `--quiet` prints only the summary, the
 //! output and the errors; `--verbose` adds cached stations and every station's reason.
@@ -160,7 +161,7 @@ where
         match &self.args.command {
             Command::Run(options) => commands::run(self, options),
             Command::Plan { format } => commands::plan(self, *format),
-            Command::Status => status::show(self),
+            Command::Status { items } => status::show(self, *items),
             Command::Clean { ids } => commands::clean(self, ids),
             Command::Graph { format, out } => commands::graph(self, *format, out.as_deref()),
             Command::Trace { run, out } => commands::trace(self, *run, out.as_deref()),

@@ -1,11 +1,13 @@
 //! Where each station stands: cached (its result is in the store and still valid), stale
 //! (it will run again, and why), never run, or failed (its last attempt failed), with when
-//! it last ran. Found the way `plan` finds it, so it reads and writes nothing else.
+//! it last ran. Found the way `plan` finds it, so it reads and writes nothing else. The
+//! items of a map whose list is known stand the same way; they are counted in one line
+//! under their map, or listed one by one with `--items`.
 
 use super::{Session, say};
 use crate::clock;
 use crate::error::Error;
-use crate::plan::Action;
+use crate::plan::{Action, Planned};
 use crate::report::Status;
 use crate::store::Store;
 use crate::store::runs::LastEntry;
@@ -32,7 +34,7 @@ impl State {
     }
 }
 
-pub(super) fn show<W, F>(s: &Session<'_, F>) -> Result<ExitCode, Error>
+pub(super) fn show<W, F>(s: &Session<'_, F>, items: bool) -> Result<ExitCode, Error>
 where
     F: Fn() -> W,
     W: Workflow,
@@ -44,10 +46,15 @@ where
     let executed = store.last_entries(profile, true)?;
     let heads = store.nodes_with_results(profile)?;
     let now = SystemTime::now();
+    // The STATION column fits every name shown: with `--items` the items', else each map's
+    // collapsed line, `map[…]`.
     let width = plan
         .entries()
         .iter()
-        .map(|p| p.node().len())
+        .map(|p| match crate::report::split_item(p.node()) {
+            Some((map, _)) if !items => map.chars().count() + 3,
+            _ => p.node().chars().count(),
+        })
         .max()
         .unwrap_or(0)
         .max(7);
@@ -55,43 +62,101 @@ where
         "{:<9}  {:<width$}  LAST RUN",
         "STATE", "STATION"
     ));
-    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    let (mut stations, mut all_items) = (Counts::default(), Counts::default());
+    // The items of the map being listed, collapsed into one line unless `--items`.
+    let mut collapsed: Option<(&str, Counts)> = None;
     for planned in plan.entries() {
         let last = executed.get(planned.node());
-        let reason = planned.reason().unwrap_or("it will run").to_owned();
-        let state = match (planned.action(), last) {
-            (Action::Cached, _) => State::Cached,
-            (_, Some(last)) if last.status == Status::Failed => {
-                State::Failed(last.error.clone().unwrap_or_default())
-            }
-            (_, None) if !heads.contains(planned.node()) => State::NeverRun,
-            _ => State::Stale(reason),
+        let state = state_of(planned, last, heads.contains(planned.node()));
+        let line = || {
+            say(format_args!(
+                "{:<9}  {:<width$}  {}",
+                state.word(),
+                planned.node(),
+                describe(&state, last, now)
+            ))
         };
+        if let Some((map, _)) = crate::report::split_item(planned.node()) {
+            all_items.add(state.word());
+            match &mut collapsed {
+                _ if items => line(),
+                Some((_, counts)) => counts.add(state.word()),
+                None => collapsed = Some((map, Counts::one(state.word()))),
+            }
+            continue;
+        }
+        say_collapsed(collapsed.take(), width);
+        stations.add(state.word());
+        line();
+    }
+    say_collapsed(collapsed, width);
+    let mut summary = format!("{} stations: {}", stations.total(), stations);
+    if all_items.total() > 0 {
+        summary.push_str(&format!("; {} items: {all_items}", all_items.total()));
+    }
+    say(summary);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where a station or item stands, from the plan, its last execution and whether the store
+/// has a result for it.
+fn state_of(planned: &Planned, last: Option<&LastEntry>, has_result: bool) -> State {
+    let reason = planned.reason().unwrap_or("it will run").to_owned();
+    match (planned.action(), last) {
+        (Action::Cached, _) => State::Cached,
+        (_, Some(last)) if last.status == Status::Failed => {
+            State::Failed(last.error.clone().unwrap_or_default())
+        }
+        (_, None) if !has_result => State::NeverRun,
+        _ => State::Stale(reason),
+    }
+}
+
+/// A map's items in one line: `items  build.objects[…]  34 items: 1 stale, 33 cached`.
+fn say_collapsed(collapsed: Option<(&str, Counts)>, width: usize) {
+    if let Some((map, counts)) = collapsed {
         say(format_args!(
-            "{:<9}  {:<width$}  {}",
-            state.word(),
-            planned.node(),
-            describe(&state, last, now)
+            "{:<9}  {:<width$}  {} items: {counts} (`status --items` lists them)",
+            "items",
+            format!("{map}[…]"),
+            counts.total()
         ));
-        match counts.iter_mut().find(|(word, _)| *word == state.word()) {
+    }
+}
+
+/// How many stations (or items) are in each state, in the order the states were met.
+#[derive(Default)]
+struct Counts(Vec<(&'static str, usize)>);
+
+impl Counts {
+    fn one(word: &'static str) -> Counts {
+        Counts(vec![(word, 1)])
+    }
+
+    fn add(&mut self, word: &'static str) {
+        match self.0.iter_mut().find(|(w, _)| *w == word) {
             Some((_, n)) => *n += 1,
-            None => counts.push((state.word(), 1)),
+            None => self.0.push((word, 1)),
         }
     }
-    let counts: Vec<String> = counts
-        .iter()
-        .map(|(word, n)| format!("{n} {word}"))
-        .collect();
-    say(format_args!(
-        "{} stations: {}",
-        plan.entries().len(),
-        if counts.is_empty() {
-            "none".to_owned()
-        } else {
-            counts.join(", ")
+
+    fn total(&self) -> usize {
+        self.0.iter().map(|(_, n)| n).sum()
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
         }
-    ));
-    Ok(ExitCode::SUCCESS)
+        let counts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(word, n)| format!("{n} {word}"))
+            .collect();
+        f.write_str(&counts.join(", "))
+    }
 }
 
 /// The LAST RUN column: when the station last ran, and what makes its state.

@@ -4,6 +4,8 @@
 //! The overall bar counts stations done of all, with those that ran and those that came
 //! from the store counted apart, and estimates the time left from how long each station
 //! took the last time it ran (or, for stations never run, the mean of those run so far).
+//! A map's items count as stations of their own, added to the total as the map finds its
+//! list; the map itself costs nothing beyond its items.
 
 use super::args::Args;
 use crate::clock;
@@ -21,6 +23,11 @@ use std::time::{Duration, Instant};
 /// Station names longer than this are cut in the bars' column.
 const NAME_WIDTH: usize = 40;
 
+/// The overall bar, before and after a map adds its items to it.
+const OVERALL: &str =
+    "{spinner:.green} {elapsed:>4} [{bar:32.green/white}] {pos}/{len} stations {wide_msg}";
+const OVERALL_WITH_ITEMS: &str = "{spinner:.green} {elapsed:>4} [{bar:32.green/white}] {pos}/{len} stations and items {wide_msg}";
+
 /// How a run is shown.
 pub(super) struct Watch {
     shared: Option<Arc<Shared>>,
@@ -35,8 +42,8 @@ struct Shared {
     width: usize,
     /// How long each station took the last time it ran.
     expected: HashMap<String, Duration>,
-    /// The graph's stations, to tell a map's items (`node[ab12…]`) from its stations.
-    stations: HashSet<Box<str>>,
+    /// The graph's maps, whose time is their items'.
+    maps: HashSet<Box<str>>,
     state: Mutex<State>,
 }
 
@@ -88,15 +95,21 @@ impl Watch {
         let paths = crate::execution::paths::node_paths(graph)?;
         let mut state = State::default();
         let mut width = 0;
-        let mut stations = HashSet::new();
+        let mut maps = HashSet::new();
         for (id, node) in graph.nodes.iter().enumerate() {
-            if matches!(node.kind, Kind::Station { .. }) {
-                stations.insert(paths[id].clone());
-                width = width.max(paths[id].chars().count().min(NAME_WIDTH));
-                match expected.get(&*paths[id]) {
-                    Some(took) => state.left_known += *took,
-                    None => state.left_unknown += 1,
-                }
+            if !matches!(node.kind, Kind::Station { .. }) {
+                continue;
+            }
+            width = width.max(paths[id].chars().count().min(NAME_WIDTH));
+            if node.map.is_some() {
+                // Its items' names are not known yet: room for them.
+                width = NAME_WIDTH;
+                maps.insert(paths[id].clone());
+                continue;
+            }
+            match expected.get(&*paths[id]) {
+                Some(took) => state.left_known += *took,
+                None => state.left_unknown += 1,
             }
         }
         let bars = std::io::stderr().is_terminal().then(Bars::new);
@@ -107,7 +120,7 @@ impl Watch {
                 jobs: jobs.max(1),
                 width,
                 expected,
-                stations,
+                maps,
                 state: Mutex::new(state),
             })),
         })
@@ -139,9 +152,7 @@ impl Bars {
     fn new() -> Bars {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let overall = multi.add(ProgressBar::new(0));
-        overall.set_style(style(
-            "{spinner:.green} {elapsed:>4} [{bar:32.green/white}] {pos}/{len} stations {wide_msg}",
-        ));
+        overall.set_style(style(OVERALL));
         overall.enable_steady_tick(Duration::from_millis(120));
         Bars { multi, overall }
     }
@@ -168,6 +179,7 @@ impl Shared {
                     bars.overall.set_length(stations as u64);
                 }
             }
+            Event::Items { items, .. } => self.items(&mut state, items),
             Event::Running { node, .. } => self.running(&mut state, node),
             Event::Progress {
                 node,
@@ -184,9 +196,22 @@ impl Shared {
         }
     }
 
+    /// A map's items join the total, each with the time it took the last time it ran.
+    fn items(&self, state: &mut State, items: &[String]) {
+        state.total += items.len();
+        for item in items {
+            match self.expected.get(item) {
+                Some(took) => state.left_known += *took,
+                None => state.left_unknown += 1,
+            }
+        }
+        if let Some(bars) = &self.bars {
+            bars.overall.set_length(state.total as u64);
+            bars.overall.set_style(style(OVERALL_WITH_ITEMS));
+        }
+    }
+
     fn running(&self, state: &mut State, node: &str) {
-        // The items of a map start one by one; the map's line stands for them all.
-        let node = self.station_of(node);
         if state.running.contains_key(node) {
             return;
         }
@@ -245,10 +270,11 @@ impl Shared {
         state.done += 1;
         *state.counts.entry(status).or_default() += 1;
         match self.expected.get(node) {
+            _ if self.maps.contains(node) => {}
             Some(took) => state.left_known = state.left_known.saturating_sub(*took),
             None => state.left_unknown = state.left_unknown.saturating_sub(1),
         }
-        if status == Status::Ran {
+        if status == Status::Ran && !self.maps.contains(node) {
             state.ran += 1;
             state.ran_time += duration;
         }
@@ -284,17 +310,6 @@ impl Shared {
                 );
             }
             None => {}
-        }
-    }
-
-    /// The station a node belongs to: itself, or the map whose item it is.
-    fn station_of<'n>(&self, node: &'n str) -> &'n str {
-        if self.stations.contains(node) {
-            return node;
-        }
-        match node.rfind('[') {
-            Some(at) if node.ends_with(']') && self.stations.contains(&node[..at]) => &node[..at],
-            _ => node,
         }
     }
 

@@ -171,12 +171,21 @@ impl Execution<'_> {
         };
         let args = self.args(inputs).map_err(|error| chain(&error))?;
         let output = self.value(id).map_err(|error| chain(&error))?;
-        let refs = refs(&args);
-        match catch_unwind(AssertUnwindSafe(|| station.clean(&refs, output))) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(chain(&*error)),
-            Err(panic) => Err(format!("panicked: {}", panic_message(&*panic))),
-        }
+        ask_clean(station.as_ref(), &args, output)
+    }
+}
+
+/// Calls a station's clean function with the inputs and output of a run, catching a panic.
+pub(super) fn ask_clean(
+    station: &dyn ErasedStation,
+    args: &[Arg],
+    output: &(dyn Any + Send + Sync),
+) -> Result<(), String> {
+    let refs = refs(args);
+    match catch_unwind(AssertUnwindSafe(|| station.clean(&refs, output))) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(chain(&*error)),
+        Err(panic) => Err(format!("panicked: {}", panic_message(&*panic))),
     }
 }
 

@@ -94,9 +94,18 @@ impl Execution<'_> {
         }
     }
 
-    /// Why a forced station runs: whatever the store says, and whatever its inputs are.
+    /// Why a forced station runs: whatever the store says, and whatever its inputs are. A
+    /// map runs to reach the items forced.
     pub(crate) fn forced_reason(&self, id: NodeId) -> Option<String> {
-        self.is_forced(id).then(|| "forced".to_owned())
+        if self.is_forced(id) {
+            return Some("forced".to_owned());
+        }
+        let items: Vec<&str> = self.forced_items_of(id).collect();
+        match items.as_slice() {
+            [] => None,
+            [item] => Some(format!("item `{item}` forced")),
+            items => Some(format!("items `{}` forced", items.join("`, `"))),
+        }
     }
 
     /// The station's key and what it is made of.

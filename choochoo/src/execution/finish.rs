@@ -4,9 +4,9 @@
 
 use super::{Execution, Outcome};
 use crate::error::{Error, chain};
-use crate::graph::{Kind, NodeId};
+use crate::graph::{ErasedStation, Kind, NodeId};
 use crate::hash::Digest;
-use crate::report::{Entry, Report, Status};
+use crate::report::{Entry, Report, Status, split_item};
 use crate::value::Shared;
 use std::collections::HashMap;
 
@@ -56,33 +56,46 @@ impl Execution<'_> {
         }
     }
 
-    /// One entry per station, in the graph's order, from its outcome.
+    /// One entry per station, in the graph's order, from its outcome; a map's items follow
+    /// it, in its list's order (blocked or skipped with it, when its list is known).
     fn entries(&mut self) -> Vec<Entry> {
-        self.graph
-            .nodes
-            .iter()
-            .enumerate()
-            .filter_map(|(id, node)| {
-                let Kind::Station { station, .. } = &node.kind else {
-                    return None;
-                };
-                let outcome = self.outcomes[id]
-                    .take()
-                    .unwrap_or(Outcome::not_run(Status::Skipped));
-                Some(Entry {
-                    node: self.paths[id].clone(),
-                    id: station.id().into(),
-                    name: station.name().into(),
-                    label: node.label.clone(),
-                    status: outcome.status,
-                    duration: outcome.duration,
-                    reason: outcome.reason,
-                    error: outcome.error,
-                    kept_dir: outcome.kept_dir,
-                    started: outcome.started,
-                    defect: None,
-                })
-            })
+        let mut items: HashMap<NodeId, super::ItemOutcomes> =
+            std::mem::take(&mut *self.items.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_iter()
+                .collect();
+        let mut entries = Vec::with_capacity(self.graph.nodes.len());
+        for (id, node) in self.graph.ids().zip(&self.graph.nodes) {
+            let Kind::Station { station, .. } = &node.kind else {
+                continue;
+            };
+            let outcome = self.outcomes[id.index()]
+                .take()
+                .unwrap_or(Outcome::not_run(Status::Skipped));
+            let status = outcome.status;
+            let path = self.paths[id.index()].clone();
+            entries.push(entry(station.as_ref(), path, node.label.clone(), outcome));
+            let items = items
+                .remove(&id)
+                .unwrap_or_else(|| self.items_not_run(id, status));
+            for (path, outcome) in items {
+                let label = split_item(&path)
+                    .map(|(_, item)| format!("{}[{item}]", self.shown(id)).into_boxed_str());
+                entries.push(entry(station.as_ref(), path, label, outcome));
+            }
+        }
+        entries
+    }
+
+    /// The items of a map that was blocked or skipped, when its list is known: blocked or
+    /// skipped too.
+    fn items_not_run(&self, id: NodeId, status: Status) -> super::ItemOutcomes {
+        if !matches!(status, Status::Blocked | Status::Skipped) {
+            return Vec::new();
+        }
+        self.current_items(id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(path, _)| (path, Outcome::not_run(status)))
             .collect()
     }
 
@@ -98,5 +111,27 @@ impl Execution<'_> {
                 entry.error = Some(message.clone());
             }
         }
+    }
+}
+
+/// A station's (or a map item's) entry, from its outcome.
+fn entry(
+    station: &dyn ErasedStation,
+    node: Box<str>,
+    label: Option<Box<str>>,
+    outcome: Outcome,
+) -> Entry {
+    Entry {
+        node,
+        id: station.id().into(),
+        name: station.name().into(),
+        label,
+        status: outcome.status,
+        duration: outcome.duration,
+        reason: outcome.reason,
+        error: outcome.error,
+        kept_dir: outcome.kept_dir,
+        started: outcome.started,
+        defect: None,
     }
 }

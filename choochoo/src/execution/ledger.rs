@@ -7,7 +7,7 @@ use super::call::{Call, Failure};
 use crate::error::chain;
 use crate::graph::NodeId;
 use crate::memo::Head;
-use crate::report::{Entry, Status};
+use crate::report::{Entry, Status, split_item};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -101,8 +101,10 @@ impl Execution<'_> {
             .collect();
         let mut found = Vec::new();
         for (node, observation) in &observations {
+            // A failed item blocks what its map blocks.
             let downstream = index
                 .get(node.as_str())
+                .or_else(|| split_item(node).and_then(|(map, _)| index.get(map)))
                 .map_or(0, |id| self.blocked_below(*id, &blocked));
             if let Err(error) = self.store.set_blocked(*observation, downstream) {
                 self.warn(format!(

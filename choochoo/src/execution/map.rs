@@ -1,34 +1,32 @@
-//! Maps: one station called for each item of a list found at run time, each item looked up,
-//! run and recorded on its own, in parallel on the runner's pool.
+//! Maps: one station called for each item of a list found at run time, each item named
+//! (`items`), looked up, run and recorded on its own (`item`), in parallel on the runner's
+//! pool, and reported as an entry of its own (`map[item]`).
 
-use super::call::{self, Arg, Call};
-use super::lookup::{Found, Lookup};
-use super::values::Unusable;
+use super::items::{Item, name_items};
 use super::{Execution, Outcome};
-use crate::error::{Error, chain};
+use crate::error::chain;
 use crate::graph::{Edge, ErasedStation, MapSpec, NodeId};
 use crate::hash::Digest;
 use crate::memo::{self, Content, Head};
 use crate::report::Status;
 use crate::value::Shared;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// One map being run: the pieces every item of it shares.
-struct MapRun<'a> {
-    id: NodeId,
-    station: &'a Arc<dyn ErasedStation>,
-    map: &'a MapSpec,
+pub(crate) struct MapRun<'a> {
+    pub(crate) id: NodeId,
+    pub(crate) station: &'a Arc<dyn ErasedStation>,
+    pub(crate) map: &'a MapSpec,
     /// The inputs after the list, given to every item, and their content hashes.
-    shared: &'a [Edge],
-    shared_hashes: Vec<Digest>,
+    pub(crate) shared: &'a [Edge],
+    pub(crate) shared_hashes: Vec<Digest>,
 }
 
-/// What the store says of one item: its remembered output, still good, or why it runs.
-enum ItemVerdict {
-    Cached(Shared),
-    Runs(String),
+/// What became of one item: its output, if it has one, and its outcome.
+pub(super) struct Done {
+    pub(super) output: Option<Shared>,
+    pub(super) outcome: Outcome,
 }
 
 impl Execution<'_> {
@@ -50,86 +48,174 @@ impl Execution<'_> {
             Ok(found) => found,
             Err(error) => return failed(error),
         };
-        let mut outputs = Vec::with_capacity(items.len());
-        let mut ran = 0;
-        for result in self.run_items(&run, &items) {
-            match result {
-                Ok((output, executed)) => {
-                    ran += usize::from(executed);
-                    outputs.push(output);
-                }
-                Err(error) => return failed(error),
-            }
+        self.announce_items(id, &items);
+        let done = self.run_items(&run, &items);
+        let ran = done
+            .iter()
+            .filter(|d| d.outcome.status == Status::Ran)
+            .count();
+        let outputs: Option<Vec<Shared>> = items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| done[item.same_as.unwrap_or(index)].output.clone())
+            .collect();
+        let failure = self.item_failure(id, &items, &done);
+        self.keep_items(id, &items, done);
+        if let Some(error) = failure {
+            return failed(error);
         }
-        let value = match (map.gather)(outputs) {
-            Ok(value) => value,
-            Err(error) => return failed(chain(&error)),
-        };
-        let content = match self.record_map(id, station, &head, &value, started) {
-            Ok(content) => content,
-            Err(error) => return failed(error),
-        };
-        let _ = self.contents[id.index()].set(content);
-        let _ = self.values[id.index()].set(value);
+        let kept = outputs
+            .ok_or_else(|| "internal error: an item has no output".to_owned())
+            .and_then(|outputs| self.keep_map(id, station, map, &head, outputs, started));
+        if let Err(error) = kept {
+            return failed(error);
+        }
+        let distinct = items.iter().filter(|item| item.same_as.is_none()).count();
         Outcome {
             status: Status::Ran,
             started: None,
             duration: started.elapsed(),
-            reason: Some(format!("{reason}; {ran} of {} items ran", items.len())),
+            reason: Some(format!("{reason}; {ran} of {distinct} items ran")),
             error: None,
             kept_dir: None,
         }
     }
 
-    /// The items of a map's list, and what its items share.
-    fn map_inputs<'a>(
+    /// The items of a map's list, named, and what its items share.
+    pub(crate) fn map_inputs<'a>(
         &self,
         id: NodeId,
         station: &'a Arc<dyn ErasedStation>,
         inputs: &'a [Edge],
         map: &'a MapSpec,
-    ) -> Result<(Vec<Shared>, MapRun<'a>), String> {
+    ) -> Result<(Vec<Item>, MapRun<'a>), String> {
         let (list, shared) = match inputs.split_first() {
             Some((Edge::One(list), shared)) => (*list, shared),
             _ => return Err("internal error: a map without its list".to_owned()),
         };
-        let items = self
+        let values = self
             .value(list)
             .and_then(|list| (map.items)(list))
             .map_err(|error| chain(&error))?;
+        let items = name_items(map, &self.paths[id.index()], self.shown(id), values)?;
+        Ok((items, self.map_run(id, station, map, shared)?))
+    }
+
+    /// What the items of map `id` share: the station, and the inputs after the list.
+    pub(super) fn map_run<'a>(
+        &self,
+        id: NodeId,
+        station: &'a Arc<dyn ErasedStation>,
+        map: &'a MapSpec,
+        shared: &'a [Edge],
+    ) -> Result<MapRun<'a>, String> {
         let shared_hashes = self.input_hashes(shared).map_err(|error| chain(&error))?;
-        let run = MapRun {
+        Ok(MapRun {
             id,
             station,
             map,
             shared,
             shared_hashes,
-        };
-        Ok((items, run))
+        })
     }
 
-    /// Each item's output and whether it ran, in the list's order, in parallel.
-    fn run_items(&self, run: &MapRun<'_>, items: &[Shared]) -> Vec<Result<(Shared, bool), String>> {
+    /// What messages call node `id`: its label, or its name in the store.
+    pub(crate) fn shown(&self, id: NodeId) -> &str {
+        self.graph
+            .node(id)
+            .label
+            .as_deref()
+            .unwrap_or(&self.paths[id.index()])
+    }
+
+    /// Tells the listener the items a map is about to run or find.
+    fn announce_items(&self, id: NodeId, items: &[Item]) {
+        if let Some(listener) = &self.settings.listener {
+            let names: Vec<String> = distinct(items).map(|item| item.path.to_string()).collect();
+            listener(&crate::progress::Event::Items {
+                node: &self.paths[id.index()],
+                items: &names,
+            });
+        }
+    }
+
+    /// What became of each item, in the list's order, in parallel; the same item again is
+    /// not run again (its entry is a placeholder, its output the first one's).
+    fn run_items(&self, run: &MapRun<'_>, items: &[Item]) -> Vec<Done> {
         use rayon::prelude::*;
-        let path = &self.paths[run.id.index()];
-        let done = AtomicU64::new(0);
         items
             .par_iter()
-            .enumerate()
-            .map(|(index, item)| {
-                let result = self.map_item(run, index, item);
+            .map(|item| {
+                if item.same_as.is_some() {
+                    return Done {
+                        output: None,
+                        outcome: Outcome::not_run(Status::Cached),
+                    };
+                }
+                let done = self.map_item(run, item);
                 if let Some(listener) = &self.settings.listener {
-                    let done = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    listener(&crate::progress::Event::Progress {
-                        node: path,
-                        done,
-                        total: Some(items.len() as u64),
-                        unit: crate::progress::Unit::Steps,
+                    listener(&crate::progress::Event::Finished {
+                        node: &item.path,
+                        name: run.station.name(),
+                        status: done.outcome.status,
+                        duration: done.outcome.duration,
                     });
                 }
-                result
+                done
             })
             .collect()
+    }
+
+    /// The map's error when items failed: the first one's, naming it, and how many more.
+    fn item_failure(&self, id: NodeId, items: &[Item], done: &[Done]) -> Option<String> {
+        let mut failed = items
+            .iter()
+            .zip(done)
+            .filter(|(_, done)| done.outcome.status == Status::Failed);
+        let (item, first) = failed.next()?;
+        let mut error = format!(
+            "{}[{}] failed: {}",
+            self.shown(id),
+            item.name,
+            first.outcome.error.as_deref().unwrap_or_default()
+        );
+        match failed.count() {
+            0 => {}
+            1 => error.push_str(" (and 1 more item failed)"),
+            more => error.push_str(&format!(" (and {more} more items failed)")),
+        }
+        Some(error)
+    }
+
+    /// Keeps each item's outcome for the report.
+    fn keep_items(&self, id: NodeId, items: &[Item], done: Vec<Done>) {
+        let outcomes = items
+            .iter()
+            .zip(done)
+            .filter(|(item, _)| item.same_as.is_none())
+            .map(|(item, done)| (item.path.clone(), done.outcome))
+            .collect();
+        self.items
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((id, outcomes));
+    }
+
+    /// Makes the items' outputs, in order, the map's value, and records it.
+    fn keep_map(
+        &self,
+        id: NodeId,
+        station: &Arc<dyn ErasedStation>,
+        map: &MapSpec,
+        head: &Head,
+        outputs: Vec<Shared>,
+        started: Instant,
+    ) -> Result<(), String> {
+        let value = (map.gather)(outputs).map_err(|error| chain(&error))?;
+        let content = self.record_map(id, station, head, &value, started)?;
+        let _ = self.contents[id.index()].set(content);
+        let _ = self.values[id.index()].set(value);
+        Ok(())
     }
 
     /// Stores a map's own output, the list of its items' outputs, under the map's key.
@@ -157,107 +243,9 @@ impl Execution<'_> {
         .map_err(|error| format!("its result could not be stored: {}", chain(&error)))?;
         Ok(content)
     }
+}
 
-    /// One item of a map: its own key (the item's content and the shared inputs), its own
-    /// record, its own directory. Returns its output and whether it ran.
-    fn map_item(
-        &self,
-        run: &MapRun<'_>,
-        index: usize,
-        item: &Shared,
-    ) -> Result<(Shared, bool), String> {
-        let head = self.item_head(run, item)?;
-        self.used(head.key);
-        let digest = head.inputs[0];
-        let path = format!("{}[{}]", self.paths[run.id.index()], &digest.to_hex()[..12]);
-        let label = format!(
-            "{}[{index}]",
-            self.graph.node(run.id).label.as_deref().unwrap_or("map")
-        );
-        let args = || -> Result<Vec<Arg>, Error> {
-            let mut args = vec![Arg::Shared(item.clone())];
-            args.extend(self.args(run.shared)?);
-            Ok(args)
-        };
-        let reason = match self.item_verdict(run, &path, &head.key, &args)? {
-            ItemVerdict::Cached(output) => return Ok((output, false)),
-            ItemVerdict::Runs(reason) => reason,
-        };
-        let call = Call {
-            station: run.station,
-            path: &path,
-            label: Some(&label),
-            codec: &run.map.output,
-            args: &args,
-            input_values: &Vec::new,
-            read: &[],
-        };
-        match self.call_and_record(call, head, reason) {
-            (Some((output, _)), _) => Ok((output, true)),
-            (None, outcome) => Err(format!(
-                "item {index} ({}) failed: {}",
-                &digest.to_hex()[..12],
-                outcome.error.unwrap_or_default()
-            )),
-        }
-    }
-
-    /// An item's key: its station, the item's content, and the shared inputs' content.
-    fn item_head(&self, run: &MapRun<'_>, item: &Shared) -> Result<Head, String> {
-        let (encoded, paths) = (run.map.item.encode)(&**item).map_err(|error| chain(&error))?;
-        let files = self.hash_files(paths).map_err(|error| chain(&error))?;
-        let mut inputs = vec![memo::content(&encoded, files).digest];
-        inputs.extend_from_slice(&run.shared_hashes);
-        let fingerprint = run.station.fingerprint();
-        let key = memo::key(
-            run.station.id(),
-            &fingerprint,
-            (run.map.output.type_name)(),
-            &inputs,
-        );
-        Ok(Head {
-            key,
-            fingerprint,
-            inputs,
-            values: Vec::new(),
-        })
-    }
-
-    /// Whether an item's remembered output can be used: it is in the store and intact, and
-    /// the station's check, if it has one, still agrees.
-    fn item_verdict(
-        &self,
-        run: &MapRun<'_>,
-        path: &str,
-        key: &Digest,
-        args: &dyn Fn() -> Result<Vec<Arg>, Error>,
-    ) -> Result<ItemVerdict, String> {
-        let record = match self.find(path, key, false) {
-            Lookup::Hit(Found { record, .. }) => record,
-            Lookup::Stale(reason) => return Ok(ItemVerdict::Runs(reason)),
-            Lookup::Miss => return Ok(ItemVerdict::Runs("new item".to_owned())),
-        };
-        let output = match self.stored_output(&record, &run.map.output) {
-            Ok(output) => output,
-            Err(Unusable::Changed(problem)) => return Err(problem),
-            Err(Unusable::Undecodable(cause)) => {
-                self.warn(format!(
-                    "the stored output of `{path}` {}",
-                    cause.explain("it runs again")
-                ));
-                return Ok(ItemVerdict::Runs(
-                    "its stored output no longer decodes".to_owned(),
-                ));
-            }
-        };
-        if !run.station.has_check() {
-            return Ok(ItemVerdict::Cached(output));
-        }
-        let args = args().map_err(|error| chain(&error))?;
-        match call::ask_check(run.station.as_ref(), &args, &*output) {
-            Ok(true) => Ok(ItemVerdict::Cached(output)),
-            Ok(false) => Ok(ItemVerdict::Runs("check failed: drift".to_owned())),
-            Err(failure) => Err(failure.message),
-        }
-    }
+/// The items that are not the same item again.
+pub(crate) fn distinct(items: &[Item]) -> impl Iterator<Item = &Item> {
+    items.iter().filter(|item| item.same_as.is_none())
 }

@@ -8,14 +8,16 @@
 //! retries and a time limit, the check after it, the failing directory kept), `call` (the
 //! station's own code, its panics caught), `values` (values encoded, hashed and handed
 //! downstream), `commit` (batches, leases, durability), `ledger` (the failures and warnings
-//! of the run) and `finish` (the report). `map` runs a station over a list, `remote` brings
-//! in the shared cache, `paths` names each node in the store.
+//! of the run) and `finish` (the report). `map` runs a station over a list whose items
+//! `items` names and `item` looks up and runs one by one, `remote` brings in the shared cache, `paths` names each node in the store.
 
 mod attempt;
 mod call;
 mod commit;
 pub(crate) mod decide;
 pub(crate) mod finish;
+pub(crate) mod item;
+pub(crate) mod items;
 mod ledger;
 mod lookup;
 mod map;
@@ -34,7 +36,7 @@ use crate::stat::StatCache;
 use crate::store::Store;
 use crate::value::Shared;
 use paths::node_paths;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -60,6 +62,8 @@ pub(crate) struct Execution<'g> {
     pub(crate) settings: &'g Settings,
     /// Stations to run whatever the store says, by node index.
     pub(crate) forced: Vec<bool>,
+    /// Map items to run whatever the store says, by node name (`map[item]`).
+    pub(crate) forced_items: HashSet<Box<str>>,
     /// `dependents[offsets[n]..offsets[n + 1]]` are the stations reading node `n`.
     offsets: Vec<u32>,
     dependents: Vec<NodeId>,
@@ -73,6 +77,8 @@ pub(crate) struct Execution<'g> {
     /// The record a cached node's value can be decoded from, when it is needed.
     records: Vec<OnceLock<Record>>,
     outcomes: Vec<OnceLock<Outcome>>,
+    /// What became of each item of the maps that ran, in list order.
+    items: Mutex<Vec<(NodeId, ItemOutcomes)>>,
     stats: StatCache,
     warnings: Mutex<Vec<String>>,
     /// The last observation of each failed node, to add its impact when the run is over.
@@ -92,6 +98,9 @@ pub(crate) struct Execution<'g> {
     #[cfg(feature = "remote")]
     remote: Option<remote::Remote>,
 }
+
+/// What became of each item of one map, by item node name (`map[item]`).
+type ItemOutcomes = Vec<(Box<str>, Outcome)>;
 
 /// What became of one station in a run.
 pub(crate) struct Outcome {
@@ -134,6 +143,16 @@ impl<'g> Execution<'g> {
         store: &'g Store,
         settings: &'g Settings,
     ) -> Result<Execution<'g>, Error> {
+        Execution::with_paths(graph, store, settings, node_paths(graph)?)
+    }
+
+    /// [`new`](Execution::new), with each node's name in the store already found.
+    pub(crate) fn with_paths(
+        graph: &'g Graph,
+        store: &'g Store,
+        settings: &'g Settings,
+        paths: Vec<Box<str>>,
+    ) -> Result<Execution<'g>, Error> {
         let n = graph.nodes.len();
         let (offsets, dependents, pending) = schedule::wiring(graph);
         Ok(Execution {
@@ -141,13 +160,14 @@ impl<'g> Execution<'g> {
             store,
             settings,
             forced: Vec::new(),
+            forced_items: HashSet::new(),
             offsets,
             dependents,
             pending,
             upstream: (0..n)
                 .map(|_| AtomicU8::new(schedule::UPSTREAM_OK))
                 .collect(),
-            paths: node_paths(graph)?,
+            paths,
             values: graph
                 .nodes
                 .iter()
@@ -159,6 +179,7 @@ impl<'g> Execution<'g> {
             contents: (0..n).map(|_| OnceLock::new()).collect(),
             records: (0..n).map(|_| OnceLock::new()).collect(),
             outcomes: (0..n).map(|_| OnceLock::new()).collect(),
+            items: Mutex::default(),
             stats: StatCache::new(store.stats()?),
             warnings: Mutex::default(),
             observations: Mutex::default(),
@@ -180,5 +201,15 @@ impl<'g> Execution<'g> {
     /// Whether the run was asked to run this station whatever the store says.
     pub(crate) fn is_forced(&self, id: NodeId) -> bool {
         self.forced.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// The items of map `id` the run was asked to run whatever the store says.
+    pub(crate) fn forced_items_of(&self, id: NodeId) -> impl Iterator<Item = &str> {
+        let map = &self.paths[id.index()];
+        self.forced_items.iter().filter_map(move |item| {
+            crate::report::split_item(item)
+                .filter(|(of, _)| of == &&**map)
+                .map(|(_, name)| name)
+        })
     }
 }

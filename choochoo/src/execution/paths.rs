@@ -6,9 +6,10 @@ use crate::hash::Digest;
 use std::collections::HashMap;
 
 /// Each station's name in the store, stable from run to run: `workflow/binding` for a
-/// `workflow!` binding; for a builder node, the station's name and a hash of where its inputs
-/// come from (constants by value, files by path), so editing a file keeps the name. A graph
-/// with a node of another graph wired into it has no names: its error is returned.
+/// `workflow!` binding; the name the program gave a builder node (`add_named`); for another
+/// builder node, the station's name and a hash of where its inputs come from (constants by
+/// value, files by path), so editing a file keeps the name. A graph with a node of another
+/// graph wired into it, or a name given twice, has no names: its error is returned.
 pub(crate) fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
     graph.check(&[])?;
     let mut identities: Vec<Digest> = Vec::with_capacity(graph.nodes.len());
@@ -31,6 +32,7 @@ pub(crate) fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
                 }
                 let identity = hasher.finish();
                 let base = match (&node.label, graph_scope(node)) {
+                    (Some(label), _) if node.named => label.to_string(),
                     (Some(label), scope) => format!("{scope}{label}"),
                     (None, _) => {
                         let name = station.id().rsplit("::").next().unwrap_or("station");
@@ -43,6 +45,14 @@ pub(crate) fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
         identities.push(identity);
         let count = taken.entry(base.clone()).or_insert(0);
         *count += 1;
+        if node.named && *count > 1 {
+            // A name the program gave is the node's name or an error, never `name-2`.
+            return Err(Error::usage(format!(
+                "the name `{base}` of node {} is taken by another node of the graph; each \
+                 node of a graph needs a name of its own",
+                paths.len()
+            )));
+        }
         paths.push(
             if *count == 1 {
                 base

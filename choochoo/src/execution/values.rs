@@ -88,6 +88,18 @@ impl Execution<'_> {
         Ok(self.values[id.index()].get_or_init(|| value))
     }
 
+    /// A node's value if it can be had without running or writing anything: a constant, a
+    /// value computed, or the output of a record found (decoded, and not forgotten if it no
+    /// longer decodes).
+    pub(super) fn known_value(&self, id: NodeId) -> Option<Shared> {
+        if let Some(value) = self.values[id.index()].get() {
+            return Some(value.clone());
+        }
+        let record = self.records[id.index()].get()?;
+        let bytes = self.store.load(record).ok()?;
+        (self.graph.node(id).codec.decode)(&bytes).ok()
+    }
+
     /// A record's output, decoded. The record was verified when it was found, so an output
     /// that no longer decodes is of a type that changed without its station's code: its
     /// record is forgotten, and the next lookup of its key misses and runs the station.

@@ -159,12 +159,14 @@ impl Store {
         f(&mut db).map_err(|error| Error::db(operation, &self.db_path(), error))
     }
 
-    /// The directory of a node.
+    /// The directory of a node: `work/<profile>/<node>/`, and for a map's item `map[item]`,
+    /// `work/<profile>/<map>/<item>/`, inside its map's.
     pub(crate) fn work_dir(&self, profile: &str, node: &str) -> PathBuf {
-        self.dir
-            .join("work")
-            .join(sanitize(profile))
-            .join(sanitize(node))
+        let profile_dir = self.dir.join("work").join(sanitize(profile));
+        match crate::report::split_item(node) {
+            Some((map, item)) => profile_dir.join(sanitize(map)).join(item_dir(item)),
+            None => profile_dir.join(sanitize(node)),
+        }
     }
 
     /// Where a failed attempt's directory is kept: `work/<profile>/.failed/<node>.run<id>.<attempt>`.
@@ -173,8 +175,31 @@ impl Store {
             .join("work")
             .join(sanitize(profile))
             .join(".failed")
-            .join(format!("{}.run{run}.{attempt}", sanitize(node)))
+            .join(format!("{}.run{run}.{attempt}", node_file_name(node)))
     }
+}
+
+/// A node's name as one path component: a map item's as its map's and its own, joined.
+fn node_file_name(node: &str) -> String {
+    match crate::report::split_item(node) {
+        Some((map, item)) => format!("{}.{}", sanitize(map), item_dir(item)),
+        None => sanitize(node),
+    }
+}
+
+/// Item names longer than this are cut, and told apart by a hash of the whole name.
+const ITEM_DIR_LONGEST: usize = 100;
+
+/// A map item's name as one safe path component (its directory in its map's), short enough
+/// for any file system: two items whose names give the same one cannot run in one map.
+pub(crate) fn item_dir(item: &str) -> String {
+    let clean = sanitize(item);
+    if clean.len() <= ITEM_DIR_LONGEST {
+        return clean;
+    }
+    // `sanitize` leaves only ASCII, so any byte offset is a character boundary.
+    let hash = crate::hash::Digest::of(item.as_bytes()).to_hex();
+    format!("{}-{}", &clean[..ITEM_DIR_LONGEST - 13], &hash[..12])
 }
 
 /// A node or profile name as one safe path component.

@@ -192,6 +192,32 @@ impl Store {
         })
     }
 
+    /// The heads of the items of map `map` (the nodes `map[…]`) in `profile`, by node name.
+    pub(crate) fn item_heads(
+        &self,
+        profile: &str,
+        map: &str,
+    ) -> Result<Vec<(String, Head)>, Error> {
+        // `map[` up to `map\`: `\` is the character after `[`, so the range is the prefix.
+        let (from, to) = (format!("{map}["), format!("{map}\\"));
+        self.with_db("read the heads from", |db| {
+            let mut stmt = db.prepare_cached(
+                "SELECT node, head FROM heads WHERE profile = ?1 AND node >= ?2 AND node < ?3 ORDER BY node",
+            )?;
+            let rows = stmt.query_map(params![profile, from, to], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
+            })?;
+            let mut heads = Vec::new();
+            for row in rows {
+                let (node, bytes) = row?;
+                if let Ok(head) = Head::decode(&bytes) {
+                    heads.push((node, head));
+                }
+            }
+            Ok(heads)
+        })
+    }
+
     /// The nodes of `profile` that have a result in the store (a head).
     #[cfg_attr(not(feature = "cli"), allow(dead_code, reason = "used by the cli"))]
     pub(crate) fn nodes_with_results(&self, profile: &str) -> Result<HashSet<String>, Error> {

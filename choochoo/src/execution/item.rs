@@ -1,0 +1,277 @@
+//! One item of a map: its key (the item's content and the shared inputs), its lookup (forced,
+//! found, stale, or why it runs, compared with its last head), its call and record under
+//! its own name and directory, and what a plan says of it before the map runs.
+
+use super::call::{self, Arg, Call};
+use super::items::{Item, name_items};
+use super::lookup::{Found, Lookup};
+use super::map::{Done, MapRun, distinct};
+use super::values::Unusable;
+use super::{Execution, Outcome};
+use crate::error::{Error, chain};
+use crate::graph::{Edge, Kind, NodeId};
+use crate::memo;
+use crate::memo::{Head, Record};
+use crate::report::Status;
+use crate::value::Shared;
+use std::time::Duration;
+
+/// What the store says of one item: its remembered output, still good, or why it runs.
+enum ItemVerdict {
+    Cached(Shared),
+    Runs(String),
+}
+
+impl Execution<'_> {
+    /// What a run would do with each item of map `id`, when its list is known before the
+    /// map runs: `None` for an item found in the store, else why it runs; every item is found
+    /// when the map is (`cached`). Nothing is asked, run or written; a plan shares it.
+    pub(crate) fn item_verdicts(
+        &self,
+        id: NodeId,
+        cached: bool,
+    ) -> Option<Vec<(Box<str>, Option<String>)>> {
+        let items = self.known_items(id)?;
+        if cached {
+            return Some(
+                distinct(&items)
+                    .map(|item| (item.path.clone(), None))
+                    .collect(),
+            );
+        }
+        let node = self.graph.node(id);
+        let (Kind::Station { station, inputs }, Some(map)) = (&node.kind, &node.map) else {
+            return None;
+        };
+        let run = self.map_run(id, station, map, inputs.get(1..)?).ok()?;
+        let verdict = |item: &Item| match self.item_head(&run, item) {
+            Ok(head) => self.item_lookup(&run, item, &head).err(),
+            Err(error) => Some(format!("its input cannot be read: {error}")),
+        };
+        Some(
+            distinct(&items)
+                .map(|item| (item.path.clone(), verdict(item)))
+                .collect(),
+        )
+    }
+
+    /// The items of map `id`, named, when its list is known without running or writing
+    /// anything: a constant, or the output of a record found.
+    fn known_items(&self, id: NodeId) -> Option<Vec<Item>> {
+        let node = self.graph.node(id);
+        let (Kind::Station { inputs, .. }, Some(map)) = (&node.kind, &node.map) else {
+            return None;
+        };
+        let Some(Edge::One(list)) = inputs.first() else {
+            return None;
+        };
+        let values = (map.items)(&*self.known_value(*list)?).ok()?;
+        name_items(map, &self.paths[id.index()], self.shown(id), values).ok()
+    }
+
+    /// One item of a map: its own key (the item's content and the shared inputs), its own
+    /// record, its own directory.
+    pub(super) fn map_item(&self, run: &MapRun<'_>, item: &Item) -> Done {
+        let failed = |error: String| Done {
+            output: None,
+            outcome: Outcome::failed(Duration::ZERO, None, error),
+        };
+        let head = match self.item_head(run, item) {
+            Ok(head) => head,
+            Err(error) => return failed(error),
+        };
+        self.used(head.key);
+        let args = || -> Result<Vec<Arg>, Error> {
+            let mut args = vec![Arg::Shared(item.value.clone())];
+            args.extend(self.args(run.shared)?);
+            Ok(args)
+        };
+        let reason = match self.item_verdict(run, item, &head, &args) {
+            Ok(ItemVerdict::Cached(output)) => {
+                return Done {
+                    output: Some(output),
+                    outcome: Outcome::not_run(Status::Cached),
+                };
+            }
+            Ok(ItemVerdict::Runs(reason)) => reason,
+            Err(error) => return failed(error),
+        };
+        let label = format!("{}[{}]", self.shown(run.id), item.name);
+        let values = || self.item_values(run, item);
+        let call = Call {
+            station: run.station,
+            path: &item.path,
+            label: Some(&label),
+            codec: &run.map.output,
+            args: &args,
+            input_values: &values,
+            read: &[],
+        };
+        let (done, outcome) = self.call_and_record(call, head, reason);
+        Done {
+            output: done.map(|(output, _)| output),
+            outcome,
+        }
+    }
+
+    /// An item's key: its station, the item's content, and the shared inputs' content.
+    pub(crate) fn item_head(&self, run: &MapRun<'_>, item: &Item) -> Result<Head, String> {
+        let files = self
+            .hash_files(item.files.clone())
+            .map_err(|error| chain(&error))?;
+        let mut inputs = vec![memo::content(&item.encoded, files).digest];
+        inputs.extend_from_slice(&run.shared_hashes);
+        let fingerprint = run.station.fingerprint();
+        let key = memo::key(
+            run.station.id(),
+            &fingerprint,
+            (run.map.output.type_name)(),
+            &inputs,
+        );
+        Ok(Head {
+            key,
+            fingerprint,
+            inputs,
+            values: Vec::new(),
+        })
+    }
+
+    /// The item's and the shared inputs' small values as JSON, kept with its head.
+    fn item_values(&self, run: &MapRun<'_>, item: &Item) -> Vec<Option<String>> {
+        let json = (run.map.item.to_json)(&*item.value)
+            .map(|json| json.to_string())
+            .filter(|json| json.len() <= memo::SMALL_VALUE);
+        let mut values = vec![json];
+        values.extend(self.input_values(run.shared));
+        values
+    }
+
+    /// Whether an item's remembered output can be used: it is not forced, it is in the
+    /// store and intact, and the station's check, if it has one, still agrees.
+    fn item_verdict(
+        &self,
+        run: &MapRun<'_>,
+        item: &Item,
+        head: &Head,
+        args: &dyn Fn() -> Result<Vec<Arg>, Error>,
+    ) -> Result<ItemVerdict, String> {
+        let record = match self.item_lookup(run, item, head) {
+            Ok(Found { record, .. }) => record,
+            Err(reason) => return Ok(ItemVerdict::Runs(reason)),
+        };
+        let path = &item.path;
+        let output = match self.stored_output(&record, &run.map.output) {
+            Ok(output) => output,
+            Err(Unusable::Changed(problem)) => return Err(problem),
+            Err(Unusable::Undecodable(cause)) => {
+                self.warn(format!(
+                    "the stored output of `{path}` {}",
+                    cause.explain("it runs again")
+                ));
+                return Ok(ItemVerdict::Runs(
+                    "its stored output no longer decodes".to_owned(),
+                ));
+            }
+        };
+        if !run.station.has_check() {
+            return Ok(ItemVerdict::Cached(output));
+        }
+        let args = args().map_err(|error| chain(&error))?;
+        match call::ask_check(run.station.as_ref(), &args, &*output) {
+            Ok(true) => Ok(ItemVerdict::Cached(output)),
+            Ok(false) => Ok(ItemVerdict::Runs("check failed: drift".to_owned())),
+            Err(failure) => Err(failure.message),
+        }
+    }
+
+    /// An item's usable record, or why it runs: forced, stale, or compared with its last
+    /// head. Nothing is asked, run or written; a plan shares it.
+    pub(crate) fn item_lookup(
+        &self,
+        run: &MapRun<'_>,
+        item: &Item,
+        head: &Head,
+    ) -> Result<Found, String> {
+        if self.is_forced(run.id) || self.forced_items.contains(&item.path) {
+            return Err("forced".to_owned());
+        }
+        match self.find(&item.path, &head.key, false) {
+            Lookup::Hit(found) => Ok(found),
+            Lookup::Stale(reason) => Err(reason),
+            Lookup::Miss => Err(self.item_reason(run, item, head)),
+        }
+    }
+
+    /// Why an item with no record runs, compared with its last head: new, or what changed.
+    fn item_reason(&self, run: &MapRun<'_>, item: &Item, head: &Head) -> String {
+        let Some(before) = self.last_head(&item.path) else {
+            return "new item".to_owned();
+        };
+        memo::reason(
+            Some(&before),
+            head,
+            run.station.input_names(),
+            |index| match index {
+                0 => (run.map.item.to_json)(&*item.value),
+                _ => match run.shared.get(index - 1)?.sources() {
+                    [source] => (self.graph.node(*source).codec.to_json)(self.value(*source).ok()?),
+                    _ => None,
+                },
+            },
+        )
+    }
+}
+
+impl Execution<'_> {
+    /// The items of map `id` as its list has them now, by node name, when the list is known;
+    /// the same item twice is listed once.
+    pub(crate) fn current_items(&self, id: NodeId) -> Option<Vec<(Box<str>, Shared)>> {
+        let items = self.known_items(id)?;
+        Some(
+            distinct(&items)
+                .map(|item| (item.path.clone(), item.value.clone()))
+                .collect(),
+        )
+    }
+
+    /// Calls the clean function of map `id`'s station for one item, with the item, the
+    /// shared inputs, and the item's output in `record`.
+    pub(crate) fn clean_item(
+        &self,
+        id: NodeId,
+        item: &Shared,
+        record: &Record,
+    ) -> Result<(), String> {
+        let node = self.graph.node(id);
+        let (Kind::Station { station, inputs }, Some(map)) = (&node.kind, &node.map) else {
+            return Ok(());
+        };
+        let mut args = vec![Arg::Shared(item.clone())];
+        let shared = inputs.get(1..).unwrap_or_default();
+        args.extend(self.args(shared).map_err(|error| chain(&error))?);
+        let output = self.item_output(map, record)?;
+        call::ask_clean(station.as_ref(), &args, &*output)
+    }
+
+    /// An item's output in `record`, as JSON, for the evidence of a clean.
+    pub(crate) fn item_output_json(
+        &self,
+        id: NodeId,
+        record: &Record,
+    ) -> Option<serde_json::Value> {
+        let map = self.graph.node(id).map.as_ref()?;
+        let output = self.item_output(map, record).ok()?;
+        (map.output.to_json)(&*output)
+    }
+
+    fn item_output(&self, map: &crate::graph::MapSpec, record: &Record) -> Result<Shared, String> {
+        self.stored_output(record, &map.output)
+            .map_err(|unusable| match unusable {
+                Unusable::Changed(problem) => problem,
+                Unusable::Undecodable(cause) => format!(
+                    "its stored output {}",
+                    cause.explain("it is computed again next time")
+                ),
+            })
+    }
+}
