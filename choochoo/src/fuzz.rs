@@ -5,7 +5,11 @@
 //! A row of several columns (a record, a stat cache entry) arrives as the postcard encoding
 //! of its columns, so one byte string covers every column the decoder checks.
 
-use crate::store::{Head, RecordRow, StatRow, encode_files, input_hashes, json_column};
+use crate::discovered::{Discovered, Source};
+use crate::store::{
+    Head, RecordRow, StatRow, decode_discovered, encode_discovered, encode_files, input_hashes,
+    json_column,
+};
 use crate::{Digest, Dir, File};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -29,16 +33,19 @@ pub enum Decoder {
     /// A station's output: the first byte picks one of the sample types, the rest is its
     /// encoding, as a run decodes it.
     Value,
+    /// A record's `discovered` column: the inputs its station found while it ran.
+    Discovered,
 }
 
 impl Decoder {
     /// Every decoder.
-    pub const ALL: [Decoder; 5] = [
+    pub const ALL: [Decoder; 6] = [
         Decoder::Record,
         Decoder::Head,
         Decoder::Stat,
         Decoder::Observation,
         Decoder::Value,
+        Decoder::Discovered,
     ];
 
     /// The fuzz target's name, which is also its corpus directory's.
@@ -49,6 +56,7 @@ impl Decoder {
             Decoder::Stat => "stat",
             Decoder::Observation => "observation",
             Decoder::Value => "value",
+            Decoder::Discovered => "discovered",
         }
     }
 
@@ -71,6 +79,9 @@ impl Decoder {
             Decoder::Observation => 32,
             // `HashMap<String, HashSet<u64>>`: 72-byte entries plus a control byte, 2.3 times.
             Decoder::Value => 192,
+            // 64-byte `(kind, name, Digest)` rows, one per input byte at most, then the
+            // 64-byte inputs made from them, one per 34 bytes (a row's smallest encoding).
+            Decoder::Discovered => 72,
         }
     }
 
@@ -115,6 +126,7 @@ impl Decoder {
                     .ok_or("an empty input names no sample type")?;
                 Sample::decode(sample, encoding)
             }
+            Decoder::Discovered => decode_discovered(Some(bytes)).map(drop),
         }
     }
 
@@ -126,6 +138,7 @@ impl Decoder {
             Decoder::Stat => stat_seeds(),
             Decoder::Observation => observation_seeds(),
             Decoder::Value => value_seeds(),
+            Decoder::Discovered => discovered_seeds(),
         }
     }
 }
@@ -156,6 +169,26 @@ fn record_seeds() -> Vec<Vec<u8>> {
             used_dir: files.is_empty(),
         })
         .map(|row| encode(&row))
+        .collect()
+}
+
+fn discovered_seeds() -> Vec<Vec<u8>> {
+    let input = |source, content: &[u8]| Discovered {
+        source,
+        digest: Digest::of(content),
+    };
+    let inputs = [
+        input(Source::File(PathBuf::from("src/lua.h")), b"lua.h"),
+        input(
+            Source::File(PathBuf::from("/usr/include/stdio.h")),
+            b"stdio.h",
+        ),
+        input(Source::Dir(PathBuf::from("assets")), b"assets"),
+        input(Source::Env("CC".to_owned()), b"gcc"),
+    ];
+    [&inputs[..], &inputs[3..]]
+        .iter()
+        .filter_map(|inputs| encode_discovered(inputs).ok().flatten())
         .collect()
 }
 

@@ -161,7 +161,9 @@ mod clean;
 pub mod cli;
 mod clock;
 mod defect;
+mod depfile;
 mod diagram;
+mod discovered;
 mod error;
 mod execution;
 mod file;
@@ -344,6 +346,12 @@ pub mod __private {
     }
 
     pub use crate::fs::Faults;
+
+    /// How many files runs on `store` read to hash them since it was opened: what the stat
+    /// cache did not spare (for tests that prove a run re-hashes nothing).
+    pub fn files_hashed(store: &crate::Store) -> u64 {
+        store.files_hashed()
+    }
 
     /// Opens a store whose publish steps go through `faults` (for reliability tests).
     pub fn open_with_faults(

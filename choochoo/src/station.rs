@@ -215,6 +215,8 @@ pub struct Ctx {
     pub(crate) capture: tracing::Dispatch,
     pub(crate) node: Box<str>,
     pub(crate) listener: Option<crate::progress::Listener>,
+    /// What the station says it read while it runs.
+    pub(crate) discovery: crate::discovered::Discovery,
 }
 
 impl std::fmt::Debug for Ctx {

@@ -10,6 +10,7 @@ mod buildgrid;
 mod cli;
 mod defects;
 mod demo;
+mod discovered;
 mod effects;
 mod fake;
 mod faults;

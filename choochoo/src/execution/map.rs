@@ -2,9 +2,11 @@
 //! run and recorded on its own, in parallel on the runner's pool.
 
 use super::call::{self, Arg, Call};
+use super::commit::{NOT_RECORDED, Produced};
 use super::lookup::{Found, Lookup};
 use super::values::Unusable;
 use super::{Execution, Outcome};
+use crate::discovered::Discovered;
 use crate::error::chain;
 use crate::graph::{Edge, ErasedStation, MapSpec, NodeId};
 use crate::memo::{self, Content};
@@ -12,6 +14,7 @@ use crate::report::Status;
 use crate::store::Head;
 use crate::value::Shared;
 use crate::{Digest, Error};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -26,10 +29,20 @@ struct MapRun<'a> {
     shared_hashes: Vec<Digest>,
 }
 
-/// What the store says of one item: its remembered output, still good, or why it runs.
+/// What the store says of one item: its remembered output, still good (and the inputs its
+/// station discovered), or why it runs.
 enum ItemVerdict {
-    Cached(Shared),
+    Cached(Shared, Vec<Discovered>),
     Runs(String),
+}
+
+/// One item done: its output, whether it ran, the inputs it discovered (in its run or its
+/// record), and whether its result is recorded.
+struct ItemDone {
+    output: Shared,
+    ran: bool,
+    discovered: Vec<Discovered>,
+    recorded: bool,
 }
 
 impl Execution<'_> {
@@ -53,11 +66,18 @@ impl Execution<'_> {
         };
         let mut outputs = Vec::with_capacity(items.len());
         let mut ran = 0;
+        // The map's own record carries its items' discovered inputs, so that a change in
+        // one makes the map look at its items again.
+        let (mut discovered, mut recorded) = (Vec::new(), true);
+        let mut known = HashSet::new();
         for result in self.run_items(&run, &items) {
             match result {
-                Ok((output, executed)) => {
-                    ran += usize::from(executed);
-                    outputs.push(output);
+                Ok(item) => {
+                    ran += usize::from(item.ran);
+                    recorded &= item.recorded;
+                    let new = item.discovered.into_iter();
+                    discovered.extend(new.filter(|input| known.insert(input.clone())));
+                    outputs.push(item.output);
                 }
                 Err(error) => return failed(error),
             }
@@ -66,9 +86,17 @@ impl Execution<'_> {
             Ok(value) => value,
             Err(error) => return failed(chain(&error)),
         };
-        let content = match self.record_map(id, station, &head, &value, started) {
+        // An item not recorded (an input changed while it ran) is computed again next time,
+        // and so is the map.
+        let record = recorded.then_some(discovered.as_slice());
+        let content = match self.record_map(id, station, &head, &value, started, record) {
             Ok(content) => content,
             Err(error) => return failed(error),
+        };
+        let unrecorded = if recorded {
+            String::new()
+        } else {
+            format!("{NOT_RECORDED}an item's input changed while it ran")
         };
         let _ = self.contents[id.index()].set(content);
         let _ = self.values[id.index()].set(value);
@@ -76,7 +104,10 @@ impl Execution<'_> {
             status: Status::Ran,
             started: None,
             duration: started.elapsed(),
-            reason: Some(format!("{reason}; {ran} of {} items ran", items.len())),
+            reason: Some(format!(
+                "{reason}; {ran} of {} items ran{unrecorded}",
+                items.len()
+            )),
             error: None,
             kept_dir: None,
         }
@@ -110,7 +141,7 @@ impl Execution<'_> {
     }
 
     /// Each item's output and whether it ran, in the list's order, in parallel.
-    fn run_items(&self, run: &MapRun<'_>, items: &[Shared]) -> Vec<Result<(Shared, bool), String>> {
+    fn run_items(&self, run: &MapRun<'_>, items: &[Shared]) -> Vec<Result<ItemDone, String>> {
         use rayon::prelude::*;
         let path = &self.paths[run.id.index()];
         let done = AtomicU64::new(0);
@@ -133,7 +164,8 @@ impl Execution<'_> {
             .collect()
     }
 
-    /// Stores a map's own output, the list of its items' outputs, under the map's key.
+    /// Stores a map's own output, the list of its items' outputs, under the map's key, with
+    /// the inputs its items discovered; `discovered` is `None` when it must not be recorded.
     fn record_map(
         &self,
         id: NodeId,
@@ -141,32 +173,29 @@ impl Execution<'_> {
         head: &Head,
         value: &Shared,
         started: Instant,
+        discovered: Option<&[Discovered]>,
     ) -> Result<Content, String> {
         let node = self.graph.node(id);
         let (encoded, paths) = (node.codec.encode)(&**value).map_err(|error| chain(&error))?;
         let files = self.hash_files(paths).map_err(|error| chain(&error))?;
         let content = memo::content(&encoded, files);
+        let Some(discovered) = discovered else {
+            return Ok(content);
+        };
         let path = &self.paths[id.index()];
-        self.record(
-            station.id(),
-            path,
-            head,
-            &content,
-            &encoded,
-            started.elapsed(),
-        )
-        .map_err(|error| format!("its result could not be stored: {}", chain(&error)))?;
+        let produced = Produced {
+            content: &content,
+            encoded: &encoded,
+            discovered,
+        };
+        self.record(station.id(), path, head, &produced, started.elapsed())
+            .map_err(|error| format!("its result could not be stored: {}", chain(&error)))?;
         Ok(content)
     }
 
     /// One item of a map: its own key (the item's content and the shared inputs), its own
     /// record, its own directory. Returns its output and whether it ran.
-    fn map_item(
-        &self,
-        run: &MapRun<'_>,
-        index: usize,
-        item: &Shared,
-    ) -> Result<(Shared, bool), String> {
+    fn map_item(&self, run: &MapRun<'_>, index: usize, item: &Shared) -> Result<ItemDone, String> {
         let head = self.item_head(run, item)?;
         self.used(head.key);
         let digest = head.inputs[0];
@@ -181,7 +210,14 @@ impl Execution<'_> {
             Ok(args)
         };
         let reason = match self.item_verdict(run, &path, &head.key, &args)? {
-            ItemVerdict::Cached(output) => return Ok((output, false)),
+            ItemVerdict::Cached(output, discovered) => {
+                return Ok(ItemDone {
+                    output,
+                    ran: false,
+                    discovered,
+                    recorded: true,
+                });
+            }
             ItemVerdict::Runs(reason) => reason,
         };
         let call = Call {
@@ -194,7 +230,12 @@ impl Execution<'_> {
             read: &[],
         };
         match self.call_and_record(call, head, reason) {
-            (Some((output, _)), _) => Ok((output, true)),
+            (Some(done), _) => Ok(ItemDone {
+                output: done.value,
+                ran: true,
+                discovered: done.discovered,
+                recorded: done.recorded,
+            }),
             (None, outcome) => Err(format!(
                 "item {index} ({}) failed: {}",
                 &digest.to_hex()[..12],
@@ -252,11 +293,11 @@ impl Execution<'_> {
             }
         };
         if !run.station.has_check() {
-            return Ok(ItemVerdict::Cached(output));
+            return Ok(ItemVerdict::Cached(output, record.discovered));
         }
         let args = args().map_err(|error| chain(&error))?;
         match call::ask_check(run.station.as_ref(), &args, &*output) {
-            Ok(true) => Ok(ItemVerdict::Cached(output)),
+            Ok(true) => Ok(ItemVerdict::Cached(output, record.discovered)),
             Ok(false) => Ok(ItemVerdict::Runs("check failed: drift".to_owned())),
             Err(failure) => Err(failure.message),
         }

@@ -75,7 +75,7 @@ pub(crate) struct Execution<'g> {
     /// The record a cached node's value can be decoded from, when it is needed.
     records: Vec<OnceLock<Record>>,
     outcomes: Vec<OnceLock<Outcome>>,
-    stats: StatCache,
+    stats: Arc<StatCache>,
     warnings: Mutex<Vec<String>>,
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::ObservationId>>,
@@ -161,7 +161,7 @@ impl<'g> Execution<'g> {
             contents: (0..n).map(|_| OnceLock::new()).collect(),
             records: (0..n).map(|_| OnceLock::new()).collect(),
             outcomes: (0..n).map(|_| OnceLock::new()).collect(),
-            stats: StatCache::new(store.stats()?),
+            stats: Arc::new(StatCache::new(store.stats()?)),
             warnings: Mutex::default(),
             observations: Mutex::default(),
             capture: crate::capture::capture(),

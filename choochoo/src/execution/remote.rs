@@ -123,12 +123,16 @@ impl Execution<'_> {
         head.values = self.input_values(inputs);
         // The value is verified; a store that cannot keep it only costs the next run a
         // lookup, as it would cost a computation.
+        let produced = super::commit::Produced {
+            content: &content,
+            encoded: &encoded,
+            discovered: &[],
+        };
         if let Err(error) = self.record(
             station.id(),
             path,
             &head,
-            &content,
-            &encoded,
+            &produced,
             std::time::Duration::ZERO,
         ) {
             self.warn(format!(

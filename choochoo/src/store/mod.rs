@@ -15,16 +15,18 @@
 //!
 //! The store owns all of `store.db`'s SQL; the rest of the crate calls typed methods. One
 //! file per concern: `schema.rs` (every table, and the layout's version), `records.rs` (memo
-//! records and heads), `blobs.rs` (large outputs), `publish.rs` (the atomic write every
-//! file of the store goes through), `stats.rs` (the stat cache), `runs.rs` (runs, their
-//! entries and the keys they used), `evidence.rs` (what cleans destroyed), `ledger.rs` and
-//! `ledger_rows.rs` (the defect ledger), `maintenance.rs` (fsck, gc and pins), `digests.rs`
-//! (the remote cache's SHA-256 digests), `locks.rs` (who may use the store at once).
+//! records and heads), `discovered.rs` (the inputs a record's station found while it ran),
+//! `blobs.rs` (large outputs), `publish.rs` (the atomic write every file of the store goes
+//! through), `stats.rs` (the stat cache), `runs.rs` (runs, their entries and the keys they
+//! used), `evidence.rs` (what cleans destroyed), `ledger.rs` and `ledger_rows.rs` (the defect
+//! ledger), `maintenance.rs` (fsck, gc and pins), `digests.rs` (the remote cache's SHA-256
+//! digests), `locks.rs` (who may use the store at once).
 
 mod blobs;
 mod columns;
 #[cfg(feature = "remote")]
 mod digests;
+mod discovered;
 mod evidence;
 mod ledger;
 mod ledger_rows;
@@ -41,9 +43,10 @@ use crate::fs::{Fs, Real};
 use crate::lease::Leases;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+pub(crate) use discovered::{decode_discovered, encode_discovered};
 pub(crate) use ledger::Filing;
 pub(crate) use ledger_rows::{input_hashes, json_column};
 pub(crate) use maintenance::Candidate;
@@ -109,6 +112,9 @@ pub struct Store {
     leases: Leases,
     /// Every step of publishing an output goes through here (tests fail chosen steps).
     fs: Arc<dyn Fs>,
+    /// How many files runs on this store read to hash them since it was opened: what the
+    /// stat cache did not spare (tests count it).
+    files_hashed: AtomicU64,
 }
 
 impl Store {
@@ -139,6 +145,7 @@ impl Store {
             temp_counter: AtomicU64::new(0),
             leases,
             fs,
+            files_hashed: AtomicU64::new(0),
         };
         store.remove_orphaned_temp_files();
         Ok(store)
@@ -165,6 +172,16 @@ impl Store {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut db).map_err(|error| Error::db(operation, &self.db_path(), error))
+    }
+
+    /// Counts files a run read to hash them.
+    pub(crate) fn count_hashed(&self, files: u64) {
+        self.files_hashed.fetch_add(files, Ordering::Relaxed);
+    }
+
+    /// How many files runs on this store read to hash them since it was opened.
+    pub(crate) fn files_hashed(&self) -> u64 {
+        self.files_hashed.load(Ordering::Relaxed)
     }
 
     /// The directory of a node.
