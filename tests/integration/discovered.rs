@@ -2,13 +2,11 @@
 //! it read while it ran count like its declared inputs, checked on every lookup.
 
 use crate::support::{counts, executed, serial, take_executions, temp_store};
-use choochoo::{Action, Ctx, File, Graph, Node, Runner, Status, Store, station, workflow};
+use choochoo::{Action, Ctx, Runner, Status, Store, station, workflow};
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use std::time::Duration;
 
 /// Reads the file at `path` through the context; an absent file reads as `(none)`.
 #[station]
@@ -29,7 +27,7 @@ workflow! {
 
 /// Writes `text` and waits until its timestamps are old enough for the stat cache to trust
 /// the hash it takes next, so that a later run re-hashes only what changed.
-fn write_settled(path: &Path, text: &str) {
+pub fn write_settled(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
     std::thread::sleep(Duration::from_millis(30));
 }
@@ -187,160 +185,6 @@ fn a_file_edited_while_its_station_runs_is_not_recorded_as_fresh() {
     }
 }
 
-/// Compiles one C file with the system's compiler, and records the headers it read from the
-/// depfile the compiler wrote.
-#[station]
-fn compile(ctx: &Ctx, source: &File) -> Result<File, BoxError> {
-    executed("compile");
-    let object = ctx.output("out.o")?;
-    let deps = ctx.output("out.d")?;
-    let output = std::process::Command::new("cc")
-        .args(["-c", "-MMD", "-MF"])
-        .arg(&deps)
-        .arg(source.path())
-        .arg("-o")
-        .arg(&object)
-        .output()?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned().into());
-    }
-    ctx.depfile(&deps)?;
-    Ok(File::new(object))
-}
-
-workflow! {
-    fn build_one(source: File) -> File {
-        compile(source)
-    }
-}
-
-/// A small C tree: `main.c` includes `a.h` and `b.h`; `other.h` is included by nothing.
-fn c_tree(dir: &Path) -> PathBuf {
-    write_settled(&dir.join("a.h"), "#define A 1\n");
-    write_settled(&dir.join("b.h"), "#define B 2\n");
-    write_settled(&dir.join("other.h"), "#define OTHER 3\n");
-    let main = dir.join("main.c");
-    write_settled(
-        &main,
-        "#include \"a.h\"\n#include \"b.h\"\nint main(void) { return A + B - 3; }\n",
-    );
-    main
-}
-
-#[test]
-fn a_depfile_from_the_compiler_makes_its_headers_inputs() {
-    let _serial = serial();
-    let tmp = temp_store();
-    let main = c_tree(tmp.dir.path());
-    let runner = Runner::new(&tmp.store);
-    let build = || runner.run(build_one(File::new(&main))).unwrap();
-    build();
-    assert_eq!(take_executions(), counts(&[("compile", 1)]));
-    build();
-    assert_eq!(take_executions(), counts(&[]));
-
-    write_settled(&tmp.dir.path().join("other.h"), "#define OTHER 4\n");
-    build();
-    assert_eq!(
-        take_executions(),
-        counts(&[]),
-        "a header it does not include"
-    );
-
-    write_settled(
-        &tmp.dir.path().join("a.h"),
-        "#define A 1 /* same value */\n",
-    );
-    let after = build();
-    assert_eq!(
-        take_executions(),
-        counts(&[("compile", 1)]),
-        "a header it includes"
-    );
-    let a = tmp.dir.path().join("a.h");
-    assert_eq!(
-        after.report().entries()[0].reason(),
-        Some(format!("file {} it read changed", a.display()).as_str())
-    );
-
-    write_settled(&tmp.dir.path().join("b.h"), "#define B 2\n");
-    build();
-    assert_eq!(
-        take_executions(),
-        counts(&[]),
-        "b.h rewritten with the same bytes"
-    );
-}
-
-/// Compiles every source of a list, each on its own, then counts the objects.
-#[station]
-fn count_objects(objects: &Vec<File>) -> usize {
-    executed("count_objects");
-    objects.len()
-}
-
-workflow! {
-    fn build_all(sources: Vec<File>) -> usize {
-        let objects = map(compile, sources);
-        count_objects(objects)
-    }
-}
-
-#[test]
-fn map_items_carry_their_own_discovered_inputs() {
-    let _serial = serial();
-    let tmp = temp_store();
-    let dir = tmp.dir.path();
-    write_settled(&dir.join("shared.h"), "#define SHARED 1\n");
-    write_settled(&dir.join("lone.h"), "#define LONE 1\n");
-    let sources: Vec<File> = ["x", "y", "z"]
-        .iter()
-        .map(|name| {
-            let include = if *name == "z" { "lone.h" } else { "shared.h" };
-            let path = dir.join(format!("{name}.c"));
-            let text = format!("#include \"{include}\"\nint {name}(void) {{ return 1; }}\n");
-            write_settled(&path, &text);
-            File::new(path)
-        })
-        .collect();
-    let runner = Runner::new(&tmp.store).jobs(2);
-    let build = || runner.run(build_all(sources.clone())).unwrap();
-    assert_eq!(*build().output(), 3);
-    assert_eq!(
-        take_executions(),
-        counts(&[("compile", 3), ("count_objects", 1)])
-    );
-    build();
-    assert_eq!(take_executions(), counts(&[]));
-
-    write_settled(&dir.join("lone.h"), "#define LONE 2\n");
-    let run = build();
-    assert_eq!(
-        take_executions(),
-        counts(&[("compile", 1)]),
-        "only z includes it"
-    );
-    let objects = run.report().find("objects").next().unwrap();
-    let reason = objects.reason().unwrap();
-    assert!(
-        reason.starts_with(&format!(
-            "file {} it read changed",
-            dir.join("lone.h").display()
-        )) && reason.ends_with("1 of 3 items ran"),
-        "{reason}"
-    );
-
-    write_settled(&dir.join("shared.h"), "#define SHARED 2\n");
-    build();
-    assert_eq!(
-        take_executions(),
-        counts(&[("compile", 2)]),
-        "x and y include it"
-    );
-    build();
-    assert_eq!(take_executions(), counts(&[]));
-}
-
 /// Reads an environment variable.
 #[station]
 fn compiler_name(ctx: &Ctx) -> String {
@@ -445,118 +289,6 @@ fn environment_variables_and_directories_it_read_count() {
     assert_eq!(ran(None), "ran= output=(\"(unset)\", 2) reasons=");
 }
 
-/// Reads ten files: two of its own and eight of a shared pool.
-#[station]
-fn read_ten(ctx: &Ctx, item: &u64, dir: &String) -> Result<u64, std::io::Error> {
-    executed("read_ten");
-    let mut total = 0;
-    for name in ten_inputs(*item) {
-        total += ctx.read(Path::new(dir).join(name))?.len() as u64;
-    }
-    Ok(total)
-}
-
-fn ten_inputs(item: u64) -> Vec<String> {
-    let own = (0..2).map(|k| format!("own-{item}-{k}"));
-    let pool = (0..8).map(|k| format!("pool-{}", (item * 7 + k * 13) % 100));
-    own.chain(pool).collect()
-}
-
-#[station]
-fn sum(parts: &Vec<u64>) -> u64 {
-    executed("sum");
-    parts.iter().sum()
-}
-
-workflow! {
-    fn read_many(items: Vec<u64>, dir: String) -> u64 {
-        let parts = map(read_ten, items, dir);
-        sum(parts)
-    }
-}
-
-/// 1,000 items (or stations) whose inputs are 10 discovered files each.
-fn inputs_of_a_thousand(dir: &Path) {
-    for item in 0..1000 {
-        for k in 0..2 {
-            std::fs::write(dir.join(format!("own-{item}-{k}")), format!("{item}.{k}")).unwrap();
-        }
-    }
-    for k in 0..100 {
-        std::fs::write(dir.join(format!("pool-{k}")), format!("pool {k}")).unwrap();
-    }
-    std::thread::sleep(Duration::from_millis(30));
-}
-
-/// A no-op run after a full one, timed, with the files it re-hashed.
-fn no_op(store: &Store, run: impl Fn() -> u64) -> (Duration, u64) {
-    let hashed = choochoo::__private::files_hashed(store);
-    let started = Instant::now();
-    run();
-    let took = started.elapsed();
-    (took, choochoo::__private::files_hashed(store) - hashed)
-}
-
-#[test]
-fn a_no_op_over_a_thousand_map_items_with_ten_discovered_inputs_rehashes_nothing() {
-    let _serial = serial();
-    let tmp = temp_store();
-    let dir = tmp.dir.path().join("in");
-    std::fs::create_dir(&dir).unwrap();
-    inputs_of_a_thousand(&dir);
-    let runner = Runner::new(&tmp.store).jobs(2);
-    let items: Vec<u64> = (0..1000).collect();
-    let run = || {
-        runner
-            .run(read_many(items.clone(), dir.display().to_string()))
-            .unwrap()
-            .into_output()
-    };
-    let total = run();
-    assert_eq!(take_executions(), counts(&[("read_ten", 1000), ("sum", 1)]));
-    let (took, hashed) = no_op(&tmp.store, run);
-    assert_eq!(take_executions(), counts(&[]));
-    assert_eq!(hashed, 0, "a no-op re-hashed {hashed} files");
-    println!("no-op over 1,000 map items × 10 discovered inputs: {took:?}, {hashed} files hashed");
-
-    write_settled(&dir.join("pool-42"), "a longer text");
-    assert_ne!(run(), total);
-    let readers = (0..1000)
-        .filter(|&item| ten_inputs(item).contains(&"pool-42".to_owned()))
-        .count();
-    assert_eq!(
-        take_executions(),
-        counts(&[("read_ten", readers), ("sum", 1)]),
-        "exactly the items that read it"
-    );
-}
-
-#[test]
-fn a_no_op_over_a_thousand_stations_with_ten_discovered_inputs_rehashes_nothing() {
-    let _serial = serial();
-    let tmp = temp_store();
-    let dir = tmp.dir.path().join("in");
-    std::fs::create_dir(&dir).unwrap();
-    inputs_of_a_thousand(&dir);
-    let mut graph = Graph::new();
-    let shared = graph.input(dir.display().to_string());
-    let parts: Vec<Node<u64>> = (0..1000)
-        .map(|item| {
-            let item = graph.input(item);
-            graph.add(ReadTen, (&item, &shared))
-        })
-        .collect();
-    let total = graph.add(Sum, (&parts,));
-    let runner = Runner::new(&tmp.store).jobs(2);
-    let run = || runner.run_graph(&graph, total).unwrap().into_output();
-    run();
-    assert_eq!(take_executions(), counts(&[("read_ten", 1000), ("sum", 1)]));
-    let (took, hashed) = no_op(&tmp.store, run);
-    assert_eq!(take_executions(), counts(&[]));
-    assert_eq!(hashed, 0, "a no-op re-hashed {hashed} files");
-    println!("no-op over 1,000 stations × 10 discovered inputs: {took:?}, {hashed} files hashed");
-}
-
 /// A station that reads nothing on its own, as every station of a store of version 1.
 #[station]
 fn shout(text: &String) -> String {
@@ -631,4 +363,42 @@ fn a_store_of_the_previous_schema_opens_and_keeps_its_records() {
         error.contains("has schema version 3, and this choochoo reads version 2"),
         "{error}"
     );
+}
+
+workflow! {
+    fn read_and_shout(path: String) -> String {
+        let text = read_it(path);
+        shout(text)
+    }
+}
+
+#[test]
+fn a_result_with_discovered_inputs_stays_local_and_the_stations_after_it_are_shared() {
+    let _serial = serial();
+    let fake = crate::fake::Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    write_settled(&path, "shared");
+    let run = |store: &Store, write: bool| {
+        let remote = choochoo::Remote::new(&fake.url).write(write);
+        Runner::new(store)
+            .remote(remote)
+            .run(read_and_shout(path.display().to_string()))
+            .unwrap()
+    };
+    let writer = temp_store();
+    assert_eq!(run(&writer.store, true).output(), "SHARED");
+    assert_eq!(take_executions(), counts(&[("read_it", 1), ("shout", 1)]));
+    assert_eq!(fake.results(), 1, "only `shout` was uploaded");
+
+    let reader = temp_store();
+    let read = run(&reader.store, false);
+    assert_eq!(read.output(), "SHARED");
+    assert_eq!(
+        take_executions(),
+        counts(&[("read_it", 1)]),
+        "read here, shouted there"
+    );
+    let shouted = read.report().find("output").next().unwrap();
+    assert_eq!(shouted.reason(), Some("from the remote cache"));
 }
