@@ -169,7 +169,10 @@ impl std::error::Error for Transient {
 /// What a running station can ask of the runtime.
 ///
 /// Its own directory for the files it writes, a log kept with its failures, progress for the
-/// command line's bars, and whether the run is stopping. Take `ctx: &Ctx` as a station's
+/// command line's bars, whether the run is stopping, and the inputs it finds while it runs
+/// ([`read`](Ctx::read), [`depend`](Ctx::depend), [`depfile`](Ctx::depfile),
+/// [`env`](Ctx::env): files, directories and variables it was not given, which count like
+/// its inputs). Take `ctx: &Ctx` as a station's
 /// first parameter to get it; it is not an input (a workflow passes no argument for it).
 ///
 /// ```
