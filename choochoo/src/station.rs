@@ -172,8 +172,8 @@ impl std::error::Error for Transient {
 /// command line's bars, whether the run is stopping, and the inputs it finds while it runs
 /// ([`read`](Ctx::read), [`depend`](Ctx::depend), [`depfile`](Ctx::depfile),
 /// [`env`](Ctx::env): files, directories and variables it was not given, which count like
-/// its inputs). Take `ctx: &Ctx` as a station's
-/// first parameter to get it; it is not an input (a workflow passes no argument for it).
+/// its inputs). Take `ctx: &Ctx` as a station's first parameter to get it; it is not an
+/// input (a workflow passes no argument for it).
 ///
 /// ```
 /// use choochoo::{station, workflow, Ctx, File, Runner, Store};
