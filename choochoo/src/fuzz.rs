@@ -265,6 +265,13 @@ fn value_seeds() -> Vec<Vec<u8>> {
             Sample::Sets,
             encode(&HashMap::from([("k".to_owned(), HashSet::from([1u64, 2]))])),
         ),
+        seed(
+            Sample::Dirs,
+            encode(&vec![
+                Dir::new("src").include("**/*.c").exclude("build/**"),
+                Dir::new("assets"),
+            ]),
+        ),
     ]
 }
 
@@ -278,10 +285,11 @@ enum Sample {
     Tree,
     Files,
     Sets,
+    Dirs,
 }
 
 impl Sample {
-    const ALL: [Sample; 7] = [
+    const ALL: [Sample; 8] = [
         Sample::Text,
         Sample::File,
         Sample::Texts,
@@ -289,6 +297,7 @@ impl Sample {
         Sample::Tree,
         Sample::Files,
         Sample::Sets,
+        Sample::Dirs,
     ];
 
     fn decode(sample: u8, encoding: &[u8]) -> Result<(), String> {
@@ -303,6 +312,7 @@ impl Sample {
             Sample::Tree => value::<Tree>(encoding),
             Sample::Files => value::<Vec<(File, Digest)>>(encoding),
             Sample::Sets => value::<HashMap<String, HashSet<u64>>>(encoding),
+            Sample::Dirs => value::<Vec<Dir>>(encoding),
         }
     }
 }

@@ -167,6 +167,7 @@ mod discovered;
 mod error;
 mod execution;
 mod file;
+mod filter;
 mod fs;
 mod fsck;
 mod fuzz;

@@ -123,6 +123,10 @@ impl StatCache {
     /// unchanged and not racy, by reading it otherwise. A missing path has a digest of its
     /// own, so creating the file later changes it.
     pub(crate) fn hash(&self, path: &Path) -> std::io::Result<Seen> {
+        if let Some(tagged) = crate::filter::untag(path) {
+            let (dir, filter) = tagged.map_err(std::io::Error::other)?;
+            return self.hash_filtered(&dir, &filter);
+        }
         let meta = match std::fs::symlink_metadata(path) {
             Ok(meta) => meta,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -205,6 +209,23 @@ impl StatCache {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((path.to_path_buf(), entry));
+    }
+
+    /// A directory with a filter: the files it counts, each with its relative path and
+    /// content hash (see [`crate::filter`]). A path that is not a directory hashes as it is.
+    fn hash_filtered(&self, dir: &Path, filter: &crate::filter::Filter) -> std::io::Result<Seen> {
+        if !dir.is_dir() {
+            return self.hash(dir);
+        }
+        let globs = crate::filter::Globs::new(dir, filter).map_err(|error| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, error.to_string())
+        })?;
+        let files = crate::filter::files(dir, &globs)?;
+        let digest = crate::filter::digest(&files, |path| self.hash(path).map(|seen| seen.digest))?;
+        Ok(Seen {
+            digest,
+            state: None,
+        })
     }
 
     /// A directory: the sorted list of its entries' names and content hashes, recursively.

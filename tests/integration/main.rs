@@ -11,6 +11,7 @@ mod cli;
 mod defects;
 mod demo;
 mod depfiles;
+mod dir_filter;
 mod discovered;
 mod discovered_scale;
 mod effects;

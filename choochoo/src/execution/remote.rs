@@ -265,8 +265,8 @@ impl Execution<'_> {
                 .ok_or_else(|| {
                     format!("{} is outside the store's work directory", path.display())
                 })?;
-            if path.is_dir() {
-                return Err(format!("{} is a directory", path.display()));
+            if crate::filter::real(path).is_dir() {
+                return Err(format!("{} is a directory", crate::filter::shown(path)));
             }
             let (digest, source) = match self.known_sha256(&seen.digest) {
                 Some(digest) => (digest, Source::File(path.clone())),
