@@ -402,3 +402,60 @@ fn a_result_with_discovered_inputs_stays_local_and_the_stations_after_it_are_sha
     let shouted = read.report().find("output").next().unwrap();
     assert_eq!(shouted.reason(), Some("from the remote cache"));
 }
+
+/// Writes a header for others to read, after `peek` looked at it, and returns the same value
+/// whatever it wrote.
+#[station]
+fn generate(version: &u64, _after: &usize, path: &String) -> Result<u64, std::io::Error> {
+    executed("generate");
+    std::fs::write(path, format!("#define VERSION {version}\n"))?;
+    Ok(0)
+}
+
+/// Reads the header (declared only through the context).
+#[station]
+fn peek(ctx: &Ctx, path: &String) -> Result<usize, std::io::Error> {
+    executed("peek");
+    Ok(ctx.read(path)?.len())
+}
+
+/// Reads the header after `generate`, whose output does not change.
+#[station]
+fn consume(ctx: &Ctx, _after: &u64, path: &String) -> Result<String, std::io::Error> {
+    executed("consume");
+    Ok(String::from_utf8_lossy(&ctx.read(path)?).into_owned())
+}
+
+workflow! {
+    fn generated(version: u64, path: String) -> (usize, String) {
+        let early = peek(path);
+        let done = generate(version, early, path);
+        let late = consume(done, path);
+        (early, late)
+    }
+}
+
+#[test]
+fn a_file_written_during_the_run_is_looked_at_again_after_its_writer() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let path = tmp.dir.path().join("version.h");
+    write_settled(&path, "#define VERSION 1\n");
+    let runner = Runner::new(&tmp.store).jobs(1);
+    let run = |version| {
+        runner
+            .run(generated(version, path.display().to_string()))
+            .unwrap()
+            .into_output()
+    };
+    assert_eq!(run(1).1, "#define VERSION 1\n");
+    take_executions();
+    std::thread::sleep(Duration::from_millis(30));
+    // `peek` looks at the header before `generate` writes it; `consume`, whose key does
+    // not change, must still see the new header.
+    assert_eq!(run(2).1, "#define VERSION 2\n");
+    assert_eq!(
+        take_executions(),
+        counts(&[("generate", 1), ("consume", 1)])
+    );
+}

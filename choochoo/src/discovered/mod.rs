@@ -18,9 +18,12 @@ pub(crate) use sighting::{Discovery, Sighting, changed_while_running};
 
 use crate::hash::{Digest, Hasher};
 use crate::stat::StatCache;
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What a station read without declaring it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -52,10 +55,50 @@ pub(crate) fn env_digest(value: Option<&OsStr>) -> Digest {
 
 /// The content hash of a discovered input now: files and directories through the stat
 /// cache (an unchanged file costs one `stat`), variables from the environment.
-pub(crate) fn current(stats: &StatCache, source: &Source) -> io::Result<Digest> {
+fn current(stats: &StatCache, source: &Source) -> io::Result<Digest> {
     match source {
         Source::File(path) | Source::Dir(path) => stats.hash(path).map(|seen| seen.digest),
         Source::Env(name) => Ok(env_digest(std::env::var_os(name).as_deref())),
+    }
+}
+
+/// What a run has seen of discovered inputs, so that the thousand stations that read one
+/// header look at it once while nothing runs. A station that starts or ends (or a result
+/// restored from the remote cache) may have written any file, so it begins a new epoch, and
+/// what was seen in an earlier one is looked at again.
+#[derive(Debug, Default)]
+pub(crate) struct Checked {
+    epoch: AtomicU64,
+    seen: Mutex<HashMap<Source, (u64, Digest)>>,
+}
+
+impl Checked {
+    /// Files may have changed: what was seen before is looked at again.
+    pub(crate) fn new_epoch(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The content hash of a discovered input now, as [`current`] says, seen once per epoch.
+    pub(crate) fn current(&self, stats: &StatCache, source: &Source) -> io::Result<Digest> {
+        // Read before looking: an epoch that begins meanwhile makes this sight an old one.
+        let epoch = self.epoch.load(Ordering::Acquire);
+        let known = self
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(source)
+            .copied();
+        if let Some((at, digest)) = known
+            && at == epoch
+        {
+            return Ok(digest);
+        }
+        let digest = current(stats, source)?;
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(source.clone(), (epoch, digest));
+        Ok(digest)
     }
 }
 
@@ -101,6 +144,20 @@ mod tests {
             source: Source::File(PathBuf::from(path)),
             digest: Digest::of(content),
         }
+    }
+
+    #[test]
+    fn an_input_is_looked_at_once_an_epoch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.h");
+        std::fs::write(&path, "1").unwrap();
+        let (stats, checked) = (StatCache::default(), Checked::default());
+        let source = Source::File(path.clone());
+        let first = checked.current(&stats, &source).unwrap();
+        std::fs::write(&path, "22").unwrap();
+        assert_eq!(checked.current(&stats, &source).unwrap(), first);
+        checked.new_epoch();
+        assert_ne!(checked.current(&stats, &source).unwrap(), first);
     }
 
     #[test]

@@ -90,7 +90,10 @@ impl Execution<'_> {
             rayon::current_thread_index().unwrap_or(0),
         );
         let started = Instant::now();
+        // What it writes, others may read: discovered inputs are looked at again after it.
+        self.checked.new_epoch();
         let attempts = self.call_with_retries(&call, &head);
+        self.checked.new_epoch();
         let (value, sightings) = match attempts.last {
             Ok(ran) => ran,
             Err(failure) => {

@@ -93,7 +93,7 @@ impl Execution<'_> {
             return Lookup::Stale("its directory was deleted".to_owned());
         }
         // What its station found to read while it ran counts like its inputs.
-        let current = |source: &_| crate::discovered::current(&self.stats, source);
+        let current = |source: &_| self.checked.current(&self.stats, source);
         if let Some(reason) = crate::discovered::stale(&record.discovered, current) {
             return Lookup::Stale(reason);
         }

@@ -76,6 +76,8 @@ pub(crate) struct Execution<'g> {
     records: Vec<OnceLock<Record>>,
     outcomes: Vec<OnceLock<Outcome>>,
     stats: Arc<StatCache>,
+    /// This run's sights of discovered inputs.
+    checked: crate::discovered::Checked,
     warnings: Mutex<Vec<String>>,
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::ObservationId>>,
@@ -162,6 +164,7 @@ impl<'g> Execution<'g> {
             records: (0..n).map(|_| OnceLock::new()).collect(),
             outcomes: (0..n).map(|_| OnceLock::new()).collect(),
             stats: Arc::new(StatCache::new(store.stats()?)),
+            checked: crate::discovered::Checked::default(),
             warnings: Mutex::default(),
             observations: Mutex::default(),
             capture: crate::capture::capture(),

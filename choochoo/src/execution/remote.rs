@@ -113,7 +113,11 @@ impl Execution<'_> {
             }
         };
         let download = remote.cache.wait(pending)?;
-        let (value, content, encoded, portable) = match self.restore(id, download) {
+        // Restoring writes files, which discovered inputs may name.
+        self.checked.new_epoch();
+        let restored = self.restore(id, download);
+        self.checked.new_epoch();
+        let (value, content, encoded, portable) = match restored {
             Ok(restored) => restored,
             Err(why) => {
                 remote.cache.rejected(path, &why);

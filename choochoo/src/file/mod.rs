@@ -9,7 +9,12 @@ mod dir;
 mod paths;
 
 pub use dir::Dir;
-pub(crate) use paths::{collect_paths, portable};
+pub(crate) use paths::collect_paths;
+#[cfg_attr(
+    not(feature = "remote"),
+    allow(unused_imports, reason = "only the remote cache uses it")
+)]
+pub(crate) use paths::portable;
 
 use paths::{decoded_path, encoded_path, met, serde_bytes_buf};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
