@@ -1,7 +1,8 @@
 //! Lookups: what the store remembers of a key. A record counts only if everything it names
 //! is there and intact — its stored output (verified through the stat cache), each output
 //! file with its recorded hash, its directory if it used one — and every input its station
-//! discovered while it ran is as it was; else it is stale, and the station runs again. A record found becomes the node's result only once it is used.
+//! discovered while it ran is as it was; else it is stale, and the station runs again. A
+//! record found becomes the node's result only once it is used.
 
 use super::Execution;
 use crate::error::chain;

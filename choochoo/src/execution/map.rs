@@ -45,6 +45,16 @@ struct ItemDone {
     recorded: bool,
 }
 
+/// What a map's items gave: their outputs in order, how many ran, the inputs they discovered
+/// (which the map's own record carries, so that a change in one makes the map look at its
+/// items again), and whether every item is recorded.
+struct Gathered {
+    outputs: Vec<Shared>,
+    ran: usize,
+    discovered: Vec<Discovered>,
+    recorded: bool,
+}
+
 impl Execution<'_> {
     /// Runs a map: each item of the list is looked up and, when missing, run on its own, in
     /// parallel; the outputs, in the list's order, are the map's output.
@@ -64,24 +74,15 @@ impl Execution<'_> {
             Ok(found) => found,
             Err(error) => return failed(error),
         };
-        let mut outputs = Vec::with_capacity(items.len());
-        let mut ran = 0;
-        // The map's own record carries its items' discovered inputs, so that a change in
-        // one makes the map look at its items again.
-        let (mut discovered, mut recorded) = (Vec::new(), true);
-        let mut known = HashSet::new();
-        for result in self.run_items(&run, &items) {
-            match result {
-                Ok(item) => {
-                    ran += usize::from(item.ran);
-                    recorded &= item.recorded;
-                    let new = item.discovered.into_iter();
-                    discovered.extend(new.filter(|input| known.insert(input.clone())));
-                    outputs.push(item.output);
-                }
-                Err(error) => return failed(error),
-            }
-        }
+        let Gathered {
+            outputs,
+            ran,
+            discovered,
+            recorded,
+        } = match self.gather_items(&run, &items) {
+            Ok(gathered) => gathered,
+            Err(error) => return failed(error),
+        };
         let value = match (map.gather)(outputs) {
             Ok(value) => value,
             Err(error) => return failed(chain(&error)),
@@ -111,6 +112,29 @@ impl Execution<'_> {
             error: None,
             kept_dir: None,
         }
+    }
+
+    /// Runs or finds every item: their outputs in order, how many ran, the inputs they
+    /// discovered (each once), and whether all are recorded; the first failure otherwise.
+    fn gather_items(&self, run: &MapRun<'_>, items: &[Shared]) -> Result<Gathered, String> {
+        let mut gathered = Gathered {
+            outputs: Vec::with_capacity(items.len()),
+            ran: 0,
+            discovered: Vec::new(),
+            recorded: true,
+        };
+        let mut known = HashSet::new();
+        for item in self.run_items(run, items) {
+            let item = item?;
+            gathered.ran += usize::from(item.ran);
+            gathered.recorded &= item.recorded;
+            let new = item.discovered.into_iter();
+            gathered
+                .discovered
+                .extend(new.filter(|input| known.insert(input.clone())));
+            gathered.outputs.push(item.output);
+        }
+        Ok(gathered)
     }
 
     /// The items of a map's list, and what its items share.
