@@ -13,6 +13,7 @@ mod demo;
 mod depfiles;
 mod dir_filter;
 mod discovered;
+mod discovered_process;
 mod discovered_scale;
 mod effects;
 mod fake;
