@@ -5,10 +5,12 @@
 //! A row of several columns (a record, a stat cache entry) arrives as the postcard encoding
 //! of its columns, so one byte string covers every column the decoder checks.
 
+use crate::discovered::{Discovered, Source};
 use crate::error::Error;
 use crate::file::{Dir, File};
 use crate::hash::Digest;
 use crate::memo::Head;
+use crate::store::discovered::{decode_discovered, encode_discovered};
 use crate::store::ledger_rows::{input_hashes, json_column};
 use crate::store::records::{RecordRow, encode_files};
 use crate::store::stats::StatRow;
@@ -34,16 +36,19 @@ pub enum Decoder {
     /// A station's output: the first byte picks one of the sample types, the rest is its
     /// encoding, as a run decodes it.
     Value,
+    /// A record's `discovered` column: the inputs its station found while it ran.
+    Discovered,
 }
 
 impl Decoder {
     /// Every decoder.
-    pub const ALL: [Decoder; 5] = [
+    pub const ALL: [Decoder; 6] = [
         Decoder::Record,
         Decoder::Head,
         Decoder::Stat,
         Decoder::Observation,
         Decoder::Value,
+        Decoder::Discovered,
     ];
 
     /// The fuzz target's name, which is also its corpus directory's.
@@ -54,6 +59,7 @@ impl Decoder {
             Decoder::Stat => "stat",
             Decoder::Observation => "observation",
             Decoder::Value => "value",
+            Decoder::Discovered => "discovered",
         }
     }
 
@@ -76,6 +82,9 @@ impl Decoder {
             Decoder::Observation => 32,
             // `HashMap<String, HashSet<u64>>`: 72-byte entries plus a control byte, 2.3 times.
             Decoder::Value => 192,
+            // 64-byte `(kind, name, Digest)` rows, one per input byte at most, then the
+            // 64-byte inputs made from them, one per 34 bytes (a row's smallest encoding).
+            Decoder::Discovered => 72,
         }
     }
 
@@ -120,6 +129,7 @@ impl Decoder {
                     .ok_or("an empty input names no sample type")?;
                 Sample::decode(sample, encoding)
             }
+            Decoder::Discovered => decode_discovered(Some(bytes)).map(drop),
         }
     }
 
@@ -131,6 +141,7 @@ impl Decoder {
             Decoder::Stat => stat_seeds(),
             Decoder::Observation => observation_seeds(),
             Decoder::Value => value_seeds(),
+            Decoder::Discovered => discovered_seeds(),
         }
     }
 }
@@ -161,6 +172,26 @@ fn record_seeds() -> Vec<Vec<u8>> {
             used_dir: files.is_empty(),
         })
         .map(|row| encode(&row))
+        .collect()
+}
+
+fn discovered_seeds() -> Vec<Vec<u8>> {
+    let input = |source, content: &[u8]| Discovered {
+        source,
+        digest: Digest::of(content),
+    };
+    let inputs = [
+        input(Source::File(PathBuf::from("src/lua.h")), b"lua.h"),
+        input(
+            Source::File(PathBuf::from("/usr/include/stdio.h")),
+            b"stdio.h",
+        ),
+        input(Source::Dir(PathBuf::from("assets")), b"assets"),
+        input(Source::Env("CC".to_owned()), b"gcc"),
+    ];
+    [&inputs[..], &inputs[3..]]
+        .iter()
+        .filter_map(|inputs| encode_discovered(inputs).ok().flatten())
         .collect()
 }
 
@@ -237,6 +268,13 @@ fn value_seeds() -> Vec<Vec<u8>> {
             Sample::Sets,
             encode(&HashMap::from([("k".to_owned(), HashSet::from([1u64, 2]))])),
         ),
+        seed(
+            Sample::Dirs,
+            encode(&vec![
+                Dir::new("src").include("**/*.c").exclude("build/**"),
+                Dir::new("assets"),
+            ]),
+        ),
     ]
 }
 
@@ -250,10 +288,11 @@ enum Sample {
     Tree,
     Files,
     Sets,
+    Dirs,
 }
 
 impl Sample {
-    const ALL: [Sample; 7] = [
+    const ALL: [Sample; 8] = [
         Sample::Text,
         Sample::File,
         Sample::Texts,
@@ -261,6 +300,7 @@ impl Sample {
         Sample::Tree,
         Sample::Files,
         Sample::Sets,
+        Sample::Dirs,
     ];
 
     fn decode(sample: u8, encoding: &[u8]) -> Result<(), String> {
@@ -275,6 +315,7 @@ impl Sample {
             Sample::Tree => value::<Tree>(encoding),
             Sample::Files => value::<Vec<(File, Digest)>>(encoding),
             Sample::Sets => value::<HashMap<String, HashSet<u64>>>(encoding),
+            Sample::Dirs => value::<Vec<Dir>>(encoding),
         }
     }
 }

@@ -170,12 +170,15 @@ mod cleaned;
 pub mod cli;
 mod clock;
 mod defect;
+mod depfile;
 mod diagram;
+mod discovered;
 mod error;
 mod execution;
 #[cfg(feature = "test-util")]
 mod faults;
 mod file;
+mod filter;
 mod fs;
 mod fsck;
 // The store's decoders on plain bytes, for the fuzz targets (`fuzz/`) and the test that
@@ -356,13 +359,20 @@ pub mod __private {
     }
 }
 
-/// The fault injector of the reliability tests (`tests/integration/faults.rs`): a store whose
-/// publish steps fail where a test says. Feature `test-util`; not public API: it may change
-/// in any release.
+/// What the tests need to look inside a run: the fault injector of the reliability tests
+/// (`tests/integration/faults.rs`), a store whose publish steps fail where a test says, and
+/// a count of the files a store's runs hashed. Feature `test-util`; not public API: it may
+/// change in any release.
 #[cfg(feature = "test-util")]
 #[doc(hidden)]
 pub mod test_util {
     pub use crate::faults::Faults;
+
+    /// How many files runs on `store` read to hash them since it was opened: what the stat
+    /// cache did not spare (for tests that prove a run re-hashes nothing).
+    pub fn files_hashed(store: &crate::store::Store) -> u64 {
+        store.files_hashed()
+    }
 
     /// Opens a store whose publish steps go through `faults`.
     pub fn open_with_faults(

@@ -9,6 +9,7 @@
 //! A [`Record`] is what a station produced for one key and a [`Head`] the last key a node
 //! had; the store keeps both (`store/records.rs`).
 
+use crate::discovered::Discovered;
 use crate::hash::{Digest, Hasher};
 use crate::stat::{FileState, Seen};
 use std::path::PathBuf;
@@ -26,6 +27,8 @@ pub(crate) struct Record {
     pub files: Vec<(PathBuf, Digest)>,
     /// Whether the station left its directory behind: deleting it replays the station.
     pub used_dir: bool,
+    /// The inputs its station discovered while it ran, with their content hashes.
+    pub discovered: Vec<Discovered>,
 }
 
 /// The last key a node had, and what it was made of, to explain the next change.
@@ -112,19 +115,20 @@ pub(crate) fn stale_output(
     record: &Record,
     current: impl Fn(&std::path::Path) -> Option<Seen>,
 ) -> Option<String> {
-    record
-        .files
-        .iter()
-        .find_map(|(path, digest)| match current(path) {
-            None => Some(format!("output {} cannot be read", path.display())),
-            Some(seen) if seen.state.is_none() && !path.is_dir() => {
-                Some(format!("output {} is missing", path.display()))
+    record.files.iter().find_map(|(path, digest)| {
+        // A filtered directory is named by its path with its globs attached.
+        let shown = || crate::filter::shown(path);
+        match current(path) {
+            None => Some(format!("output {} cannot be read", shown())),
+            Some(seen) if seen.state.is_none() && !crate::filter::real(path).is_dir() => {
+                Some(format!("output {} is missing", shown()))
             }
             Some(seen) if seen.digest != *digest => {
-                Some(format!("output {} was modified", path.display()))
+                Some(format!("output {} was modified", shown()))
             }
             Some(_) => None,
-        })
+        }
+    })
 }
 
 /// Inputs whose JSON form is at most this long are kept with a node's head, so the next

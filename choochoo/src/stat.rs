@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How far apart a file's mtime and the moment it was hashed must be for the entry to be
@@ -86,6 +87,8 @@ impl Entry {
 pub(crate) struct StatCache {
     entries: Mutex<HashMap<PathBuf, Entry>>,
     changed: Mutex<Vec<(PathBuf, Entry)>>,
+    /// How many files were read to be hashed: what the cache saves is what it avoids.
+    hashed: AtomicU64,
 }
 
 /// The content of a file or directory as the run saw it.
@@ -101,7 +104,13 @@ impl StatCache {
         StatCache {
             entries: Mutex::new(entries),
             changed: Mutex::default(),
+            hashed: AtomicU64::new(0),
         }
+    }
+
+    /// How many files were read and hashed so far.
+    pub(crate) fn hashed(&self) -> u64 {
+        self.hashed.load(Ordering::Relaxed)
     }
 
     /// The entries added or replaced during the run, to be saved.
@@ -113,11 +122,15 @@ impl StatCache {
     /// unchanged and not racy, by reading it otherwise. A missing path has a digest of its
     /// own, so creating the file later changes it.
     pub(crate) fn hash(&self, path: &Path) -> std::io::Result<Seen> {
+        if let Some(tagged) = crate::filter::untag(path) {
+            let (dir, filter) = tagged.map_err(std::io::Error::other)?;
+            return self.hash_filtered(&dir, &filter);
+        }
         let meta = match std::fs::symlink_metadata(path) {
             Ok(meta) => meta,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(Seen {
-                    digest: Hasher::new("choochoo/missing").finish(),
+                    digest: missing(),
                     state: None,
                 });
             }
@@ -163,28 +176,54 @@ impl StatCache {
             });
         }
         let recorded_ns = now_ns();
+        self.hashed.fetch_add(1, Ordering::Relaxed);
         let digest = hash_file(path)?;
         // Stat again: if the file changed while it was read, the digest describes neither
         // version, so it is not remembered.
         let after = FileState::read(path)?;
         if after == Some(state) {
-            let entry = Entry {
-                state,
-                recorded_ns,
-                digest,
-            };
-            self.entries
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(path.to_path_buf(), entry);
-            self.changed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((path.to_path_buf(), entry));
+            self.learn(
+                path,
+                Entry {
+                    state,
+                    recorded_ns,
+                    digest,
+                },
+            );
         }
         Ok(Seen {
             digest,
             state: after,
+        })
+    }
+
+    /// Remembers the digest of a file read by other means (a station's `Ctx::read`), taken
+    /// at `entry.recorded_ns` while the file had `entry.state` before and after the read.
+    pub(crate) fn learn(&self, path: &Path, entry: Entry) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_path_buf(), entry);
+        self.changed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((path.to_path_buf(), entry));
+    }
+
+    /// A directory with a filter: the files it counts, each with its relative path and
+    /// content hash (see [`crate::filter`]). A path that is not a directory hashes as it is.
+    fn hash_filtered(&self, dir: &Path, filter: &crate::filter::Filter) -> std::io::Result<Seen> {
+        if !dir.is_dir() {
+            return self.hash(dir);
+        }
+        let globs = crate::filter::Globs::new(dir, filter).map_err(|error| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, error.to_string())
+        })?;
+        let files = crate::filter::files(dir, &globs)?;
+        let digest = crate::filter::digest(&files, |path| self.hash(path).map(|seen| seen.digest))?;
+        Ok(Seen {
+            digest,
+            state: None,
         })
     }
 
@@ -203,6 +242,11 @@ impl StatCache {
         }
         Ok(hasher.finish())
     }
+}
+
+/// The digest of a path where nothing is: creating a file there changes it.
+pub(crate) fn missing() -> Digest {
+    Hasher::new("choochoo/missing").finish()
 }
 
 /// Files from this size on are hashed memory-mapped, on all the threads of the runner's pool

@@ -169,8 +169,11 @@ impl std::error::Error for Transient {
 /// What a running station can ask of the runtime.
 ///
 /// Its own directory for the files it writes, a log kept with its failures, progress for the
-/// command line's bars, and whether the run is stopping. Take `ctx: &Ctx` as a station's
-/// first parameter to get it; it is not an input (a workflow passes no argument for it).
+/// command line's bars, whether the run is stopping, and the inputs it finds while it runs
+/// ([`read`](Ctx::read), [`depend`](Ctx::depend), [`depfile`](Ctx::depfile),
+/// [`env`](Ctx::env): files, directories and variables it was not given, which count like
+/// its inputs). Take `ctx: &Ctx` as a station's first parameter to get it; it is not an
+/// input (a workflow passes no argument for it).
 ///
 /// ```
 /// use choochoo::{station, workflow, Ctx, File, Runner, Store};
@@ -215,6 +218,8 @@ pub struct Ctx {
     pub(crate) capture: tracing::Dispatch,
     pub(crate) node: Box<str>,
     pub(crate) listener: Option<crate::progress::Listener>,
+    /// What the station says it read while it runs.
+    pub(crate) discovery: crate::discovered::Discovery,
 }
 
 impl std::fmt::Debug for Ctx {

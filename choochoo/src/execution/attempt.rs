@@ -5,7 +5,9 @@
 //! A result is then encoded, hashed and handed to `commit`.
 
 use super::call::{self, Call, Failure};
+use super::commit::{NOT_RECORDED, Produced};
 use super::{Execution, Outcome};
+use crate::discovered::{self, Discovered, Sighting};
 use crate::error::chain;
 use crate::graph::{Edge, ErasedStation, NodeId, Policy};
 use crate::memo::{self, Content, Head};
@@ -16,10 +18,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// A station that ran: its value and content, the inputs it discovered, and whether its
+/// result was recorded (not when an input changed while it ran).
+pub(super) struct Done {
+    pub(super) value: Shared,
+    pub(super) content: Content,
+    pub(super) discovered: Vec<Discovered>,
+    pub(super) recorded: bool,
+}
+
 /// The attempts of one call: the last one's value or failure, how many failed before it,
 /// and the directory of the last failed one, kept.
 struct Attempts {
-    last: Result<Shared, Failure>,
+    last: Result<(Shared, Vec<Sighting>), Failure>,
     failed: u32,
     kept_dir: Option<PathBuf>,
 }
@@ -46,29 +57,27 @@ impl Execution<'_> {
             read: &sources,
         };
         let (done, outcome) = self.call_and_record(call, head, reason);
-        if let Some((value, content)) = done {
-            let _ = self.values[id.index()].set(value);
+        if let Some(done) = done {
+            let _ = self.values[id.index()].set(done.value);
+            // A result with discovered inputs depends on files of this machine: it stays
+            // local (see `Ctx::read`).
             #[cfg(feature = "remote")]
-            if !outcome
-                .reason
-                .as_deref()
-                .is_some_and(|reason| reason.contains(super::commit::NOT_RECORDED))
-            {
-                self.share_remote(id, station.as_ref(), inputs, &content);
+            if done.recorded && done.discovered.is_empty() {
+                self.share_remote(id, station.as_ref(), inputs, &done.content);
             }
-            let _ = self.contents[id.index()].set(content);
+            let _ = self.contents[id.index()].set(done.content);
         }
         outcome
     }
 
     /// Runs a station (retrying transient failures), checks the result, records it. Returns
-    /// the value and its content when it ran, and the outcome either way.
+    /// what it produced when it ran, and the outcome either way.
     pub(super) fn call_and_record(
         &self,
         call: Call<'_>,
         mut head: Head,
         mut reason: String,
-    ) -> (Option<(Shared, Content)>, Outcome) {
+    ) -> (Option<Done>, Outcome) {
         if let Some(listener) = &self.settings.listener {
             listener(&crate::progress::Event::Running {
                 node: call.path,
@@ -80,9 +89,12 @@ impl Execution<'_> {
             rayon::current_thread_index().unwrap_or(0),
         );
         let started = Instant::now();
+        // What it writes, others may read: discovered inputs are looked at again after it.
+        self.checked.new_epoch();
         let attempts = self.call_with_retries(&call, &head);
-        let value = match attempts.last {
-            Ok(value) => value,
+        self.checked.new_epoch();
+        let (value, sightings) = match attempts.last {
+            Ok(ran) => ran,
             Err(failure) => {
                 let mut outcome = Outcome::failed(started.elapsed(), Some(reason), failure.message);
                 outcome.kept_dir = attempts.kept_dir;
@@ -103,11 +115,25 @@ impl Execution<'_> {
             Ok(files) => memo::content(&encoded, files),
             Err(error) => return failed(chain(&error)),
         };
-        let recorded =
-            self.record_result(&call, &mut head, &content, &encoded, duration, &mut reason);
-        if let Err(message) = recorded {
-            return (None, Outcome::failed(duration, Some(reason), message));
-        }
+        let discovered: Vec<Discovered> = sightings.iter().map(|s| s.input.clone()).collect();
+        let produced = Produced {
+            content: &content,
+            encoded: &encoded,
+            discovered: &discovered,
+        };
+        let recorded = match discovered::changed_while_running(&sightings) {
+            Some(path) => {
+                reason.push_str(&format!(
+                    "{NOT_RECORDED}{path} changed while the station ran"
+                ));
+                Ok(false)
+            }
+            None => self.record_result(&call, &mut head, &produced, duration, &mut reason),
+        };
+        let recorded = match recorded {
+            Ok(recorded) => recorded,
+            Err(message) => return (None, Outcome::failed(duration, Some(reason), message)),
+        };
         let outcome = Outcome {
             status: Status::Ran,
             started: Some(started_at),
@@ -116,7 +142,13 @@ impl Execution<'_> {
             error: None,
             kept_dir: attempts.kept_dir,
         };
-        (Some((value, content)), outcome)
+        let done = Done {
+            value,
+            content,
+            discovered,
+            recorded,
+        };
+        (Some(done), outcome)
     }
 
     /// Attempts a call until one succeeds or a failure is not worth another: a transient
@@ -153,8 +185,12 @@ impl Execution<'_> {
     }
 
     /// One call of the station's function, then its check: the visit must leave the world in
-    /// the state its check asks for.
-    fn attempt(&self, call: &Call<'_>, policy: &Policy) -> Result<Shared, Failure> {
+    /// the state its check asks for. Returns its value and the inputs it discovered.
+    fn attempt(
+        &self,
+        call: &Call<'_>,
+        policy: &Policy,
+    ) -> Result<(Shared, Vec<Sighting>), Failure> {
         let args = (call.args)().map_err(|error| Failure::fatal(chain(&error)))?;
         let ctx = Arc::new(self.ctx(call));
         let (value, args) = match policy.timeout {
@@ -169,7 +205,7 @@ impl Execution<'_> {
             ))
             .with_log(&ctx));
         }
-        Ok(value)
+        Ok((value, ctx.discovery.take()))
     }
 
     fn ctx(&self, call: &Call<'_>) -> Ctx {
@@ -183,6 +219,7 @@ impl Execution<'_> {
             capture: self.capture.clone(),
             node: call.path.into(),
             listener: self.settings.listener.clone(),
+            discovery: crate::discovered::Discovery::new(self.stats.clone()),
         }
     }
 

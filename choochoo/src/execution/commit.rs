@@ -9,6 +9,7 @@
 
 use super::Execution;
 use super::call::{Call, Failure};
+use crate::discovered::Discovered;
 use crate::error::{Error, chain};
 use crate::graph::NodeId;
 use crate::hash::Digest;
@@ -29,6 +30,14 @@ const BATCH_TIME: Duration = Duration::from_millis(50);
 
 /// What a run's reason says when a station's result was not recorded.
 pub(super) const NOT_RECORDED: &str = "; not recorded: ";
+
+/// What a station produced, ready to be recorded.
+pub(super) struct Produced<'a> {
+    pub(super) content: &'a Content,
+    pub(super) encoded: &'a [u8],
+    /// The inputs it discovered while it ran, with their content hashes.
+    pub(super) discovered: &'a [Discovered],
+}
 
 /// Records waiting to be committed, and the leases waiting for them.
 #[derive(Default)]
@@ -78,17 +87,16 @@ impl<'g> Execution<'g> {
     }
 
     /// Records a station's result, unless a file it read changed while it ran: then the
-    /// reason says so and nothing is recorded. A result that cannot be stored is an `Err`,
-    /// observed as a failure of the station.
+    /// reason says so and nothing is recorded (`Ok(false)`). A result that cannot be stored
+    /// is an `Err`, observed as a failure of the station.
     pub(super) fn record_result(
         &self,
         call: &Call<'_>,
         head: &mut Head,
-        content: &Content,
-        encoded: &[u8],
+        produced: &Produced<'_>,
         duration: Duration,
         reason: &mut String,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         let read = call
             .read
             .iter()
@@ -98,11 +106,11 @@ impl<'g> Execution<'g> {
                 "{NOT_RECORDED}{} changed while the station ran",
                 changed.display()
             ));
-            return Ok(());
+            return Ok(false);
         }
         head.values = (call.input_values)();
         let station = call.station.id();
-        if let Err(error) = self.record(station, call.path, head, content, encoded, duration) {
+        if let Err(error) = self.record(station, call.path, head, produced, duration) {
             // A result that cannot be stored would have to be computed again by every
             // later run: the station fails, and the run stops (a full disk stays full).
             let message = format!("its result could not be stored: {}", chain(&error));
@@ -110,7 +118,7 @@ impl<'g> Execution<'g> {
             self.observe(call, head, &failure, duration, None);
             return Err(message);
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Stores a finished station's output and queues its record for the next commit.
@@ -119,11 +127,11 @@ impl<'g> Execution<'g> {
         station: &str,
         path: &str,
         head: &Head,
-        content: &Content,
-        encoded: &[u8],
+        produced: &Produced<'_>,
         duration: Duration,
     ) -> Result<(), Error> {
-        let files: Vec<(PathBuf, Digest)> = content
+        let files: Vec<(PathBuf, Digest)> = produced
+            .content
             .files
             .iter()
             .map(|(p, seen)| (p.clone(), seen.digest))
@@ -133,9 +141,10 @@ impl<'g> Execution<'g> {
             station,
             node: path,
             head,
-            output_hash: &content.digest,
-            encoded,
+            output_hash: &produced.content.digest,
+            encoded: produced.encoded,
             files: &files,
+            discovered: produced.discovered,
             used_dir: self.store.work_dir(&self.settings.profile, path).exists(),
             duration_ns: duration.as_nanos() as i64,
         };

@@ -31,6 +31,7 @@ impl Execution<'_> {
         if let Err(error) = self.store.save_stats(&self.stats.take_changed()) {
             self.warn(format!("the stat cache was not saved: {}", chain(&error)));
         }
+        self.store.count_hashed(self.stats.hashed());
         let report = self.report();
         let used = std::mem::take(&mut *self.used.lock().unwrap_or_else(|e| e.into_inner()));
         Finished {

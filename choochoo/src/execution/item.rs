@@ -8,6 +8,7 @@ use super::lookup::{Found, Lookup};
 use super::map::{Done, MapRun, distinct};
 use super::values::Unusable;
 use super::{Execution, Outcome};
+use crate::discovered::Discovered;
 use crate::error::{Error, chain};
 use crate::graph::{Edge, Kind, NodeId};
 use crate::memo;
@@ -18,7 +19,8 @@ use std::time::Duration;
 
 /// What the store says of one item: its remembered output, still good, or why it runs.
 enum ItemVerdict {
-    Cached(Shared),
+    /// Its remembered output, and the inputs its station discovered.
+    Cached(Shared, Vec<Discovered>),
     Runs(String),
 }
 
@@ -74,6 +76,8 @@ impl Execution<'_> {
     pub(super) fn map_item(&self, run: &MapRun<'_>, item: &Item) -> Done {
         let failed = |error: String| Done {
             output: None,
+            discovered: Vec::new(),
+            recorded: true,
             outcome: Outcome::failed(Duration::ZERO, None, error),
         };
         let head = match self.item_head(run, item) {
@@ -87,9 +91,11 @@ impl Execution<'_> {
             Ok(args)
         };
         let reason = match self.item_verdict(run, item, &head, &args) {
-            Ok(ItemVerdict::Cached(output)) => {
+            Ok(ItemVerdict::Cached(output, discovered)) => {
                 return Done {
                     output: Some(output),
+                    discovered,
+                    recorded: true,
                     outcome: Outcome::not_run(Status::Cached),
                 };
             }
@@ -107,10 +113,19 @@ impl Execution<'_> {
             input_values: &values,
             read: &[],
         };
-        let (done, outcome) = self.call_and_record(call, head, reason);
-        Done {
-            output: done.map(|(output, _)| output),
-            outcome,
+        match self.call_and_record(call, head, reason) {
+            (Some(done), outcome) => Done {
+                output: Some(done.value),
+                discovered: done.discovered,
+                recorded: done.recorded,
+                outcome,
+            },
+            (None, outcome) => Done {
+                output: None,
+                discovered: Vec::new(),
+                recorded: true,
+                outcome,
+            },
         }
     }
 
@@ -174,11 +189,11 @@ impl Execution<'_> {
             }
         };
         if !run.station.has_check() {
-            return Ok(ItemVerdict::Cached(output));
+            return Ok(ItemVerdict::Cached(output, record.discovered));
         }
         let args = args().map_err(|error| chain(&error))?;
         match call::ask_check(run.station.as_ref(), &args, &*output) {
-            Ok(true) => Ok(ItemVerdict::Cached(output)),
+            Ok(true) => Ok(ItemVerdict::Cached(output, record.discovered)),
             Ok(false) => Ok(ItemVerdict::Runs("check failed: drift".to_owned())),
             Err(failure) => Err(failure.message),
         }

@@ -1,7 +1,8 @@
 //! Lookups: what the store remembers of a key. A record counts only if everything it names
 //! is there and intact — its stored output (verified through the stat cache), each output
-//! file with its recorded hash, its directory if it used one; else it is stale, and the
-//! station runs again. A record found becomes the node's result only once it is used.
+//! file with its recorded hash, its directory if it used one — and every input its station
+//! discovered while it ran is as it was; else it is stale, and the station runs again. A
+//! record found becomes the node's result only once it is used.
 
 use super::Execution;
 use crate::error::{Error, chain};
@@ -90,6 +91,11 @@ impl Execution<'_> {
         }
         if record.used_dir && !self.store.work_dir(&self.settings.profile, path).exists() {
             return Lookup::Stale("its directory was deleted".to_owned());
+        }
+        // What its station found to read while it ran counts like its inputs.
+        let current = |source: &_| self.checked.current(&self.stats, source);
+        if let Some(reason) = crate::discovered::stale(&record.discovered, current) {
+            return Lookup::Stale(reason);
         }
         let files = seen
             .into_iter()

@@ -2,14 +2,17 @@
 //! (`items`), looked up, run and recorded on its own (`item`), in parallel on the runner's
 //! pool, and reported as an entry of its own (`map[item]`).
 
+use super::commit::{NOT_RECORDED, Produced};
 use super::items::{Item, name_items};
 use super::{Execution, Outcome};
+use crate::discovered::Discovered;
 use crate::error::chain;
 use crate::graph::{Edge, ErasedStation, MapSpec, NodeId};
 use crate::hash::Digest;
 use crate::memo::{self, Content, Head};
 use crate::report::Status;
 use crate::value::Shared;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -26,6 +29,10 @@ pub(crate) struct MapRun<'a> {
 /// What became of one item: its output, if it has one, and its outcome.
 pub(super) struct Done {
     pub(super) output: Option<Shared>,
+    /// The inputs its station discovered, in its run or its record.
+    pub(super) discovered: Vec<Discovered>,
+    /// Whether its result is recorded (not when an input changed while it ran).
+    pub(super) recorded: bool,
     pub(super) outcome: Outcome,
 }
 
@@ -60,22 +67,32 @@ impl Execution<'_> {
             .map(|(index, item)| done[item.same_as.unwrap_or(index)].output.clone())
             .collect();
         let failure = self.item_failure(id, &items, &done);
+        let (discovered, recorded) = discovered_by(&done);
         self.keep_items(id, &items, done);
         if let Some(error) = failure {
             return failed(error);
         }
+        // An item not recorded (an input changed while it ran) is computed again next time,
+        // and so is the map.
+        let record = recorded.then_some(discovered.as_slice());
         let kept = outputs
             .ok_or_else(|| "internal error: an item has no output".to_owned())
-            .and_then(|outputs| self.keep_map(id, station, map, &head, outputs, started));
+            .and_then(|outputs| self.keep_map(id, station, map, &head, outputs, started, record));
         if let Err(error) = kept {
             return failed(error);
         }
         let distinct = items.iter().filter(|item| item.same_as.is_none()).count();
+        let unrecorded = match recorded {
+            true => String::new(),
+            false => format!("{NOT_RECORDED}an item's input changed while it ran"),
+        };
         Outcome {
             status: Status::Ran,
             started: None,
             duration: started.elapsed(),
-            reason: Some(format!("{reason}; {ran} of {distinct} items ran")),
+            reason: Some(format!(
+                "{reason}; {ran} of {distinct} items ran{unrecorded}"
+            )),
             error: None,
             kept_dir: None,
         }
@@ -149,6 +166,8 @@ impl Execution<'_> {
                 if item.same_as.is_some() {
                     return Done {
                         output: None,
+                        discovered: Vec::new(),
+                        recorded: true,
                         outcome: Outcome::not_run(Status::Cached),
                     };
                 }
@@ -201,7 +220,12 @@ impl Execution<'_> {
             .push((id, outcomes));
     }
 
-    /// Makes the items' outputs, in order, the map's value, and records it.
+    /// Makes the items' outputs, in order, the map's value, and records it with the inputs
+    /// its items discovered (`None`: not recorded).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the pieces of one map, each its own"
+    )]
     fn keep_map(
         &self,
         id: NodeId,
@@ -210,15 +234,17 @@ impl Execution<'_> {
         head: &Head,
         outputs: Vec<Shared>,
         started: Instant,
+        discovered: Option<&[Discovered]>,
     ) -> Result<(), String> {
         let value = (map.gather)(outputs).map_err(|error| chain(&error))?;
-        let content = self.record_map(id, station, head, &value, started)?;
+        let content = self.record_map(id, station, head, &value, started, discovered)?;
         let _ = self.contents[id.index()].set(content);
         let _ = self.values[id.index()].set(value);
         Ok(())
     }
 
-    /// Stores a map's own output, the list of its items' outputs, under the map's key.
+    /// Stores a map's own output, the list of its items' outputs, under the map's key, with
+    /// the inputs its items discovered; `discovered` is `None` when it must not be recorded.
     fn record_map(
         &self,
         id: NodeId,
@@ -226,21 +252,23 @@ impl Execution<'_> {
         head: &Head,
         value: &Shared,
         started: Instant,
+        discovered: Option<&[Discovered]>,
     ) -> Result<Content, String> {
         let node = self.graph.node(id);
         let (encoded, paths) = (node.codec.encode)(&**value).map_err(|error| chain(&error))?;
         let files = self.hash_files(paths).map_err(|error| chain(&error))?;
         let content = memo::content(&encoded, files);
+        let Some(discovered) = discovered else {
+            return Ok(content);
+        };
         let path = &self.paths[id.index()];
-        self.record(
-            station.id(),
-            path,
-            head,
-            &content,
-            &encoded,
-            started.elapsed(),
-        )
-        .map_err(|error| format!("its result could not be stored: {}", chain(&error)))?;
+        let produced = Produced {
+            content: &content,
+            encoded: &encoded,
+            discovered,
+        };
+        self.record(station.id(), path, head, &produced, started.elapsed())
+            .map_err(|error| format!("its result could not be stored: {}", chain(&error)))?;
         Ok(content)
     }
 }
@@ -248,4 +276,17 @@ impl Execution<'_> {
 /// The items that are not the same item again.
 pub(crate) fn distinct(items: &[Item]) -> impl Iterator<Item = &Item> {
     items.iter().filter(|item| item.same_as.is_none())
+}
+
+/// The inputs a map's items discovered, each once (the map's own record carries them, so a
+/// change in one makes the map look at its items again), and whether every item is recorded.
+fn discovered_by(done: &[Done]) -> (Vec<Discovered>, bool) {
+    let mut known = HashSet::new();
+    let discovered = done
+        .iter()
+        .flat_map(|done| &done.discovered)
+        .filter(|input| known.insert(*input))
+        .cloned()
+        .collect();
+    (discovered, done.iter().all(|done| done.recorded))
 }

@@ -79,7 +79,9 @@ pub(crate) struct Execution<'g> {
     outcomes: Vec<OnceLock<Outcome>>,
     /// What became of each item of the maps that ran, in list order.
     items: Mutex<Vec<(NodeId, ItemOutcomes)>>,
-    stats: StatCache,
+    stats: Arc<StatCache>,
+    /// This run's sights of discovered inputs.
+    checked: crate::discovered::Checked,
     warnings: Mutex<Vec<String>>,
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::model::ObservationId>>,
@@ -180,7 +182,8 @@ impl<'g> Execution<'g> {
             records: (0..n).map(|_| OnceLock::new()).collect(),
             outcomes: (0..n).map(|_| OnceLock::new()).collect(),
             items: Mutex::default(),
-            stats: StatCache::new(store.stats()?),
+            stats: Arc::new(StatCache::new(store.stats()?)),
+            checked: crate::discovered::Checked::default(),
             warnings: Mutex::default(),
             observations: Mutex::default(),
             capture: crate::capture::capture(),

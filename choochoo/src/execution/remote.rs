@@ -114,7 +114,11 @@ impl Execution<'_> {
             }
         };
         let download = remote.cache.wait(pending)?;
-        let (value, content, encoded, portable) = match self.restore(id, download) {
+        // Restoring writes files, which discovered inputs may name.
+        self.checked.new_epoch();
+        let restored = self.restore(id, download);
+        self.checked.new_epoch();
+        let (value, content, encoded, portable) = match restored {
             Ok(restored) => restored,
             Err(why) => {
                 remote.cache.rejected(path, &why);
@@ -124,12 +128,16 @@ impl Execution<'_> {
         head.values = self.input_values(inputs);
         // The value is verified; a store that cannot keep it only costs the next run a
         // lookup, as it would cost a computation.
+        let produced = super::commit::Produced {
+            content: &content,
+            encoded: &encoded,
+            discovered: &[],
+        };
         if let Err(error) = self.record(
             station.id(),
             path,
             &head,
-            &content,
-            &encoded,
+            &produced,
             std::time::Duration::ZERO,
         ) {
             self.warn(format!(
@@ -262,8 +270,8 @@ impl Execution<'_> {
                 .ok_or_else(|| {
                     format!("{} is outside the store's work directory", path.display())
                 })?;
-            if path.is_dir() {
-                return Err(format!("{} is a directory", path.display()));
+            if crate::filter::real(path).is_dir() {
+                return Err(format!("{} is a directory", crate::filter::shown(path)));
             }
             let (digest, source) = match self.known_sha256(&seen.digest) {
                 Some(digest) => (digest, Source::File(path.clone())),

@@ -167,10 +167,10 @@ impl Execution<'_> {
         paths
             .into_iter()
             .map(|path| {
-                let seen = self
-                    .stats
-                    .hash(&path)
-                    .map_err(|error| Error::io("hash", &path, error))?;
+                let seen = self.stats.hash(&path).map_err(|error| {
+                    let shown = crate::filter::shown(&path);
+                    Error::io("hash", std::path::Path::new(&shown), error)
+                })?;
                 Ok((path, seen))
             })
             .collect()

@@ -15,17 +15,19 @@
 //!
 //! The store owns all of `store.db`'s SQL; the rest of the crate calls typed methods. One
 //! file per concern: `schema.rs` (every table, and the layout's version), `records.rs` (memo
-//! records and heads), `blobs.rs` (large outputs), `publish.rs` (the atomic write every
-//! file of the store goes through), `stats.rs` (the stat cache), `runs.rs` (runs, their
-//! entries and the keys they used), `evidence.rs` (what cleans destroyed), `ledger.rs` and
-//! `ledger_rows.rs` (the defect ledger's SQL), `observe.rs` and `triage.rs` (what a run and
-//! a person do with the ledger), `maintenance.rs` (fsck, gc and pins), `digests.rs` (the
-//! remote cache's SHA-256 digests), `locks.rs` (who may use the store at once).
+//! records and heads), `discovered.rs` (the inputs a record's station found while it ran),
+//! `blobs.rs` (large outputs), `publish.rs` (the atomic write every file of the store goes
+//! through), `stats.rs` (the stat cache), `runs.rs` (runs, their entries and the keys they
+//! used), `evidence.rs` (what cleans destroyed), `ledger.rs` and `ledger_rows.rs` (the defect
+//! ledger's SQL), `observe.rs` and `triage.rs` (what a run and a person do with the ledger),
+//! `maintenance.rs` (fsck, gc and pins), `digests.rs` (the remote cache's SHA-256
+//! digests), `locks.rs` (who may use the store at once).
 
 mod blobs;
 mod columns;
 #[cfg(feature = "remote")]
 mod digests;
+pub(crate) mod discovered;
 mod evidence;
 pub(crate) mod ledger;
 pub(crate) mod ledger_rows;
@@ -44,7 +46,7 @@ use crate::fs::{Fs, Real};
 use crate::lease::Leases;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A workflow store on disk: remembered results, runs and the defect ledger.
@@ -101,6 +103,9 @@ pub struct Store {
     leases: Leases,
     /// Every step of publishing an output goes through here (tests fail chosen steps).
     fs: Arc<dyn Fs>,
+    /// How many files runs on this store read to hash them since it was opened: what the
+    /// stat cache did not spare (tests count it).
+    files_hashed: AtomicU64,
 }
 
 impl Store {
@@ -131,6 +136,7 @@ impl Store {
             temp_counter: AtomicU64::new(0),
             leases,
             fs,
+            files_hashed: AtomicU64::new(0),
         };
         store.remove_orphaned_temp_files();
         Ok(store)
@@ -157,6 +163,16 @@ impl Store {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut db).map_err(|error| Error::db(operation, &self.db_path(), error))
+    }
+
+    /// Counts files a run read to hash them.
+    pub(crate) fn count_hashed(&self, files: u64) {
+        self.files_hashed.fetch_add(files, Ordering::Relaxed);
+    }
+
+    /// How many files runs on this store read to hash them since it was opened.
+    pub(crate) fn files_hashed(&self) -> u64 {
+        self.files_hashed.load(Ordering::Relaxed)
     }
 
     /// The directory of a node: `work/<profile>/<node>/`, and for a map's item `map[item]`,

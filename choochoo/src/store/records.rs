@@ -4,6 +4,8 @@
 
 use super::Store;
 use super::columns::{digest_column, path_from_bytes};
+use super::discovered::{decode_discovered, encode_discovered};
+use crate::discovered::Discovered;
 use crate::error::Error;
 use crate::fs::Op;
 use crate::hash::{ALGORITHM, Digest};
@@ -29,6 +31,7 @@ pub(crate) struct Prepared {
     files: Vec<u8>,
     head: Vec<u8>,
     used_dir: bool,
+    discovered: Option<Vec<u8>>,
     duration_ns: i64,
 }
 
@@ -47,6 +50,7 @@ pub(crate) struct Commit<'a> {
     pub output_hash: &'a Digest,
     pub encoded: &'a [u8],
     pub files: &'a [(PathBuf, Digest)],
+    pub discovered: &'a [Discovered],
     pub used_dir: bool,
     pub duration_ns: i64,
 }
@@ -60,10 +64,10 @@ impl Store {
     ) -> Result<HashMap<Digest, Result<Record, String>>, Error> {
         self.with_db("read the records from", |db| {
             let mut stmt = db.prepare(
-                "SELECT algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir, key FROM records WHERE profile = ?1",
+                "SELECT algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir, discovered, key FROM records WHERE profile = ?1",
             )?;
             let rows = stmt.query_map([profile], |row| {
-                let key: Vec<u8> = row.get(7)?;
+                let key: Vec<u8> = row.get(8)?;
                 let key = <[u8; 32]>::try_from(key.as_slice()).map(Digest::from_bytes).unwrap_or(Digest::from_bytes([0; 32]));
                 Ok((key, decode_record(key, row)?))
             })?;
@@ -79,7 +83,7 @@ impl Store {
     ) -> Result<Option<Result<Record, String>>, Error> {
         self.with_db("read a record from", |db| {
             let mut stmt = db.prepare_cached(
-                "SELECT algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir FROM records WHERE profile = ?1 AND key = ?2",
+                "SELECT algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir, discovered FROM records WHERE profile = ?1 AND key = ?2",
             )?;
             stmt.query_row(params![profile, key.as_bytes()], |row| {
                 decode_record(*key, row)
@@ -113,6 +117,8 @@ impl Store {
             head: postcard::to_stdvec(commit.head)
                 .map_err(|error| Error::encoding("head", error))?,
             used_dir: commit.used_dir,
+            discovered: encode_discovered(commit.discovered)
+                .map_err(|error| Error::encoding("discovered inputs", error))?,
             duration_ns: commit.duration_ns,
         })
     }
@@ -127,8 +133,8 @@ impl Store {
             let tx = db.transaction()?;
             {
                 let mut record = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO records (profile, key, station, algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir, created_ns, duration_ns)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    "INSERT OR REPLACE INTO records (profile, key, station, algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir, created_ns, duration_ns, discovered)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )?;
                 let mut head = tx.prepare_cached("INSERT OR REPLACE INTO heads (profile, node, key, head) VALUES (?1, ?2, ?3, ?4)")?;
                 let now = crate::stat::now_ns();
@@ -145,7 +151,8 @@ impl Store {
                         p.files,
                         p.used_dir,
                         now,
-                        p.duration_ns
+                        p.duration_ns,
+                        p.discovered
                     ])?;
                     head.execute(params![p.profile, p.node, p.key.as_bytes(), p.head])?;
                 }
@@ -265,9 +272,15 @@ pub(crate) fn encode_files(files: &[(PathBuf, Digest)]) -> Result<Vec<u8>, postc
     postcard::to_stdvec(&files)
 }
 
-/// A record from its row; `Err` inside when the row is unreadable (a miss, not a failure).
+/// A record from its row, whose eighth column is `discovered`; `Err` inside when the row is
+/// unreadable (a miss, not a failure).
 fn decode_record(key: Digest, row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Record, String>> {
-    Ok(RecordRow::read(row)?.decode(key))
+    let record = RecordRow::read(row)?.decode(key);
+    let discovered: Option<Vec<u8>> = row.get(7)?;
+    Ok(record.and_then(|mut record| {
+        record.discovered = decode_discovered(discovered.as_deref())?;
+        Ok(record)
+    }))
 }
 
 /// A record's columns as SQLite returns them, before they are checked.
@@ -297,7 +310,8 @@ impl RecordRow {
         })
     }
 
-    /// The record, or what is wrong with the row.
+    /// The record, or what is wrong with the row; its discovered inputs are in a column of
+    /// their own, decoded by `decode_discovered`.
     pub(crate) fn decode(self, key: Digest) -> Result<Record, String> {
         if self.algorithm != ALGORITHM {
             return Err(format!("hashed with {}, not {ALGORITHM}", self.algorithm));
@@ -316,6 +330,7 @@ impl RecordRow {
                 .map(|(path, digest)| (path_from_bytes(path), digest))
                 .collect(),
             used_dir: self.used_dir,
+            discovered: Vec::new(),
         })
     }
 }

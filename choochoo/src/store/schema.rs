@@ -5,14 +5,27 @@
 //! only when a table changes in a way a reader of the previous layout would misread; a table
 //! that is only added (as `remote_digests` was) keeps the version, so an older store gains it
 //! at its next open and an older choochoo still reads a newer store.
+//!
+//! A store of an older version is brought up to this one in the same transaction, by the
+//! [`MIGRATIONS`] after its version; a newer store is refused, never guessed at. Version 2
+//! added the `discovered` column to `records`: an older choochoo would use a record without
+//! checking the inputs its station discovered, so it must not open such a store.
 
 use crate::error::Error;
 use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// The layout of `store.db`. A store written by another version is refused, never guessed at.
-const SCHEMA_VERSION: i64 = 1;
+/// The layout of `store.db`. A store written by a newer version is refused, never guessed at.
+const SCHEMA_VERSION: i64 = 2;
+
+/// What brings a store of version `n` to `n + 1`, at index `n - 1`: run in the transaction
+/// that opens it, after `SCHEMA` (which creates only what is missing).
+const MIGRATIONS: &[&str] = &[
+    // 1 → 2: the inputs a record's station discovered while it ran (NULL: none).
+    "ALTER TABLE records ADD COLUMN discovered BLOB",
+];
+const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION - 1);
 
 /// Every table: the memo records and each node's last state (`records`, `heads`), the runs and
 /// what they used (`runs`, `run_entries`, `keysets`, `run_keys`, `pins`), the stat cache, the
@@ -32,6 +45,7 @@ CREATE TABLE IF NOT EXISTS records (
     used_dir INTEGER NOT NULL,
     created_ns INTEGER NOT NULL,
     duration_ns INTEGER NOT NULL,
+    discovered BLOB,
     PRIMARY KEY (profile, key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS heads (
@@ -146,8 +160,8 @@ CREATE TABLE IF NOT EXISTS remote_digests (
 ) WITHOUT ROWID;
 ";
 
-/// Sets up a freshly opened connection (WAL, busy timeout) and the tables; refuses a store
-/// of another schema version.
+/// Sets up a freshly opened connection (WAL, busy timeout) and the tables, bringing an older
+/// store up to this version; refuses a store of a newer one.
 pub(super) fn set_up(db: &Connection, path: &Path) -> Result<(), Error> {
     let found = while_busy(|| configure_and_create(db))
         .map_err(|error| Error::db("set up", path, error))?;
@@ -179,7 +193,8 @@ fn configure_and_create(db: &Connection) -> rusqlite::Result<Option<i64>> {
     result
 }
 
-/// Creates what is missing and reads (or, in a new store, writes) the schema version.
+/// Creates what is missing and reads (or, in a new store, writes) the schema version; an
+/// older store is migrated, and then has this version.
 fn create(db: &Connection) -> rusqlite::Result<Option<i64>> {
     db.execute_batch(SCHEMA)?;
     let version: Option<String> = db
@@ -189,8 +204,9 @@ fn create(db: &Connection) -> rusqlite::Result<Option<i64>> {
             |row| row.get(0),
         )
         .optional()?;
-    match version {
-        Some(version) => Ok(Some(version.parse::<i64>().unwrap_or(-1))),
+    match version.map(|version| version.parse::<i64>().unwrap_or(-1)) {
+        Some(version) if (1..SCHEMA_VERSION).contains(&version) => migrate(db, version),
+        Some(version) => Ok(Some(version)),
         None => {
             db.execute(
                 "INSERT INTO meta (name, value) VALUES ('schema_version', ?1)",
@@ -199,6 +215,19 @@ fn create(db: &Connection) -> rusqlite::Result<Option<i64>> {
             Ok(None)
         }
     }
+}
+
+/// Brings a store of version `from` up to [`SCHEMA_VERSION`].
+fn migrate(db: &Connection, from: i64) -> rusqlite::Result<Option<i64>> {
+    for step in from..SCHEMA_VERSION {
+        let index = usize::try_from(step - 1).unwrap_or(usize::MAX);
+        db.execute_batch(MIGRATIONS.get(index).copied().unwrap_or_default())?;
+    }
+    db.execute(
+        "UPDATE meta SET value = ?1 WHERE name = 'schema_version'",
+        [SCHEMA_VERSION.to_string()],
+    )?;
+    Ok(Some(SCHEMA_VERSION))
 }
 
 /// Switching a new database to WAL, or recovering one, can report "database is locked" at
