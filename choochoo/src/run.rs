@@ -3,6 +3,8 @@
 //! [`plan`](Runner::plan) a run without doing anything, and [`clean`](Runner::clean) up
 //! after one.
 
+mod policy;
+
 use crate::clean;
 use crate::cleaned::Cleaned;
 use crate::error::Error;
@@ -65,6 +67,8 @@ pub struct Runner<'s> {
     instance: String,
     force: Vec<String>,
     force_downstream: Vec<String>,
+    /// Attempt policies set for this runner's runs, by station name, in order.
+    policies: Vec<(String, crate::execution::policy::Setting)>,
     listener: Option<crate::progress::Listener>,
     pool: OnceLock<rayon::ThreadPool>,
     #[cfg(feature = "remote")]
@@ -118,6 +122,7 @@ impl<'s> Runner<'s> {
             instance: host_name(),
             force: Vec::new(),
             force_downstream: Vec::new(),
+            policies: Vec::new(),
             listener: None,
             pool: OnceLock::new(),
             #[cfg(feature = "remote")]
@@ -297,6 +302,7 @@ impl<'s> Runner<'s> {
         }
         let mut execution = Execution::new(graph, self.store, &settings)?;
         execution.forced = self.forced(graph, &execution)?;
+        execution.overrides = self.overrides(graph, &execution)?;
         if let Some(listener) = &self.listener {
             let stations = graph
                 .nodes

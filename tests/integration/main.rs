@@ -17,6 +17,7 @@ mod fsck;
 mod map;
 mod memo;
 mod plan_props;
+mod policy;
 mod reliability;
 mod remote;
 mod remote_auth;

@@ -191,6 +191,7 @@ impl Execution<'_> {
             args: &args,
             input_values: &Vec::new,
             read: &[],
+            policy: self.policy(run.id, run.station.as_ref()),
         };
         match self.call_and_record(call, head, reason) {
             (Some((output, _)), _) => Ok((output, true)),

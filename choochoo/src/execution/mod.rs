@@ -9,7 +9,8 @@
 //! station's own code, its panics caught), `values` (values encoded, hashed and handed
 //! downstream), `commit` (batches, leases, durability), `ledger` (the failures and warnings
 //! of the run) and `finish` (the report). `map` runs a station over a list, `remote` brings
-//! in the shared cache, `paths` names each node in the store.
+//! in the shared cache, `paths` names each node in the store, `policy` says how each
+//! station's attempts are made in this run.
 
 mod attempt;
 mod call;
@@ -20,6 +21,7 @@ mod ledger;
 mod lookup;
 mod map;
 pub(crate) mod paths;
+pub(crate) mod policy;
 #[cfg(feature = "remote")]
 mod remote;
 mod schedule;
@@ -60,6 +62,8 @@ pub(crate) struct Execution<'g> {
     pub(crate) settings: &'g Settings,
     /// Stations to run whatever the store says, by node index.
     pub(crate) forced: Vec<bool>,
+    /// What this run sets of some stations' attempt policies.
+    pub(crate) overrides: policy::Overrides,
     /// `dependents[offsets[n]..offsets[n + 1]]` are the stations reading node `n`.
     offsets: Vec<u32>,
     dependents: Vec<NodeId>,
@@ -141,6 +145,7 @@ impl<'g> Execution<'g> {
             store,
             settings,
             forced: Vec::new(),
+            overrides: policy::Overrides::default(),
             offsets,
             dependents,
             pending,
