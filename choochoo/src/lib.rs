@@ -183,6 +183,7 @@ mod lease;
 mod memo;
 mod names;
 mod plan;
+mod privacy;
 mod progress;
 #[cfg(feature = "remote")]
 mod remote;

@@ -18,6 +18,7 @@ mod map;
 mod memo;
 mod plan_props;
 mod policy;
+mod privacy;
 mod reliability;
 mod remote;
 mod remote_auth;

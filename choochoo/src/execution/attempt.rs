@@ -200,7 +200,7 @@ impl Execution<'_> {
                 .failed_dir(&self.settings.profile, path, self.settings.run_id, attempt);
         let moved = kept
             .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
+            .map_or(Ok(()), crate::privacy::create_dir_all)
             .and_then(|()| std::fs::rename(&dir, &kept));
         match moved {
             Ok(()) => Some(kept),
