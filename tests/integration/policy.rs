@@ -27,6 +27,13 @@ workflow! {
     }
 }
 
+workflow! {
+    pub fn outages(services: Vec<String>) -> Vec<String> {
+        let answers = map(flaky, services);
+        answers
+    }
+}
+
 /// Takes `pause_ms`, unless the run tells it to stop; its own time limit is short.
 #[station(timeout = "100ms")]
 fn slow(ctx: &Ctx, pause_ms: &u64) -> u64 {
@@ -70,6 +77,20 @@ fn a_retries_override_lets_a_station_that_fails_twice_succeed_on_its_third_attem
         "{:?}",
         entry.reason()
     );
+}
+
+#[test]
+fn an_override_of_a_map_reaches_its_items() {
+    let _serial = serial();
+    let tmp = temp_store();
+    FLAKY_CALLS.store(0, Ordering::SeqCst);
+    let run = Runner::new(&tmp.store)
+        .retries("answers", 2)
+        .backoff("answers", Duration::from_millis(1))
+        .run(outages(vec!["queue".to_owned()]))
+        .unwrap();
+    assert_eq!(run.output(), &["queue answered"]);
+    assert_eq!(take_executions(), counts(&[("flaky", 3)]));
 }
 
 #[test]

@@ -122,24 +122,33 @@ fn policy(station: &Station<'_>) -> TokenStream {
 }
 
 /// The items that check the shape of the function at `path`, and its call with the inputs
-/// (`__input0`, …) and `__output`: a trait only functions of the right shape implement. Each
-/// parameter may be a borrowed form of its input (`&str` for a `String`), as the station's
-/// own may; what the function returns is left to `IntoCheck` or `IntoClean`, which have
-/// their own message.
+/// (`__input0`, …) and `__output`, spanned on `path`.
 fn call(station: &Station<'_>, path: &syn::Path, role: Role) -> (TokenStream, TokenStream) {
     let span = path.span();
+    let mut name = role.trait_name();
+    let shape = shape(station, path, role, &name);
+    name.set_span(span);
+    let args = spanned(&input_args(station), span);
+    let output = Ident::new("__output", span);
+    let call = quote_spanned!(span=> #name::__call(&#path, #(#args,)* #output));
+    (shape, call)
+}
+
+/// The trait `name`, which only functions of the right shape implement: each parameter
+/// a borrowed form of its input (`&str` for a `String`), as the station's own may be. What
+/// the function returns is left to `IntoCheck` or `IntoClean`, which have their own message.
+fn shape(station: &Station<'_>, path: &syn::Path, role: Role, name: &Ident) -> TokenStream {
     let inputs = &station.inputs;
     let output = station.output.value_type();
     let params = input_args(station);
     let borrowed: Vec<Ident> = (0..inputs.len()).map(|i| format_ident!("__P{i}")).collect();
     let (message, label, note) = messages(station, path, role);
-    let name = role.trait_name();
     // The second impl never applies (nothing implements `__Never`). It is there so that
     // rustc, finding no impl that fits, reports this trait's message rather than the first
     // impl's unmet bound (for a function of the wrong arity, "expected function that takes
-    // 2 arguments", which does not say what the arguments are).
-    // `&String` rather than `&str` on purpose, as in the station (see `expand.rs`).
-    let shape = quote! {
+    // 2 arguments", which does not say what the arguments are). The methods take `&String`
+    // rather than `&str` on purpose, as the station's `run` does.
+    quote! {
         #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
         #[allow(clippy::ptr_arg)]
         trait #name<__Shape> {
@@ -173,13 +182,7 @@ fn call(station: &Station<'_>, path: &syn::Path, role: Role) -> (TokenStream, To
                 ::core::unreachable!()
             }
         }
-    };
-    let args = spanned(&params, span);
-    let output_arg = Ident::new("__output", span);
-    let mut name = name;
-    name.set_span(span);
-    let call = quote_spanned!(span=> #name::__call(&#path, #(#args,)* #output_arg));
-    (shape, call)
+    }
 }
 
 /// The message, label and note of a function of the wrong shape.
