@@ -30,13 +30,15 @@ pub(crate) trait Fs: Send + Sync + fmt::Debug {
     fn run(&self, op: Op, path: &Path, step: &mut dyn FnMut() -> io::Result<()>) -> io::Result<()>;
 
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
-        self.run(Op::CreateDir, path, &mut || std::fs::create_dir_all(path))
+        self.run(Op::CreateDir, path, &mut || {
+            crate::privacy::create_dir_all(path)
+        })
     }
 
     fn create(&self, path: &Path) -> io::Result<std::fs::File> {
         let mut file = None;
         self.run(Op::Create, path, &mut || {
-            file = Some(std::fs::File::create(path)?);
+            file = Some(crate::privacy::create(path)?);
             Ok(())
         })?;
         file.ok_or_else(|| io::Error::other("the file was not created"))

@@ -1,9 +1,10 @@
 //! Keeping a store healthy: [`Store::fsck`] finds every entry that cannot be trusted (a
 //! record that does not decode, a stored output that does not match its hash, a missing or
 //! misnamed blob, a blob nothing names, a temp file left by a killed process) and can remove
-//! them; [`Store::gc`] bounds the store's size. Neither ever touches what a run in progress
-//! holds: both wait for no run to be active, and blobs younger than an hour are left alone
-//! (a running process may be about to name them in a record).
+//! them, and warns about entries others may read; [`Store::gc`] bounds the store's size.
+//! Neither ever touches what a run in progress holds: both wait for no run to be active, and
+//! blobs younger than an hour are left alone (a running process may be about to name them in
+//! a record).
 
 use crate::error::Error;
 use crate::hash::Digest;
@@ -23,6 +24,7 @@ pub struct Fsck {
     records: usize,
     blobs: usize,
     problems: Vec<String>,
+    warnings: Vec<String>,
     repaired: bool,
 }
 
@@ -30,6 +32,13 @@ impl Fsck {
     /// Each problem, one line each, naming the entry.
     pub fn problems(&self) -> &[String] {
         &self.problems
+    }
+
+    /// What is sound but should be seen to, one line each: on Unix, the entries of the store
+    /// that others may read (the store holds every station's inputs), then how to make it
+    /// private again. Warnings are not problems: `fsck(true)` leaves them.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Whether the problems were removed (`fsck(true)`).
@@ -60,6 +69,9 @@ impl fmt::Display for Fsck {
                 f,
                 "removed them; the stations they belonged to will run again"
             )?;
+        }
+        for warning in &self.warnings {
+            writeln!(f, "warning: {warning}")?;
         }
         Ok(())
     }
@@ -165,6 +177,7 @@ impl Store {
         };
         let CheckedRecords { bad_keys, named } = self.check_records(&mut report)?;
         let bad_files = self.check_blobs(&mut report, &named);
+        report.warnings = self.open_entries();
         if repair {
             for (profile, key) in &bad_keys {
                 self.forget(profile, key)?;
@@ -221,6 +234,28 @@ impl Store {
             bad_files.push(path);
         }
         bad_files
+    }
+
+    /// The entries of the store others may use, and how to make it private again.
+    fn open_entries(&self) -> Vec<String> {
+        let (listed, count) = crate::privacy::wider_than_private(self.dir());
+        if count == 0 {
+            return Vec::new();
+        }
+        let mut lines: Vec<String> = listed
+            .iter()
+            .map(|(path, mode)| {
+                format!("{} has mode {mode:04o}: others may use it", path.display())
+            })
+            .collect();
+        if count > listed.len() {
+            lines.push(format!("and {} more entries like it", count - listed.len()));
+        }
+        lines.push(format!(
+            "the store holds every station's inputs; make it private with `chmod -R go-rwx {}`",
+            self.dir().display()
+        ));
+        lines
     }
 
     /// Removes records no recent or pinned run used, and blobs no record names, within

@@ -75,7 +75,7 @@ impl Leases {
         if state.holders == 0 {
             let path = self.dir.join(format!("{stripe:02}"));
             if state.file.is_none() {
-                let file = std::fs::OpenOptions::new()
+                let file = crate::privacy::open_options()
                     .create(true)
                     .truncate(false)
                     .write(true)

@@ -195,6 +195,7 @@ mod memo;
 mod named;
 mod names;
 mod plan;
+mod privacy;
 mod progress;
 #[cfg(feature = "remote")]
 mod remote;
@@ -246,21 +247,9 @@ pub use station::Inputs;
 pub use value::Value;
 pub use workflow::Outputs;
 
-/// Calls a check or clean function; a macro of this crate, so that rustc's error for a
-/// function of the wrong shape points at the user's path without suggesting edits to
-/// generated code.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __call {
-    ($f:path, $($arg:ident),*) => {
-        $f($($arg),*)
-    };
-}
-
 /// Items the macros expand to. Not public API: they may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::__call as call;
     pub use crate::arity::{Mistake, Params, arity_error};
     pub use crate::graph::{Graph, Node, Wire};
     pub use crate::hash::Digest;

@@ -3,6 +3,8 @@
 //! [`plan`](Runner::plan) a run without doing anything, and [`clean`](Runner::clean) up
 //! after one.
 
+mod policy;
+
 use crate::clean;
 use crate::cleaned::Cleaned;
 use crate::error::Error;
@@ -67,6 +69,8 @@ pub struct Runner<'s> {
     instance: String,
     force: Vec<String>,
     force_downstream: Vec<String>,
+    /// Attempt policies set for this runner's runs, by station name, in order.
+    policies: Vec<(String, crate::execution::policy::Setting)>,
     listener: Option<crate::progress::Listener>,
     pool: OnceLock<rayon::ThreadPool>,
     #[cfg(feature = "remote")]
@@ -120,6 +124,7 @@ impl<'s> Runner<'s> {
             instance: host_name(),
             force: Vec::new(),
             force_downstream: Vec::new(),
+            policies: Vec::new(),
             listener: None,
             pool: OnceLock::new(),
             #[cfg(feature = "remote")]
@@ -302,6 +307,7 @@ impl<'s> Runner<'s> {
         }
         let mut execution = Execution::with_paths(graph, self.store, &settings, paths)?;
         self.force_on(graph, &mut execution)?;
+        execution.overrides = self.overrides(graph, &execution)?;
         if let Some(listener) = &self.listener {
             let stations = graph
                 .nodes

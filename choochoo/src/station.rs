@@ -254,7 +254,7 @@ impl Ctx {
     /// station run again (its output files are missing).
     pub fn out_dir(&self) -> &std::path::Path {
         // A failure to create it surfaces as a clear I/O error on the station's first write.
-        let _ = std::fs::create_dir_all(&self.out_dir);
+        let _ = crate::privacy::create_dir_all(&self.out_dir);
         &self.out_dir
     }
 
@@ -268,7 +268,7 @@ impl Ctx {
     ) -> Result<std::path::PathBuf, crate::error::Error> {
         let path = crate::names::join(&self.out_dir, name.as_ref())?;
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
+            crate::privacy::create_dir_all(parent)
                 .map_err(|error| crate::error::Error::io("create the directory", parent, error))?;
         }
         Ok(path)

@@ -26,6 +26,8 @@ mod map_reach;
 mod memo;
 mod named;
 mod plan_props;
+mod policy;
+mod privacy;
 mod reliability;
 mod remote;
 mod remote_auth;

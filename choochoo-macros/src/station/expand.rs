@@ -142,7 +142,7 @@ fn station_impl(station: &Station<'_>) -> TokenStream {
             }
         }
     };
-    let effects = effects(station);
+    let effects = super::effects::effects(station);
     quote! {
         impl ::choochoo::__private::Station for #struct_name
         where
@@ -185,83 +185,9 @@ fn station_impl(station: &Station<'_>) -> TokenStream {
 }
 
 /// `__input0`, `__input1`, …: the station's inputs inside the generated methods.
-fn input_args(station: &Station<'_>) -> Vec<Ident> {
+pub(super) fn input_args(station: &Station<'_>) -> Vec<Ident> {
     (0..station.inputs.len())
         .map(|i| format_ident!("__input{i}"))
-        .collect()
-}
-
-/// The optional methods: check, clean and the attempt policy.
-fn effects(station: &Station<'_>) -> TokenStream {
-    let options = &station.options;
-    let args = input_args(station);
-    let check = options.check.as_ref().map(|path| {
-        // Spanned on the user's path, arguments included: a check of the wrong shape is
-        // reported there. Like the station, it may take `&str` for a `String` input.
-        let call_args = spanned_args(&args, path.span());
-        let into_check = quote_spanned! {path.span()=>
-            ::choochoo::__private::IntoCheck::into_check(::choochoo::__private::call!(#path, #(#call_args,)* __output))
-        };
-        quote! {
-            fn has_check(&self) -> bool {
-                true
-            }
-
-            fn check(
-                &self,
-                __input: <Self::Input as ::choochoo::__private::Inputs>::Refs<'_>,
-                __output: &Self::Output,
-            ) -> ::core::result::Result<bool, ::choochoo::__private::BoxError> {
-                let (#(#args,)*) = __input;
-                #into_check
-            }
-        }
-    });
-    let clean = options.clean.as_ref().map(|path| {
-        let call_args = spanned_args(&args, path.span());
-        let into_clean = quote_spanned! {path.span()=>
-            ::choochoo::__private::IntoClean::into_clean(::choochoo::__private::call!(#path, #(#call_args,)* __output))
-        };
-        quote! {
-            fn has_clean(&self) -> bool {
-                true
-            }
-
-            fn clean(
-                &self,
-                __input: <Self::Input as ::choochoo::__private::Inputs>::Refs<'_>,
-                __output: &Self::Output,
-            ) -> ::core::result::Result<(), ::choochoo::__private::BoxError> {
-                let (#(#args,)*) = __input;
-                #into_clean
-            }
-        }
-    });
-    let retries = options
-        .retries
-        .as_ref()
-        .map(|n| quote!(fn retries(&self) -> u32 { #n }));
-    let backoff = options.backoff.map(|ms| {
-        quote!(fn backoff(&self) -> ::core::time::Duration { ::core::time::Duration::from_millis(#ms) })
-    });
-    let timeout = options.timeout.map(|ms| {
-        quote! {
-            fn timeout(&self) -> ::core::option::Option<::core::time::Duration> {
-                ::core::option::Option::Some(::core::time::Duration::from_millis(#ms))
-            }
-        }
-    });
-    quote!(#check #clean #retries #backoff #timeout)
-}
-
-/// The inputs as arguments of a call spanned on `span`.
-fn spanned_args(args: &[Ident], span: proc_macro2::Span) -> Vec<Ident> {
-    args.iter()
-        .map(|arg| {
-            let mut arg = arg.clone();
-            arg.set_span(span);
-            arg
-        })
         .collect()
 }
 

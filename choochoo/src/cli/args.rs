@@ -31,7 +31,8 @@ pub(super) struct Args {
 #[derive(Debug, Subcommand)]
 pub(super) enum Command {
     /// Runs the workflow: only the stations whose inputs or code changed.
-    Run(RunOptions),
+    // Boxed: its options are many times the size of any other command's.
+    Run(Box<RunOptions>),
     /// Says what a run would do and why, without running or writing anything.
     Plan {
         /// How to print the plan.
@@ -126,6 +127,17 @@ pub(super) struct RunOptions {
     /// Runs these stations and everything downstream of them whatever the store says.
     #[arg(long, value_name = "ID", num_args = 1..)]
     pub(super) force_downstream: Vec<String>,
+    /// Tries station NAME again up to N times after a transient failure, in this run only
+    /// (repeatable); NAME as `--force` takes it.
+    #[arg(long, value_name = "NAME=N", value_parser = super::policy::retries)]
+    pub(super) retries: Vec<(String, u32)>,
+    /// Waits this long before station NAME's first retry, in this run only (`200ms`, `5s`).
+    #[arg(long, value_name = "NAME=DURATION", value_parser = super::policy::duration)]
+    pub(super) backoff: Vec<(String, std::time::Duration)>,
+    /// Fails an attempt of station NAME that takes longer than this, in this run only
+    /// (`30s`, `5m`).
+    #[arg(long, value_name = "NAME=DURATION", value_parser = super::policy::duration)]
+    pub(super) timeout: Vec<(String, std::time::Duration)>,
     /// A shared REAPI cache (`grpc://host:port`, or `grpcs://` over TLS) to look results up
     /// in, after the store.
     #[cfg(feature = "remote")]

@@ -39,6 +39,7 @@ where
         .keep_going(options.keep_going)
         .force(&options.force)
         .force_downstream(&options.force_downstream);
+    runner = super::policy::apply(runner, options);
     if let Some(listener) = watch.listener() {
         runner = runner.progress(listener);
     }

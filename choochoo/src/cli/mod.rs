@@ -22,7 +22,7 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | `run [--jobs N] [--keep-going] [--force ID..] [--force-downstream ID..] [--remote URL [--remote-instance NAME] [--remote-write] [--remote-ca PATH] [--remote-cert PATH --remote-key PATH] [--remote-header NAME=VALUE].. [--remote-token-file PATH]]` | runs what changed, with progress; `--remote` (feature `remote`) shares results through a REAPI cache, over TLS for `grpcs://` |
+//! | `run [--jobs N] [--keep-going] [--force ID..] [--force-downstream ID..] [--retries NAME=N].. [--backoff NAME=DURATION].. [--timeout NAME=DURATION].. [--remote URL [--remote-instance NAME] [--remote-write] [--remote-ca PATH] [--remote-cert PATH --remote-key PATH] [--remote-header NAME=VALUE].. [--remote-token-file PATH]]` | runs what changed, with progress; `--retries`, `--backoff` and `--timeout` override a station's attempt policy for this run; `--remote` (feature `remote`) shares results through a REAPI cache, over TLS for `grpcs://` |
 //! | `plan [--format text\|json]` | what a run would do and why, without doing it |
 //! | `status [--items]` | each station: cached, stale, never run or failed, with its last run; a map's items counted in one line, or listed with `--items` |
 //! | `clean [ID..]` | undoes the workflow's effects (only the named stations, if any) |
@@ -52,6 +52,7 @@
 mod args;
 mod commands;
 mod defects;
+mod policy;
 mod status;
 mod watch;
 

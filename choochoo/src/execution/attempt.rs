@@ -55,6 +55,7 @@ impl Execution<'_> {
             args: &|| self.args(inputs),
             input_values: &|| self.input_values(inputs),
             read: &sources,
+            policy: self.policy(id, station.as_ref()),
         };
         let (done, outcome) = self.call_and_record(call, head, reason);
         if let Some(done) = done {
@@ -152,9 +153,10 @@ impl Execution<'_> {
     }
 
     /// Attempts a call until one succeeds or a failure is not worth another: a transient
-    /// failure is tried again after a backoff that doubles, up to the station's retries.
+    /// failure is tried again after a backoff that doubles, up to the retries of the policy
+    /// the station has in this run.
     fn call_with_retries(&self, call: &Call<'_>, head: &Head) -> Attempts {
-        let policy = call.station.policy();
+        let policy = call.policy;
         let mut kept_dir = None;
         let mut attempt = 0;
         loop {
@@ -235,7 +237,7 @@ impl Execution<'_> {
                 .failed_dir(&self.settings.profile, path, self.settings.run_id, attempt);
         let moved = kept
             .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
+            .map_or(Ok(()), crate::privacy::create_dir_all)
             .and_then(|()| std::fs::rename(&dir, &kept));
         match moved {
             Ok(()) => Some(kept),

@@ -4,7 +4,7 @@
 
 use super::Execution;
 use crate::error::{Error, chain};
-use crate::graph::{ErasedStation, Kind, NodeId};
+use crate::graph::{ErasedStation, Kind, NodeId, Policy};
 use crate::station::{BoxError, Ctx, Transient};
 use crate::value::Shared;
 use std::any::Any;
@@ -71,6 +71,8 @@ pub(super) struct Call<'a> {
     pub(super) input_values: &'a dyn Fn() -> Vec<Option<String>>,
     /// The nodes whose content it reads, to notice files changed while it ran.
     pub(super) read: &'a [NodeId],
+    /// How its attempts are made in this run.
+    pub(super) policy: Policy,
 }
 
 /// One input of a call, owned or shared, so an attempt can run on a thread of its own.

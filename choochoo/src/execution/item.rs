@@ -112,6 +112,7 @@ impl Execution<'_> {
             args: &args,
             input_values: &values,
             read: &[],
+            policy: self.policy(run.id, run.station.as_ref()),
         };
         match self.call_and_record(call, head, reason) {
             (Some(done), outcome) => Done {

@@ -9,7 +9,9 @@
 //! station's own code, its panics caught), `values` (values encoded, hashed and handed
 //! downstream), `commit` (batches, leases, durability), `ledger` (the failures and warnings
 //! of the run) and `finish` (the report). `map` runs a station over a list whose items
-//! `items` names and `item` looks up and runs one by one, `remote` brings in the shared cache, `paths` names each node in the store.
+//! `items` names and `item` looks up and runs one by one, `remote` brings in the shared
+//! cache, `paths` names each node in the store, `policy` says how each station's attempts
+//! are made in this run.
 
 mod attempt;
 mod call;
@@ -22,6 +24,7 @@ mod ledger;
 mod lookup;
 mod map;
 pub(crate) mod paths;
+pub(crate) mod policy;
 #[cfg(feature = "remote")]
 mod remote;
 mod schedule;
@@ -64,6 +67,8 @@ pub(crate) struct Execution<'g> {
     pub(crate) forced: Vec<bool>,
     /// Map items to run whatever the store says, by node name (`map[item]`).
     pub(crate) forced_items: HashSet<Box<str>>,
+    /// What this run sets of some stations' attempt policies.
+    pub(crate) overrides: policy::Overrides,
     /// `dependents[offsets[n]..offsets[n + 1]]` are the stations reading node `n`.
     offsets: Vec<u32>,
     dependents: Vec<NodeId>,
@@ -163,6 +168,7 @@ impl<'g> Execution<'g> {
             settings,
             forced: Vec::new(),
             forced_items: HashSet::new(),
+            overrides: policy::Overrides::default(),
             offsets,
             dependents,
             pending,

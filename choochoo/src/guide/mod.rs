@@ -4,7 +4,7 @@
 //! | page | what it covers |
 //! |---|---|
 //! | [`skipping`] | the key of a station, files by content, early cutoff, resume, forcing |
-//! | [`effects`] | stations that change the world: checks, cleans, retries, time limits, profiles |
+//! | [`effects`] | stations that change the world: checks, cleans, retries, time limits, profiles, a private store |
 //! | [`defects`] | the defect ledger: observations, defects, notes, tickets |
 //! | [`command_line`] | the one-line `main` and the commands it gives a program |
 //! | [`remote_cache`] | sharing results between machines through a REAPI cache server |

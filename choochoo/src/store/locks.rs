@@ -25,7 +25,7 @@ impl Store {
 
     fn activity_file(&self) -> Result<std::fs::File, Error> {
         let path = self.dir.join("active.lock");
-        std::fs::OpenOptions::new()
+        crate::privacy::open_options()
             .create(true)
             .truncate(false)
             .write(true)

@@ -11,7 +11,9 @@
 //!   same node at once; a lock dies with its process.
 //!
 //! Every read is verified against the hash recorded beside it: a corrupt entry is a miss and
-//! a warning, never a wrong value.
+//! a warning, never a wrong value. On Unix the store is private (see `privacy.rs`): every
+//! directory the runtime makes is `0700` and every file `0600`, `store.db` created so before
+//! SQLite opens it, so that its WAL and shared-memory files, which take its mode, are too.
 //!
 //! The store owns all of `store.db`'s SQL; the rest of the crate calls typed methods. One
 //! file per concern: `schema.rs` (every table, and the layout's version), `records.rs` (memo
@@ -63,7 +65,11 @@ use std::sync::{Arc, Mutex};
 ///   node at once; a lock dies with its process.
 ///
 /// Every read is verified against the hash recorded beside it: a corrupt entry is a miss and
-/// a warning, never a wrong value. Besides running, a store answers
+/// a warning, never a wrong value. It holds every station's inputs, so on Unix it is private
+/// to its owner: every directory the runtime makes in it is created `0700` and every file
+/// `0600` (SQLite's WAL and shared-memory files too), whatever the umask; what a station
+/// writes into its own directory keeps the station's modes, inside a private directory.
+/// [`fsck`](Store::fsck) warns about anything others may read. Besides running, a store answers
 /// questions about past runs ([`report`](Store::report)), keeps the defect ledger
 /// ([`defects`](Store::defects)) and looks after itself ([`fsck`](Store::fsck),
 /// [`gc`](Store::gc)).
@@ -117,16 +123,19 @@ impl Store {
 
     /// Opens the store with the publish steps going through `fs`.
     pub(crate) fn open_on(dir: &Path, fs: Arc<dyn Fs>) -> Result<Store, Error> {
-        std::fs::create_dir_all(dir)
-            .map_err(|error| Error::io("create the store directory", dir, error))?;
+        create_store_dir(dir)?;
         let dir = dir
             .canonicalize()
             .map_err(|error| Error::io("resolve the store directory", dir, error))?;
         for sub in ["blobs", "tmp", "work", "locks"] {
             let path = dir.join(sub);
-            std::fs::create_dir_all(&path).map_err(|error| Error::io("create", &path, error))?;
+            crate::privacy::create_dir_all(&path)
+                .map_err(|error| Error::io("create", &path, error))?;
         }
         let db_path = dir.join("store.db");
+        // Created here, private, so that SQLite (which gives its WAL and shared-memory files
+        // the database's mode) opens a file that is already `0600`.
+        crate::privacy::touch(&db_path).map_err(|error| Error::io("create", &db_path, error))?;
         let db = Connection::open(&db_path).map_err(|error| Error::db("open", &db_path, error))?;
         schema::set_up(&db, &db_path)?;
         let leases = Leases::new(&dir.join("locks"));
@@ -216,6 +225,19 @@ pub(crate) fn item_dir(item: &str) -> String {
     // `sanitize` leaves only ASCII, so any byte offset is a character boundary.
     let hash = crate::hash::Digest::of(item.as_bytes()).to_hex();
     format!("{}-{}", &clean[..ITEM_DIR_LONGEST - 13], &hash[..12])
+}
+
+/// Creates the store's directory `0700` (the directories above it, if missing, with the
+/// system's defaults: they are not the store's).
+fn create_store_dir(dir: &Path) -> Result<(), Error> {
+    let create = |error| Error::io("create the store directory", dir, error);
+    if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(create)?;
+    }
+    match crate::privacy::create_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(error) => Err(create(error)),
+    }
 }
 
 /// A node or profile name as one safe path component.
