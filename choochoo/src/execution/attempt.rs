@@ -7,7 +7,9 @@
 use super::call::{self, Call, Failure};
 use super::{Execution, Outcome};
 use crate::error::chain;
-use crate::graph::{Edge, ErasedStation, NodeId, Policy};
+use crate::graph::edge::Edge;
+use crate::graph::erased::{ErasedStation, Policy};
+use crate::graph::node::NodeId;
 use crate::memo::{self, Content, Head};
 use crate::report::Status;
 use crate::station::Ctx;

@@ -10,7 +10,7 @@
 use super::Execution;
 use super::call::{Call, Failure};
 use crate::error::{Error, chain};
-use crate::graph::NodeId;
+use crate::graph::node::NodeId;
 use crate::hash::Digest;
 use crate::lease::Lease;
 use crate::memo::{self, Content, Head};

@@ -5,7 +5,10 @@
 use super::items::{Item, name_items};
 use super::{Execution, Outcome};
 use crate::error::chain;
-use crate::graph::{Edge, ErasedStation, MapSpec, NodeId};
+use crate::graph::edge::Edge;
+use crate::graph::erased::ErasedStation;
+use crate::graph::map::MapSpec;
+use crate::graph::node::NodeId;
 use crate::hash::Digest;
 use crate::memo::{self, Content, Head};
 use crate::report::Status;

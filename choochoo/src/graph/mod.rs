@@ -2,16 +2,30 @@
 //! these builder calls, and a program can make them directly to build a large or generated
 //! graph, still type-checked: a [`Node<T>`] only wires into an input of type `T`, and a
 //! `Vec<Node<T>>` into an input of type `Vec<T>`.
+//!
+//! One file per part: `node` (a node's identity and its typed handle), `edge` (where an
+//! input comes from, and the `Wire` and `Args` traits that make edges of a program's nodes),
+//! `codec` (a node's value encoded without its type), `map` (a station mapped over a list,
+//! and `Split`), `erased` (a station as the runner sees it) and `check` (nodes of another
+//! graph, and whether a graph can be run).
 
-use crate::error::Error;
-use crate::hash::Digest;
-use crate::station::{BoxError, Ctx, Inputs, Station};
-use crate::value::{self, Shared, Value};
-use std::any::Any;
+mod check;
+pub(crate) mod codec;
+pub(crate) mod edge;
+pub(crate) mod erased;
+pub(crate) mod map;
+pub(crate) mod node;
+
+use crate::station::Station;
+use crate::value::{Shared, Value};
+use codec::Codec;
+use edge::{Args, Edge};
+use erased::ErasedStation;
+use map::{MapSpec, Split};
+use node::{GraphId, Node, NodeId};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A graph of stations under construction: the builder for generated graphs.
 ///
@@ -84,98 +98,6 @@ pub struct Graph {
     pub(crate) misnamed: Option<String>,
 }
 
-/// Which graph a node belongs to: a number no other graph of this process has (until 2^32
-/// graphs have been made).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct GraphId(u32);
-
-impl GraphId {
-    fn next() -> GraphId {
-        static NEXT: AtomicU32 = AtomicU32::new(1);
-        GraphId(NEXT.fetch_add(1, Ordering::Relaxed))
-    }
-}
-
-impl fmt::Display for GraphId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "graph #{}", self.0)
-    }
-}
-
-/// A node's identity: its index among its graph's nodes, and that graph.
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct NodeId {
-    graph: GraphId,
-    index: u32,
-}
-
-impl NodeId {
-    /// The node's index among its graph's nodes.
-    pub(crate) fn index(self) -> usize {
-        self.index as usize
-    }
-}
-
-impl fmt::Display for NodeId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "node {} of {}", self.index, self.graph)
-    }
-}
-
-/// A typed handle to a node of a [`Graph`]: the value of type `T` it will hold.
-///
-/// It is a small `Copy` index, only meaningful in the graph that made it.
-///
-/// A `&Node<T>` feeds a station input of type `T`, and a `Vec<Node<T>>` (or a slice of
-/// them) an input of type `Vec<T>`, collecting the values in order:
-///
-/// ```
-/// use choochoo::{station, Graph, Node, Runner, Store};
-///
-/// #[station]
-/// fn letters(word: &str) -> usize {
-///     word.len()
-/// }
-///
-/// #[station]
-/// fn total(counts: &[usize]) -> usize {
-///     counts.iter().sum()
-/// }
-///
-/// # fn main() -> Result<(), choochoo::Error> {
-/// let mut graph = Graph::new();
-/// let words: Vec<Node<String>> =
-///     ["fail", "fix", "run"].iter().map(|w| graph.input(w.to_string())).collect();
-/// let counts: Vec<Node<usize>> = words.iter().map(|w| graph.add(Letters, (w,))).collect();
-/// let sum: Node<usize> = graph.add(Total, (&counts,));
-///
-/// let dir = std::env::temp_dir().join(format!("choochoo-node-{}", std::process::id()));
-/// let store = Store::open(&dir)?;
-/// assert_eq!(*Runner::new(&store).run_graph(&graph, sum)?.output(), 10);
-/// # std::fs::remove_dir_all(&dir).ok();
-/// # Ok(())
-/// # }
-/// ```
-pub struct Node<T> {
-    pub(crate) id: NodeId,
-    marker: PhantomData<fn() -> T>,
-}
-
-impl<T> Clone for Node<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for Node<T> {}
-
-impl<T> fmt::Debug for Node<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Node<{}>({})", std::any::type_name::<T>(), self.id)
-    }
-}
-
 pub(crate) struct NodeData {
     pub(crate) label: Option<Box<str>>,
     pub(crate) scope: Option<&'static str>,
@@ -187,128 +109,6 @@ pub(crate) struct NodeData {
     pub(crate) map: Option<Box<MapSpec>>,
 }
 
-/// A station mapped over a list: input 0 of the node is the list, the others are shared by
-/// every item. Each item is its own memo entry.
-pub(crate) struct MapSpec {
-    /// Splits the list (a `Vec<T>`) into its items.
-    pub(crate) items: fn(&(dyn Any + Send + Sync)) -> Result<Vec<Shared>, Error>,
-    /// Builds the `Vec<O>` output from the items' outputs, in order.
-    pub(crate) gather: fn(Vec<Shared>) -> Result<Shared, Error>,
-    /// The codec of one item (`T`) and of one item's output (`O`).
-    pub(crate) item: Codec,
-    pub(crate) output: Codec,
-    /// Names an item when the program names them ([`Graph::map_named_by`]); else an item is
-    /// named by the path of its first file, or by its hash.
-    pub(crate) namer: Option<Box<Namer>>,
-}
-
-/// A program's function naming the items of a map, on an item whose type is erased; `None`
-/// when the item is not of its type.
-pub(crate) type Namer = dyn Fn(&(dyn Any + Send + Sync)) -> Option<String> + Send + Sync;
-
-impl MapSpec {
-    fn of<T: Value, O: Value>() -> MapSpec {
-        MapSpec {
-            items: |list| {
-                let list = list
-                    .downcast_ref::<Vec<T>>()
-                    .ok_or_else(|| Error::internal("a map's list has another type"))?;
-                list.iter()
-                    .map(|item| {
-                        value::copy(item)
-                            .map(|item| Arc::new(item) as Shared)
-                            .map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
-                    })
-                    .collect()
-            },
-            gather: |outputs| {
-                let outputs = outputs
-                    .into_iter()
-                    .map(value::take::<O>)
-                    .collect::<Result<Vec<O>, Error>>()?;
-                Ok(Arc::new(outputs))
-            },
-            item: Codec::of::<T>(),
-            output: Codec::of::<O>(),
-            namer: None,
-        }
-    }
-}
-
-/// A station's input tuple split into its first input and the rest, for maps.
-///
-/// [`Graph::map`] and `map(...)` in `workflow!` go over a list of the first input's type and
-/// give the rest to every item.
-///
-/// Implemented by choochoo for every input tuple with at least one input; there is nothing
-/// to implement by hand. For a station `fn f(item: &A, b: &B, c: &C)`, `First` is `A` and
-/// `Rest` is `(B, C)`.
-pub trait Split: Inputs {
-    /// The first input's type.
-    type First: Value;
-    /// The other inputs.
-    type Rest: Inputs;
-}
-
-macro_rules! split {
-    ($( ($first:ident $(, $rest:ident)*); )*) => { $(
-        impl<$first: Value $(, $rest: Value)*> Split for ($first, $($rest,)*) {
-            type First = $first;
-            type Rest = ($($rest,)*);
-        }
-    )* };
-}
-
-split! {
-    (A);
-    (A, B);
-    (A, B, C);
-    (A, B, C, D);
-    (A, B, C, D, E);
-    (A, B, C, D, E, F);
-    (A, B, C, D, E, F, G);
-    (A, B, C, D, E, F, G, H);
-    (A, B, C, D, E, F, G, H, I);
-    (A, B, C, D, E, F, G, H, I, J);
-    (A, B, C, D, E, F, G, H, I, J, K);
-    (A, B, C, D, E, F, G, H, I, J, K, L);
-}
-
-/// How to encode and decode the value of one node, whose type the runner does not know.
-#[derive(Clone, Copy)]
-pub(crate) struct Codec {
-    pub(crate) type_name: fn() -> &'static str,
-    pub(crate) encode: fn(&(dyn Any + Send + Sync)) -> Result<value::Encoded, Error>,
-    pub(crate) decode: fn(&[u8]) -> Result<Shared, Error>,
-    /// The value as JSON, for people: plans name changed fields, cleans keep the evidence.
-    pub(crate) to_json: fn(&(dyn Any + Send + Sync)) -> Option<serde_json::Value>,
-}
-
-impl Codec {
-    pub(crate) fn of<T: Value>() -> Codec {
-        Codec {
-            type_name: std::any::type_name::<T>,
-            encode: |value| {
-                let value = value
-                    .downcast_ref::<T>()
-                    .ok_or_else(|| Error::internal("a node holds a value of another type"))?;
-                value::encode_with_paths(value)
-                    .map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
-            },
-            to_json: |value| {
-                value
-                    .downcast_ref::<T>()
-                    .and_then(|value| serde_json::to_value(value).ok())
-            },
-            decode: |bytes| {
-                value::decode::<T>(bytes)
-                    .map(|value| Arc::new(value) as Shared)
-                    .map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
-            },
-        }
-    }
-}
-
 pub(crate) enum Kind {
     /// A constant value given to the graph.
     Input(Shared),
@@ -317,38 +117,6 @@ pub(crate) enum Kind {
         station: Arc<dyn ErasedStation>,
         inputs: Box<[Edge]>,
     },
-}
-
-/// Where one input of a station comes from.
-#[doc(hidden)]
-pub enum Edge {
-    /// The value of one node.
-    One(NodeId),
-    /// The values of several nodes, collected into a `Vec`.
-    Many(Box<[NodeId]>, Collect),
-}
-
-/// Builds the `Vec<T>` of a fan-in edge from the values of its nodes.
-#[doc(hidden)]
-pub(crate) type Collect =
-    fn(&[&(dyn Any + Send + Sync)]) -> Result<Box<dyn Any + Send + Sync>, Error>;
-
-impl fmt::Debug for Edge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Edge::One(id) => write!(f, "One({id})"),
-            Edge::Many(ids, _) => write!(f, "Many({ids:?})"),
-        }
-    }
-}
-
-impl Edge {
-    pub(crate) fn sources(&self) -> &[NodeId] {
-        match self {
-            Edge::One(id) => std::slice::from_ref(id),
-            Edge::Many(ids, _) => ids,
-        }
-    }
 }
 
 impl Default for Graph {
@@ -388,22 +156,6 @@ impl Graph {
         &self.nodes[id.index()]
     }
 
-    /// Whether the graph can be run for `outputs`: no node of another graph was wired into
-    /// it, and each output is a node of its own.
-    pub(crate) fn check(&self, outputs: &[NodeId]) -> Result<(), Error> {
-        if let Some(mistake) = self.foreign.as_ref().or(self.misnamed.as_ref()) {
-            return Err(Error::usage(mistake.clone()));
-        }
-        match outputs.iter().find(|output| output.graph != self.id) {
-            Some(output) => Err(Error::usage(format!(
-                "the output {output} is not a node of {}, the graph being run; ask for a node \
-                 of the graph given to `run_graph`",
-                self.id
-            ))),
-            None => Ok(()),
-        }
-    }
-
     /// Adds a constant input: a parameter or a file the graph reads. Its identity is its
     /// content (for a [`File`](crate::File), the file's bytes).
     pub fn input<T: Value>(&mut self, value: T) -> Node<T> {
@@ -434,6 +186,8 @@ impl Graph {
     /// let scaled = graph.add(Scale, (&x, &factor));
     /// # let _ = scaled;
     /// ```
+    ///
+    /// [`Wire`]: crate::Wire
     pub fn add<S: Station, A: Args<S::Input>>(&mut self, station: S, args: A) -> Node<S::Output> {
         let edges = args.edges();
         self.add_station(None, station, edges)
@@ -540,32 +294,6 @@ impl Graph {
         self.push(label, kind)
     }
 
-    /// `inputs`, if every node they name is of this graph. Else the first node of another
-    /// graph is remembered as the error of the graph, and the station is added without
-    /// inputs: a graph with that error never runs.
-    fn own_edges<S: Station>(&mut self, station: &S, inputs: Vec<Edge>) -> Vec<Edge> {
-        let foreign = inputs.iter().enumerate().find_map(|(input, edge)| {
-            let source = edge.sources().iter().find(|id| id.graph != self.id)?;
-            Some((input, *source))
-        });
-        let Some((input, source)) = foreign else {
-            return inputs;
-        };
-        if self.foreign.is_none() {
-            let input = match Station::input_names(station).get(input) {
-                Some(name) => format!("`{name}`"),
-                None => format!("#{}", input + 1),
-            };
-            self.foreign = Some(format!(
-                "the input {input} of `{}` is wired to {source}, but the station is added to \
-                 {}; a node wires only into the graph that made it",
-                Station::name(station),
-                self.id
-            ));
-        }
-        Vec::new()
-    }
-
     fn push<T: Value>(&mut self, label: Option<&str>, kind: Kind) -> Node<T> {
         let index = u32::try_from(self.nodes.len()).expect("a graph holds at most 2^32 nodes");
         let id = NodeId {
@@ -593,212 +321,5 @@ impl fmt::Debug for Graph {
             .field("id", &self.id.0)
             .field("nodes", &self.nodes.len())
             .finish()
-    }
-}
-
-/// Something that can feed a station input of type `T`.
-///
-/// A `Node<T>` (or `&Node<T>`) for an input of type `T`, and a `Vec<Node<T>>` (or
-/// `&Vec<Node<T>>`, or `&[Node<T>]`) for an input of type `Vec<T>`, whose value collects the
-/// nodes' values in order.
-///
-/// Implemented by choochoo for exactly these; there is nothing to implement by hand. It
-/// appears in error messages when an argument of [`Graph::add`] or of a `workflow!` call has
-/// the wrong type.
-#[diagnostic::on_unimplemented(
-    message = "mismatched station input: expected `{T}`, found `{Self}`",
-    label = "this argument does not give a `{T}`",
-    note = "an input `&T` takes a workflow parameter or binding of type `T` (of type `String` for `&str`, `Vec<T>` for `&[T]`, `PathBuf` for `&Path`); in a `Graph`, a `&Node<T>`, or a `&Vec<Node<T>>` for an input `Vec<T>`"
-)]
-pub trait Wire<T> {
-    #[doc(hidden)]
-    fn edge(self) -> Edge;
-}
-
-// The impls are left out of messages: a mismatch says what the input expected and what the
-// argument gave, not which other types would have fit.
-#[diagnostic::do_not_recommend]
-impl<T: Value> Wire<T> for &Node<T> {
-    fn edge(self) -> Edge {
-        Edge::One(self.id)
-    }
-}
-
-#[diagnostic::do_not_recommend]
-impl<T: Value> Wire<T> for Node<T> {
-    fn edge(self) -> Edge {
-        Edge::One(self.id)
-    }
-}
-
-#[diagnostic::do_not_recommend]
-impl<T: Value> Wire<Vec<T>> for &[Node<T>] {
-    fn edge(self) -> Edge {
-        Edge::Many(self.iter().map(|node| node.id).collect(), collect::<T>)
-    }
-}
-
-#[diagnostic::do_not_recommend]
-impl<T: Value> Wire<Vec<T>> for &Vec<Node<T>> {
-    fn edge(self) -> Edge {
-        Wire::<Vec<T>>::edge(self.as_slice())
-    }
-}
-
-#[diagnostic::do_not_recommend]
-impl<T: Value> Wire<Vec<T>> for Vec<Node<T>> {
-    fn edge(self) -> Edge {
-        Wire::<Vec<T>>::edge(self.as_slice())
-    }
-}
-
-fn collect<T: Value>(
-    values: &[&(dyn Any + Send + Sync)],
-) -> Result<Box<dyn Any + Send + Sync>, Error> {
-    let items = values
-        .iter()
-        .map(|value| {
-            let value = value
-                .downcast_ref::<T>()
-                .ok_or_else(|| Error::internal("fan-in element of the wrong type"))?;
-            value::copy(value).map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
-        })
-        .collect::<Result<Vec<T>, Error>>()?;
-    Ok(Box::new(items))
-}
-
-/// The arguments of [`Graph::add`]: a tuple with one [`Wire`] per station input.
-///
-/// `I` is the station's input tuple ([`Station::Input`](crate::Station::Input)).
-///
-/// Implemented by choochoo for tuples of up to twelve wires; there is nothing to implement
-/// by hand. It appears in error messages when a call has too few or too many arguments.
-#[diagnostic::on_unimplemented(
-    message = "these arguments do not fit the station's inputs: expected one argument for each input of `{I}`, found `{Self}`",
-    label = "arguments for the inputs `{I}`",
-    note = "an input `T` takes a `&Node<T>`, and an input `Vec<T>` a `&Vec<Node<T>>`"
-)]
-pub trait Args<I: Inputs> {
-    #[doc(hidden)]
-    fn edges(self) -> Vec<Edge>;
-}
-
-macro_rules! args {
-    ($( ( $( $w:ident $t:ident ),* ); )*) => { $(
-        // Reported as a whole, with both tuples, rather than as the impls that did not fit.
-        #[diagnostic::do_not_recommend]
-        impl<$($t: Value,)* $($w: Wire<$t>,)*> Args<($($t,)*)> for ($($w,)*) {
-            #[allow(non_snake_case)]
-            fn edges(self) -> Vec<Edge> {
-                let ($($w,)*) = self;
-                vec![$($w.edge()),*]
-            }
-        }
-    )* };
-}
-
-args! {
-    ();
-    (WA A);
-    (WA A, WB B);
-    (WA A, WB B, WC C);
-    (WA A, WB B, WC C, WD D);
-    (WA A, WB B, WC C, WD D, WE E);
-    (WA A, WB B, WC C, WD D, WE E, WF F);
-    (WA A, WB B, WC C, WD D, WE E, WF F, WG G);
-    (WA A, WB B, WC C, WD D, WE E, WF F, WG G, WH H);
-    (WA A, WB B, WC C, WD D, WE E, WF F, WG G, WH H, WI I);
-    (WA A, WB B, WC C, WD D, WE E, WF F, WG G, WH H, WI I, WJ J);
-    (WA A, WB B, WC C, WD D, WE E, WF F, WG G, WH H, WI I, WJ J, WK K);
-    (WA A, WB B, WC C, WD D, WE E, WF F, WG G, WH H, WI I, WJ J, WK K, WL L);
-}
-
-/// A station with its types erased, as the runner sees it.
-pub(crate) trait ErasedStation: Send + Sync {
-    fn id(&self) -> &'static str;
-    fn name(&self) -> &'static str;
-    fn fingerprint(&self) -> Digest;
-    fn input_names(&self) -> &'static [&'static str];
-    fn run(&self, ctx: &Ctx, inputs: &[&(dyn Any + Send + Sync)]) -> Result<Shared, BoxError>;
-    fn has_check(&self) -> bool;
-    fn check(
-        &self,
-        inputs: &[&(dyn Any + Send + Sync)],
-        output: &(dyn Any + Send + Sync),
-    ) -> Result<bool, BoxError>;
-    fn has_clean(&self) -> bool;
-    fn clean(
-        &self,
-        inputs: &[&(dyn Any + Send + Sync)],
-        output: &(dyn Any + Send + Sync),
-    ) -> Result<(), BoxError>;
-    fn policy(&self) -> Policy;
-}
-
-/// How a station's attempts are made: retries after transient errors, and a time limit.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Policy {
-    pub(crate) retries: u32,
-    pub(crate) backoff: std::time::Duration,
-    pub(crate) timeout: Option<std::time::Duration>,
-}
-
-const WRONG_TYPE: &str = "internal error: a station input has the wrong type";
-
-impl<S: Station> ErasedStation for S {
-    fn id(&self) -> &'static str {
-        Station::id(self)
-    }
-
-    fn name(&self) -> &'static str {
-        Station::name(self)
-    }
-
-    fn fingerprint(&self) -> Digest {
-        Station::fingerprint(self)
-    }
-
-    fn input_names(&self) -> &'static [&'static str] {
-        Station::input_names(self)
-    }
-
-    fn run(&self, ctx: &Ctx, inputs: &[&(dyn Any + Send + Sync)]) -> Result<Shared, BoxError> {
-        let refs = S::Input::refs(inputs).ok_or(WRONG_TYPE)?;
-        let output = Station::run(self, ctx, refs)?;
-        Ok(Arc::new(output))
-    }
-
-    fn has_check(&self) -> bool {
-        Station::has_check(self)
-    }
-
-    fn check(
-        &self,
-        inputs: &[&(dyn Any + Send + Sync)],
-        output: &(dyn Any + Send + Sync),
-    ) -> Result<bool, BoxError> {
-        let refs = S::Input::refs(inputs).ok_or(WRONG_TYPE)?;
-        Station::check(self, refs, output.downcast_ref().ok_or(WRONG_TYPE)?)
-    }
-
-    fn has_clean(&self) -> bool {
-        Station::has_clean(self)
-    }
-
-    fn clean(
-        &self,
-        inputs: &[&(dyn Any + Send + Sync)],
-        output: &(dyn Any + Send + Sync),
-    ) -> Result<(), BoxError> {
-        let refs = S::Input::refs(inputs).ok_or(WRONG_TYPE)?;
-        Station::clean(self, refs, output.downcast_ref().ok_or(WRONG_TYPE)?)
-    }
-
-    fn policy(&self) -> Policy {
-        Policy {
-            retries: self.retries(),
-            backoff: self.backoff(),
-            timeout: self.timeout(),
-        }
     }
 }
