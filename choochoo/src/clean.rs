@@ -7,7 +7,9 @@
 use crate::cleaned::Cleaned;
 use crate::error::{Error, chain};
 use crate::execution::Execution;
-use crate::graph::{ErasedStation, Kind, NodeId};
+use crate::graph::Kind;
+use crate::graph::erased::ErasedStation;
+use crate::graph::node::NodeId;
 use crate::hash::Digest;
 use crate::memo::{Head, Record};
 use crate::value::Shared;

@@ -6,7 +6,9 @@
 
 use crate::clock;
 use crate::defect::model::{Defect, Observation};
-use crate::diagram::{Diagram, legend, xml_escape as esc};
+use crate::diagram::Diagram;
+use crate::diagram::colors::legend;
+use crate::diagram::svg::xml_escape as esc;
 use crate::error::Error;
 use crate::report::{Entry, Report, Status};
 use crate::store::Store;

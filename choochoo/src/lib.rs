@@ -216,7 +216,8 @@ pub use choochoo_macros::station;
 pub use choochoo_macros::workflow;
 pub use error::Error;
 pub use file::{Dir, File};
-pub use graph::{Graph, Node};
+pub use graph::Graph;
+pub use graph::node::Node;
 pub use report::{Entry, Report, Status};
 pub use run::{Run, Runner};
 pub use station::{Ctx, Station, Transient};
@@ -242,7 +243,8 @@ pub use hash::{Digest, ParseDigestError};
 
 // The traits in the signatures above. choochoo implements them (for every serde type, for
 // tuples, for nodes); a program names them in bounds but does not implement them.
-pub use graph::{Args, Split, Wire};
+pub use graph::edge::{Args, Wire};
+pub use graph::map::Split;
 pub use station::Inputs;
 pub use value::Value;
 pub use workflow::Outputs;
@@ -251,7 +253,9 @@ pub use workflow::Outputs;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::arity::{Mistake, Params, arity_error};
-    pub use crate::graph::{Graph, Node, Wire};
+    pub use crate::graph::Graph;
+    pub use crate::graph::edge::Wire;
+    pub use crate::graph::node::Node;
     pub use crate::hash::Digest;
     pub use crate::station::{BoxError, Ctx, Fingerprint, InputAt, Inputs, Station};
     pub use crate::value::Value;

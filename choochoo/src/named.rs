@@ -8,7 +8,10 @@
 //! breaks a rule is a usage error of the graph, returned when it is run, planned, cleaned
 //! or drawn, before anything runs or is written (as a node of another graph is).
 
-use crate::graph::{Args, Graph, Node, NodeId, Split};
+use crate::graph::Graph;
+use crate::graph::edge::Args;
+use crate::graph::map::Split;
+use crate::graph::node::{Node, NodeId};
 use crate::station::Station;
 use crate::value::Value;
 use std::any::Any;

@@ -6,7 +6,9 @@
 
 use crate::execution::Execution;
 use crate::execution::decide::Verdict;
-use crate::graph::{Edge, Kind, NodeId};
+use crate::graph::Kind;
+use crate::graph::edge::Edge;
+use crate::graph::node::NodeId;
 use std::fmt;
 
 /// What a run would do with each station, from [`Runner::plan`](crate::Runner::plan).
@@ -205,7 +207,7 @@ pub(crate) fn plan(execution: &Execution<'_>) -> Plan {
 fn items(
     execution: &Execution<'_>,
     id: NodeId,
-    station: &dyn crate::graph::ErasedStation,
+    station: &dyn crate::graph::erased::ErasedStation,
     action: Action,
 ) -> Vec<Planned> {
     let verdicts = execution
@@ -241,7 +243,7 @@ fn items(
 fn decide(
     execution: &Execution<'_>,
     id: NodeId,
-    station: &dyn crate::graph::ErasedStation,
+    station: &dyn crate::graph::erased::ErasedStation,
     inputs: &[Edge],
     actions: &[Option<Action>],
 ) -> (Action, Option<String>) {

@@ -3,7 +3,8 @@
 //! `map[item]`.
 
 use crate::error::Error;
-use crate::graph::{Graph, Kind, NodeId};
+use crate::graph::node::NodeId;
+use crate::graph::{Graph, Kind};
 
 /// What a name given to `force` or `clean` stands for: station nodes, or items of maps.
 pub(crate) enum Named {

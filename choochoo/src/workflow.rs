@@ -2,7 +2,8 @@
 //! function returning one; [`Runner::run`](crate::Runner::run) takes it.
 
 use crate::error::Error;
-use crate::graph::{Graph, Node, NodeId};
+use crate::graph::Graph;
+use crate::graph::node::{Node, NodeId};
 use crate::value::{self, Shared, Value};
 
 /// A buildable graph with a typed output, as `workflow!` generates.

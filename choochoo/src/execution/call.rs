@@ -4,7 +4,9 @@
 
 use super::Execution;
 use crate::error::{Error, chain};
-use crate::graph::{ErasedStation, Kind, NodeId, Policy};
+use crate::graph::Kind;
+use crate::graph::erased::{ErasedStation, Policy};
+use crate::graph::node::NodeId;
 use crate::station::{BoxError, Ctx, Transient};
 use crate::value::Shared;
 use std::any::Any;
@@ -66,7 +68,7 @@ pub(super) struct Call<'a> {
     /// The node's name in the store.
     pub(super) path: &'a str,
     pub(super) label: Option<&'a str>,
-    pub(super) codec: &'a crate::graph::Codec,
+    pub(super) codec: &'a crate::graph::codec::Codec,
     pub(super) args: &'a dyn Fn() -> Result<Vec<Arg>, Error>,
     pub(super) input_values: &'a dyn Fn() -> Vec<Option<String>>,
     /// The nodes whose content it reads, to notice files changed while it ran.

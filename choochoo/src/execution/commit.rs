@@ -11,7 +11,7 @@ use super::Execution;
 use super::call::{Call, Failure};
 use crate::discovered::Discovered;
 use crate::error::{Error, chain};
-use crate::graph::NodeId;
+use crate::graph::node::NodeId;
 use crate::hash::Digest;
 use crate::lease::Lease;
 use crate::memo::{self, Content, Head};

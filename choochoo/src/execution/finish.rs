@@ -4,7 +4,9 @@
 
 use super::{Execution, Outcome};
 use crate::error::{Error, chain};
-use crate::graph::{ErasedStation, Kind, NodeId};
+use crate::graph::Kind;
+use crate::graph::erased::ErasedStation;
+use crate::graph::node::NodeId;
 use crate::hash::Digest;
 use crate::report::{Entry, Report, Status, split_item};
 use crate::value::Shared;

@@ -10,7 +10,9 @@ use super::values::Unusable;
 use super::{Execution, Outcome};
 use crate::discovered::Discovered;
 use crate::error::{Error, chain};
-use crate::graph::{Edge, Kind, NodeId};
+use crate::graph::Kind;
+use crate::graph::edge::Edge;
+use crate::graph::node::NodeId;
 use crate::memo;
 use crate::memo::{Head, Record};
 use crate::report::Status;
@@ -280,7 +282,11 @@ impl Execution<'_> {
         (map.output.to_json)(&*output)
     }
 
-    fn item_output(&self, map: &crate::graph::MapSpec, record: &Record) -> Result<Shared, String> {
+    fn item_output(
+        &self,
+        map: &crate::graph::map::MapSpec,
+        record: &Record,
+    ) -> Result<Shared, String> {
         self.stored_output(record, &map.output)
             .map_err(|unusable| match unusable {
                 Unusable::Changed(problem) => problem,

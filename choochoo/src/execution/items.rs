@@ -6,7 +6,7 @@
 //! item; two items of one name (or of one directory) are an error that names both.
 
 use crate::error::chain;
-use crate::graph::MapSpec;
+use crate::graph::map::MapSpec;
 use crate::hash::Digest;
 use crate::report::item_node;
 use crate::store::item_dir;
@@ -60,7 +60,7 @@ pub(crate) fn name_items(
 
 /// The name the program's function gives an item; never empty.
 fn named_by(
-    namer: &crate::graph::Namer,
+    namer: &crate::graph::map::Namer,
     value: &Shared,
     index: usize,
     shown: &str,

@@ -5,7 +5,7 @@
 use super::Execution;
 use super::call::{Call, Failure};
 use crate::error::chain;
-use crate::graph::NodeId;
+use crate::graph::node::NodeId;
 use crate::memo::Head;
 use crate::report::{Entry, Status, split_item};
 use std::collections::{HashMap, HashSet};

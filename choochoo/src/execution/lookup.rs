@@ -6,7 +6,7 @@
 
 use super::Execution;
 use crate::error::{Error, chain};
-use crate::graph::NodeId;
+use crate::graph::node::NodeId;
 use crate::hash::Digest;
 use crate::memo::{self, Content, Head, Record};
 use crate::stat::Seen;

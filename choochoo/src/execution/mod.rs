@@ -31,7 +31,8 @@ mod schedule;
 mod values;
 
 use crate::error::Error;
-use crate::graph::{Graph, Kind, NodeId};
+use crate::graph::node::NodeId;
+use crate::graph::{Graph, Kind};
 use crate::hash::Digest;
 use crate::memo::{Content, Head, Record};
 use crate::report::Status;

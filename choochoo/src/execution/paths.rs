@@ -1,7 +1,8 @@
 //! Each node's name in the store — its directory, head and lease — stable from run to run.
 
 use crate::error::Error;
-use crate::graph::{Edge, Graph, Kind};
+use crate::graph::edge::Edge;
+use crate::graph::{Graph, Kind};
 use crate::hash::Digest;
 use std::collections::HashMap;
 

@@ -6,7 +6,8 @@
 //! makes a remembered station run again.
 
 use super::Execution;
-use crate::graph::{ErasedStation, NodeId, Policy};
+use crate::graph::erased::{ErasedStation, Policy};
+use crate::graph::node::NodeId;
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -4,7 +4,10 @@
 
 use super::{Execution, Outcome};
 use crate::error::{Error, chain};
-use crate::graph::{Edge, ErasedStation, Kind, NodeId};
+use crate::graph::Kind;
+use crate::graph::edge::Edge;
+use crate::graph::erased::ErasedStation;
+use crate::graph::node::NodeId;
 use crate::hash::Digest;
 use crate::memo::{self, Content, Head};
 use crate::remote::wire::{self, Blob, Download, Manifest, Source, WireDigest};

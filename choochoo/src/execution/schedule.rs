@@ -4,7 +4,9 @@
 //! after a failure is blocked and one after a skip is skipped.
 
 use super::{Execution, Outcome};
-use crate::graph::{Edge, Graph, Kind, NodeId};
+use crate::graph::edge::Edge;
+use crate::graph::node::NodeId;
+use crate::graph::{Graph, Kind};
 use crate::report::Status;
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -6,7 +6,9 @@
 use super::Execution;
 use super::call::Arg;
 use crate::error::{Error, chain};
-use crate::graph::{Codec, Edge, NodeId};
+use crate::graph::codec::Codec;
+use crate::graph::edge::Edge;
+use crate::graph::node::NodeId;
 use crate::hash::Digest;
 use crate::memo;
 use crate::memo::Record;

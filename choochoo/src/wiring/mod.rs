@@ -1,7 +1,7 @@
 //! How a `workflow!` call is wired and checked. The call's name is resolved to its station
 //! ([`Resolve`]); each argument is then checked against the type of the input at its
 //! position ([`InputAt`](crate::station::InputAt)) by a trait method called on the user's
-//! argument ([`Wire::edge`](crate::graph::Wire)), so a mismatch is one error there that
+//! argument ([`Wire::edge`](crate::graph::edge::Wire)), so a mismatch is one error there that
 //! names both types. The number of arguments is checked apart, against the station's
 //! [`Params`], so that error can name the inputs. `probe.rs` checks, for `#[station]`, that
 //! each input and output type can flow between stations.
@@ -9,7 +9,10 @@
 pub mod probe;
 
 use crate::arity::{Params, Surplus};
-use crate::graph::{Edge, Graph, Node, Split};
+use crate::graph::Graph;
+use crate::graph::edge::Edge;
+use crate::graph::map::Split;
+use crate::graph::node::Node;
 use crate::station::Station;
 use crate::value::Value;
 
@@ -36,7 +39,7 @@ pub trait Resolve {
 }
 
 #[doc(hidden)]
-impl<W> crate::graph::Wire<Surplus> for W {
+impl<W> crate::graph::edge::Wire<Surplus> for W {
     fn edge(self) -> Edge {
         unreachable!("a call with an extra argument does not compile")
     }

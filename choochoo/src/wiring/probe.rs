@@ -9,7 +9,8 @@
 //! exactly one check standing: [`Storable`] for the file handle, [`Flows`] (a [`Value`]) for
 //! every other type.
 
-use crate::graph::{Graph, Node};
+use crate::graph::Graph;
+use crate::graph::node::Node;
 use crate::value::Value;
 use std::marker::PhantomData;
 
