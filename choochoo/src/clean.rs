@@ -25,6 +25,10 @@ pub(crate) fn clean(execution: &Execution<'_>) -> Result<Cleaned, Error> {
 /// with its items).
 pub(crate) enum Selection {
     All,
+    #[cfg_attr(
+        not(feature = "cli"),
+        expect(dead_code, reason = "the command line's `clean NAME` names them")
+    )]
     Only {
         /// By node index.
         nodes: Vec<bool>,

@@ -180,6 +180,7 @@ impl Store {
     }
 
     /// How many files runs on this store read to hash them since it was opened.
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn files_hashed(&self) -> u64 {
         self.files_hashed.load(Ordering::Relaxed)
     }
