@@ -235,9 +235,8 @@ pub use remote::config::Remote;
 
 // The defect ledger, and keeping a store healthy.
 pub use defect::export::ExportFormat;
-pub use defect::model::{
-    Defect, DefectId, DefectStatus, Note, NoteKind, Observation, ObservationId,
-};
+pub use defect::model::{Decision, Defect, DefectId, DefectStatus, Note, NoteKind, ObservationId};
+pub use defect::observation::{FailedAttempt, Observation};
 pub use fsck::{Fsck, Gc, GcPolicy};
 pub use hash::{Digest, ParseDigestError};
 
