@@ -117,16 +117,14 @@ fn events(observations: &[Observation]) -> Vec<Event<'_>> {
 fn show_event(event: &Event<'_>) {
     let first = event.observations[0];
     let nodes: Vec<&str> = event.observations.iter().map(|o| o.node()).collect();
-    let heading = match nodes.len() {
-        1 => format!("{} on {}", nodes[0], first.instance()),
-        n => {
-            let mut named = nodes[..n.min(NODES_NAMED)].join(", ");
-            if n > NODES_NAMED {
-                named.push_str(", …");
-            }
-            format!("{n} failed alike on {}: {named}", first.instance())
+    let mut heading = format!("on {}", first.instance());
+    if nodes.len() > 1 {
+        let mut named = nodes[..nodes.len().min(NODES_NAMED)].join(", ");
+        if nodes.len() > NODES_NAMED {
+            named.push_str(", …");
         }
-    };
+        heading.push_str(&format!(" · {} failed alike: {named}", nodes.len()));
+    }
     say(format_args!(
         "\nrun {} · {} · {heading}",
         event.run,
