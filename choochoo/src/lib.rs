@@ -164,6 +164,7 @@ mod store;
 
 mod arity;
 mod capture;
+mod child;
 mod clean;
 mod cleaned;
 #[cfg(feature = "cli")]
@@ -226,6 +227,7 @@ pub use store::Store;
 pub use workflow::Workflow;
 
 // Before, during and after a run: plans, progress, pictures, cleaning.
+pub use child::Command;
 pub use cleaned::Cleaned;
 pub use diagram::Diagram;
 pub use plan::{Action, Plan, Planned};

@@ -220,6 +220,8 @@ pub struct Ctx {
     pub(crate) listener: Option<crate::progress::Listener>,
     /// What the station says it read while it runs.
     pub(crate) discovery: crate::discovered::Discovery,
+    /// The children it started through [`Ctx::command`] that still run.
+    pub(crate) children: crate::child::Children,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -279,6 +281,10 @@ impl Ctx {
     /// failure like any other).
     pub fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire) || self.cancelled.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn timed_out(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
     }
 
     /// Reports this station's progress: `done` of `total` steps (if known). A CLI shows it as

@@ -138,6 +138,7 @@ pub(super) fn run_with_timeout(
         Ok((result, args)) => result.map(|value| (value, args)),
         Err(_) => {
             ctx.cancelled.store(true, Ordering::Release);
+            ctx.children.terminate();
             let failure = Failure::fatal(format!("timed out after {limit:?}")).with_log(&ctx);
             Err(Failure {
                 transient: true,

@@ -1,0 +1,173 @@
+//! Child processes a station starts with `Ctx::command`: their output is the station's log,
+//! they end with the station's call (a time-out included) and with a killed runner, and a
+//! daemon outlives the run.
+
+use choochoo::{Ctx, Runner, Store, station, workflow};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// Set in the runner process the SIGKILL test starts: the directory of its world.
+const CHILD_DIR: &str = "CHOOCHOO_CHILDREN_DIR";
+
+/// Whether a process runs (a zombie nobody reaped does not).
+fn running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+fn pid_in(path: &Path) -> Option<u32> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+fn wait_for_pid(path: &Path) -> u32 {
+    let written = crate::support::wait_until(Duration::from_secs(20), || pid_in(path).is_some());
+    assert!(written, "{} was never written", path.display());
+    pid_in(path).unwrap()
+}
+
+#[station]
+fn shout(ctx: &Ctx, code: &u32) -> std::io::Result<u32> {
+    let script = format!("echo to stdout; echo to stderr >&2; exit {code}");
+    ctx.command("sh").args(["-c", &script]).run()?;
+    Ok(*code)
+}
+
+workflow! {
+    fn shouting(code: u32) -> u32 { shout(code) }
+}
+
+#[test]
+fn a_childs_output_is_its_stations_log_and_a_failing_exit_names_the_program() {
+    let tmp = crate::support::temp_store();
+    let runner = Runner::new(&tmp.store);
+    assert_eq!(runner.run(shouting(0)).unwrap().into_output(), 0);
+
+    let error = runner.run(shouting(3)).unwrap_err().to_string();
+    assert!(error.contains("`sh` exited with status 3"), "{error}");
+    let defect = &tmp.store.defects().unwrap()[0];
+    let observation = &tmp.store.observations(defect.id()).unwrap()[0];
+    let mut log = observation.log_tail().to_vec();
+    log.sort();
+    assert_eq!(log, ["to stderr", "to stdout"]);
+}
+
+#[station]
+fn counted(ctx: &Ctx, words: &String) -> std::io::Result<String> {
+    let output = ctx
+        .command("wc")
+        .arg("-w")
+        .stdin(std::fs::File::open(words)?)
+        .output()?;
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+workflow! {
+    fn counting(words: String) -> String { counted(words) }
+}
+
+#[test]
+fn output_keeps_stdout_for_the_station_and_stdin_can_be_given() {
+    let tmp = crate::support::temp_store();
+    let words = tmp.dir.path().join("words");
+    std::fs::write(&words, "one two three\n").unwrap();
+    let run = Runner::new(&tmp.store).run(counting(words.display().to_string()));
+    assert_eq!(run.unwrap().into_output(), "3");
+}
+
+/// Starts a shell that records its pid and a grandchild's, then waits for the grandchild.
+fn family(ctx: &Ctx, dir: &Path) -> std::io::Result<()> {
+    let script = format!(
+        "sleep 60 & echo $! > {grandchild}; echo $$ > {child}; wait",
+        grandchild = dir.join("grandchild.pid").display(),
+        child = dir.join("child.pid").display(),
+    );
+    ctx.command("sh").args(["-c", &script]).run()
+}
+
+#[station(timeout = "500ms")]
+fn hangs(ctx: &Ctx, dir: &PathBuf) -> std::io::Result<u32> {
+    family(ctx, dir)?;
+    Ok(0)
+}
+
+workflow! {
+    fn hanging(dir: PathBuf) -> u32 { hangs(dir) }
+}
+
+#[test]
+fn a_timed_out_stations_children_and_their_children_are_gone() {
+    let tmp = crate::support::temp_store();
+    let dir = tmp.dir.path().to_path_buf();
+    let error = Runner::new(&tmp.store)
+        .run(hanging(dir.clone()))
+        .unwrap_err();
+    assert!(error.to_string().contains("timed out"), "{error}");
+    let child = wait_for_pid(&dir.join("child.pid"));
+    let grandchild = wait_for_pid(&dir.join("grandchild.pid"));
+    let gone = crate::support::wait_until(Duration::from_secs(5), || {
+        !running(child) && !running(grandchild)
+    });
+    assert!(
+        gone,
+        "still running: child {child} {}, grandchild {grandchild} {}",
+        running(child),
+        running(grandchild)
+    );
+}
+
+#[station]
+fn serve(ctx: &Ctx, dir: &PathBuf) -> std::io::Result<u32> {
+    let script = format!(
+        "echo $$ > {}; exec sleep 60",
+        dir.join("daemon.pid").display()
+    );
+    let pid = ctx
+        .command("sh")
+        .args(["-c", &script])
+        .daemon(dir.join("daemon.log"))?;
+    // The station's own children end with it, its daemon does not.
+    family(ctx, dir)?;
+    Ok(pid)
+}
+
+workflow! {
+    fn serving(dir: PathBuf) -> u32 { serve(dir) }
+}
+
+#[test]
+fn children_die_with_a_killed_runner_and_a_daemon_outlives_it() {
+    if let Some(dir) = std::env::var_os(CHILD_DIR) {
+        let dir = PathBuf::from(dir);
+        let store = Store::open(dir.join(".choochoo")).unwrap();
+        Runner::new(&store).run(serving(dir)).unwrap();
+        unreachable!("the runner is killed while its station waits");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut runner = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "children::children_die_with_a_killed_runner_and_a_daemon_outlives_it",
+            "--nocapture",
+        ])
+        .env(CHILD_DIR, tmp.path())
+        .spawn()
+        .unwrap();
+    let child = wait_for_pid(&tmp.path().join("child.pid"));
+    let grandchild = wait_for_pid(&tmp.path().join("grandchild.pid"));
+    let daemon = wait_for_pid(&tmp.path().join("daemon.pid"));
+    assert!(running(child) && running(grandchild) && running(daemon));
+
+    runner.kill().unwrap();
+    runner.wait().unwrap();
+    let gone = crate::support::wait_until(Duration::from_secs(5), || !running(child));
+    assert!(gone, "the child {child} outlived its SIGKILLed runner");
+    let daemon_runs = running(daemon);
+    let _ = Command::new("kill").arg(daemon.to_string()).status();
+    let _ = Command::new("kill").arg(grandchild.to_string()).status();
+    assert!(daemon_runs, "the daemon {daemon} died with the runner");
+}
