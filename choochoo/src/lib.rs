@@ -224,6 +224,7 @@ pub use report::{Entry, Report, Status};
 pub use run::{Run, Runner};
 pub use station::{Ctx, Station, Transient};
 pub use store::Store;
+pub use store::interrupted::Interrupted;
 pub use workflow::Workflow;
 
 // Before, during and after a run: plans, progress, pictures, cleaning.

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 /// Set in the runner process the SIGKILL test starts: the directory of its world.
 const CHILD_DIR: &str = "CHOOCHOO_CHILDREN_DIR";
+/// Set with it when the process is the workflow's command line instead: its arguments.
+const CHILD_CLI: &str = "CHOOCHOO_CHILDREN_CLI";
 
 /// Whether a process runs (a zombie nobody reaped does not).
 fn running(pid: u32) -> bool {
@@ -143,20 +145,18 @@ workflow! {
 fn children_die_with_a_killed_runner_and_a_daemon_outlives_it() {
     if let Some(dir) = std::env::var_os(CHILD_DIR) {
         let dir = PathBuf::from(dir);
+        if let Ok(command) = std::env::var(CHILD_CLI) {
+            let store = dir.join(".choochoo").display().to_string();
+            let args = ["serving", &command, "--store", &store].map(str::to_owned);
+            choochoo::cli::main_with_args(args, || serving(dir.clone()));
+            return;
+        }
         let store = Store::open(dir.join(".choochoo")).unwrap();
         Runner::new(&store).run(serving(dir)).unwrap();
         unreachable!("the runner is killed while its station waits");
     }
     let tmp = tempfile::tempdir().unwrap();
-    let mut runner = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "children::children_die_with_a_killed_runner_and_a_daemon_outlives_it",
-            "--nocapture",
-        ])
-        .env(CHILD_DIR, tmp.path())
-        .spawn()
-        .unwrap();
+    let mut runner = this_test(tmp.path()).spawn().unwrap();
     let child = wait_for_pid(&tmp.path().join("child.pid"));
     let grandchild = wait_for_pid(&tmp.path().join("grandchild.pid"));
     let daemon = wait_for_pid(&tmp.path().join("daemon.pid"));
@@ -170,4 +170,41 @@ fn children_die_with_a_killed_runner_and_a_daemon_outlives_it() {
     let _ = Command::new("kill").arg(daemon.to_string()).status();
     let _ = Command::new("kill").arg(grandchild.to_string()).status();
     assert!(daemon_runs, "the daemon {daemon} died with the runner");
+
+    // The next open of the store finds the run interrupted, and says so.
+    let store = Store::open(tmp.path().join(".choochoo")).unwrap();
+    let interrupted = store.interrupted_runs().unwrap();
+    assert_eq!(interrupted.len(), 1);
+    assert_eq!(
+        (interrupted[0].run(), interrupted[0].during()),
+        (1, &["serving.output".to_owned()][..])
+    );
+    let said = interrupted[0].to_string();
+    assert!(said.starts_with("run 1 was interrupted at "), "{said}");
+    assert!(said.ends_with(" while serving.output ran"), "{said}");
+    drop(store);
+    for command in ["status", "defects"] {
+        let output = this_test(tmp.path())
+            .env(CHILD_CLI, command)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            stdout.contains(&said),
+            "{command} does not say {said:?}:\n{stdout}"
+        );
+    }
+}
+
+/// This test in a process of its own, in the world `dir`.
+fn this_test(dir: &Path) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            "children::children_die_with_a_killed_runner_and_a_daemon_outlives_it",
+            "--nocapture",
+        ])
+        .env(CHILD_DIR, dir);
+    command
 }

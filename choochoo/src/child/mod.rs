@@ -40,10 +40,10 @@ use std::process::{ExitStatus, Output, Stdio};
 ///
 /// /// Compiles one C file, the compiler's messages going to the station's log.
 /// #[station]
-/// fn compile(ctx: &Ctx, source: &File) -> std::io::Result<File> {
+/// fn compile(ctx: &Ctx, source: &File) -> Result<File, Box<dyn std::error::Error + Send + Sync>> {
 ///     let object = ctx.output("main.o")?;
 ///     ctx.command("cc").arg("-c").arg(source.path()).arg("-o").arg(&object).run()?;
-///     File::new(object)
+///     Ok(File::new(object))
 /// }
 ///
 /// workflow! {
@@ -55,7 +55,7 @@ use std::process::{ExitStatus, Output, Stdio};
 /// std::fs::create_dir_all(&dir)?;
 /// std::fs::write(dir.join("main.c"), "int main(void) { return 0; }\n")?;
 /// let store = Store::open(dir.join(".choochoo"))?;
-/// let object = Runner::new(&store).run(build(File::new(dir.join("main.c"))?))?.into_output();
+/// let object = Runner::new(&store).run(build(File::new(dir.join("main.c"))))?.into_output();
 /// assert!(object.path().ends_with("main.o"));
 /// # std::fs::remove_dir_all(&dir).ok();
 /// # Ok(())

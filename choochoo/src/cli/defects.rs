@@ -19,7 +19,10 @@ pub(super) fn run<F>(
 ) -> Result<ExitCode, Error> {
     let store = s.store()?;
     match action.unwrap_or(&DefectsAction::List) {
-        DefectsAction::List => list(&store)?,
+        DefectsAction::List => {
+            super::interrupted::say_since_last_run(&store, &s.args.profile)?;
+            list(&store)?
+        }
         DefectsAction::Show { id } => show(&store, *id)?,
         DefectsAction::Note {
             id,

@@ -53,6 +53,7 @@ mod args;
 mod commands;
 mod defect_show;
 mod defects;
+mod interrupted;
 mod policy;
 mod status;
 mod watch;

@@ -41,6 +41,7 @@ where
 {
     let store = s.store()?;
     let profile = &s.args.profile;
+    super::interrupted::say_since_last_run(&store, profile)?;
     let (_, graph) = s.graph()?;
     let plan = s.runner(&store).plan_graph(&graph)?;
     let executed = store.last_entries(profile, true)?;

@@ -74,8 +74,22 @@ impl Execution<'_> {
     }
 
     /// Runs a station (retrying transient failures), checks the result, records it. Returns
-    /// what it produced when it ran, and the outcome either way.
+    /// what it produced when it ran, and the outcome either way. The run's journal says it
+    /// started and ended, so a kill in between names it.
     pub(super) fn call_and_record(
+        &self,
+        call: Call<'_>,
+        head: Head,
+        reason: String,
+    ) -> (Option<Done>, Outcome) {
+        let (journal, path) = (self.settings.journal.as_deref(), call.path);
+        journal.inspect(|journal| journal.note(path, true));
+        let done = self.call_and_record_now(call, head, reason);
+        journal.inspect(|journal| journal.note(path, false));
+        done
+    }
+
+    fn call_and_record_now(
         &self,
         call: Call<'_>,
         mut head: Head,

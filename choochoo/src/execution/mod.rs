@@ -54,6 +54,8 @@ pub(crate) struct Settings {
     pub(crate) keep_going: bool,
     pub(crate) run_id: i64,
     pub(crate) listener: Option<crate::progress::Listener>,
+    /// The run's journal of the stations it starts and ends, while it lives.
+    pub(crate) journal: Option<Arc<crate::store::interrupted::Journal>>,
     /// The shared second-level cache, if any.
     #[cfg(feature = "remote")]
     pub(crate) remote: Option<Arc<crate::remote::Cache>>,

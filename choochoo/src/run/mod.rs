@@ -274,6 +274,7 @@ impl<'s> Runner<'s> {
 
     fn settings(&self, run_id: i64) -> Settings {
         Settings {
+            journal: None,
             profile: self.profile.clone(),
             instance: self.instance.clone(),
             keep_going: self.keep_going,
@@ -282,6 +283,19 @@ impl<'s> Runner<'s> {
             #[cfg(feature = "remote")]
             remote: None,
         }
+    }
+
+    /// The execution of `graph`, with what this run forces and overrides.
+    fn prepare<'g>(
+        &'g self,
+        graph: &'g Graph,
+        settings: &'g Settings,
+        paths: Vec<Box<str>>,
+    ) -> Result<Execution<'g>, Error> {
+        let mut execution = Execution::with_paths(graph, self.store, settings, paths)?;
+        self.force_on(graph, &mut execution)?;
+        execution.overrides = self.overrides(graph, &execution)?;
+        Ok(execution)
     }
 
     fn execute<O>(
@@ -296,18 +310,23 @@ impl<'s> Runner<'s> {
         let paths = crate::execution::paths::node_paths(graph)?;
         let pool = self.pool()?;
         let _active = self.store.active()?;
-        let run_id = self
+        let (run_id, journal) = self
             .store
             .begin_run(workflow, &self.profile, &self.instance)?;
-        #[allow(unused_mut, reason = "the remote cache is added to runs only")]
         let mut settings = self.settings(run_id);
+        settings.journal = Some(std::sync::Arc::new(journal));
         #[cfg(feature = "remote")]
         {
             settings.remote = self.remote.clone();
         }
-        let mut execution = Execution::with_paths(graph, self.store, &settings, paths)?;
-        self.force_on(graph, &mut execution)?;
-        execution.overrides = self.overrides(graph, &execution)?;
+        let execution = match self.prepare(graph, &settings, paths) {
+            Ok(execution) => execution,
+            Err(error) => {
+                // A name it was given is wrong: the run did not start.
+                self.store.forget_run(run_id)?;
+                return Err(error);
+            }
+        };
         if let Some(listener) = &self.listener {
             let stations = graph
                 .nodes

@@ -32,6 +32,7 @@ mod columns;
 mod digests;
 pub(crate) mod discovered;
 mod evidence;
+pub(crate) mod interrupted;
 pub(crate) mod ledger;
 mod ledger_reads;
 pub(crate) mod ledger_rows;
@@ -129,7 +130,7 @@ impl Store {
         let dir = dir
             .canonicalize()
             .map_err(|error| Error::io("resolve the store directory", dir, error))?;
-        for sub in ["blobs", "tmp", "work", "locks"] {
+        for sub in ["blobs", "tmp", "work", "locks", "runs"] {
             let path = dir.join(sub);
             crate::privacy::create_dir_all(&path)
                 .map_err(|error| Error::io("create", &path, error))?;
@@ -150,6 +151,7 @@ impl Store {
             files_hashed: AtomicU64::new(0),
         };
         store.remove_orphaned_temp_files();
+        store.find_interrupted()?;
         Ok(store)
     }
 

@@ -37,22 +37,6 @@ pub(crate) struct LastEntry {
 }
 
 impl Store {
-    /// Records the start of a run and returns its id.
-    pub(crate) fn begin_run(
-        &self,
-        workflow: &str,
-        profile: &str,
-        instance: &str,
-    ) -> Result<i64, Error> {
-        self.with_db("record a run in", |db| {
-            db.execute(
-                "INSERT INTO runs (workflow, profile, instance, started_ns) VALUES (?1, ?2, ?3, ?4)",
-                params![workflow, profile, instance, crate::stat::now_ns()],
-            )?;
-            Ok(db.last_insert_rowid())
-        })
-    }
-
     /// Records the end of a run, with an entry for every station that did not come from
     /// the store (those are what `trace` and `report` show), and the keys it used (what
     /// [`Store::gc`] keeps for the last runs). Runs that used the same keys share one copy.

@@ -83,6 +83,13 @@ CREATE TABLE IF NOT EXISTS run_entries (
 );
 CREATE INDEX IF NOT EXISTS run_entries_by_run ON run_entries (run);
 CREATE INDEX IF NOT EXISTS run_entries_by_node ON run_entries (node);
+-- Runs that were killed, found by the next open of the store: when they were last heard of
+-- and the stations (a JSON list of node names) that had started and not ended.
+CREATE TABLE IF NOT EXISTS interrupted_runs (
+    run INTEGER PRIMARY KEY,
+    at_ns INTEGER NOT NULL,
+    during TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS cleanups (
     id INTEGER PRIMARY KEY,
     profile TEXT NOT NULL,

@@ -1,0 +1,254 @@
+//! Runs that were killed. A run holds its own file, `runs/<id>`, locked while it lives, with a
+//! line for each station it starts and ends. A run the store has not seen finish whose file
+//! nobody holds was interrupted: the next open of the store says so, once, with the time of
+//! the file's last line and the stations that had started and not ended, and removes the
+//! file.
+
+use super::Store;
+use crate::clock;
+use crate::error::Error;
+use rusqlite::params;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+/// A run that was killed (or whose machine stopped) before it finished, as the next open of
+/// the store found it: [`Store::interrupted_runs`].
+///
+/// A station that was running then runs again from the start in the next run: one that
+/// changes the world must be safe to run twice (see
+/// [the effects guide](crate::guide::effects)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interrupted {
+    run: i64,
+    profile: String,
+    at: SystemTime,
+    during: Vec<String>,
+}
+
+impl Interrupted {
+    /// The run's id.
+    pub fn run(&self) -> i64 {
+        self.run
+    }
+
+    /// The run's profile.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// When it was last heard of: a station starting or ending, or the run starting.
+    pub fn at(&self) -> SystemTime {
+        self.at
+    }
+
+    /// The stations (node names) that had started and not ended, in the order they started.
+    pub fn during(&self) -> &[String] {
+        &self.during
+    }
+}
+
+impl std::fmt::Display for Interrupted {
+    /// `run 16 was interrupted at 2026-12-01 14:37:02 UTC while shop.data ran`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "run {} was interrupted at {}",
+            self.run,
+            clock::utc(self.at)
+        )?;
+        match self.during.as_slice() {
+            [] => write!(f, " while no station ran"),
+            nodes => write!(f, " while {} ran", nodes.join(", ")),
+        }
+    }
+}
+
+/// The file of a run in flight, locked while the run lives; removed when it is dropped.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    path: PathBuf,
+    file: Mutex<std::fs::File>,
+}
+
+impl Journal {
+    fn create(path: PathBuf) -> std::io::Result<Journal> {
+        if let Some(parent) = path.parent() {
+            crate::privacy::create_dir_all(parent)?;
+        }
+        let file = crate::privacy::open_options()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok(Journal {
+            path,
+            file: Mutex::new(file),
+        })
+    }
+
+    /// Notes that `node` started (`true`) or ended. A line that cannot be written only makes
+    /// an interruption less precise: the run goes on.
+    pub(crate) fn note(&self, node: &str, started: bool) {
+        let line = format!(
+            "{}{}\n",
+            if started { '+' } else { '-' },
+            serde_json::to_string(node).unwrap_or_default()
+        );
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = file.write_all(line.as_bytes());
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Store {
+    fn journal_path(&self, run: i64) -> PathBuf {
+        self.dir.join("runs").join(run.to_string())
+    }
+
+    /// Records the start of a run; returns its id and its journal, locked before any other
+    /// process can see the run.
+    pub(crate) fn begin_run(
+        &self,
+        workflow: &str,
+        profile: &str,
+        instance: &str,
+    ) -> Result<(i64, Journal), Error> {
+        self.with_db("record a run in", |db| {
+            let tx = db.transaction()?;
+            tx.execute(
+                "INSERT INTO runs (workflow, profile, instance, started_ns) VALUES (?1, ?2, ?3, ?4)",
+                params![workflow, profile, instance, crate::stat::now_ns()],
+            )?;
+            let run = tx.last_insert_rowid();
+            let path = self.journal_path(run);
+            let journal = match Journal::create(path.clone()) {
+                Ok(journal) => journal,
+                Err(error) => return Ok(Err(Error::io("create", &path, error))),
+            };
+            tx.commit()?;
+            Ok(Ok((run, journal)))
+        })?
+    }
+
+    /// Removes the row of a run that did not start (its settings were wrong): there is
+    /// nothing of it to keep.
+    pub(crate) fn forget_run(&self, run: i64) -> Result<(), Error> {
+        self.with_db("remove a run from", |db| {
+            db.execute("DELETE FROM runs WHERE id = ?1", [run])
+                .map(drop)
+        })
+    }
+
+    /// Finds the runs that were interrupted since the store was last opened, records them,
+    /// and removes their journals.
+    pub(super) fn find_interrupted(&self) -> Result<(), Error> {
+        let open: Vec<(i64, String, i64)> = self.with_db("read the runs from", |db| {
+            let mut stmt = db.prepare(
+                "SELECT id, profile, started_ns FROM runs WHERE finished_ns IS NULL
+                 AND id NOT IN (SELECT run FROM interrupted_runs)",
+            )?;
+            stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+                .collect()
+        })?;
+        for (run, _, started_ns) in open {
+            let path = self.journal_path(run);
+            let Some((at, during)) = dead_journal(&path, clock::from_ns(started_ns)) else {
+                continue;
+            };
+            let at_ns = crate::stat::unix_ns(at);
+            let during = serde_json::to_string(&during).unwrap_or_else(|_| "[]".into());
+            self.with_db("record an interrupted run in", |db| {
+                db.execute(
+                    "INSERT OR IGNORE INTO interrupted_runs (run, at_ns, during) VALUES (?1, ?2, ?3)",
+                    params![run, at_ns, during],
+                )
+            })?;
+            let _ = std::fs::remove_file(&path);
+        }
+        Ok(())
+    }
+
+    /// The runs that were interrupted, latest first.
+    pub fn interrupted_runs(&self) -> Result<Vec<Interrupted>, Error> {
+        self.with_db("read the runs from", |db| {
+            let mut stmt = db.prepare(
+                "SELECT i.run, r.profile, i.at_ns, i.during FROM interrupted_runs i
+                 JOIN runs r ON r.id = i.run ORDER BY i.run DESC",
+            )?;
+            stmt.query_map([], |row| {
+                let during: String = row.get(3)?;
+                Ok(Interrupted {
+                    run: row.get(0)?,
+                    profile: row.get(1)?,
+                    at: clock::from_ns(row.get(2)?),
+                    during: serde_json::from_str(&during).unwrap_or_default(),
+                })
+            })?
+            .collect()
+        })
+    }
+}
+
+/// When a run whose journal is at `path` was last heard of, and what it was running, if
+/// nobody holds the journal; `None` while its run lives. A run without a journal (begun by a
+/// choochoo that kept none) was last heard of when it `started`.
+fn dead_journal(path: &Path, started: SystemTime) -> Option<(SystemTime, Vec<String>)> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(_) => return Some((started, Vec::new())),
+    };
+    if file.try_lock().is_err() {
+        return None;
+    }
+    let at = file
+        .metadata()
+        .and_then(|meta| meta.modified())
+        .unwrap_or(started);
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    Some((at, unfinished(&text)))
+}
+
+/// The nodes a journal's lines started and did not end, in the order they started.
+fn unfinished(text: &str) -> Vec<String> {
+    let mut order = Vec::new();
+    let mut running = BTreeSet::new();
+    for line in text.lines() {
+        let (started, node) = match line.split_at_checked(1) {
+            Some(("+", node)) => (true, node),
+            Some(("-", node)) => (false, node),
+            _ => continue,
+        };
+        let Ok(node) = serde_json::from_str::<String>(node) else {
+            continue;
+        };
+        if started {
+            running.insert(node.clone());
+            order.push(node);
+        } else {
+            running.remove(&node);
+        }
+    }
+    order.retain(|node| running.remove(node));
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unfinished;
+
+    #[test]
+    fn a_journal_keeps_what_started_and_did_not_end_in_order() {
+        let text = "+\"b\"\n+\"a\"\n-\"b\"\n+\"c\"\n+\"objects[src/x.c]\"\n-\"c\"\n+\"torn";
+        assert_eq!(unfinished(text), ["a", "objects[src/x.c]"]);
+        assert!(unfinished("+\"a\"\n-\"a\"\n").is_empty());
+    }
+}
