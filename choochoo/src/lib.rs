@@ -206,6 +206,7 @@ mod stat;
 mod station;
 mod trace;
 mod value;
+mod warnings;
 mod wiring;
 mod workflow;
 

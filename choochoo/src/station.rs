@@ -168,8 +168,9 @@ impl std::error::Error for Transient {
 
 /// What a running station can ask of the runtime.
 ///
-/// Its own directory for the files it writes, a log kept with its failures, progress for the
-/// command line's bars, whether the run is stopping, and the inputs it finds while it runs
+/// Its own directory for the files it writes, a log kept with its failures, warnings for
+/// the person running it ([`warn`](Ctx::warn)), progress for the command line's bars,
+/// whether the run is stopping, and the inputs it finds while it runs
 /// ([`read`](Ctx::read), [`depend`](Ctx::depend), [`depfile`](Ctx::depfile),
 /// [`env`](Ctx::env): files, directories and variables it was not given, which count like
 /// its inputs). Take `ctx: &Ctx` as a station's first parameter to get it; it is not an
@@ -220,6 +221,8 @@ pub struct Ctx {
     pub(crate) listener: Option<crate::progress::Listener>,
     /// What the station says it read while it runs.
     pub(crate) discovery: crate::discovered::Discovery,
+    /// What it warns of ([`Ctx::warn`]).
+    pub(crate) warnings: crate::warnings::Warnings,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -304,13 +307,27 @@ impl Ctx {
     }
 
     /// Logs a line. The last lines a station logged are kept with its failure, so the
-    /// defect ledger shows what it was doing.
+    /// defect ledger shows what it was doing; the command line shows each line as it is
+    /// logged with `--verbose` ([`Event::Log`](crate::Event::Log)). To say something the
+    /// person running the workflow should see even when all goes well, [`warn`](Ctx::warn).
     pub fn log(&self, line: impl std::fmt::Display) {
+        let line = line.to_string();
+        if let Some(listener) = &self.listener {
+            listener(&crate::progress::Event::Log {
+                node: &self.node,
+                line: &line,
+            });
+        }
+        self.keep_in_log(line);
+    }
+
+    /// Keeps `line` in the log tail, the last [`LOG_TAIL`] lines.
+    pub(crate) fn keep_in_log(&self, line: String) {
         let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
         if log.len() == LOG_TAIL {
             log.pop_front();
         }
-        log.push_back(line.to_string());
+        log.push_back(line);
     }
 
     pub(crate) fn log_tail(&self) -> Vec<String> {

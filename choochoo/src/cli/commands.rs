@@ -55,6 +55,7 @@ where
     match result {
         Ok(run) => {
             details(s, run.report());
+            super::warnings::at_end(run.report());
             say(summary(run.report(), took));
             if let Some(output) = readable(|| serde_json::to_value(run.output()).ok()) {
                 say(format_args!("output: {}", cut(&output.to_string())));
@@ -66,6 +67,7 @@ where
                 return Err(error);
             };
             details(s, report);
+            super::warnings::at_end(report);
             say(summary(report, took));
             eprintln!("error: {}", crate::error::chain(&error));
             failures(&store, report, &s.program);
@@ -114,7 +116,11 @@ fn failures(store: &Store, report: &Report, program: &str) {
     for (i, entry) in report.with_status(Status::Failed).enumerate() {
         let took = clock::duration(entry.duration());
         match entry.error() {
-            Some(error) if i > 0 => eprintln!("  {} failed after {took}: {error}", entry.node()),
+            Some(error) if i > 0 => eprintln!(
+                "  {} failed after {took}: {}",
+                entry.node(),
+                crate::report::indented(error, "    ")
+            ),
             _ => eprintln!("  {} failed after {took}", entry.node()),
         }
         if let Some(dir) = entry.kept_dir() {

@@ -224,6 +224,7 @@ impl Execution<'_> {
             node: call.path.into(),
             listener: self.settings.listener.clone(),
             discovery: crate::discovered::Discovery::new(self.stats.clone()),
+            warnings: self.warnings_of(call.path),
         }
     }
 

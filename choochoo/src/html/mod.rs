@@ -1,8 +1,11 @@
 //! The HTML report of a run: one self-contained page (no scripts, no links to load) that
 //! can be attached to a ticket or mailed. It shows the graph coloured by what happened, a
 //! timeline of the stations (and map items) on each worker, every failure with its error
-//! chain and the last lines it logged, the defects the failures belong to, and what ran and
-//! why.
+//! chain and the last lines it logged, what stations warned of, the defects the failures
+//! belong to, and what ran and why. An error of several lines (a compiler's) is shown
+//! preformatted, with its lines.
+
+mod warnings;
 
 use crate::clock;
 use crate::defect::model::{Defect, Observation};
@@ -27,7 +30,8 @@ pub(crate) struct Ledger {
 impl Report {
     /// This run as one self-contained HTML page: `diagram` coloured by this report, a
     /// timeline, the failures with their error chains and log tails (from `store`'s defect
-    /// ledger), the defects involved, and every station that did not come from the store.
+    /// ledger), what stations warned of, the defects involved, and every station that did
+    /// not come from the store.
     ///
     /// ```
     /// use choochoo::{station, workflow, Diagram, Runner, Store};
@@ -62,6 +66,7 @@ impl Report {
         graph(&mut page, &diagram);
         timeline(&mut page, self);
         failures(&mut page, self, &ledger);
+        warnings::warnings(&mut page, self);
         defects(&mut page, &ledger);
         stations(&mut page, self, cached(self, info.as_ref()));
         page.push_str("</main>\n</body>\n</html>\n");
@@ -294,7 +299,7 @@ fn failure(page: &mut String, entry: &Entry, observation: Option<&Observation>) 
     };
     page.push_str("<ol class=\"chain\">");
     for cause in chain {
-        let _ = write!(page, "<li>{}</li>", esc(cause));
+        let _ = write!(page, "<li>{}</li>", block(cause));
     }
     page.push_str("</ol>\n");
     if let Some(reason) = entry.reason() {
@@ -346,6 +351,16 @@ fn failure(page: &mut String, entry: &Entry, observation: Option<&Observation>) 
         );
     }
     page.push_str("</article>\n");
+}
+
+/// `text` escaped, and preformatted when it has several lines (a compiler's error), so
+/// they stay lines.
+fn block(text: &str) -> String {
+    if text.contains('\n') {
+        format!("<pre class=\"text\">{}</pre>", esc(text))
+    } else {
+        esc(text)
+    }
 }
 
 /// An input's value, cut to what a reader takes in.
@@ -452,7 +467,7 @@ fn stations(page: &mut String, report: &Report, cached: usize) {
             node = esc(e.node()),
             id = esc(e.id()),
             took = clock::duration(e.duration()),
-            why = esc(why),
+            why = block(why),
         );
     }
     page.push_str("</table>\n</section>\n");

@@ -28,8 +28,8 @@ const MIGRATIONS: &[&str] = &[
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION - 1);
 
 /// Every table: the memo records and each node's last state (`records`, `heads`), the runs and
-/// what they used (`runs`, `run_entries`, `keysets`, `run_keys`, `pins`), the stat cache, the
-/// evidence of cleans (`cleanups`), the defect ledger, and the remote digests.
+/// what they used (`runs`, `run_entries`, `run_warnings`, `keysets`, `run_keys`, `pins`), the
+/// stat cache, the evidence of cleans (`cleanups`), the defect ledger, and the remote digests.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS records (
@@ -71,6 +71,14 @@ CREATE TABLE IF NOT EXISTS run_entries (
 );
 CREATE INDEX IF NOT EXISTS run_entries_by_run ON run_entries (run);
 CREATE INDEX IF NOT EXISTS run_entries_by_node ON run_entries (node);
+-- What the stations of a run warned of (`Ctx::warn`), in order: at most a hundred lines of
+-- a thousand characters per entry, and a line saying how many more came.
+CREATE TABLE IF NOT EXISTS run_warnings (
+    run INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    line TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_warnings_by_run ON run_warnings (run, node);
 CREATE TABLE IF NOT EXISTS cleanups (
     id INTEGER PRIMARY KEY,
     profile TEXT NOT NULL,

@@ -1,0 +1,226 @@
+//! What stations warn of (`Ctx::warn`) is in the report's entries of the run in which they
+//! ran, saved with the run, and bounded; a station found in the store warns of nothing. The
+//! progress listener hears each warning and logged line as it comes. An error of several
+//! lines keeps them, and the count of what it blocked is on a line of its own.
+
+use crate::support::{counts, executed, serial, take_executions, temp_store};
+use choochoo::{Ctx, Event, Graph, Runner, Status, Transient, station, workflow};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Counts a text's words, warning twice on the way.
+#[station]
+fn count_words(ctx: &Ctx, text: &str) -> usize {
+    executed("count_words");
+    ctx.log("counting");
+    ctx.warn(format!("`{text}` has no final period"));
+    ctx.warn("counted <words> & spaces");
+    text.split_whitespace().count()
+}
+
+/// Doubles a number, saying nothing.
+#[station]
+fn double(n: &usize) -> usize {
+    executed("double");
+    2 * n
+}
+
+workflow! {
+    fn words(text: String) -> usize {
+        let n = count_words(text);
+        double(n)
+    }
+}
+
+#[test]
+fn a_station_that_ran_has_its_warnings_and_a_cached_one_none() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let runner = Runner::new(&tmp.store);
+    let run = runner.run(words("fail fix run".to_owned())).unwrap();
+    assert_eq!(
+        take_executions(),
+        counts(&[("count_words", 1), ("double", 1)])
+    );
+    let n = run.report().find("n").next().unwrap();
+    assert_eq!(
+        n.warnings(),
+        [
+            "`fail fix run` has no final period",
+            "counted <words> & spaces"
+        ]
+    );
+    assert!(
+        run.report()
+            .find("output")
+            .next()
+            .unwrap()
+            .warnings()
+            .is_empty()
+    );
+    let printed = run.report().to_string();
+    assert!(
+        printed.contains(
+            "\n          warning: `fail fix run` has no final period\n          warning: counted <words> & spaces\n"
+        ),
+        "{printed}"
+    );
+
+    // The run's record has them: a past run's report reads them back.
+    let saved = tmp
+        .store
+        .report(Some(run.report().run_id()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        saved.find("words.n").next().unwrap().warnings(),
+        n.warnings()
+    );
+
+    // Nothing changed: nothing runs, and nothing warns.
+    let again = runner.run(words("fail fix run".to_owned())).unwrap();
+    assert_eq!(take_executions(), counts(&[]));
+    let n = again.report().find("n").next().unwrap();
+    assert_eq!(n.status(), Status::Cached);
+    assert!(n.warnings().is_empty());
+    let saved = tmp.store.report(None).unwrap().unwrap();
+    assert!(saved.entries().iter().all(|e| e.warnings().is_empty()));
+}
+
+#[test]
+fn the_listener_hears_warnings_and_log_lines_as_they_come() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let heard = Arc::new(Mutex::new(Vec::new()));
+    let seen = heard.clone();
+    let runner = Runner::new(&tmp.store).progress(move |event| {
+        let line = match event {
+            Event::Log { node, line } => format!("log {node}: {line}"),
+            Event::Warning { node, line } => format!("warning {node}: {line}"),
+            Event::Finished { node, status, .. } => format!("{status} {node}"),
+            _ => return,
+        };
+        seen.lock().unwrap().push(line);
+    });
+    runner.run(words("a b".to_owned())).unwrap();
+    assert_eq!(
+        *heard.lock().unwrap(),
+        [
+            "log words.n: counting",
+            "warning words.n: `a b` has no final period",
+            "warning words.n: counted <words> & spaces",
+            "ran words.n",
+            "ran words.output",
+        ]
+    );
+}
+
+/// Warns of `lines` lines, the first one `long` characters long.
+#[station]
+fn chatty(ctx: &Ctx, lines: &usize, long: &usize) -> usize {
+    executed("chatty");
+    ctx.warn("x".repeat(*long));
+    // Each line of a text given at once is a line of its own.
+    let rest: Vec<String> = (1..*lines).map(|i| format!("line {i}")).collect();
+    ctx.warn(rest.join("\n"));
+    *lines
+}
+
+#[test]
+fn a_chatty_station_keeps_a_hundred_lines_each_cut() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let mut g = Graph::new();
+    let (lines, long) = (g.input(150usize), g.input(5000usize));
+    let out = g.add_named("chatty", Chatty, (&lines, &long));
+    let run = Runner::new(&tmp.store).run_graph(&g, out).unwrap();
+    assert_eq!(take_executions(), counts(&[("chatty", 1)]));
+    let expected: Vec<String> = std::iter::once(format!("{}…", "x".repeat(1000)))
+        .chain((1..100).map(|i| format!("line {i}")))
+        .chain(["(50 more warning lines were not kept)".to_owned()])
+        .collect();
+    assert_eq!(run.report().entries()[0].warnings(), expected);
+    let saved = tmp.store.report(None).unwrap().unwrap();
+    assert_eq!(
+        saved.entries()[0].warnings(),
+        expected,
+        "the store keeps as much"
+    );
+}
+
+static FLAKY_CALLS: AtomicU32 = AtomicU32::new(0);
+
+/// Fails at its first attempt (a transient failure), warning of which attempt it is at.
+#[station(retries = 2, backoff = "1ms")]
+fn flaky(ctx: &Ctx, name: &str) -> Result<String, Transient> {
+    executed("flaky");
+    let attempt = FLAKY_CALLS.fetch_add(1, Ordering::SeqCst) + 1;
+    ctx.warn(format!("attempt {attempt}"));
+    match attempt {
+        1 => Err(Transient::new(format!("{name} is not answering"))),
+        _ => Ok(name.to_owned()),
+    }
+}
+
+workflow! {
+    fn ask(name: String) -> String {
+        flaky(name)
+    }
+}
+
+#[test]
+fn a_station_tried_again_has_its_last_attempts_warnings() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let run = Runner::new(&tmp.store).run(ask("db".to_owned())).unwrap();
+    assert_eq!(take_executions(), counts(&[("flaky", 2)]));
+    assert_eq!(run.report().entries()[0].warnings(), ["attempt 2"]);
+}
+
+/// Fails like a compiler: three lines.
+#[station]
+fn compile_c(ctx: &Ctx, source: &str) -> Result<String, std::io::Error> {
+    executed("compile_c");
+    ctx.warn(format!("{source}:1:1: warning: no newline at end of file"));
+    Err(std::io::Error::other(format!(
+        "{source}:3:10: fatal error: lua.h: No such file or directory\n    3 | #include \"lua.h\"\ncompilation terminated."
+    )))
+}
+
+workflow! {
+    fn build(source: String) -> usize {
+        let object = compile_c(source);
+        let size = count_words(object);
+        double(size)
+    }
+}
+
+#[test]
+fn an_error_of_three_lines_keeps_them_and_the_blocked_count_has_its_own() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let error = Runner::new(&tmp.store)
+        .run(build("src/lapi.c".to_owned()))
+        .unwrap_err();
+    assert_eq!(take_executions(), counts(&[("compile_c", 1)]));
+    let lines = "src/lapi.c:3:10: fatal error: lua.h: No such file or directory\n    3 | #include \"lua.h\"\ncompilation terminated.";
+    assert_eq!(
+        error.to_string(),
+        format!("station `object` failed: {lines}\n2 blocked")
+    );
+    let report = error.report().unwrap();
+    let object = report.find("object").next().unwrap();
+    assert_eq!(object.error(), Some(lines));
+    assert_eq!(
+        object.warnings(),
+        ["src/lapi.c:1:1: warning: no newline at end of file"],
+        "a failed station's warnings are kept too"
+    );
+    let printed = report.to_string();
+    assert!(
+        printed.contains(
+            ": src/lapi.c:3:10: fatal error: lua.h: No such file or directory\n              3 | #include \"lua.h\"\n          compilation terminated.\n"
+        ),
+        "{printed}"
+    );
+}
