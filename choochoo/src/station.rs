@@ -235,9 +235,6 @@ impl std::fmt::Debug for Ctx {
     }
 }
 
-/// How many of a station's last log lines are kept for its failure record.
-pub(crate) const LOG_TAIL: usize = 50;
-
 impl Ctx {
     /// The id of the running station.
     pub fn station_id(&self) -> &str {
@@ -304,39 +301,6 @@ impl Ctx {
                 unit,
             });
         }
-    }
-
-    /// Logs a line. The last lines a station logged are kept with its failure, so the
-    /// defect ledger shows what it was doing; the command line shows each line as it is
-    /// logged with `--verbose` ([`Event::Log`](crate::Event::Log)). To say something the
-    /// person running the workflow should see even when all goes well, [`warn`](Ctx::warn).
-    pub fn log(&self, line: impl std::fmt::Display) {
-        let line = line.to_string();
-        if let Some(listener) = &self.listener {
-            listener(&crate::progress::Event::Log {
-                node: &self.node,
-                line: &line,
-            });
-        }
-        self.keep_in_log(line);
-    }
-
-    /// Keeps `line` in the log tail, the last [`LOG_TAIL`] lines.
-    pub(crate) fn keep_in_log(&self, line: String) {
-        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-        if log.len() == LOG_TAIL {
-            log.pop_front();
-        }
-        log.push_back(line);
-    }
-
-    pub(crate) fn log_tail(&self) -> Vec<String> {
-        self.log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .cloned()
-            .collect()
     }
 }
 

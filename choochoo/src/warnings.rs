@@ -101,6 +101,15 @@ impl Ctx {
     /// result in the store, the station does not run and warns of nothing, as `make` says
     /// nothing of a file it does not compile again. A run keeps at most 100 lines of one
     /// station, each cut to 1,000 characters, and then a line saying how many more came.
+    ///
+    /// A station tried again (after a [`Transient`](crate::Transient) failure) starts each
+    /// attempt with no warnings: its entry has what its last attempt warned of, whether it
+    /// succeeded or failed, and each failed attempt's observation in the defect ledger has
+    /// its own among its logged lines (`warning: …`). An item of a map warns as a station of
+    /// its own: its lines are in its entry (`objects[src/lapi.c]`), the map's entry has
+    /// none. A warning is the text the station gave and nothing else (no input value, no
+    /// variable of its environment is added), so it holds a secret only if the station
+    /// wrote one.
     pub fn warn(&self, text: impl std::fmt::Display) {
         for line in text.to_string().lines() {
             let line = cut(line);

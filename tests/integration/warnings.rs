@@ -224,3 +224,135 @@ fn an_error_of_three_lines_keeps_them_and_the_blocked_count_has_its_own() {
         "{printed}"
     );
 }
+
+static STUCK_CALLS: AtomicU32 = AtomicU32::new(0);
+
+/// Fails every attempt (a transient failure), warning of which attempt it is at.
+#[station(retries = 1, backoff = "1ms")]
+fn stuck(ctx: &Ctx, name: &str) -> Result<String, Transient> {
+    executed("stuck");
+    let attempt = STUCK_CALLS.fetch_add(1, Ordering::SeqCst) + 1;
+    ctx.warn(format!("attempt {attempt}"));
+    Err(Transient::new(format!("{name} is not answering")))
+}
+
+workflow! {
+    fn wait_for(name: String) -> String {
+        stuck(name)
+    }
+}
+
+#[test]
+fn a_station_that_fails_on_its_retry_has_its_last_attempts_warnings_and_each_observation_its_own() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let error = Runner::new(&tmp.store)
+        .run(wait_for("db".to_owned()))
+        .unwrap_err();
+    assert_eq!(take_executions(), counts(&[("stuck", 2)]));
+    let entry = &error.report().unwrap().entries()[0];
+    assert_eq!(entry.status(), Status::Failed);
+    assert_eq!(entry.warnings(), ["attempt 2"]);
+    let saved = tmp.store.report(None).unwrap().unwrap();
+    assert_eq!(saved.entries()[0].warnings(), ["attempt 2"]);
+
+    // Each failed attempt is observed with its own log, its warnings in it.
+    let defect = &tmp.store.defects().unwrap()[0];
+    let logs: Vec<Vec<String>> = tmp
+        .store
+        .observations(defect.id())
+        .unwrap()
+        .iter()
+        .map(|o| o.log_tail().to_vec())
+        .collect();
+    assert_eq!(logs, [["warning: attempt 1"], ["warning: attempt 2"]]);
+}
+
+/// Measures a word, warning of a long one.
+#[station]
+fn measure(ctx: &Ctx, word: &String) -> usize {
+    executed("measure");
+    if word.len() > 4 {
+        ctx.warn(format!("`{word}` is long"));
+    }
+    word.len()
+}
+
+/// Each warning line of `report` with its node, in order.
+fn warned(report: &choochoo::Report) -> Vec<(String, String)> {
+    let lines = report.entries().iter().flat_map(|e| {
+        let node = e.node();
+        e.warnings()
+            .iter()
+            .map(move |line| (node.to_owned(), line.clone()))
+    });
+    lines.collect()
+}
+
+#[test]
+fn each_map_item_has_its_own_warnings_and_one_found_in_the_store_none() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let runner = Runner::new(&tmp.store);
+    let run = |words: &[&str]| {
+        let mut g = Graph::new();
+        let list = g.input(words.iter().map(|w| w.to_string()).collect::<Vec<_>>());
+        let lengths = g.map_named_by("lengths", Measure, &list, (), String::clone);
+        warned(runner.run_graph(&g, lengths).unwrap().report())
+    };
+    let pairs = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, l)| (n.to_string(), l.to_string()))
+            .collect()
+    };
+    let long = pairs(&[
+        ("lengths[station]", "`station` is long"),
+        ("lengths[express]", "`express` is long"),
+    ]);
+    assert_eq!(run(&["fail", "station", "express"]), long);
+    assert_eq!(take_executions(), counts(&[("measure", 3)]));
+    assert_eq!(warned(&tmp.store.report(None).unwrap().unwrap()), long);
+
+    // Found in the store, no item warns; of the items that run again, only they do.
+    assert_eq!(run(&["fail", "station", "express"]), []);
+    assert_eq!(take_executions(), counts(&[]));
+    assert_eq!(
+        run(&["fail", "stations", "express"]),
+        pairs(&[("lengths[stations]", "`stations` is long")])
+    );
+    assert_eq!(take_executions(), counts(&[("measure", 1)]));
+}
+
+#[test]
+fn a_store_made_before_runs_kept_warnings_opens_and_keeps_them() {
+    let _serial = serial();
+    // The layouts before `run_warnings`: version 2, and version 1 (no `discovered` column).
+    let before = [
+        "DROP TABLE run_warnings;",
+        "DROP TABLE run_warnings;
+         ALTER TABLE records DROP COLUMN discovered;
+         UPDATE meta SET value = '1' WHERE name = 'schema_version';",
+    ];
+    for layout in before {
+        let dir = tempfile::tempdir().unwrap();
+        let store_dir = dir.path().join(".choochoo");
+        drop(choochoo::Store::open(&store_dir).unwrap());
+        let db = rusqlite::Connection::open(store_dir.join("store.db")).unwrap();
+        db.execute_batch(layout).unwrap();
+        drop(db);
+
+        let store = choochoo::Store::open(&store_dir).unwrap();
+        let run = Runner::new(&store).run(words("a b".to_owned())).unwrap();
+        assert_eq!(
+            take_executions(),
+            counts(&[("count_words", 1), ("double", 1)])
+        );
+        let saved = store.report(Some(run.report().run_id())).unwrap().unwrap();
+        assert_eq!(
+            saved.find("words.n").next().unwrap().warnings(),
+            ["`a b` has no final period", "counted <words> & spaces"],
+            "{layout}"
+        );
+    }
+}

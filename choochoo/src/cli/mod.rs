@@ -56,6 +56,7 @@
 mod args;
 mod commands;
 mod defects;
+mod failures;
 mod policy;
 mod status;
 mod warnings;

@@ -3,8 +3,8 @@
 //! Opening a store creates what is missing (`CREATE … IF NOT EXISTS`) in one immediate
 //! transaction, then reads the version the store was made with. [`SCHEMA_VERSION`] changes
 //! only when a table changes in a way a reader of the previous layout would misread; a table
-//! that is only added (as `remote_digests` was) keeps the version, so an older store gains it
-//! at its next open and an older choochoo still reads a newer store.
+//! that is only added (as `remote_digests` and `run_warnings` were) keeps the version, so an
+//! older store gains it at its next open and an older choochoo still reads a newer store.
 //!
 //! A store of an older version is brought up to this one in the same transaction, by the
 //! [`MIGRATIONS`] after its version; a newer store is refused, never guessed at. Version 2
