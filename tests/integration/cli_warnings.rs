@@ -107,13 +107,15 @@ fn write(site: &Site, name: &str, text: &str) {
     std::fs::write(src.join(name), text).unwrap();
 }
 
-/// How many compiles there were, by source.
+/// Every compile there was, by source, sorted (items compile in parallel).
 fn compiled(site: &Site) -> Vec<String> {
-    std::fs::read_to_string(site.path().join("compiled.txt"))
+    let mut compiled: Vec<String> = std::fs::read_to_string(site.path().join("compiled.txt"))
         .unwrap_or_default()
         .lines()
         .map(str::to_owned)
-        .collect()
+        .collect();
+    compiled.sort();
+    compiled
 }
 
 /// The position of the first line of `text` holding `word`.
