@@ -104,8 +104,8 @@ impl Ctx {
     ///
     /// A station tried again (after a [`Transient`](crate::Transient) failure) starts each
     /// attempt with no warnings: its entry has what its last attempt warned of, whether it
-    /// succeeded or failed, and each failed attempt's observation in the defect ledger has
-    /// its own among its logged lines (`warning: …`). An item of a map warns as a station of
+    /// succeeded or failed, and the defect ledger's observation of a failure has what it
+    /// warned of among the lines it logged (`warning: …`). An item of a map warns as a station of
     /// its own: its lines are in its entry (`objects[src/lapi.c]`), the map's entry has
     /// none. A warning is the text the station gave and nothing else (no input value, no
     /// variable of its environment is added), so it holds a secret only if the station
