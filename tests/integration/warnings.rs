@@ -243,7 +243,7 @@ workflow! {
 }
 
 #[test]
-fn a_station_that_fails_on_its_retry_has_its_last_attempts_warnings_and_each_observation_its_own() {
+fn a_station_that_fails_on_its_retry_has_its_last_attempts_warnings_and_the_ledger_its_first() {
     let _serial = serial();
     let tmp = temp_store();
     let error = Runner::new(&tmp.store)

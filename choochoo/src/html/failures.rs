@@ -5,7 +5,7 @@
 
 use super::{Ledger, block, esc};
 use crate::clock;
-use crate::defect::model::Observation;
+use crate::defect::observation::Observation;
 use crate::report::{Entry, Report, Status};
 use std::fmt::Write as _;
 
