@@ -1,8 +1,10 @@
-//! Capturing what a station logs through `tracing`: while a station runs, its thread's
-//! default subscriber is one that forwards everything to the subscriber that was in place
-//! (so the program's own logging is unchanged) and also keeps each event as a line of the
-//! station's log, which a failure's observation carries.
+//! A station's log: the lines it logs through [`Ctx::log`], and what it logs through
+//! `tracing`, captured: while a station runs, its thread's default subscriber is one that
+//! forwards everything to the subscriber that was in place (so the program's own logging is
+//! unchanged) and also keeps each event as a line of the station's log, which a failure's
+//! observation carries.
 
+use crate::station::Ctx;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt::Write;
@@ -14,6 +16,44 @@ use tracing::{Dispatch, Event, Metadata, Subscriber};
 
 /// A station's log, shared by its [`Ctx`](crate::Ctx) and the capture.
 pub(crate) type Log = Arc<Mutex<VecDeque<String>>>;
+
+/// How many of a station's last log lines are kept for its failure record.
+pub(crate) const LOG_TAIL: usize = 50;
+
+impl Ctx {
+    /// Logs a line. The last lines a station logged are kept with its failure, so the
+    /// defect ledger shows what it was doing; the command line shows each line as it is
+    /// logged with `--verbose` ([`Event::Log`](crate::Event::Log)). To say something the
+    /// person running the workflow should see even when all goes well, [`warn`](Ctx::warn).
+    pub fn log(&self, line: impl std::fmt::Display) {
+        let line = line.to_string();
+        if let Some(listener) = &self.listener {
+            listener(&crate::progress::Event::Log {
+                node: &self.node,
+                line: &line,
+            });
+        }
+        self.keep_in_log(line);
+    }
+
+    /// Keeps `line` in the log tail, the last [`LOG_TAIL`] lines.
+    pub(crate) fn keep_in_log(&self, line: String) {
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() == LOG_TAIL {
+            log.pop_front();
+        }
+        log.push_back(line);
+    }
+
+    pub(crate) fn log_tail(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
 
 thread_local! {
     /// The log of the station running on this thread, if any.

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 /// It is opaque: its message says what failed and where (`station `upload` failed: ...`,
 /// `cannot open the store database ...`), its [`source`](std::error::Error::source) chain
 /// has the causes, and a failed run carries its [`Report`]: what ran, what failed and what
-/// was blocked.
+/// was blocked. A station's error of several lines (a compiler's) keeps them, and then the
+/// count of stations blocked is on a line of its own.
 ///
 /// ```
 /// use choochoo::{station, workflow, Runner, Status, Store};
@@ -156,6 +157,7 @@ impl fmt::Display for Error {
                 let mut failed = report
                     .with_status(Status::Failed)
                     .filter(|entry| entry.item().is_none());
+                let mut error = "";
                 match failed.next() {
                     Some(first) => {
                         write!(
@@ -163,22 +165,23 @@ impl fmt::Display for Error {
                             "station `{}` failed",
                             first.label().unwrap_or(first.name())
                         )?;
-                        if let Some(error) = first.error() {
-                            write!(f, ": {error}")?;
+                        if let Some(first) = first.error() {
+                            write!(f, ": {first}")?;
+                            error = first;
                         }
                     }
                     None => write!(f, "the run failed")?,
                 }
                 let more = failed.count();
                 if more > 0 {
-                    write!(f, " (and {more} more failed)")?;
+                    write!(f, "{}(and {more} more failed)", joint(error, " "))?;
                 }
                 let blocked = report
                     .with_status(Status::Blocked)
                     .filter(|entry| entry.item().is_none())
                     .count();
                 if blocked > 0 {
-                    write!(f, "; {blocked} blocked")?;
+                    write!(f, "{}{blocked} blocked", joint(error, "; "))?;
                 }
                 Ok(())
             }
@@ -222,6 +225,13 @@ impl std::error::Error for Error {
             _ => None,
         }
     }
+}
+
+/// What goes between an error `message` and a note after it (`; 4 blocked`): `inline`, or
+/// a line break when the message has several lines (a compiler's), so that the note is not
+/// read as part of its last line.
+pub(crate) fn joint<'a>(message: &str, inline: &'a str) -> &'a str {
+    if message.contains('\n') { "\n" } else { inline }
 }
 
 /// A station error and its `source()` chain, joined by ": ".

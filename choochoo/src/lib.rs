@@ -208,6 +208,7 @@ mod stat;
 mod station;
 mod trace;
 mod value;
+mod warnings;
 mod wiring;
 mod workflow;
 

@@ -76,6 +76,20 @@ pub enum Event<'a> {
         /// What is counted.
         unit: Unit,
     },
+    /// A station warned of something, a line given to [`Ctx::warn`](crate::Ctx::warn).
+    Warning {
+        /// The node's name in the store.
+        node: &'a str,
+        /// The line, as it is kept (cut when very long).
+        line: &'a str,
+    },
+    /// A station logged a line through [`Ctx::log`](crate::Ctx::log).
+    Log {
+        /// The node's name in the store.
+        node: &'a str,
+        /// The line.
+        line: &'a str,
+    },
     /// A station is settled: ran, cached, failed, blocked or skipped.
     Finished {
         /// The node's name in the store.

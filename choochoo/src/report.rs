@@ -94,6 +94,7 @@ pub struct Entry {
     pub(crate) kept_dir: Option<std::path::PathBuf>,
     pub(crate) started: Option<(std::time::SystemTime, usize)>,
     pub(crate) defect: Option<Box<crate::defect::model::Defect>>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl Entry {
@@ -167,9 +168,18 @@ impl Entry {
         self.kept_dir.as_deref()
     }
 
-    /// The error and its chain of causes, for a failed station.
+    /// The error and its chain of causes, for a failed station. An error of several lines
+    /// (a compiler's) keeps them.
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    /// What the station warned of while it ran ([`Ctx::warn`](crate::Ctx::warn)), line by
+    /// line, in order; none when it did not run in this run (a station found in the store
+    /// warns of nothing). At most 100 lines are kept, and then one saying how many more
+    /// came.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 }
 
@@ -284,6 +294,15 @@ impl Report {
     }
 }
 
+/// How far the lines under a station's line are indented: past its status.
+const NOTE_INDENT: &str = "          ";
+
+/// `text` with each line after the first indented by `indent`, so a message of several
+/// lines (a compiler's) stays one block under the line it starts on.
+pub(crate) fn indented(text: &str, indent: &str) -> String {
+    text.replace('\n', &format!("\n{indent}"))
+}
+
 /// The failure summary's lines about a defect: known or new, how often, and its notes.
 fn write_defect(f: &mut fmt::Formatter<'_>, defect: &crate::defect::model::Defect) -> fmt::Result {
     // Counted in runs: the stations of one event and the retries of one station are one.
@@ -298,12 +317,12 @@ fn write_defect(f: &mut fmt::Formatter<'_>, defect: &crate::defect::model::Defec
     };
     writeln!(
         f,
-        "          defect {} ({seen}{regressed}): {}",
+        "{NOTE_INDENT}defect {} ({seen}{regressed}): {}",
         defect.id(),
         defect.title()
     )?;
     for note in defect.notes() {
-        writeln!(f, "          {}: {}", note.kind(), note.text())?;
+        writeln!(f, "{NOTE_INDENT}{}: {}", note.kind(), note.text())?;
     }
     Ok(())
 }
@@ -324,9 +343,12 @@ impl fmt::Display for Report {
                 write!(f, ": {reason}")?;
             }
             if let Some(error) = &entry.error {
-                write!(f, ": {error}")?;
+                write!(f, ": {}", indented(error, NOTE_INDENT))?;
             }
             writeln!(f)?;
+            for warning in &entry.warnings {
+                writeln!(f, "{NOTE_INDENT}warning: {warning}")?;
+            }
             if let Some(defect) = &entry.defect {
                 write_defect(f, defect)?;
             }

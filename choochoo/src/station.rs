@@ -168,8 +168,9 @@ impl std::error::Error for Transient {
 
 /// What a running station can ask of the runtime.
 ///
-/// Its own directory for the files it writes, a log kept with its failures, progress for the
-/// command line's bars, whether the run is stopping, and the inputs it finds while it runs
+/// Its own directory for the files it writes, a log kept with its failures, warnings for
+/// the person running it ([`warn`](Ctx::warn)), progress for the command line's bars,
+/// whether the run is stopping, and the inputs it finds while it runs
 /// ([`read`](Ctx::read), [`depend`](Ctx::depend), [`depfile`](Ctx::depfile),
 /// [`env`](Ctx::env): files, directories and variables it was not given, which count like
 /// its inputs). Take `ctx: &Ctx` as a station's first parameter to get it; it is not an
@@ -222,6 +223,8 @@ pub struct Ctx {
     pub(crate) discovery: crate::discovered::Discovery,
     /// The children it started through [`Ctx::command`] that still run.
     pub(crate) children: crate::child::Children,
+    /// What it warns of ([`Ctx::warn`]).
+    pub(crate) warnings: crate::warnings::Warnings,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -233,9 +236,6 @@ impl std::fmt::Debug for Ctx {
             .finish_non_exhaustive()
     }
 }
-
-/// How many of a station's last log lines are kept for its failure record.
-pub(crate) const LOG_TAIL: usize = 50;
 
 impl Ctx {
     /// The id of the running station.
@@ -307,25 +307,6 @@ impl Ctx {
                 unit,
             });
         }
-    }
-
-    /// Logs a line. The last lines a station logged are kept with its failure, so the
-    /// defect ledger shows what it was doing.
-    pub fn log(&self, line: impl std::fmt::Display) {
-        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
-        if log.len() == LOG_TAIL {
-            log.pop_front();
-        }
-        log.push_back(line.to_string());
-    }
-
-    pub(crate) fn log_tail(&self) -> Vec<String> {
-        self.log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .cloned()
-            .collect()
     }
 }
 

@@ -20,8 +20,8 @@ mod deploy;
 
 /// The arguments of the child program, as JSON.
 const ARGS: &str = "CHOOCHOO_TEST_CLI_ARGS";
-/// `graph`, `map` or `items` makes the child program a builder graph instead of the deploy
-/// workflow.
+/// `graph`, `map`, `items` or `warnings` makes the child program a builder graph instead of
+/// the deploy workflow.
 pub(crate) const PROGRAM: &str = "CHOOCHOO_TEST_CLI_PROGRAM";
 
 /// The workflow program the tests run: a one-line `main`, reached through this test.
@@ -36,6 +36,7 @@ fn program() {
         Ok("graph") => choochoo::cli::main_with_args(args, squares),
         Ok("map") => choochoo::cli::main_with_args(args, mapped),
         Ok("items") => choochoo::cli::main_with_args(args, crate::cli_items::build),
+        Ok("warnings") => choochoo::cli::main_with_args(args, crate::cli_warnings::build),
         _ => choochoo::cli::main_with_args(args, || deploy::deploy("shop".to_owned())),
     };
     let code = (0..=u8::MAX)

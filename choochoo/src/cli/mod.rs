@@ -43,8 +43,12 @@
 //! counted apart, the time left estimated from how long each station took before; a map's
 //! items join the total as the map finds its list) and a line per running station or item, with its own bar when it reports
 //! [`Ctx::progress`](crate::Ctx::progress). When standard error is not a terminal (a CI
-//! log), each event is one plain line instead. `--quiet` prints only the summary, the
-//! output and the errors; `--verbose` adds cached stations and every station's reason.
+//! log), each event is one plain line instead. At the end of the run, what the stations
+//! that ran warned of ([`Ctx::warn`](crate::Ctx::warn)) is printed under each one's name,
+//! and an error of several lines (a compiler's) keeps its lines. `--quiet` prints only the
+//! summary, the output, the warnings and the errors; `--verbose` adds cached stations,
+//! every station's reason, and each line a station warns of or logs
+//! ([`Ctx::log`](crate::Ctx::log)) as it does.
 //!
 //! Exit codes: 0 success, 1 a station (or a clean function) failed, 2 a usage or store
 //! error. Errors print their whole chain of causes.
@@ -53,9 +57,11 @@ mod args;
 mod commands;
 mod defect_show;
 mod defects;
+mod failures;
 mod interrupted;
 mod policy;
 mod status;
+mod warnings;
 mod watch;
 
 use crate::error::Error;

@@ -2,7 +2,8 @@
 //! (it will run again, and why), never run, or failed (its last attempt failed), with when
 //! it last ran. Found the way `plan` finds it, so it reads and writes nothing else. The
 //! items of a map whose list is known stand the same way; they are counted in one line
-//! under their map, or listed one by one with `--items`.
+//! under their map, or listed one by one with `--items`. Under a station's line, what it
+//! warned of the last time it ran (under a map's line, its items').
 
 use super::{Session, say};
 use crate::clock;
@@ -45,6 +46,7 @@ where
     let (_, graph) = s.graph()?;
     let plan = s.runner(&store).plan_graph(&graph)?;
     let executed = store.last_entries(profile, true)?;
+    let warned = store.last_warnings(profile)?;
     let heads = store.nodes_with_results(profile)?;
     let now = SystemTime::now();
     // The STATION column fits every name shown: with `--items` the items', else each map's
@@ -64,8 +66,10 @@ where
         "STATE", "STATION"
     ));
     let (mut stations, mut all_items) = (Counts::default(), Counts::default());
-    // The items of the map being listed, collapsed into one line unless `--items`.
+    // The items of the map being listed, collapsed into one line unless `--items` (their
+    // warnings follow it).
     let mut collapsed: Option<(&str, Counts)> = None;
+    let mut hidden = Vec::new();
     for planned in plan.entries() {
         let last = executed.get(planned.node());
         let state = state_of(planned, last, heads.contains(planned.node()));
@@ -75,10 +79,14 @@ where
                 state.word(),
                 planned.node(),
                 describe(&state, last, now)
-            ))
+            ));
+            super::warnings::under(WARNING_INDENT, &warned, &[planned.node()]);
         };
         if let Some((map, _)) = crate::report::split_item(planned.node()) {
             all_items.add(state.word());
+            if !items {
+                hidden.push(planned.node());
+            }
             match &mut collapsed {
                 _ if items => line(),
                 Some((_, counts)) => counts.add(state.word()),
@@ -87,10 +95,12 @@ where
             continue;
         }
         say_collapsed(collapsed.take(), width);
+        super::warnings::under(WARNING_INDENT, &warned, &std::mem::take(&mut hidden));
         stations.add(state.word());
         line();
     }
     say_collapsed(collapsed, width);
+    super::warnings::under(WARNING_INDENT, &warned, &hidden);
     let mut summary = format!("{} stations: {}", stations.total(), stations);
     if all_items.total() > 0 {
         summary.push_str(&format!("; {} items: {all_items}", all_items.total()));
@@ -98,6 +108,9 @@ where
     say(summary);
     Ok(ExitCode::SUCCESS)
 }
+
+/// Warnings are indented past the STATE column.
+const WARNING_INDENT: usize = 11;
 
 /// Where a station or item stands, from the plan, its last execution and whether the store
 /// has a result for it.

@@ -1,5 +1,6 @@
 //! Watching a run: progress bars on a terminal, one plain line per event elsewhere (a CI
-//! log), nothing with `--quiet`.
+//! log), nothing with `--quiet`; with `--verbose`, what stations warn of and log, as they
+//! do.
 //!
 //! The overall bar counts stations done of all, with those that ran and those that came
 //! from the store counted apart, and estimates the time left from how long each station
@@ -193,6 +194,21 @@ impl Shared {
                 duration,
                 ..
             } => self.finished(&mut state, node, status, duration),
+            Event::Warning { node, line } => self.said(&state, node, "warning", line),
+            Event::Log { node, line } => self.said(&state, node, "log", line),
+        }
+    }
+
+    /// With `--verbose`, a line a station warned of or logged, as it comes.
+    fn said(&self, state: &State, node: &str, word: &str, line: &str) {
+        if !self.verbose {
+            return;
+        }
+        match &self.bars {
+            Some(bars) => {
+                let _ = bars.multi.println(format!("  {word:>7}  {node}: {line}"));
+            }
+            None => self.line(state.total, None, word, format_args!("{node}: {line}")),
         }
     }
 

@@ -239,6 +239,7 @@ impl Execution<'_> {
             listener: self.settings.listener.clone(),
             discovery: crate::discovered::Discovery::new(self.stats.clone()),
             children: Default::default(),
+            warnings: self.warnings_of(call.path),
         }
     }
 

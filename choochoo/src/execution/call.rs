@@ -100,7 +100,7 @@ fn refs(args: &[Arg]) -> Vec<&(dyn Any + Send + Sync)> {
 pub(super) fn run(station: &dyn ErasedStation, ctx: &Ctx, args: &[Arg]) -> Result<Shared, Failure> {
     let refs = refs(args);
     let call = || {
-        crate::capture::with_capture(&ctx.capture, &ctx.log, crate::station::LOG_TAIL, || {
+        crate::capture::with_capture(&ctx.capture, &ctx.log, crate::capture::LOG_TAIL, || {
             station.run(ctx, &refs)
         })
     };

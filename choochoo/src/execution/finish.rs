@@ -46,6 +46,7 @@ impl Execution<'_> {
     fn report(&mut self) -> Report {
         let mut entries = self.entries();
         self.mark_unrecorded(&mut entries);
+        self.attach_warnings(&mut entries);
         self.attach_defects(&mut entries);
         #[allow(unused_mut, reason = "the remote cache adds its warnings")]
         let mut warnings =
@@ -136,5 +137,6 @@ fn entry(
         kept_dir: outcome.kept_dir,
         started: outcome.started,
         defect: None,
+        warnings: Vec::new(),
     }
 }

@@ -195,16 +195,13 @@ impl Execution<'_> {
             .zip(done)
             .filter(|(_, done)| done.outcome.status == Status::Failed);
         let (item, first) = failed.next()?;
-        let mut error = format!(
-            "{}[{}] failed: {}",
-            self.shown(id),
-            item.name,
-            first.outcome.error.as_deref().unwrap_or_default()
-        );
+        let first = first.outcome.error.as_deref().unwrap_or_default();
+        let mut error = format!("{}[{}] failed: {first}", self.shown(id), item.name);
+        let joint = crate::error::joint(first, " ");
         match failed.count() {
             0 => {}
-            1 => error.push_str(" (and 1 more item failed)"),
-            more => error.push_str(&format!(" (and {more} more items failed)")),
+            1 => error.push_str(&format!("{joint}(and 1 more item failed)")),
+            more => error.push_str(&format!("{joint}(and {more} more items failed)")),
         }
         Some(error)
     }

@@ -8,10 +8,10 @@
 //! retries and a time limit, the check after it, the failing directory kept), `call` (the
 //! station's own code, its panics caught), `values` (values encoded, hashed and handed
 //! downstream), `commit` (batches, leases, durability), `ledger` (the failures and warnings
-//! of the run) and `finish` (the report). `map` runs a station over a list whose items
-//! `items` names and `item` looks up and runs one by one, `remote` brings in the shared
-//! cache, `paths` names each node in the store, `policy` says how each station's attempts
-//! are made in this run.
+//! of the run), `warned` (what each station warned of) and `finish` (the report). `map`
+//! runs a station over a list whose items `items` names and `item` looks up and runs one by
+//! one, `remote` brings in the shared cache, `paths` names each node in the store, `policy`
+//! says how each station's attempts are made in this run.
 
 mod attempt;
 mod call;
@@ -29,6 +29,7 @@ pub(crate) mod policy;
 mod remote;
 mod schedule;
 mod values;
+mod warned;
 
 use crate::error::Error;
 use crate::graph::node::NodeId;
@@ -91,6 +92,8 @@ pub(crate) struct Execution<'g> {
     /// This run's sights of discovered inputs.
     checked: crate::discovered::Checked,
     warnings: Mutex<Vec<String>>,
+    /// What the last attempt of each station that ran warned of, by node name.
+    warned: Mutex<HashMap<Box<str>, crate::warnings::Warnings>>,
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::model::ObservationId>>,
     batch: Mutex<commit::Batch<'g>>,
@@ -194,6 +197,7 @@ impl<'g> Execution<'g> {
             stats: Arc::new(StatCache::new(store.stats()?)),
             checked: crate::discovered::Checked::default(),
             warnings: Mutex::default(),
+            warned: Mutex::default(),
             observations: Mutex::default(),
             capture: crate::capture::capture(),
             batch: Mutex::default(),

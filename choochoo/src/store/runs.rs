@@ -1,6 +1,6 @@
 //! Runs: each run's row (when, where, how many stations ran, came from the store, failed),
-//! an entry for every station that did not come from the store, and the keys it used, which
-//! [`Store::gc`] keeps for the last runs.
+//! an entry for every station that did not come from the store, with what it warned of, and
+//! the keys it used, which [`Store::gc`] keeps for the last runs.
 
 use super::Store;
 use crate::clock;
@@ -90,9 +90,13 @@ impl Store {
                 "SELECT node, station, name, label, status, started_ns, duration_ns, worker, reason, error, kept_dir
                  FROM run_entries WHERE run = ?1 ORDER BY rowid",
             )?;
-            let entries = stmt
+            let mut entries = stmt
                 .query_map([run], entry_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut warned = warnings_of_run(db, run)?;
+            for entry in &mut entries {
+                entry.warnings = warned.remove(&*entry.node).unwrap_or_default();
+            }
             Ok(Some(Report { run, entries, warnings: Vec::new() }))
         })
     }
@@ -170,9 +174,52 @@ impl Store {
             rows.collect()
         })
     }
+
+    /// What each node warned of the last time its function was called in a run of
+    /// `profile` (the run of its [`last_entries`](Store::last_entries) with `executed`).
+    #[cfg_attr(not(feature = "cli"), allow(dead_code, reason = "used by the cli"))]
+    pub(crate) fn last_warnings(
+        &self,
+        profile: &str,
+    ) -> Result<HashMap<String, Vec<String>>, Error> {
+        // SQLite takes `e.run` from the row that has the max(rowid) of its group.
+        let sql = "SELECT w.node, w.line FROM run_warnings w JOIN (
+                       SELECT e.node, e.run, max(e.rowid)
+                       FROM run_entries e JOIN runs r ON r.id = e.run
+                       WHERE r.profile = ?1 AND e.status IN ('ran', 'failed')
+                       GROUP BY e.node
+                   ) last ON last.node = w.node AND last.run = w.run
+                   ORDER BY w.rowid";
+        self.with_db("read the runs from", |db| by_node(db, sql, profile))
+    }
 }
 
-/// The entries of every station of `report` that did not come from the store.
+/// What the stations of run `run` warned of, by node, in order.
+fn warnings_of_run(db: &Connection, run: i64) -> rusqlite::Result<HashMap<String, Vec<String>>> {
+    by_node(
+        db,
+        "SELECT node, line FROM run_warnings WHERE run = ?1 ORDER BY rowid",
+        run,
+    )
+}
+
+/// The `(node, line)` rows of `sql`, each node's lines in order.
+fn by_node(
+    db: &Connection,
+    sql: &str,
+    param: impl rusqlite::ToSql,
+) -> rusqlite::Result<HashMap<String, Vec<String>>> {
+    let mut stmt = db.prepare_cached(sql)?;
+    let mut warned: HashMap<String, Vec<String>> = HashMap::new();
+    for row in stmt.query_map([param], |row| Ok((row.get(0)?, row.get(1)?)))? {
+        let (node, line): (String, String) = row?;
+        warned.entry(node).or_default().push(line);
+    }
+    Ok(warned)
+}
+
+/// The entries of every station of `report` that did not come from the store, and what
+/// they warned of.
 fn insert_entries(tx: &Connection, report: &Report) -> rusqlite::Result<()> {
     let mut insert = tx.prepare_cached(
         "INSERT INTO run_entries (run, node, station, name, label, status, started_ns, duration_ns, worker, reason, error, kept_dir)
@@ -199,6 +246,13 @@ fn insert_entries(tx: &Connection, report: &Report) -> rusqlite::Result<()> {
             entry.kept_dir.as_ref().map(|dir| dir.display().to_string()),
         ])?;
     }
+    let mut warned =
+        tx.prepare_cached("INSERT INTO run_warnings (run, node, line) VALUES (?1, ?2, ?3)")?;
+    for entry in &report.entries {
+        for line in &entry.warnings {
+            warned.execute(params![report.run, &*entry.node, line])?;
+        }
+    }
     Ok(())
 }
 
@@ -218,6 +272,7 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
         error: row.get(9)?,
         kept_dir: row.get::<_, Option<String>>(10)?.map(PathBuf::from),
         defect: None,
+        warnings: Vec::new(),
         started: started.zip(worker).map(|(ns, worker)| {
             (
                 std::time::UNIX_EPOCH + Duration::from_nanos(ns.max(0) as u64),

@@ -3,8 +3,8 @@
 //! Opening a store creates what is missing (`CREATE … IF NOT EXISTS`) in one immediate
 //! transaction, then reads the version the store was made with. [`SCHEMA_VERSION`] changes
 //! only when a table changes in a way a reader of the previous layout would misread; a table
-//! that is only added (as `remote_digests` was) keeps the version, so an older store gains it
-//! at its next open and an older choochoo still reads a newer store.
+//! that is only added (as `remote_digests` and `run_warnings` were) keeps the version, so an
+//! older store gains it at its next open and an older choochoo still reads a newer store.
 //!
 //! A store of an older version is brought up to this one in the same transaction, by the
 //! [`MIGRATIONS`] after its version; a newer store is refused, never guessed at. Version 2
@@ -40,8 +40,8 @@ const MIGRATIONS: &[&str] = &[
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION - 1);
 
 /// Every table: the memo records and each node's last state (`records`, `heads`), the runs and
-/// what they used (`runs`, `run_entries`, `keysets`, `run_keys`, `pins`), the stat cache, the
-/// evidence of cleans (`cleanups`), the defect ledger, and the remote digests.
+/// what they used (`runs`, `run_entries`, `run_warnings`, `interrupted_runs`, `keysets`, `run_keys`, `pins`), the
+/// stat cache, the evidence of cleans (`cleanups`), the defect ledger, and the remote digests.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS records (
@@ -90,6 +90,14 @@ CREATE TABLE IF NOT EXISTS interrupted_runs (
     at_ns INTEGER NOT NULL,
     during TEXT NOT NULL
 );
+-- What the stations of a run warned of (`Ctx::warn`), in order: at most a hundred lines of
+-- a thousand characters per entry, and a line saying how many more came.
+CREATE TABLE IF NOT EXISTS run_warnings (
+    run INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    line TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS run_warnings_by_run ON run_warnings (run, node);
 CREATE TABLE IF NOT EXISTS cleanups (
     id INTEGER PRIMARY KEY,
     profile TEXT NOT NULL,

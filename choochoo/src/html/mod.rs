@@ -1,8 +1,12 @@
 //! The HTML report of a run: one self-contained page (no scripts, no links to load) that
 //! can be attached to a ticket or mailed. It shows the graph coloured by what happened, a
 //! timeline of the stations (and map items) on each worker, every failure with its error
-//! chain and the last lines it logged, the defects the failures belong to, and what ran and
-//! why.
+//! chain and the last lines it logged, what stations warned of, the defects the failures
+//! belong to, and what ran and why. An error of several lines (a compiler's) is shown
+//! preformatted, with its lines.
+
+mod failures;
+mod warnings;
 
 use crate::clock;
 use crate::defect::model::Defect;
@@ -28,7 +32,8 @@ pub(crate) struct Ledger {
 impl Report {
     /// This run as one self-contained HTML page: `diagram` coloured by this report, a
     /// timeline, the failures with their error chains and log tails (from `store`'s defect
-    /// ledger), the defects involved, and every station that did not come from the store.
+    /// ledger), what stations warned of, the defects involved, and every station that did
+    /// not come from the store.
     ///
     /// ```
     /// use choochoo::{station, workflow, Diagram, Runner, Store};
@@ -62,7 +67,8 @@ impl Report {
         summary(&mut page, self, info.as_ref());
         graph(&mut page, &diagram);
         timeline(&mut page, self);
-        failures(&mut page, self, &ledger);
+        failures::failures(&mut page, self, &ledger);
+        warnings::warnings(&mut page, self);
         defects(&mut page, &ledger);
         stations(&mut page, self, cached(self, info.as_ref()));
         page.push_str("</main>\n</body>\n</html>\n");
@@ -250,113 +256,14 @@ fn timeline(page: &mut String, report: &Report) {
     );
 }
 
-fn failures(page: &mut String, report: &Report, ledger: &Ledger) {
-    page.push_str("<section id=\"failures\">\n<h2>Failures</h2>\n");
-    let failed: Vec<&Entry> = report.with_status(Status::Failed).collect();
-    if failed.is_empty() {
-        page.push_str("<p class=\"none\">No station failed in this run.</p>\n");
+/// `text` escaped, and preformatted when it has several lines (a compiler's error), so
+/// they stay lines.
+fn block(text: &str) -> String {
+    if text.contains('\n') {
+        format!("<pre class=\"text\">{}</pre>", esc(text))
+    } else {
+        esc(text)
     }
-    for entry in failed {
-        // The last attempt's observation has the chain as a list and the log tail.
-        let observation = ledger
-            .observations
-            .iter()
-            .rev()
-            .find(|o| o.node() == entry.node());
-        failure(page, entry, observation);
-    }
-    // A blocked map's items are blocked with it; the map stands for them.
-    let blocked: Vec<String> = report
-        .with_status(Status::Blocked)
-        .filter(|e| e.item().is_none())
-        .map(|e| format!("<code>{}</code>", esc(e.node())))
-        .collect();
-    if !blocked.is_empty() {
-        let _ = writeln!(
-            page,
-            "<p>Blocked by these failures: {}</p>",
-            blocked.join(", ")
-        );
-    }
-    page.push_str("</section>\n");
-}
-
-fn failure(page: &mut String, entry: &Entry, observation: Option<&Observation>) {
-    let _ = writeln!(
-        page,
-        "<article class=\"failure\" data-node=\"{node}\">\n<h3>{node} <small>({station}, after {took})</small></h3>",
-        node = esc(entry.node()),
-        station = esc(entry.id()),
-        took = clock::duration(entry.duration()),
-    );
-    let chain: Vec<&str> = match observation {
-        Some(o) if !o.chain().is_empty() => o.chain().iter().map(String::as_str).collect(),
-        _ => entry.error().into_iter().collect(),
-    };
-    page.push_str("<ol class=\"chain\">");
-    for cause in chain {
-        let _ = write!(page, "<li>{}</li>", esc(cause));
-    }
-    page.push_str("</ol>\n");
-    if let Some(reason) = entry.reason() {
-        let _ = writeln!(page, "<p>It ran because: {}</p>", esc(reason));
-    }
-    if let Some(o) = observation {
-        if let Some(panic) = o.panic() {
-            let _ = writeln!(page, "<p>Panic: <code>{}</code></p>", esc(panic));
-        }
-        if !o.input_values().is_empty() {
-            let inputs: Vec<String> = o
-                .input_values()
-                .iter()
-                .map(|(name, value)| {
-                    format!(
-                        "<code>{}</code> = <code>{}</code>",
-                        esc(name),
-                        esc(&cut(value))
-                    )
-                })
-                .collect();
-            let _ = writeln!(
-                page,
-                "<p class=\"inputs\">Inputs: {}</p>",
-                inputs.join(", ")
-            );
-        }
-        if o.log_tail().is_empty() {
-            page.push_str("<p class=\"none\">It logged nothing.</p>\n");
-        } else {
-            let _ = writeln!(
-                page,
-                "<p>Last lines it logged:</p>\n<pre class=\"log\">{}</pre>",
-                esc(&o.log_tail().join("\n"))
-            );
-        }
-        let _ = writeln!(
-            page,
-            "<p>Defect <a href=\"#defect-{id}\">{defect}</a>.</p>",
-            id = o.defect().to_string().trim_start_matches('#'),
-            defect = o.defect()
-        );
-    }
-    if let Some(dir) = entry.kept_dir() {
-        let _ = writeln!(
-            page,
-            "<p>Its directory was kept as the failure left it: <code>{}</code></p>",
-            esc(&dir.display().to_string())
-        );
-    }
-    page.push_str("</article>\n");
-}
-
-/// An input's value, cut to what a reader takes in.
-fn cut(value: &str) -> String {
-    const SHOWN: usize = 200;
-    if value.chars().count() <= SHOWN {
-        return value.to_owned();
-    }
-    let head: String = value.chars().take(SHOWN).collect();
-    format!("{head}…")
 }
 
 fn defects(page: &mut String, ledger: &Ledger) {
@@ -456,7 +363,7 @@ fn stations(page: &mut String, report: &Report, cached: usize) {
             node = esc(e.node()),
             id = esc(e.id()),
             took = clock::duration(e.duration()),
-            why = esc(why),
+            why = block(why),
         );
     }
     page.push_str("</table>\n</section>\n");

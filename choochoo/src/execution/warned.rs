@@ -1,0 +1,32 @@
+//! What each station warned of in this run ([`Ctx::warn`](crate::Ctx::warn)): each attempt
+//! starts a list of its own, and the last attempt's is in the station's entry of the report.
+
+use super::Execution;
+use crate::report::{Entry, Status};
+use crate::warnings::Warnings;
+
+impl Execution<'_> {
+    /// A fresh list for an attempt of node `path`, in place of an earlier attempt's.
+    pub(super) fn warnings_of(&self, path: &str) -> Warnings {
+        let warnings = Warnings::default();
+        self.warned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.into(), warnings.clone());
+        warnings
+    }
+
+    /// Gives each station that ran (or failed) what its last attempt warned of.
+    pub(super) fn attach_warnings(&self, entries: &mut [Entry]) {
+        let mut warned =
+            std::mem::take(&mut *self.warned.lock().unwrap_or_else(|e| e.into_inner()));
+        for entry in entries {
+            if !matches!(entry.status, Status::Ran | Status::Failed) {
+                continue;
+            }
+            if let Some(warnings) = warned.remove(&entry.node) {
+                entry.warnings = warnings.take();
+            }
+        }
+    }
+}
