@@ -144,24 +144,19 @@ fn run_app(ctx: &Ctx, config: &File) -> Result<Running, Error> {
     stop_pid_in(&state().join("app.pid"))?;
     let port_file = ctx.out_dir().join("port");
     remove_if_there(&port_file)?;
-    let child = std::process::Command::new(std::env::current_exe()?)
+    // The app outlives this run: a daemon, in a session of its own, its output in a file.
+    let pid = ctx
+        .command(std::env::current_exe()?)
         .env(APP_ENV, config.path())
         .env("DEMO_PORT_FILE", &port_file)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        // The app outlives this run: it must not hold on to our terminal or pipes.
-        .stderr(std::fs::File::create(ctx.out_dir().join("app.log"))?)
-        .spawn()?;
-    std::fs::write(state().join("app.pid"), child.id().to_string())?;
+        .daemon(ctx.out_dir().join("app.log"))?;
+    std::fs::write(state().join("app.pid"), pid.to_string())?;
     for _ in 0..500 {
         let port = std::fs::read_to_string(&port_file)
             .ok()
             .and_then(|text| text.trim().parse::<u16>().ok());
         if let Some(port) = port {
-            let running = Running {
-                pid: child.id(),
-                port,
-            };
+            let running = Running { pid, port };
             ctx.log(format!(
                 "app started: pid {} on 127.0.0.1:{port}",
                 running.pid
