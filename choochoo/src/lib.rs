@@ -226,6 +226,7 @@ pub use store::Store;
 pub use workflow::Workflow;
 
 // Before, during and after a run: plans, progress, pictures, cleaning.
+pub use clean::Undo;
 pub use cleaned::Cleaned;
 pub use diagram::Diagram;
 pub use plan::{Action, Plan, Planned};

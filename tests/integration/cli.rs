@@ -411,7 +411,7 @@ fn a_failure_exits_1_is_a_defect_and_the_next_run_resumes() {
 fn clean_with_names_cleans_only_those_stations() {
     let site = Site::new();
     site.expect(0, &["run"]);
-    let cleaned = site.expect(0, &["clean", "url"]).stdout;
+    let cleaned = site.expect(0, &["clean", "--only", "--yes", "url"]).stdout;
     assert!(cleaned.contains("cleaned 1: deploy.url"), "{cleaned}");
     let states = states(&site.expect(0, &["status"]).stdout);
     assert_eq!(states["deploy.url"], "stale");
@@ -425,7 +425,7 @@ fn clean_with_names_cleans_only_those_stations() {
         again.stdout
     );
 
-    let all = site.expect(0, &["clean"]).stdout;
+    let all = site.expect(0, &["clean", "--yes"]).stdout;
     assert!(all.contains("cleaned 6"), "{all}");
     let states = crate::cli::states(&site.expect(0, &["status"]).stdout);
     assert!(states.values().all(|state| state != "cached"), "{states:?}");

@@ -50,6 +50,7 @@
 //! error. Errors print their whole chain of causes.
 
 mod args;
+mod clean;
 mod commands;
 mod defect_show;
 mod defects;
@@ -164,7 +165,7 @@ where
             Command::Run(options) => commands::run(self, options),
             Command::Plan { format } => commands::plan(self, *format),
             Command::Status { items } => status::show(self, *items),
-            Command::Clean { ids } => commands::clean(self, ids),
+            Command::Clean(options) => clean::run(self, options),
             Command::Graph { format, out } => commands::graph(self, *format, out.as_deref()),
             Command::Trace { run, out } => commands::trace(self, *run, out.as_deref()),
             Command::Report { run, out } => commands::report(self, *run, out),
