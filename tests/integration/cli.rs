@@ -20,7 +20,7 @@ mod deploy;
 
 /// The arguments of the child program, as JSON.
 const ARGS: &str = "CHOOCHOO_TEST_CLI_ARGS";
-/// `graph`, `map` or `items` makes the child program a builder graph instead of the deploy
+/// `graph`, `map`, `items` or `cleans` makes the child program a builder graph instead of the deploy
 /// workflow.
 pub(crate) const PROGRAM: &str = "CHOOCHOO_TEST_CLI_PROGRAM";
 
@@ -36,6 +36,7 @@ fn program() {
         Ok("graph") => choochoo::cli::main_with_args(args, squares),
         Ok("map") => choochoo::cli::main_with_args(args, mapped),
         Ok("items") => choochoo::cli::main_with_args(args, crate::cli_items::build),
+        Ok("cleans") => choochoo::cli::main_with_args(args, crate::cleans::build),
         _ => choochoo::cli::main_with_args(args, || deploy::deploy("shop".to_owned())),
     };
     let code = (0..=u8::MAX)

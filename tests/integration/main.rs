@@ -7,6 +7,7 @@
 
 mod borrowed;
 mod buildgrid;
+mod cleans;
 mod cli;
 mod cli_items;
 mod defects;

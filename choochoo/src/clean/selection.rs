@@ -20,10 +20,14 @@ pub(crate) enum Selection {
         expect(dead_code, reason = "the command line's `clean NAME` names them")
     )]
     Only {
-        /// By node index.
+        /// By node index: a map with all its items.
         nodes: Vec<bool>,
         /// By node name, `map[item]`.
         items: HashSet<Box<str>>,
+        /// By node index, the maps whose own record goes without their other items: the
+        /// list a map gave its dependents is made of its items' outputs, so it goes when
+        /// one of them is cleaned with what depends on it.
+        lists: Vec<bool>,
     },
 }
 
@@ -31,14 +35,14 @@ impl Selection {
     pub(super) fn node(&self, id: NodeId) -> bool {
         match self {
             Selection::All => true,
-            Selection::Only { nodes, .. } => nodes[id.index()],
+            Selection::Only { nodes, lists, .. } => nodes[id.index()] || lists[id.index()],
         }
     }
 
     pub(super) fn item(&self, map: NodeId, node: &str) -> bool {
         match self {
             Selection::All => true,
-            Selection::Only { nodes, items } => nodes[map.index()] || items.contains(node),
+            Selection::Only { nodes, items, .. } => nodes[map.index()] || items.contains(node),
         }
     }
 }
@@ -48,7 +52,8 @@ impl Selection {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Reach {
     /// The named stations and every station downstream of them (with all the items of a
-    /// map among them). A named item's dependents are its map's.
+    /// map among them). A named item's dependents are its map's own record (not its other
+    /// items) and what reads the map.
     Dependents,
     /// The named stations and items only.
     Only,
@@ -67,6 +72,7 @@ impl Selection {
         let graph = execution.graph;
         let mut nodes = vec![false; graph.nodes.len()];
         let mut items = HashSet::new();
+        let mut lists = vec![false; graph.nodes.len()];
         let mut downstream = Vec::new();
         for name in names {
             match crate::select::select(graph, &execution.paths, name)? {
@@ -79,6 +85,7 @@ impl Selection {
                 Named::Items(named) => {
                     for (map, item) in named {
                         items.insert(item);
+                        lists[map.index()] = reach == Reach::Dependents;
                         downstream.extend_from_slice(execution.dependents_of(map));
                     }
                 }
@@ -87,7 +94,11 @@ impl Selection {
         if reach == Reach::Dependents {
             mark_downstream(execution, downstream, &mut nodes);
         }
-        Ok(Selection::Only { nodes, items })
+        Ok(Selection::Only {
+            nodes,
+            items,
+            lists,
+        })
     }
 }
 
