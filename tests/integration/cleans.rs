@@ -302,12 +302,12 @@ fn refuses(site: &Site, args: &[&str]) -> Output {
     assert!(
         refused.stderr.contains(
             "`clean` asks before it undoes anything, and standard input is not a terminal to \
-             ask on; pass `--yes` to clean these"
-        ) && refused.stderr.contains("or `--dry-run` to only list them"),
+             ask on; pass `--yes` to clean without asking, or `--dry-run` to only see the list"
+        ),
         "{}",
         refused.stderr
     );
-    assert_eq!(take(&site, CLEANED), Vec::<String>::new(), "{args:?}");
+    assert_eq!(take(site, CLEANED), Vec::<String>::new(), "{args:?}");
     let after = everything(site);
     let changed: Vec<&PathBuf> = after
         .keys()
@@ -332,6 +332,12 @@ fn clean_without_yes_and_no_terminal_refuses_and_cleans_nothing() {
     assert_eq!(listed(&named.stderr), ["report", "site", "schema"]);
     let only = refuses(&site, &["clean", "--only", "schema"]);
     assert_eq!(listed(&only.stderr), ["schema"], "--only asks too");
+    assert!(
+        only.stderr
+            .contains("clean will undo this one in the profile `default`:\n  schema (migrate)"),
+        "{}",
+        only.stderr
+    );
 
     site.expect(0, &["run"]);
     assert_eq!(

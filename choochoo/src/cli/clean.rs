@@ -77,10 +77,11 @@ where
 /// `clean would undo these 3, the last station first, in the profile `default`:` and a
 /// line per step.
 fn listing(verb: &str, steps: &[Undo], profile: &str) -> String {
-    let mut text = format!(
-        "clean {verb} these {}, the last station first, in the profile `{profile}`:",
-        steps.len()
-    );
+    let what = match steps.len() {
+        1 => "this one".to_owned(),
+        n => format!("these {n}, the last station first,"),
+    };
+    let mut text = format!("clean {verb} {what} in the profile `{profile}`:");
     for step in steps {
         text.push_str(&format!("\n  {step}"));
     }
@@ -100,12 +101,10 @@ fn go_ahead<F>(s: &Session<'_, F>, options: &CleanOptions, steps: &[Undo]) -> Re
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         eprintln!("{list}");
-        return Err(Error::usage(format!(
+        return Err(Error::usage(
             "`clean` asks before it undoes anything, and standard input is not a terminal to \
-             ask on; pass `--yes` to clean these {} without asking, or `--dry-run` to only \
-             list them",
-            steps.len()
-        )));
+             ask on; pass `--yes` to clean without asking, or `--dry-run` to only see the list",
+        ));
     }
     ask(&mut stdin.lock(), &mut std::io::stderr(), &list)
         .map_err(|error| Error::io("read the answer from", "standard input".as_ref(), error))
