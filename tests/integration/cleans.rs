@@ -323,7 +323,8 @@ fn clean_without_yes_and_no_terminal_refuses_and_cleans_nothing() {
     let site = shop();
     let all = refuses(&site, &["clean"]);
     assert!(
-        all.stderr.contains("clean these 9 without asking"),
+        all.stderr
+            .contains("clean will undo these 9, the last station first, in the profile"),
         "{}",
         all.stderr
     );
