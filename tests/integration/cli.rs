@@ -36,7 +36,7 @@ fn program() {
         Ok("graph") => choochoo::cli::main_with_args(args, squares),
         Ok("map") => choochoo::cli::main_with_args(args, mapped),
         Ok("items") => choochoo::cli::main_with_args(args, crate::cli_items::build),
-        Ok("cleans") => choochoo::cli::main_with_args(args, crate::cleans::build),
+        Ok("cleans") => choochoo::cli::main_with_args(args, crate::cleans_shop::build),
         _ => choochoo::cli::main_with_args(args, || deploy::deploy("shop".to_owned())),
     };
     let code = (0..=u8::MAX)

@@ -8,6 +8,7 @@
 mod borrowed;
 mod buildgrid;
 mod cleans;
+mod cleans_shop;
 mod cli;
 mod cli_items;
 mod defects;
