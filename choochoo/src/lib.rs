@@ -230,6 +230,7 @@ pub use workflow::Workflow;
 
 // Before, during and after a run: plans, progress, pictures, cleaning.
 pub use child::Command;
+pub use clean::Undo;
 pub use cleaned::Cleaned;
 pub use diagram::Diagram;
 pub use plan::{Action, Plan, Planned};

@@ -20,8 +20,8 @@ mod deploy;
 
 /// The arguments of the child program, as JSON.
 const ARGS: &str = "CHOOCHOO_TEST_CLI_ARGS";
-/// `graph`, `map`, `items` or `warnings` makes the child program a builder graph instead of
-/// the deploy workflow.
+/// `graph`, `map`, `items`, `warnings` or `cleans` makes the child program a builder graph
+/// instead of the deploy workflow.
 pub(crate) const PROGRAM: &str = "CHOOCHOO_TEST_CLI_PROGRAM";
 
 /// The workflow program the tests run: a one-line `main`, reached through this test.
@@ -37,6 +37,7 @@ fn program() {
         Ok("map") => choochoo::cli::main_with_args(args, mapped),
         Ok("items") => choochoo::cli::main_with_args(args, crate::cli_items::build),
         Ok("warnings") => choochoo::cli::main_with_args(args, crate::cli_warnings::build),
+        Ok("cleans") => choochoo::cli::main_with_args(args, crate::cleans_shop::build),
         _ => choochoo::cli::main_with_args(args, || deploy::deploy("shop".to_owned())),
     };
     let code = (0..=u8::MAX)
@@ -412,7 +413,7 @@ fn a_failure_exits_1_is_a_defect_and_the_next_run_resumes() {
 fn clean_with_names_cleans_only_those_stations() {
     let site = Site::new();
     site.expect(0, &["run"]);
-    let cleaned = site.expect(0, &["clean", "url"]).stdout;
+    let cleaned = site.expect(0, &["clean", "--only", "--yes", "url"]).stdout;
     assert!(cleaned.contains("cleaned 1: deploy.url"), "{cleaned}");
     let states = states(&site.expect(0, &["status"]).stdout);
     assert_eq!(states["deploy.url"], "stale");
@@ -426,7 +427,7 @@ fn clean_with_names_cleans_only_those_stations() {
         again.stdout
     );
 
-    let all = site.expect(0, &["clean"]).stdout;
+    let all = site.expect(0, &["clean", "--yes"]).stdout;
     assert!(all.contains("cleaned 6"), "{all}");
     let states = crate::cli::states(&site.expect(0, &["status"]).stdout);
     assert!(states.values().all(|state| state != "cached"), "{states:?}");

@@ -203,12 +203,14 @@ fn a_failed_item_is_named_and_force_and_clean_take_item_names() {
         "a.c forced, c.c fixed to the object it had: no relink: {forced}"
     );
 
-    let cleaned = site.expect(0, &["clean", "objects[src/b.c]"]).stdout;
+    let cleaned = site
+        .expect(0, &["clean", "--only", "--yes", "objects[src/b.c]"])
+        .stdout;
     assert_eq!(cleaned.trim(), "cleaned 1: objects[src/b.c]");
     let after = site.expect(0, &["run", "-v"]).stdout;
     assert!(after.contains("; 3 items: 1 ran, 2 cached in "), "{after}");
 
-    let cleaned = site.expect(0, &["clean"]).stdout;
+    let cleaned = site.expect(0, &["clean", "--yes"]).stdout;
     assert!(
         cleaned.starts_with(
             "cleaned 5: program, objects[src/c.c], objects[src/b.c], objects[src/a.c], objects"

@@ -128,7 +128,7 @@ fn the_talks_script() {
     // The app answers on its port before clean, and nothing is left after.
     let pid = std::fs::read_to_string(demo.state().join("app.pid")).unwrap();
     assert!(alive(&pid));
-    let clean = demo.command(&["clean"]).output().unwrap();
+    let clean = demo.command(&["clean", "--yes"]).output().unwrap();
     assert!(
         clean.status.success(),
         "{}",

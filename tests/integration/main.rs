@@ -8,6 +8,8 @@
 mod borrowed;
 mod buildgrid;
 mod children;
+mod cleans;
+mod cleans_shop;
 mod cli;
 mod cli_items;
 mod cli_warnings;

@@ -45,12 +45,9 @@ pub(super) enum Command {
         #[arg(long)]
         items: bool,
     },
-    /// Undoes the workflow's effects, last station first, and forgets its results.
-    Clean {
-        /// Cleans only these stations (a binding, a node name, or a function name).
-        #[arg(value_name = "ID")]
-        ids: Vec<String>,
-    },
+    /// Undoes the workflow's effects, last station first, and forgets its results; shows
+    /// what it will undo and asks first.
+    Clean(super::clean::CleanOptions),
     /// Draws the graph, each station coloured by its last status.
     Graph {
         /// The kind of drawing.

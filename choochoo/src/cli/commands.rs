@@ -1,18 +1,14 @@
-//! The commands that run, plan, clean and draw the workflow, and export its runs.
+//! The commands that run, plan and draw the workflow, and export its runs.
 
 use super::args::{GraphFormat, PlanFormat, RunOptions};
 use super::watch::Watch;
 use super::{FAILED, Session, emit, say, status};
-use crate::clean::{Selection, clean_some};
 use crate::clock;
 use crate::diagram::Diagram;
 use crate::diagram::preview::readable;
 use crate::error::Error;
-use crate::execution::{Execution, Settings};
-use crate::graph::Graph;
 use crate::plan::Action;
 use crate::report::{Report, Status};
-use crate::select::Named;
 use crate::store::Store;
 use crate::workflow::Workflow;
 use std::path::Path;
@@ -160,56 +156,6 @@ fn action(action: Action) -> &'static str {
         Action::Run => "run",
         Action::MayRun => "may_run",
     }
-}
-
-pub(super) fn clean<W, F>(s: &Session<'_, F>, ids: &[String]) -> Result<ExitCode, Error>
-where
-    F: Fn() -> W,
-    W: Workflow,
-{
-    let store = s.store()?;
-    let cleaned = if ids.is_empty() {
-        s.runner(&store).clean((s.workflow)())
-    } else {
-        let (_, graph) = s.graph()?;
-        clean_only(&store, &s.args.profile, &graph, ids)
-    };
-    match cleaned {
-        Ok(cleaned) => {
-            say(cleaned);
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(error) => match error.cleaned() {
-            Some(cleaned) => {
-                eprintln!("error: {cleaned}");
-                Ok(ExitCode::from(FAILED))
-            }
-            None => Err(error),
-        },
-    }
-}
-
-/// Cleans the named stations and items only; the others keep their records and directories.
-fn clean_only(
-    store: &Store,
-    profile: &str,
-    graph: &Graph,
-    ids: &[String],
-) -> Result<crate::cleaned::Cleaned, Error> {
-    let settings = Settings {
-        profile: profile.to_owned(),
-        ..Settings::default()
-    };
-    let execution = Execution::new(graph, store, &settings)?;
-    let mut nodes = vec![false; graph.nodes.len()];
-    let mut items = std::collections::HashSet::new();
-    for id in ids {
-        match crate::select::select(graph, &execution.paths, id)? {
-            Named::Nodes(ids) => ids.iter().for_each(|node| nodes[node.index()] = true),
-            Named::Items(named) => items.extend(named.into_iter().map(|(_, item)| item)),
-        }
-    }
-    clean_some(&execution, &Selection::Only { nodes, items })
 }
 
 pub(super) fn graph<W, F>(

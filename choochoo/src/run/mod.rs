@@ -3,10 +3,9 @@
 //! [`plan`](Runner::plan) a run without doing anything, and [`clean`](Runner::clean) up
 //! after one.
 
+mod clean;
 mod policy;
 
-use crate::clean;
-use crate::cleaned::Cleaned;
 use crate::error::Error;
 use crate::execution::finish::Finished;
 use crate::execution::{Execution, Settings};
@@ -252,24 +251,6 @@ impl<'s> Runner<'s> {
         let mut execution = Execution::new(graph, self.store, &settings)?;
         self.force_on(graph, &mut execution)?;
         Ok(plan::plan(&execution))
-    }
-
-    /// Undoes a workflow's effects in this profile: for every station that has a record,
-    /// from the last to the first, records what is about to be destroyed, calls its clean
-    /// function (if it has one), then removes its record and directory. Stops at the first
-    /// clean function that fails, leaving the stations before it intact; the error says what
-    /// was and was not cleaned. [`Cleaned`] has an example.
-    pub fn clean<W: Workflow>(&self, workflow: W) -> Result<Cleaned, Error> {
-        let mut graph = Graph::new();
-        workflow.build(&mut graph)?;
-        self.clean_graph(&graph)
-    }
-
-    /// [`clean`](Runner::clean) for a graph built with the builder API.
-    pub fn clean_graph(&self, graph: &Graph) -> Result<Cleaned, Error> {
-        let settings = self.settings(0);
-        let execution = Execution::new(graph, self.store, &settings)?;
-        clean::clean(&execution)
     }
 
     fn settings(&self, run_id: i64) -> Settings {
