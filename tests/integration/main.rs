@@ -7,6 +7,7 @@
 
 mod borrowed;
 mod buildgrid;
+mod cbuild;
 mod cli;
 mod cli_items;
 mod defects;
