@@ -219,12 +219,11 @@ fn stations(stdout: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The run's output, printed as a JSON string after `output: `.
+/// What the program printed: a text of several lines, which the run prints as it is after
+/// a line `output:`, last.
 fn program_output(stdout: &str) -> Option<String> {
-    let line = stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("output: "))?;
-    serde_json::from_str(line).ok()
+    let (_, text) = stdout.split_once("\noutput:\n")?;
+    Some(text.to_owned())
 }
 
 fn set<const N: usize>(names: [&str; N]) -> BTreeSet<String> {

@@ -57,7 +57,7 @@ where
             details(s, run.report());
             say(summary(run.report(), took));
             if let Some(output) = readable(|| serde_json::to_value(run.output()).ok()) {
-                say(format_args!("output: {}", cut(&output.to_string())));
+                say(shown(&output));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -179,6 +179,17 @@ fn known_defect(defect: &crate::defect::model::Defect, program: &str) {
     );
     for note in defect.notes() {
         eprintln!("    {}: {}", note.kind(), note.text());
+    }
+}
+
+/// `output: 42` (the output as JSON), or for a text of several lines (a program's report)
+/// `output:` and then its lines as they are.
+fn shown(output: &serde_json::Value) -> String {
+    match output.as_str() {
+        Some(text) if text.trim_end().contains('\n') => {
+            format!("output:\n{}", cut(text.trim_end()))
+        }
+        _ => format!("output: {}", cut(&output.to_string())),
     }
 }
 
