@@ -105,8 +105,8 @@ fn stem(source: &Path) -> Result<&str, Error> {
         .ok_or_else(|| format!("{} has no file name", source.display()).into())
 }
 
-/// `Ok` if the tool succeeded, its diagnostics logged (shown by `run -v`); otherwise an
-/// error holding them.
+/// `Ok` if the tool succeeded, its diagnostics (warnings) kept in the station's log;
+/// otherwise an error holding them.
 fn checked(ctx: &Ctx, tool: &str, output: Output) -> Result<(), Error> {
     let diagnostics = String::from_utf8_lossy(&output.stderr);
     if output.status.success() {
