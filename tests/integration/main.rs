@@ -7,6 +7,7 @@
 
 mod borrowed;
 mod buildgrid;
+mod cbuild;
 mod children;
 mod cleans;
 mod cleans_shop;

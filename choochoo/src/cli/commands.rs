@@ -54,7 +54,7 @@ where
             super::warnings::at_end(run.report());
             say(summary(run.report(), took));
             if let Some(output) = readable(|| serde_json::to_value(run.output()).ok()) {
-                say(format_args!("output: {}", cut(&output.to_string())));
+                say(shown(&output));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -102,6 +102,17 @@ fn summary(report: &Report, took: std::time::Duration) -> String {
         clock::duration(took),
         report.run_id()
     )
+}
+
+/// `output: 42` (the output as JSON), or for a text of several lines (a program's report)
+/// `output:` and then its lines as they are.
+fn shown(output: &serde_json::Value) -> String {
+    match output.as_str() {
+        Some(text) if text.trim_end().contains('\n') => {
+            format!("output:\n{}", cut(text.trim_end()))
+        }
+        _ => format!("output: {}", cut(&output.to_string())),
+    }
 }
 
 fn cut(text: &str) -> String {

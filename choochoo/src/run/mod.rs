@@ -62,7 +62,8 @@ use std::sync::OnceLock;
 /// ```
 pub struct Runner<'s> {
     store: &'s Store,
-    jobs: usize,
+    /// `None`: one per available core, asked of the system only when the pool starts.
+    jobs: Option<usize>,
     keep_going: bool,
     profile: String,
     instance: String,
@@ -114,10 +115,9 @@ impl<'s> Runner<'s> {
         doc = "[`Remote::from_env`]: https://docs.rs/choochoo/latest/choochoo/struct.Remote.html#method.from_env"
     )]
     pub fn new(store: &'s Store) -> Runner<'s> {
-        let jobs = std::thread::available_parallelism().map_or(1, usize::from);
         let runner = Runner {
             store,
-            jobs,
+            jobs: None,
             keep_going: false,
             profile: "default".to_owned(),
             instance: host_name(),
@@ -163,7 +163,7 @@ impl<'s> Runner<'s> {
 
     /// Runs at most `jobs` stations at once (at least one).
     pub fn jobs(mut self, jobs: usize) -> Runner<'s> {
-        self.jobs = jobs.max(1);
+        self.jobs = Some(jobs.max(1));
         self.pool = OnceLock::new();
         self
     }
@@ -379,15 +379,15 @@ impl<'s> Runner<'s> {
         if let Some(pool) = self.pool.get() {
             return Ok(pool);
         }
+        let jobs = self
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.jobs)
+            .num_threads(jobs)
             .thread_name(|i| format!("choochoo-{i}"))
             .build()
             .map_err(|error| {
-                Error::usage(format!(
-                    "cannot start {} worker threads: {error}",
-                    self.jobs
-                ))
+                Error::usage(format!("cannot start {jobs} worker threads: {error}"))
             })?;
         Ok(self.pool.get_or_init(|| pool))
     }
