@@ -13,7 +13,7 @@
 
 use choochoo::{Ctx, Dir, File, Graph, Node, station};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -33,7 +33,8 @@ fn compile(ctx: &Ctx, source: &File, cflags: &[String]) -> Result<File, Error> {
     let stem = stem(source.path())?;
     let object = ctx.output(format!("{stem}.o"))?;
     let depfile = ctx.output(format!("{stem}.d"))?;
-    let output = Command::new(compiler(ctx))
+    let output = ctx
+        .command(compiler(ctx))
         .args(cflags)
         .args(["-c", "-MMD", "-MF"])
         .arg(&depfile)
@@ -54,7 +55,8 @@ fn archive(ctx: &Ctx, objects: &[File]) -> Result<File, Error> {
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error.into()),
         _ => {}
     }
-    let output = Command::new("ar")
+    let output = ctx
+        .command("ar")
         .arg("rcs")
         .arg(&library)
         .args(objects.iter().map(File::path))
@@ -67,7 +69,8 @@ fn archive(ctx: &Ctx, objects: &[File]) -> Result<File, Error> {
 #[station]
 fn link(ctx: &Ctx, library: &File) -> Result<File, Error> {
     let program = ctx.output("calc")?;
-    let output = Command::new(compiler(ctx))
+    let output = ctx
+        .command(compiler(ctx))
         .arg("-o")
         .arg(&program)
         .arg(library.path())
@@ -78,8 +81,8 @@ fn link(ctx: &Ctx, library: &File) -> Result<File, Error> {
 
 /// Runs the program and returns what it printed.
 #[station]
-fn run_program(program: &File) -> Result<String, Error> {
-    let output = Command::new(program.path()).output()?;
+fn run_program(ctx: &Ctx, program: &File) -> Result<String, Error> {
+    let output = ctx.command(program.path()).output()?;
     if !output.status.success() {
         return Err(format!(
             "{} exited with {}: {}",
@@ -105,12 +108,13 @@ fn stem(source: &Path) -> Result<&str, Error> {
         .ok_or_else(|| format!("{} has no file name", source.display()).into())
 }
 
-/// `Ok` if the tool succeeded, its diagnostics (warnings) kept in the station's log;
-/// otherwise an error holding them.
+/// `Ok` if the tool succeeded, its diagnostics (warnings) the station's warnings, shown at
+/// the end of the run; otherwise an error holding them. (The tool's stderr is in the
+/// station's log either way: `Ctx::command` puts it there.)
 fn checked(ctx: &Ctx, tool: &str, output: Output) -> Result<(), Error> {
     let diagnostics = String::from_utf8_lossy(&output.stderr);
     if output.status.success() {
-        diagnostics.lines().for_each(|line| ctx.log(line));
+        diagnostics.lines().for_each(|line| ctx.warn(line));
         return Ok(());
     }
     Err(format!(
