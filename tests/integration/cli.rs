@@ -21,7 +21,7 @@ mod deploy;
 /// The arguments of the child program, as JSON.
 const ARGS: &str = "CHOOCHOO_TEST_CLI_ARGS";
 /// `graph`, `map` or `items` makes the child program a builder graph instead of the deploy
-/// workflow.
+/// workflow; `checks`, the shop of `checks.rs`, in `world/` under its working directory.
 pub(crate) const PROGRAM: &str = "CHOOCHOO_TEST_CLI_PROGRAM";
 
 /// The workflow program the tests run: a one-line `main`, reached through this test.
@@ -36,6 +36,9 @@ fn program() {
         Ok("graph") => choochoo::cli::main_with_args(args, squares),
         Ok("map") => choochoo::cli::main_with_args(args, mapped),
         Ok("items") => choochoo::cli::main_with_args(args, crate::cli_items::build),
+        Ok("checks") => {
+            choochoo::cli::main_with_args(args, || crate::checks::shop(PathBuf::from("world")))
+        }
         _ => choochoo::cli::main_with_args(args, || deploy::deploy("shop".to_owned())),
     };
     let code = (0..=u8::MAX)

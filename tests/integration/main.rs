@@ -7,6 +7,9 @@
 
 mod borrowed;
 mod buildgrid;
+mod checks;
+mod checks_cli;
+mod checks_map;
 mod cli;
 mod cli_items;
 mod defects;

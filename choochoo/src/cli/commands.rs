@@ -190,14 +190,22 @@ fn cut(text: &str) -> String {
     format!("{head}… ({} bytes in all)", text.len())
 }
 
-pub(super) fn plan<W, F>(s: &Session<'_, F>, format: PlanFormat) -> Result<ExitCode, Error>
+pub(super) fn plan<W, F>(
+    s: &Session<'_, F>,
+    format: PlanFormat,
+    check: bool,
+) -> Result<ExitCode, Error>
 where
     F: Fn() -> W,
     W: Workflow,
 {
     let store = s.store()?;
     let (name, graph) = s.graph()?;
-    let plan = s.runner(&store).plan_graph(&graph)?;
+    let runner = s.runner(&store);
+    let plan = match check {
+        true => runner.plan_graph_checked(&graph)?,
+        false => runner.plan_graph(&graph)?,
+    };
     match format {
         PlanFormat::Text => say(&plan),
         PlanFormat::Json => {
@@ -207,7 +215,7 @@ where
                 .map(|p| {
                     serde_json::json!({
                         "node": p.node(), "label": p.label(), "item": p.item(), "station": p.id(), "name": p.name(),
-                        "action": action(p.action()), "reason": p.reason(),
+                        "action": action(p.action()), "reason": p.reason(), "drifted": p.drifted(),
                     })
                 })
                 .collect();
@@ -220,6 +228,8 @@ where
                     "run": count(Action::Run),
                     "may_run": count(Action::MayRun),
                     "cached": count(Action::Cached),
+                    "unknown": count(Action::Unknown),
+                    "drifted": plan.entries().iter().filter(|p| p.drifted()).count(),
                 },
             });
             say(serde_json::to_string_pretty(&json).unwrap_or_default());
@@ -233,6 +243,7 @@ fn action(action: Action) -> &'static str {
         Action::Cached => "cached",
         Action::Run => "run",
         Action::MayRun => "may_run",
+        Action::Unknown => "unknown",
     }
 }
 
