@@ -5,13 +5,16 @@
 //! A row of several columns (a record, a stat cache entry) arrives as the postcard encoding
 //! of its columns, so one byte string covers every column the decoder checks.
 
+use crate::defect::observation::FailedAttempt;
 use crate::discovered::{Discovered, Source};
 use crate::error::Error;
 use crate::file::{Dir, File};
 use crate::hash::Digest;
 use crate::memo::Head;
 use crate::store::discovered::{decode_discovered, encode_discovered};
-use crate::store::ledger_rows::{input_hashes, json_column};
+use crate::store::ledger_rows::{
+    FAILURES_COLUMN, attempts_from_json, attempts_to_json, input_hashes, json_column,
+};
 use crate::store::records::{RecordRow, encode_files};
 use crate::store::stats::StatRow;
 use serde::{Deserialize, Serialize};
@@ -31,7 +34,8 @@ pub enum Decoder {
     /// A stat cache row, as `Store::stats` reads it.
     Stat,
     /// A JSON column of a defect ledger observation, as the ledger reads it: the first byte
-    /// picks the `inputs` column (0) or a list of lines (the others), the rest is its text.
+    /// picks the `inputs` column (0), the `failures` column (its index, 23: the failed
+    /// attempts) or a list of lines (the others), the rest is its text.
     Observation,
     /// A station's output: the first byte picks one of the sample types, the rest is its
     /// encoding, as a run decodes it.
@@ -117,9 +121,10 @@ impl Decoder {
                     .ok_or("an empty input names no observation column")?;
                 let text = std::str::from_utf8(text)
                     .map_err(|error| format!("an observation column that is not UTF-8: {error}"))?;
-                let decoded = match column {
+                let decoded = match usize::from(column) {
                     0 => input_hashes(text).map(drop),
-                    _ => json_column::<Vec<String>>(usize::from(column), text).map(drop),
+                    FAILURES_COLUMN => attempts_from_json(text).map(drop),
+                    column => json_column::<Vec<String>>(column, text).map(drop),
                 };
                 decoded.map_err(|error| format!("unreadable observation: {error}"))
             }
@@ -226,9 +231,24 @@ fn observation_seeds() -> Vec<Vec<u8>> {
         .map(|(name, digest)| (*name, digest.to_hex()))
         .collect();
     let lines = ["error: disk full", "caused by: os error 28"];
+    let attempts = [1, 2].map(|attempt| FailedAttempt {
+        attempt,
+        message: "connection refused: 127.0.0.1:5432".to_owned(),
+        finished_ns: 1_700_000_000_000_000_000,
+        duration_ns: 1_500_000,
+        kept_dir: (attempt == 2).then(|| PathBuf::from("work/default/.failed/shop.db.run3.1")),
+    });
+    let failures = FAILURES_COLUMN as u8;
     [
         [vec![0], serde_json::to_vec(&inputs).unwrap_or_default()].concat(),
         [vec![1], serde_json::to_vec(&lines).unwrap_or_default()].concat(),
+        [vec![failures], attempts_to_json(&attempts).into_bytes()].concat(),
+        // The shortest form serde accepts for a struct: its fields as a list.
+        [
+            vec![failures],
+            br#"[[1,"",0,0,null],[2,"x",1,2,"d"]]"#.to_vec(),
+        ]
+        .concat(),
     ]
     .to_vec()
 }
@@ -379,6 +399,9 @@ mod tests {
             error.contains("alloc::vec::Vec<alloc::string::String>"),
             "{error}"
         );
+        let failures = [&[FAILURES_COLUMN as u8][..], br#"[{"attempt":1}]"#].concat();
+        let error = Decoder::Observation.decode(&failures).unwrap_err();
+        assert!(error.contains("missing field `message`"), "{error}");
         let short = StatRow {
             digest: vec![0; 5],
             ..stat_row()

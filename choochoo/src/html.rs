@@ -5,7 +5,8 @@
 //! why.
 
 use crate::clock;
-use crate::defect::model::{Defect, Observation};
+use crate::defect::model::Defect;
+use crate::defect::observation::Observation;
 use crate::diagram::Diagram;
 use crate::diagram::colors::legend;
 use crate::diagram::svg::xml_escape as esc;
@@ -375,6 +376,9 @@ fn defects(page: &mut String, ledger: &Ledger) {
         if d.regressed() {
             status.push_str(", regressed");
         }
+        if let Some(run) = d.quiet_since() {
+            status.push_str(&format!(", quiet since run {run}"));
+        }
         let every = d
             .mean_interval()
             .map(|i| format!("<br>every {}", clock::duration(i)))
@@ -392,7 +396,7 @@ fn defects(page: &mut String, ledger: &Ledger) {
             id = d.id().to_string().trim_start_matches('#'),
             defect = d.id(),
             title = esc(d.title()),
-            count = d.count(),
+            count = d.runs_seen(),
             first = clock::utc(d.first_seen()),
             last = clock::utc(d.last_seen()),
             stations = esc(&d.stations().join(", ")),

@@ -132,7 +132,8 @@
 //!
 //! - [how skipping works](guide::skipping): keys, files by content, early cutoff, resume;
 //! - [stations that change the world](guide::effects): checks, cleans, retries, time limits;
-//! - [defects](guide::defects): every failure an observation, grouped into defects;
+//! - [defects](guide::defects): one story per incident: a station's attempts in a run one
+//!   observation, a run's failures of one cause one event of one defect, counted over runs;
 //! - [the command line](guide::command_line): a one-line `main` gives a program `run`,
 //!   `plan`, `status`, `clean`, `graph`, `trace`, `report`, `defects`, `fsck` and `gc`;
 //! - [the remote cache](guide::remote_cache): sharing results between machines over the
@@ -237,9 +238,8 @@ pub use remote::config::Remote;
 
 // The defect ledger, and keeping a store healthy.
 pub use defect::export::ExportFormat;
-pub use defect::model::{
-    Defect, DefectId, DefectStatus, Note, NoteKind, Observation, ObservationId,
-};
+pub use defect::model::{Decision, Defect, DefectId, DefectStatus, Note, NoteKind, ObservationId};
+pub use defect::observation::{FailedAttempt, Observation};
 pub use fsck::{Fsck, Gc, GcPolicy};
 pub use hash::{Digest, ParseDigestError};
 

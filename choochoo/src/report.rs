@@ -286,8 +286,9 @@ impl Report {
 
 /// The failure summary's lines about a defect: known or new, how often, and its notes.
 fn write_defect(f: &mut fmt::Formatter<'_>, defect: &crate::defect::model::Defect) -> fmt::Result {
-    let seen = match defect.count() {
-        1 => "new defect, first seen now".to_owned(),
+    // Counted in runs: the stations of one event and the retries of one station are one.
+    let seen = match defect.runs_seen() {
+        0 | 1 => "new defect, first seen now".to_owned(),
         n => format!("known defect, seen {n} times"),
     };
     let regressed = if defect.regressed() {

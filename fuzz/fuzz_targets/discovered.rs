@@ -1,6 +1,6 @@
 #![no_main]
 
-use choochoo::__private::fuzz::Decoder;
+use choochoo::fuzz::Decoder;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| choochoo_fuzz::check(Decoder::Discovered, bytes));

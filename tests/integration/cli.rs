@@ -146,7 +146,7 @@ impl Site {
         self.expect_with(code, args, &[])
     }
 
-    fn expect_with(&self, code: i32, args: &[&str], env: &[(&str, &str)]) -> Output {
+    pub(crate) fn expect_with(&self, code: i32, args: &[&str], env: &[(&str, &str)]) -> Output {
         let output = self.run_with(args, env);
         assert_eq!(
             output.code,

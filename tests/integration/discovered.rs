@@ -208,10 +208,16 @@ fn a_store_of_the_previous_schema_opens_and_keeps_its_records() {
         Runner::new(&store).run(shouting("kept".into())).unwrap();
     }
     assert_eq!(take_executions(), counts(&[("shout", 1)]));
-    // The layout of version 1: no `discovered` column.
+    // The layout of version 1: no `discovered` column (nor the ledger's of version 3).
     let db = rusqlite::Connection::open(store_dir.join("store.db")).unwrap();
     db.execute_batch(
         "ALTER TABLE records DROP COLUMN discovered;
+         ALTER TABLE observations DROP COLUMN cause;
+         ALTER TABLE observations DROP COLUMN root;
+         ALTER TABLE observations DROP COLUMN attempts;
+         ALTER TABLE observations DROP COLUMN recovered;
+         ALTER TABLE observations DROP COLUMN failures;
+         ALTER TABLE notes DROP COLUMN added_by;
          UPDATE meta SET value = '1' WHERE name = 'schema_version';",
     )
     .unwrap();
@@ -232,7 +238,7 @@ fn a_store_of_the_previous_schema_opens_and_keeps_its_records() {
             |row| row.get(0),
         )
         .unwrap();
-    assert_eq!(version, "2");
+    assert_eq!(version, "3");
 
     // Migrated, it keeps discovered inputs.
     let path = dir.path().join("notes.txt");
@@ -249,14 +255,14 @@ fn a_store_of_the_previous_schema_opens_and_keeps_its_records() {
 
     // A store of a later version is refused, not misread.
     db.execute(
-        "UPDATE meta SET value = '3' WHERE name = 'schema_version'",
+        "UPDATE meta SET value = '4' WHERE name = 'schema_version'",
         [],
     )
     .unwrap();
     drop(store);
     let error = Store::open(&store_dir).unwrap_err().to_string();
     assert!(
-        error.contains("has schema version 3, and this choochoo reads version 2"),
+        error.contains("has schema version 4, and this choochoo reads version 3"),
         "{error}"
     );
 }

@@ -260,6 +260,14 @@ pub(super) enum DefectsAction {
         /// The defect, as `3` or `#3`.
         id: DefectId,
     },
+    /// Merges defect B into defect A: one cause, which the ledger split in two.
+    Merge {
+        /// The defect that stays, as `3` or `#3`: it keeps its title and status.
+        into: DefectId,
+        /// The defect merged into it: its observations, signatures and notes join A, and
+        /// its id leads to A.
+        from: DefectId,
+    },
     /// Writes a defect as a ticket body for the team's tracker.
     Export {
         /// The defect, as `3` or `#3`.

@@ -111,6 +111,7 @@ fn summary(report: &Report, took: std::time::Duration) -> String {
 fn failures(store: &Store, report: &Report, program: &str) {
     // A live report names each failure's defect; one read back from the store does not.
     let ledger = std::cell::OnceCell::new();
+    let mut told = std::collections::HashSet::new();
     for (i, entry) in report.with_status(Status::Failed).enumerate() {
         let took = clock::duration(entry.duration());
         match entry.error() {
@@ -135,8 +136,13 @@ fn failures(store: &Store, report: &Report, program: &str) {
                 .find(|d| d.id() == observation.defect())
                 .cloned()
         });
-        if let Some(defect) = defect {
-            known_defect(&defect, program);
+        match defect {
+            // The stations of one event tell one story.
+            Some(defect) if !told.insert(defect.id()) => {
+                eprintln!("    defect {}, as above", defect.id());
+            }
+            Some(defect) => known_defect(&defect, program),
+            None => {}
         }
     }
     let entries = report.entries();
@@ -165,8 +171,9 @@ fn failures(store: &Store, report: &Report, program: &str) {
 
 /// Which defect a failure is, how well known, and what the team noted to remedy it.
 fn known_defect(defect: &crate::defect::model::Defect, program: &str) {
-    let mut known = match defect.count() {
-        1 => "new".to_owned(),
+    // Counted in runs: the stations of one event and the retries of one station are one.
+    let mut known = match defect.runs_seen() {
+        0 | 1 => "new".to_owned(),
         n => format!("{}, seen {n} times", defect.status()),
     };
     if defect.regressed() {

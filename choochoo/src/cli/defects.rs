@@ -1,18 +1,17 @@
-//! The `defects` command: the recurring failures of this store, for the people on call.
+//! The `defects` command: the recurring failures of this store, for the people on call:
+//! the list, and what a person does with a defect (note, fix, merge, export); `show` is
+//! `defect_show.rs`.
 
 use super::args::{DefectsAction, ExportAs};
+use super::defect_show::show;
 use super::{Session, say};
 use crate::clock;
 use crate::defect::export::ExportFormat;
-use crate::defect::model::{Defect, DefectId, NoteKind, Observation};
+use crate::defect::model::{Defect, DefectId, NoteKind};
 use crate::error::Error;
 use crate::store::Store;
 use std::process::ExitCode;
 use std::time::SystemTime;
-
-/// How many of a defect's latest observations `show` prints, and of their log lines.
-const OBSERVATIONS_SHOWN: usize = 3;
-const LOG_LINES_SHOWN: usize = 10;
 
 pub(super) fn run<F>(
     s: &Session<'_, F>,
@@ -44,6 +43,7 @@ pub(super) fn run<F>(
                 "{id} is marked fixed; if it is seen again, it reopens as regressed"
             ));
         }
+        DefectsAction::Merge { into, from } => merge(&store, *into, *from)?,
         DefectsAction::Export { id, format } => {
             let format = match format {
                 ExportAs::Md => ExportFormat::Markdown,
@@ -84,7 +84,7 @@ fn list(store: &Store) -> Result<(), Error> {
             "{:<7} {:<status_width$} {:>5}  {:<9} {:<stations_width$}  {}",
             d.id().to_string(),
             status(d),
-            format!("{}×", d.count()),
+            format!("{}×", d.runs_seen()),
             clock::ago(d.last_seen(), now),
             d.stations().join(", "),
             d.title()
@@ -93,108 +93,37 @@ fn list(store: &Store) -> Result<(), Error> {
     Ok(())
 }
 
-/// `open`, `fixed`, `open, regressed`.
-fn status(defect: &Defect) -> String {
+/// `open`, `fixed`, `open, regressed`, `open, quiet since run 7`.
+pub(super) fn status(defect: &Defect) -> String {
+    let mut status = defect.status().to_string();
     if defect.regressed() {
-        format!("{}, regressed", defect.status())
-    } else {
-        defect.status().to_string()
+        status.push_str(", regressed");
     }
+    if let Some(run) = defect.quiet_since() {
+        status.push_str(&format!(", quiet since run {run}"));
+    }
+    status
 }
 
-/// `once`, `3 times`.
-fn times(n: u64) -> String {
-    match n {
-        1 => "once".to_owned(),
-        n => format!("{n} times"),
+/// Merges `from` into `into`, and says what became of it.
+fn merge(store: &Store, into: DefectId, from: DefectId) -> Result<(), Error> {
+    if into == from {
+        return Err(Error::usage(format!(
+            "cannot merge {into} into itself; name two defects, as `defects list` shows them"
+        )));
     }
-}
-
-/// `1 station`, `3 stations`.
-fn stations(n: u64) -> String {
-    match n {
-        1 => "1 station".to_owned(),
-        n => format!("{n} stations"),
-    }
-}
-
-fn show(store: &Store, id: DefectId) -> Result<(), Error> {
-    let defect = store.defect(id)?.ok_or_else(|| {
-        Error::usage(format!(
-            "there is no defect {id} in this store; `defects list` lists them"
-        ))
-    })?;
-    let d = &defect;
-    say(format_args!("defect {}: {}", d.id(), d.title()));
-    let once = || "unknown (seen once)".to_owned();
-    let rows = [
-        ("status", status(d)),
-        ("seen", times(d.count())),
-        ("first seen", clock::utc(d.first_seen())),
-        ("last seen", clock::utc(d.last_seen())),
-        (
-            "every",
-            d.mean_interval().map_or_else(once, clock::duration),
-        ),
-        (
-            "next expected",
-            d.next_expected().map_or_else(once, clock::utc),
-        ),
-        ("stations", d.stations().join(", ")),
-        ("instances", d.instances().join(", ")),
-        (
-            "impact",
-            format!(
-                "{} blocked, {} lost",
-                stations(d.blocked()),
-                clock::duration(d.time_lost())
-            ),
-        ),
-    ];
-    for (name, value) in rows {
-        say(format_args!("  {name:<14} {value}"));
-    }
-    for note in d.notes() {
-        say(format_args!("  {}: {}", note.kind(), note.text()));
-    }
-    let observations = store.observations(d.id())?;
-    let latest = observations.iter().rev().take(OBSERVATIONS_SHOWN);
-    for o in latest {
-        observation(o);
-    }
-    Ok(())
-}
-
-fn observation(o: &Observation) {
+    store.merge(into, from)?;
+    let merged = store
+        .defect(into)?
+        .ok_or_else(|| Error::internal(format!("defect {into} is gone right after the merge")))?;
     say(format_args!(
-        "\nobservation {} · {} · run {} · {} on {}",
-        o.id(),
-        clock::utc(o.finished()),
-        o.run(),
-        o.node(),
-        o.instance()
+        "{from} is merged into {}: {} observations in {} runs, {} signatures; \
+         later failures like {from}'s count for {}",
+        merged.id(),
+        merged.count(),
+        merged.runs_seen(),
+        merged.signatures().len(),
+        merged.id()
     ));
-    for (depth, cause) in o.chain().iter().enumerate() {
-        say(format_args!(
-            "  {}{cause}",
-            if depth == 0 {
-                "error: "
-            } else {
-                "  caused by: "
-            }
-        ));
-    }
-    if let Some(panic) = o.panic() {
-        say(format_args!("  panic: {panic}"));
-    }
-    let tail = o.log_tail();
-    if !tail.is_empty() {
-        say(format_args!("  last lines it logged:"));
-        for line in &tail[tail.len().saturating_sub(LOG_LINES_SHOWN)..] {
-            say(format_args!("    | {line}"));
-        }
-    }
-    if let Some(dir) = o.kept_dir() {
-        say(format_args!("  kept: {}", dir.display()));
-    }
+    Ok(())
 }

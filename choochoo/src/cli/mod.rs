@@ -29,7 +29,7 @@
 //! | `graph [--format dot\|mermaid\|svg] [--out FILE]` | the graph, coloured by each station's last status |
 //! | `trace [--run ID] [--out FILE]` | a run as Chrome trace-event JSON (Perfetto, `chrome://tracing`) |
 //! | `report [--run ID] [--out FILE]` | a run as one self-contained HTML page |
-//! | `defects [list\|show ID\|note ID\|fix ID\|export ID]` | the defect ledger |
+//! | `defects [list\|show ID\|note ID\|fix ID\|merge A B\|export ID]` | the defect ledger; `merge A B` makes B part of A (recorded with who and when, like `fix`) |
 //! | `fsck [--repair]` | checks every stored result (exit 1 if one cannot be trusted); `--repair` removes them |
 //! | `gc [--keep-runs N] [--max-bytes B] [--dry-run]` | removes results no recent or pinned run used; `--dry-run` lists them |
 //! | `pin RUN` / `unpin RUN` | keeps what a run used through `gc` (a release), or lets it go |
@@ -51,6 +51,7 @@
 
 mod args;
 mod commands;
+mod defect_show;
 mod defects;
 mod policy;
 mod status;

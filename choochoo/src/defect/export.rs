@@ -1,7 +1,8 @@
 //! Ticket bodies: a defect written out for the team's tracker, as Markdown for the
-//! description field or as JSON for scripts.
+//! description field (here) or as JSON for scripts (`export_json.rs`).
 
-use super::model::{Defect, NoteKind, Observation, duration, nanos};
+use super::model::{Defect, NoteKind, RUNS_FOR_A_PACE, duration, nanos};
+use super::observation::Observation;
 use std::fmt::{self, Display, Formatter};
 use std::time::Duration;
 
@@ -38,7 +39,8 @@ impl Display for Markdown<'_> {
         self.summary(f)?;
         self.timeline(f)?;
         self.evidence(f)?;
-        self.notes(f)
+        self.notes(f)?;
+        self.decisions(f)
     }
 }
 
@@ -51,14 +53,24 @@ impl Markdown<'_> {
         if d.regressed {
             status.push_str(", regressed: seen again after it was marked fixed");
         }
-        let once = || "unknown (seen once)".to_owned();
+        if let Some(run) = d.quiet_since {
+            status.push_str(&format!(", quiet since run {run}"));
+        }
+        let unknown = || unknown_pace(d);
         let rows = [
             ("Status", status),
-            ("Observations", d.count.to_string()),
+            (
+                "Runs seen",
+                format!("{}, last in run {}", d.runs, d.last_run),
+            ),
+            ("Observations", observations(d)),
             ("First seen", utc(d.first_ns)),
             ("Last seen", utc(d.last_ns)),
-            ("Mean interval", d.mean_interval().map_or_else(once, human)),
-            ("Next expected", next_expected(d).map_or_else(once, utc)),
+            (
+                "Mean interval",
+                d.mean_interval().map_or_else(unknown, human),
+            ),
+            ("Next expected", next_expected(d).map_or_else(unknown, utc)),
             ("Stations", codes(&d.stations)),
             ("Instances", codes(&d.instances)),
             ("Blocked downstream", format!("{} stations", d.blocked)),
@@ -75,18 +87,19 @@ impl Markdown<'_> {
         writeln!(f, "\n## Timeline\n")?;
         writeln!(
             f,
-            "| Observation | Failed | Instance | Station | Run | Took | Blocked |"
+            "| Observation | Failed | Instance | Station | Run | Attempts | Took | Blocked |"
         )?;
-        writeln!(f, "|---|---|---|---|---|---|---|")?;
+        writeln!(f, "|---|---|---|---|---|---|---|---|")?;
         for o in self.observations {
             writeln!(
                 f,
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 o.id,
                 utc(o.finished_ns),
                 code(&o.instance),
                 code(&o.station_name),
                 o.run,
+                attempts(o),
                 human(duration(o.duration_ns)),
                 o.blocked
             )?;
@@ -105,6 +118,18 @@ impl Markdown<'_> {
                 f,
                 "\n_The evidence of {hidden} earlier observations is in the JSON export._"
             )?;
+        }
+        Ok(())
+    }
+
+    fn decisions(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        if self.defect.decisions.is_empty() {
+            return Ok(());
+        }
+        writeln!(f, "\n## Decisions\n")?;
+        for decision in &self.defect.decisions {
+            let by = decision.by.replace(['\n', '\r'], " ");
+            writeln!(f, "- {}: {} by {by}", utc(decision.at_ns), decision.what)?;
         }
         Ok(())
     }
@@ -150,8 +175,22 @@ fn observation(f: &mut Formatter<'_>, o: &Observation) -> fmt::Result {
         human(duration(o.duration_ns))
     )?;
     writeln!(f, "- Blocked downstream: {} stations", o.blocked)?;
+    if o.attempts > 1 {
+        writeln!(f, "- Attempts: {}", attempts(o))?;
+    }
     if let Some(dir) = &o.kept_dir {
         writeln!(f, "- Kept directory: {}", code(&dir.to_string_lossy()))?;
+    }
+    for later in o.failures.iter().skip(1) {
+        writeln!(
+            f,
+            "- Attempt {} failed: {}",
+            later.attempt,
+            code(&later.message)
+        )?;
+        if let Some(dir) = &later.kept_dir {
+            writeln!(f, "  - Kept directory: {}", code(&dir.to_string_lossy()))?;
+        }
     }
     let mut error: Vec<String> = match o.chain.split_first() {
         Some((outer, causes)) => std::iter::once(outer.clone())
@@ -185,6 +224,39 @@ fn inputs(f: &mut Formatter<'_>, o: &Observation) -> fmt::Result {
         writeln!(f, "| {} | {} |{value} |", code(name), code(hash))?;
     }
     Ok(())
+}
+
+/// `1`, `3`, `3, recovered on attempt 3`.
+fn attempts(o: &Observation) -> String {
+    if o.recovered {
+        format!("{}, recovered on attempt {}", o.attempts, o.attempts)
+    } else {
+        o.attempts.to_string()
+    }
+}
+
+/// `6 (3 stations)`, `4 (1 recovered)`: the observations, and what sets them apart.
+fn observations(d: &Defect) -> String {
+    let mut parts = Vec::new();
+    if d.stations.len() > 1 {
+        parts.push(format!("{} stations", d.stations.len()));
+    }
+    if d.recovered > 0 {
+        parts.push(format!("{} recovered", d.recovered));
+    }
+    match parts.is_empty() {
+        true => d.count.to_string(),
+        false => format!("{} ({})", d.count, parts.join(", ")),
+    }
+}
+
+/// Why a defect has no pace yet: `unknown (seen in 2 runs; figured from 3)`.
+pub(crate) fn unknown_pace(d: &Defect) -> String {
+    let runs = match d.runs {
+        1 => "1 run".to_owned(),
+        n => format!("{n} runs"),
+    };
+    format!("unknown (seen in {runs}; figured from {RUNS_FOR_A_PACE})")
 }
 
 /// Lines shown as they are, in a fenced block long enough not to be closed by them.
@@ -223,79 +295,8 @@ fn longest_backtick_run(text: &str) -> usize {
     text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
 
-/// The JSON ticket body of `defect`: everything the ledger holds about it.
-pub(crate) fn json(defect: &Defect, observations: &[Observation]) -> String {
-    let d = defect;
-    let notes: Vec<_> = d
-        .notes
-        .iter()
-        .map(|note| {
-            serde_json::json!({
-                "kind": note.kind.as_str(),
-                "text": note.text,
-                "added": rfc3339(note.added_ns),
-            })
-        })
-        .collect();
-    let value = serde_json::json!({
-        "id": d.id.0,
-        "title": d.title,
-        "status": d.status.as_str(),
-        "regressed": d.regressed,
-        "count": d.count,
-        "first_seen": rfc3339(d.first_ns),
-        "last_seen": rfc3339(d.last_ns),
-        "mean_interval_seconds": d.mean_interval().map(|i| i.as_secs_f64()),
-        "next_expected": next_expected(d).map(rfc3339),
-        "stations": d.stations,
-        "instances": d.instances,
-        "blocked_downstream": d.blocked,
-        "time_lost_seconds": duration(d.lost_ns).as_secs_f64(),
-        "signatures": d.signatures,
-        "notes": notes,
-        "observations": observations.iter().map(observation_json).collect::<Vec<_>>(),
-    });
-    format!("{value:#}")
-}
-
-fn observation_json(o: &Observation) -> serde_json::Value {
-    let inputs: Vec<_> = o
-        .inputs
-        .iter()
-        .map(|(name, digest)| {
-            let value = o.input_values.iter().find(|(n, _)| n == name);
-            serde_json::json!({
-                "name": name,
-                "hash": digest.to_hex(),
-                "value": value.map(|(_, value)| value),
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "id": o.id.0,
-        "title": o.title,
-        "signature": o.signature,
-        "station_id": o.station_id,
-        "station_name": o.station_name,
-        "node": o.node,
-        "profile": o.profile,
-        "instance": o.instance,
-        "run": o.run,
-        "started": rfc3339(o.started_ns),
-        "failed": rfc3339(o.finished_ns),
-        "duration_seconds": duration(o.duration_ns).as_secs_f64(),
-        "message": o.message,
-        "error_chain": o.chain,
-        "panic": o.panic,
-        "log_tail": o.log_tail,
-        "inputs": inputs,
-        "kept_dir": o.kept_dir.as_ref().map(|dir| dir.to_string_lossy()),
-        "blocked_downstream": o.blocked,
-    })
-}
-
 /// Last seen plus the mean interval, in Unix nanoseconds.
-fn next_expected(d: &Defect) -> Option<i64> {
+pub(super) fn next_expected(d: &Defect) -> Option<i64> {
     let interval = d.mean_interval()?;
     Some(d.last_ns.saturating_add(nanos(interval)))
 }
@@ -319,7 +320,7 @@ fn utc(ns: i64) -> String {
 }
 
 /// `2024-05-01T10:00:00Z`.
-fn rfc3339(ns: i64) -> String {
+pub(super) fn rfc3339(ns: i64) -> String {
     let (date, (h, m, s)) = civil(ns);
     format!("{date}T{h:02}:{m:02}:{s:02}Z")
 }

@@ -1,16 +1,17 @@
 //! The ledger's data: a failed attempt as the runner reports it ([`NewObservation`]), and
-//! what the ledger holds and answers with ([`Defect`], [`Observation`], [`Note`]) and their
-//! ids and states. Plain values: the store reads and writes them (`store/ledger.rs`), the
-//! rest of `defect` groups, triages and exports them.
+//! what the ledger holds and answers with ([`Defect`], [`Note`], [`Decision`], and the
+//! observations of `observation.rs`) and their ids and states. Plain values: the store reads
+//! and writes them (`store/ledger.rs`), the rest of `defect` groups, triages and exports them.
 
 use crate::hash::Digest;
 use std::fmt;
 use std::num::ParseIntError;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// A failed station attempt, as the runner reports it to `Store::observe`.
+/// A failed station attempt, as the runner reports it to `Store::observe` (the first of its
+/// run) or `Store::observe_again` (a later one).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct NewObservation {
     pub(crate) station_id: String,
@@ -150,6 +151,7 @@ pub struct Note {
     pub(crate) kind: NoteKind,
     pub(crate) text: String,
     pub(crate) added_ns: i64,
+    pub(crate) added_by: Option<String>,
 }
 
 impl Note {
@@ -167,7 +169,43 @@ impl Note {
     pub fn added(&self) -> SystemTime {
         time(self.added_ns)
     }
+
+    /// Who added it: the user name of the process that did; `None` for notes of stores
+    /// made before choochoo recorded it.
+    pub fn added_by(&self) -> Option<&str> {
+        self.added_by.as_deref()
+    }
 }
+
+/// What a person decided about a defect, who and when: marked it fixed or mitigated, or
+/// merged another defect into it.
+#[derive(Clone, Debug)]
+pub struct Decision {
+    pub(crate) what: String,
+    pub(crate) by: String,
+    pub(crate) at_ns: i64,
+}
+
+impl Decision {
+    /// What was decided: `marked fixed`, `marked mitigated`, `merged #4 into it`.
+    pub fn what(&self) -> &str {
+        &self.what
+    }
+
+    /// Who decided it: the user name of the process that recorded it.
+    pub fn by(&self) -> &str {
+        &self.by
+    }
+
+    /// When.
+    pub fn at(&self) -> SystemTime {
+        time(self.at_ns)
+    }
+}
+
+/// How many runs a defect must have been seen in before its pace is figured: two
+/// sightings give one interval, which predicts nothing.
+pub(crate) const RUNS_FOR_A_PACE: u64 = 3;
 
 /// A defect: the cause behind every observation of its signatures, and what is known of it.
 ///
@@ -187,6 +225,11 @@ pub struct Defect {
     pub(crate) instances: Vec<String>,
     pub(crate) signatures: Vec<String>,
     pub(crate) notes: Vec<Note>,
+    pub(crate) decisions: Vec<Decision>,
+    pub(crate) runs: u64,
+    pub(crate) last_run: i64,
+    pub(crate) recovered: u64,
+    pub(crate) quiet_since: Option<i64>,
 }
 
 impl Defect {
@@ -210,9 +253,36 @@ impl Defect {
         self.regressed
     }
 
-    /// How many times it was observed.
+    /// How many observations it has: each a station failing in a run, however many times
+    /// it was tried. How many times the defect happened is [`runs_seen`](Defect::runs_seen).
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    /// How many runs it was seen in: how many times it happened. All of a run's failures
+    /// that share a cause are one event of one defect, whichever stations and map items
+    /// failed.
+    pub fn runs_seen(&self) -> u64 {
+        self.runs
+    }
+
+    /// The latest run it was seen in.
+    pub fn last_run(&self) -> i64 {
+        self.last_run
+    }
+
+    /// How many of its observations [recovered](crate::Observation::recovered): a retry
+    /// of the station succeeded in the same run.
+    pub fn recovered(&self) -> u64 {
+        self.recovered
+    }
+
+    /// The first finished run after [`last_run`](Defect::last_run) of a workflow it was
+    /// seen in, with the same profile, in which none of the nodes it failed in failed, was
+    /// blocked or skipped: the run since which it has been quiet. A quiet defect keeps its
+    /// status; only a person marks it fixed.
+    pub fn quiet_since(&self) -> Option<i64> {
+        self.quiet_since
     }
 
     /// When its first observation failed.
@@ -225,10 +295,11 @@ impl Defect {
         time(self.last_ns)
     }
 
-    /// The mean time between two observations; `None` until it was seen twice.
+    /// The mean time between the runs it was seen in; `None` until it was seen in three
+    /// runs. The retries of a station and the stations of one run are one sighting.
     pub fn mean_interval(&self) -> Option<Duration> {
         let span = u64::try_from(self.last_ns - self.first_ns).unwrap_or(0);
-        (self.count >= 2).then(|| Duration::from_nanos(span / (self.count - 1)))
+        (self.runs >= RUNS_FOR_A_PACE).then(|| Duration::from_nanos(span / (self.runs - 1)))
     }
 
     /// When it will happen again if it keeps its pace: last seen plus the mean interval.
@@ -247,12 +318,13 @@ impl Defect {
         &self.instances
     }
 
-    /// Its impact: the stations that could not run because of it, over all observations.
+    /// Its impact: the stations that could not run because of it, over all its runs; in
+    /// each run, as many as that run's report counts blocked below its failures.
     pub fn blocked(&self) -> u64 {
         self.blocked
     }
 
-    /// Its cost: the time the failed attempts ran, added up.
+    /// Its cost: the [time](crate::Observation::duration) of its observations, added up.
     pub fn time_lost(&self) -> Duration {
         duration(self.lost_ns)
     }
@@ -266,140 +338,10 @@ impl Defect {
     pub fn notes(&self) -> &[Note] {
         &self.notes
     }
-}
 
-/// One failed station attempt and its evidence.
-///
-/// [`Store::observations`](crate::Store::observations) lists a defect's.
-#[derive(Clone, Debug)]
-pub struct Observation {
-    pub(crate) id: ObservationId,
-    pub(crate) defect: DefectId,
-    pub(crate) signature: String,
-    pub(crate) title: String,
-    pub(crate) station_id: String,
-    pub(crate) station_name: String,
-    pub(crate) node: String,
-    pub(crate) profile: String,
-    pub(crate) instance: String,
-    pub(crate) run: i64,
-    pub(crate) started_ns: i64,
-    pub(crate) finished_ns: i64,
-    pub(crate) duration_ns: i64,
-    pub(crate) message: String,
-    pub(crate) chain: Vec<String>,
-    pub(crate) panic: Option<String>,
-    pub(crate) log_tail: Vec<String>,
-    pub(crate) inputs: Vec<(String, Digest)>,
-    pub(crate) input_values: Vec<(String, String)>,
-    pub(crate) kept_dir: Option<PathBuf>,
-    pub(crate) blocked: u64,
-}
-
-impl Observation {
-    /// Its id in the store.
-    pub fn id(&self) -> ObservationId {
-        self.id
-    }
-
-    /// The defect it belongs to.
-    pub fn defect(&self) -> DefectId {
-        self.defect
-    }
-
-    /// Its signature: the station id and the error message with volatile parts masked.
-    pub fn signature(&self) -> &str {
-        &self.signature
-    }
-
-    /// `Handle: "<error message>" on "<instance>"`.
-    pub fn title(&self) -> &str {
-        &self.title
-    }
-
-    /// The failed station's id, such as `app::fetch`.
-    pub fn station_id(&self) -> &str {
-        &self.station_id
-    }
-
-    /// The failed station's human name.
-    pub fn station_name(&self) -> &str {
-        &self.station_name
-    }
-
-    /// The failed node's name in the store.
-    pub fn node(&self) -> &str {
-        &self.node
-    }
-
-    /// The profile of the run.
-    pub fn profile(&self) -> &str {
-        &self.profile
-    }
-
-    /// Where it failed: a host or a profile.
-    pub fn instance(&self) -> &str {
-        &self.instance
-    }
-
-    /// The id of the run it failed in.
-    pub fn run(&self) -> i64 {
-        self.run
-    }
-
-    /// When the attempt started.
-    pub fn started(&self) -> SystemTime {
-        time(self.started_ns)
-    }
-
-    /// When the attempt failed.
-    pub fn finished(&self) -> SystemTime {
-        time(self.finished_ns)
-    }
-
-    /// How long the attempt ran.
-    pub fn duration(&self) -> Duration {
-        duration(self.duration_ns)
-    }
-
-    /// The error message.
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    /// The error's message and those of its causes, outermost first.
-    pub fn chain(&self) -> &[String] {
-        &self.chain
-    }
-
-    /// The panic message, when the station panicked.
-    pub fn panic(&self) -> Option<&str> {
-        self.panic.as_deref()
-    }
-
-    /// The last lines the station logged before it failed.
-    pub fn log_tail(&self) -> &[String] {
-        &self.log_tail
-    }
-
-    /// The hash of each input, by parameter name.
-    pub fn inputs(&self) -> &[(String, Digest)] {
-        &self.inputs
-    }
-
-    /// The inputs small enough to show, rendered as text, by parameter name.
-    pub fn input_values(&self) -> &[(String, String)] {
-        &self.input_values
-    }
-
-    /// The station's working directory, kept as the failure left it.
-    pub fn kept_dir(&self) -> Option<&Path> {
-        self.kept_dir.as_deref()
-    }
-
-    /// How many stations downstream could not run because of this failure.
-    pub fn blocked(&self) -> u64 {
-        self.blocked
+    /// What people decided about it, oldest first: marked fixed or mitigated, merges.
+    pub fn decisions(&self) -> &[Decision] {
+        &self.decisions
     }
 }
 

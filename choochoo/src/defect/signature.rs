@@ -14,6 +14,8 @@ const PATH: &str = "<path>";
 const UUID: &str = "<uuid>";
 const TIME: &str = "<time>";
 const ADDRESS: &str = "<addr>";
+/// Every placeholder a masked message may hold.
+pub(super) const PLACEHOLDERS: [&str; 6] = [NUMBER, QUOTED, PATH, UUID, TIME, ADDRESS];
 
 /// The length of the volatile part a recognizer finds at the start of its input, if any.
 type Recognizer = fn(&[u8]) -> Option<usize>;

@@ -51,12 +51,14 @@ fn ten_failures_of_one_kind_on_two_instances_are_one_defect() {
     for k in 0..10 {
         let message = disk_full(&format!("/tmp/upload-{k}/part.bin"));
         let instance = if k % 2 == 0 { "replica-1" } else { "replica-2" };
-        store
-            .observe(&failure(&message, instance, T0 + k * k * MINUTE))
-            .unwrap();
+        let mut observed = failure(&message, instance, T0 + k * k * MINUTE);
+        observed.run_id = k + 1;
+        store.observe(&observed).unwrap();
     }
     let defect = only_defect(&store);
     assert_eq!(defect.count(), 10);
+    assert_eq!(defect.runs_seen(), 10);
+    assert_eq!(defect.last_run(), 10);
     assert_eq!(defect.instances(), ["replica-1", "replica-2"]);
     assert_eq!(defect.stations(), ["app::fetch"]);
     assert_eq!(defect.first_seen(), time(T0));
@@ -246,11 +248,12 @@ fn exports_a_markdown_ticket() {
 | | |
 |---|---|
 | Status | open |
+| Runs seen | 2, last in run 2 |
 | Observations | 2 |
 | First seen | 2024-05-01 10:00:00 UTC |
 | Last seen | 2024-05-02 12:00:00 UTC |
-| Mean interval | 1d 2h |
-| Next expected | 2024-05-03 14:00:00 UTC |
+| Mean interval | unknown (seen in 2 runs; figured from 3) |
+| Next expected | unknown (seen in 2 runs; figured from 3) |
 | Stations | `app::fetch` |
 | Instances | `replica-1`, `replica-2` |
 | Blocked downstream | 6 stations |
@@ -259,10 +262,10 @@ fn exports_a_markdown_ticket() {
 
 ## Timeline
 
-| Observation | Failed | Instance | Station | Run | Took | Blocked |
-|---|---|---|---|---|---|---|
-| #1 | 2024-05-01 10:00:00 UTC | `replica-1` | `fetch` | 1 | 1.5s | 3 |
-| #2 | 2024-05-02 12:00:00 UTC | `replica-2` | `fetch` | 2 | 2.0s | 3 |
+| Observation | Failed | Instance | Station | Run | Attempts | Took | Blocked |
+|---|---|---|---|---|---|---|---|
+| #1 | 2024-05-01 10:00:00 UTC | `replica-1` | `fetch` | 1 | 1 | 1.5s | 3 |
+| #2 | 2024-05-02 12:00:00 UTC | `replica-2` | `fetch` | 2 | 1 | 2.0s | 3 |
 
 ## Evidence
 
@@ -329,8 +332,10 @@ fn exports_a_json_ticket_with_all_the_evidence() {
     let text = store.export(id, ExportFormat::Json).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["count"], 2);
+    assert_eq!(json["runs_seen"], 2);
     assert_eq!(json["first_seen"], "2024-05-01T10:00:00Z");
-    assert_eq!(json["mean_interval_seconds"], 26.0 * 3600.0);
+    // Two runs give one interval: no pace yet.
+    assert_eq!(json["mean_interval_seconds"], serde_json::Value::Null);
     assert_eq!(json["notes"][0]["kind"], "remedy");
     let second = &json["observations"][1];
     assert_eq!(second["instance"], "replica-2");
@@ -341,4 +346,19 @@ fn exports_a_json_ticket_with_all_the_evidence() {
         second["kept_dir"],
         "/srv/store/work/default/.failed/upload.fetch.run2.1"
     );
+    assert_eq!(second["attempts"], 1);
+    assert_eq!(second["failed_attempts"][0]["attempt"], 1);
+
+    // A third run, 26 hours later again: now the pace is figured.
+    let mut third = failure(
+        &disk_full("/tmp/up-3/part.bin"),
+        "replica-1",
+        T0 + 52 * 60 * MINUTE,
+    );
+    third.run_id = 3;
+    store.observe(&third).unwrap();
+    let text = store.export(id, ExportFormat::Json).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["mean_interval_seconds"], 26.0 * 3600.0);
+    assert_eq!(json["next_expected"], "2024-05-04T16:00:00Z");
 }

@@ -1,18 +1,24 @@
 //! What a run tells about its failures: each failed attempt written into the defect ledger
-//! at once (it survives a kill after it), the warnings of the run, and, once the run is over,
-//! each failure's impact (the stations it blocked) and the defect it belongs to.
+//! at once (it survives a kill after it), a station's later attempts into the same
+//! observation, the warnings of the run, and, once the run is over, each failure's impact
+//! (the stations it blocked, the time it cost, whether a retry recovered it) and the defect
+//! it belongs to.
 
 use super::Execution;
 use super::call::{Call, Failure};
+use crate::defect::model::ObservationId;
 use crate::error::chain;
 use crate::graph::node::NodeId;
 use crate::memo::Head;
 use crate::report::{Entry, Status, split_item};
+use crate::store::ledger::Impact;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 impl Execution<'_> {
     /// Writes a failed attempt into the defect ledger, at once: it survives a kill after it.
+    /// The first failure of a station in the run is a new observation; a later one (a retry)
+    /// is added to it.
     pub(super) fn observe(
         &self,
         call: &Call<'_>,
@@ -56,12 +62,14 @@ impl Execution<'_> {
             kept_dir: kept_dir.map(std::path::Path::to_path_buf),
             blocked: 0,
         };
-        match self.store.observe(&observation) {
+        let mut observations = self.observations.lock().unwrap_or_else(|e| e.into_inner());
+        let recorded = match observations.get(call.path) {
+            Some(&id) => self.store.observe_again(id, &observation).map(|()| id),
+            None => self.store.observe(&observation),
+        };
+        match recorded {
             Ok(id) => {
-                self.observations
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(call.path.to_owned(), id);
+                observations.insert(call.path.to_owned(), id);
             }
             Err(error) => self.warn(format!(
                 "the failure of `{}` was not recorded in the ledger: {}",
@@ -80,18 +88,47 @@ impl Execution<'_> {
             .push(warning);
     }
 
-    /// For each failed station: how many stations its failure blocked (now that the run is
-    /// over), and the defect it belongs to, for the end-of-run summary.
+    /// For each observed station, now that the run is over: whether a retry recovered it,
+    /// the time its failure cost as the report shows it, and the stations it blocked (each
+    /// counted for the first failure of the run above it, so that they add up to the
+    /// report's count); then the defect it belongs to, for the end-of-run summary.
     pub(super) fn attach_defects(&self, entries: &mut [Entry]) {
-        let observations =
-            std::mem::take(&mut *self.observations.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut observations: Vec<(String, ObservationId)> =
+            std::mem::take(&mut *self.observations.lock().unwrap_or_else(|e| e.into_inner()))
+                .into_iter()
+                .collect();
         if observations.is_empty() {
             return;
         }
+        // In the order the failures were recorded.
+        observations.sort_unstable_by_key(|(_, id)| *id);
+        let impacts = self.impacts(&observations, entries);
+        if let Err(error) = self.store.set_impacts(&impacts) {
+            self.warn(format!(
+                "the impact of the run's failures was not recorded: {}",
+                chain(&error)
+            ));
+        }
+        for (node, observation) in &observations {
+            let Ok(Some(defect)) = self.store.observed_defect(*observation) else {
+                continue;
+            };
+            if let Some(entry) = entries.iter_mut().find(|e| *e.node == **node) {
+                entry.defect = Some(Box::new(defect));
+            }
+        }
+    }
+
+    /// What the report says of each observed node.
+    fn impacts(&self, observations: &[(String, ObservationId)], entries: &[Entry]) -> Vec<Impact> {
         let blocked: HashSet<&str> = entries
             .iter()
             .filter(|e| e.status == Status::Blocked)
             .map(|e| &*e.node)
+            .collect();
+        let outcomes: HashMap<&str, (Status, Duration)> = entries
+            .iter()
+            .map(|e| (&*e.node, (e.status, e.duration)))
             .collect();
         let index: HashMap<&str, NodeId> = self
             .paths
@@ -99,32 +136,39 @@ impl Execution<'_> {
             .zip(self.graph.ids())
             .map(|(path, id)| (&**path, id))
             .collect();
-        let mut found = Vec::new();
-        for (node, observation) in &observations {
+        let mut counted = HashSet::new();
+        let mut impact = |node: &str, observation: ObservationId| {
+            let outcome = outcomes.get(node).copied();
+            let recovered = outcome.is_some_and(|(status, _)| status != Status::Failed);
             // A failed item blocks what its map blocks.
-            let downstream = index
-                .get(node.as_str())
-                .or_else(|| split_item(node).and_then(|(map, _)| index.get(map)))
-                .map_or(0, |id| self.blocked_below(*id, &blocked));
-            if let Err(error) = self.store.set_blocked(*observation, downstream) {
-                self.warn(format!(
-                    "the impact of `{node}`'s failure was not recorded: {}",
-                    chain(&error)
-                ));
+            let below = index
+                .get(node)
+                .or_else(|| split_item(node).and_then(|(map, _)| index.get(map)));
+            let blocked = match below {
+                Some(id) if !recovered => self.blocked_below(*id, &blocked, &mut counted),
+                _ => 0,
+            };
+            Impact {
+                observation,
+                blocked,
+                recovered,
+                lost: outcome.filter(|_| !recovered).map(|(_, duration)| duration),
             }
-            if let Ok(Some(defect)) = self.store.observed_defect(*observation) {
-                found.push((node.clone(), defect));
-            }
-        }
-        for (node, defect) in found {
-            if let Some(entry) = entries.iter_mut().find(|e| *e.node == *node) {
-                entry.defect = Some(Box::new(defect));
-            }
-        }
+        };
+        observations
+            .iter()
+            .map(|(node, observation)| impact(node, *observation))
+            .collect()
     }
 
-    /// How many stations downstream of `id` were blocked.
-    fn blocked_below(&self, id: NodeId, blocked: &HashSet<&str>) -> usize {
+    /// How many stations downstream of `id` were blocked and are not yet in `counted`;
+    /// they are added to it.
+    fn blocked_below(
+        &self,
+        id: NodeId,
+        blocked: &HashSet<&str>,
+        counted: &mut HashSet<NodeId>,
+    ) -> usize {
         let mut seen = HashSet::new();
         let mut stack = self.dependents_of(id).to_vec();
         while let Some(next) = stack.pop() {
@@ -132,8 +176,9 @@ impl Execution<'_> {
                 stack.extend_from_slice(self.dependents_of(next));
             }
         }
-        seen.iter()
+        seen.into_iter()
             .filter(|id| blocked.contains(&*self.paths[id.index()]))
+            .filter(|id| counted.insert(*id))
             .count()
     }
 }

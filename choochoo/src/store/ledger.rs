@@ -1,21 +1,22 @@
-//! The defect ledger's tables (`defects`, `signatures`, `observations`, `notes`), read and
-//! written in the ledger's terms. How failures are grouped and what a person may do with a
-//! defect are decided in [`crate::defect`]; this file only keeps them, each change in one
-//! transaction.
+//! The defect ledger's tables (`defects`, `signatures`, `observations`, `notes`,
+//! `decisions`), written in the ledger's terms; `ledger_reads.rs` reads them back. How
+//! failures are grouped and what a person may do with a defect are decided in
+//! [`crate::defect`]; this file only keeps them, each change in one transaction.
 
 use super::Store;
-use super::ledger_rows::{
-    EvidenceText, column, defect_from_row, note_from_row, observation_from_row,
-};
+use super::ledger_rows::{EvidenceText, attempts_from_json, attempts_to_json, column};
+use crate::defect::cause::Cause;
 use crate::defect::model::{
-    Defect, DefectId, DefectStatus, NewObservation, NoteKind, Observation, ObservationId, nanos,
+    DefectId, DefectStatus, NewObservation, NoteKind, ObservationId, nanos,
 };
+use crate::defect::observation::FailedAttempt;
 use crate::error::Error;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::time::Duration;
 
 /// The ledger's tables of a store.
 pub(crate) struct Ledger<'a> {
-    store: &'a Store,
+    pub(super) store: &'a Store,
 }
 
 impl Store {
@@ -25,17 +26,33 @@ impl Store {
     }
 }
 
-/// How a new observation is filed: its signature, its own title, and the title of the
-/// defect it opens if the signature is new.
+/// How a new observation is filed: its signature, its own title, the title of the defect
+/// it opens if nothing it shares is known, and the cause it may share with the run's other
+/// failures.
 pub(crate) struct Filing<'a> {
     pub(crate) signature: &'a str,
     pub(crate) title: &'a str,
     pub(crate) defect_title: &'a str,
+    pub(crate) cause: Option<&'a Cause>,
+}
+
+/// What the end of a run knows of one of its observations.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Impact {
+    pub(crate) observation: ObservationId,
+    /// The stations it blocked that no earlier failure of the run blocked.
+    pub(crate) blocked: usize,
+    /// Whether the station's last attempt succeeded.
+    pub(crate) recovered: bool,
+    /// The time the report shows for the failed station; `None` keeps its failed attempts'.
+    pub(crate) lost: Option<Duration>,
 }
 
 impl Ledger<'_> {
-    /// Records an observation under the defect of its signature (opened if the signature is
-    /// new), reopens that defect if it was fixed, and refreshes its counters.
+    /// Records the first failed attempt of a station in a run under the defect of its
+    /// signature, or else of a failure of the same run with the same cause (which learns the
+    /// signature), or else a new one; reopens that defect if it was fixed, and refreshes its
+    /// counters.
     pub(crate) fn observe(
         &self,
         observation: &NewObservation,
@@ -46,7 +63,7 @@ impl Ledger<'_> {
             // Immediate: the defect is looked up and then maybe created, and another process
             // observing the same new signature must not create it too.
             let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let defect = defect_for(&tx, filing.signature, filing.defect_title)?;
+            let defect = defect_for(&tx, filing, observation.run_id)?;
             tx.execute(
                 "UPDATE defects SET status = 'open', regressed = 1 WHERE id = ?1 AND status = 'fixed'",
                 [defect],
@@ -58,113 +75,120 @@ impl Ledger<'_> {
         })
     }
 
-    /// Sets how many stations an observed failure blocked downstream.
-    pub(crate) fn set_blocked(&self, id: ObservationId, blocked: usize) -> Result<(), Error> {
-        self.store.with_db("record a failure's impact in", |db| {
-            let tx = db.transaction()?;
-            let defect: i64 = tx.query_row(
-                "SELECT defect FROM observations WHERE id = ?1",
+    /// Adds a later failed attempt of the same station and run to its observation.
+    pub(crate) fn observe_again(
+        &self,
+        id: ObservationId,
+        observation: &NewObservation,
+    ) -> Result<(), Error> {
+        self.store.with_db("record a failure in", |db| {
+            let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (defect, attempts, failures): (i64, u32, Option<String>) = tx.query_row(
+                "SELECT defect, attempts, failures FROM observations WHERE id = ?1",
                 [id.0],
-                |row| row.get(0),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )?;
+            let mut failures = failures.map_or(Ok(Vec::new()), |text| attempts_from_json(&text))?;
+            failures.push(failed_attempt(attempts + 1, observation));
             tx.execute(
-                "UPDATE observations SET blocked = ?2 WHERE id = ?1",
-                [id.0, blocked as i64],
+                "UPDATE observations SET attempts = ?2, failures = ?3, finished_ns = ?4,
+                     duration_ns = duration_ns + ?5
+                 WHERE id = ?1",
+                params![
+                    id.0,
+                    attempts + 1,
+                    attempts_to_json(&failures),
+                    observation.finished_ns,
+                    nanos(observation.duration),
+                ],
             )?;
             refresh_counters(&tx, defect)?;
             tx.commit()
         })
     }
 
-    /// The defect an observation belongs to now.
-    pub(crate) fn defect_of(&self, id: ObservationId) -> Result<Option<Defect>, Error> {
-        self.store.with_db("read a defect from", |db| {
-            let defect: Option<i64> = db
-                .query_row(
-                    "SELECT defect FROM observations WHERE id = ?1",
-                    [id.0],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            defect.map_or(Ok(None), |defect| load_defect(db, defect))
-        })
+    /// Records what the end of a run knows of its observations, in one transaction.
+    pub(crate) fn set_impacts(&self, impacts: &[Impact]) -> Result<(), Error> {
+        self.store
+            .with_db("record the impact of failures in", |db| {
+                let tx = db.transaction()?;
+                let mut defects = Vec::new();
+                for impact in impacts {
+                    tx.prepare_cached(
+                        "UPDATE observations SET blocked = ?2, recovered = ?3,
+                         attempts = attempts + ?3, duration_ns = coalesce(?4, duration_ns)
+                     WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        impact.observation.0,
+                        i64::try_from(impact.blocked).unwrap_or(i64::MAX),
+                        impact.recovered,
+                        impact.lost.map(nanos),
+                    ])?;
+                    defects.extend(column::<i64>(
+                        &tx,
+                        "SELECT defect FROM observations WHERE id = ?1",
+                        [impact.observation.0],
+                    )?);
+                }
+                defects.sort_unstable();
+                defects.dedup();
+                for defect in defects {
+                    refresh_counters(&tx, defect)?;
+                }
+                tx.commit()
+            })
     }
 
-    /// Every defect not merged into another, oldest first.
-    pub(crate) fn defects(&self) -> Result<Vec<Defect>, Error> {
-        self.store.with_db("read the defects from", |db| {
+    /// Sets the status of a defect (or of the one it was merged into), recording who did;
+    /// `false` without it.
+    pub(crate) fn set_status(
+        &self,
+        id: DefectId,
+        status: DefectStatus,
+        by: &str,
+    ) -> Result<bool, Error> {
+        self.store.with_db("update a defect in", |db| {
             let tx = db.transaction()?;
-            let ids = column(
-                &tx,
-                "SELECT id FROM defects WHERE merged_into IS NULL ORDER BY id",
-                [],
-            )?;
-            ids.into_iter()
-                .filter_map(|id| load_defect(&tx, id).transpose())
-                .collect()
-        })
-    }
-
-    /// The defect `id`, or the one it was merged into.
-    pub(crate) fn defect(&self, id: DefectId) -> Result<Option<Defect>, Error> {
-        self.store.with_db("read a defect from", |db| {
-            let tx = db.transaction()?;
-            match resolve(&tx, id)? {
-                Some(id) => load_defect(&tx, id),
-                None => Ok(None),
-            }
-        })
-    }
-
-    /// The observations of a defect, in the order they failed; `None` without the defect.
-    pub(crate) fn observations(&self, defect: DefectId) -> Result<Option<Vec<Observation>>, Error> {
-        self.store.with_db("read observations from", |db| {
-            let tx = db.transaction()?;
-            resolve(&tx, defect)?
-                .map(|id| load_observations(&tx, id))
-                .transpose()
-        })
-    }
-
-    /// A defect and its observations, read together so the counts match the list.
-    pub(crate) fn ticket(&self, id: DefectId) -> Result<Option<(Defect, Vec<Observation>)>, Error> {
-        self.store.with_db("read a defect from", |db| {
-            let tx = db.transaction()?;
-            let Some(resolved) = resolve(&tx, id)? else {
-                return Ok(None);
+            let Some(defect) = resolve(&tx, id)? else {
+                return Ok(false);
             };
-            let observations = load_observations(&tx, resolved)?;
-            Ok(load_defect(&tx, resolved)?.map(|defect| (defect, observations)))
+            tx.execute(
+                "UPDATE defects SET status = ?2 WHERE id = ?1",
+                params![defect, status.as_str()],
+            )?;
+            decide(&tx, defect, &format!("marked {status}"), by)?;
+            tx.commit()?;
+            Ok(true)
         })
-    }
-
-    /// Sets the status of a defect (or of the one it was merged into); `false` without it.
-    pub(crate) fn set_status(&self, id: DefectId, status: DefectStatus) -> Result<bool, Error> {
-        let changed = self.store.with_db("update a defect in", |db| {
-            db.execute(
-                "UPDATE defects SET status = ?2
-                 WHERE id = (SELECT coalesce(merged_into, id) FROM defects WHERE id = ?1)",
-                params![id.0, status.as_str()],
-            )
-        })?;
-        Ok(changed > 0)
     }
 
     /// Adds a note to a defect (or to the one it was merged into); `false` without it.
-    pub(crate) fn add_note(&self, id: DefectId, kind: NoteKind, text: &str) -> Result<bool, Error> {
+    pub(crate) fn add_note(
+        &self,
+        id: DefectId,
+        kind: NoteKind,
+        text: &str,
+        by: &str,
+    ) -> Result<bool, Error> {
         let added = self.store.with_db("add a note to", |db| {
             db.execute(
-                "INSERT INTO notes (defect, kind, text, added_ns)
-                 SELECT coalesce(merged_into, id), ?2, ?3, ?4 FROM defects WHERE id = ?1",
-                params![id.0, kind.as_str(), text, crate::stat::now_ns()],
+                "INSERT INTO notes (defect, kind, text, added_ns, added_by)
+                 SELECT coalesce(merged_into, id), ?2, ?3, ?4, ?5 FROM defects WHERE id = ?1",
+                params![id.0, kind.as_str(), text, crate::stat::now_ns(), by],
             )
         })?;
         Ok(added > 0)
     }
 
-    /// Moves everything of `from` to `into` and leaves `from` leading to it; the id of the
-    /// one that does not exist, if either.
-    pub(crate) fn merge(&self, into: DefectId, from: DefectId) -> Result<Option<DefectId>, Error> {
+    /// Moves everything of `from` to `into` and leaves `from` leading to it, recording who
+    /// merged them; the id of the one that does not exist, if either.
+    pub(crate) fn merge(
+        &self,
+        into: DefectId,
+        from: DefectId,
+        by: &str,
+    ) -> Result<Option<DefectId>, Error> {
         self.store.with_db("merge defects in", |db| {
             let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (survivor, merged) = match (resolve(&tx, into)?, resolve(&tx, from)?) {
@@ -175,6 +199,12 @@ impl Ledger<'_> {
             if survivor != merged {
                 move_defect(&tx, merged, survivor)?;
                 refresh_counters(&tx, survivor)?;
+                decide(
+                    &tx,
+                    survivor,
+                    &format!("merged {} into it", DefectId(merged)),
+                    by,
+                )?;
             }
             tx.commit()?;
             Ok(None)
@@ -182,21 +212,51 @@ impl Ledger<'_> {
     }
 }
 
-/// The defect of `signature`, opened with `title` if the signature is new.
-fn defect_for(tx: &Connection, signature: &str, title: &str) -> rusqlite::Result<i64> {
+/// The defect of the signature; else that of the run's first failure with the same cause,
+/// which the signature now leads to; else a new one, opened with the filing's title.
+fn defect_for(tx: &Connection, filing: &Filing<'_>, run: i64) -> rusqlite::Result<i64> {
     let known = tx
         .prepare_cached("SELECT defect FROM signatures WHERE signature = ?1")?
-        .query_row([signature], |row| row.get(0))
+        .query_row([filing.signature], |row| row.get(0))
         .optional()?;
     if let Some(defect) = known {
         return Ok(defect);
     }
-    tx.prepare_cached("INSERT INTO defects (title) VALUES (?1)")?
-        .execute([title])?;
-    let defect = tx.last_insert_rowid();
+    let shared = match filing.cause {
+        Some(cause) => same_cause(tx, run, cause)?,
+        None => None,
+    };
+    let defect = match shared {
+        Some(defect) => defect,
+        None => {
+            tx.prepare_cached("INSERT INTO defects (title) VALUES (?1)")?
+                .execute([filing.defect_title])?;
+            tx.last_insert_rowid()
+        }
+    };
     tx.prepare_cached("INSERT INTO signatures (signature, defect) VALUES (?1, ?2)")?
-        .execute(params![signature, defect])?;
+        .execute(params![filing.signature, defect])?;
     Ok(defect)
+}
+
+/// The defect of the first failure of run `run` with the same cause, if one failed so.
+fn same_cause(tx: &Connection, run: i64, cause: &Cause) -> rusqlite::Result<Option<i64>> {
+    tx.prepare_cached(
+        "SELECT defect FROM observations WHERE run_id = ?1 AND (cause = ?2 OR root = ?3)
+         ORDER BY id LIMIT 1",
+    )?
+    .query_row(params![run, cause.message, cause.root], |row| row.get(0))
+    .optional()
+}
+
+fn failed_attempt(attempt: u32, o: &NewObservation) -> FailedAttempt {
+    FailedAttempt {
+        attempt,
+        message: o.message.clone(),
+        finished_ns: o.finished_ns,
+        duration_ns: nanos(o.duration),
+        kept_dir: o.kept_dir.clone(),
+    }
 }
 
 fn insert_observation(
@@ -209,12 +269,13 @@ fn insert_observation(
     // Kept directories are named by choochoo from sanitized parts; a lossy conversion can
     // only touch an unusual store path, and the path is there for a person to read.
     let kept_dir = o.kept_dir.as_ref().map(|dir| dir.to_string_lossy());
+    let failures = attempts_to_json(&[failed_attempt(1, o)]);
     tx.prepare_cached(
         "INSERT INTO observations (defect, signature, title, station_id, station_name, node,
              profile, instance, run_id, started_ns, finished_ns, duration_ns, message, chain,
-             panic, log_tail, inputs, input_values, kept_dir, blocked)
+             panic, log_tail, inputs, input_values, kept_dir, blocked, cause, root, failures)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-             ?18, ?19, ?20)",
+             ?18, ?19, ?20, ?21, ?22, ?23)",
     )?
     .execute(params![
         defect,
@@ -237,6 +298,9 @@ fn insert_observation(
         evidence.input_values,
         kept_dir,
         i64::try_from(o.blocked).unwrap_or(i64::MAX),
+        filing.cause.map(|cause| &cause.message),
+        filing.cause.map(|cause| &cause.root),
+        failures,
     ])?;
     Ok(tx.last_insert_rowid())
 }
@@ -255,12 +319,22 @@ fn refresh_counters(tx: &Connection, defect: i64) -> rusqlite::Result<()> {
     .map(drop)
 }
 
+/// Records what `by` decided about `defect`, now.
+fn decide(tx: &Connection, defect: i64, what: &str, by: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO decisions (defect, what, by, at_ns) VALUES (?1, ?2, ?3, ?4)",
+        params![defect, what, by, crate::stat::now_ns()],
+    )
+    .map(drop)
+}
+
 /// Moves everything of defect `from` to `into`, and leaves `from` pointing at `into`.
 fn move_defect(tx: &Connection, from: i64, into: i64) -> rusqlite::Result<()> {
     let statements = [
         "UPDATE signatures SET defect = ?2 WHERE defect = ?1",
         "UPDATE observations SET defect = ?2 WHERE defect = ?1",
         "UPDATE notes SET defect = ?2 WHERE defect = ?1",
+        "UPDATE decisions SET defect = ?2 WHERE defect = ?1",
         "UPDATE defects SET regressed = max(regressed, (SELECT regressed FROM defects WHERE id = ?1))
          WHERE id = ?2",
         // Defects merged into `from` earlier now lead to `into` directly.
@@ -273,56 +347,11 @@ fn move_defect(tx: &Connection, from: i64, into: i64) -> rusqlite::Result<()> {
 }
 
 /// The defect `id` stands for, following a merge; `None` if there is no such defect.
-fn resolve(db: &Connection, id: DefectId) -> rusqlite::Result<Option<i64>> {
+pub(super) fn resolve(db: &Connection, id: DefectId) -> rusqlite::Result<Option<i64>> {
     db.query_row(
         "SELECT coalesce(merged_into, id) FROM defects WHERE id = ?1",
         [id.0],
         |row| row.get(0),
     )
     .optional()
-}
-
-fn load_defect(db: &Connection, id: i64) -> rusqlite::Result<Option<Defect>> {
-    let defect = db
-        .prepare_cached(
-            "SELECT title, status, regressed, count, first_ns, last_ns, blocked, lost_ns
-             FROM defects WHERE id = ?1",
-        )?
-        .query_row([id], |row| defect_from_row(id, row))
-        .optional()?;
-    let Some(mut defect) = defect else {
-        return Ok(None);
-    };
-    defect.signatures = column(
-        db,
-        "SELECT signature FROM signatures WHERE defect = ?1 ORDER BY signature",
-        [id],
-    )?;
-    defect.stations = column(
-        db,
-        "SELECT DISTINCT station_id FROM observations WHERE defect = ?1 ORDER BY 1",
-        [id],
-    )?;
-    defect.instances = column(
-        db,
-        "SELECT DISTINCT instance FROM observations WHERE defect = ?1 ORDER BY 1",
-        [id],
-    )?;
-    let mut notes =
-        db.prepare_cached("SELECT kind, text, added_ns FROM notes WHERE defect = ?1 ORDER BY id")?;
-    defect.notes = notes
-        .query_map([id], note_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(Some(defect))
-}
-
-fn load_observations(db: &Connection, defect: i64) -> rusqlite::Result<Vec<Observation>> {
-    let mut stmt = db.prepare_cached(
-        "SELECT id, defect, signature, title, station_id, station_name, node, profile, instance,
-             run_id, started_ns, finished_ns, duration_ns, message, chain, panic, log_tail,
-             inputs, input_values, kept_dir, blocked
-         FROM observations WHERE defect = ?1 ORDER BY finished_ns, id",
-    )?;
-    let rows = stmt.query_map([defect], observation_from_row)?;
-    rows.collect()
 }

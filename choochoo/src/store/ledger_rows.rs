@@ -3,8 +3,9 @@
 //! as the ledger's values. A value this version does not know is an error naming its column.
 
 use crate::defect::model::{
-    Defect, DefectId, DefectStatus, NewObservation, Note, NoteKind, Observation, ObservationId,
+    Decision, Defect, DefectId, DefectStatus, NewObservation, Note, NoteKind, ObservationId,
 };
+use crate::defect::observation::{FailedAttempt, Observation};
 use crate::error::Error;
 use crate::hash::Digest;
 use rusqlite::{Connection, Row};
@@ -52,22 +53,59 @@ pub(super) fn defect_from_row(id: i64, row: &Row<'_>) -> rusqlite::Result<Defect
         instances: Vec::new(),
         signatures: Vec::new(),
         notes: Vec::new(),
+        decisions: Vec::new(),
+        runs: 0,
+        last_run: 0,
+        recovered: 0,
+        quiet_since: None,
     })
 }
 
-/// A note from `kind, text, added_ns`.
+/// A note from `kind, text, added_ns, added_by`.
 pub(super) fn note_from_row(row: &Row<'_>) -> rusqlite::Result<Note> {
     let kind: String = row.get(0)?;
     Ok(Note {
         kind: NoteKind::parse(&kind).ok_or_else(|| unreadable(0, "note kind", &kind))?,
         text: row.get(1)?,
         added_ns: row.get(2)?,
+        added_by: row.get(3)?,
+    })
+}
+
+/// A decision from `what, by, at_ns`.
+pub(super) fn decision_from_row(row: &Row<'_>) -> rusqlite::Result<Decision> {
+    Ok(Decision {
+        what: row.get(0)?,
+        by: row.get(1)?,
+        at_ns: row.get(2)?,
     })
 }
 
 /// An observation from the columns `load_observations` selects.
 pub(super) fn observation_from_row(row: &Row<'_>) -> rusqlite::Result<Observation> {
     let inputs = input_hashes(&row.get::<_, String>(INPUTS_COLUMN)?)?;
+    let mut observation = observation_evidence(row, inputs)?;
+    observation.attempts = row.get(21)?;
+    observation.recovered = row.get(22)?;
+    observation.failures = match row.get::<_, Option<String>>(FAILURES_COLUMN)? {
+        Some(text) => attempts_from_json(&text)?,
+        // Written before attempts were kept: the observation is its one failed attempt.
+        None => vec![FailedAttempt {
+            attempt: 1,
+            message: observation.message.clone(),
+            finished_ns: observation.finished_ns,
+            duration_ns: observation.duration_ns,
+            kept_dir: observation.kept_dir.clone(),
+        }],
+    };
+    Ok(observation)
+}
+
+/// The columns of an observation up to `blocked`: those every version of the ledger has.
+fn observation_evidence(
+    row: &Row<'_>,
+    inputs: Vec<(String, Digest)>,
+) -> rusqlite::Result<Observation> {
     Ok(Observation {
         id: ObservationId(row.get(0)?),
         defect: DefectId(row.get(1)?),
@@ -90,7 +128,58 @@ pub(super) fn observation_from_row(row: &Row<'_>) -> rusqlite::Result<Observatio
         input_values: from_json(row, 18)?,
         kept_dir: row.get::<_, Option<String>>(19)?.map(PathBuf::from),
         blocked: unsigned(row, 20)?,
+        attempts: 1,
+        recovered: false,
+        failures: Vec::new(),
     })
+}
+
+/// Where `load_observations` selects the `failures` column.
+pub(crate) const FAILURES_COLUMN: usize = 23;
+
+/// A failed attempt as the `failures` column keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct AttemptRow {
+    attempt: u32,
+    message: String,
+    finished_ns: i64,
+    duration_ns: i64,
+    kept_dir: Option<String>,
+}
+
+/// The `failures` column: a JSON list of failed attempts.
+pub(crate) fn attempts_to_json(attempts: &[FailedAttempt]) -> String {
+    let rows: Vec<AttemptRow> = attempts
+        .iter()
+        .map(|a| AttemptRow {
+            attempt: a.attempt,
+            message: a.message.clone(),
+            finished_ns: a.finished_ns,
+            duration_ns: a.duration_ns,
+            // As the `kept_dir` column: named by choochoo, there for a person to read.
+            kept_dir: a
+                .kept_dir
+                .as_ref()
+                .map(|d| d.to_string_lossy().into_owned()),
+        })
+        .collect();
+    // Plain strings and integers: nothing here can fail to serialize.
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The failed attempts of the `failures` column.
+pub(crate) fn attempts_from_json(text: &str) -> rusqlite::Result<Vec<FailedAttempt>> {
+    let rows: Vec<AttemptRow> = json_column(FAILURES_COLUMN, text)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| FailedAttempt {
+            attempt: row.attempt,
+            message: row.message,
+            finished_ns: row.finished_ns,
+            duration_ns: row.duration_ns,
+            kept_dir: row.kept_dir.map(PathBuf::from),
+        })
+        .collect())
 }
 
 /// The first column of every row of `sql`.

@@ -20,10 +20,11 @@
 //! records and heads), `discovered.rs` (the inputs a record's station found while it ran),
 //! `blobs.rs` (large outputs), `publish.rs` (the atomic write every file of the store goes
 //! through), `stats.rs` (the stat cache), `runs.rs` (runs, their entries and the keys they
-//! used), `evidence.rs` (what cleans destroyed), `ledger.rs` and `ledger_rows.rs` (the defect
-//! ledger's SQL), `observe.rs` and `triage.rs` (what a run and a person do with the ledger),
-//! `maintenance.rs` (fsck, gc and pins), `digests.rs` (the remote cache's SHA-256
-//! digests), `locks.rs` (who may use the store at once).
+//! used), `evidence.rs` (what cleans destroyed), `ledger.rs`, `ledger_reads.rs` and
+//! `ledger_rows.rs` (the defect ledger's SQL: writes, reads, rows), `observe.rs` and
+//! `triage.rs` (what a run and a person do with the ledger), `maintenance.rs` (fsck, gc and
+//! pins), `digests.rs` (the remote cache's SHA-256 digests), `locks.rs` (who may use the
+//! store at once).
 
 mod blobs;
 mod columns;
@@ -32,6 +33,7 @@ mod digests;
 pub(crate) mod discovered;
 mod evidence;
 pub(crate) mod ledger;
+mod ledger_reads;
 pub(crate) mod ledger_rows;
 mod locks;
 pub(crate) mod maintenance;

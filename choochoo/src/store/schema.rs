@@ -9,7 +9,9 @@
 //! A store of an older version is brought up to this one in the same transaction, by the
 //! [`MIGRATIONS`] after its version; a newer store is refused, never guessed at. Version 2
 //! added the `discovered` column to `records`: an older choochoo would use a record without
-//! checking the inputs its station discovered, so it must not open such a store.
+//! checking the inputs its station discovered, so it must not open such a store. Version 3 made
+//! an observation one station's attempts in one run: an older choochoo would count each of
+//! its attempts as a failure of its own and file a run's failures apart.
 
 use crate::error::Error;
 use rusqlite::{Connection, OptionalExtension};
@@ -17,13 +19,23 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The layout of `store.db`. A store written by a newer version is refused, never guessed at.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// What brings a store of version `n` to `n + 1`, at index `n - 1`: run in the transaction
 /// that opens it, after `SCHEMA` (which creates only what is missing).
 const MIGRATIONS: &[&str] = &[
     // 1 → 2: the inputs a record's station discovered while it ran (NULL: none).
     "ALTER TABLE records ADD COLUMN discovered BLOB",
+    // 2 → 3: one observation per station and run, with its attempts; the causes that
+    // group a run's failures into one event; who made each note. Every observation keeps
+    // its row, each an attempt of its own (`failures` NULL: its own evidence is its one
+    // failure), and every note its text.
+    "ALTER TABLE observations ADD COLUMN cause TEXT;
+     ALTER TABLE observations ADD COLUMN root TEXT;
+     ALTER TABLE observations ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+     ALTER TABLE observations ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE observations ADD COLUMN failures TEXT;
+     ALTER TABLE notes ADD COLUMN added_by TEXT;",
 ];
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION - 1);
 
@@ -141,15 +153,34 @@ CREATE TABLE IF NOT EXISTS observations (
     inputs TEXT NOT NULL,
     input_values TEXT NOT NULL,
     kept_dir TEXT,
-    blocked INTEGER NOT NULL
+    blocked INTEGER NOT NULL,
+    -- What a run's failures must share to be one event: the masked message without the
+    -- station, and the masked root error (NULL: not to be grouped with other stations).
+    cause TEXT,
+    root TEXT,
+    -- The attempts of the station in this run, and whether the last one succeeded.
+    attempts INTEGER NOT NULL DEFAULT 1,
+    recovered INTEGER NOT NULL DEFAULT 0,
+    -- Each failed attempt (JSON); NULL in stores older than version 3.
+    failures TEXT
 );
 CREATE INDEX IF NOT EXISTS observations_by_defect ON observations (defect, finished_ns);
+CREATE INDEX IF NOT EXISTS observations_by_run ON observations (run_id);
 CREATE TABLE IF NOT EXISTS notes (
     id INTEGER PRIMARY KEY,
     defect INTEGER NOT NULL,
     kind TEXT NOT NULL,
     text TEXT NOT NULL,
-    added_ns INTEGER NOT NULL
+    added_ns INTEGER NOT NULL,
+    added_by TEXT
+);
+-- What people decided about a defect (marked it fixed, merged another into it), by whom.
+CREATE TABLE IF NOT EXISTS decisions (
+    id INTEGER PRIMARY KEY,
+    defect INTEGER NOT NULL,
+    what TEXT NOT NULL,
+    by TEXT NOT NULL,
+    at_ns INTEGER NOT NULL
 );
 -- The BLAKE3 identity of each file content met through the remote cache and its SHA-256
 -- wire digest: it saves reading a file again to upload it.
