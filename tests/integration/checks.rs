@@ -24,7 +24,8 @@ fn note(world: &Path, what: &str) {
         .append(true)
         .open(log)
         .unwrap();
-    writeln!(file, "{what}").unwrap();
+    // One write, so that items noting at once do not interleave.
+    file.write_all(format!("{what}\n").as_bytes()).unwrap();
 }
 
 /// Fails as `world/faults/<name>` says, if it says anything.
@@ -236,18 +237,34 @@ fn a_check_erroring_twice_then_holding_is_asked_three_times_and_its_station_is_c
     assert_eq!(role.reason(), Some("its check held on attempt 3"));
     assert_eq!(run.report().count(Status::Cached), 4);
 
-    // Each failed attempt of the check went into the ledger as a failed visit's does.
+    // The check's attempts went into the ledger as a visit's do: one observation of three
+    // attempts, the first two failed, recovered by the third.
     let observed = observations_of(&site.tmp.store, "shop.role");
-    assert_eq!(observed.len(), 2, "{observed:#?}");
-    for observation in &observed {
-        assert_eq!(
-            observation.message(),
-            "its check failed: connection refused: the database server is down"
-        );
-        assert_eq!(observation.chain()[0], "its check failed");
-        assert_eq!(observation.run(), run.report().run_id());
-        assert_eq!(observation.input_values()[1], ("name".into(), "\"shop\"".into()));
-    }
+    let [observation] = &observed[..] else {
+        panic!("one observation, not {observed:#?}");
+    };
+    assert_eq!(
+        observation.message(),
+        "its check failed: connection refused: the database server is down"
+    );
+    assert_eq!(observation.chain()[0], "its check failed");
+    assert_eq!(observation.run(), run.report().run_id());
+    assert_eq!(observation.input_values()[1], ("name".into(), "\"shop\"".into()));
+    assert_eq!(observation.attempts(), 3);
+    assert!(observation.recovered());
+    let failed: Vec<u32> = observation
+        .failed_attempts()
+        .iter()
+        .map(|a| a.attempt())
+        .collect();
+    assert_eq!(failed, [1, 2]);
+    let defect = site
+        .tmp
+        .store
+        .defect(observation.defect())
+        .unwrap()
+        .unwrap();
+    assert_eq!((defect.count(), defect.recovered(), defect.blocked()), (1, 1, 0));
 }
 
 #[test]
@@ -304,6 +321,7 @@ fn a_check_that_cannot_tell_fails_its_station_blocks_its_dependents_and_is_obser
     let observed = observations_of(&site.tmp.store, "shop.role");
     assert_eq!(observed.len(), 1);
     assert_eq!(observed[0].blocked(), 2, "it blocked the database and the migration");
+    assert_eq!((observed[0].attempts(), observed[0].recovered()), (1, false));
     let line = report.to_string();
     assert!(
         line.contains("  failed  role (") && !line.contains("cached  role"),
@@ -314,6 +332,27 @@ fn a_check_that_cannot_tell_fails_its_station_blocks_its_dependents_and_is_obser
         Status::Failed,
         "the stored run says so too"
     );
+}
+
+#[test]
+fn a_check_erroring_past_its_retries_is_one_observation_of_every_attempt_not_recovered() {
+    let site = site();
+    let runner = Runner::new(&site.tmp.store);
+    runner.run(shop(site.world.clone())).unwrap();
+    take_calls(&site.world);
+
+    set_fault(&site.world, "role", "transient 9");
+    let error = runner.run(shop(site.world.clone())).unwrap_err();
+    let report = error.report().unwrap();
+    assert_eq!(entry(report, "role").status(), Status::Failed, "{report}");
+    assert_eq!(entry(report, "db").status(), Status::Blocked);
+    assert_eq!(take_calls(&site.world)["role_can_log_in"], 4, "the first and 3 retries");
+    let observed = observations_of(&site.tmp.store, "shop.role");
+    let [observation] = &observed[..] else {
+        panic!("one observation, not {observed:#?}");
+    };
+    assert_eq!((observation.attempts(), observation.recovered()), (4, false));
+    assert_eq!(observation.failed_attempts().len(), 4);
 }
 
 #[test]

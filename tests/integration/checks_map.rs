@@ -16,7 +16,8 @@ fn note(world: &Path, what: &str) {
         .append(true)
         .open(log)
         .unwrap();
-    writeln!(file, "{what}").unwrap();
+    // One write, so that items noting at once do not interleave.
+    file.write_all(format!("{what}\n").as_bytes()).unwrap();
 }
 
 /// Grants `user` access: a file under `grants/`.
