@@ -4,7 +4,8 @@
 //! reason, and a check that cannot tell as `failed` until it holds again. The program is the
 //! shop of `checks.rs`, its world in `world/` beside the store.
 
-use crate::checks::{calls, changed, set_fault, take_calls, tree};
+use crate::checks::{calls, set_fault, take_calls};
+use crate::checks_plan::{changed, tree};
 use crate::cli::{PROGRAM, Site};
 use std::collections::BTreeMap;
 use std::path::Path;

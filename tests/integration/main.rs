@@ -10,6 +10,7 @@ mod buildgrid;
 mod checks;
 mod checks_cli;
 mod checks_map;
+mod checks_plan;
 mod cli;
 mod cli_items;
 mod defects;

@@ -1,6 +1,6 @@
 //! The commands that run, plan, clean and draw the workflow, and export its runs.
 
-use super::args::{GraphFormat, PlanFormat, RunOptions};
+use super::args::{GraphFormat, RunOptions};
 use super::watch::Watch;
 use super::{FAILED, Session, emit, say, status};
 use crate::clean::{Selection, clean_some};
@@ -10,7 +10,6 @@ use crate::diagram::preview::readable;
 use crate::error::Error;
 use crate::execution::{Execution, Settings};
 use crate::graph::Graph;
-use crate::plan::Action;
 use crate::report::{Report, Status};
 use crate::select::Named;
 use crate::store::Store;
@@ -195,63 +194,6 @@ fn cut(text: &str) -> String {
     }
     let head: String = text.chars().take(OUTPUT_SHOWN).collect();
     format!("{head}… ({} bytes in all)", text.len())
-}
-
-pub(super) fn plan<W, F>(
-    s: &Session<'_, F>,
-    format: PlanFormat,
-    check: bool,
-) -> Result<ExitCode, Error>
-where
-    F: Fn() -> W,
-    W: Workflow,
-{
-    let store = s.store()?;
-    let (name, graph) = s.graph()?;
-    let runner = s.runner(&store);
-    let plan = match check {
-        true => runner.plan_graph_checked(&graph)?,
-        false => runner.plan_graph(&graph)?,
-    };
-    match format {
-        PlanFormat::Text => say(&plan),
-        PlanFormat::Json => {
-            let stations: Vec<serde_json::Value> = plan
-                .entries()
-                .iter()
-                .map(|p| {
-                    serde_json::json!({
-                        "node": p.node(), "label": p.label(), "item": p.item(), "station": p.id(), "name": p.name(),
-                        "action": action(p.action()), "reason": p.reason(), "drifted": p.drifted(),
-                    })
-                })
-                .collect();
-            let count = |a| plan.with_action(a).count();
-            let json = serde_json::json!({
-                "workflow": name,
-                "profile": s.args.profile,
-                "stations": stations,
-                "counts": {
-                    "run": count(Action::Run),
-                    "may_run": count(Action::MayRun),
-                    "cached": count(Action::Cached),
-                    "unknown": count(Action::Unknown),
-                    "drifted": plan.entries().iter().filter(|p| p.drifted()).count(),
-                },
-            });
-            say(serde_json::to_string_pretty(&json).unwrap_or_default());
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn action(action: Action) -> &'static str {
-    match action {
-        Action::Cached => "cached",
-        Action::Run => "run",
-        Action::MayRun => "may_run",
-        Action::Unknown => "unknown",
-    }
 }
 
 pub(super) fn clean<W, F>(s: &Session<'_, F>, ids: &[String]) -> Result<ExitCode, Error>

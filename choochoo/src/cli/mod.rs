@@ -53,6 +53,7 @@ mod args;
 mod commands;
 mod defect_show;
 mod defects;
+mod plan;
 mod policy;
 mod status;
 mod watch;
@@ -162,7 +163,7 @@ where
     fn dispatch(&self) -> Result<ExitCode, Error> {
         match &self.args.command {
             Command::Run(options) => commands::run(self, options),
-            Command::Plan { format, check } => commands::plan(self, *format, *check),
+            Command::Plan { format, check } => plan::plan(self, *format, *check),
             Command::Status { items, check } => status::show(self, *items, *check),
             Command::Clean { ids } => commands::clean(self, ids),
             Command::Graph { format, out } => commands::graph(self, *format, out.as_deref()),
