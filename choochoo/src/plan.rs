@@ -371,7 +371,10 @@ fn decide(
         Ok(head) => head,
         Err(error) => {
             let error = crate::error::chain(&error);
-            return Line::new(Action::Run, Some(format!("its inputs cannot be read: {error}")));
+            return Line::new(
+                Action::Run,
+                Some(format!("its inputs cannot be read: {error}")),
+            );
         }
     };
     match execution.verdict(id, &head.key) {

@@ -217,7 +217,10 @@ fn a_check_erroring_twice_then_holding_is_asked_three_times_and_its_station_is_c
     );
     assert_eq!(observation.chain()[0], "its check failed");
     assert_eq!(observation.run(), run.report().run_id());
-    assert_eq!(observation.input_values()[1], ("name".into(), "\"shop\"".into()));
+    assert_eq!(
+        observation.input_values()[1],
+        ("name".into(), "\"shop\"".into())
+    );
     assert_eq!(observation.attempts(), 3);
     assert!(observation.recovered());
     let failed: Vec<u32> = observation
@@ -232,7 +235,10 @@ fn a_check_erroring_twice_then_holding_is_asked_three_times_and_its_station_is_c
         .defect(observation.defect())
         .unwrap()
         .unwrap();
-    assert_eq!((defect.count(), defect.recovered(), defect.blocked()), (1, 1, 0));
+    assert_eq!(
+        (defect.count(), defect.recovered(), defect.blocked()),
+        (1, 1, 0)
+    );
 }
 
 #[test]
@@ -288,8 +294,15 @@ fn a_check_that_cannot_tell_fails_its_station_blocks_its_dependents_and_is_obser
     );
     let observed = observations_of(&site.tmp.store, "shop.role");
     assert_eq!(observed.len(), 1);
-    assert_eq!(observed[0].blocked(), 2, "it blocked the database and the migration");
-    assert_eq!((observed[0].attempts(), observed[0].recovered()), (1, false));
+    assert_eq!(
+        observed[0].blocked(),
+        2,
+        "it blocked the database and the migration"
+    );
+    assert_eq!(
+        (observed[0].attempts(), observed[0].recovered()),
+        (1, false)
+    );
     let line = report.to_string();
     assert!(
         line.contains("  failed  role (") && !line.contains("cached  role"),
@@ -314,12 +327,19 @@ fn a_check_erroring_past_its_retries_is_one_observation_of_every_attempt_not_rec
     let report = error.report().unwrap();
     assert_eq!(entry(report, "role").status(), Status::Failed, "{report}");
     assert_eq!(entry(report, "db").status(), Status::Blocked);
-    assert_eq!(take_calls(&site.world)["role_can_log_in"], 4, "the first and 3 retries");
+    assert_eq!(
+        take_calls(&site.world)["role_can_log_in"],
+        4,
+        "the first and 3 retries"
+    );
     let observed = observations_of(&site.tmp.store, "shop.role");
     let [observation] = &observed[..] else {
         panic!("one observation, not {observed:#?}");
     };
-    assert_eq!((observation.attempts(), observation.recovered()), (4, false));
+    assert_eq!(
+        (observation.attempts(), observation.recovered()),
+        (4, false)
+    );
     assert_eq!(observation.failed_attempts().len(), 4);
 }
 

@@ -121,7 +121,7 @@ fn plan_check_and_status_check_show_the_drift_and_its_cone_and_change_nothing() 
     // each opened the store, asked the checks and closed it.
     assert_eq!(
         changed(&store_before, &tree(&store)),
-        [Path::new(""); 0],
+        Vec::<&Path>::new(),
         "the store is as it was"
     );
     assert!(tree(&world) == world_before, "the world is as it was");

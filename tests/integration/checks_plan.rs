@@ -52,10 +52,7 @@ fn plan_checked_sees_the_drift_and_its_cone_and_changes_nothing() {
     // A plan without checks cannot see it.
     let plan = runner.plan(shop(site.world.clone())).unwrap();
     assert_eq!(plan.with_action(Action::Cached).count(), 4);
-    assert_eq!(
-        plan.entries()[0].reason(),
-        Some("if its check still holds")
-    );
+    assert_eq!(plan.entries()[0].reason(), Some("if its check still holds"));
     assert_eq!(take_calls(&site.world), calls(&[]), "no check is asked");
 
     // Every byte of the store, taken after a read: the first read after a write records,
@@ -92,7 +89,11 @@ fn plan_checked_sees_the_drift_and_its_cone_and_changes_nothing() {
         "each remembered station's check is asked once; the cone's are not needed"
     );
     let after = tree(site.tmp.store.dir());
-    assert_eq!(changed(&store_before, &after), [Path::new(""); 0], "the store is as it was");
+    assert_eq!(
+        changed(&store_before, &after),
+        Vec::<&Path>::new(),
+        "the store is as it was"
+    );
     assert!(tree(&site.world) == world_before, "the world is as it was");
 
     // And what it said is what a run does.
@@ -115,7 +116,11 @@ fn plan_checked_says_when_a_check_cannot_tell() {
         Some("its check failed: connection refused: the database server is down")
     );
     assert_eq!(plan.entries()[1].action(), Action::MayRun);
-    assert!(plan.to_string().contains(" unknown  role: its check failed"), "{plan}");
+    assert!(
+        plan.to_string()
+            .contains(" unknown  role: its check failed"),
+        "{plan}"
+    );
     assert!(plan.to_string().ends_with(", 1 unknown"), "{plan}");
     assert_eq!(
         std::fs::read_to_string(site.world.join("faults/role")).unwrap(),

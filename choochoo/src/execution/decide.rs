@@ -116,11 +116,10 @@ impl Execution<'_> {
     /// station whose check holds is; else it is what running it made it.
     fn items_held(&self, id: NodeId, outcome: Outcome) -> Outcome {
         let items = self.items.lock().unwrap_or_else(|e| e.into_inner());
-        let held = items.iter().find(|(map, _)| *map == id).is_some_and(|(_, items)| {
-            items
-                .iter()
-                .all(|(_, item)| item.status == Status::Cached)
-        });
+        let held = items
+            .iter()
+            .find(|(map, _)| *map == id)
+            .is_some_and(|(_, items)| items.iter().all(|(_, item)| item.status == Status::Cached));
         match held && outcome.status == Status::Ran {
             true => Outcome {
                 reason: Some("its items' checks hold".to_owned()),
