@@ -127,4 +127,19 @@ fn plan_checked_says_when_a_check_cannot_tell() {
         "transient 4",
         "asked once, not retried"
     );
+
+    // The run's time limit for a station bounds its check in a plan too.
+    set_fault(&site.world, "assets", "hang");
+    let started = std::time::Instant::now();
+    let plan = Runner::new(&site.tmp.store)
+        .timeout("assets", std::time::Duration::from_millis(100))
+        .plan_checked(shop(site.world.clone()))
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_millis(1_500));
+    let assets = plan.entries().iter().find(|e| e.label() == Some("assets"));
+    let assets = assets.unwrap();
+    assert_eq!(
+        (assets.action(), assets.reason()),
+        (Action::Unknown, Some("timed out after 100ms"))
+    );
 }

@@ -89,7 +89,8 @@ impl Execution<'_> {
             args.extend(shared);
             args
         });
-        self.ask_once(run.station, record, &run.map.output, args)
+        let limit = self.policy(run.id, run.station.as_ref()).timeout;
+        self.ask_once(run.station, record, &run.map.output, args, limit)
     }
 
     /// The items of map `id`, named, when its list is known without running or writing

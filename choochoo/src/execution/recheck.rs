@@ -18,7 +18,7 @@ use crate::memo::{Head, Record};
 use crate::report::Status;
 use crate::value::Shared;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What the check of a remembered result said, once its attempts were made.
 pub(super) enum Rechecked {
@@ -64,24 +64,26 @@ impl Execution<'_> {
         let Kind::Station { station, inputs } = &node.kind else {
             return Ok(Checked::Holds);
         };
-        self.ask_once(station, &found.record, &node.codec, self.known_args(inputs))
+        let limit = self.policy(id, station.as_ref()).timeout;
+        let args = self.known_args(inputs);
+        self.ask_once(station, &found.record, &node.codec, args, limit)
     }
 
     /// Asks `station`'s check about `record`'s output (decoded with `codec`) and `args`,
-    /// once and reading only: the output and the inputs are decoded as a plan may, nothing
-    /// forgotten, nothing written. An error or a panic is the message a run would fail
-    /// with, were it to last.
+    /// once, within the run's time `limit` for the station, and reading only: the output
+    /// and the inputs are decoded as a plan may, nothing forgotten, nothing written. An
+    /// error or a panic is the message a run would fail with, were it to last.
     pub(super) fn ask_once(
         &self,
         station: &Arc<dyn ErasedStation>,
         record: &Record,
         codec: &Codec,
         args: Option<Vec<Arg>>,
+        limit: Option<Duration>,
     ) -> Result<Checked, String> {
         let unknown = || "its inputs or its remembered output cannot be read".to_owned();
         let bytes = self.store.load(record).map_err(|_| unknown())?;
         let output = (codec.decode)(&bytes).map_err(|_| unknown())?;
-        let limit = station.policy().timeout;
         call::ask_check_within(station, args.ok_or_else(unknown)?, output, limit)
             .map_err(|failure| failure.message)
     }

@@ -96,6 +96,8 @@ impl Runner<'_> {
         let settings = self.settings(0);
         let mut execution = Execution::new(graph, self.store, &settings)?;
         self.force_on(graph, &mut execution)?;
+        // A plan's checks keep to the run's time limits, as a run's would.
+        execution.overrides = self.overrides(graph, &execution)?;
         Ok(plan::plan(&execution, checks))
     }
 }
