@@ -193,38 +193,48 @@ impl fmt::Display for Plan {
             .entries
             .iter()
             .partition(|entry| entry.item().is_some());
-        let count =
-            |entries: &[&Planned], action| entries.iter().filter(|e| e.action == action).count();
         write!(
             f,
-            "{} stations: {} to run",
+            "{} stations: {}, {} may run, {} cached{}",
             stations.len(),
-            count(&stations, Action::Run)
-        )?;
-        let drifted = self.entries.iter().filter(|e| e.drifted).count();
-        if drifted > 0 {
-            write!(f, " ({drifted} drifted)")?;
-        }
-        write!(
-            f,
-            ", {} may run, {} cached",
+            to_run(&stations),
             count(&stations, Action::MayRun),
-            count(&stations, Action::Cached)
+            count(&stations, Action::Cached),
+            unknown(&stations)
         )?;
-        let unknown = self.with_action(Action::Unknown).count();
-        if unknown > 0 {
-            write!(f, ", {unknown} unknown")?;
-        }
         if !items.is_empty() {
             write!(
                 f,
-                "; {} items: {} to run, {} cached",
+                "; {} items: {}, {} cached{}",
                 items.len(),
-                count(&items, Action::Run),
-                count(&items, Action::Cached)
+                to_run(&items),
+                count(&items, Action::Cached),
+                unknown(&items)
             )?;
         }
         Ok(())
+    }
+}
+
+/// How many of `entries` do `action`.
+fn count(entries: &[&Planned], action: Action) -> usize {
+    entries.iter().filter(|e| e.action == action).count()
+}
+
+/// `2 to run`, or `2 to run (1 drifted)` when a check found drift.
+fn to_run(entries: &[&Planned]) -> String {
+    let run = count(entries, Action::Run);
+    match entries.iter().filter(|e| e.drifted).count() {
+        0 => format!("{run} to run"),
+        drifted => format!("{run} to run ({drifted} drifted)"),
+    }
+}
+
+/// `, 1 unknown` when a check could not tell, else nothing.
+fn unknown(entries: &[&Planned]) -> String {
+    match count(entries, Action::Unknown) {
+        0 => String::new(),
+        n => format!(", {n} unknown"),
     }
 }
 

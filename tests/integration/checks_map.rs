@@ -101,6 +101,13 @@ fn each_remembered_item_is_checked_and_a_drifted_one_runs_with_its_reason() {
             ("access[cy]", Action::Cached, Some("its check holds")),
         ]
     );
+    assert!(
+        plan.to_string().ends_with(
+            "1 stations: 1 to run (1 drifted), 0 may run, 0 cached; \
+             3 items: 1 to run (1 drifted), 2 cached"
+        ),
+        "{plan}"
+    );
     take_calls(&site.world);
     let run = runner.run_graph(&g, access).unwrap();
     let bo = run.report().find("access[bo]").next().unwrap();
