@@ -164,6 +164,7 @@ mod store;
 
 mod arity;
 mod capture;
+mod checked;
 mod child;
 mod clean;
 mod cleaned;
@@ -228,7 +229,8 @@ pub use store::Store;
 pub use store::interrupted::Interrupted;
 pub use workflow::Workflow;
 
-// Before, during and after a run: plans, progress, pictures, cleaning.
+// Before, during and after a run: checks, plans, progress, pictures, cleaning.
+pub use checked::Checked;
 pub use child::Command;
 pub use clean::Undo;
 pub use cleaned::Cleaned;
@@ -270,26 +272,44 @@ pub mod __private {
     /// The owned types behind the borrowed parameters `&str`, `&[T]` and `&Path`.
     pub use std::{path::PathBuf, string::String, vec::Vec};
 
-    /// What a check function may return: `bool` or `Result<bool, E>`.
+    pub use crate::checked::Checked;
+
+    /// What a check function may return: `bool`, `Checked`, `Result<bool, E>` or
+    /// `Result<Checked, E>`.
     #[diagnostic::on_unimplemented(
-        message = "a check returns `bool` or `Result<bool, E>`, not `{Self}`",
-        label = "not a check result"
+        message = "a check returns `bool`, `Checked`, `Result<bool, E>` or `Result<Checked, E>`, not `{Self}`",
+        label = "not a check result",
+        note = "return `Checked::Drifted(reason)` to say why the world drifted"
     )]
     pub trait IntoCheck {
         /// Converts the check's return value.
-        fn into_check(self) -> Result<bool, BoxError>;
+        fn into_check(self) -> Result<Checked, BoxError>;
     }
 
     #[diagnostic::do_not_recommend]
     impl IntoCheck for bool {
-        fn into_check(self) -> Result<bool, BoxError> {
+        fn into_check(self) -> Result<Checked, BoxError> {
+            Ok(self.into())
+        }
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl IntoCheck for Checked {
+        fn into_check(self) -> Result<Checked, BoxError> {
             Ok(self)
         }
     }
 
     #[diagnostic::do_not_recommend]
     impl<E: Into<BoxError>> IntoCheck for Result<bool, E> {
-        fn into_check(self) -> Result<bool, BoxError> {
+        fn into_check(self) -> Result<Checked, BoxError> {
+            self.map(Checked::from).map_err(Into::into)
+        }
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<E: Into<BoxError>> IntoCheck for Result<Checked, E> {
+        fn into_check(self) -> Result<Checked, BoxError> {
             self.map_err(Into::into)
         }
     }

@@ -2,12 +2,17 @@
 //! cached (its key is in the store and everything it names is intact), will run (and why),
 //! or may run (an upstream station will run; whether this one does depends on that output).
 //! A map whose list is known before it runs (a constant, or the output of a station found
-//! in the store) is followed by its items, each cached or to run.
+//! in the store) is followed by its items, each cached or to run. A plan that asks checks
+//! ([`Runner::plan_checked`](crate::Runner::plan_checked)) also asks each remembered
+//! station's check, once: drifted (it runs, and its dependents may), holds, or cannot tell.
 
+use crate::checked::Checked;
 use crate::execution::Execution;
 use crate::execution::decide::Verdict;
+use crate::execution::item::ItemPlan;
 use crate::graph::Kind;
 use crate::graph::edge::Edge;
+use crate::graph::erased::ErasedStation;
 use crate::graph::node::NodeId;
 use std::fmt;
 
@@ -59,6 +64,11 @@ pub enum Action {
     Run,
     /// It runs if a station upstream of it, which will run, produces a different output.
     MayRun,
+    /// Its check, asked by a plan that asks checks, could not tell whether its remembered
+    /// result still holds (it returned an error or panicked; the reason says how). A run
+    /// asks again, as often as the station's retries allow, and fails the station if the
+    /// check still cannot tell.
+    Unknown,
 }
 
 /// One station's line in a [`Plan`].
@@ -70,6 +80,9 @@ pub struct Planned {
     node: Box<str>,
     action: Action,
     reason: Option<String>,
+    drifted: bool,
+    /// Whether its station has a check (asked or not).
+    pub(crate) has_check: bool,
 }
 
 impl Planned {
@@ -104,9 +117,35 @@ impl Planned {
         self.action
     }
 
-    /// Why: `no record`, `input `doc` changed`, `after `text``, `forced`, …
+    /// Why: `no record`, `input `doc` changed`, `after `text``, `forced`,
+    /// `check failed: drift: role shop is missing`, …
     pub fn reason(&self) -> Option<&str> {
         self.reason.as_deref()
+    }
+
+    /// Whether its check, asked by a plan that asks checks
+    /// ([`Runner::plan_checked`](crate::Runner::plan_checked)), found the world drifted from
+    /// its remembered result: it runs again (its [`reason`](Planned::reason) says why), and
+    /// the stations after it may.
+    pub fn drifted(&self) -> bool {
+        self.drifted
+    }
+}
+
+/// One line of a plan, before it is named.
+struct Line {
+    action: Action,
+    reason: Option<String>,
+    drifted: bool,
+}
+
+impl Line {
+    fn new(action: Action, reason: Option<String>) -> Line {
+        Line {
+            action,
+            reason,
+            drifted: false,
+        }
     }
 }
 
@@ -131,6 +170,7 @@ impl fmt::Display for Action {
             Action::Cached => "cached",
             Action::Run => "run",
             Action::MayRun => "may run",
+            Action::Unknown => "unknown",
         })
     }
 }
@@ -153,32 +193,54 @@ impl fmt::Display for Plan {
             .entries
             .iter()
             .partition(|entry| entry.item().is_some());
-        let count =
-            |entries: &[&Planned], action| entries.iter().filter(|e| e.action == action).count();
         write!(
             f,
-            "{} stations: {} to run, {} may run, {} cached",
+            "{} stations: {}, {} may run, {} cached{}",
             stations.len(),
-            count(&stations, Action::Run),
+            to_run(&stations),
             count(&stations, Action::MayRun),
-            count(&stations, Action::Cached)
+            count(&stations, Action::Cached),
+            unknown(&stations)
         )?;
         if !items.is_empty() {
             write!(
                 f,
-                "; {} items: {} to run, {} cached",
+                "; {} items: {}, {} cached{}",
                 items.len(),
-                count(&items, Action::Run),
-                count(&items, Action::Cached)
+                to_run(&items),
+                count(&items, Action::Cached),
+                unknown(&items)
             )?;
         }
         Ok(())
     }
 }
 
+/// How many of `entries` do `action`.
+fn count(entries: &[&Planned], action: Action) -> usize {
+    entries.iter().filter(|e| e.action == action).count()
+}
+
+/// `2 to run`, or `2 to run (1 drifted)` when a check found drift.
+fn to_run(entries: &[&Planned]) -> String {
+    let run = count(entries, Action::Run);
+    match entries.iter().filter(|e| e.drifted).count() {
+        0 => format!("{run} to run"),
+        drifted => format!("{run} to run ({drifted} drifted)"),
+    }
+}
+
+/// `, 1 unknown` when a check could not tell, else nothing.
+fn unknown(entries: &[&Planned]) -> String {
+    match count(entries, Action::Unknown) {
+        0 => String::new(),
+        n => format!(", {n} unknown"),
+    }
+}
+
 /// Walks the graph in order (every node comes after its inputs), deciding each station from
-/// what is known of its inputs.
-pub(crate) fn plan(execution: &Execution<'_>) -> Plan {
+/// what is known of its inputs; with `checks`, asking the check of each remembered station.
+pub(crate) fn plan(execution: &Execution<'_>, checks: bool) -> Plan {
     let graph = execution.graph;
     let mut actions: Vec<Option<Action>> = vec![None; graph.nodes.len()];
     let mut entries = Vec::new();
@@ -186,19 +248,28 @@ pub(crate) fn plan(execution: &Execution<'_>) -> Plan {
         let Kind::Station { station, inputs } = &node.kind else {
             continue;
         };
-        let (action, reason) = decide(execution, id, station.as_ref(), inputs, &actions);
-        actions[id.index()] = Some(action);
+        let mut line = decide(execution, id, station.as_ref(), inputs, &actions, checks);
+        let items = match line.action {
+            Action::MayRun => Vec::new(),
+            action => items(execution, id, station.as_ref(), action, checks),
+        };
+        if line.action == Action::Cached
+            && let Some(reason) = items_reason(&items)
+        {
+            line = reason;
+        }
+        actions[id.index()] = Some(line.action);
         entries.push(Planned {
             id: station.id(),
             name: station.name(),
             label: node.label.clone(),
             node: execution.paths[id.index()].clone(),
-            action,
-            reason,
+            action: line.action,
+            reason: line.reason,
+            drifted: line.drifted,
+            has_check: station.has_check(),
         });
-        if node.map.is_some() && action != Action::MayRun {
-            entries.extend(items(execution, id, station.as_ref(), action));
-        }
+        entries.extend(items);
     }
     Plan { entries }
 }
@@ -207,35 +278,78 @@ pub(crate) fn plan(execution: &Execution<'_>) -> Plan {
 fn items(
     execution: &Execution<'_>,
     id: NodeId,
-    station: &dyn crate::graph::erased::ErasedStation,
+    station: &dyn ErasedStation,
     action: Action,
+    checks: bool,
 ) -> Vec<Planned> {
     let verdicts = execution
-        .item_verdicts(id, action == Action::Cached)
+        .item_verdicts(id, action == Action::Cached, checks)
         .unwrap_or_default();
     let shown = execution.shown(id);
     verdicts
         .into_iter()
-        .map(|(node, runs)| {
+        .map(|(node, verdict)| {
             let label =
                 crate::report::split_item(&node).map(|(_, item)| format!("{shown}[{item}]"));
-            let (action, reason) = match runs {
-                Some(reason) => (Action::Run, Some(reason)),
-                None if station.has_check() => {
-                    (Action::Cached, Some("if its check still holds".to_owned()))
-                }
-                None => (Action::Cached, None),
+            let line = match verdict {
+                ItemPlan::Runs(reason) => Line::new(Action::Run, Some(reason)),
+                ItemPlan::Found(said) => found(said, station.has_check()),
             };
             Planned {
                 id: station.id(),
                 name: station.name(),
                 label: label.map(String::into_boxed_str),
                 node,
-                action,
-                reason,
+                action: line.action,
+                reason: line.reason,
+                drifted: line.drifted,
+                has_check: station.has_check(),
             }
         })
         .collect()
+}
+
+/// A map found in the store runs when a check found one of its items drifted (or cannot
+/// tell whether one did): the line it then has, naming them.
+fn items_reason(items: &[Planned]) -> Option<Line> {
+    let names = |action| -> Vec<&str> {
+        items
+            .iter()
+            .filter(|item| item.action == action)
+            .filter_map(Planned::item)
+            .collect()
+    };
+    let (drifted, unknown) = (names(Action::Run), names(Action::Unknown));
+    let (action, names, verb) = match (drifted.is_empty(), unknown.is_empty()) {
+        (true, true) => return None,
+        (false, _) => (Action::Run, drifted, "found drift"),
+        (true, false) => (Action::Unknown, unknown, "cannot tell"),
+    };
+    let reason = match names.as_slice() {
+        [item] => format!("the check of item `{item}` {verb}"),
+        items => format!("the checks of items `{}` {verb}", items.join("`, `")),
+    };
+    Some(Line {
+        action,
+        reason: Some(reason),
+        drifted: action == Action::Run,
+    })
+}
+
+/// The line of a remembered result, from what its check said when the plan asked it
+/// (`None`: not asked).
+fn found(said: Option<Result<Checked, String>>, has_check: bool) -> Line {
+    match said {
+        None if has_check => Line::new(Action::Cached, Some("if its check still holds".to_owned())),
+        None => Line::new(Action::Cached, None),
+        Some(Ok(Checked::Holds)) => Line::new(Action::Cached, Some("its check holds".to_owned())),
+        Some(Ok(drifted)) => Line {
+            action: Action::Run,
+            reason: drifted.drift(),
+            drifted: true,
+        },
+        Some(Err(message)) => Line::new(Action::Unknown, Some(message)),
+    }
 }
 
 /// One station's line: the run's own rule ([`Execution::verdict`]), with what a plan cannot
@@ -243,54 +357,49 @@ fn items(
 fn decide(
     execution: &Execution<'_>,
     id: NodeId,
-    station: &dyn crate::graph::erased::ErasedStation,
+    station: &dyn ErasedStation,
     inputs: &[Edge],
     actions: &[Option<Action>],
-) -> (Action, Option<String>) {
+    checks: bool,
+) -> Line {
     // A forced station runs whatever its inputs are, known or not.
     if let Some(reason) = execution.forced_reason(id) {
-        return (Action::Run, Some(reason));
+        return Line::new(Action::Run, Some(reason));
     }
-    let running = inputs
-        .iter()
-        .flat_map(Edge::sources)
-        .find(|source| matches!(actions[source.index()], Some(Action::Run | Action::MayRun)));
+    let running = inputs.iter().flat_map(Edge::sources).find(|source| {
+        matches!(
+            actions[source.index()],
+            Some(Action::Run | Action::MayRun | Action::Unknown)
+        )
+    });
     if let Some(source) = running {
-        return (
-            Action::MayRun,
-            Some(format!(
-                "after `{}`",
-                execution
-                    .graph
-                    .node(*source)
-                    .label
-                    .as_deref()
-                    .unwrap_or(&execution.paths[source.index()])
-            )),
-        );
+        let shown = execution.graph.node(*source).label.as_deref();
+        let shown = shown.unwrap_or(&execution.paths[source.index()]);
+        return Line::new(Action::MayRun, Some(format!("after `{shown}`")));
     }
     let head = match execution.head(id, station, inputs) {
         Ok(head) => head,
         Err(error) => {
-            return (
+            let error = crate::error::chain(&error);
+            return Line::new(
                 Action::Run,
-                Some(format!(
-                    "its inputs cannot be read: {}",
-                    crate::error::chain(&error)
-                )),
+                Some(format!("its inputs cannot be read: {error}")),
             );
         }
     };
     match execution.verdict(id, &head.key) {
-        Verdict::Found(found) => {
-            // Its remembered output is what the stations after it would read.
-            execution.adopt(id, found);
-            let reason = station
-                .has_check()
-                .then(|| "if its check still holds".to_owned());
-            (Action::Cached, reason)
+        Verdict::Found(found_record) => {
+            // A map's check is its items': they are asked with the map's items.
+            let asks = checks && station.has_check() && execution.graph.node(id).map.is_none();
+            let said = asks.then(|| execution.plan_check(id, &found_record));
+            let line = found(said, station.has_check());
+            if line.action == Action::Cached {
+                // Its remembered output is what the stations after it would read.
+                execution.adopt(id, found_record);
+            }
+            line
         }
-        Verdict::Runs(reason) => (Action::Run, Some(reason)),
-        Verdict::Missing => (Action::Run, Some(execution.reason(id, station, &head))),
+        Verdict::Runs(reason) => Line::new(Action::Run, Some(reason)),
+        Verdict::Missing => Line::new(Action::Run, Some(execution.reason(id, station, &head))),
     }
 }

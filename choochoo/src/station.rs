@@ -2,6 +2,7 @@
 //! the macro generates a unit struct implementing [`Station`], which tells the runtime the
 //! station's identity, its code fingerprint, its input and output types, and how to call it.
 
+use crate::checked::Checked;
 use crate::hash::{Digest, Hasher};
 use crate::value::Value;
 use std::any::Any;
@@ -79,15 +80,15 @@ pub trait Station: Send + Sync + 'static {
     }
 
     /// Asks whether the desired state is there for these inputs and this output: called on a
-    /// remembered result (false: the world drifted, run again) and after every run (false:
-    /// the station or its check is wrong).
+    /// remembered result (drifted: run again) and after every run (drifted: the station or
+    /// its check is wrong). An error is a failed attempt: the check cannot tell.
     fn check(
         &self,
         input: <Self::Input as Inputs>::Refs<'_>,
         output: &Self::Output,
-    ) -> Result<bool, BoxError> {
+    ) -> Result<Checked, BoxError> {
         let _ = (input, output);
-        Ok(true)
+        Ok(Checked::Holds)
     }
 
     /// Whether the station has a clean function (`#[station(clean = path)]`).

@@ -21,7 +21,8 @@ mod deploy;
 /// The arguments of the child program, as JSON.
 const ARGS: &str = "CHOOCHOO_TEST_CLI_ARGS";
 /// `graph`, `map`, `items`, `warnings` or `cleans` makes the child program a builder graph
-/// instead of the deploy workflow.
+/// instead of the deploy workflow; `checks`, the shop of `checks.rs`, in `world/` under its
+/// working directory.
 pub(crate) const PROGRAM: &str = "CHOOCHOO_TEST_CLI_PROGRAM";
 
 /// The workflow program the tests run: a one-line `main`, reached through this test.
@@ -38,6 +39,9 @@ fn program() {
         Ok("items") => choochoo::cli::main_with_args(args, crate::cli_items::build),
         Ok("warnings") => choochoo::cli::main_with_args(args, crate::cli_warnings::build),
         Ok("cleans") => choochoo::cli::main_with_args(args, crate::cleans_shop::build),
+        Ok("checks") => {
+            choochoo::cli::main_with_args(args, || crate::checks::shop(PathBuf::from("world")))
+        }
         _ => choochoo::cli::main_with_args(args, || deploy::deploy("shop".to_owned())),
     };
     let code = (0..=u8::MAX)

@@ -8,6 +8,10 @@
 mod borrowed;
 mod buildgrid;
 mod cbuild;
+mod checks;
+mod checks_cli;
+mod checks_map;
+mod checks_plan;
 mod children;
 mod cleans;
 mod cleans_shop;

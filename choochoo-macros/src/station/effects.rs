@@ -47,7 +47,7 @@ impl Role {
 
     fn may_return(self) -> &'static str {
         match self {
-            Role::Check => "`Result<bool, E>`",
+            Role::Check => "`Checked`, `Result<bool, E>` or `Result<Checked, E>`",
             Role::Clean => "`Result<(), E>`",
         }
     }
@@ -70,7 +70,7 @@ pub(super) fn effects(station: &Station<'_>) -> TokenStream {
                 &self,
                 __input: <Self::Input as ::choochoo::__private::Inputs>::Refs<'_>,
                 __output: &Self::Output,
-            ) -> ::core::result::Result<bool, ::choochoo::__private::BoxError> {
+            ) -> ::core::result::Result<::choochoo::__private::Checked, ::choochoo::__private::BoxError> {
                 #shape
                 let (#(#args,)*) = __input;
                 #into_check

@@ -38,12 +38,20 @@ pub(super) enum Command {
         /// How to print the plan.
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
+        /// Asks the check of every remembered station (once, changing nothing), to show
+        /// what drifted and what would run because of it.
+        #[arg(long)]
+        check: bool,
     },
-    /// Shows each station: cached, stale, never run or failed, with its last run.
+    /// Shows each station: cached, stale, drifted, never run or failed, with its last run.
     Status {
         /// Lists each item of a map, instead of a line counting them.
         #[arg(long)]
         items: bool,
+        /// Asks the check of every remembered station (once, changing nothing): a station
+        /// whose world drifted is shown `drifted`, with its check's reason.
+        #[arg(long)]
+        check: bool,
     },
     /// Undoes the workflow's effects, last station first, and forgets its results; shows
     /// what it will undo and asks first.

@@ -1,13 +1,12 @@
 //! The commands that run, plan and draw the workflow, and export its runs.
 
-use super::args::{GraphFormat, PlanFormat, RunOptions};
+use super::args::{GraphFormat, RunOptions};
 use super::watch::Watch;
 use super::{FAILED, Session, emit, say, status};
 use crate::clock;
 use crate::diagram::Diagram;
 use crate::diagram::preview::readable;
 use crate::error::Error;
-use crate::plan::Action;
 use crate::report::{Report, Status};
 use crate::store::Store;
 use crate::workflow::Workflow;
@@ -121,52 +120,6 @@ fn cut(text: &str) -> String {
     }
     let head: String = text.chars().take(OUTPUT_SHOWN).collect();
     format!("{head}… ({} bytes in all)", text.len())
-}
-
-pub(super) fn plan<W, F>(s: &Session<'_, F>, format: PlanFormat) -> Result<ExitCode, Error>
-where
-    F: Fn() -> W,
-    W: Workflow,
-{
-    let store = s.store()?;
-    let (name, graph) = s.graph()?;
-    let plan = s.runner(&store).plan_graph(&graph)?;
-    match format {
-        PlanFormat::Text => say(&plan),
-        PlanFormat::Json => {
-            let stations: Vec<serde_json::Value> = plan
-                .entries()
-                .iter()
-                .map(|p| {
-                    serde_json::json!({
-                        "node": p.node(), "label": p.label(), "item": p.item(), "station": p.id(), "name": p.name(),
-                        "action": action(p.action()), "reason": p.reason(),
-                    })
-                })
-                .collect();
-            let count = |a| plan.with_action(a).count();
-            let json = serde_json::json!({
-                "workflow": name,
-                "profile": s.args.profile,
-                "stations": stations,
-                "counts": {
-                    "run": count(Action::Run),
-                    "may_run": count(Action::MayRun),
-                    "cached": count(Action::Cached),
-                },
-            });
-            say(serde_json::to_string_pretty(&json).unwrap_or_default());
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn action(action: Action) -> &'static str {
-    match action {
-        Action::Cached => "cached",
-        Action::Run => "run",
-        Action::MayRun => "may_run",
-    }
 }
 
 pub(super) fn graph<W, F>(

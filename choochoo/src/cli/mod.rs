@@ -23,8 +23,8 @@
 //! | command | what it does |
 //! |---|---|
 //! | `run [--jobs N] [--keep-going] [--force ID..] [--force-downstream ID..] [--retries NAME=N].. [--backoff NAME=DURATION].. [--timeout NAME=DURATION].. [--remote URL [--remote-instance NAME] [--remote-write] [--remote-ca PATH] [--remote-cert PATH --remote-key PATH] [--remote-header NAME=VALUE].. [--remote-token-file PATH]]` | runs what changed, with progress; `--retries`, `--backoff` and `--timeout` override a station's attempt policy for this run; `--remote` (feature `remote`) shares results through a REAPI cache, over TLS for `grpcs://` |
-//! | `plan [--format text\|json]` | what a run would do and why, without doing it |
-//! | `status [--items]` | each station: cached, stale, never run or failed, with its last run; a map's items counted in one line, or listed with `--items` |
+//! | `plan [--format text\|json] [--check]` | what a run would do and why, without doing it; `--check` asks the checks of remembered stations (changing nothing) and shows what drifted and what would run because of it |
+//! | `status [--items] [--check]` | each station: cached, stale, drifted (with `--check`), never run or failed, with its last run; a map's items counted in one line, or listed with `--items` |
 //! | `clean [ID..] [--only] [--yes] [--dry-run]` | undoes the workflow's effects, the last station first: lists them, then asks on a terminal (`--yes` for scripts; without a terminal it refuses, exit 2); `ID..` cleans the named stations after everything downstream of them, `--only` the named ones alone; `--dry-run` lists and changes nothing |
 //! | `graph [--format dot\|mermaid\|svg] [--out FILE]` | the graph, coloured by each station's last status |
 //! | `trace [--run ID] [--out FILE]` | a run as Chrome trace-event JSON (Perfetto, `chrome://tracing`) |
@@ -60,6 +60,7 @@ mod defect_show;
 mod defects;
 mod failures;
 mod interrupted;
+mod plan;
 mod policy;
 mod status;
 mod warnings;
@@ -170,8 +171,8 @@ where
     fn dispatch(&self) -> Result<ExitCode, Error> {
         match &self.args.command {
             Command::Run(options) => commands::run(self, options),
-            Command::Plan { format } => commands::plan(self, *format),
-            Command::Status { items } => status::show(self, *items),
+            Command::Plan { format, check } => plan::plan(self, *format, *check),
+            Command::Status { items, check } => status::show(self, *items, *check),
             Command::Clean(options) => clean::run(self, options),
             Command::Graph { format, out } => commands::graph(self, *format, out.as_deref()),
             Command::Trace { run, out } => commands::trace(self, *run, out.as_deref()),

@@ -1,8 +1,9 @@
 //! Where each station stands: cached (its result is in the store and still valid), stale
-//! (it will run again, and why), never run, or failed (its last attempt failed), with when
-//! it last ran. Found the way `plan` finds it, so it reads and writes nothing else. The
-//! items of a map whose list is known stand the same way; they are counted in one line
-//! under their map, or listed one by one with `--items`. Under a station's line, what it
+//! (it will run again, and why), drifted (with `--check`: its check found the world changed),
+//! never run, or failed (its last attempt failed, or with `--check` its check cannot tell),
+//! with when it last ran. Found the way `plan` finds it, so it reads and writes nothing
+//! else. The items of a map whose list is known stand the same way; they are counted in one
+//! line under their map, or listed one by one with `--items`. Under a station's line, what it
 //! warned of the last time it ran (under a map's line, its items').
 
 use super::{Session, say};
@@ -20,6 +21,7 @@ use std::time::SystemTime;
 enum State {
     Cached,
     Stale(String),
+    Drifted(String),
     NeverRun,
     Failed(String),
 }
@@ -29,13 +31,14 @@ impl State {
         match self {
             State::Cached => "cached",
             State::Stale(_) => "stale",
+            State::Drifted(_) => "drifted",
             State::NeverRun => "never run",
             State::Failed(_) => "failed",
         }
     }
 }
 
-pub(super) fn show<W, F>(s: &Session<'_, F>, items: bool) -> Result<ExitCode, Error>
+pub(super) fn show<W, F>(s: &Session<'_, F>, items: bool, check: bool) -> Result<ExitCode, Error>
 where
     F: Fn() -> W,
     W: Workflow,
@@ -44,9 +47,14 @@ where
     let profile = &s.args.profile;
     super::interrupted::say_since_last_run(&store, profile)?;
     let (_, graph) = s.graph()?;
-    let plan = s.runner(&store).plan_graph(&graph)?;
+    let runner = s.runner(&store);
+    let plan = match check {
+        true => runner.plan_graph_checked(&graph)?,
+        false => runner.plan_graph(&graph)?,
+    };
     let executed = store.last_entries(profile, true)?;
     let warned = store.last_warnings(profile)?;
+    let latest = store.last_entries(profile, false)?;
     let heads = store.nodes_with_results(profile)?;
     let now = SystemTime::now();
     // The STATION column fits every name shown: with `--items` the items', else each map's
@@ -72,7 +80,13 @@ where
     let mut hidden = Vec::new();
     for planned in plan.entries() {
         let last = executed.get(planned.node());
-        let state = state_of(planned, last, heads.contains(planned.node()));
+        let state = match latest.get(planned.node()) {
+            // Its check failed in the last run that looked at it, and was not asked since.
+            Some(latest) if planned.has_check && !check && latest.status == Status::Failed => {
+                State::Failed(latest.error.clone().unwrap_or_default())
+            }
+            _ => state_of(planned, last, heads.contains(planned.node())),
+        };
         let line = || {
             say(format_args!(
                 "{:<9}  {:<width$}  {}",
@@ -118,6 +132,8 @@ fn state_of(planned: &Planned, last: Option<&LastEntry>, has_result: bool) -> St
     let reason = planned.reason().unwrap_or("it will run").to_owned();
     match (planned.action(), last) {
         (Action::Cached, _) => State::Cached,
+        (Action::Unknown, _) => State::Failed(reason),
+        (Action::Run, _) if planned.drifted() => State::Drifted(reason),
         (_, Some(last)) if last.status == Status::Failed => {
             State::Failed(last.error.clone().unwrap_or_default())
         }
@@ -184,8 +200,11 @@ fn describe(state: &State, last: Option<&LastEntry>, now: SystemTime) -> String 
     });
     match (state, when) {
         (State::Failed(error), Some(when)) => format!("{when}: {}", first_line(error)),
-        (State::Stale(reason), Some(when)) => format!("{when}; runs again: {reason}"),
-        (State::Stale(reason), None) => format!("runs again: {reason}"),
+        (State::Stale(reason) | State::Drifted(reason), Some(when)) => {
+            format!("{when}; runs again: {reason}")
+        }
+        (State::Stale(reason) | State::Drifted(reason), None) => format!("runs again: {reason}"),
+        (State::Failed(error), None) => first_line(error).to_owned(),
         (_, Some(when)) => when,
         (_, None) => "-".to_owned(),
     }

@@ -29,12 +29,12 @@ pub(super) struct Done {
     pub(super) recorded: bool,
 }
 
-/// The attempts of one call: the last one's value or failure, how many failed before it,
-/// and the directory of the last failed one, kept.
-struct Attempts {
-    last: Result<(Shared, Vec<Sighting>), Failure>,
-    failed: u32,
-    kept_dir: Option<PathBuf>,
+/// The attempts of one call (of a station, or of its check): the last one's result, how
+/// many failed before it, and the directory of the last failed one, kept.
+pub(super) struct Attempts<T> {
+    pub(super) last: Result<T, Failure>,
+    pub(super) failed: u32,
+    pub(super) kept_dir: Option<PathBuf>,
 }
 
 impl Execution<'_> {
@@ -47,19 +47,9 @@ impl Execution<'_> {
         head: Head,
         reason: String,
     ) -> Outcome {
-        let node = self.graph.node(id);
-        let sources: Vec<NodeId> = inputs.iter().flat_map(Edge::sources).copied().collect();
-        let call = Call {
-            station,
-            path: &self.paths[id.index()],
-            label: node.label.as_deref(),
-            codec: &node.codec,
-            args: &|| self.args(inputs),
-            input_values: &|| self.input_values(inputs),
-            read: &sources,
-            policy: self.policy(id, station.as_ref()),
-        };
-        let (done, outcome) = self.call_and_record(call, head, reason);
+        let (done, outcome) = self.node_call(id, station, inputs, |call| {
+            self.call_and_record(call, head, reason)
+        });
         if let Some(done) = done {
             let _ = self.values[id.index()].set(done.value);
             // A result with discovered inputs depends on files of this machine: it stays
@@ -71,6 +61,29 @@ impl Execution<'_> {
             let _ = self.contents[id.index()].set(done.content);
         }
         outcome
+    }
+
+    /// What a call of graph station `id` is made of, given to `f`: for its visit, or for
+    /// its check of a remembered result.
+    pub(super) fn node_call<R>(
+        &self,
+        id: NodeId,
+        station: &Arc<dyn ErasedStation>,
+        inputs: &[Edge],
+        f: impl FnOnce(Call<'_>) -> R,
+    ) -> R {
+        let node = self.graph.node(id);
+        let sources: Vec<NodeId> = inputs.iter().flat_map(Edge::sources).copied().collect();
+        f(Call {
+            station,
+            path: &self.paths[id.index()],
+            label: node.label.as_deref(),
+            codec: &node.codec,
+            args: &|| self.args(inputs),
+            input_values: &|| self.input_values(inputs),
+            read: &sources,
+            policy: self.policy(id, station.as_ref()),
+        })
     }
 
     /// Runs a station (retrying transient failures), checks the result, records it. Returns
@@ -168,16 +181,38 @@ impl Execution<'_> {
         (Some(done), outcome)
     }
 
-    /// Attempts a call until one succeeds or a failure is not worth another: a transient
-    /// failure is tried again after a backoff that doubles, up to the retries of the policy
-    /// the station has in this run.
-    fn call_with_retries(&self, call: &Call<'_>, head: &Head) -> Attempts {
+    /// Attempts a call until one succeeds or a failure is not worth another, each failed
+    /// attempt's directory kept aside.
+    fn call_with_retries(&self, call: &Call<'_>, head: &Head) -> Attempts<(Shared, Vec<Sighting>)> {
+        let policy = call.policy;
+        self.with_retries(call, head, |attempt| {
+            let result = self.attempt(call, &policy);
+            let kept = match result {
+                Ok(_) => None,
+                Err(_) => self.keep_failed_dir(call.path, attempt),
+            };
+            (result, kept)
+        })
+    }
+
+    /// Makes attempts with `once` (given the attempt's number, from 0; it returns its result
+    /// and the directory it kept of a failure) until one succeeds or a failure is not worth
+    /// another: a transient failure is tried again after a backoff that doubles, up to the
+    /// retries of the policy the station has in this run. Each failed attempt, of a visit or
+    /// of a check, is observed in the ledger the same way.
+    pub(super) fn with_retries<T>(
+        &self,
+        call: &Call<'_>,
+        head: &Head,
+        mut once: impl FnMut(u32) -> (Result<T, Failure>, Option<PathBuf>),
+    ) -> Attempts<T> {
         let policy = call.policy;
         let mut kept_dir = None;
         let mut attempt = 0;
         loop {
             let attempt_started = Instant::now();
-            let failure = match self.attempt(call, &policy) {
+            let (result, kept) = once(attempt);
+            let failure = match result {
                 Ok(value) => {
                     return Attempts {
                         last: Ok(value),
@@ -187,7 +222,7 @@ impl Execution<'_> {
                 }
                 Err(failure) => failure,
             };
-            kept_dir = self.keep_failed_dir(call.path, attempt);
+            kept_dir = kept;
             let elapsed = attempt_started.elapsed();
             self.observe(call, head, &failure, elapsed, kept_dir.as_deref());
             if !failure.transient || attempt >= policy.retries {
@@ -215,13 +250,18 @@ impl Execution<'_> {
             None => (call::run(call.station.as_ref(), &ctx, &args)?, args),
             Some(limit) => call::run_with_timeout(call.station.clone(), ctx.clone(), args, limit)?,
         };
-        if call.station.has_check() && !call::ask_check(call.station.as_ref(), &args, &*value)? {
-            return Err(Failure::fatal(format!(
-                "work required after visit: `{}` ran, but its check still says the work is not done; \
-                 the station or its check is wrong",
-                call.path
-            ))
-            .with_log(&ctx));
+        if call.station.has_check() {
+            // A check that errors here fails the attempt: a transient error visits again.
+            let checked = call::ask_check_within(call.station, args, value.clone(), policy.timeout)
+                .map_err(|failure| failure.with_log(&ctx))?;
+            if let Some(drift) = checked.drift() {
+                return Err(Failure::fatal(format!(
+                    "work required after visit: `{}` ran, but its check still says the work is \
+                     not done ({drift}); the station or its check is wrong",
+                    call.path
+                ))
+                .with_log(&ctx));
+            }
         }
         Ok((value, ctx.discovery.take()))
     }

@@ -3,6 +3,7 @@
 //! [`Call`] is what one station call is made of, for a graph node or a map item alike.
 
 use super::Execution;
+use crate::checked::Checked;
 use crate::error::{Error, chain};
 use crate::graph::Kind;
 use crate::graph::erased::{ErasedStation, Policy};
@@ -121,51 +122,89 @@ pub(super) fn run_with_timeout(
     args: Vec<Arg>,
     limit: Duration,
 ) -> Result<(Shared, Vec<Arg>), Failure> {
-    let (send, receive) = std::sync::mpsc::channel();
     let worker_ctx = ctx.clone();
-    let spawned = std::thread::Builder::new()
-        .name(format!("choochoo-{}", ctx.id))
-        .spawn(move || {
-            let result = run(station.as_ref(), &worker_ctx, &args);
-            let _ = send.send((result, args));
-        });
+    let called = within(limit, format!("choochoo-{}", ctx.id), move || {
+        let result = run(station.as_ref(), &worker_ctx, &args);
+        (result, args)
+    })?;
+    match called {
+        Some((result, args)) => result.map(|value| (value, args)),
+        None => {
+            ctx.cancelled.store(true, Ordering::Release);
+            ctx.children.terminate();
+            Err(timed_out(limit).with_log(&ctx))
+        }
+    }
+}
+
+/// Runs `work` on a thread of its own and waits at most `limit` for it: `None` when it took
+/// longer (its result, if it ever comes, is dropped).
+fn within<T: Send + 'static>(
+    limit: Duration,
+    thread: String,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<Option<T>, Failure> {
+    let (send, receive) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new().name(thread).spawn(move || {
+        let _ = send.send(work());
+    });
     if let Err(error) = spawned {
         return Err(Failure::fatal(format!(
             "cannot start a thread for it: {error}"
         )));
     }
-    match receive.recv_timeout(limit) {
-        Ok((result, args)) => result.map(|value| (value, args)),
-        Err(_) => {
-            ctx.cancelled.store(true, Ordering::Release);
-            ctx.children.terminate();
-            let failure = Failure::fatal(format!("timed out after {limit:?}")).with_log(&ctx);
-            Err(Failure {
-                transient: true,
-                ..failure
-            })
-        }
+    Ok(receive.recv_timeout(limit).ok())
+}
+
+/// An attempt over its time limit: a failure worth another attempt.
+fn timed_out(limit: Duration) -> Failure {
+    Failure {
+        transient: true,
+        ..Failure::fatal(format!("timed out after {limit:?}"))
     }
 }
 
-/// Asks a station's check whether the world is in the state `output` says.
+/// Asks a station's check whether the world is in the state `output` says. An error (or a
+/// panic) is a failed attempt: the check cannot tell, and a [`Transient`] error is worth
+/// asking again.
 pub(super) fn ask_check(
     station: &dyn ErasedStation,
     args: &[Arg],
     output: &(dyn Any + Send + Sync),
-) -> Result<bool, Failure> {
+) -> Result<Checked, Failure> {
     let refs = refs(args);
     match catch_unwind(AssertUnwindSafe(|| station.check(&refs, output))) {
-        Ok(Ok(holds)) => Ok(holds),
-        Ok(Err(error)) => Err(Failure::fatal(format!(
-            "its check failed: {}",
-            chain(&*error)
-        ))),
+        Ok(Ok(checked)) => Ok(checked),
+        Ok(Err(error)) => {
+            let mut failure = Failure::of(&error);
+            failure.message = format!("its check failed: {}", failure.message);
+            failure.chain.insert(0, "its check failed".to_owned());
+            Err(failure)
+        }
         Err(panic) => Err(Failure::panicked(format!(
             "in its check: {}",
             panic_message(&*panic)
         ))),
     }
+}
+
+/// [`ask_check`], on a thread of its own when the station's policy has a time limit: a
+/// check that takes longer fails the attempt, as a visit would.
+pub(super) fn ask_check_within(
+    station: &Arc<dyn ErasedStation>,
+    args: Vec<Arg>,
+    output: Shared,
+    limit: Option<Duration>,
+) -> Result<Checked, Failure> {
+    let Some(limit) = limit else {
+        return ask_check(station.as_ref(), &args, &*output);
+    };
+    let station = station.clone();
+    let thread = format!("choochoo-check-{}", station.id());
+    within(limit, thread, move || {
+        ask_check(station.as_ref(), &args, &*output)
+    })?
+    .unwrap_or_else(|| Err(timed_out(limit)))
 }
 
 impl Execution<'_> {

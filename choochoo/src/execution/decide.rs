@@ -4,8 +4,8 @@
 //! with the reason it runs. [`Execution::verdict`] is the part without side effects, which
 //! a plan shares.
 
-use super::call::{self, Failure};
 use super::lookup::{Found, Lookup};
+use super::recheck::Rechecked;
 use super::values::Unusable;
 use super::{Execution, Outcome};
 use crate::error::{Error, chain};
@@ -15,9 +15,13 @@ use crate::graph::erased::ErasedStation;
 use crate::graph::node::NodeId;
 use crate::hash::Digest;
 use crate::memo;
-use crate::memo::{Head, Record};
+use crate::memo::Head;
 use crate::report::Status;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Why a remembered map runs: to ask the check of each of its remembered items.
+const ITEMS_CHECKED: &str = "its items' checks are asked";
 
 /// What the store says of a station's key, before anything is asked, run or written.
 pub(crate) enum Verdict {
@@ -43,21 +47,9 @@ impl Execution<'_> {
             Err(error) => return Outcome::failed(Duration::ZERO, None, chain(&error)),
         };
         self.used(head.key);
-        // A record becomes the node's result only once it is used: a station that runs again
-        // (forced, or its check failed) must give its dependents its new output, not this one.
-        let reason = match self.verdict(id, &head.key) {
-            Verdict::Found(found) => {
-                match self.still_holds(station.as_ref(), inputs, id, &found.record) {
-                    Ok(true) => {
-                        self.adopt(id, found);
-                        return Outcome::not_run(Status::Cached);
-                    }
-                    Ok(false) => Some("check failed: drift".to_owned()),
-                    Err(failure) => return Outcome::failed(Duration::ZERO, None, failure.message),
-                }
-            }
-            Verdict::Runs(reason) => Some(reason),
-            Verdict::Missing => None,
+        let reason = match self.remembered(id, station, inputs, &head) {
+            Ok(reason) => reason,
+            Err(outcome) => return outcome,
         };
         // Another process may be computing this node: wait for it, then look again.
         let lease = match self.lease(id) {
@@ -75,12 +67,66 @@ impl Execution<'_> {
             return outcome;
         }
         let reason = reason.unwrap_or_else(|| self.reason(id, station.as_ref(), &head));
+        let items_checked = reason == ITEMS_CHECKED;
         let outcome = match &self.graph.node(id).map {
             Some(map) => self.execute_map(id, station, inputs, map, head, reason),
             None => self.execute(id, station, inputs, head, reason),
         };
         self.release(lease);
-        outcome
+        match items_checked {
+            true => self.items_held(id, outcome),
+            false => outcome,
+        }
+    }
+
+    /// What the store remembers of station `id`'s key, and what its check says of it: why
+    /// it runs (`None`: no record, the heads will say), or its outcome when it does not run.
+    /// A record becomes the node's result only once it is used: a station that runs again
+    /// (forced, or its check failed) must give its dependents its new output, not this one.
+    fn remembered(
+        &self,
+        id: NodeId,
+        station: &Arc<dyn ErasedStation>,
+        inputs: &[Edge],
+        head: &Head,
+    ) -> Result<Option<String>, Outcome> {
+        match self.verdict(id, &head.key) {
+            Verdict::Found(found) if !station.has_check() => {
+                self.adopt(id, found);
+                Err(Outcome::not_run(Status::Cached))
+            }
+            // A map's check is its items': each remembered item is asked as the map runs.
+            Verdict::Found(_) if self.graph.node(id).map.is_some() => {
+                Ok(Some(ITEMS_CHECKED.to_owned()))
+            }
+            Verdict::Found(found) => match self.still_holds(id, station, inputs, head, &found) {
+                Rechecked::Holds(outcome) => {
+                    self.adopt(id, found);
+                    Err(outcome)
+                }
+                Rechecked::Drifted(reason) => Ok(Some(reason)),
+                Rechecked::Failed(outcome) => Err(outcome),
+            },
+            Verdict::Runs(reason) => Ok(Some(reason)),
+            Verdict::Missing => Ok(None),
+        }
+    }
+
+    /// A remembered map whose items' checks were all asked and all held is cached, as a
+    /// station whose check holds is; else it is what running it made it.
+    fn items_held(&self, id: NodeId, outcome: Outcome) -> Outcome {
+        let items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        let held = items
+            .iter()
+            .find(|(map, _)| *map == id)
+            .is_some_and(|(_, items)| items.iter().all(|(_, item)| item.status == Status::Cached));
+        match held && outcome.status == Status::Ran {
+            true => Outcome {
+                reason: Some("its items' checks hold".to_owned()),
+                ..Outcome::not_run(Status::Cached)
+            },
+            false => outcome,
+        }
     }
 
     /// The rule's part without side effects: whether station `id` runs whatever the store
@@ -159,30 +205,31 @@ impl Execution<'_> {
     }
 
     /// For a station with a check, whether the remembered result still holds in the world:
-    /// the check is asked about the record's output, decoded here.
+    /// the check is asked about the record's output, decoded here, as attempts.
     fn still_holds(
         &self,
-        station: &dyn ErasedStation,
-        inputs: &[Edge],
         id: NodeId,
-        record: &Record,
-    ) -> Result<bool, Failure> {
-        if !station.has_check() {
-            return Ok(true);
-        }
-        let args = self
-            .args(inputs)
-            .map_err(|error| Failure::fatal(chain(&error)))?;
+        station: &Arc<dyn ErasedStation>,
+        inputs: &[Edge],
+        head: &Head,
+        found: &Found,
+    ) -> Rechecked {
         let codec = &self.graph.node(id).codec;
-        let output = self
-            .stored_output(record, codec)
-            .map_err(|unusable| match unusable {
-                Unusable::Changed(problem) => Failure::fatal(problem),
-                Unusable::Undecodable(cause) => Failure::fatal(format!(
+        let output = match self.stored_output(&found.record, codec) {
+            Ok(output) => output,
+            Err(Unusable::Changed(problem)) => {
+                return Rechecked::Failed(Outcome::failed(Duration::ZERO, None, problem));
+            }
+            Err(Unusable::Undecodable(cause)) => {
+                let problem = format!(
                     "its stored output {}",
                     cause.explain("the next run computes it again")
-                )),
-            })?;
-        call::ask_check(station, &args, &*output)
+                );
+                return Rechecked::Failed(Outcome::failed(Duration::ZERO, None, problem));
+            }
+        };
+        self.node_call(id, station, inputs, |call| {
+            self.recheck(&call, head, &output)
+        })
     }
 }

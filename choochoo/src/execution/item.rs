@@ -6,8 +6,10 @@ use super::call::{self, Arg, Call};
 use super::items::{Item, name_items};
 use super::lookup::{Found, Lookup};
 use super::map::{Done, MapRun, distinct};
+use super::recheck::Rechecked;
 use super::values::Unusable;
 use super::{Execution, Outcome};
+use crate::checked::Checked;
 use crate::discovered::Discovered;
 use crate::error::{Error, chain};
 use crate::graph::Kind;
@@ -19,44 +21,76 @@ use crate::report::Status;
 use crate::value::Shared;
 use std::time::Duration;
 
-/// What the store says of one item: its remembered output, still good, or why it runs.
-enum ItemVerdict {
-    /// Its remembered output, and the inputs its station discovered.
-    Cached(Shared, Vec<Discovered>),
+/// What a plan says of one item: found in the store (and, when checks are asked, what its
+/// check said), or why it runs.
+pub(crate) enum ItemPlan {
+    Found(Option<Result<Checked, String>>),
     Runs(String),
+}
+
+/// What the store says of one item: its remembered output, still good, why it runs, or
+/// (its check kept erroring, or its output went) that it failed.
+enum ItemVerdict {
+    /// Its remembered output, the inputs its station discovered, and its outcome.
+    Cached(Shared, Vec<Discovered>, Outcome),
+    Runs(String),
+    Failed(Outcome),
 }
 
 impl Execution<'_> {
     /// What a run would do with each item of map `id`, when its list is known before the
-    /// map runs: `None` for an item found in the store, else why it runs; every item is found
-    /// when the map is (`cached`). Nothing is asked, run or written; a plan shares it.
+    /// map runs: found in the store, else why it runs; every item is found when the map is
+    /// (`cached`). With `checks`, the check of each item found is asked, once, reading only.
+    /// Nothing is run or written; a plan shares it.
     pub(crate) fn item_verdicts(
         &self,
         id: NodeId,
         cached: bool,
-    ) -> Option<Vec<(Box<str>, Option<String>)>> {
+        checks: bool,
+    ) -> Option<Vec<(Box<str>, ItemPlan)>> {
         let items = self.known_items(id)?;
-        if cached {
-            return Some(
-                distinct(&items)
-                    .map(|item| (item.path.clone(), None))
-                    .collect(),
-            );
-        }
         let node = self.graph.node(id);
         let (Kind::Station { station, inputs }, Some(map)) = (&node.kind, &node.map) else {
             return None;
         };
+        let checks = checks && station.has_check();
+        if cached && !checks {
+            let found = |item: &Item| (item.path.clone(), ItemPlan::Found(None));
+            return Some(distinct(&items).map(found).collect());
+        }
         let run = self.map_run(id, station, map, inputs.get(1..)?).ok()?;
         let verdict = |item: &Item| match self.item_head(&run, item) {
-            Ok(head) => self.item_lookup(&run, item, &head).err(),
-            Err(error) => Some(format!("its input cannot be read: {error}")),
+            Ok(head) => match self.item_lookup(&run, item, &head) {
+                Ok(found) if checks => {
+                    ItemPlan::Found(Some(self.plan_item_check(&run, item, &found.record)))
+                }
+                Ok(_) => ItemPlan::Found(None),
+                Err(reason) => ItemPlan::Runs(reason),
+            },
+            Err(error) => ItemPlan::Runs(format!("its input cannot be read: {error}")),
         };
         Some(
             distinct(&items)
                 .map(|item| (item.path.clone(), verdict(item)))
                 .collect(),
         )
+    }
+
+    /// What a plan that asks checks hears from an item's check about its remembered
+    /// `record`, as [`plan_check`](Execution::plan_check) does for a station.
+    fn plan_item_check(
+        &self,
+        run: &MapRun<'_>,
+        item: &Item,
+        record: &Record,
+    ) -> Result<Checked, String> {
+        let args = self.known_args(run.shared).map(|shared| {
+            let mut args = vec![Arg::Shared(item.value.clone())];
+            args.extend(shared);
+            args
+        });
+        let limit = self.policy(run.id, run.station.as_ref()).timeout;
+        self.ask_once(run.station, record, &run.map.output, args, limit)
     }
 
     /// The items of map `id`, named, when its list is known without running or writing
@@ -76,33 +110,15 @@ impl Execution<'_> {
     /// One item of a map: its own key (the item's content and the shared inputs), its own
     /// record, its own directory.
     pub(super) fn map_item(&self, run: &MapRun<'_>, item: &Item) -> Done {
-        let failed = |error: String| Done {
-            output: None,
-            discovered: Vec::new(),
-            recorded: true,
-            outcome: Outcome::failed(Duration::ZERO, None, error),
-        };
         let head = match self.item_head(run, item) {
             Ok(head) => head,
-            Err(error) => return failed(error),
+            Err(error) => return failed(Outcome::failed(Duration::ZERO, None, error)),
         };
         self.used(head.key);
         let args = || -> Result<Vec<Arg>, Error> {
             let mut args = vec![Arg::Shared(item.value.clone())];
             args.extend(self.args(run.shared)?);
             Ok(args)
-        };
-        let reason = match self.item_verdict(run, item, &head, &args) {
-            Ok(ItemVerdict::Cached(output, discovered)) => {
-                return Done {
-                    output: Some(output),
-                    discovered,
-                    recorded: true,
-                    outcome: Outcome::not_run(Status::Cached),
-                };
-            }
-            Ok(ItemVerdict::Runs(reason)) => reason,
-            Err(error) => return failed(error),
         };
         let label = format!("{}[{}]", self.shown(run.id), item.name);
         let values = || self.item_values(run, item);
@@ -116,6 +132,18 @@ impl Execution<'_> {
             read: &[],
             policy: self.policy(run.id, run.station.as_ref()),
         };
+        let reason = match self.item_verdict(run, item, &head, &call) {
+            ItemVerdict::Cached(output, discovered, outcome) => {
+                return Done {
+                    output: Some(output),
+                    discovered,
+                    recorded: true,
+                    outcome,
+                };
+            }
+            ItemVerdict::Runs(reason) => reason,
+            ItemVerdict::Failed(outcome) => return failed(outcome),
+        };
         match self.call_and_record(call, head, reason) {
             (Some(done), outcome) => Done {
                 output: Some(done.value),
@@ -123,12 +151,7 @@ impl Execution<'_> {
                 recorded: done.recorded,
                 outcome,
             },
-            (None, outcome) => Done {
-                output: None,
-                discovered: Vec::new(),
-                recorded: true,
-                outcome,
-            },
+            (None, outcome) => failed(outcome),
         }
     }
 
@@ -165,40 +188,41 @@ impl Execution<'_> {
     }
 
     /// Whether an item's remembered output can be used: it is not forced, it is in the
-    /// store and intact, and the station's check, if it has one, still agrees.
+    /// store and intact, and the station's check, if it has one, still agrees (asked as
+    /// attempts, as a graph station's is).
     fn item_verdict(
         &self,
         run: &MapRun<'_>,
         item: &Item,
         head: &Head,
-        args: &dyn Fn() -> Result<Vec<Arg>, Error>,
-    ) -> Result<ItemVerdict, String> {
+        call: &Call<'_>,
+    ) -> ItemVerdict {
         let record = match self.item_lookup(run, item, head) {
             Ok(Found { record, .. }) => record,
-            Err(reason) => return Ok(ItemVerdict::Runs(reason)),
+            Err(reason) => return ItemVerdict::Runs(reason),
         };
         let path = &item.path;
         let output = match self.stored_output(&record, &run.map.output) {
             Ok(output) => output,
-            Err(Unusable::Changed(problem)) => return Err(problem),
+            Err(Unusable::Changed(problem)) => {
+                return ItemVerdict::Failed(Outcome::failed(Duration::ZERO, None, problem));
+            }
             Err(Unusable::Undecodable(cause)) => {
                 self.warn(format!(
                     "the stored output of `{path}` {}",
                     cause.explain("it runs again")
                 ));
-                return Ok(ItemVerdict::Runs(
-                    "its stored output no longer decodes".to_owned(),
-                ));
+                return ItemVerdict::Runs("its stored output no longer decodes".to_owned());
             }
         };
         if !run.station.has_check() {
-            return Ok(ItemVerdict::Cached(output, record.discovered));
+            let cached = Outcome::not_run(Status::Cached);
+            return ItemVerdict::Cached(output, record.discovered, cached);
         }
-        let args = args().map_err(|error| chain(&error))?;
-        match call::ask_check(run.station.as_ref(), &args, &*output) {
-            Ok(true) => Ok(ItemVerdict::Cached(output, record.discovered)),
-            Ok(false) => Ok(ItemVerdict::Runs("check failed: drift".to_owned())),
-            Err(failure) => Err(failure.message),
+        match self.recheck(call, head, &output) {
+            Rechecked::Holds(outcome) => ItemVerdict::Cached(output, record.discovered, outcome),
+            Rechecked::Drifted(reason) => ItemVerdict::Runs(reason),
+            Rechecked::Failed(outcome) => ItemVerdict::Failed(outcome),
         }
     }
 
@@ -237,6 +261,16 @@ impl Execution<'_> {
                 },
             },
         )
+    }
+}
+
+/// An item that failed: no output, nothing to record.
+fn failed(outcome: Outcome) -> Done {
+    Done {
+        output: None,
+        discovered: Vec::new(),
+        recorded: true,
+        outcome,
     }
 }
 

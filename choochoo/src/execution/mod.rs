@@ -25,6 +25,7 @@ mod lookup;
 mod map;
 pub(crate) mod paths;
 pub(crate) mod policy;
+mod recheck;
 #[cfg(feature = "remote")]
 mod remote;
 mod schedule;

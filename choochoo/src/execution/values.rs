@@ -102,6 +102,26 @@ impl Execution<'_> {
         (self.graph.node(id).codec.decode)(&bytes).ok()
     }
 
+    /// The inputs of a call, if they can be had without running or writing anything: each
+    /// a [`known_value`](Execution::known_value), fan-in `Vec`s collected.
+    pub(super) fn known_args(&self, inputs: &[Edge]) -> Option<Vec<Arg>> {
+        inputs
+            .iter()
+            .map(|edge| match edge {
+                Edge::One(source) => self.known_value(*source).map(Arg::Shared),
+                Edge::Many(sources, collect) => {
+                    let values: Vec<Shared> = sources
+                        .iter()
+                        .map(|source| self.known_value(*source))
+                        .collect::<Option<_>>()?;
+                    let refs: Vec<&(dyn Any + Send + Sync)> =
+                        values.iter().map(|value| &**value).collect();
+                    collect(&refs).ok().map(Arg::Owned)
+                }
+            })
+            .collect()
+    }
+
     /// A record's output, decoded. The record was verified when it was found, so an output
     /// that no longer decodes is of a type that changed without its station's code: its
     /// record is forgotten, and the next lookup of its key misses and runs the station.

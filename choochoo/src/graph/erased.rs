@@ -1,6 +1,7 @@
 //! A station with its types erased, as the runner sees it (`ErasedStation`, implemented for
 //! every `Station`), and the `Policy` its attempts follow.
 
+use crate::checked::Checked;
 use crate::hash::Digest;
 use crate::station::{BoxError, Ctx, Inputs, Station};
 use crate::value::Shared;
@@ -19,7 +20,7 @@ pub(crate) trait ErasedStation: Send + Sync {
         &self,
         inputs: &[&(dyn Any + Send + Sync)],
         output: &(dyn Any + Send + Sync),
-    ) -> Result<bool, BoxError>;
+    ) -> Result<Checked, BoxError>;
     fn has_clean(&self) -> bool;
     fn clean(
         &self,
@@ -70,7 +71,7 @@ impl<S: Station> ErasedStation for S {
         &self,
         inputs: &[&(dyn Any + Send + Sync)],
         output: &(dyn Any + Send + Sync),
-    ) -> Result<bool, BoxError> {
+    ) -> Result<Checked, BoxError> {
         let refs = S::Input::refs(inputs).ok_or(WRONG_TYPE)?;
         Station::check(self, refs, output.downcast_ref().ok_or(WRONG_TYPE)?)
     }

@@ -4,13 +4,13 @@
 //! after one.
 
 mod clean;
+mod plan;
 mod policy;
 
 use crate::error::Error;
 use crate::execution::finish::Finished;
 use crate::execution::{Execution, Settings};
 use crate::graph::{Graph, Kind};
-use crate::plan::{self, Plan};
 use crate::report::{Report, Status};
 use crate::select::{Named, select};
 use crate::store::Store;
@@ -234,23 +234,6 @@ impl<'s> Runner<'s> {
     /// Runs every station of `graph` and returns the value(s) of `output`.
     pub fn run_graph<N: Outputs>(&self, graph: &Graph, output: N) -> Result<Run<N::Value>, Error> {
         self.execute("graph", graph, &output)
-    }
-
-    /// Says what a run would do, station by station, without running or writing anything:
-    /// cached, will run (and why), or may run (after an upstream station that will run).
-    /// [`Plan`] has an example.
-    pub fn plan<W: Workflow>(&self, workflow: W) -> Result<Plan, Error> {
-        let mut graph = Graph::new();
-        workflow.build(&mut graph)?;
-        self.plan_graph(&graph)
-    }
-
-    /// [`plan`](Runner::plan) for a graph built with the builder API.
-    pub fn plan_graph(&self, graph: &Graph) -> Result<Plan, Error> {
-        let settings = self.settings(0);
-        let mut execution = Execution::new(graph, self.store, &settings)?;
-        self.force_on(graph, &mut execution)?;
-        Ok(plan::plan(&execution))
     }
 
     fn settings(&self, run_id: i64) -> Settings {

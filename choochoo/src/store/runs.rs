@@ -1,6 +1,6 @@
 //! Runs: each run's row (when, where, how many stations ran, came from the store, failed),
-//! an entry for every station that did not come from the store, with what it warned of, and
-//! the keys it used, which [`Store::gc`] keeps for the last runs.
+//! an entry for every station that did not come from the store (or whose check was asked),
+//! with what it warned of, and the keys it used, which [`Store::gc`] keeps for the last runs.
 
 use super::Store;
 use crate::clock;
@@ -38,7 +38,8 @@ pub(crate) struct LastEntry {
 
 impl Store {
     /// Records the end of a run, with an entry for every station that did not come from
-    /// the store (those are what `trace` and `report` show), and the keys it used (what
+    /// the store (those are what `trace` and `report` show) or whose check was asked, and
+    /// the keys it used (what
     /// [`Store::gc`] keeps for the last runs). Runs that used the same keys share one copy.
     pub(crate) fn finish_run(
         &self,
@@ -88,7 +89,7 @@ impl Store {
             let Some(run) = run else { return Ok(None) };
             let mut stmt = db.prepare(
                 "SELECT node, station, name, label, status, started_ns, duration_ns, worker, reason, error, kept_dir
-                 FROM run_entries WHERE run = ?1 ORDER BY rowid",
+                 FROM run_entries WHERE run = ?1 AND status != 'cached' ORDER BY rowid",
             )?;
             let mut entries = stmt
                 .query_map([run], entry_from_row)?
@@ -225,10 +226,12 @@ fn insert_entries(tx: &Connection, report: &Report) -> rusqlite::Result<()> {
         "INSERT INTO run_entries (run, node, station, name, label, status, started_ns, duration_ns, worker, reason, error, kept_dir)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
+    // A cached station with a reason (its check was asked and held, or the remote cache
+    // had it) is kept too, so `status` knows a failed check was followed by a good one.
     for entry in report
         .entries
         .iter()
-        .filter(|entry| entry.status != Status::Cached)
+        .filter(|entry| entry.status != Status::Cached || entry.reason.is_some())
     {
         let started = entry.started.map(|(at, _)| crate::stat::unix_ns(at));
         insert.execute(params![
