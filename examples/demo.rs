@@ -12,7 +12,7 @@
 //! Settings (environment): `DEMO_DIR` (default `/tmp/choochoo/demo`), `DEMO_APP_SIZE`
 //! (`514KB`, the default, or `5MB`), `DEMO_FAIL_AT=<station>` (that station fails once).
 
-use choochoo::{Ctx, File, station, workflow};
+use choochoo::{Checked, Ctx, File, station, workflow};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -79,17 +79,25 @@ fn create_db(name: &str) -> Result<Database, Error> {
     Ok(Database { path })
 }
 
-fn database_ready(_name: &str, db: &Database) -> Result<bool, Error> {
+/// Only looks: a check must not change the world (`plan --check` asks it too).
+fn database_ready(_name: &str, db: &Database) -> Result<Checked, Error> {
     if !db.path.exists() {
-        return Ok(false);
+        let missing = format!("database {} is missing", db.path.display());
+        return Ok(Checked::drifted(missing));
     }
-    let conn = rusqlite::Connection::open(&db.path)?;
+    let conn = rusqlite::Connection::open_with_flags(
+        &db.path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )?;
     let tables: i64 = conn.query_row(
         "SELECT count(*) FROM sqlite_master WHERE name = 'visits'",
         [],
         |row| row.get(0),
     )?;
-    Ok(tables == 1)
+    Ok(match tables {
+        1 => Checked::Holds,
+        _ => Checked::drifted("the database has no `visits` table"),
+    })
 }
 
 fn drop_database(_name: &str, db: &Database) -> Result<(), Error> {
@@ -179,8 +187,15 @@ fn stop_pid_in(pid_file: &Path) -> Result<(), Error> {
     remove_if_there(pid_file)
 }
 
-fn app_answers(_config: &File, app: &Running) -> bool {
-    get_from(app.port, "/").is_ok_and(|body| body.starts_with("app "))
+fn app_answers(_config: &File, app: &Running) -> Checked {
+    match get_from(app.port, "/") {
+        Ok(body) if body.starts_with("app ") => Checked::Holds,
+        Ok(_) => Checked::drifted(format!("another program answers on port {}", app.port)),
+        Err(error) => Checked::drifted(format!(
+            "the app (pid {}) does not answer: {error}",
+            app.pid
+        )),
+    }
 }
 
 fn stop_app(_config: &File, _app: &Running) -> Result<(), Error> {

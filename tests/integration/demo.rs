@@ -125,6 +125,27 @@ fn the_talks_script() {
     let defects = demo.command(&["defects", "list"]).output().unwrap();
     assert!(String::from_utf8_lossy(&defects.stdout).contains("injected failure"));
 
+    // A database dropped by hand: `plan --check` says why and what would run, changing
+    // nothing; the next run recreates exactly it (its output, the path, is the same).
+    std::fs::remove_file(demo.state().join("shop.sqlite")).unwrap();
+    let plan = demo.command(&["plan", "--check"]).output().unwrap();
+    let plan = String::from_utf8_lossy(&plan.stdout).into_owned();
+    let missing = format!(
+        "database {} is missing",
+        demo.state().join("shop.sqlite").display()
+    );
+    assert!(
+        plan.contains(&format!("run  db: check failed: drift: {missing}")),
+        "{plan}"
+    );
+    assert!(plan.contains("may run  config: after `db`"), "{plan}");
+    assert!(
+        !demo.state().join("shop.sqlite").exists(),
+        "plan --check changed the world"
+    );
+    let (code, ran, text) = demo.run(None);
+    assert_eq!((code, ran), (0, set(&["db"])), "{text}");
+
     // The app answers on its port before clean, and nothing is left after.
     let pid = std::fs::read_to_string(demo.state().join("app.pid")).unwrap();
     assert!(alive(&pid));
