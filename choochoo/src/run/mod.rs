@@ -247,7 +247,10 @@ impl<'s> Runner<'s> {
 
     /// [`plan`](Runner::plan) for a graph built with the builder API.
     pub fn plan_graph(&self, graph: &Graph) -> Result<Plan, Error> {
-        let settings = self.settings(0);
+        let settings = Settings {
+            read_only: true,
+            ..self.settings(0)
+        };
         let mut execution = Execution::new(graph, self.store, &settings)?;
         self.force_on(graph, &mut execution)?;
         Ok(plan::plan(&execution))
@@ -256,6 +259,7 @@ impl<'s> Runner<'s> {
     fn settings(&self, run_id: i64) -> Settings {
         Settings {
             journal: None,
+            read_only: false,
             profile: self.profile.clone(),
             instance: self.instance.clone(),
             keep_going: self.keep_going,

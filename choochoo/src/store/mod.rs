@@ -115,6 +115,8 @@ pub struct Store {
     /// How many files runs on this store read to hash them since it was opened: what the
     /// stat cache did not spare (tests count it).
     files_hashed: AtomicU64,
+    /// The key secrets are hashed with, found on first use.
+    secret_keys: Arc<crate::secret::key::Keys>,
 }
 
 impl Store {
@@ -143,6 +145,7 @@ impl Store {
         schema::set_up(&db, &db_path)?;
         let leases = Leases::new(&dir.join("locks"));
         let store = Store {
+            secret_keys: Arc::new(crate::secret::key::Keys::new(&dir)),
             dir,
             db: Mutex::new(db),
             temp_counter: AtomicU64::new(0),
@@ -176,6 +179,11 @@ impl Store {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut db).map_err(|error| Error::db(operation, &self.db_path(), error))
+    }
+
+    /// The key the secrets of runs on this store are hashed with.
+    pub(crate) fn secret_keys(&self) -> &Arc<crate::secret::key::Keys> {
+        &self.secret_keys
     }
 
     /// Counts files a run read to hash them.
