@@ -40,6 +40,7 @@ mod remote;
 mod remote_auth;
 mod remote_secrets;
 mod remote_tls;
+mod secrets;
 mod skips;
 mod support;
 mod typed;

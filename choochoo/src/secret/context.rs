@@ -27,6 +27,21 @@ thread_local! {
     static MODE: RefCell<Mode> = RefCell::new(Mode::Refuse);
     /// The secrets an in-process copy is passing from its encoder to its decoder.
     static PASSED: RefCell<Vec<Shared>> = const { RefCell::new(Vec::new()) };
+    /// Whether a secret refused to be encoded since [`refusing`] started.
+    static REFUSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `encode` and says whether a secret in the value refused to be encoded (the
+/// encoder's own error does not keep the reason).
+pub(crate) fn refusing<R>(encode: impl FnOnce() -> R) -> (R, bool) {
+    let outer = REFUSED.with(|refused| refused.replace(false));
+    let result = encode();
+    (result, REFUSED.with(|refused| refused.replace(outer)))
+}
+
+/// Notes that a secret refused to be encoded.
+pub(super) fn refuse() {
+    REFUSED.with(|refused| refused.set(true));
 }
 
 /// Runs `code` with secrets encoded as `mode`, then restores the mode before it.

@@ -155,7 +155,7 @@ pub(crate) fn shows(json: &serde_json::Value) -> bool {
 }
 
 /// Why a secret cannot be encoded or decoded here.
-const NEVER_STORED: &str = "a `Secret` is never stored or sent, so it cannot be part of a \
+pub(crate) const NEVER_STORED: &str = "a `Secret` is never stored or sent, so it cannot be part of a \
                             station's output; return what was made with it instead";
 
 impl<T: Serialize + Send + Sync + 'static> Serialize for Secret<T> {
@@ -165,7 +165,10 @@ impl<T: Serialize + Send + Sync + 'static> Serialize for Secret<T> {
             return serializer.serialize_str(SHOWN);
         }
         match mode {
-            context::Mode::Refuse => Err(S::Error::custom(NEVER_STORED)),
+            context::Mode::Refuse => {
+                context::refuse();
+                Err(S::Error::custom(NEVER_STORED))
+            }
             context::Mode::Named => serializer.serialize_bytes(b"secret"),
             context::Mode::Copy => serializer.serialize_u64(context::pass(self.value.clone())),
             context::Mode::Keyed { keys, create } => {
