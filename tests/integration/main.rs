@@ -41,6 +41,7 @@ mod remote_auth;
 mod remote_secrets;
 mod remote_tls;
 mod secrets;
+mod secrets_remote;
 mod skips;
 mod support;
 mod typed;
