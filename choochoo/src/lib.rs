@@ -138,6 +138,9 @@
 //!   `plan`, `status`, `clean`, `graph`, `trace`, `report`, `defects`, `fsck` and `gc`;
 //! - [the remote cache](guide::remote_cache): sharing results between machines over the
 //!   Bazel Remote Execution API.
+//! - [secret inputs](guide::secrets): a [`Secret`] password or token is part of its
+//!   stations' keys as a keyed hash and is written nowhere: not in the store, the remote
+//!   cache, plans, reports or defects.
 //!
 //! The pictures come from the library too: [`Diagram`] draws a workflow as DOT, Mermaid or
 //! SVG, [`Report::chrome_trace`] writes a run for Perfetto or `chrome://tracing`, and

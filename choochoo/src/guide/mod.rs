@@ -8,6 +8,7 @@
 //! | [`defects`] | the defect ledger: observations, defects, notes, tickets |
 //! | [`command_line`] | the one-line `main` and the commands it gives a program |
 //! | [`remote_cache`] | sharing results between machines through a REAPI cache server |
+//! | [`secrets`] | passwords and tokens as inputs: in the key, written nowhere |
 //!
 //! The references are on the items themselves: [`#[station]`](crate::station) (options,
 //! signatures, what may flow between stations) and [`workflow!`](crate::workflow) (grammar,
@@ -67,3 +68,6 @@ pub mod command_line {}
            [`Remote::bearer_token_file`]: https://docs.rs/choochoo/latest/choochoo/struct.Remote.html#method.bearer_token_file"
 )]
 pub mod remote_cache {}
+
+#[doc = include_str!("secrets.md")]
+pub mod secrets {}

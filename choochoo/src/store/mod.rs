@@ -9,6 +9,8 @@
 //! - `work/<profile>/<node>/` — each station's own directory ([`Ctx::out_dir`](crate::Ctx::out_dir)).
 //! - `locks/` — one lock file per node being computed, so two processes never compute the
 //!   same node at once; a lock dies with its process.
+//! - `secret.key` — the key secret inputs are hashed with, made on first use unless
+//!   `CHOOCHOO_SECRET_KEY` gives a team's (see `secret/key.rs`).
 //!
 //! Every read is verified against the hash recorded beside it: a corrupt entry is a miss and
 //! a warning, never a wrong value. On Unix the store is private (see `privacy.rs`): every
@@ -66,6 +68,8 @@ use std::sync::{Arc, Mutex};
 ///   attempt's is kept under `work/<profile>/.failed/`.
 /// - `locks/`: one lock file per node being computed, so two processes never compute the same
 ///   node at once; a lock dies with its process.
+/// - `secret.key`: the key [`Secret`](crate::Secret) inputs are hashed with, made the first
+///   time one is, unless `CHOOCHOO_SECRET_KEY` gives a team's key.
 ///
 /// Every read is verified against the hash recorded beside it: a corrupt entry is a miss and
 /// a warning, never a wrong value. It holds every station's inputs, so on Unix it is private
