@@ -38,7 +38,10 @@ fn migrate(schema: &str, db_password: &Secret<String>) -> Result<u64, std::io::E
 #[station]
 fn seed(tables: &u64, db_password: &Secret<String>) -> String {
     executed("seed");
-    format!("{tables} tables seeded, password of {} bytes", db_password.expose().len())
+    format!(
+        "{tables} tables seeded, password of {} bytes",
+        db_password.expose().len()
+    )
 }
 
 /// Writes the manual; no password needed.
@@ -81,7 +84,10 @@ pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             }
         }
     }
-    found.into_iter().map(|(bytes, path)| (path, bytes)).collect()
+    found
+        .into_iter()
+        .map(|(bytes, path)| (path, bytes))
+        .collect()
 }
 
 /// Fails if any of `secrets` is in a file under `dir` or in `printed`; returns how many
@@ -98,7 +104,10 @@ pub fn assert_nowhere(secrets: &[String], dirs: &[&Path], printed: &str) -> usiz
         }
     }
     for secret in secrets {
-        assert!(!printed.contains(secret.as_str()), "{secret} was printed:\n{printed}");
+        assert!(
+            !printed.contains(secret.as_str()),
+            "{secret} was printed:\n{printed}"
+        );
     }
     searched
 }
@@ -184,7 +193,12 @@ fn a_secret_is_in_the_key_and_nowhere_else() {
     let html = report.html(&store.store, &diagram).unwrap();
     std::fs::write(out.path().join("report.html"), &html).unwrap();
     std::fs::write(out.path().join("trace.json"), report.chrome_trace()).unwrap();
-    printed += &format!("{}\n{}\n{}\n", diagram.dot(), diagram.mermaid(), diagram.svg());
+    printed += &format!(
+        "{}\n{}\n{}\n",
+        diagram.dot(),
+        diagram.mermaid(),
+        diagram.svg()
+    );
 
     let secrets = [first, second, third];
     let searched = assert_nowhere(&secrets, &[store.store.dir(), out.path()], &printed);
@@ -230,7 +244,9 @@ fn connect(host: &str, password: &Secret<String>) -> String {
 #[station]
 fn keyring(keys: &Vec<Secret<String>>) -> usize {
     executed("keyring");
-    keys.iter().filter(|key| key.expose().starts_with("pw-")).count()
+    keys.iter()
+        .filter(|key| key.expose().starts_with("pw-"))
+        .count()
 }
 
 /// A builder graph: a named secret shared by a map's items, and two secrets fanned in.
@@ -288,11 +304,7 @@ fn a_secret_in_a_map_or_a_builder_graph_works_the_same() {
     assert_eq!(take_executions(), counts(&[("keyring", 1)]));
     assert_eq!(run.output().1, 2);
     let printed = format!("{}\n{:?}", run.report(), run.report());
-    assert_nowhere(
-        &[shared, one, two, rotated],
-        &[store.store.dir()],
-        &printed,
-    );
+    assert_nowhere(&[shared, one, two, rotated], &[store.store.dir()], &printed);
 }
 
 #[test]
@@ -332,7 +344,13 @@ pub fn cli(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     argv.extend_from_slice(args);
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
-        .args(["--exact", "secrets::program", "--ignored", "--nocapture", "-q"])
+        .args([
+            "--exact",
+            "secrets::program",
+            "--ignored",
+            "--nocapture",
+            "-q",
+        ])
         .env(ARGS, serde_json::to_string(&argv).unwrap())
         .env("RUST_LOG", "trace")
         .env_remove(FAIL_ENV)
@@ -368,12 +386,19 @@ fn the_command_line_never_shows_a_secret() {
     let plan = expect(0, &["plan"], &second, false);
     assert!(plan.contains("secret `db_password` changed"), "{plan}");
     let run = expect(0, &["run", "--verbose"], &second, false);
-    assert_eq!(run.matches("secret `db_password` changed").count(), 2, "{run}");
+    assert_eq!(
+        run.matches("secret `db_password` changed").count(),
+        2,
+        "{run}"
+    );
     // Back to the first password: its results are still there.
     let again = expect(0, &["run", "--verbose"], &first, false);
     assert!(!again.contains("changed"), "{again}");
     let failed = expect(1, &["run", "--verbose"], &third, true);
-    assert!(failed.contains("the database refused the migration"), "{failed}");
+    assert!(
+        failed.contains("the database refused the migration"),
+        "{failed}"
+    );
     for args in [
         &["status"][..],
         &["plan", "--format", "json"],

@@ -46,7 +46,11 @@ fn a_team_key_shares_results_made_with_a_secret_and_the_server_never_sees_it() {
         printed += &text;
         outcomes(&text)
     };
-    let ran = ["ran deploy.manual", "ran deploy.seeded", "ran deploy.tables"];
+    let ran = [
+        "ran deploy.manual",
+        "ran deploy.seeded",
+        "ran deploy.tables",
+    ];
     assert_eq!(run(&dirs[0], Some(&team), true), ran);
     // Another store with the team's key: every result comes from the server.
     let cached = [
@@ -56,12 +60,19 @@ fn a_team_key_shares_results_made_with_a_secret_and_the_server_never_sees_it() {
     ];
     assert_eq!(run(&dirs[1], Some(&team), false), cached);
     // A store with its own key makes other keys for the secret's stations.
-    let own = ["cached deploy.manual", "ran deploy.seeded", "ran deploy.tables"];
+    let own = [
+        "cached deploy.manual",
+        "ran deploy.seeded",
+        "ran deploy.tables",
+    ];
     assert_eq!(run(&dirs[2], None, false), own);
 
     let mut places: Vec<&std::path::Path> = dirs.iter().map(|dir| dir.path()).collect();
     places.push(server.dir());
     let searched = assert_nowhere(&[secret], &places, &printed);
     assert!(searched > 10, "only {searched} files were searched");
-    assert!(!printed.contains(&team), "the team key was printed:\n{printed}");
+    assert!(
+        !printed.contains(&team),
+        "the team key was printed:\n{printed}"
+    );
 }

@@ -24,7 +24,7 @@ pub(super) enum Mode {
 }
 
 thread_local! {
-    static MODE: RefCell<Mode> = RefCell::new(Mode::Refuse);
+    static MODE: RefCell<Mode> = const { RefCell::new(Mode::Refuse) };
     /// The secrets an in-process copy is passing from its encoder to its decoder.
     static PASSED: RefCell<Vec<Shared>> = const { RefCell::new(Vec::new()) };
     /// Whether a secret refused to be encoded since [`refusing`] started.

@@ -50,9 +50,9 @@ impl Keys {
                      base64 (`openssl rand -hex 32`)"
                 )
             }),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                Err(format!("{VARIABLE} is not UTF-8; give 64 hexadecimal characters"))
-            }
+            Err(std::env::VarError::NotUnicode(_)) => Err(format!(
+                "{VARIABLE} is not UTF-8; give 64 hexadecimal characters"
+            )),
             Err(std::env::VarError::NotPresent) => self.stored(),
         }
     }
@@ -99,8 +99,7 @@ fn make(dir: &Path, path: &Path) -> Result<(), String> {
 
 fn random() -> Result<[u8; 32], String> {
     let mut key = [0; 32];
-    getrandom::getrandom(&mut key)
-        .map_err(|error| format!("cannot make a secret key: {error}"))?;
+    getrandom::getrandom(&mut key).map_err(|error| format!("cannot make a secret key: {error}"))?;
     Ok(key)
 }
 
@@ -147,8 +146,14 @@ mod tests {
         let mut expected = [0; 32];
         expected[31] = 0xff;
         assert_eq!(parse(&hex), Some(expected));
-        assert_eq!(parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAP8=\n"), Some(expected));
-        assert_eq!(parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAP8"), Some(expected));
+        assert_eq!(
+            parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAP8=\n"),
+            Some(expected)
+        );
+        assert_eq!(
+            parse("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAP8"),
+            Some(expected)
+        );
         assert_eq!(parse("too short"), None);
         assert_eq!(parse(&"ab".repeat(31)), None);
     }
@@ -166,6 +171,11 @@ mod tests {
         let key = keys.get(true).unwrap();
         assert_ne!(key, passing);
         assert_eq!(Keys::new(dir.path()).get(false).unwrap(), key);
-        assert!(std::fs::read_dir(dir.path().join("tmp")).unwrap().next().is_none());
+        assert!(
+            std::fs::read_dir(dir.path().join("tmp"))
+                .unwrap()
+                .next()
+                .is_none()
+        );
     }
 }

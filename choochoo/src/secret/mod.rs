@@ -30,8 +30,9 @@ const SHOWN: &str = "<secret>";
 ///   defect observations, evidence), not on the remote cache (blobs, actions), not in
 ///   `plan`, reports, traces or the HTML report. `Debug` prints `Secret(…)`, `Display` and
 ///   serde's human-readable formats (JSON) `<secret>`; any other serialization of it is an
-///   error, so a station returning a secret fails ("its output cannot be stored") instead of
-///   storing it.
+///   error. A station declared to return a `Secret` does not compile, and one whose output
+///   holds one (a `Vec<Secret<T>>`, a struct field) fails ("its output cannot be stored")
+///   instead of storing it.
 /// - **The key of the hash** is `CHOOCHOO_SECRET_KEY` when it is set: a team's key of 32
 ///   bytes, as 64 hexadecimal characters or in base64 (`openssl rand -hex 32`), so stores
 ///   sharing a remote cache share results made with the same secret. Without it, each store
