@@ -131,13 +131,18 @@
 //! The [`guide`] explains the rest, topic by topic, with examples:
 //!
 //! - [how skipping works](guide::skipping): keys, files by content, early cutoff, resume;
-//! - [stations that change the world](guide::effects): checks, cleans, retries, time limits;
+//! - [writing stations that change the world](guide::effects): checks that explain and only
+//!   look, safe cleans, retries, time limits, child processes ([`Ctx::command`]), kills and
+//!   running twice;
 //! - [defects](guide::defects): one story per incident: a station's attempts in a run one
 //!   observation, a run's failures of one cause one event of one defect, counted over runs;
 //! - [the command line](guide::command_line): a one-line `main` gives a program `run`,
 //!   `plan`, `status`, `clean`, `graph`, `trace`, `report`, `defects`, `fsck` and `gc`;
 //! - [the remote cache](guide::remote_cache): sharing results between machines over the
 //!   Bazel Remote Execution API.
+//! - [secret inputs](guide::secrets): a [`Secret`] password or token is part of its
+//!   stations' keys as a keyed hash and is written nowhere: not in the store, the remote
+//!   cache, plans, reports or defects.
 //!
 //! The pictures come from the library too: [`Diagram`] draws a workflow as DOT, Mermaid or
 //! SVG, [`Report::chrome_trace`] writes a run for Perfetto or `chrome://tracing`, and
@@ -204,6 +209,7 @@ mod progress;
 mod remote;
 mod report;
 mod run;
+mod secret;
 mod select;
 mod stat;
 mod station;
@@ -224,6 +230,7 @@ pub use graph::Graph;
 pub use graph::node::Node;
 pub use report::{Entry, Report, Status};
 pub use run::{Run, Runner};
+pub use secret::Secret;
 pub use station::{Ctx, Station, Transient};
 pub use store::Store;
 pub use store::interrupted::Interrupted;

@@ -164,18 +164,13 @@ pub(crate) fn reason(
         match changed.as_slice() {
             [] => {}
             [i] => {
-                let detail = before
+                let old = before
                     .values
                     .get(*i)
                     .cloned()
                     .flatten()
-                    .and_then(|old| serde_json::from_str::<serde_json::Value>(&old).ok())
-                    .zip(current(*i))
-                    .and_then(|(old, new)| field_change(&old, &new, String::new()));
-                match detail {
-                    Some(detail) => reasons.push(format!("input {} changed: {detail}", name(*i))),
-                    None => reasons.push(format!("input {} changed", name(*i))),
-                }
+                    .and_then(|old| serde_json::from_str::<serde_json::Value>(&old).ok());
+                reasons.push(input_change(name(*i), old, current(*i)));
             }
             many => {
                 let names: Vec<String> = many.iter().map(|i| name(*i)).collect();
@@ -187,6 +182,31 @@ pub(crate) fn reason(
         "no record".to_owned()
     } else {
         reasons.join("; ")
+    }
+}
+
+/// Why one input changed: its first changed field when both values are known; a secret
+/// when the only change is one the values do not show, in a [`Secret`](crate::Secret).
+fn input_change(
+    name: String,
+    old: Option<serde_json::Value>,
+    new: Option<serde_json::Value>,
+) -> String {
+    let detail = old
+        .as_ref()
+        .zip(new.as_ref())
+        .and_then(|(old, new)| field_change(old, new, String::new()));
+    match (detail, new) {
+        (Some(detail), _) => format!("input {name} changed: {detail}"),
+        // Without the old value, only an input that is a secret is known to be one.
+        (None, Some(new)) if old.map_or(crate::secret::is(&new), |old| old == new) => {
+            if crate::secret::shows(&new) {
+                format!("secret {name} changed")
+            } else {
+                format!("input {name} changed")
+            }
+        }
+        (None, _) => format!("input {name} changed"),
     }
 }
 

@@ -88,6 +88,11 @@ impl BuildGrid {
         }
     }
 
+    /// The server's directory: its configuration, its log and its CAS on disk.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// What the server printed so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("bgd.log")).unwrap_or_default()

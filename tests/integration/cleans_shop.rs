@@ -21,7 +21,8 @@ fn log(world: &Path, file: &str, line: &str) -> std::io::Result<()> {
         .create(true)
         .append(true)
         .open(world.join(file))?;
-    writeln!(log, "{line}")
+    // One write per line: stations run at once, and an appended write is not split.
+    log.write_all(format!("{line}\n").as_bytes())
 }
 
 /// Creates the database: a file in the world.

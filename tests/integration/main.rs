@@ -45,6 +45,8 @@ mod remote;
 mod remote_auth;
 mod remote_secrets;
 mod remote_tls;
+mod secrets;
+mod secrets_remote;
 mod skips;
 mod support;
 mod typed;

@@ -316,10 +316,24 @@ fn output(ret: &ReturnType, errors: &mut Errors) -> Output {
         );
         return Output::Plain(ty.clone());
     }
-    match result_types(ty) {
+    let output = match result_types(ty) {
         Some((ok, error)) => Output::Result(ok, error),
         None => Output::Plain(ty.clone()),
+    };
+    if is_secret(output.value_type()) {
+        errors.add(
+            output.value_type(),
+            "a station cannot return a `Secret`: a secret is never stored; take it as an input \
+             `&Secret<T>` and return what was made with it",
+        );
     }
+    output
+}
+
+/// `Secret<T>` (by its last path segment): the one output type known to be refused.
+fn is_secret(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.qself.is_none()
+        && path.path.segments.last().is_some_and(|last| last.ident == "Secret"))
 }
 
 /// `Result<T, E>`, `io::Result<T>`, `anyhow::Result<T>` → `T`, and the span of `E`.

@@ -104,7 +104,8 @@ impl Execution<'_> {
             return None;
         };
         let values = (map.items)(&*self.known_value(*list)?).ok()?;
-        name_items(map, &self.paths[id.index()], self.shown(id), values).ok()
+        self.keyed(|| name_items(map, &self.paths[id.index()], self.shown(id), values))
+            .ok()
     }
 
     /// One item of a map: its own key (the item's content and the shared inputs), its own

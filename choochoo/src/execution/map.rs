@@ -117,7 +117,8 @@ impl Execution<'_> {
             .value(list)
             .and_then(|list| (map.items)(list))
             .map_err(|error| chain(&error))?;
-        let items = name_items(map, &self.paths[id.index()], self.shown(id), values)?;
+        let items =
+            self.keyed(|| name_items(map, &self.paths[id.index()], self.shown(id), values))?;
         Ok((items, self.map_run(id, station, map, shared)?))
     }
 

@@ -58,6 +58,8 @@ pub(crate) struct Settings {
     pub(crate) listener: Option<crate::progress::Listener>,
     /// The run's journal of the stations it starts and ends, while it lives.
     pub(crate) journal: Option<Arc<crate::store::interrupted::Journal>>,
+    /// A plan: nothing is written, not even the store's secret key.
+    pub(crate) read_only: bool,
     /// The shared second-level cache, if any.
     #[cfg(feature = "remote")]
     pub(crate) remote: Option<Arc<crate::remote::Cache>>,
@@ -213,6 +215,13 @@ impl<'g> Execution<'g> {
                 .clone()
                 .map(|cache| remote::Remote::new(cache, n)),
         })
+    }
+
+    /// Runs `code`, an encoding for a key, with the secrets it meets hashed with the store's
+    /// secret key.
+    pub(crate) fn keyed<R>(&self, code: impl FnOnce() -> R) -> R {
+        let keys = self.store.secret_keys();
+        crate::secret::context::keyed(keys, !self.settings.read_only, code)
     }
 
     /// Whether the run was asked to run this station whatever the store says.

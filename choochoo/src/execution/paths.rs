@@ -19,7 +19,8 @@ pub(crate) fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
     for node in &graph.nodes {
         let (identity, base) = match &node.kind {
             Kind::Input(value) => {
-                let (encoded, _) = (node.codec.encode)(&**value)?;
+                // A secret is named by a mark, so rotating it keeps the name.
+                let (encoded, _) = crate::secret::context::named(|| (node.codec.encode)(&**value))?;
                 (
                     Digest::of(&encoded),
                     node.label.as_deref().unwrap_or("input").to_owned(),

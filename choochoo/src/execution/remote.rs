@@ -353,7 +353,7 @@ impl Execution<'_> {
         let node = self.graph.node(id);
         let value = self.value(id)?;
         let (encoded, paths) =
-            crate::file::portable(&self.work_root(), || (node.codec.encode)(value))?;
+            self.keyed(|| crate::file::portable(&self.work_root(), || (node.codec.encode)(value)))?;
         let files: Vec<(PathBuf, Seen)> = self.hash_files(paths)?;
         let digest = memo::portable(&encoded, files.iter().map(|(_, seen)| &seen.digest));
         Ok(*remote.portable[id.index()].get_or_init(|| digest))

@@ -179,7 +179,7 @@ impl Execution<'_> {
         }
         let node = self.graph.node(id);
         let value = self.value(id)?;
-        let (encoded, paths) = (node.codec.encode)(value)?;
+        let (encoded, paths) = self.keyed(|| (node.codec.encode)(value))?;
         let content = memo::content(&encoded, self.hash_files(paths)?);
         Ok(self.contents[id.index()].get_or_init(|| content).digest)
     }

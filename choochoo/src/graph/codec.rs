@@ -24,8 +24,12 @@ impl Codec {
                 let value = value
                     .downcast_ref::<T>()
                     .ok_or_else(|| Error::internal("a node holds a value of another type"))?;
-                value::encode_with_paths(value)
-                    .map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
+                let (encoded, refused) =
+                    crate::secret::context::refusing(|| value::encode_with_paths(value));
+                encoded.map_err(|error| match refused {
+                    true => Error::usage(crate::secret::NEVER_STORED),
+                    false => Error::encoding(std::any::type_name::<T>(), error),
+                })
             },
             to_json: |value| {
                 value

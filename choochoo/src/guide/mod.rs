@@ -4,10 +4,11 @@
 //! | page | what it covers |
 //! |---|---|
 //! | [`skipping`] | the key of a station, files by content, early cutoff, resume, forcing |
-//! | [`effects`] | stations that change the world: checks, cleans, retries, time limits, profiles, a private store |
+//! | [`effects`] | writing stations that change the world: checks that explain, safe cleans, retries, time limits, child processes, kills and running twice, profiles, a private store |
 //! | [`defects`] | the defect ledger: observations, defects, notes, tickets |
 //! | [`command_line`] | the one-line `main` and the commands it gives a program |
 //! | [`remote_cache`] | sharing results between machines through a REAPI cache server |
+//! | [`secrets`] | passwords and tokens as inputs: in the key, written nowhere |
 //!
 //! The references are on the items themselves: [`#[station]`](crate::station) (options,
 //! signatures, what may flow between stations) and [`workflow!`](crate::workflow) (grammar,
@@ -67,3 +68,6 @@ pub mod command_line {}
            [`Remote::bearer_token_file`]: https://docs.rs/choochoo/latest/choochoo/struct.Remote.html#method.bearer_token_file"
 )]
 pub mod remote_cache {}
+
+#[doc = include_str!("secrets.md")]
+pub mod secrets {}

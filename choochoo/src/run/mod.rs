@@ -239,6 +239,7 @@ impl<'s> Runner<'s> {
     fn settings(&self, run_id: i64) -> Settings {
         Settings {
             journal: None,
+            read_only: false,
             profile: self.profile.clone(),
             instance: self.instance.clone(),
             keep_going: self.keep_going,

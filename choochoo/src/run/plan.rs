@@ -93,7 +93,11 @@ impl Runner<'_> {
     }
 
     fn plan_with(&self, graph: &Graph, checks: bool) -> Result<Plan, Error> {
-        let settings = self.settings(0);
+        // A plan writes nothing: not even a store's first secret key.
+        let settings = crate::execution::Settings {
+            read_only: true,
+            ..self.settings(0)
+        };
         let mut execution = Execution::new(graph, self.store, &settings)?;
         self.force_on(graph, &mut execution)?;
         // A plan's checks keep to the run's time limits, as a run's would.

@@ -9,6 +9,8 @@
 //! - `work/<profile>/<node>/` — each station's own directory ([`Ctx::out_dir`](crate::Ctx::out_dir)).
 //! - `locks/` — one lock file per node being computed, so two processes never compute the
 //!   same node at once; a lock dies with its process.
+//! - `secret.key` — the key secret inputs are hashed with, made on first use unless
+//!   `CHOOCHOO_SECRET_KEY` gives a team's (see `secret/key.rs`).
 //!
 //! Every read is verified against the hash recorded beside it: a corrupt entry is a miss and
 //! a warning, never a wrong value. On Unix the store is private (see `privacy.rs`): every
@@ -66,6 +68,8 @@ use std::sync::{Arc, Mutex};
 ///   attempt's is kept under `work/<profile>/.failed/`.
 /// - `locks/`: one lock file per node being computed, so two processes never compute the same
 ///   node at once; a lock dies with its process.
+/// - `secret.key`: the key [`Secret`](crate::Secret) inputs are hashed with, made the first
+///   time one is, unless `CHOOCHOO_SECRET_KEY` gives a team's key.
 ///
 /// Every read is verified against the hash recorded beside it: a corrupt entry is a miss and
 /// a warning, never a wrong value. It holds every station's inputs, so on Unix it is private
@@ -115,6 +119,8 @@ pub struct Store {
     /// How many files runs on this store read to hash them since it was opened: what the
     /// stat cache did not spare (tests count it).
     files_hashed: AtomicU64,
+    /// The key secrets are hashed with, found on first use.
+    secret_keys: Arc<crate::secret::key::Keys>,
 }
 
 impl Store {
@@ -143,6 +149,7 @@ impl Store {
         schema::set_up(&db, &db_path)?;
         let leases = Leases::new(&dir.join("locks"));
         let store = Store {
+            secret_keys: Arc::new(crate::secret::key::Keys::new(&dir)),
             dir,
             db: Mutex::new(db),
             temp_counter: AtomicU64::new(0),
@@ -176,6 +183,11 @@ impl Store {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut db).map_err(|error| Error::db(operation, &self.db_path(), error))
+    }
+
+    /// The key the secrets of runs on this store are hashed with.
+    pub(crate) fn secret_keys(&self) -> &Arc<crate::secret::key::Keys> {
+        &self.secret_keys
     }
 
     /// Counts files a run read to hash them.

@@ -73,9 +73,10 @@ pub(crate) fn decode<T: Value>(bytes: &[u8]) -> Result<T, postcard::Error> {
     bounded::from_bytes(bytes)
 }
 
-/// An owned copy of `value`, made through its encoding, so values need not be `Clone`.
+/// An owned copy of `value`, made through its encoding, so values need not be `Clone`; the
+/// [`Secret`](crate::Secret)s in it are handed over in memory, never encoded.
 pub(crate) fn copy<T: Value>(value: &T) -> Result<T, postcard::Error> {
-    decode(&encode(value)?)
+    crate::secret::context::copying(|| decode(&encode(value)?))
 }
 
 /// Takes a `T` out of a shared slot: moved when this is the last reference, copied otherwise.
