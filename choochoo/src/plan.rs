@@ -82,6 +82,7 @@ pub struct Planned {
     reason: Option<String>,
     drifted: bool,
     /// Whether its station has a check (asked or not).
+    #[cfg_attr(not(feature = "cli"), allow(dead_code, reason = "used by the cli"))]
     pub(crate) has_check: bool,
 }
 
