@@ -189,6 +189,7 @@ mod fsck;
 #[cfg(any(test, feature = "__fuzz"))]
 #[doc(hidden)]
 pub mod fuzz;
+mod globs;
 mod graph;
 pub mod guide;
 mod hash;
