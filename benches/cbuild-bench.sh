@@ -5,12 +5,15 @@
 # edit, comment-only edit. Prints, per scenario, each tool's median wall, user and system
 # seconds of REPS runs (default 9) and the objects compiled, the ratio choochoo / make of the
 # median walls and of the median CPU (user + system) seconds, and the load average before and
-# after.
+# after. `CBUILD=PATH` times that build of the example instead of building it (to compare two
+# versions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=${1:-9}
-cargo build -q --release --example cbuild
-cbuild="$PWD/target/release/examples/cbuild"
+if [ -z "${CBUILD:-}" ]; then
+  cargo build -q --release --example cbuild
+fi
+cbuild=$(realpath "${CBUILD:-target/release/examples/cbuild}")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r examples/cbuild "$work/make"

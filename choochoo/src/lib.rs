@@ -393,6 +393,12 @@ pub mod test_util {
         store.files_hashed()
     }
 
+    /// Whether `runner` has started its worker threads (a run the store has everything for
+    /// starts none).
+    pub fn threads_started(runner: &crate::run::Runner<'_>) -> bool {
+        runner.threads_started()
+    }
+
     /// Opens a store whose publish steps go through `faults`.
     pub fn open_with_faults(
         dir: impl AsRef<std::path::Path>,

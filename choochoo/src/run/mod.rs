@@ -370,6 +370,12 @@ impl<'s> Runner<'s> {
         Ok(())
     }
 
+    /// Whether this runner's pool has started (tests).
+    #[cfg(any(test, feature = "test-util"))]
+    pub(crate) fn threads_started(&self) -> bool {
+        self.pool.get().is_some()
+    }
+
     fn pool(&self) -> Result<&rayon::ThreadPool, Error> {
         if let Some(pool) = self.pool.get() {
             return Ok(pool);

@@ -136,6 +136,8 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_ns INTEGER,
     ran INTEGER, cached INTEGER, failed INTEGER
 );
+-- The runs not finished, which every open looks through for interrupted ones.
+CREATE INDEX IF NOT EXISTS runs_unfinished ON runs (id) WHERE finished_ns IS NULL;
 -- The defect ledger. A defect merged into another stays as a row pointing at it
 -- (`merged_into`), so the id a ticket quotes keeps leading to the defect.
 CREATE TABLE IF NOT EXISTS defects (
