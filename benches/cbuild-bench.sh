@@ -21,8 +21,10 @@ cp -r examples/cbuild "$work/choochoo"
 rm -rf "$work"/*/build "$work"/*/.choochoo
 
 # The builds, each printing what it compiled: make its commands, choochoo `run -v` its items.
-build_make() { make -j2 -C "$work/make" --no-print-directory; }
-build_choochoo() { (cd "$work/choochoo" && "$cbuild" run -v --jobs 2); }
+# Each runs in its tool's copy (`measure` goes there first), started the same way: no
+# subshell or other process in the timing but the tool.
+build_make() { make -j2 --no-print-directory; }
+build_choochoo() { "$cbuild" run -v --jobs 2; }
 compiled_make() { grep -c -- ' -c -MMD ' "$1" || true; }
 compiled_choochoo() { grep -c '^ *ran  objects\[' "$1" || true; }
 
@@ -44,7 +46,10 @@ measure() { # TOOL PREPARE
   local dir="$work/$1" log="$work/$1.log"
   if [ "$2" = clean ]; then "clean_$1" "$dir"; else "$2" "$dir"; fi
   local TIMEFORMAT='%R %U %S' times
-  times=$( { time "build_$1" >"$log" 2>&1; } 2>&1 )
+  cd "$dir"
+  { time "build_$1" >"$log" 2>&1; } 2>"$work/time"
+  cd - >/dev/null
+  times=$(<"$work/time")
   echo "$times $("compiled_$1" "$log")"
 }
 

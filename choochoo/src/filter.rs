@@ -15,8 +15,8 @@
 //! stands for.
 
 use crate::error::Error;
-use crate::hash::{Digest, Hasher};
 use crate::globs::Matcher;
+use crate::hash::{Digest, Hasher};
 use std::path::{Path, PathBuf};
 
 /// What separates a path from its filter in a tagged path.

@@ -50,10 +50,16 @@ impl Matcher {
         match self {
             Matcher::Compiled(set) => set.is_match(relative),
             Matcher::Plain(globs) => {
-                let path = components(relative.as_os_str().as_encoded_bytes());
+                let path = relative.as_os_str().as_encoded_bytes();
+                // As `globset` reads a path: with either separator where the system has two.
+                let separator = |b: &u8| *b == b'/' || *b == std::path::MAIN_SEPARATOR as u8;
+                let path: Vec<&[u8]> = path.split(separator).collect();
                 globs.iter().any(|glob| {
                     glob.len() == path.len()
-                        && glob.iter().zip(&path).all(|(glob, name)| matches(glob, name))
+                        && glob
+                            .iter()
+                            .zip(&path)
+                            .all(|(glob, name)| matches(glob, name))
                 })
             }
         }
@@ -68,8 +74,12 @@ fn is_plain(glob: &str) -> bool {
             .any(|b| matches!(b, b'?' | b'[' | b']' | b'{' | b'}' | b'\\'))
 }
 
+/// A plain glob's components, split at `/`.
 fn components(path: impl AsRef<[u8]>) -> Vec<Vec<u8>> {
-    path.as_ref().split(|&b| b == b'/').map(<[u8]>::to_vec).collect()
+    path.as_ref()
+        .split(|&b| b == b'/')
+        .map(<[u8]>::to_vec)
+        .collect()
 }
 
 /// Whether one component of a plain glob matches one component of a path: `*` stands for
@@ -113,9 +123,30 @@ mod tests {
             "*_test.c", ".*", "a**", "src/", "/src", "*.c*", "**", "**/*.c", "src/**", "?.c",
         ];
         let paths = [
-            "main.c", "lexer.h", "src", "src/vm.h", "src/a/b.h", "a", "ab", "abc", "aXbYc",
-            "acb", "abab", "xabab", "ababab", "lex_test.c", ".hidden", "a.c.orig", "src/",
-            "", "c", ".c", "dir/x.c", "d/e/f.c", "aaa", "x.cc",
+            "main.c",
+            "lexer.h",
+            "src",
+            "src/vm.h",
+            "src/a/b.h",
+            "a",
+            "ab",
+            "abc",
+            "aXbYc",
+            "acb",
+            "abab",
+            "xabab",
+            "ababab",
+            "lex_test.c",
+            ".hidden",
+            "a.c.orig",
+            "src/",
+            "",
+            "c",
+            ".c",
+            "dir/x.c",
+            "d/e/f.c",
+            "aaa",
+            "x.cc",
         ];
         for glob in globs {
             let plain = Matcher::new(Path::new("src"), std::iter::once(glob)).unwrap();

@@ -385,7 +385,8 @@ mod tests {
         drop(db);
         let db = open(dir.path());
         assert!(is_set_up(&db));
-        db.execute_batch("SELECT count(*) FROM run_warnings").unwrap();
+        db.execute_batch("SELECT count(*) FROM run_warnings")
+            .unwrap();
     }
 
     #[test]
@@ -393,7 +394,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = open(dir.path());
         // Made before the layout was noted.
-        db.execute_batch("DELETE FROM meta WHERE name = 'layout'").unwrap();
+        db.execute_batch("DELETE FROM meta WHERE name = 'layout'")
+            .unwrap();
         assert!(!is_set_up(&db));
         drop(db);
         let db = open(dir.path());
