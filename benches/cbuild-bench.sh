@@ -5,12 +5,15 @@
 # edit, comment-only edit. Prints, per scenario, each tool's median wall, user and system
 # seconds of REPS runs (default 9) and the objects compiled, the ratio choochoo / make of the
 # median walls and of the median CPU (user + system) seconds, and the load average before and
-# after.
+# after. `CBUILD=PATH` times that build of the example instead of building it (to compare two
+# versions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=${1:-9}
-cargo build -q --release --example cbuild
-cbuild="$PWD/target/release/examples/cbuild"
+if [ -z "${CBUILD:-}" ]; then
+  cargo build -q --release --example cbuild
+fi
+cbuild=$(realpath "${CBUILD:-target/release/examples/cbuild}")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r examples/cbuild "$work/make"
@@ -18,8 +21,10 @@ cp -r examples/cbuild "$work/choochoo"
 rm -rf "$work"/*/build "$work"/*/.choochoo
 
 # The builds, each printing what it compiled: make its commands, choochoo `run -v` its items.
-build_make() { make -j2 -C "$work/make" --no-print-directory; }
-build_choochoo() { (cd "$work/choochoo" && "$cbuild" run -v --jobs 2); }
+# Each runs in its tool's copy (`measure` goes there first), started the same way: no
+# subshell or other process in the timing but the tool.
+build_make() { make -j2 --no-print-directory; }
+build_choochoo() { "$cbuild" run -v --jobs 2; }
 compiled_make() { grep -c -- ' -c -MMD ' "$1" || true; }
 compiled_choochoo() { grep -c '^ *ran  objects\[' "$1" || true; }
 
@@ -41,7 +46,10 @@ measure() { # TOOL PREPARE
   local dir="$work/$1" log="$work/$1.log"
   if [ "$2" = clean ]; then "clean_$1" "$dir"; else "$2" "$dir"; fi
   local TIMEFORMAT='%R %U %S' times
-  times=$( { time "build_$1" >"$log" 2>&1; } 2>&1 )
+  cd "$dir"
+  { time "build_$1" >"$log" 2>&1; } 2>"$work/time"
+  cd - >/dev/null
+  times=$(<"$work/time")
   echo "$times $("compiled_$1" "$log")"
 }
 

@@ -15,8 +15,8 @@
 //! stands for.
 
 use crate::error::Error;
+use crate::globs::Matcher;
 use crate::hash::{Digest, Hasher};
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
 
 /// What separates a path from its filter in a tagged path.
@@ -101,43 +101,28 @@ pub(crate) fn real(path: &Path) -> PathBuf {
     }
 }
 
-/// A filter's globs, compiled.
+/// A filter's globs, ready to match.
 pub(crate) struct Globs {
-    include: Option<GlobSet>,
-    exclude: GlobSet,
+    include: Option<Matcher>,
+    exclude: Matcher,
     /// Directories whose whole content an exclude glob ending in `/**` matches.
-    skip: GlobSet,
+    skip: Matcher,
 }
 
 impl Globs {
     /// Compiles a filter; a glob that does not parse is an error naming it and `dir`.
     pub(crate) fn new(dir: &Path, filter: &Filter) -> Result<Globs, Error> {
-        let set = |globs: &mut dyn Iterator<Item = &str>| -> Result<GlobSet, Error> {
-            let mut builder = GlobSetBuilder::new();
-            for glob in globs {
-                let compiled = GlobBuilder::new(glob)
-                    .literal_separator(true)
-                    .build()
-                    .map_err(|error| {
-                        Error::usage(format!(
-                            "the filter of directory {} has a glob that does not parse: {error}",
-                            dir.display()
-                        ))
-                    })?;
-                builder.add(compiled);
-            }
-            builder
-                .build()
-                .map_err(|error| Error::usage(error.to_string()))
-        };
         let include = (!filter.include.is_empty())
-            .then(|| set(&mut filter.include.iter().map(String::as_str)))
+            .then(|| Matcher::new(dir, filter.include.iter().map(String::as_str)))
             .transpose()?;
-        let exclude = set(&mut filter.exclude.iter().map(String::as_str))?;
-        let skip = set(&mut filter
-            .exclude
-            .iter()
-            .filter_map(|glob| glob.strip_suffix("/**")))?;
+        let exclude = Matcher::new(dir, filter.exclude.iter().map(String::as_str))?;
+        let skip = Matcher::new(
+            dir,
+            filter
+                .exclude
+                .iter()
+                .filter_map(|glob| glob.strip_suffix("/**")),
+        )?;
         Ok(Globs {
             include,
             exclude,

@@ -194,6 +194,7 @@ mod fsck;
 #[cfg(any(test, feature = "__fuzz"))]
 #[doc(hidden)]
 pub mod fuzz;
+mod globs;
 mod graph;
 pub mod guide;
 mod hash;
@@ -397,6 +398,12 @@ pub mod test_util {
     /// cache did not spare (for tests that prove a run re-hashes nothing).
     pub fn files_hashed(store: &crate::store::Store) -> u64 {
         store.files_hashed()
+    }
+
+    /// Whether `runner` has started its worker threads (a run the store has everything for
+    /// starts none).
+    pub fn threads_started(runner: &crate::run::Runner<'_>) -> bool {
+        runner.threads_started()
     }
 
     /// Opens a store whose publish steps go through `faults`.

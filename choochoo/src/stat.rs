@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How far apart a file's mtime and the moment it was hashed must be for the entry to be
@@ -89,6 +89,10 @@ pub(crate) struct StatCache {
     changed: Mutex<Vec<(PathBuf, Entry)>>,
     /// How many files were read to be hashed: what the cache saves is what it avoids.
     hashed: AtomicU64,
+    /// While set, a file the cache does not know unchanged is not read: its hash is an
+    /// error, and `refused` says one was asked for.
+    refusing: AtomicBool,
+    refused: AtomicBool,
 }
 
 /// The content of a file or directory as the run saw it.
@@ -105,7 +109,19 @@ impl StatCache {
             entries: Mutex::new(entries),
             changed: Mutex::default(),
             hashed: AtomicU64::new(0),
+            refusing: AtomicBool::new(false),
+            refused: AtomicBool::new(false),
         }
+    }
+
+    /// From now on (`true`) or no longer, reads nothing: only what one `stat` tells.
+    pub(crate) fn refuse_reads(&self, refusing: bool) {
+        self.refusing.store(refusing, Ordering::Release);
+    }
+
+    /// Whether a hash was refused since the last call.
+    pub(crate) fn take_refused(&self) -> bool {
+        self.refused.swap(false, Ordering::AcqRel)
     }
 
     /// How many files were read and hashed so far.
@@ -174,6 +190,13 @@ impl StatCache {
                 digest: entry.digest,
                 state: Some(state),
             });
+        }
+        if self.refusing.load(Ordering::Acquire) {
+            self.refused.store(true, Ordering::Release);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                format!("{} is not read while reads are refused", path.display()),
+            ));
         }
         let recorded_ns = now_ns();
         self.hashed.fetch_add(1, Ordering::Relaxed);

@@ -37,6 +37,7 @@ mod map_items;
 mod map_reach;
 mod memo;
 mod named;
+mod noop;
 mod plan_props;
 mod policy;
 mod privacy;

@@ -87,12 +87,12 @@ impl Watch {
         if args.quiet {
             return Ok(Watch { shared: None });
         }
-        let expected: HashMap<String, Duration> = store
-            .last_entries(&args.profile, true)?
-            .into_iter()
-            .filter(|(_, last)| last.status == Status::Ran)
-            .map(|(node, last)| (node, last.duration))
-            .collect();
+        let bars = std::io::stderr().is_terminal().then(Bars::new);
+        // Only the bars show the time left: plain lines need no history.
+        let expected = match bars {
+            Some(_) => last_durations(store, &args.profile)?,
+            None => HashMap::new(),
+        };
         let paths = crate::execution::paths::node_paths(graph)?;
         let mut state = State::default();
         let mut width = 0;
@@ -113,7 +113,6 @@ impl Watch {
                 None => state.left_unknown += 1,
             }
         }
-        let bars = std::io::stderr().is_terminal().then(Bars::new);
         Ok(Watch {
             shared: Some(Arc::new(Shared {
                 verbose: args.verbose,
@@ -365,6 +364,16 @@ impl Shared {
         let counter = done.map_or_else(String::new, |done| format!("[{done}/{total}]"));
         eprintln!("{counter:>width$} {word:<8} {rest}", width = 2 * digits + 3);
     }
+}
+
+/// How long each station took the last time it ran, by node.
+fn last_durations(store: &Store, profile: &str) -> Result<HashMap<String, Duration>, Error> {
+    Ok(store
+        .last_entries(profile, true)?
+        .into_iter()
+        .filter(|(_, last)| last.status == Status::Ran)
+        .map(|(node, last)| (node, last.duration))
+        .collect())
 }
 
 /// The line of a running station, named in a column `width` wide; with a bar when it

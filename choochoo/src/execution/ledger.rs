@@ -79,8 +79,13 @@ impl Execution<'_> {
         }
     }
 
-    /// Says something went wrong that does not fail the run: now, and in the report.
+    /// Says something went wrong that does not fail the run: now, and in the report; while
+    /// warnings are held, only to the holder.
     pub(crate) fn warn(&self, warning: String) {
+        if let Some(held) = self.held.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            held.push(warning);
+            return;
+        }
         eprintln!("choochoo: warning: {warning}");
         self.warnings
             .lock()

@@ -3,6 +3,7 @@
 //! run it (with retries and a time limit), check again, record the result.
 //!
 //! Each step of a run has its own file, in the order a station meets them:
+//! `ahead` (the stations the store has, settled before the pool starts),
 //! `schedule` (ready set, spawning, the countdown of inputs), `decide` (the rule for one
 //! station), `lookup` (found, stale or missing; outputs verified), `attempt` (the call with
 //! retries and a time limit, the check after it, the failing directory kept), `call` (the
@@ -13,6 +14,7 @@
 //! one, `remote` brings in the shared cache, `paths` names each node in the store, `policy`
 //! says how each station's attempts are made in this run.
 
+mod ahead;
 mod attempt;
 mod call;
 mod commit;
@@ -95,6 +97,8 @@ pub(crate) struct Execution<'g> {
     /// This run's sights of discovered inputs.
     checked: crate::discovered::Checked,
     warnings: Mutex<Vec<String>>,
+    /// Warnings given while the run looks ahead (`ahead`), not yet said.
+    held: Mutex<Option<Vec<String>>>,
     /// What the last attempt of each station that ran warned of, by node name.
     warned: Mutex<HashMap<Box<str>, crate::warnings::Warnings>>,
     /// The last observation of each failed node, to add its impact when the run is over.
@@ -200,6 +204,7 @@ impl<'g> Execution<'g> {
             stats: Arc::new(StatCache::new(store.stats()?)),
             checked: crate::discovered::Checked::default(),
             warnings: Mutex::default(),
+            held: Mutex::default(),
             warned: Mutex::default(),
             observations: Mutex::default(),
             capture: crate::capture::capture(),

@@ -16,19 +16,24 @@ const UPSTREAM_SKIPPED: u8 = 1;
 const UPSTREAM_FAILED: u8 = 2;
 
 impl Execution<'_> {
-    pub(crate) fn start<'scope>(&'scope self, scope: &rayon::Scope<'scope>) {
-        // Find every ready station before starting any: once one runs, it may bring others'
-        // counts to zero, and those are started by whoever finished their last input.
-        let ready: Vec<NodeId> = self
-            .graph
+    /// Starts the stations `ready` (as [`ready`](Execution::ready) or
+    /// [`settle_cached`](Execution::settle_cached) found them) on the pool.
+    pub(crate) fn start<'scope>(&'scope self, scope: &rayon::Scope<'scope>, ready: Vec<NodeId>) {
+        #[cfg(feature = "remote")]
+        self.prefetch(&ready);
+        self.spawn(scope, ready);
+    }
+
+    /// Every station ready at the start. All are found before any starts: once one runs, it
+    /// may bring others' counts to zero, and those are started by whoever finished their
+    /// last input.
+    pub(super) fn ready(&self) -> Vec<NodeId> {
+        self.graph
             .ids()
             .filter(|&id| {
                 is_station(self.graph, id) && self.pending[id.index()].load(Ordering::Relaxed) == 0
             })
-            .collect();
-        #[cfg(feature = "remote")]
-        self.prefetch(&ready);
-        self.spawn(scope, ready);
+            .collect()
     }
 
     fn spawn<'scope>(
@@ -44,13 +49,7 @@ impl Execution<'_> {
     fn visit<'scope>(&'scope self, scope: &rayon::Scope<'scope>, id: NodeId) {
         let outcome = self.decide(id);
         let upstream = self.settle(id, outcome);
-        // The dependents this node was the last input of, as the counts come down.
-        let ready = self.dependents_of(id).iter().copied().filter(|&dependent| {
-            if upstream != UPSTREAM_OK {
-                self.upstream[dependent.index()].fetch_max(upstream, Ordering::AcqRel);
-            }
-            self.pending[dependent.index()].fetch_sub(1, Ordering::AcqRel) == 1
-        });
+        let ready = self.released(id, upstream);
         #[cfg(feature = "remote")]
         if self.remote.is_some() && upstream == UPSTREAM_OK {
             // Their remote lookups all start now, rather than one per worker at a time.
@@ -62,8 +61,22 @@ impl Execution<'_> {
         self.spawn(scope, ready);
     }
 
+    /// The dependents node `id` was the last input of, as their counts come down with how
+    /// it ended (`upstream`).
+    pub(super) fn released(&self, id: NodeId, upstream: u8) -> impl Iterator<Item = NodeId> {
+        self.dependents_of(id)
+            .iter()
+            .copied()
+            .filter(move |&dependent| {
+                if upstream != UPSTREAM_OK {
+                    self.upstream[dependent.index()].fetch_max(upstream, Ordering::AcqRel);
+                }
+                self.pending[dependent.index()].fetch_sub(1, Ordering::AcqRel) == 1
+            })
+    }
+
     /// Announces and keeps a node's outcome; returns how it ended, for its dependents.
-    fn settle(&self, id: NodeId, mut outcome: Outcome) -> u8 {
+    pub(super) fn settle(&self, id: NodeId, mut outcome: Outcome) -> u8 {
         if let Some(listener) = &self.settings.listener {
             let (node, name) = (&self.paths[id.index()], self.station_name(id));
             listener(&crate::progress::Event::Finished {

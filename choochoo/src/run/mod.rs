@@ -22,8 +22,9 @@ use std::sync::OnceLock;
 /// [`run`](Runner::run) as often as needed.
 ///
 /// Each station starts as soon as its inputs are ready, on a thread pool the runner owns
-/// ([`jobs`](Runner::jobs); the global rayon pool is left alone). A station whose key is in
-/// the store is not called: its result is [`Cached`](crate::Status::Cached).
+/// ([`jobs`](Runner::jobs); the global rayon pool is left alone), started when the first
+/// station needs more than a lookup. A station whose key is in the store is not called: its
+/// result is [`Cached`](crate::Status::Cached).
 ///
 /// ```
 /// use choochoo::{station, workflow, Runner, Status, Store};
@@ -208,7 +209,8 @@ impl<'s> Runner<'s> {
     }
 
     /// Calls `listener` with every [`Event`](crate::Event) of a run, as it happens, from the
-    /// worker threads: for progress bars and logs. [`Event`](crate::Event) has an example.
+    /// worker threads (and from the calling thread, for stations found in the store before
+    /// the workers start): for progress bars and logs. [`Event`](crate::Event) has an example.
     pub fn progress(
         mut self,
         listener: impl Fn(&crate::progress::Event<'_>) + Send + Sync + 'static,
@@ -273,7 +275,6 @@ impl<'s> Runner<'s> {
         graph.check(&wanted)?;
         // Names are found before the run is recorded: a name given twice writes nothing.
         let paths = crate::execution::paths::node_paths(graph)?;
-        let pool = self.pool()?;
         let _active = self.store.active()?;
         let (run_id, journal) = self
             .store
@@ -300,7 +301,18 @@ impl<'s> Runner<'s> {
                 .count();
             listener(&crate::progress::Event::Started { stations });
         }
-        pool.scope(|scope| execution.start(scope));
+        // What the store has is settled here; the pool starts only for what is left.
+        let ready = execution.settle_cached();
+        if !ready.is_empty() {
+            let pool = match self.pool() {
+                Ok(pool) => pool,
+                Err(error) => {
+                    self.store.forget_run(run_id)?;
+                    return Err(error);
+                }
+            };
+            pool.scope(|scope| execution.start(scope, ready));
+        }
         let Finished {
             values,
             report,
@@ -357,6 +369,12 @@ impl<'s> Runner<'s> {
         execution.forced = forced;
         execution.forced_items = items;
         Ok(())
+    }
+
+    /// Whether this runner's pool has started (tests).
+    #[cfg(any(test, feature = "test-util"))]
+    pub(crate) fn threads_started(&self) -> bool {
+        self.pool.get().is_some()
     }
 
     fn pool(&self) -> Result<&rayon::ThreadPool, Error> {

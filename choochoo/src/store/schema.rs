@@ -6,6 +6,13 @@
 //! that is only added (as `remote_digests` and `run_warnings` were) keeps the version, so an
 //! older store gains it at its next open and an older choochoo still reads a newer store.
 //!
+//! That transaction is taken only when the store may lack something: the store keeps the
+//! fingerprint of the layout that last set it up ([`layout`]) with SQLite's count of its
+//! schema changes then, and an open that finds both as they are, and the version its own,
+//! has nothing to create and reads them in one statement. Any other layout, any change to a
+//! table since (a table dropped, a column added) and any store made before the fingerprint
+//! was kept goes through the whole set-up again.
+//!
 //! A store of an older version is brought up to this one in the same transaction, by the
 //! [`MIGRATIONS`] after its version; a newer store is refused, never guessed at. Version 2
 //! added the `discovered` column to `records`: an older choochoo would use a record without
@@ -129,6 +136,8 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_ns INTEGER,
     ran INTEGER, cached INTEGER, failed INTEGER
 );
+-- The runs not finished, which every open looks through for interrupted ones.
+CREATE INDEX IF NOT EXISTS runs_unfinished ON runs (id) WHERE finished_ns IS NULL;
 -- The defect ledger. A defect merged into another stays as a row pointing at it
 -- (`merged_into`), so the id a ticket quotes keeps leading to the defect.
 CREATE TABLE IF NOT EXISTS defects (
@@ -239,10 +248,62 @@ fn configure_and_create(db: &Connection) -> rusqlite::Result<Option<i64>> {
     // The first connection of a process reads the whole log back, so keep it short: a
     // checkpoint every WAL_PAGES pages (a no-op run writes about 5) rather than SQLite's 1,000.
     db.pragma_update(None, "wal_autocheckpoint", WAL_PAGES)?;
+    if is_set_up(db) {
+        return Ok(Some(SCHEMA_VERSION));
+    }
     db.execute_batch("BEGIN IMMEDIATE")?;
-    let result = create(db);
+    let result = create(db).and_then(|version| {
+        if version.is_none_or(|version| version == SCHEMA_VERSION) {
+            note_layout(db)?;
+        }
+        Ok(version)
+    });
     db.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
     result
+}
+
+/// What the `layout` row of `meta` says of a store this version set up: the fingerprint of
+/// its tables and migrations, and SQLite's schema cookie (the count of schema changes) then.
+fn layout(cookie: i64) -> String {
+    let text = format!("{SCHEMA_VERSION}\0{SCHEMA}\0{}", MIGRATIONS.join("\0"));
+    let fingerprint = crate::hash::Digest::of(text.as_bytes()).to_hex();
+    format!("{} {cookie}", &fingerprint[..16])
+}
+
+/// Whether the store is of this version and was last set up by this layout, with no schema
+/// change since: then it has every table and column, and there is nothing to create. Any
+/// error (no `meta` table yet, a busy store) says no, and the whole set-up follows.
+fn is_set_up(db: &Connection) -> bool {
+    let found = db.query_row(
+        "SELECT (SELECT value FROM meta WHERE name = 'schema_version'),
+                (SELECT value FROM meta WHERE name = 'layout'),
+                (SELECT schema_version FROM pragma_schema_version)",
+        [],
+        |row| {
+            Ok((
+                row.get::<_, Option<String>>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        },
+    );
+    match found {
+        Ok((Some(version), Some(noted), cookie)) => {
+            version == SCHEMA_VERSION.to_string() && noted == layout(cookie)
+        }
+        _ => false,
+    }
+}
+
+/// Notes that this layout set the store up, at its current schema cookie (in the set-up's
+/// transaction, after every table and migration).
+fn note_layout(db: &Connection) -> rusqlite::Result<()> {
+    let cookie: i64 = db.query_row("PRAGMA schema_version", [], |row| row.get(0))?;
+    db.execute(
+        "INSERT OR REPLACE INTO meta (name, value) VALUES ('layout', ?1)",
+        [layout(cookie)],
+    )?;
+    Ok(())
 }
 
 /// Creates what is missing and reads (or, in a new store, writes) the schema version; an
@@ -299,5 +360,50 @@ fn while_busy<R>(mut f: impl FnMut() -> rusqlite::Result<R>) -> rusqlite::Result
             }
             other => return other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(dir: &Path) -> Connection {
+        let path = dir.join("store.db");
+        let db = Connection::open(&path).unwrap();
+        set_up(&db, &path).unwrap();
+        db
+    }
+
+    #[test]
+    fn a_store_set_up_by_this_layout_is_not_set_up_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path());
+        assert!(is_set_up(&db));
+        // A table dropped since (by hand, or by a layout that lacks it) is a schema change.
+        db.execute_batch("DROP TABLE run_warnings").unwrap();
+        assert!(!is_set_up(&db));
+        drop(db);
+        let db = open(dir.path());
+        assert!(is_set_up(&db));
+        db.execute_batch("SELECT count(*) FROM run_warnings")
+            .unwrap();
+    }
+
+    #[test]
+    fn a_store_of_an_older_set_up_or_version_is_set_up_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path());
+        // Made before the layout was noted.
+        db.execute_batch("DELETE FROM meta WHERE name = 'layout'")
+            .unwrap();
+        assert!(!is_set_up(&db));
+        drop(db);
+        let db = open(dir.path());
+        assert!(is_set_up(&db));
+        db.execute_batch("UPDATE meta SET value = '999' WHERE name = 'schema_version'")
+            .unwrap();
+        assert!(!is_set_up(&db));
+        let error = set_up(&db, &dir.path().join("store.db")).unwrap_err();
+        assert!(error.to_string().contains("schema version 999"), "{error}");
     }
 }
