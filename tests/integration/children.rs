@@ -2,6 +2,7 @@
 //! they end with the station's call (a time-out included) and with a killed runner, and a
 //! daemon outlives the run.
 
+use crate::support::running;
 use choochoo::{Ctx, Runner, Store, station, workflow};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,16 +12,6 @@ use std::time::Duration;
 const CHILD_DIR: &str = "CHOOCHOO_CHILDREN_DIR";
 /// Set with it when the process is the workflow's command line instead: its arguments.
 const CHILD_CLI: &str = "CHOOCHOO_CHILDREN_CLI";
-
-/// Whether a process runs (a zombie nobody reaped does not).
-fn running(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
-}
 
 fn pid_in(path: &Path) -> Option<u32> {
     std::fs::read_to_string(path).ok()?.trim().parse().ok()

@@ -53,16 +53,6 @@ fn set(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|n| (*n).to_owned()).collect()
 }
 
-/// Whether a process is running (a zombie waiting for its reaper is not).
-fn alive(pid: &str) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
-    let state = stat
-        .rsplit(')')
-        .next()
-        .and_then(|rest| rest.split_whitespace().next());
-    matches!(state, Some(state) if state != "Z" && state != "X")
-}
-
 #[test]
 fn the_talks_script() {
     let Some(bin) = demo() else {
@@ -148,7 +138,7 @@ fn the_talks_script() {
 
     // The app answers on its port before clean, and nothing is left after.
     let pid = std::fs::read_to_string(demo.state().join("app.pid")).unwrap();
-    assert!(alive(&pid));
+    assert!(crate::support::running(&pid));
     let clean = demo.command(&["clean", "--yes"]).output().unwrap();
     assert!(
         clean.status.success(),
@@ -156,7 +146,7 @@ fn the_talks_script() {
         String::from_utf8_lossy(&clean.stderr)
     );
     std::thread::sleep(std::time::Duration::from_millis(100));
-    assert!(!alive(&pid), "the app process is gone");
+    assert!(!crate::support::running(&pid), "the app process is gone");
     assert!(
         !demo.state().join("shop.sqlite").exists(),
         "the database is gone"

@@ -120,3 +120,14 @@ pub fn called(what: impl Into<String>) {
 pub fn take_calls() -> Vec<String> {
     std::mem::take(&mut *CALLS.lock().unwrap())
 }
+
+/// Whether process `pid` runs (a zombie waiting for its reaper does not): `pid` as a number
+/// or as the text of a pid file.
+pub fn running(pid: impl std::fmt::Display) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.to_string().trim()))
+        .unwrap_or_default();
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    matches!(state, Some(state) if state != "Z" && state != "X")
+}
