@@ -35,6 +35,7 @@ mod incidents;
 mod map;
 mod map_items;
 mod map_reach;
+mod map_spread;
 mod memo;
 mod named;
 mod noop;

@@ -162,31 +162,47 @@ impl Execution<'_> {
 
     /// What became of each item, in the list's order, in parallel; the same item again is
     /// not run again (its entry is a placeholder, its output the first one's).
+    ///
+    /// Every item is a task of its own, queued in the list's order, so a worker that is free
+    /// takes the next item whoever queued it: splitting the list between workers instead
+    /// leaves one idle while the other goes through its share, when the share of one is in
+    /// the store and the other's must run.
     fn run_items(&self, run: &MapRun<'_>, items: &[Item]) -> Vec<Done> {
-        use rayon::prelude::*;
-        items
-            .par_iter()
-            .map(|item| {
-                if item.same_as.is_some() {
-                    return Done {
-                        output: None,
-                        discovered: Vec::new(),
-                        recorded: true,
-                        outcome: Outcome::not_run(Status::Cached),
-                    };
-                }
-                let done = self.map_item(run, item);
-                if let Some(listener) = &self.settings.listener {
-                    listener(&crate::progress::Event::Finished {
-                        node: &item.path,
-                        name: run.station.name(),
-                        status: done.outcome.status,
-                        duration: done.outcome.duration,
-                    });
-                }
-                done
-            })
+        let slots: Vec<std::sync::OnceLock<Done>> =
+            items.iter().map(|_| std::sync::OnceLock::new()).collect();
+        rayon::scope_fifo(|scope| {
+            for (item, slot) in items.iter().zip(&slots) {
+                scope.spawn_fifo(move |_| {
+                    let _ = slot.set(self.item_done(run, item));
+                });
+            }
+        });
+        slots
+            .into_iter()
+            .map(|slot| slot.into_inner().expect("every item's task has run"))
             .collect()
+    }
+
+    /// What became of one item, announced.
+    fn item_done(&self, run: &MapRun<'_>, item: &Item) -> Done {
+        if item.same_as.is_some() {
+            return Done {
+                output: None,
+                discovered: Vec::new(),
+                recorded: true,
+                outcome: Outcome::not_run(Status::Cached),
+            };
+        }
+        let done = self.map_item(run, item);
+        if let Some(listener) = &self.settings.listener {
+            listener(&crate::progress::Event::Finished {
+                node: &item.path,
+                name: run.station.name(),
+                status: done.outcome.status,
+                duration: done.outcome.duration,
+            });
+        }
+        done
     }
 
     /// The map's error when items failed: the first one's, naming it, and how many more.
