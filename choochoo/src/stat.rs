@@ -283,26 +283,20 @@ pub(crate) fn file_digest(content: &Digest) -> Digest {
         .finish()
 }
 
-/// Reads and hashes a whole file.
+/// Reads and hashes a whole file: in parallel from memory-mapped pages when it is large,
+/// else read into one buffer of its size (most files a run hashes are small, and a fixed
+/// buffer as large as the biggest read would be allocated and zeroed for each of them).
 pub(crate) fn hash_file(path: &Path) -> std::io::Result<Digest> {
-    if std::fs::metadata(path)?.len() >= PARALLEL_FROM {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update_mmap_rayon(path)?;
-        return Ok(file_digest(&Digest::from_bytes(
-            *hasher.finalize().as_bytes(),
-        )));
-    }
     let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
     let mut hasher = blake3::Hasher::new();
-    let mut buffer = vec![0u8; 256 * 1024];
-    loop {
-        let n = match file.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        hasher.update(&buffer[..n]);
+    if len >= PARALLEL_FROM {
+        hasher.update_mmap_rayon(path)?;
+    } else {
+        // One more byte than the size, so that a file that grew is read to its end at once.
+        let mut bytes = Vec::with_capacity(len as usize + 1);
+        file.read_to_end(&mut bytes)?;
+        hasher.update(&bytes);
     }
     Ok(file_digest(&Digest::from_bytes(
         *hasher.finalize().as_bytes(),
@@ -322,6 +316,24 @@ pub(crate) fn unix_ns(at: SystemTime) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_hashes_to_its_bytes_whichever_way_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [
+            0,
+            1,
+            4095,
+            PARALLEL_FROM as usize - 1,
+            PARALLEL_FROM as usize + 7,
+        ] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let path = dir.path().join(format!("f{len}"));
+            std::fs::write(&path, &bytes).unwrap();
+            let expected = file_digest(&Digest::from_bytes(*blake3::hash(&bytes).as_bytes()));
+            assert_eq!(hash_file(&path).unwrap(), expected, "{len} bytes");
+        }
+    }
 
     #[test]
     fn a_fresh_entry_is_racy_and_an_old_one_is_trusted() {

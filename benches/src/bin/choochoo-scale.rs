@@ -111,8 +111,13 @@ fn stations(size: usize) -> usize {
 fn table(sizes: &[usize], jobs: usize) -> Result<(), Box<dyn Error>> {
     let scratch = std::env::temp_dir().join(format!("choochoo-scale-{}", std::process::id()));
     let baseline = measure(&scratch.join("baseline"), 1, jobs)?.rss_kb;
-    println!("baseline (1 station): peak RSS {:.1} MB; --jobs {jobs}", baseline as f64 / 1024.0);
-    println!("| stations | run | wall s | CPU µs per station | peak RSS MB | RSS B per station over baseline |");
+    println!(
+        "baseline (1 station): peak RSS {:.1} MB; --jobs {jobs}",
+        baseline as f64 / 1024.0
+    );
+    println!(
+        "| stations | run | wall s | CPU µs per station | peak RSS MB | RSS B per station over baseline |"
+    );
     println!("|---:|---|---:|---:|---:|---:|");
     for &size in sizes {
         let store = scratch.join(size.to_string());
