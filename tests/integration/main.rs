@@ -46,6 +46,7 @@ mod reliability;
 mod remote;
 mod remote_auth;
 mod remote_bytes;
+mod remote_bytes_bench;
 mod remote_secrets;
 mod remote_tls;
 mod secrets;
