@@ -7,7 +7,7 @@
 use crate::buildgrid::BuildGrid;
 use crate::proxy::Proxy;
 use crate::support::{counts, executed, serial, take_executions, temp_store};
-use choochoo::{Ctx, Download, File, Remote, Runner, Status, station, workflow};
+use choochoo::{Action, Ctx, Download, File, Remote, Runner, Status, station, workflow};
 use sha2::Digest as _;
 
 /// The bytes `make` writes for `seed`: a few kilobytes, different for every seed.
@@ -138,6 +138,12 @@ fn a_warm_run_downloads_exactly_the_files_its_mode_wants() {
             Download::Minimal => assert!(!file.path().exists(), "{mode}"),
             _ => assert_eq!(std::fs::read(file.path()).unwrap(), joined("v1")),
         }
+        // A plan sees files in the remote cache only as the content they were recorded with.
+        let plan = Runner::new(&store.store)
+            .local_only()
+            .plan(layers(1, 2, "v1".to_owned()))
+            .unwrap();
+        assert_eq!(plan.with_action(Action::Cached).count(), STATIONS, "{mode}");
         // The next run is a local hit: the server is not asked again.
         let lookups = proxy.lookups();
         let again = Runner::new(&store.store)
@@ -216,7 +222,9 @@ fn fsck_and_fetch_know_the_files_in_the_remote_cache_only() {
     // `fetch make` brings the two parts, and nothing else.
     let dir = store.store.dir().to_str().unwrap().to_owned();
     let code = choochoo::cli::main_with_args(
-        ["layers", "--store", &dir, "fetch", "make", "--remote", &proxy.url],
+        [
+            "layers", "--store", &dir, "fetch", "make", "--remote", &proxy.url,
+        ],
         || layers(1, 2, "v1".to_owned()),
     );
     assert_eq!(code, std::process::ExitCode::SUCCESS);

@@ -79,7 +79,12 @@ fn warm_remote_bytes_10k_buildgrid() {
     let cold = started.elapsed();
     assert_eq!(take_executions(), counts(&[("bench_layer", 10_000)]));
     println!("cold run with uploads: {cold:.2?}");
-    for mode in [Download::All, Download::Minimal, Download::All, Download::Minimal] {
+    for mode in [
+        Download::All,
+        Download::Minimal,
+        Download::All,
+        Download::Minimal,
+    ] {
         let proxy = Proxy::start(&server.url);
         let reader = temp_store();
         let started = Instant::now();

@@ -150,7 +150,9 @@ impl Execution<'_> {
         let head = self
             .head(id, station.as_ref(), inputs)
             .map_err(|error| chain(&error))?;
-        let before = self.contents[id.index()].get().map(|content| content.digest);
+        let before = self.contents[id.index()]
+            .get()
+            .map(|content| content.digest);
         let lease = self.lease(id).map_err(|error| chain(&error))?;
         let (done, outcome) = self.node_call(id, station, inputs, |call| {
             self.call_and_record(call, head, RUNS_AGAIN.to_owned())
@@ -195,8 +197,11 @@ impl Execution<'_> {
                 }
             }
             Download::All => {
-                let files: Vec<(PathBuf, Digest)> =
-                    self.graph.ids().flat_map(|id| self.remote_only(id)).collect();
+                let files: Vec<(PathBuf, Digest)> = self
+                    .graph
+                    .ids()
+                    .flat_map(|id| self.remote_only(id))
+                    .collect();
                 if !files.is_empty()
                     && let Err(why) = self.fetch_files(&files)
                 {

@@ -15,7 +15,11 @@ const PER_CALL: usize = 256;
 /// Fetches `files` (each path with its BLAKE3 content), publishes them and forgets that they
 /// are in the remote cache only; returns the bytes fetched. An `Err` says which file could
 /// not be had and why; the files before it are in place.
-pub(crate) fn files(cache: &Cache, store: &Store, files: &[(PathBuf, Digest)]) -> Result<u64, String> {
+pub(crate) fn files(
+    cache: &Cache,
+    store: &Store,
+    files: &[(PathBuf, Digest)],
+) -> Result<u64, String> {
     let mut fetched = 0;
     for chunk in files.chunks(PER_CALL) {
         fetched += fetch_chunk(cache, store, chunk)?;
@@ -30,7 +34,12 @@ fn fetch_chunk(cache: &Cache, store: &Store, files: &[(PathBuf, Digest)]) -> Res
             store
                 .known_sha256(blake3)
                 .map_err(|error| chain(&error))?
-                .ok_or_else(|| format!("the store does not know the remote digest of {}", path.display()))
+                .ok_or_else(|| {
+                    format!(
+                        "the store does not know the remote digest of {}",
+                        path.display()
+                    )
+                })
         })
         .collect::<Result<Vec<_>, String>>()?;
     let blobs = cache.blobs(digests.clone())?;
@@ -40,7 +49,10 @@ fn fetch_chunk(cache: &Cache, store: &Store, files: &[(PathBuf, Digest)]) -> Res
             .get(&digest.hash)
             .ok_or_else(|| format!("the server did not send {}", path.display()))?;
         if crate::stat::file_digest(&Digest::of(bytes)) != *blake3 {
-            return Err(format!("{} does not match its BLAKE3 digest", path.display()));
+            return Err(format!(
+                "{} does not match its BLAKE3 digest",
+                path.display()
+            ));
         }
         store
             .publish(path, bytes, Published::File)

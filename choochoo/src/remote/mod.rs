@@ -166,9 +166,9 @@ impl Cache {
         &self,
         digests: Vec<WireDigest>,
     ) -> Result<std::collections::HashMap<String, Vec<u8>>, String> {
-        let client = self.client().ok_or_else(|| {
-            format!("the remote cache {} is off for this run", self.remote.url)
-        })?;
+        let client = self
+            .client()
+            .ok_or_else(|| format!("the remote cache {} is off for this run", self.remote.url))?;
         let runtime = self
             .runtime
             .as_ref()

@@ -16,11 +16,12 @@ impl Store {
     /// Remembers that the file at `path`, of content `blake3`, is in the remote cache only.
     pub(crate) fn mark_remote(&self, path: &Path, blake3: &Digest) -> Result<(), Error> {
         self.with_db("record a file in the remote cache only in", |db| {
-            db.prepare_cached(
-                "INSERT OR REPLACE INTO remote_files (path, blake3) VALUES (?1, ?2)",
-            )?
-            .execute(params![path.as_os_str().as_encoded_bytes(), blake3.as_bytes()])
-            .map(drop)
+            db.prepare_cached("INSERT OR REPLACE INTO remote_files (path, blake3) VALUES (?1, ?2)")?
+                .execute(params![
+                    path.as_os_str().as_encoded_bytes(),
+                    blake3.as_bytes()
+                ])
+                .map(drop)
         })
     }
 
