@@ -7,7 +7,10 @@
 //! every byte is hashed again (the SHA-256 the wire names, then the BLAKE3 identity the
 //! store uses), its files are written into the station's directory, and the result is
 //! recorded locally, so the next run is a local hit. A result that does not verify is a miss
-//! and a warning, never a value. With writes enabled ([`Remote::write`]), each station that
+//! and a warning, never a value. With [`Download::Outputs`](download::Download) or
+//! `Minimal`, only the metadata of a hit is downloaded at once (the ActionResult and its
+//! manifest) and its files stay in the CAS, remembered by digest and fetched when needed
+//! (`download.rs`, `fetch.rs`). With writes enabled ([`Remote::write`]), each station that
 //! runs is uploaded: blobs first (only those the server lacks), then the ActionResult.
 //!
 //! **Keys.** Each station key maps to an `Action` whose `Command` names the station id, its
