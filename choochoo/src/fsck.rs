@@ -26,6 +26,7 @@ pub struct Fsck {
     problems: Vec<String>,
     warnings: Vec<String>,
     repaired: bool,
+    remote_only: usize,
 }
 
 impl Fsck {
@@ -39,6 +40,13 @@ impl Fsck {
     /// private again. Warnings are not problems: `fsck(true)` leaves them.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// How many files of results are in the remote cache only (left there by
+    /// `--remote-download=outputs|minimal`): not problems, their records are sound, and
+    /// `choochoo fetch` downloads them.
+    pub fn remote_only(&self) -> usize {
+        self.remote_only
     }
 
     /// Whether the problems were removed (`fsck(true)`).
@@ -63,6 +71,13 @@ impl fmt::Display for Fsck {
         )?;
         for problem in &self.problems {
             writeln!(f, "  {problem}")?;
+        }
+        if self.remote_only > 0 {
+            writeln!(
+                f,
+                "{} files are in the remote cache only (not a problem; `fetch` downloads them)",
+                self.remote_only
+            )?;
         }
         if self.repaired && !self.problems.is_empty() {
             writeln!(
@@ -178,6 +193,11 @@ impl Store {
         let CheckedRecords { bad_keys, named } = self.check_records(&mut report)?;
         let bad_files = self.check_blobs(&mut report, &named);
         report.warnings = self.open_entries();
+        report.remote_only = self
+            .remote_files()?
+            .keys()
+            .filter(|path| !path.exists())
+            .count();
         if repair {
             for (profile, key) in &bad_keys {
                 self.forget(profile, key)?;

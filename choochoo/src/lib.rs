@@ -248,6 +248,9 @@ pub use progress::{Event, Unit};
 #[cfg(feature = "remote")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
 pub use remote::config::Remote;
+#[cfg(feature = "remote")]
+#[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
+pub use remote::download::Download;
 
 // The defect ledger, and keeping a store healthy.
 pub use defect::export::ExportFormat;

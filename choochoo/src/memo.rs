@@ -110,16 +110,19 @@ pub(crate) fn key(
     hasher.finish()
 }
 
-/// Why a record cannot be used, when one exists.
+/// Why a record cannot be used, when one exists. An absent file that `remote` says is in
+/// the remote cache only, with its recorded content, is not missing.
 pub(crate) fn stale_output(
     record: &Record,
     current: impl Fn(&std::path::Path) -> Option<Seen>,
+    remote: impl Fn(&std::path::Path, &Digest) -> bool,
 ) -> Option<String> {
     record.files.iter().find_map(|(path, digest)| {
         // A filtered directory is named by its path with its globs attached.
         let shown = || crate::filter::shown(path);
         match current(path) {
             None => Some(format!("output {} cannot be read", shown())),
+            Some(_) if remote(path, digest) => None,
             Some(seen) if seen.state.is_none() && !crate::filter::real(path).is_dir() => {
                 Some(format!("output {} is missing", shown()))
             }

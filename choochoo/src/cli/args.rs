@@ -94,6 +94,16 @@ pub(super) enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// Downloads the files that are in the remote cache only (left there by
+    /// `--remote-download=outputs|minimal`): of the named stations, or all of them.
+    #[cfg(feature = "remote")]
+    Fetch {
+        /// The stations whose files to fetch, as `--force` takes them (all unless given).
+        #[arg(value_name = "ID")]
+        ids: Vec<String>,
+        #[command(flatten)]
+        remote: RemoteOptions,
+    },
     /// Removes results no recent run used.
     Gc {
         /// Keeps what the last N runs used.
@@ -143,13 +153,21 @@ pub(super) struct RunOptions {
     /// (`30s`, `5m`).
     #[arg(long, value_name = "NAME=DURATION", value_parser = super::policy::duration)]
     pub(super) timeout: Vec<(String, std::time::Duration)>,
+    /// The remote cache, if any.
+    #[cfg(feature = "remote")]
+    #[command(flatten)]
+    pub(super) remote: RemoteOptions,
+}
+
+/// The remote cache's flags, for `run` and `fetch`.
+#[cfg(feature = "remote")]
+#[derive(Debug, clap::Args)]
+pub(super) struct RemoteOptions {
     /// A shared REAPI cache (`grpc://host:port`, or `grpcs://` over TLS) to look results up
     /// in, after the store.
-    #[cfg(feature = "remote")]
     #[arg(long, value_name = "URL", env = "CHOOCHOO_REMOTE")]
     pub(super) remote: Option<String>,
     /// The remote cache's instance name.
-    #[cfg(feature = "remote")]
     #[arg(
         long,
         value_name = "NAME",
@@ -159,37 +177,41 @@ pub(super) struct RunOptions {
     pub(super) remote_instance: String,
     /// Uploads the stations that run to the remote cache (trusted writers only, such as CI
     /// on the main branch); `CHOOCHOO_REMOTE_WRITE=1` does the same.
-    #[cfg(feature = "remote")]
     #[arg(long)]
     pub(super) remote_write: bool,
     /// Trusts the certificate authorities of this PEM file for a `grpcs://` remote cache,
     /// instead of the system's.
-    #[cfg(feature = "remote")]
     #[arg(long, value_name = "PATH", env = "CHOOCHOO_REMOTE_CA")]
     pub(super) remote_ca: Option<std::path::PathBuf>,
     /// A client certificate (PEM) for a remote cache that asks for one (mutual TLS).
-    #[cfg(feature = "remote")]
     #[arg(long, value_name = "PATH", env = "CHOOCHOO_REMOTE_CERT")]
     pub(super) remote_cert: Option<std::path::PathBuf>,
     /// The client certificate's private key (PEM).
-    #[cfg(feature = "remote")]
     #[arg(long, value_name = "PATH", env = "CHOOCHOO_REMOTE_KEY")]
     pub(super) remote_key: Option<std::path::PathBuf>,
     /// A header sent with every call to the remote cache, `name=value` (repeatable); without
     /// any, those of `CHOOCHOO_REMOTE_HEADERS` (entries separated by commas). Prefer the
     /// variable or a token file for secrets: a command line is seen by every process.
-    #[cfg(feature = "remote")]
     #[arg(long, value_name = "NAME=VALUE")]
     pub(super) remote_header: Vec<String>,
     /// A file holding a bearer token for the remote cache (`authorization: Bearer`); without
     /// one, `CHOOCHOO_REMOTE_TOKEN` holds the token itself.
-    #[cfg(feature = "remote")]
     #[arg(long, value_name = "PATH", env = "CHOOCHOO_REMOTE_TOKEN_FILE")]
     pub(super) remote_token_file: Option<std::path::PathBuf>,
+    /// Which files of remote hits are downloaded: `all`, only the workflow's `outputs`, or
+    /// none at once (`minimal`); a station that runs fetches what it reads.
+    #[arg(
+        long,
+        value_name = "MODE",
+        env = "CHOOCHOO_REMOTE_DOWNLOAD",
+        default_value = "all",
+        value_parser = clap::builder::PossibleValuesParser::new(["all", "outputs", "minimal"])
+    )]
+    pub(super) remote_download: String,
 }
 
 #[cfg(feature = "remote")]
-impl RunOptions {
+impl RemoteOptions {
     /// The remote cache the flags (and the variables behind them) name, if any.
     pub(super) fn remote(&self) -> Option<crate::remote::config::Remote> {
         let url = self.remote.as_deref().filter(|url| !url.is_empty())?;
@@ -198,6 +220,7 @@ impl RunOptions {
         let mut remote = crate::remote::config::Remote::new(url)
             .instance(&self.remote_instance)
             .write(write)
+            .download_from("--remote-download", Some(self.remote_download.clone()))
             .identity_from(self.remote_cert.clone(), self.remote_key.clone());
         if let Some(ca) = &self.remote_ca {
             remote = remote.ca(ca);

@@ -40,7 +40,7 @@ where
         runner = runner.progress(listener);
     }
     #[cfg(feature = "remote")]
-    if let Some(remote) = options.remote() {
+    if let Some(remote) = options.remote.remote() {
         runner = runner.remote(remote);
     }
     let started = Instant::now();

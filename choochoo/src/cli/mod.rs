@@ -22,7 +22,8 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | `run [--jobs N] [--keep-going] [--force ID..] [--force-downstream ID..] [--retries NAME=N].. [--backoff NAME=DURATION].. [--timeout NAME=DURATION].. [--remote URL [--remote-instance NAME] [--remote-write] [--remote-ca PATH] [--remote-cert PATH --remote-key PATH] [--remote-header NAME=VALUE].. [--remote-token-file PATH]]` | runs what changed, with progress; `--retries`, `--backoff` and `--timeout` override a station's attempt policy for this run; `--remote` (feature `remote`) shares results through a REAPI cache, over TLS for `grpcs://` |
+//! | `run [--jobs N] [--keep-going] [--force ID..] [--force-downstream ID..] [--retries NAME=N].. [--backoff NAME=DURATION].. [--timeout NAME=DURATION].. [--remote URL [--remote-instance NAME] [--remote-write] [--remote-ca PATH] [--remote-cert PATH --remote-key PATH] [--remote-header NAME=VALUE].. [--remote-token-file PATH] [--remote-download all\|outputs\|minimal]]` | runs what changed, with progress; `--retries`, `--backoff` and `--timeout` override a station's attempt policy for this run; `--remote` (feature `remote`) shares results through a REAPI cache, over TLS for `grpcs://`; `--remote-download` leaves the files of remote hits in the cache (`outputs`: all but the workflow's outputs; `minimal`: all), fetched when a station that runs needs them |
+//! | `fetch [ID..] [--remote URL ..]` | downloads the files left in the remote cache only, of the named stations or all (feature `remote`) |
 //! | `plan [--format text\|json] [--check]` | what a run would do and why, without doing it; `--check` asks the checks of remembered stations (changing nothing) and shows what drifted and what would run because of it |
 //! | `status [--items] [--check]` | each station: cached, stale, drifted (with `--check`), never run or failed, with its last run; a map's items counted in one line, or listed with `--items` |
 //! | `clean [ID..] [--only] [--yes] [--dry-run]` | undoes the workflow's effects, the last station first: lists them, then asks on a terminal (`--yes` for scripts; without a terminal it refuses, exit 2); `ID..` cleans the named stations after everything downstream of them, `--only` the named ones alone; `--dry-run` lists and changes nothing |
@@ -59,6 +60,8 @@ mod commands;
 mod defect_show;
 mod defects;
 mod failures;
+#[cfg(feature = "remote")]
+mod fetch;
 mod interrupted;
 mod plan;
 mod policy;
@@ -178,6 +181,8 @@ where
             Command::Trace { run, out } => commands::trace(self, *run, out.as_deref()),
             Command::Report { run, out } => commands::report(self, *run, out),
             Command::Defects { action } => defects::run(self, action.as_ref()),
+            #[cfg(feature = "remote")]
+            Command::Fetch { ids, remote } => fetch::fetch(self, ids, remote),
             Command::Fsck { repair } => {
                 let report = self.store()?.fsck(*repair)?;
                 print!("{report}");

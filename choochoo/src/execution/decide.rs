@@ -67,6 +67,11 @@ impl Execution<'_> {
             return outcome;
         }
         let reason = reason.unwrap_or_else(|| self.reason(id, station.as_ref(), &head));
+        // Files of its inputs left in the remote cache are fetched (or made again) first.
+        if let Err(why) = self.materialize_inputs(inputs) {
+            self.release(lease);
+            return Outcome::failed(Duration::ZERO, Some(reason), why);
+        }
         let items_checked = reason == ITEMS_CHECKED;
         let outcome = match &self.graph.node(id).map {
             Some(map) => self.execute_map(id, station, inputs, map, head, reason),
@@ -214,6 +219,9 @@ impl Execution<'_> {
         head: &Head,
         found: &Found,
     ) -> Rechecked {
+        if let Err(why) = self.materialize_inputs(inputs) {
+            return Rechecked::Failed(Outcome::failed(Duration::ZERO, None, why));
+        }
         let codec = &self.graph.node(id).codec;
         let output = match self.stored_output(&found.record, codec) {
             Ok(output) => output,

@@ -25,6 +25,8 @@ impl Execution<'_> {
     /// Ends the run once every station is done: commits, takes the values of `outputs`,
     /// saves the stat cache and reports.
     pub(crate) fn finish(mut self, outputs: &[NodeId]) -> Finished {
+        #[cfg(feature = "remote")]
+        self.materialize_wanted(outputs);
         self.flush();
         let values = outputs
             .iter()

@@ -77,16 +77,26 @@ impl Execution<'_> {
             return Lookup::Stale("its stored output was corrupt".to_owned());
         }
         // Each output file is looked at once: the same sight decides staleness and is kept.
+        // A file in the remote cache only counts as its recorded content.
         let seen: Vec<(PathBuf, Option<Seen>)> = record
             .files
             .iter()
-            .map(|(file, _)| (file.clone(), self.stats.hash(file).ok()))
+            .map(|(file, digest)| {
+                let seen = self.stats.hash(file).ok();
+                let seen = seen.map(|seen| self.output_seen(file, digest, seen));
+                (file.clone(), seen)
+            })
             .collect();
-        if let Some(reason) = memo::stale_output(&record, |file| {
+        let current = |file: &std::path::Path| {
             seen.iter()
                 .find(|(path, _)| path == file)
                 .and_then(|(_, seen)| seen.clone())
-        }) {
+        };
+        let remote = |file: &std::path::Path, digest: &Digest| {
+            current(file).is_some_and(|seen| seen.state.is_none() && seen.digest == *digest)
+                && self.is_remote_only(file, digest)
+        };
+        if let Some(reason) = memo::stale_output(&record, current, remote) {
             return Lookup::Stale(reason);
         }
         if record.used_dir && !self.store.work_dir(&self.settings.profile, path).exists() {

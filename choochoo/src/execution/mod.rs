@@ -11,11 +11,12 @@
 //! downstream), `commit` (batches, leases, durability), `ledger` (the failures and warnings
 //! of the run), `warned` (what each station warned of) and `finish` (the report). `map`
 //! runs a station over a list whose items `items` names and `item` looks up and runs one by
-//! one, `remote` brings in the shared cache, `paths` names each node in the store, `policy`
+//! one, `remote` brings in the shared cache, `bytes` the files left in it, `paths` names each node in the store, `policy`
 //! says how each station's attempts are made in this run.
 
 mod ahead;
 mod attempt;
+mod bytes;
 mod call;
 mod commit;
 pub(crate) mod decide;
@@ -30,6 +31,8 @@ pub(crate) mod policy;
 mod recheck;
 #[cfg(feature = "remote")]
 mod remote;
+#[cfg(feature = "remote")]
+mod restore;
 mod schedule;
 mod values;
 mod warned;
@@ -115,6 +118,10 @@ pub(crate) struct Execution<'g> {
     /// Routes what stations log through `tracing` into their own logs.
     capture: tracing::Dispatch,
     stop: Arc<AtomicBool>,
+    /// The files in the remote cache only, by path, read at the first need.
+    remote_files: Mutex<Option<HashMap<PathBuf, Digest>>>,
+    /// Whether each node's files are here, once a station that runs needed them.
+    materialized: Vec<OnceLock<Result<(), String>>>,
     #[cfg(feature = "remote")]
     remote: Option<remote::Remote>,
 }
@@ -214,6 +221,8 @@ impl<'g> Execution<'g> {
             index: OnceLock::new(),
             heads: OnceLock::new(),
             stop: Arc::default(),
+            remote_files: Mutex::default(),
+            materialized: (0..n).map(|_| OnceLock::new()).collect(),
             #[cfg(feature = "remote")]
             remote: settings
                 .remote

@@ -10,12 +10,11 @@ use crate::graph::erased::ErasedStation;
 use crate::graph::node::NodeId;
 use crate::hash::Digest;
 use crate::memo::{self, Content, Head};
-use crate::remote::wire::{self, Blob, Download, Manifest, Source, WireDigest};
+use crate::remote::download::Download;
+use crate::remote::wire::{self, Blob, Manifest, Source, WireDigest};
 use crate::remote::{Cache, Pending};
 use crate::report::Status;
 use crate::stat::Seen;
-use crate::store::publish::Published;
-use crate::value::Shared;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -27,6 +26,8 @@ pub(crate) struct Remote {
     portable: Vec<OnceLock<Digest>>,
     /// Lookups started before their station's turn.
     pending: Mutex<HashMap<NodeId, Pending>>,
+    /// The workflow's outputs, by node index: what `outputs` downloads.
+    wanted: Vec<bool>,
 }
 
 impl Remote {
@@ -35,6 +36,7 @@ impl Remote {
             cache,
             portable: (0..nodes).map(|_| OnceLock::new()).collect(),
             pending: Mutex::default(),
+            wanted: vec![false; nodes],
         }
     }
 }
@@ -44,8 +46,26 @@ impl Execution<'_> {
         self.remote.as_ref()
     }
 
+    /// Names the workflow's outputs, whose files `--remote-download=outputs` downloads.
+    pub(crate) fn want(&mut self, outputs: &[NodeId]) {
+        if let Some(remote) = &mut self.remote {
+            for id in outputs {
+                remote.wanted[id.index()] = true;
+            }
+        }
+    }
+
+    /// Whether a remote hit of node `id` comes with its files' bytes.
+    fn wants_bytes(&self, remote: &Remote, id: NodeId) -> bool {
+        match remote.cache.download() {
+            Download::All => true,
+            Download::Outputs => remote.wanted[id.index()],
+            Download::Minimal => false,
+        }
+    }
+
     /// The store's `work/` directory: paths under it travel relative to it.
-    fn work_root(&self) -> PathBuf {
+    pub(super) fn work_root(&self) -> PathBuf {
         self.store.dir().join("work")
     }
 
@@ -80,7 +100,8 @@ impl Execution<'_> {
             let Ok(action) = self.action(id, station.as_ref(), inputs) else {
                 continue;
             };
-            if let Some(pending) = remote.cache.lookup(&self.paths[id.index()], action) {
+            let bytes = self.wants_bytes(remote, id);
+            if let Some(pending) = remote.cache.lookup(&self.paths[id.index()], action, bytes) {
                 remote
                     .pending
                     .lock()
@@ -113,7 +134,9 @@ impl Execution<'_> {
             Some(pending) => pending,
             None => {
                 let action = self.action(id, station, inputs).ok()?;
-                remote.cache.lookup(path, action)?
+                remote
+                    .cache
+                    .lookup(path, action, self.wants_bytes(remote, id))?
             }
         };
         let download = remote.cache.wait(pending)?;
@@ -154,74 +177,6 @@ impl Execution<'_> {
         let mut outcome = Outcome::not_run(Status::Cached);
         outcome.reason = Some("from the remote cache".to_owned());
         Some(outcome)
-    }
-
-    /// Turns a download into a value: decodes the manifest, writes the station's files
-    /// (each checked against its BLAKE3 digest; names checked like any output name), checks
-    /// that files of other stations are here with the same content, and computes the local
-    /// and portable content. An `Err` says why the result cannot be used.
-    #[allow(
-        clippy::type_complexity,
-        reason = "a private tuple, named where it is taken apart"
-    )]
-    fn restore(
-        &self,
-        id: NodeId,
-        download: Download,
-    ) -> Result<(Shared, Content, Vec<u8>, Digest), String> {
-        let node = self.graph.node(id);
-        let work = self.work_root();
-        let manifest: Manifest = crate::value::decode(&download.manifest)
-            .map_err(|error| format!("its manifest is unreadable: {error}"))?;
-        let value = crate::file::portable(&work, || (node.codec.decode)(&manifest.encoding))
-            .map_err(|error| format!("its value does not decode: {}", chain(&error)))?;
-        let (encoded, paths) = (node.codec.encode)(&*value).map_err(|error| chain(&error))?;
-        if paths.len() != manifest.files.len() {
-            return Err("its manifest does not list the files of its value".to_owned());
-        }
-        let own = self
-            .store
-            .work_dir(&self.settings.profile, &self.paths[id.index()]);
-        let mut files = Vec::with_capacity(paths.len());
-        for (path, (relative, digest)) in paths.into_iter().zip(&manifest.files) {
-            if crate::names::join(&work, Path::new(relative)).ok().as_ref() != Some(&path) {
-                return Err(format!(
-                    "its manifest names {relative:?}, not {}",
-                    path.display()
-                ));
-            }
-            if path.starts_with(&own) {
-                let (sha256, bytes) = download
-                    .files
-                    .get(relative)
-                    .ok_or_else(|| format!("its file {relative:?} is missing"))?;
-                if crate::stat::file_digest(&Digest::of(bytes)) != *digest {
-                    return Err(format!(
-                        "its file {relative:?} does not match its BLAKE3 digest"
-                    ));
-                }
-                self.store
-                    .publish(&path, bytes, Published::File)
-                    .map_err(|error| error.to_string())?;
-                self.remember_sha256(digest, sha256);
-            }
-            let seen = self
-                .stats
-                .hash(&path)
-                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-            if seen.digest != *digest {
-                return Err(format!("{} is not the file it names", path.display()));
-            }
-            files.push((path, seen));
-        }
-        let (portable_encoding, _) = crate::file::portable(&work, || (node.codec.encode)(&*value))
-            .map_err(|error| chain(&error))?;
-        let portable = memo::portable(
-            &portable_encoding,
-            files.iter().map(|(_, seen)| &seen.digest),
-        );
-        let content = memo::content(&encoded, files);
-        Ok((value, content, encoded, portable))
     }
 
     /// Uploads a station's result, when writes are on and the result can be shared.
@@ -318,7 +273,7 @@ impl Execution<'_> {
 
     /// Remembers the SHA-256 digest of a file content (checked before it is remembered); a
     /// failure is only logged, as nothing depends on it.
-    fn remember_sha256(&self, blake3: &Digest, sha256: &WireDigest) {
+    pub(super) fn remember_sha256(&self, blake3: &Digest, sha256: &WireDigest) {
         if let Err(error) = self.store.remember_sha256(blake3, sha256) {
             tracing::debug!("{}", chain(&error));
         }
@@ -354,7 +309,12 @@ impl Execution<'_> {
         let value = self.value(id)?;
         let (encoded, paths) =
             self.keyed(|| crate::file::portable(&self.work_root(), || (node.codec.encode)(value)))?;
-        let files: Vec<(PathBuf, Seen)> = self.hash_files(paths)?;
+        // A node's content names its files as they were when it settled, including those
+        // in the remote cache only, which hashing again would find missing.
+        let files: Vec<(PathBuf, Seen)> = match self.contents[id.index()].get() {
+            Some(content) if content.files.len() == paths.len() => content.files.clone(),
+            _ => self.hash_files(paths)?,
+        };
         let digest = memo::portable(&encoded, files.iter().map(|(_, seen)| &seen.digest));
         Ok(*remote.portable[id.index()].get_or_init(|| digest))
     }

@@ -11,7 +11,7 @@ use super::config::Remote;
 use super::connector::Connector;
 use super::problem::Problem;
 use super::tls::Seen;
-use super::wire::{self, Download, Source, Upload, VALUE, WORK, WireDigest};
+use super::wire::{self, Fetched, Source, Upload, VALUE, WORK, WireDigest};
 use bazel_remote_apis::build::bazel::remote::execution::v2 as re;
 use re::action_cache_client::ActionCacheClient;
 use re::capabilities_client::CapabilitiesClient;
@@ -208,8 +208,13 @@ impl Client {
         InterceptedService::new(self.channel.clone(), self.credentials.clone())
     }
 
-    /// Looks `action` up and downloads its result; `Ok(None)` when the server has none.
-    pub(crate) async fn fetch(&self, action: &WireDigest) -> Result<Option<Download>, Problem> {
+    /// Looks `action` up and downloads its result, its files' bytes only when `bytes` says
+    /// so; `Ok(None)` when the server has none.
+    pub(crate) async fn fetch(
+        &self,
+        action: &WireDigest,
+        bytes: bool,
+    ) -> Result<Option<Fetched>, Problem> {
         self.ready().await?;
         let _slot = self.slots.acquire().await;
         let request = re::GetActionResultRequest {
@@ -255,27 +260,39 @@ impl Client {
         }
         let to_read = wanted
             .iter()
+            .filter(|(path, _)| bytes || *path == VALUE)
             .filter(|(_, digest)| !inline.contains_key(&digest.hash))
             .map(|(_, digest)| (*digest).clone())
             .collect();
         let mut blobs = self.read(to_read).await?;
         blobs.extend(inline);
-        let mut download = Download {
+        let mut fetched = Fetched {
             manifest: Vec::new(),
             files: HashMap::new(),
         };
         for (path, digest) in wanted {
-            let bytes = blobs.get(&digest.hash).cloned().unwrap_or_default();
+            let read = blobs.get(&digest.hash).cloned();
             match path.strip_prefix(WORK) {
                 Some(relative) => {
-                    download
+                    let read = read.filter(|_| bytes);
+                    fetched
                         .files
-                        .insert(relative.to_owned(), (digest.clone(), bytes));
+                        .insert(relative.to_owned(), (digest.clone(), read));
                 }
-                None => download.manifest = blobs.remove(&digest.hash).unwrap_or(bytes),
+                None => fetched.manifest = read.unwrap_or_default(),
             }
         }
-        Ok(Some(download))
+        Ok(Some(fetched))
+    }
+
+    /// Reads blobs by digest, each checked against it; by hash.
+    pub(crate) async fn blobs(
+        &self,
+        digests: Vec<WireDigest>,
+    ) -> Result<HashMap<String, Vec<u8>>, Problem> {
+        self.ready().await?;
+        let _slot = self.slots.acquire().await;
+        self.read(digests).await
     }
 
     /// Uploads a result, unless the server refused one already.

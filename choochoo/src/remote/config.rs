@@ -2,6 +2,7 @@
 //! writes to it, its time limits, TLS (the authorities to trust, a client certificate) and
 //! the credentials every call carries (headers, a bearer token).
 
+use super::download::Download;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -60,6 +61,7 @@ pub struct Remote {
     /// What was wrong with credentials given as text (an entry of `CHOOCHOO_REMOTE_HEADERS`
     /// without `=`): the cache stays off, with this warning.
     pub(super) invalid: Option<String>,
+    pub(super) download: Download,
 }
 
 impl Remote {
@@ -78,6 +80,7 @@ impl Remote {
             headers: Vec::new(),
             token: None,
             invalid: None,
+            download: Download::All,
         }
     }
 
@@ -92,6 +95,31 @@ impl Remote {
     /// digest, but cannot tell a wrong result that a writer computed honestly.
     pub fn write(mut self, write: bool) -> Remote {
         self.write = write;
+        self
+    }
+
+    /// Which files of remote hits are downloaded ([`Download::All`] unless set): with
+    /// [`Download::Outputs`] only the workflow's outputs and what a station that runs reads,
+    /// with [`Download::Minimal`] only what a station that runs reads. The others stay in
+    /// the remote cache, remembered by digest, fetched when needed.
+    pub fn download(mut self, mode: Download) -> Remote {
+        self.download = mode;
+        self
+    }
+
+    /// Which files of remote hits are downloaded.
+    pub fn download_mode(&self) -> Download {
+        self.download
+    }
+
+    /// Reads the download mode from `source` (a variable), or turns the cache off with a
+    /// warning naming it.
+    pub(crate) fn download_from(mut self, source: &str, text: Option<String>) -> Remote {
+        match text.map(|text| text.parse::<Download>()) {
+            Some(Ok(mode)) => self.download = mode,
+            Some(Err(problem)) => self.invalid(&format!("{source}: {problem}")),
+            None => {}
+        }
         self
     }
 
@@ -141,7 +169,9 @@ impl Remote {
     /// The remote named by the environment, each variable unset or empty for none:
     /// `CHOOCHOO_REMOTE` (the URL), `CHOOCHOO_REMOTE_INSTANCE`, `CHOOCHOO_REMOTE_WRITE=1` to
     /// write; `CHOOCHOO_REMOTE_CA` ([`ca`](Remote::ca)), `CHOOCHOO_REMOTE_CERT` and
-    /// `CHOOCHOO_REMOTE_KEY` ([`identity`](Remote::identity)); `CHOOCHOO_REMOTE_HEADERS`
+    /// `CHOOCHOO_REMOTE_KEY` ([`identity`](Remote::identity));
+    /// `CHOOCHOO_REMOTE_DOWNLOAD` (`all`, `outputs` or `minimal`: [`download`](Remote::download));
+    /// `CHOOCHOO_REMOTE_HEADERS`
     /// (`name=value` entries separated by commas, so no value may hold one); and a bearer
     /// token from the file `CHOOCHOO_REMOTE_TOKEN_FILE` names, or else from
     /// `CHOOCHOO_REMOTE_TOKEN`.
@@ -157,6 +187,7 @@ impl Remote {
         let key = var("CHOOCHOO_REMOTE_KEY").map(PathBuf::from);
         Some(
             remote
+                .download_from("CHOOCHOO_REMOTE_DOWNLOAD", var("CHOOCHOO_REMOTE_DOWNLOAD"))
                 .identity_from(cert, key)
                 .headers_from_env()
                 .token_from_env(),

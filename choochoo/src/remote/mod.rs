@@ -7,7 +7,10 @@
 //! every byte is hashed again (the SHA-256 the wire names, then the BLAKE3 identity the
 //! store uses), its files are written into the station's directory, and the result is
 //! recorded locally, so the next run is a local hit. A result that does not verify is a miss
-//! and a warning, never a value. With writes enabled ([`Remote::write`]), each station that
+//! and a warning, never a value. With [`Download::Outputs`](download::Download) or
+//! `Minimal`, only the metadata of a hit is downloaded at once (the ActionResult and its
+//! manifest) and its files stay in the CAS, remembered by digest and fetched when needed
+//! (`download.rs`, `fetch.rs`). With writes enabled ([`Remote::write`]), each station that
 //! runs is uploaded: blobs first (only those the server lacks), then the ActionResult.
 //!
 //! **Keys.** Each station key maps to an `Action` whose `Command` names the station id, its
@@ -47,6 +50,8 @@ mod auth;
 mod client;
 pub(crate) mod config;
 mod connector;
+pub(crate) mod download;
+pub(crate) mod fetch;
 mod problem;
 mod tls;
 pub(crate) mod wire;
@@ -59,7 +64,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
-use wire::{Download, WireDigest};
+use wire::{Fetched, WireDigest};
 
 /// A connection to a remote cache, shared by a runner's runs: a small runtime of its own
 /// drives many calls at once on one channel, submitted from the scheduler's threads.
@@ -74,7 +79,7 @@ pub(crate) struct Cache {
 
 /// A lookup in flight. Its answer comes through a plain channel, not the runtime, so a run
 /// can wait for it from any thread, even one of another tokio runtime.
-pub(crate) type Pending = Receiver<Option<Download>>;
+pub(crate) type Pending = Receiver<Option<Fetched>>;
 
 impl Cache {
     /// Prepares the connection; nothing is sent until the first lookup. A bad URL leaves
@@ -128,14 +133,20 @@ impl Cache {
         }
     }
 
-    /// Starts looking `action` up and downloading its result; [`wait`](Cache::wait) for it.
-    pub(crate) fn lookup(&self, node: &str, action: WireDigest) -> Option<Pending> {
+    /// Which files of remote hits are downloaded.
+    pub(crate) fn download(&self) -> download::Download {
+        self.remote.download
+    }
+
+    /// Starts looking `action` up and downloading its result, its files' bytes only when
+    /// `bytes` says so; [`wait`](Cache::wait) for it.
+    pub(crate) fn lookup(&self, node: &str, action: WireDigest, bytes: bool) -> Option<Pending> {
         let client = self.client()?;
         let reporter = self.reporter.clone();
         let node = node.to_owned();
         let (send, receive) = sync_channel(1);
         self.runtime.as_ref()?.spawn(async move {
-            let found = match client.fetch(&action).await {
+            let found = match client.fetch(&action, bytes).await {
                 Ok(found) => found,
                 Err(problem) => {
                     reporter.problem(&node, problem);
@@ -148,8 +159,31 @@ impl Cache {
     }
 
     /// The result of a lookup: `None` for a miss, an error or a rejected result.
-    pub(crate) fn wait(&self, pending: Pending) -> Option<Download> {
+    pub(crate) fn wait(&self, pending: Pending) -> Option<Fetched> {
         pending.recv().ok().flatten()
+    }
+
+    /// Reads blobs from the server's CAS, each checked against its digest; by hash. An
+    /// `Err` says why they cannot be had (the server is off, unreachable, or lacks one).
+    pub(crate) fn blobs(
+        &self,
+        digests: Vec<WireDigest>,
+    ) -> Result<std::collections::HashMap<String, Vec<u8>>, String> {
+        let client = self
+            .client()
+            .ok_or_else(|| format!("the remote cache {} is off for this run", self.remote.url))?;
+        let runtime = self
+            .runtime
+            .as_ref()
+            .ok_or_else(|| "the remote cache is shut down".to_owned())?;
+        let (send, receive) = sync_channel(1);
+        runtime.spawn(async move {
+            let _ = send.send(client.blobs(digests).await);
+        });
+        let answer = receive
+            .recv()
+            .map_err(|_| "the remote cache stopped".to_owned())?;
+        answer.map_err(|problem| self.reporter.explain(problem))
     }
 
     /// Uploads a station's result in the background; [`finish`](Cache::finish) waits for it.
@@ -205,6 +239,23 @@ struct Reporter {
 }
 
 impl Reporter {
+    /// What a failed read of blobs says, in a few words; a server that cannot be reached is
+    /// left alone for the rest of the run, as after a failed lookup.
+    fn explain(&self, problem: Problem) -> String {
+        let url = &self.url;
+        match problem {
+            Problem::Unreachable(why) | Problem::Tls(why) | Problem::Denied(why) => {
+                self.off.store(true, Ordering::Release);
+                format!("the remote cache {url} cannot be used: {why}")
+            }
+            Problem::Missing => format!("the remote cache {url} no longer has them"),
+            Problem::WriteDenied(why)
+            | Problem::Changed(why)
+            | Problem::Refused(why)
+            | Problem::Rejected(why) => format!("the remote cache {url}: {why}"),
+        }
+    }
+
     fn problem(&self, node: &str, problem: Problem) {
         let url = &self.url;
         match problem {

@@ -102,10 +102,11 @@ pub(crate) struct Manifest {
 
 /// A result as downloaded: every blob already checked against its SHA-256 digest.
 #[derive(Debug)]
-pub(crate) struct Download {
+pub(crate) struct Fetched {
     pub manifest: Vec<u8>,
-    /// File digests and contents by path relative to `work/`.
-    pub files: HashMap<String, (WireDigest, Vec<u8>)>,
+    /// File digests by path relative to `work/`, with their contents when they were
+    /// downloaded (`None`: they stay in the remote cache).
+    pub files: HashMap<String, (WireDigest, Option<Vec<u8>>)>,
 }
 
 /// A result to upload under `action`: its blobs, by output path.

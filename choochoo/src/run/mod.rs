@@ -285,7 +285,8 @@ impl<'s> Runner<'s> {
         {
             settings.remote = self.remote.clone();
         }
-        let execution = match self.prepare(graph, &settings, paths) {
+        #[allow(unused_mut, reason = "the remote cache is told the outputs")]
+        let mut execution = match self.prepare(graph, &settings, paths) {
             Ok(execution) => execution,
             Err(error) => {
                 // A name it was given is wrong: the run did not start.
@@ -293,6 +294,8 @@ impl<'s> Runner<'s> {
                 return Err(error);
             }
         };
+        #[cfg(feature = "remote")]
+        execution.want(&wanted);
         if let Some(listener) = &self.listener {
             let stations = graph
                 .nodes

@@ -25,7 +25,7 @@
 //! used), `evidence.rs` (what cleans destroyed), `ledger.rs`, `ledger_reads.rs` and
 //! `ledger_rows.rs` (the defect ledger's SQL: writes, reads, rows), `observe.rs` and
 //! `triage.rs` (what a run and a person do with the ledger), `maintenance.rs` (fsck, gc and
-//! pins), `digests.rs` (the remote cache's SHA-256 digests), `locks.rs` (who may use the
+//! pins), `digests.rs` (the remote cache's SHA-256 digests), `remote_files.rs` (files in the remote cache only), `locks.rs` (who may use the
 //! store at once).
 
 mod blobs;
@@ -43,6 +43,7 @@ pub(crate) mod maintenance;
 mod observe;
 pub(crate) mod publish;
 pub(crate) mod records;
+mod remote_files;
 pub(crate) mod runs;
 mod schema;
 pub(crate) mod stats;

@@ -3,7 +3,7 @@
 //! Opening a store creates what is missing (`CREATE … IF NOT EXISTS`) in one immediate
 //! transaction, then reads the version the store was made with. [`SCHEMA_VERSION`] changes
 //! only when a table changes in a way a reader of the previous layout would misread; a table
-//! that is only added (as `remote_digests` and `run_warnings` were) keeps the version, so an
+//! that is only added (as `remote_digests`, `run_warnings` and `remote_files` were) keeps the version, so an
 //! older store gains it at its next open and an older choochoo still reads a newer store.
 //!
 //! That transaction is taken only when the store may lack something: the store keeps the
@@ -213,6 +213,9 @@ CREATE TABLE IF NOT EXISTS remote_digests (
     sha256 TEXT NOT NULL,
     size INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- The files of results restored from the remote cache without their bytes, by path, with
+-- their BLAKE3 content: in the remote cache only until they are fetched.
+CREATE TABLE IF NOT EXISTS remote_files (path BLOB PRIMARY KEY, blake3 BLOB NOT NULL) WITHOUT ROWID;
 ";
 
 /// The pages the WAL may hold before a commit checkpoints it into the database.
