@@ -35,25 +35,10 @@ impl IntoResponse for Answer {
     }
 }
 
-/// `text` for HTML, attributes included: the report's escaping, with control characters
-/// (but new lines and tabs) written out as `\u{1b}` so that they show and break nothing.
+/// `text` for HTML, attributes included: the report's escaping, which also writes control
+/// characters out as `\u{1b}` so that they show and break nothing.
 pub(super) fn esc(text: &str) -> String {
-    if !text.chars().any(hidden) {
-        return xml_escape(text);
-    }
-    let mut shown = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if hidden(c) {
-            let _ = write!(shown, "\\u{{{:x}}}", u32::from(c));
-        } else {
-            shown.push(c);
-        }
-    }
-    xml_escape(&shown)
-}
-
-fn hidden(c: char) -> bool {
-    c.is_control() && c != '\n' && c != '\t'
+    xml_escape(text)
 }
 
 /// Which part of the dashboard a page belongs to, lit in its bar.
@@ -86,7 +71,7 @@ pub(super) fn shell(title: &str, part: Part, writes: Option<bool>, body: &str) -
     };
     let _ = write!(
         page,
-        "<nav class=\"bar\"><b>choochoo</b><a href=\"/runs\"{}>Runs</a>\
+        "<nav class=\"site\"><b>choochoo</b><a href=\"/runs\"{}>Runs</a>\
          <a href=\"/defects\"{}>Defects</a>{mode}</nav>\n<main>\n{body}</main>\n</body>\n</html>\n",
         lit(Part::Runs),
         lit(Part::Defects),
