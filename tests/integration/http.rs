@@ -35,8 +35,21 @@ pub fn request(
     let mut stream = connect(addr, method, path, headers, body);
     let mut reader = BufReader::new(&mut stream);
     let (status, headers) = head(&mut reader);
+    let length = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse::<usize>().ok());
     let mut raw = Vec::new();
-    reader.read_to_end(&mut raw).expect("read the body");
+    match length {
+        // A server may keep the connection open after the body, whatever it was asked.
+        Some(length) => {
+            raw.resize(length, 0);
+            reader.read_exact(&mut raw).expect("read the body");
+        }
+        None => {
+            reader.read_to_end(&mut raw).expect("read the body");
+        }
+    }
     let chunked = headers
         .iter()
         .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
@@ -147,7 +160,11 @@ impl Events {
         let mut byte = [0u8; 1];
         // The head, byte by byte, so that nothing of the body is read past it.
         while !raw.ends_with(b"\r\n\r\n") {
-            assert_eq!(stream.read(&mut byte).expect("read the head"), 1, "the head ends");
+            assert_eq!(
+                stream.read(&mut byte).expect("read the head"),
+                1,
+                "the head ends"
+            );
             raw.push(byte[0]);
         }
         let (status, _) = head(&mut &raw[..]);

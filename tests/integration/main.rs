@@ -50,6 +50,8 @@ mod remote_tls;
 mod secrets;
 mod secrets_remote;
 mod serve;
+mod serve_browser;
+mod serve_cli;
 mod skips;
 mod support;
 mod typed;

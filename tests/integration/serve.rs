@@ -19,7 +19,11 @@ fn step(gates: &String, n: &u64) -> u64 {
     if !gates.is_empty() {
         let gate = Path::new(gates).join(format!("gate-{}", n + 1));
         let opened = crate::support::wait_until(Duration::from_secs(120), || gate.exists());
-        assert!(opened, "{} was not opened within two minutes", gate.display());
+        assert!(
+            opened,
+            "{} was not opened within two minutes",
+            gate.display()
+        );
     }
     n + 1
 }
@@ -103,7 +107,10 @@ fn start(store_dir: &Path, writes: bool) -> Server {
 
 /// The forms' token in a page.
 fn token(page: &str) -> String {
-    let at = page.find("name=\"csrf\" value=\"").expect("a form with a token") + 19;
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a token")
+        + 19;
     page[at..].split('"').next().unwrap().to_owned()
 }
 
@@ -116,37 +123,85 @@ fn ok(response: &Response) -> &str {
 fn every_page_answers_with_the_store_s_runs_and_defects() {
     let d = Dashboard::new(false);
     let runs = d.get("/runs");
-    assert!(ok(&runs).contains("<a href=\"/runs/1\">run 1</a>"), "{}", runs.body);
-    assert!(runs.body.contains("<span class=\"state failed\">failed</span>"));
+    assert!(
+        ok(&runs).contains("<a href=\"/runs/1\">run 1</a>"),
+        "{}",
+        runs.body
+    );
+    assert!(
+        runs.body
+            .contains("<span class=\"state failed\">failed</span>")
+    );
     assert!(runs.body.contains("data-stream=\"/runs/live\""));
-    assert!(runs.header("content-security-policy").unwrap().contains("script-src 'self'"));
+    assert!(
+        runs.header("content-security-policy")
+            .unwrap()
+            .contains("script-src 'self'")
+    );
     assert_eq!(d.get("/").status, 303);
 
     let run = d.get("/runs/1");
-    for part in ["id=\"timeline\"", "id=\"failures\"", "data-node=\"hostile\"", "id=\"warnings\""] {
+    for part in [
+        "id=\"timeline\"",
+        "id=\"failures\"",
+        "data-node=\"hostile\"",
+        "id=\"warnings\"",
+    ] {
         assert!(ok(&run).contains(part), "{part} in {}", run.body);
     }
-    assert!(run.body.contains("<a href=\"/defects/1\">#1</a>"), "{}", run.body);
-    assert!(!run.body.contains("data-stream"), "a finished run's page is static");
+    assert!(
+        run.body.contains("<a href=\"/defects/1\">#1</a>"),
+        "{}",
+        run.body
+    );
+    assert!(
+        !run.body.contains("data-stream"),
+        "a finished run's page is static"
+    );
 
     let board = d.get("/defects");
-    assert!(ok(&board).contains("<a href=\"/defects/1\">#1</a>"), "{}", board.body);
+    assert!(
+        ok(&board).contains("<a href=\"/defects/1\">#1</a>"),
+        "{}",
+        board.body
+    );
     assert!(board.body.contains("<a href=\"/defects/2\">#2</a>"));
     assert!(board.body.contains("<svg class=\"spark\""));
-    assert!(board.body.contains("data-total=\"1\""), "each seen in one run today");
+    assert!(
+        board.body.contains("data-total=\"1\""),
+        "each seen in one run today"
+    );
     // Sorted by impact, the hostile one (it blocked nothing) and the disk one alike: both
     // listed, under the header that says how they are sorted.
     let by_impact = d.get("/defects?sort=impact");
     assert!(ok(&by_impact).contains("<th class=\"sorted\">Impact ▾</th>"));
 
     let defect = d.get("/defects/2");
-    assert!(ok(&defect).contains("disk full after 3 steps"), "{}", defect.body);
+    assert!(
+        ok(&defect).contains("disk full after 3 steps"),
+        "{}",
+        defect.body
+    );
     assert!(defect.body.contains("id=\"observations\""));
-    assert!(defect.body.contains("id=\"read-only\""), "no forms when read-only");
+    assert!(
+        defect.body.contains("id=\"read-only\""),
+        "no forms when read-only"
+    );
     let ticket = d.get("/defects/2/ticket.md");
-    let export = d.store.export("2".parse::<DefectId>().unwrap(), choochoo::ExportFormat::Markdown).unwrap();
+    let export = d
+        .store
+        .export(
+            "2".parse::<DefectId>().unwrap(),
+            choochoo::ExportFormat::Markdown,
+        )
+        .unwrap();
     assert_eq!(ok(&ticket), export);
-    assert!(ticket.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(
+        ticket
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
     assert!(d.get("/assets/style.css").body.contains("nav.site"));
     assert!(d.get("/assets/app.js").body.contains("EventSource"));
 
@@ -166,16 +221,30 @@ fn hostile_text_is_escaped_on_every_page() {
         assert!(ok(&page).contains(escaped), "{path}: {}", page.body);
         assert!(!page.body.contains("<script>window"), "{path}");
         assert!(!page.body.contains("<img src=x"), "{path}");
-        assert!(!page.body.contains('\u{1b}'), "{path}: a control character as itself");
+        assert!(
+            !page.body.contains('\u{1b}'),
+            "{path}: a control character as itself"
+        );
     }
     let defect = d.get("/defects/1");
-    assert!(defect.body.contains("about to fail after 3 steps: &lt;b&gt;"), "the log line");
+    assert!(
+        defect
+            .body
+            .contains("about to fail after 3 steps: &lt;b&gt;"),
+        "the log line"
+    );
 }
 
 #[test]
 fn nothing_but_the_store_s_data_is_served() {
     let d = Dashboard::new(false);
-    for path in ["/../store.db", "/assets/../store.db", "/runs/1/../../store.db", "/store.db", "/blobs"] {
+    for path in [
+        "/../store.db",
+        "/assets/../store.db",
+        "/runs/1/../../store.db",
+        "/store.db",
+        "/blobs",
+    ] {
         let page = d.get(path);
         assert_ne!(page.status, 200, "{path}");
         assert!(!page.body.contains("SQLite format"), "{path}");
@@ -189,7 +258,12 @@ fn nothing_but_the_store_s_data_is_served() {
 fn ledger_of(store: &Store, id: &str) -> (Vec<String>, DefectStatus, usize, usize) {
     let d = store.defect(id.parse().unwrap()).unwrap().unwrap();
     let notes = d.notes().iter().map(|n| n.text().to_owned()).collect();
-    (notes, d.status(), d.decisions().len(), store.defects().unwrap().len())
+    (
+        notes,
+        d.status(),
+        d.decisions().len(),
+        store.defects().unwrap().len(),
+    )
 }
 
 #[test]
@@ -204,7 +278,11 @@ fn a_read_only_dashboard_refuses_writes_and_changes_nothing() {
     for (path, form) in writes {
         let answer = http::post_form(d.addr(), path, form, &[]);
         assert_eq!(answer.status, 403, "{path}: {}", answer.body);
-        assert!(answer.body.contains("This dashboard is read-only"), "{}", answer.body);
+        assert!(
+            answer.body.contains("This dashboard is read-only"),
+            "{}",
+            answer.body
+        );
         assert!(answer.body.contains("--allow-writes"), "{}", answer.body);
     }
     let reopened = Store::open(&d.store_dir).unwrap();
@@ -227,7 +305,11 @@ fn a_write_without_the_pages_token_is_refused() {
     for (form, headers) in forged {
         let answer = http::post_form(d.addr(), "/defects/1/notes", &form, &headers);
         assert_eq!(answer.status, 403, "{form}: {}", answer.body);
-        assert!(answer.body.contains("Refused: not this dashboard"), "{}", answer.body);
+        assert!(
+            answer.body.contains("Refused: not this dashboard"),
+            "{}",
+            answer.body
+        );
     }
     assert_eq!(ledger_of(&d.store, "1"), before);
 }
@@ -242,25 +324,57 @@ fn writes_with_the_token_go_through_the_store_with_who_and_when() {
     let same_origin = [("Origin", origin.as_str())];
     let post = |path: &str, form: String| http::post_form(d.addr(), path, &form, &same_origin);
 
-    let added = post("/defects/1/notes", format!("csrf={token}&kind=next_steps&text=%3Cb%3Elook%3C%2Fb%3E+at+the+logs"));
+    let added = post(
+        "/defects/1/notes",
+        format!("csrf={token}&kind=next_steps&text=%3Cb%3Elook%3C%2Fb%3E+at+the+logs"),
+    );
     assert_eq!(added.status, 303, "{}", added.body);
     assert_eq!(added.header("location"), Some("/defects/1"));
     let defect = d.store.defect("1".parse().unwrap()).unwrap().unwrap();
     let note = &defect.notes()[0];
-    assert_eq!((note.kind(), note.text()), (NoteKind::NextSteps, "<b>look</b> at the logs"));
+    assert_eq!(
+        (note.kind(), note.text()),
+        (NoteKind::NextSteps, "<b>look</b> at the logs")
+    );
     assert!(note.added_by().is_some_and(|by| !by.is_empty()));
-    assert!(d.get("/defects/1").body.contains("&lt;b&gt;look&lt;/b&gt; at the logs"));
+    assert!(
+        d.get("/defects/1")
+            .body
+            .contains("&lt;b&gt;look&lt;/b&gt; at the logs")
+    );
 
-    let empty = post("/defects/1/notes", format!("csrf={token}&kind=remedy&text=+"));
+    let empty = post(
+        "/defects/1/notes",
+        format!("csrf={token}&kind=remedy&text=+"),
+    );
     assert_eq!(empty.status, 400, "{}", empty.body);
-    assert_eq!(post("/defects/1/status", format!("csrf={token}&status=mitigated")).status, 303);
+    assert_eq!(
+        post(
+            "/defects/1/status",
+            format!("csrf={token}&status=mitigated")
+        )
+        .status,
+        303
+    );
     assert_eq!(ledger_of(&d.store, "1").1, DefectStatus::Mitigated);
-    assert_eq!(post("/defects/1/status", format!("csrf={token}&status=fixed")).status, 303);
+    assert_eq!(
+        post("/defects/1/status", format!("csrf={token}&status=fixed")).status,
+        303
+    );
     assert_eq!(ledger_of(&d.store, "1").1, DefectStatus::Fixed);
-    assert_eq!(post("/defects/1/status", format!("csrf={token}&status=gone")).status, 400);
+    assert_eq!(
+        post("/defects/1/status", format!("csrf={token}&status=gone")).status,
+        400
+    );
 
-    assert_eq!(post("/defects/1/merge", format!("csrf={token}&from=1")).status, 400);
-    assert_eq!(post("/defects/1/merge", format!("csrf={token}&from=9")).status, 404);
+    assert_eq!(
+        post("/defects/1/merge", format!("csrf={token}&from=1")).status,
+        400
+    );
+    assert_eq!(
+        post("/defects/1/merge", format!("csrf={token}&from=9")).status,
+        404
+    );
     let merged = post("/defects/1/merge", format!("csrf={token}&from=%232"));
     assert_eq!(merged.status, 303, "{}", merged.body);
     assert_eq!(d.store.defects().unwrap().len(), 1, "#2 is part of #1");
@@ -273,9 +387,15 @@ fn writes_with_the_token_go_through_the_store_with_who_and_when() {
         .iter()
         .map(|decision| decision.what().to_owned())
         .collect();
-    assert_eq!(decisions, ["marked mitigated", "marked fixed", "merged #2 into it"]);
+    assert_eq!(
+        decisions,
+        ["marked mitigated", "marked fixed", "merged #2 into it"]
+    );
     let led = d.get("/defects/2");
-    assert_eq!(led.status, 303, "a merged defect's page leads to the one it joined");
+    assert_eq!(
+        led.status, 303,
+        "a merged defect's page leads to the one it joined"
+    );
     assert_eq!(led.header("location"), Some("/defects/1"));
 }
 
@@ -303,18 +423,46 @@ fn a_run_in_flight_streams_its_progress_until_it_ends() {
     });
     assert!(seen, "{}", board.text);
     let mut run = Events::open(server.addr(), "/runs/1/live");
-    assert!(run.until(Duration::from_secs(30), |text| text.contains("0 done</span>")), "{}", run.text);
+    assert!(
+        run.until(Duration::from_secs(30), |text| text
+            .contains("0 done</span>")),
+        "{}",
+        run.text
+    );
     for n in 1..=2 {
         std::fs::write(gates.join(format!("gate-{n}")), "").unwrap();
         let done = format!("{n} done</span>");
-        assert!(run.until(Duration::from_secs(30), |text| text.contains(&done)), "{}", run.text);
+        assert!(
+            run.until(Duration::from_secs(30), |text| text.contains(&done)),
+            "{}",
+            run.text
+        );
     }
     std::fs::write(gates.join("gate-3"), "").unwrap();
-    assert!(running.join().unwrap(), "the run fails at its hostile station");
-    assert!(run.until(Duration::from_secs(30), |text| text.contains("event: finished")), "{}", run.text);
-    assert!(board.until(Duration::from_secs(30), |text| text.contains("state failed")), "{}", board.text);
+    assert!(
+        running.join().unwrap(),
+        "the run fails at its hostile station"
+    );
+    assert!(
+        run.until(Duration::from_secs(30), |text| text
+            .contains("event: finished")),
+        "{}",
+        run.text
+    );
+    assert!(
+        board.until(Duration::from_secs(30), |text| text
+            .contains("state failed")),
+        "{}",
+        board.text
+    );
     // The finished run's stream says so at once, and its page is its report.
     let mut after = Events::open(server.addr(), "/runs/1/live");
-    assert!(after.until(Duration::from_secs(10), |text| text.contains("event: finished")));
-    assert!(!http::get(server.addr(), "/runs/1").body.contains("data-stream"));
+    assert!(after.until(Duration::from_secs(10), |text| {
+        text.contains("event: finished")
+    }));
+    assert!(
+        !http::get(server.addr(), "/runs/1")
+            .body
+            .contains("data-stream")
+    );
 }

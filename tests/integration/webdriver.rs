@@ -126,7 +126,12 @@ impl Browser {
     }
 
     /// Waits until the text of `css` satisfies `done`; the last text, and whether it did.
-    pub fn wait_for_text(&self, css: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> (String, bool) {
+    pub fn wait_for_text(
+        &self,
+        css: &str,
+        timeout: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> (String, bool) {
         let deadline = Instant::now() + timeout;
         loop {
             let text = self.text(css).unwrap_or_default();
@@ -157,7 +162,11 @@ impl Browser {
     /// Clicks the element `css` selects.
     pub fn click(&self, css: &str) {
         let element = self.element(css);
-        self.command("POST", &format!("/element/{element}/click"), Some(json!({})));
+        self.command(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        );
     }
 
     /// Types `text` into the element `css` selects.
