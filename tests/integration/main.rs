@@ -52,6 +52,7 @@ mod secrets_remote;
 mod serve;
 mod serve_browser;
 mod serve_cli;
+mod serve_writes;
 mod skips;
 mod support;
 mod typed;

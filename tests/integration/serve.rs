@@ -1,10 +1,10 @@
 //! The dashboard over HTTP, as a plain client sees it: every page, hostile text escaped,
-//! nothing but the store's data served, writes refused when read-only or without the
-//! pages' token and done through the store when allowed, and a run in flight streamed.
+//! nothing but the store's data served, and a run in flight streamed; its writes are
+//! `serve_writes.rs`.
 
 use crate::http::{self, Events, Response};
 use choochoo::serve::{Options, Server};
-use choochoo::{Ctx, DefectId, DefectStatus, Graph, Node, NoteKind, Runner, Store, station};
+use choochoo::{Ctx, DefectId, Graph, Node, Runner, Store, station};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -67,15 +67,15 @@ pub(crate) fn failed_store(dir: &Path) -> Store {
 }
 
 /// A dashboard on a free loopback port over a store made by `failed_store`.
-struct Dashboard {
+pub(crate) struct Dashboard {
     _dir: tempfile::TempDir,
-    store_dir: PathBuf,
-    store: Store,
+    pub(crate) store_dir: PathBuf,
+    pub(crate) store: Store,
     server: Server,
 }
 
 impl Dashboard {
-    fn new(writes: bool) -> Dashboard {
+    pub(crate) fn new(writes: bool) -> Dashboard {
         let dir = tempfile::tempdir().unwrap();
         let store_dir = dir.path().join(".choochoo");
         let store = failed_store(&store_dir);
@@ -88,11 +88,11 @@ impl Dashboard {
         }
     }
 
-    fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.server.addr()
     }
 
-    fn get(&self, path: &str) -> Response {
+    pub(crate) fn get(&self, path: &str) -> Response {
         http::get(self.addr(), path)
     }
 }
@@ -106,7 +106,7 @@ fn start(store_dir: &Path, writes: bool) -> Server {
 }
 
 /// The forms' token in a page.
-fn token(page: &str) -> String {
+pub(crate) fn token(page: &str) -> String {
     let at = page
         .find("name=\"csrf\" value=\"")
         .expect("a form with a token")
@@ -114,7 +114,7 @@ fn token(page: &str) -> String {
     page[at..].split('"').next().unwrap().to_owned()
 }
 
-fn ok(response: &Response) -> &str {
+pub(crate) fn ok(response: &Response) -> &str {
     assert_eq!(response.status, 200, "{}", response.body);
     &response.body
 }
@@ -252,151 +252,6 @@ fn nothing_but_the_store_s_data_is_served() {
     let other_host = http::request(d.addr(), "GET", "/runs", &[("Host", "evil.example")], b"");
     assert_eq!(other_host.status, 421, "{}", other_host.body);
     assert!(!other_host.body.contains("run 1"));
-}
-
-/// A defect's notes, status and decisions, to compare before and after.
-fn ledger_of(store: &Store, id: &str) -> (Vec<String>, DefectStatus, usize, usize) {
-    let d = store.defect(id.parse().unwrap()).unwrap().unwrap();
-    let notes = d.notes().iter().map(|n| n.text().to_owned()).collect();
-    (
-        notes,
-        d.status(),
-        d.decisions().len(),
-        store.defects().unwrap().len(),
-    )
-}
-
-#[test]
-fn a_read_only_dashboard_refuses_writes_and_changes_nothing() {
-    let d = Dashboard::new(false);
-    let before = ledger_of(&d.store, "1");
-    let writes = [
-        ("/defects/1/notes", "csrf=x&kind=remedy&text=restart+it"),
-        ("/defects/1/status", "csrf=x&status=fixed"),
-        ("/defects/1/merge", "csrf=x&from=2"),
-    ];
-    for (path, form) in writes {
-        let answer = http::post_form(d.addr(), path, form, &[]);
-        assert_eq!(answer.status, 403, "{path}: {}", answer.body);
-        assert!(
-            answer.body.contains("This dashboard is read-only"),
-            "{}",
-            answer.body
-        );
-        assert!(answer.body.contains("--allow-writes"), "{}", answer.body);
-    }
-    let reopened = Store::open(&d.store_dir).unwrap();
-    assert_eq!(ledger_of(&reopened, "1"), before);
-}
-
-#[test]
-fn a_write_without_the_pages_token_is_refused() {
-    let d = Dashboard::new(true);
-    let real = token(&d.get("/defects/1").body);
-    let before = ledger_of(&d.store, "1");
-    let forged = [
-        ("kind=remedy&text=restart+it".to_owned(), vec![]),
-        ("csrf=0123&kind=remedy&text=restart+it".to_owned(), vec![]),
-        (
-            format!("csrf={real}&kind=remedy&text=restart+it"),
-            vec![("Origin", "http://evil.example")],
-        ),
-    ];
-    for (form, headers) in forged {
-        let answer = http::post_form(d.addr(), "/defects/1/notes", &form, &headers);
-        assert_eq!(answer.status, 403, "{form}: {}", answer.body);
-        assert!(
-            answer.body.contains("Refused: not this dashboard"),
-            "{}",
-            answer.body
-        );
-    }
-    assert_eq!(ledger_of(&d.store, "1"), before);
-}
-
-#[test]
-fn writes_with_the_token_go_through_the_store_with_who_and_when() {
-    let d = Dashboard::new(true);
-    let page = d.get("/defects/1");
-    assert!(ok(&page).contains("id=\"note-form\""), "{}", page.body);
-    let token = token(&page.body);
-    let origin = format!("http://{}", d.addr());
-    let same_origin = [("Origin", origin.as_str())];
-    let post = |path: &str, form: String| http::post_form(d.addr(), path, &form, &same_origin);
-
-    let added = post(
-        "/defects/1/notes",
-        format!("csrf={token}&kind=next_steps&text=%3Cb%3Elook%3C%2Fb%3E+at+the+logs"),
-    );
-    assert_eq!(added.status, 303, "{}", added.body);
-    assert_eq!(added.header("location"), Some("/defects/1"));
-    let defect = d.store.defect("1".parse().unwrap()).unwrap().unwrap();
-    let note = &defect.notes()[0];
-    assert_eq!(
-        (note.kind(), note.text()),
-        (NoteKind::NextSteps, "<b>look</b> at the logs")
-    );
-    assert!(note.added_by().is_some_and(|by| !by.is_empty()));
-    assert!(
-        d.get("/defects/1")
-            .body
-            .contains("&lt;b&gt;look&lt;/b&gt; at the logs")
-    );
-
-    let empty = post(
-        "/defects/1/notes",
-        format!("csrf={token}&kind=remedy&text=+"),
-    );
-    assert_eq!(empty.status, 400, "{}", empty.body);
-    assert_eq!(
-        post(
-            "/defects/1/status",
-            format!("csrf={token}&status=mitigated")
-        )
-        .status,
-        303
-    );
-    assert_eq!(ledger_of(&d.store, "1").1, DefectStatus::Mitigated);
-    assert_eq!(
-        post("/defects/1/status", format!("csrf={token}&status=fixed")).status,
-        303
-    );
-    assert_eq!(ledger_of(&d.store, "1").1, DefectStatus::Fixed);
-    assert_eq!(
-        post("/defects/1/status", format!("csrf={token}&status=gone")).status,
-        400
-    );
-
-    assert_eq!(
-        post("/defects/1/merge", format!("csrf={token}&from=1")).status,
-        400
-    );
-    assert_eq!(
-        post("/defects/1/merge", format!("csrf={token}&from=9")).status,
-        404
-    );
-    let merged = post("/defects/1/merge", format!("csrf={token}&from=%232"));
-    assert_eq!(merged.status, 303, "{}", merged.body);
-    assert_eq!(d.store.defects().unwrap().len(), 1, "#2 is part of #1");
-    let decisions: Vec<String> = d
-        .store
-        .defect("1".parse().unwrap())
-        .unwrap()
-        .unwrap()
-        .decisions()
-        .iter()
-        .map(|decision| decision.what().to_owned())
-        .collect();
-    assert_eq!(
-        decisions,
-        ["marked mitigated", "marked fixed", "merged #2 into it"]
-    );
-    let led = d.get("/defects/2");
-    assert_eq!(
-        led.status, 303,
-        "a merged defect's page leads to the one it joined"
-    );
-    assert_eq!(led.header("location"), Some("/defects/1"));
 }
 
 #[test]

@@ -65,6 +65,15 @@ pub(super) fn page(app: &App, id: i64) -> Result<Answer, Error> {
     ))
 }
 
+/// `1 run`, `3 runs`.
+fn counted(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 /// `3` for defect `#3`: its number in addresses.
 fn number(defect: &Defect) -> String {
     defect.id().to_string().trim_start_matches('#').to_owned()
@@ -87,9 +96,9 @@ fn figures(body: &mut String, app: &App, d: &Defect) -> Result<(), Error> {
         (
             "seen",
             format!(
-                "{} runs, last in <a href=\"/runs/{run}\">run {run}</a> ({} observations) {}",
-                d.runs_seen(),
-                d.count(),
+                "{}, last in <a href=\"/runs/{run}\">run {run}</a> ({}) {}",
+                counted(d.runs_seen(), "run"),
+                counted(d.count(), "observation"),
                 sparkline::svg(&per_day),
                 run = d.last_run()
             ),
