@@ -277,6 +277,17 @@ fn a_run_in_flight_streams_its_progress_until_it_ends() {
         text.contains("state running") && text.contains("0 done, running <code>first</code>")
     });
     assert!(seen, "{}", board.text);
+    let page = http::get(server.addr(), "/runs/1");
+    assert!(
+        page.body
+            .contains("<section id=\"live\" data-stream=\"/runs/1/live\">"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<span id=\"run-status\" class=\"state running\">running</span>")
+    );
     let mut run = Events::open(server.addr(), "/runs/1/live");
     assert!(
         run.until(Duration::from_secs(30), |text| text
