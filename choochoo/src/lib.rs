@@ -154,6 +154,8 @@
 //! - `remote`: `Runner::remote` and `Remote`, a second-level cache shared by many stores,
 //!   over the Bazel Remote Execution API v2 (bazel-remote, BuildBuddy, Buildbarn, NativeLink,
 //!   BuildGrid...).
+//! - `serve`: the `serve` module and the command line's `serve`, a local web
+//!   dashboard over a store: runs (live while they go) and the defect board.
 //!
 #![cfg_attr(feature = "cli", doc = "[`cli`]: crate::cli")]
 #![cfg_attr(
@@ -212,6 +214,9 @@ mod report;
 mod run;
 mod secret;
 mod select;
+#[cfg(feature = "serve")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
+pub mod serve;
 mod stat;
 mod station;
 mod trace;

@@ -88,6 +88,9 @@ pub(super) enum Command {
         #[command(subcommand)]
         action: Option<DefectsAction>,
     },
+    /// Serves the store in a browser: runs (live while they go) and the defect board.
+    #[cfg(feature = "serve")]
+    Serve(super::serve::ServeOptions),
     /// Checks every stored result; with `--repair`, removes what cannot be trusted.
     Fsck {
         /// Removes the problems found (their stations run again next time).

@@ -31,6 +31,7 @@
 //! | `trace [--run ID] [--out FILE]` | a run as Chrome trace-event JSON (Perfetto, `chrome://tracing`) |
 //! | `report [--run ID] [--out FILE]` | a run as one self-contained HTML page |
 //! | `defects [list\|show ID\|note ID\|fix ID\|merge A B\|export ID]` | the defect ledger; `merge A B` makes B part of A (recorded with who and when, like `fix`) |
+//! | `serve [--addr 127.0.0.1:8080] [--allow-writes]` | (feature `serve`) the store in a browser: runs, live while they go, each run's report, and the defect board, where the team adds notes and marks defects mitigated or fixed (with `--allow-writes`); see the `serve` module |
 //! | `fsck [--repair]` | checks every stored result (exit 1 if one cannot be trusted); `--repair` removes them |
 //! | `gc [--keep-runs N] [--max-bytes B] [--dry-run]` | removes results no recent or pinned run used; `--dry-run` lists them |
 //! | `pin RUN` / `unpin RUN` | keeps what a run used through `gc` (a release), or lets it go |
@@ -65,6 +66,8 @@ mod fetch;
 mod interrupted;
 mod plan;
 mod policy;
+#[cfg(feature = "serve")]
+mod serve;
 mod status;
 mod warnings;
 mod watch;
@@ -183,6 +186,8 @@ where
             Command::Defects { action } => defects::run(self, action.as_ref()),
             #[cfg(feature = "remote")]
             Command::Fetch { ids, remote } => fetch::fetch(self, ids, remote),
+            #[cfg(feature = "serve")]
+            Command::Serve(options) => serve::run(self, options),
             Command::Fsck { repair } => {
                 let report = self.store()?.fsck(*repair)?;
                 print!("{report}");

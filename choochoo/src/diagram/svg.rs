@@ -183,7 +183,8 @@ fn empty_svg(message: &str) -> String {
     )
 }
 
-/// Text for XML and HTML, attributes included.
+/// Text for XML and HTML, attributes included. Control characters (but line ends and
+/// tabs), which XML does not allow and a page would hide, are written out as `\u{1b}`.
 pub(crate) fn xml_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -193,6 +194,9 @@ pub(crate) fn xml_escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if c.is_control() && !matches!(c, '\n' | '\r' | '\t') => {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            }
             _ => out.push(c),
         }
     }

@@ -60,20 +60,34 @@ impl Report {
     /// ```
     pub fn html(&self, store: &Store, diagram: &Diagram) -> Result<String, Error> {
         let info = store.run_row(self.run_id())?;
-        let ledger = ledger(store, self.run_id())?;
-        let diagram = diagram.clone().colored(self);
         let mut page = String::with_capacity(64 * 1024);
         head(&mut page, self, info.as_ref());
-        summary(&mut page, self, info.as_ref());
-        graph(&mut page, &diagram);
-        timeline(&mut page, self);
-        failures::failures(&mut page, self, &ledger);
-        warnings::warnings(&mut page, self);
-        defects(&mut page, &ledger);
-        stations(&mut page, self, cached(self, info.as_ref()));
+        sections(&mut page, self, store, Some(diagram))?;
         page.push_str("</main>\n</body>\n</html>\n");
         Ok(page)
     }
+}
+
+/// The report's sections, from its summary to its stations (the dashboard's run page shows
+/// them too); the graph only with a `diagram`, which they colour by `report`.
+pub(crate) fn sections(
+    page: &mut String,
+    report: &Report,
+    store: &Store,
+    diagram: Option<&Diagram>,
+) -> Result<(), Error> {
+    let info = store.run_row(report.run_id())?;
+    let ledger = ledger(store, report.run_id())?;
+    summary(page, report, info.as_ref());
+    if let Some(diagram) = diagram {
+        graph(page, &diagram.clone().colored(report));
+    }
+    timeline(page, report);
+    failures::failures(page, report, &ledger);
+    warnings::warnings(page, report);
+    defects(page, &ledger);
+    stations(page, report, cached(report, info.as_ref()));
+    Ok(())
 }
 
 /// The defects and observations of run `run`.
@@ -97,7 +111,8 @@ pub(crate) fn ledger(store: &Store, run: i64) -> Result<Ledger, Error> {
     Ok(ledger)
 }
 
-const STYLE: &str = "
+/// The report's style sheet, which the dashboard's pages share.
+pub(crate) const STYLE: &str = "
 body { font: 14px/1.45 -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 0; color: #1d1d1f; background: #fafafa; }
 main { max-width: 1200px; margin: 0 auto; padding: 16px 24px 48px; }
 h1 { font-size: 22px; margin: 8px 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }

@@ -110,7 +110,7 @@ impl Drop for Journal {
 }
 
 impl Store {
-    fn journal_path(&self, run: i64) -> PathBuf {
+    pub(super) fn journal_path(&self, run: i64) -> PathBuf {
         self.dir.join("runs").join(run.to_string())
     }
 
@@ -221,15 +221,7 @@ fn dead_journal(path: &Path, started: SystemTime) -> Option<(SystemTime, Vec<Str
 fn unfinished(text: &str) -> Vec<String> {
     let mut order = Vec::new();
     let mut running = BTreeSet::new();
-    for line in text.lines() {
-        let (started, node) = match line.split_at_checked(1) {
-            Some(("+", node)) => (true, node),
-            Some(("-", node)) => (false, node),
-            _ => continue,
-        };
-        let Ok(node) = serde_json::from_str::<String>(node) else {
-            continue;
-        };
+    for (started, node) in journal_lines(text) {
         if started {
             running.insert(node.clone());
             order.push(node);
@@ -239,6 +231,21 @@ fn unfinished(text: &str) -> Vec<String> {
     }
     order.retain(|node| running.remove(node));
     order
+}
+
+/// A journal's whole lines: whether each notes a start (`true`) or an end, and its node. A
+/// torn last line (the run is writing it, or was killed while it did) is left out.
+pub(super) fn journal_lines(text: &str) -> impl Iterator<Item = (bool, String)> + '_ {
+    text.lines().filter_map(|line| {
+        let (started, node) = match line.split_at_checked(1) {
+            Some(("+", node)) => (true, node),
+            Some(("-", node)) => (false, node),
+            _ => return None,
+        };
+        serde_json::from_str::<String>(node)
+            .ok()
+            .map(|node| (started, node))
+    })
 }
 
 #[cfg(test)]

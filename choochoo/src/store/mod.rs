@@ -22,11 +22,13 @@
 //! records and heads), `discovered.rs` (the inputs a record's station found while it ran),
 //! `blobs.rs` (large outputs), `publish.rs` (the atomic write every file of the store goes
 //! through), `stats.rs` (the stat cache), `runs.rs` (runs, their entries and the keys they
-//! used), `evidence.rs` (what cleans destroyed), `ledger.rs`, `ledger_reads.rs` and
+//! used), `run_list.rs` (the latest runs and a run in flight, as a dashboard shows them),
+//! `evidence.rs` (what cleans destroyed), `ledger.rs`, `ledger_reads.rs` and
 //! `ledger_rows.rs` (the defect ledger's SQL: writes, reads, rows), `observe.rs` and
-//! `triage.rs` (what a run and a person do with the ledger), `maintenance.rs` (fsck, gc and
-//! pins), `digests.rs` (the remote cache's SHA-256 digests), `remote_files.rs` (files in the remote cache only), `locks.rs` (who may use the
-//! store at once).
+//! `triage.rs` (what a run and a person do with the ledger), `occurrences.rs` (a defect's
+//! runs per day), `maintenance.rs` (fsck, gc and pins), `digests.rs` (the remote cache's
+//! SHA-256 digests), `remote_files.rs` (files in the remote cache only), `locks.rs` (who may
+//! use the store at once).
 
 mod blobs;
 mod columns;
@@ -41,9 +43,11 @@ pub(crate) mod ledger_rows;
 mod locks;
 pub(crate) mod maintenance;
 mod observe;
+mod occurrences;
 pub(crate) mod publish;
 pub(crate) mod records;
 mod remote_files;
+pub(crate) mod run_list;
 pub(crate) mod runs;
 mod schema;
 pub(crate) mod stats;
