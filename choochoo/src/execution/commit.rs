@@ -57,19 +57,30 @@ impl<'g> Execution<'g> {
         })
     }
 
-    /// Lets go of a node's lease once its record is durable: at once if nothing is waiting
-    /// to be committed, else with the batch it is in.
+    /// Lets go of a node's lease once its record is durable: with the batch its record is
+    /// in, if that is still waiting; else once the commit in progress, which may hold it, is
+    /// done (a record queued before its lease is let go is in the waiting batch or in one a
+    /// flush has taken, and a flush takes a batch only while it holds `committing`).
     pub(super) fn release(&self, lease: Lease<'g>) {
         let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
         if !batch.records.is_empty() {
             batch.leases.push(lease);
+            return;
         }
+        drop(batch);
+        let committed = self.committing.lock().unwrap_or_else(|e| e.into_inner());
+        drop(lease);
+        drop(committed);
     }
 
     /// Commits the records waiting in the batch, in one transaction, then releases the leases
-    /// that waited for them.
+    /// that waited for them. One flush at a time: a lease let go meanwhile waits for it.
     pub(crate) fn flush(&self) {
+        let _committing = self.committing.lock().unwrap_or_else(|e| e.into_inner());
         let batch = std::mem::take(&mut *self.batch.lock().unwrap_or_else(|e| e.into_inner()));
+        if batch.records.is_empty() {
+            return;
+        }
         if let Err(error) = self.store.commit_all(&batch.records) {
             // Their stations ran but nothing remembers it: they are failures of this run,
             // and it stops. Their outputs were never named by a record, so nothing is wrong.

@@ -107,6 +107,8 @@ pub(crate) struct Execution<'g> {
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::model::ObservationId>>,
     batch: Mutex<commit::Batch<'g>>,
+    /// Held while a batch taken from `batch` is being committed (see `commit`).
+    committing: Mutex<()>,
     /// Stations whose records failed to commit, with the error: failures of the run.
     unrecorded: Mutex<Vec<(String, String)>>,
     /// Every key this run looked up or recorded: what `gc` keeps for the last runs.
@@ -216,6 +218,7 @@ impl<'g> Execution<'g> {
             observations: Mutex::default(),
             capture: crate::capture::capture(),
             batch: Mutex::default(),
+            committing: Mutex::default(),
             unrecorded: Mutex::default(),
             used: Mutex::default(),
             index: OnceLock::new(),
