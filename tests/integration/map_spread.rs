@@ -7,12 +7,12 @@ use crate::support::{serial, temp_store};
 use choochoo::{Graph, Runner, station};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The item's name plus this, so that a new value makes exactly the named items run again.
 static EDITION: AtomicU64 = AtomicU64::new(0);
 static RUNNING: AtomicUsize = AtomicUsize::new(0);
-/// For each item that ran: how many others were running when it started or finished.
+/// For each item that ran: how many others it found running beside it.
 static COMPANY: Mutex<Vec<(String, usize)>> = Mutex::new(Vec::new());
 
 /// The list: item names, each with the edition it is at.
@@ -21,15 +21,27 @@ fn list(names: &Vec<String>) -> Vec<String> {
     names.clone()
 }
 
-/// A slow item: it sleeps long enough that two of them overlap unless one waits for the other.
+/// A slow item: it waits (up to five seconds) for another item to be running beside it,
+/// and notes whether one came. With two workers taking items as they free up, one always
+/// does; with the list split between them, the items of one share wait in vain while the
+/// other worker is done with its cached share.
 #[station]
 fn slow(name: &String) -> String {
-    let others = RUNNING.fetch_add(1, Ordering::SeqCst);
-    std::thread::sleep(Duration::from_millis(150));
-    let now = RUNNING.load(Ordering::SeqCst) - 1;
+    RUNNING.fetch_add(1, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut others = 0;
+    while Instant::now() < deadline {
+        others = RUNNING.load(Ordering::SeqCst) - 1;
+        if others > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Long enough for the one beside it to see it too.
+    std::thread::sleep(Duration::from_millis(50));
     RUNNING.fetch_sub(1, Ordering::SeqCst);
     let base = name.split('@').next().unwrap_or_default().to_owned();
-    COMPANY.lock().unwrap().push((base, others.max(now)));
+    COMPANY.lock().unwrap().push((base, others));
     name.to_uppercase()
 }
 
@@ -70,7 +82,7 @@ fn items_to_run_among_cached_ones_run_two_at_a_time_to_the_end() {
     let mut ran: Vec<&str> = company.iter().map(|(name, _)| name.as_str()).collect();
     ran.sort();
     assert_eq!(ran, ["item1", "item10", "item2", "item3", "item4", "item7"]);
-    // Six items on two workers: each overlaps another one (three pairs), none runs alone.
+    // Six items on two workers: each finds another one beside it, none runs alone.
     let alone: Vec<&str> = company
         .iter()
         .filter(|(_, others)| *others == 0)
