@@ -1,31 +1,9 @@
 //! `cargo bench -p benches --bench scheduler`: the runner's cost per station, on width × depth
 //! grids of trivial stations (each station adds its two upstream neighbours).
 
-use choochoo::{Graph, Node, Runner, Store, station};
+use benches::grid::grid;
+use choochoo::{Runner, Store};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-
-#[station]
-fn seed(x: &u64) -> u64 {
-    *x
-}
-
-#[station]
-fn mix(a: &u64, b: &u64) -> u64 {
-    a.wrapping_mul(31).wrapping_add(*b)
-}
-
-fn grid(width: usize, depth: usize) -> (Graph, Node<u64>) {
-    let mut g = Graph::new();
-    let inputs: Vec<Node<u64>> = (0..width as u64).map(|x| g.input(x)).collect();
-    let mut layer: Vec<Node<u64>> = inputs.iter().map(|x| g.add(Seed, (x,))).collect();
-    for _ in 1..depth {
-        layer = (0..width)
-            .map(|i| g.add(Mix, (&layer[i], &layer[(i + 1) % width])))
-            .collect();
-    }
-    let last = layer[0];
-    (g, last)
-}
 
 fn scheduler(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temporary directory");

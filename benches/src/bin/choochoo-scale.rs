@@ -8,35 +8,13 @@
 //! per station, peak RSS, and RSS per station over the baseline (the same program running a
 //! one-station grid).
 
-use choochoo::{Graph, Node, Runner, Store, station};
+use benches::grid::grid;
+use choochoo::{Runner, Store};
 use std::error::Error;
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 const USAGE: &str = "usage: choochoo-scale [--jobs N] [SIZE..]";
-
-#[station]
-fn seed(x: &u64) -> u64 {
-    *x
-}
-
-#[station]
-fn mix(a: &u64, b: &u64) -> u64 {
-    a.wrapping_mul(31).wrapping_add(*b)
-}
-
-/// A width × depth grid whose last station's cone is the whole grid (depth ≥ width).
-fn grid(width: usize, depth: usize) -> (Graph, Node<u64>) {
-    let mut graph = Graph::new();
-    let inputs: Vec<Node<u64>> = (0..width as u64).map(|x| graph.input(x)).collect();
-    let mut layer: Vec<Node<u64>> = inputs.iter().map(|x| graph.add(Seed, (x,))).collect();
-    for _ in 1..depth {
-        layer = (0..width)
-            .map(|i| graph.add(Mix, (&layer[i], &layer[(i + 1) % width])))
-            .collect();
-    }
-    (graph, layer[0])
-}
 
 /// The grid for about `size` stations: width ⌊√size⌋, depth the rest.
 fn shape(size: usize) -> (usize, usize) {
