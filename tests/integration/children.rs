@@ -113,6 +113,37 @@ fn a_timed_out_stations_children_and_their_children_are_gone() {
     );
 }
 
+/// Runs a shell that leaves a grandchild holding its stdout behind, and exits.
+#[station]
+fn leaves(ctx: &Ctx, dir: &PathBuf) -> std::io::Result<u32> {
+    let pid = dir.join("left.pid");
+    let script = format!("sleep 60 & echo $! > {}; echo leaving", pid.display());
+    ctx.command("sh").args(["-c", &script]).run()?;
+    Ok(1)
+}
+
+workflow! {
+    fn leaving(dir: PathBuf) -> u32 { leaves(dir) }
+}
+
+#[test]
+fn a_child_that_exits_leaving_its_group_holding_the_pipes_returns_and_its_group_ends() {
+    let tmp = crate::support::temp_store();
+    let dir = tmp.dir.path().to_path_buf();
+    let started = std::time::Instant::now();
+    let run = Runner::new(&tmp.store).run(leaving(dir.clone())).unwrap();
+    // Not the 60 s of the grandchild: the grace period of its group at most, with room.
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(*run.output(), 1);
+    let left = wait_for_pid(&dir.join("left.pid"));
+    let gone = crate::support::wait_until(Duration::from_secs(5), || !running(left));
+    assert!(gone, "the grandchild {left} still runs");
+}
+
 #[station]
 fn serve(ctx: &Ctx, dir: &PathBuf) -> std::io::Result<u32> {
     let script = format!(

@@ -2,9 +2,15 @@
 //! the way `std::process::Command` does, but as the run's own: its output goes to the
 //! station's log, and it does not outlive the station's call.
 
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+mod clone;
 mod group;
 mod os;
 mod pipe;
+#[cfg(target_os = "linux")]
+mod poll;
+mod spawn;
 
 pub(crate) use group::Children;
 
@@ -67,6 +73,7 @@ pub struct Command<'a> {
     inner: std::process::Command,
     program: String,
     stdin: bool,
+    cleared: bool,
 }
 
 impl Ctx {
@@ -77,6 +84,7 @@ impl Ctx {
             inner: std::process::Command::new(program.as_ref()),
             program: program.as_ref().to_string_lossy().into_owned(),
             stdin: false,
+            cleared: false,
         }
     }
 }
@@ -113,6 +121,7 @@ impl Command<'_> {
     /// Starts the child with no environment variables but those set with [`env`](Self::env).
     pub fn env_clear(&mut self) -> &mut Self {
         self.inner.env_clear();
+        self.cleared = true;
         self
     }
 
@@ -188,36 +197,14 @@ impl Command<'_> {
     }
 
     fn supervise(&mut self, keep: bool) -> io::Result<Output> {
-        self.inner.stdout(Stdio::piped()).stderr(Stdio::piped());
-        if !self.stdin {
-            self.inner.stdin(Stdio::null());
-        }
-        os::own_group(&mut self.inner);
-        let mut child = self
-            .inner
-            .spawn()
+        let child = spawn::start(&mut self.inner, self.stdin, self.cleared)
             .map_err(|error| self.cannot_start(error))?;
         let membership = self.ctx.children.enter(child.id());
         if self.ctx.timed_out() {
             // Timed out before it started: nobody would end it.
             self.ctx.children.terminate();
         }
-        let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-        let ctx = self.ctx;
-        std::thread::scope(|scope| {
-            let out = scope.spawn(|| pipe::pump(ctx, stdout, !keep, keep));
-            let err = scope.spawn(|| pipe::pump(ctx, stderr, true, keep));
-            let status = child.wait();
-            // The rest of its group ends with it, which closes the pipes it may hold.
-            drop(membership);
-            let stdout = out.join().unwrap_or_default();
-            let stderr = err.join().unwrap_or_default();
-            Ok(Output {
-                status: status?,
-                stdout,
-                stderr,
-            })
-        })
+        child.collect(self.ctx, membership, keep)
     }
 
     fn cannot_start(&self, error: io::Error) -> io::Error {

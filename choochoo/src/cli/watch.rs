@@ -362,7 +362,12 @@ impl Shared {
     fn line(&self, total: usize, done: Option<usize>, word: &str, rest: std::fmt::Arguments<'_>) {
         let digits = total.max(1).ilog10() as usize + 1;
         let counter = done.map_or_else(String::new, |done| format!("[{done}/{total}]"));
-        eprintln!("{counter:>width$} {word:<8} {rest}", width = 2 * digits + 3);
+        // One write per line: stderr is not buffered, and each piece would be a system call.
+        let line = format!(
+            "{counter:>width$} {word:<8} {rest}\n",
+            width = 2 * digits + 3
+        );
+        std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes()).ok();
     }
 }
 
