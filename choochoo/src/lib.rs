@@ -98,6 +98,41 @@
 //!
 //! Every station added to a graph runs, whether or not the output depends on it.
 //!
+//! # Running only a target
+//!
+//! [`Runner::targets`] names stations (as [`Runner::force`] does); a run or a plan of them
+//! reaches only those and what they need, and leaves every other station alone: not run,
+//! not blocked, not reported, so a failure elsewhere cannot fail it. Its run gives a
+//! [`Report`] rather than the workflow's output, whose station it may not reach:
+//!
+//! ```
+//! use choochoo::{station, workflow, Runner, Store};
+//!
+//! #[station]
+//! fn build(app: &str) -> String { format!("{app}.tar") }
+//!
+//! #[station]
+//! fn upload(bundle: &str) -> Result<String, std::io::Error> {
+//!     Err(std::io::Error::other(format!("the registry refused {bundle}")))
+//! }
+//!
+//! workflow! {
+//!     fn release(app: String) -> String {
+//!         let bundle = build(app);
+//!         upload(bundle)
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), choochoo::Error> {
+//! # let dir = std::env::temp_dir().join(format!("choochoo-doc-targets-{}", std::process::id()));
+//! let store = Store::open(&dir)?;
+//! let report = Runner::new(&store).targets(["bundle"]).run(release("shop".to_owned()))?;
+//! assert_eq!(report.entries().len(), 1, "the upload is left alone");
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Dynamic fan-out
 //!
 //! Work found while running — the files a station lists, the shards a query returns — is
@@ -235,7 +270,7 @@ pub use file::{Dir, File};
 pub use graph::Graph;
 pub use graph::node::Node;
 pub use report::{Entry, Report, Status};
-pub use run::{Run, Runner};
+pub use run::{Run, Runner, Targets};
 pub use secret::Secret;
 pub use station::{Ctx, Station, Transient};
 pub use store::Store;

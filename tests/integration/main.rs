@@ -59,6 +59,7 @@ mod serve_cli;
 mod serve_writes;
 mod skips;
 mod support;
+mod targets;
 mod typed;
 mod warnings;
 mod webdriver;

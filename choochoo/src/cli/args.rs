@@ -42,6 +42,9 @@ pub(super) enum Command {
         /// what drifted and what would run because of it.
         #[arg(long)]
         check: bool,
+        /// Plans only these stations and what they need (all unless given).
+        #[arg(value_name = "NAME")]
+        targets: Vec<String>,
     },
     /// Shows each station: cached, stale, drifted, never run or failed, with its last run.
     Status {
@@ -133,6 +136,10 @@ pub(super) enum Command {
 
 #[derive(Debug, clap::Args)]
 pub(super) struct RunOptions {
+    /// Runs only these stations and what they need, leaving the others alone (all unless
+    /// given); a name as `--force` takes it.
+    #[arg(value_name = "NAME")]
+    pub(super) targets: Vec<String>,
     /// Runs at most N stations at once (default: one per core).
     #[arg(long, short, value_name = "N")]
     pub(super) jobs: Option<usize>,

@@ -79,6 +79,9 @@ pub(crate) struct Execution<'g> {
     pub(crate) forced: Vec<bool>,
     /// Map items to run whatever the store says, by node name (`map[item]`).
     pub(crate) forced_items: HashSet<Box<str>>,
+    /// Stations outside the run's targets, by node index (empty: the run has none): not
+    /// run, not reported.
+    pub(crate) outside: Vec<bool>,
     /// What this run sets of some stations' attempt policies.
     pub(crate) overrides: policy::Overrides,
     /// `dependents[offsets[n]..offsets[n + 1]]` are the stations reading node `n`.
@@ -190,6 +193,7 @@ impl<'g> Execution<'g> {
             settings,
             forced: Vec::new(),
             forced_items: HashSet::new(),
+            outside: Vec::new(),
             overrides: policy::Overrides::default(),
             offsets,
             dependents,
@@ -244,6 +248,11 @@ impl<'g> Execution<'g> {
     /// Whether the run was asked to run this station whatever the store says.
     pub(crate) fn is_forced(&self, id: NodeId) -> bool {
         self.forced.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// Whether station `id` is outside the run's targets: it is left alone.
+    pub(crate) fn is_outside(&self, id: NodeId) -> bool {
+        self.outside.get(id.index()).copied().unwrap_or(false)
     }
 
     /// The items of map `id` the run was asked to run whatever the store says.

@@ -31,7 +31,9 @@ impl Execution<'_> {
         self.graph
             .ids()
             .filter(|&id| {
-                is_station(self.graph, id) && self.pending[id.index()].load(Ordering::Relaxed) == 0
+                is_station(self.graph, id)
+                    && !self.is_outside(id)
+                    && self.pending[id.index()].load(Ordering::Relaxed) == 0
             })
             .collect()
     }
@@ -72,6 +74,7 @@ impl Execution<'_> {
                     self.upstream[dependent.index()].fetch_max(upstream, Ordering::AcqRel);
                 }
                 self.pending[dependent.index()].fetch_sub(1, Ordering::AcqRel) == 1
+                    && !self.is_outside(dependent)
             })
     }
 

@@ -4,19 +4,21 @@
 //! after one.
 
 mod clean;
+mod execute;
 mod plan;
 mod policy;
+mod targets;
 
 use crate::error::Error;
-use crate::execution::finish::Finished;
-use crate::execution::{Execution, Settings};
-use crate::graph::{Graph, Kind};
-use crate::report::{Report, Status};
+use crate::execution::Execution;
+use crate::graph::Graph;
+use crate::report::Report;
 use crate::select::{Named, select};
 use crate::store::Store;
 use crate::workflow::{Outputs, Workflow};
 use std::collections::HashSet;
 use std::sync::OnceLock;
+pub use targets::Targets;
 
 /// Runs workflows against a [`Store`]. A builder: set options, then call
 /// [`run`](Runner::run) as often as needed.
@@ -99,6 +101,11 @@ impl<O> Run<O> {
     /// What happened to each station.
     pub fn report(&self) -> &Report {
         &self.report
+    }
+
+    /// Takes the report out of the run.
+    pub fn into_report(self) -> Report {
+        self.report
     }
 }
 
@@ -236,108 +243,6 @@ impl<'s> Runner<'s> {
     /// Runs every station of `graph` and returns the value(s) of `output`.
     pub fn run_graph<N: Outputs>(&self, graph: &Graph, output: N) -> Result<Run<N::Value>, Error> {
         self.execute("graph", graph, &output)
-    }
-
-    fn settings(&self, run_id: i64) -> Settings {
-        Settings {
-            journal: None,
-            read_only: false,
-            profile: self.profile.clone(),
-            instance: self.instance.clone(),
-            keep_going: self.keep_going,
-            run_id,
-            listener: self.listener.clone(),
-            #[cfg(feature = "remote")]
-            remote: None,
-        }
-    }
-
-    /// The execution of `graph`, with what this run forces and overrides.
-    fn prepare<'g>(
-        &'g self,
-        graph: &'g Graph,
-        settings: &'g Settings,
-        paths: Vec<Box<str>>,
-    ) -> Result<Execution<'g>, Error> {
-        let mut execution = Execution::with_paths(graph, self.store, settings, paths)?;
-        self.force_on(graph, &mut execution)?;
-        execution.overrides = self.overrides(graph, &execution)?;
-        Ok(execution)
-    }
-
-    fn execute<O>(
-        &self,
-        workflow: &str,
-        graph: &Graph,
-        outputs: &dyn Outputs<Value = O>,
-    ) -> Result<Run<O>, Error> {
-        let wanted = outputs.nodes();
-        graph.check(&wanted)?;
-        // Names are found before the run is recorded: a name given twice writes nothing.
-        let paths = crate::execution::paths::node_paths(graph)?;
-        let _active = self.store.active()?;
-        let (run_id, journal) = self
-            .store
-            .begin_run(workflow, &self.profile, &self.instance)?;
-        let mut settings = self.settings(run_id);
-        settings.journal = Some(std::sync::Arc::new(journal));
-        #[cfg(feature = "remote")]
-        {
-            settings.remote = self.remote.clone();
-        }
-        #[allow(unused_mut, reason = "the remote cache is told the outputs")]
-        let mut execution = match self.prepare(graph, &settings, paths) {
-            Ok(execution) => execution,
-            Err(error) => {
-                // A name it was given is wrong: the run did not start.
-                self.store.forget_run(run_id)?;
-                return Err(error);
-            }
-        };
-        #[cfg(feature = "remote")]
-        execution.want(&wanted);
-        if let Some(listener) = &self.listener {
-            let stations = graph
-                .nodes
-                .iter()
-                .filter(|n| matches!(n.kind, Kind::Station { .. }))
-                .count();
-            listener(&crate::progress::Event::Started { stations });
-        }
-        // What the store has is settled here; the pool starts only for what is left.
-        let ready = execution.settle_cached();
-        if !ready.is_empty() {
-            let pool = match self.pool() {
-                Ok(pool) => pool,
-                Err(error) => {
-                    self.store.forget_run(run_id)?;
-                    return Err(error);
-                }
-            };
-            pool.scope(|scope| execution.start(scope, ready));
-        }
-        let Finished {
-            values,
-            report,
-            used,
-        } = execution.finish(&wanted);
-        let counts =
-            [Status::Ran, Status::Cached, Status::Failed].map(|status| report.count(status));
-        self.store.finish_run(
-            &report,
-            counts[0],
-            counts[1],
-            counts[2],
-            &self.profile,
-            used,
-        )?;
-        if counts[2] > 0 {
-            return Err(Error::failed(report));
-        }
-        Ok(Run {
-            output: outputs.take(values?)?,
-            report,
-        })
     }
 
     /// Which nodes are forced: the named ones, and the named ones of `force_downstream`

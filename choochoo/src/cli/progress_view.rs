@@ -1,6 +1,6 @@
-//! Watching a run: progress bars on a terminal, one plain line per event elsewhere (a CI
-//! log), nothing with `--quiet`; with `--verbose`, what stations warn of and log, as they
-//! do.
+//! Showing a run as it goes: progress bars on a terminal, one plain line per event
+//! elsewhere (a CI log), nothing with `--quiet`; with `--verbose`, what stations warn of and
+//! log, as they do. The bars' templates and amounts are in `progress_format`.
 //!
 //! The overall bar counts stations done of all, with those that ran and those that came
 //! from the store counted apart, and estimates the time left from how long each station
@@ -9,13 +9,14 @@
 //! list; the map itself costs nothing beyond its items.
 
 use super::args::Args;
+use super::progress_format::{amount, station_template};
 use crate::clock;
 use crate::error::Error;
 use crate::graph::{Graph, Kind};
 use crate::progress::{Event, Unit};
 use crate::report::Status;
 use crate::store::Store;
-use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -30,7 +31,7 @@ const OVERALL: &str =
 const OVERALL_WITH_ITEMS: &str = "{spinner:.green} {elapsed:>4} [{bar:32.green/white}] {pos}/{len} stations and items {wide_msg}";
 
 /// How a run is shown.
-pub(super) struct Watch {
+pub(super) struct ProgressView {
     shared: Option<Arc<Shared>>,
 }
 
@@ -77,15 +78,15 @@ struct Running {
     printed_quarter: u64,
 }
 
-impl Watch {
+impl ProgressView {
     pub(super) fn start(
         args: &Args,
         store: &Store,
         graph: &Graph,
         jobs: usize,
-    ) -> Result<Watch, Error> {
+    ) -> Result<ProgressView, Error> {
         if args.quiet {
-            return Ok(Watch { shared: None });
+            return Ok(ProgressView { shared: None });
         }
         let bars = std::io::stderr().is_terminal().then(Bars::new);
         // Only the bars show the time left: plain lines need no history.
@@ -113,7 +114,7 @@ impl Watch {
                 None => state.left_unknown += 1,
             }
         }
-        Ok(Watch {
+        Ok(ProgressView {
             shared: Some(Arc::new(Shared {
                 verbose: args.verbose,
                 bars,
@@ -374,38 +375,4 @@ fn last_durations(store: &Store, profile: &str) -> Result<HashMap<String, Durati
         .filter(|(_, last)| last.status == Status::Ran)
         .map(|(node, last)| (node, last.duration))
         .collect())
-}
-
-/// The line of a running station, named in a column `width` wide; with a bar when it
-/// reports progress towards a known total, and bytes shown as sizes with a rate.
-fn station_template(width: usize, shape: Option<(bool, Unit)>) -> String {
-    let rest = match shape {
-        None => "",
-        Some((true, Unit::Bytes)) => {
-            " [{bar:24.cyan/white}] {bytes}/{total_bytes} {binary_bytes_per_sec}"
-        }
-        Some((true, _)) => " [{bar:24.cyan/white}] {pos}/{len}",
-        Some((false, Unit::Bytes)) => " {bytes} {binary_bytes_per_sec}",
-        Some((false, _)) => " {pos}",
-    };
-    format!("  {{spinner:.cyan}} {{prefix:{width}!}}{rest}")
-}
-
-/// `50% (20.0 MiB/40.0 MiB)`, `3/10`, `12.0 KiB`.
-fn amount(done: u64, total: Option<u64>, unit: Unit) -> String {
-    let show = |n: u64| match unit {
-        Unit::Bytes => HumanBytes(n).to_string(),
-        _ => n.to_string(),
-    };
-    match total {
-        Some(total) if total > 0 => {
-            format!(
-                "{}% ({}/{})",
-                done.min(total) * 100 / total,
-                show(done),
-                show(total)
-            )
-        }
-        _ => show(done),
-    }
 }
