@@ -161,6 +161,12 @@
 //! run is an [`Error`] carrying the [`Report`]; every failure is also filed in the store's
 //! defect ledger ([`Defect`]).
 //!
+//! A station that names a resource, `#[station(resources = ["db"])]` (or a node given one
+//! with [`Graph::resources`]), holds a unit of it while it runs, and
+//! [`Runner::resource`]`("db", 1)` lets at most that many hold it at once: one migration at
+//! a time, while the stations that hold nothing keep the pool busy. A station waiting for a
+//! unit takes no worker; a resource no runner limits holds nothing back.
+//!
 //! # The guide
 //!
 //! The [`guide`] explains the rest, topic by topic, with examples:

@@ -51,6 +51,7 @@ mod remote_bytes;
 mod remote_bytes_bench;
 mod remote_secrets;
 mod remote_tls;
+mod resources;
 mod secrets;
 mod secrets_remote;
 mod serve;

@@ -163,6 +163,10 @@ pub(super) struct RunOptions {
     /// (`30s`, `5m`).
     #[arg(long, value_name = "NAME=DURATION", value_parser = super::policy::duration)]
     pub(super) timeout: Vec<(String, std::time::Duration)>,
+    /// Lets at most N stations hold resource NAME at once (repeatable), for the stations
+    /// that name it (`#[station(resources = ["db"])]`).
+    #[arg(long, value_name = "NAME=N", value_parser = super::policy::units)]
+    pub(super) resource: Vec<(String, usize)>,
     /// The remote cache, if any.
     #[cfg(feature = "remote")]
     #[command(flatten)]

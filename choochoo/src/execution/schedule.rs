@@ -38,18 +38,26 @@ impl Execution<'_> {
             .collect()
     }
 
+    /// Starts each of `ready` whose resources' units are free; the others wait in the gate
+    /// for a station that gives units back.
     fn spawn<'scope>(
         &'scope self,
         scope: &rayon::Scope<'scope>,
         ready: impl IntoIterator<Item = NodeId>,
     ) {
         for id in ready {
-            scope.spawn(move |scope| self.visit(scope, id));
+            if self.gate.admit(id) {
+                scope.spawn(move |scope| self.visit(scope, id));
+            }
         }
     }
 
     fn visit<'scope>(&'scope self, scope: &rayon::Scope<'scope>, id: NodeId) {
         let outcome = self.decide(id);
+        // The waiting stations its units were given to start now, before its dependents.
+        for admitted in self.gate.release(id) {
+            scope.spawn(move |scope| self.visit(scope, admitted));
+        }
         let upstream = self.settle(id, outcome);
         let ready = self.released(id, upstream);
         #[cfg(feature = "remote")]

@@ -19,6 +19,7 @@ impl Runner<'_> {
             profile: self.profile.clone(),
             instance: self.instance.clone(),
             keep_going: self.keep_going,
+            resources: self.resources.clone(),
             run_id,
             listener: self.listener.clone(),
             #[cfg(feature = "remote")]

@@ -74,6 +74,8 @@ pub struct Runner<'s> {
     force_downstream: Vec<String>,
     /// Attempt policies set for this runner's runs, by station name, in order.
     policies: Vec<(String, crate::execution::policy::Setting)>,
+    /// How many stations may hold each limited resource at once, by resource.
+    resources: Vec<(String, usize)>,
     listener: Option<crate::progress::Listener>,
     pool: OnceLock<rayon::ThreadPool>,
     #[cfg(feature = "remote")]
@@ -132,6 +134,7 @@ impl<'s> Runner<'s> {
             force: Vec::new(),
             force_downstream: Vec::new(),
             policies: Vec::new(),
+            resources: Vec::new(),
             listener: None,
             pool: OnceLock::new(),
             #[cfg(feature = "remote")]
@@ -173,6 +176,61 @@ impl<'s> Runner<'s> {
     pub fn jobs(mut self, jobs: usize) -> Runner<'s> {
         self.jobs = Some(jobs.max(1));
         self.pool = OnceLock::new();
+        self
+    }
+
+    /// Lets at most `units` stations (at least one) hold `resource` at once: a station that
+    /// names it (`#[station(resources = ["db"])]`, [`Graph::resources`]) and finds every
+    /// unit taken waits, without taking a worker, while other stations keep the pool busy.
+    /// Setting a resource again replaces its limit. A resource no runner limits is not
+    /// held back: naming one is how a station says what it uses, and the operator decides
+    /// whether it needs a limit.
+    ///
+    /// A station holds its units while it is decided and run: its lookup, its check, every
+    /// attempt. A map holding a resource runs its items one after another under its units.
+    ///
+    /// ```
+    /// use choochoo::{station, workflow, Runner, Store};
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    /// static MOST: AtomicUsize = AtomicUsize::new(0);
+    ///
+    /// /// Migrates one schema; the database takes one migration at a time.
+    /// #[station(resources = ["db"])]
+    /// fn migrate(schema: &str) -> String {
+    ///     let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+    ///     MOST.fetch_max(now, Ordering::SeqCst);
+    ///     std::thread::sleep(std::time::Duration::from_millis(20));
+    ///     RUNNING.fetch_sub(1, Ordering::SeqCst);
+    ///     format!("{schema} migrated")
+    /// }
+    ///
+    /// workflow! {
+    ///     fn schemas(a: String, b: String, c: String) -> (String, String, String) {
+    ///         let x = migrate(a);
+    ///         let y = migrate(b);
+    ///         let z = migrate(c);
+    ///         (x, y, z)
+    ///     }
+    /// }
+    ///
+    /// # fn main() -> Result<(), choochoo::Error> {
+    /// let dir = std::env::temp_dir().join(format!("choochoo-resource-{}", std::process::id()));
+    /// let store = Store::open(&dir)?;
+    /// let runner = Runner::new(&store).jobs(3).resource("db", 1);
+    /// runner.run(schemas("orders".into(), "users".into(), "carts".into()))?;
+    /// assert_eq!(MOST.load(Ordering::SeqCst), 1);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// [`Graph::resources`]: crate::Graph::resources
+    pub fn resource(mut self, resource: impl Into<String>, units: usize) -> Runner<'s> {
+        let resource = resource.into();
+        self.resources.retain(|(name, _)| *name != resource);
+        self.resources.push((resource, units.max(1)));
         self
     }
 
