@@ -167,6 +167,49 @@
 //! a time, while the stations that hold nothing keep the pool busy. A station waiting for a
 //! unit takes no worker; a resource no runner limits holds nothing back.
 //!
+//! # Watching
+//!
+//! [`Runner::watch`] runs a workflow, waits for a change to a file it depends on (its
+//! [`File`] and [`Dir`] inputs, and the files its stations discovered), and runs it again,
+//! handing each run to a closure until it says to stop or Ctrl-C is pressed (the command
+//! line's `run --watch`):
+//!
+//! ```
+//! use choochoo::{station, workflow, File, Runner, Store};
+//! use std::ops::ControlFlow;
+//!
+//! #[station]
+//! fn shout(doc: &File) -> std::io::Result<String> {
+//!     Ok(std::fs::read_to_string(doc.path())?.to_uppercase())
+//! }
+//!
+//! workflow! {
+//!     fn loud(doc: File) -> String { shout(doc) }
+//! }
+//!
+//! # fn main() -> Result<(), choochoo::Error> {
+//! # let dir = std::env::temp_dir().join(format!("choochoo-doc-watch-{}", std::process::id()));
+//! let store = Store::open(dir.join(".choochoo"))?;
+//! let doc = dir.join("doc.txt");
+//! std::fs::write(&doc, "fail").unwrap();
+//! let mut seen = Vec::new();
+//! Runner::new(&store).watch(
+//!     || loud(File::new(&doc)),
+//!     |result| {
+//!         seen.push(result.map(|run| run.into_output()));
+//!         if seen.len() == 2 {
+//!             return ControlFlow::Break(());
+//!         }
+//!         std::fs::write(&doc, "fix").unwrap(); // an edit: it runs again
+//!         ControlFlow::Continue(())
+//!     },
+//! )?;
+//! assert_eq!(seen.into_iter().collect::<Result<Vec<_>, _>>()?, ["FAIL", "FIX"]);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # The guide
 //!
 //! The [`guide`] explains the rest, topic by topic, with examples:
@@ -197,6 +240,8 @@
 //!   BuildGrid...).
 //! - `serve`: the `serve` module and the command line's `serve`, a local web
 //!   dashboard over a store: runs (live while they go) and the defect board.
+//! - `watch` (on by default): [`Runner::watch`] and the command line's `run --watch`,
+//!   through `notify` (inotify on Linux).
 //!
 #![cfg_attr(feature = "cli", doc = "[`cli`]: crate::cli")]
 #![cfg_attr(

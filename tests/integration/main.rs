@@ -63,4 +63,5 @@ mod support;
 mod targets;
 mod typed;
 mod warnings;
+mod watch;
 mod webdriver;

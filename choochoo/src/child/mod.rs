@@ -7,6 +7,9 @@ mod os;
 mod pipe;
 
 pub(crate) use group::Children;
+pub(crate) use os::interrupted;
+#[cfg(feature = "watch")]
+pub(crate) use os::{Interrupts, catch_interrupts};
 
 use crate::station::Ctx;
 use std::ffi::OsStr;

@@ -136,6 +136,10 @@ pub(super) enum Command {
 
 #[derive(Debug, clap::Args)]
 pub(super) struct RunOptions {
+    /// Runs again each time a file the workflow depends on changes, until Ctrl-C.
+    #[cfg(feature = "watch")]
+    #[arg(long)]
+    pub(super) watch: bool,
     /// Runs only these stations and what they need, leaving the others alone (all unless
     /// given); a name as `--force` takes it.
     #[arg(value_name = "NAME")]

@@ -24,6 +24,10 @@ where
     W::Output: serde::Serialize,
 {
     let store = s.store()?;
+    #[cfg(feature = "watch")]
+    if options.watch {
+        return super::watch::watch(s, options, &store);
+    }
     run_once(s, options, &store)
 }
 
@@ -69,7 +73,17 @@ where
             .map(|report| (report, None)),
     };
     view.finish();
-    ended(s, store, result, started.elapsed())
+    ended(s, store, result, started.elapsed(), watching(options))
+}
+
+#[cfg(feature = "watch")]
+fn watching(options: &RunOptions) -> bool {
+    options.watch
+}
+
+#[cfg(not(feature = "watch"))]
+fn watching(_options: &RunOptions) -> bool {
+    false
 }
 
 /// Prints what a run did: its stations with `--verbose`, warnings, the summary, and its
@@ -79,10 +93,11 @@ fn ended<F>(
     store: &Store,
     result: Result<(Report, Option<serde_json::Value>), Error>,
     took: std::time::Duration,
+    watching: bool,
 ) -> Result<ExitCode, Error> {
     match result {
         Ok((report, output)) => {
-            details(s, &report);
+            details(s, &report, watching);
             super::warnings::at_end(&report);
             say(summary(&report, took));
             if let Some(output) = output {
@@ -94,7 +109,7 @@ fn ended<F>(
             let Some(report) = error.report() else {
                 return Err(error);
             };
-            details(s, report);
+            details(s, report, watching);
             super::warnings::at_end(report);
             say(summary(report, took));
             eprintln!("error: {}", crate::error::chain(&error));
@@ -104,12 +119,14 @@ fn ended<F>(
     }
 }
 
-/// With `--verbose`, every station and why it ran (or did not).
-fn details<F>(s: &Session<'_, F>, report: &Report) {
-    if !s.args.verbose {
+/// With `--verbose`, every station and why it ran (or did not); while watching, the
+/// stations that ran or failed, and why they ran.
+fn details<F>(s: &Session<'_, F>, report: &Report, watching: bool) {
+    if s.args.quiet || !(s.args.verbose || watching) {
         return;
     }
-    for entry in report.entries() {
+    let shown = |status| s.args.verbose || matches!(status, Status::Ran | Status::Failed);
+    for entry in report.entries().iter().filter(|e| shown(e.status())) {
         let mut line = format!("{:>8}  {}", entry.status().to_string(), entry.node());
         if matches!(entry.status(), Status::Ran | Status::Failed) {
             line.push_str(&format!(" ({})", clock::duration(entry.duration())));

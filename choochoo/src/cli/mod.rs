@@ -23,6 +23,7 @@
 //! | command | what it does |
 //! |---|---|
 //! | `run [NAME..] [--jobs N] [--keep-going] [--force ID..] [--force-downstream ID..] [--retries NAME=N].. [--backoff NAME=DURATION].. [--timeout NAME=DURATION].. [--resource NAME=N].. [--remote URL [--remote-instance NAME] [--remote-write] [--remote-ca PATH] [--remote-cert PATH --remote-key PATH] [--remote-header NAME=VALUE].. [--remote-token-file PATH] [--remote-download all\|outputs\|minimal]]` | runs what changed, with progress; `NAME..` runs only those stations and what they need, leaving the others alone; `--retries`, `--backoff` and `--timeout` override a station's attempt policy for this run; `--resource db=1` lets at most one station holding `db` run at once; `--remote` (feature `remote`) shares results through a REAPI cache, over TLS for `grpcs://`; `--remote-download` leaves the files of remote hits in the cache (`outputs`: all but the workflow's outputs; `minimal`: all), fetched when a station that runs needs them |
+//! | `run --watch [NAME..] [options of run]` | (feature `watch`, on by default) runs, then runs again each time a file the workflow depends on changes: its `File` and `Dir` inputs and the files its stations discovered (`Ctx::read`, `depend`, `depfile`); a burst of saves is one run, a change during a run one more run after it; each run shows what ran and why; Ctrl-C lets the stations running finish, records them, and exits 130 |
 //! | `fetch [ID..] [--remote URL ..]` | downloads the files left in the remote cache only, of the named stations or all (feature `remote`) |
 //! | `plan [NAME..] [--format text\|json] [--check]` | what a run would do and why, without doing it (of `NAME..` and what they need, when given); `--check` asks the checks of remembered stations (changing nothing) and shows what drifted and what would run because of it |
 //! | `status [--items] [--check]` | each station: cached, stale, drifted (with `--check`), never run or failed, with its last run; a map's items counted in one line, or listed with `--items` |
@@ -72,6 +73,8 @@ mod progress_view;
 mod serve;
 mod status;
 mod warnings;
+#[cfg(feature = "watch")]
+mod watch;
 
 use crate::error::Error;
 use crate::workflow::Workflow;

@@ -123,7 +123,8 @@ impl Execution<'_> {
             UPSTREAM_SKIPPED => return Some(Outcome::not_run(Status::Skipped)),
             _ => {}
         }
-        if self.stop.load(Ordering::Acquire) {
+        // Ctrl-C during a watch: what runs finishes, nothing else starts.
+        if self.stop.load(Ordering::Acquire) || crate::child::interrupted() {
             return Some(Outcome::not_run(Status::Skipped));
         }
         None

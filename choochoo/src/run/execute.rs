@@ -109,6 +109,9 @@ impl Runner<'_> {
         if counts[2] > 0 {
             return Err(Error::failed(report));
         }
+        if crate::child::interrupted() && report.count(Status::Skipped) > 0 {
+            return Err(Error::interrupted(report));
+        }
         Ok((values, report))
     }
 

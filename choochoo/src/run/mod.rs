@@ -3,11 +3,17 @@
 //! [`plan`](Runner::plan) a run without doing anything, and [`clean`](Runner::clean) up
 //! after one.
 
+#[cfg(feature = "watch")]
+mod changes;
 mod clean;
 mod execute;
 mod plan;
 mod policy;
 mod targets;
+#[cfg(feature = "watch")]
+pub(crate) mod watch;
+#[cfg(feature = "watch")]
+mod watched;
 
 use crate::error::Error;
 use crate::execution::Execution;
