@@ -103,35 +103,7 @@
 //! [`Runner::targets`] names stations (as [`Runner::force`] does); a run or a plan of them
 //! reaches only those and what they need, and leaves every other station alone: not run,
 //! not blocked, not reported, so a failure elsewhere cannot fail it. Its run gives a
-//! [`Report`] rather than the workflow's output, whose station it may not reach:
-//!
-//! ```
-//! use choochoo::{station, workflow, Runner, Store};
-//!
-//! #[station]
-//! fn build(app: &str) -> String { format!("{app}.tar") }
-//!
-//! #[station]
-//! fn upload(bundle: &str) -> Result<String, std::io::Error> {
-//!     Err(std::io::Error::other(format!("the registry refused {bundle}")))
-//! }
-//!
-//! workflow! {
-//!     fn release(app: String) -> String {
-//!         let bundle = build(app);
-//!         upload(bundle)
-//!     }
-//! }
-//!
-//! # fn main() -> Result<(), choochoo::Error> {
-//! # let dir = std::env::temp_dir().join(format!("choochoo-doc-targets-{}", std::process::id()));
-//! let store = Store::open(&dir)?;
-//! let report = Runner::new(&store).targets(["bundle"]).run(release("shop".to_owned()))?;
-//! assert_eq!(report.entries().len(), 1, "the upload is left alone");
-//! # std::fs::remove_dir_all(&dir).ok();
-//! # Ok(())
-//! # }
-//! ```
+//! [`Report`] rather than the workflow's output, whose station it may not reach.
 //!
 //! # Dynamic fan-out
 //!
@@ -161,6 +133,8 @@
 //! run is an [`Error`] carrying the [`Report`]; every failure is also filed in the store's
 //! defect ledger ([`Defect`]).
 //!
+//! # Resource limits
+//!
 //! A station that names a resource, `#[station(resources = ["db"])]` (or a node given one
 //! with [`Graph::resources`]), holds a unit of it while it runs, and
 //! [`Runner::resource`]`("db", 1)` lets at most that many hold it at once: one migration at
@@ -171,44 +145,8 @@
 //!
 //! [`Runner::watch`] runs a workflow, waits for a change to a file it depends on (its
 //! [`File`] and [`Dir`] inputs, and the files its stations discovered), and runs it again,
-//! handing each run to a closure until it says to stop or Ctrl-C is pressed (the command
-//! line's `run --watch`):
-//!
-//! ```
-//! use choochoo::{station, workflow, File, Runner, Store};
-//! use std::ops::ControlFlow;
-//!
-//! #[station]
-//! fn shout(doc: &File) -> std::io::Result<String> {
-//!     Ok(std::fs::read_to_string(doc.path())?.to_uppercase())
-//! }
-//!
-//! workflow! {
-//!     fn loud(doc: File) -> String { shout(doc) }
-//! }
-//!
-//! # fn main() -> Result<(), choochoo::Error> {
-//! # let dir = std::env::temp_dir().join(format!("choochoo-doc-watch-{}", std::process::id()));
-//! let store = Store::open(dir.join(".choochoo"))?;
-//! let doc = dir.join("doc.txt");
-//! std::fs::write(&doc, "fail").unwrap();
-//! let mut seen = Vec::new();
-//! Runner::new(&store).watch(
-//!     || loud(File::new(&doc)),
-//!     |result| {
-//!         seen.push(result.map(|run| run.into_output()));
-//!         if seen.len() == 2 {
-//!             return ControlFlow::Break(());
-//!         }
-//!         std::fs::write(&doc, "fix").unwrap(); // an edit: it runs again
-//!         ControlFlow::Continue(())
-//!     },
-//! )?;
-//! assert_eq!(seen.into_iter().collect::<Result<Vec<_>, _>>()?, ["FAIL", "FIX"]);
-//! # std::fs::remove_dir_all(&dir).ok();
-//! # Ok(())
-//! # }
-//! ```
+//! handing each run to a closure until it says to stop or Ctrl-C is pressed; the command
+//! line's `run --watch` does the same. A burst of saves is one run.
 //!
 //! # The guide
 //!

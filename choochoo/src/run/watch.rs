@@ -38,6 +38,8 @@ impl Runner<'_> {
     /// file cannot be watched) ends the watch and is returned. On Linux, when the system's
     /// limit of inotify watches is reached, the error names `fs.inotify.max_user_watches`.
     ///
+    /// A program watches until Ctrl-C:
+    ///
     /// ```no_run
     /// use choochoo::{station, workflow, File, Runner, Store};
     /// use std::ops::ControlFlow;
@@ -64,6 +66,45 @@ impl Runner<'_> {
     ///         ControlFlow::Continue(())
     ///     },
     /// )
+    /// # }
+    /// ```
+    ///
+    /// and `on_run` may stop it: here the first run's closure saves the file, so a second
+    /// run follows at once, and that one stops the watch.
+    ///
+    /// ```
+    /// use choochoo::{station, workflow, File, Runner, Store};
+    /// use std::ops::ControlFlow;
+    ///
+    /// #[station]
+    /// fn shout(doc: &File) -> std::io::Result<String> {
+    ///     Ok(std::fs::read_to_string(doc.path())?.to_uppercase())
+    /// }
+    ///
+    /// workflow! {
+    ///     fn loud(doc: File) -> String { shout(doc) }
+    /// }
+    ///
+    /// # fn main() -> Result<(), choochoo::Error> {
+    /// # let dir = std::env::temp_dir().join(format!("choochoo-doc-watch-{}", std::process::id()));
+    /// let store = Store::open(dir.join(".choochoo"))?;
+    /// let doc = dir.join("doc.txt");
+    /// std::fs::write(&doc, "fail").unwrap();
+    /// let mut seen = Vec::new();
+    /// Runner::new(&store).watch(
+    ///     || loud(File::new(&doc)),
+    ///     |result| {
+    ///         seen.push(result.map(|run| run.into_output()));
+    ///         if seen.len() == 2 {
+    ///             return ControlFlow::Break(());
+    ///         }
+    ///         std::fs::write(&doc, "fix").unwrap(); // an edit: it runs again
+    ///         ControlFlow::Continue(())
+    ///     },
+    /// )?;
+    /// assert_eq!(seen.into_iter().collect::<Result<Vec<_>, _>>()?, ["FAIL", "FIX"]);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok(())
     /// # }
     /// ```
     pub fn watch<W, B, F>(&self, workflow: B, mut on_run: F) -> Result<(), Error>
