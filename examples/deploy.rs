@@ -6,6 +6,8 @@
 //! cargo run --example deploy -- status                     # what is cached, stale, failed
 //! cargo run --example deploy -- defects                    # the failure, as a defect
 //! cargo run --example deploy -- run                        # fixed: only upload and announce run
+//! cargo run --example deploy -- run tests                  # only the tests and what they need
+//! cargo run --example deploy -- run --resource db=1        # one migration at a time
 //! cargo run --example deploy -- report --out report.html   # graph, timeline, failures
 //! cargo run --example deploy -- trace --out trace.json     # open in ui.perfetto.dev
 //! cargo run --example deploy -- graph --format mermaid
@@ -93,8 +95,9 @@ fn upload(ctx: &Ctx, artifact: &File, release: &Release) -> Result<String, Uploa
     ))
 }
 
-/// Migrates the database to the release's schema; returns the schema version.
-#[station]
+/// Migrates the database to the release's schema; returns the schema version. The
+/// database takes one migration at a time (`run --resource db=1`).
+#[station(resources = ["db"])]
 fn migrate(ctx: &Ctx, release: &Release) -> Result<u32, std::io::Error> {
     pause();
     ctx.log(format_args!("migrating {} to schema 17", release.app));

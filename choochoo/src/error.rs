@@ -51,6 +51,8 @@ pub struct Error {
 enum Kind {
     /// One or more stations failed; the report says which and what else did not run.
     Failed(Box<Report>),
+    /// Ctrl-C stopped the run: the stations running finished, no others started.
+    Interrupted(Box<Report>),
     /// A file-system operation on `path` failed.
     Io {
         operation: &'static str,
@@ -80,6 +82,12 @@ impl Error {
     pub(crate) fn failed(report: Report) -> Error {
         Error {
             kind: Kind::Failed(Box::new(report)),
+        }
+    }
+
+    pub(crate) fn interrupted(report: Report) -> Error {
+        Error {
+            kind: Kind::Interrupted(Box::new(report)),
         }
     }
 
@@ -127,10 +135,10 @@ impl Error {
         }
     }
 
-    /// The run's report, when the error is a failed run.
+    /// The run's report, when the error is a failed or interrupted run.
     pub fn report(&self) -> Option<&Report> {
         match &self.kind {
-            Kind::Failed(report) => Some(report),
+            Kind::Failed(report) | Kind::Interrupted(report) => Some(report),
             _ => None,
         }
     }
@@ -146,6 +154,12 @@ impl Error {
     /// Whether a station failed (as opposed to the store or the caller's arguments).
     pub fn is_station_failure(&self) -> bool {
         matches!(self.kind, Kind::Failed(_))
+    }
+
+    /// Whether Ctrl-C stopped the run during a [`watch`](crate::Runner::watch): the stations
+    /// running finished and were recorded, and no others started.
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self.kind, Kind::Interrupted(_))
     }
 }
 
@@ -184,6 +198,13 @@ impl fmt::Display for Error {
                     write!(f, "{}{blocked} blocked", joint(error, "; "))?;
                 }
                 Ok(())
+            }
+            Kind::Interrupted(report) => {
+                let skipped = report
+                    .with_status(Status::Skipped)
+                    .filter(|entry| entry.item().is_none())
+                    .count();
+                write!(f, "interrupted: {skipped} not started")
             }
             Kind::CleanFailed(cleaned) => write!(f, "{cleaned}"),
             Kind::Io {

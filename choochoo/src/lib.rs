@@ -98,6 +98,13 @@
 //!
 //! Every station added to a graph runs, whether or not the output depends on it.
 //!
+//! # Running only a target
+//!
+//! [`Runner::targets`] names stations (as [`Runner::force`] does); a run or a plan of them
+//! reaches only those and what they need, and leaves every other station alone: not run,
+//! not blocked, not reported, so a failure elsewhere cannot fail it. Its run gives a
+//! [`Report`] rather than the workflow's output, whose station it may not reach.
+//!
 //! # Dynamic fan-out
 //!
 //! Work found while running — the files a station lists, the shards a query returns — is
@@ -125,6 +132,21 @@
 //! `keep_going(true)` every station that does not depend on the failure still runs. A failed
 //! run is an [`Error`] carrying the [`Report`]; every failure is also filed in the store's
 //! defect ledger ([`Defect`]).
+//!
+//! # Resource limits
+//!
+//! A station that names a resource, `#[station(resources = ["db"])]` (or a node given one
+//! with [`Graph::resources`]), holds a unit of it while it runs, and
+//! [`Runner::resource`]`("db", 1)` lets at most that many hold it at once: one migration at
+//! a time, while the stations that hold nothing keep the pool busy. A station waiting for a
+//! unit takes no worker; a resource no runner limits holds nothing back.
+//!
+//! # Watching
+//!
+//! [`Runner::watch`] runs a workflow, waits for a change to a file it depends on (its
+//! [`File`] and [`Dir`] inputs, and the files its stations discovered), and runs it again,
+//! handing each run to a closure until it says to stop or Ctrl-C is pressed; the command
+//! line's `run --watch` does the same. A burst of saves is one run.
 //!
 //! # The guide
 //!
@@ -156,6 +178,8 @@
 //!   BuildGrid...).
 //! - `serve`: the `serve` module and the command line's `serve`, a local web
 //!   dashboard over a store: runs (live while they go) and the defect board.
+//! - `watch` (on by default): [`Runner::watch`] and the command line's `run --watch`,
+//!   through `notify` (inotify on Linux).
 //!
 #![cfg_attr(feature = "cli", doc = "[`cli`]: crate::cli")]
 #![cfg_attr(
@@ -235,7 +259,7 @@ pub use file::{Dir, File};
 pub use graph::Graph;
 pub use graph::node::Node;
 pub use report::{Entry, Report, Status};
-pub use run::{Run, Runner};
+pub use run::{Run, Runner, Targets};
 pub use secret::Secret;
 pub use station::{Ctx, Station, Transient};
 pub use store::Store;

@@ -249,6 +249,9 @@ pub(crate) fn plan(execution: &Execution<'_>, checks: bool) -> Plan {
         let Kind::Station { station, inputs } = &node.kind else {
             continue;
         };
+        if execution.is_outside(id) {
+            continue;
+        }
         let mut line = decide(execution, id, station.as_ref(), inputs, &actions, checks);
         let items = match line.action {
             Action::MayRun => Vec::new(),

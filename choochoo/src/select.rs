@@ -62,10 +62,61 @@ pub(crate) fn matching(
         .map(|(id, _)| id)
         .collect();
     if ids.is_empty() {
+        let hint = match similar(graph, paths, name).as_slice() {
+            [] => String::new(),
+            [one] => format!(" (did you mean `{one}`?)"),
+            many => format!(" (did you mean one of `{}`?)", many.join("`, `")),
+        };
         return Err(Error::usage(format!(
-            "no station is named `{name}`; name a binding, a node, or a station's function \
-             (`status` lists them)"
+            "no station is named `{name}`{hint}; name a binding, a node, or a station's \
+             function (`status` lists them)"
         )));
     }
     Ok(ids)
+}
+
+/// The names of the graph's stations closest to `name`, if any is close enough to be a
+/// slip (an edit for every three characters, at least one), the closest first, at most
+/// three: as rustc judges names.
+fn similar(graph: &Graph, paths: &[Box<str>], name: &str) -> Vec<String> {
+    let limit = (name.chars().count() / 3).max(1);
+    let mut known: Vec<(usize, &str)> = graph
+        .ids()
+        .zip(&graph.nodes)
+        .filter_map(|(id, node)| match &node.kind {
+            Kind::Station { station, .. } => Some([
+                node.label.as_deref(),
+                Some(&*paths[id.index()]),
+                station.id().rsplit("::").next(),
+            ]),
+            Kind::Input(_) => None,
+        })
+        .flatten()
+        .flatten()
+        .map(|known| (distance(name, known), known))
+        .filter(|(distance, _)| *distance <= limit)
+        .collect();
+    known.sort_unstable();
+    known.dedup_by(|a, b| a.1 == b.1);
+    known
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| n.to_owned())
+        .collect()
+}
+
+/// The edit distance between two names (insertions, deletions, substitutions).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substituted = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
 }

@@ -120,6 +120,13 @@ pub trait Station: Send + Sync + 'static {
     fn timeout(&self) -> Option<std::time::Duration> {
         None
     }
+
+    /// The resources the station holds a unit of while it runs
+    /// (`#[station(resources = ["db"])]`), limited by
+    /// [`Runner::resource`](crate::Runner::resource).
+    fn resources(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// Marks a station's error as transient: worth trying again.

@@ -101,7 +101,8 @@ pub(super) fn effects(station: &Station<'_>) -> TokenStream {
     quote!(#check #clean #policy)
 }
 
-/// The attempt policy the attribute sets: `retries`, `backoff`, `timeout`.
+/// The attempt policy the attribute sets: `retries`, `backoff`, `timeout`, and the
+/// `resources` its attempts hold.
 fn policy(station: &Station<'_>) -> TokenStream {
     let options = &station.options;
     let retries = options
@@ -118,7 +119,8 @@ fn policy(station: &Station<'_>) -> TokenStream {
             }
         }
     });
-    quote!(#retries #backoff #timeout)
+    let resources = super::resources::expand(options.resources.as_deref());
+    quote!(#retries #backoff #timeout #resources)
 }
 
 /// The items that check the shape of the function at `path`, and its call with the inputs

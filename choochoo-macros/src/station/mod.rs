@@ -4,6 +4,7 @@
 mod effects;
 mod expand;
 mod parse;
+mod resources;
 
 use proc_macro2::TokenStream;
 

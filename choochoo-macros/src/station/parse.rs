@@ -50,9 +50,11 @@ pub(crate) struct Options {
     pub backoff: Option<u64>,
     /// In milliseconds.
     pub timeout: Option<u64>,
+    pub resources: Option<Vec<syn::LitStr>>,
 }
 
-const OPTIONS: &str = "`version`, `name`, `check`, `clean`, `retries`, `backoff`, `timeout`";
+const OPTIONS: &str =
+    "`version`, `name`, `check`, `clean`, `retries`, `backoff`, `timeout`, `resources`";
 
 pub(crate) fn station(args: TokenStream, item: &syn::ItemFn) -> Result<Station<'_>, Errors> {
     let mut errors = Errors::default();
@@ -139,6 +141,7 @@ fn options(args: TokenStream, errors: &mut Errors) -> Options {
                     format!("`{key}` takes a duration such as `\"250ms\"`, `\"30s\"`, `\"5m\"` or `\"1h\"`"),
                 ),
             },
+            "resources" => options.resources = super::resources::parse(&option.value, errors),
             _ => errors.add(
                 key,
                 format!("unknown station option `{key}`; expected one of {OPTIONS}"),

@@ -13,6 +13,9 @@ mod poll;
 mod spawn;
 
 pub(crate) use group::Children;
+pub(crate) use os::interrupted;
+#[cfg(feature = "watch")]
+pub(crate) use os::{Interrupts, catch_interrupts};
 
 use crate::station::Ctx;
 use std::ffi::OsStr;

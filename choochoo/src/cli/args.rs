@@ -42,6 +42,9 @@ pub(super) enum Command {
         /// what drifted and what would run because of it.
         #[arg(long)]
         check: bool,
+        /// Plans only these stations and what they need (all unless given).
+        #[arg(value_name = "NAME")]
+        targets: Vec<String>,
     },
     /// Shows each station: cached, stale, drifted, never run or failed, with its last run.
     Status {
@@ -133,6 +136,14 @@ pub(super) enum Command {
 
 #[derive(Debug, clap::Args)]
 pub(super) struct RunOptions {
+    /// Runs again each time a file the workflow depends on changes, until Ctrl-C.
+    #[cfg(feature = "watch")]
+    #[arg(long)]
+    pub(super) watch: bool,
+    /// Runs only these stations and what they need, leaving the others alone (all unless
+    /// given); a name as `--force` takes it.
+    #[arg(value_name = "NAME")]
+    pub(super) targets: Vec<String>,
     /// Runs at most N stations at once (default: one per core).
     #[arg(long, short, value_name = "N")]
     pub(super) jobs: Option<usize>,
@@ -156,6 +167,10 @@ pub(super) struct RunOptions {
     /// (`30s`, `5m`).
     #[arg(long, value_name = "NAME=DURATION", value_parser = super::policy::duration)]
     pub(super) timeout: Vec<(String, std::time::Duration)>,
+    /// Lets at most N stations hold resource NAME at once (repeatable), for the stations
+    /// that name it (`#[station(resources = ["db"])]`).
+    #[arg(long, value_name = "NAME=N", value_parser = super::policy::units)]
+    pub(super) resource: Vec<(String, usize)>,
     /// The remote cache, if any.
     #[cfg(feature = "remote")]
     #[command(flatten)]

@@ -1,7 +1,7 @@
 //! The commands that run, plan and draw the workflow, and export its runs.
 
 use super::args::{GraphFormat, RunOptions};
-use super::watch::Watch;
+use super::progress_view::ProgressView;
 use super::{FAILED, Session, emit, say, status};
 use crate::clock;
 use crate::diagram::Diagram;
@@ -24,19 +24,37 @@ where
     W::Output: serde::Serialize,
 {
     let store = s.store()?;
+    #[cfg(feature = "watch")]
+    if options.watch {
+        return super::watch::watch(s, options, &store);
+    }
+    run_once(s, options, &store)
+}
+
+/// One run, shown as it goes, and what it did printed after it.
+pub(super) fn run_once<W, F>(
+    s: &Session<'_, F>,
+    options: &RunOptions,
+    store: &Store,
+) -> Result<ExitCode, Error>
+where
+    F: Fn() -> W,
+    W: Workflow,
+    W::Output: serde::Serialize,
+{
     let (_, graph) = s.graph()?;
     let jobs = options
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let watch = Watch::start(s.args, &store, &graph, jobs)?;
+    let view = ProgressView::start(s.args, store, &graph, jobs)?;
     let mut runner = s
-        .runner(&store)
+        .runner(store)
         .jobs(jobs)
         .keep_going(options.keep_going)
         .force(&options.force)
         .force_downstream(&options.force_downstream);
     runner = super::policy::apply(runner, options);
-    if let Some(listener) = watch.listener() {
+    if let Some(listener) = view.listener() {
         runner = runner.progress(listener);
     }
     #[cfg(feature = "remote")]
@@ -44,15 +62,45 @@ where
         runner = runner.remote(remote);
     }
     let started = Instant::now();
-    let result = runner.run((s.workflow)());
-    watch.finish();
-    let took = started.elapsed();
+    let result = match options.targets.as_slice() {
+        [] => runner.run((s.workflow)()).map(|run| {
+            let output = readable(|| serde_json::to_value(run.output()).ok());
+            (run.into_report(), output)
+        }),
+        targets => runner
+            .targets(targets)
+            .run((s.workflow)())
+            .map(|report| (report, None)),
+    };
+    view.finish();
+    ended(s, store, result, started.elapsed(), watching(options))
+}
+
+#[cfg(feature = "watch")]
+fn watching(options: &RunOptions) -> bool {
+    options.watch
+}
+
+#[cfg(not(feature = "watch"))]
+fn watching(_options: &RunOptions) -> bool {
+    false
+}
+
+/// Prints what a run did: its stations with `--verbose`, warnings, the summary, and its
+/// output or its failures.
+fn ended<F>(
+    s: &Session<'_, F>,
+    store: &Store,
+    result: Result<(Report, Option<serde_json::Value>), Error>,
+    took: std::time::Duration,
+    watching: bool,
+) -> Result<ExitCode, Error> {
     match result {
-        Ok(run) => {
-            details(s, run.report());
-            super::warnings::at_end(run.report());
-            say(summary(run.report(), took));
-            if let Some(output) = readable(|| serde_json::to_value(run.output()).ok()) {
+        Ok((report, output)) => {
+            details(s, &report, watching);
+            super::warnings::at_end(&report);
+            say(summary(&report, took));
+            if let Some(output) = output {
                 say(shown(&output));
             }
             Ok(ExitCode::SUCCESS)
@@ -61,22 +109,24 @@ where
             let Some(report) = error.report() else {
                 return Err(error);
             };
-            details(s, report);
+            details(s, report, watching);
             super::warnings::at_end(report);
             say(summary(report, took));
             eprintln!("error: {}", crate::error::chain(&error));
-            super::failures::failures(&store, report, &s.program);
+            super::failures::failures(store, report, &s.program);
             Ok(ExitCode::from(FAILED))
         }
     }
 }
 
-/// With `--verbose`, every station and why it ran (or did not).
-fn details<F>(s: &Session<'_, F>, report: &Report) {
-    if !s.args.verbose {
+/// With `--verbose`, every station and why it ran (or did not); while watching, the
+/// stations that ran or failed, and why they ran.
+fn details<F>(s: &Session<'_, F>, report: &Report, watching: bool) {
+    if s.args.quiet || !(s.args.verbose || watching) {
         return;
     }
-    for entry in report.entries() {
+    let shown = |status| s.args.verbose || matches!(status, Status::Ran | Status::Failed);
+    for entry in report.entries().iter().filter(|e| shown(e.status())) {
         let mut line = format!("{:>8}  {}", entry.status().to_string(), entry.node());
         if matches!(entry.status(), Status::Ran | Status::Failed) {
             line.push_str(&format!(" ({})", clock::duration(entry.duration())));

@@ -22,9 +22,10 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | `run [--jobs N] [--keep-going] [--force ID..] [--force-downstream ID..] [--retries NAME=N].. [--backoff NAME=DURATION].. [--timeout NAME=DURATION].. [--remote URL [--remote-instance NAME] [--remote-write] [--remote-ca PATH] [--remote-cert PATH --remote-key PATH] [--remote-header NAME=VALUE].. [--remote-token-file PATH] [--remote-download all\|outputs\|minimal]]` | runs what changed, with progress; `--retries`, `--backoff` and `--timeout` override a station's attempt policy for this run; `--remote` (feature `remote`) shares results through a REAPI cache, over TLS for `grpcs://`; `--remote-download` leaves the files of remote hits in the cache (`outputs`: all but the workflow's outputs; `minimal`: all), fetched when a station that runs needs them |
+//! | `run [NAME..] [--jobs N] [--keep-going] [--force ID..] [--force-downstream ID..] [--retries NAME=N].. [--backoff NAME=DURATION].. [--timeout NAME=DURATION].. [--resource NAME=N].. [--remote URL [--remote-instance NAME] [--remote-write] [--remote-ca PATH] [--remote-cert PATH --remote-key PATH] [--remote-header NAME=VALUE].. [--remote-token-file PATH] [--remote-download all\|outputs\|minimal]]` | runs what changed, with progress; `NAME..` runs only those stations and what they need, leaving the others alone; `--retries`, `--backoff` and `--timeout` override a station's attempt policy for this run; `--resource db=1` lets at most one station holding `db` run at once; `--remote` (feature `remote`) shares results through a REAPI cache, over TLS for `grpcs://`; `--remote-download` leaves the files of remote hits in the cache (`outputs`: all but the workflow's outputs; `minimal`: all), fetched when a station that runs needs them |
+//! | `run --watch [NAME..] [options of run]` | (feature `watch`, on by default) runs, then runs again each time a file the workflow depends on changes: its `File` and `Dir` inputs and the files its stations discovered (`Ctx::read`, `depend`, `depfile`); a burst of saves is one run, a change during a run one more run after it; each run shows what ran and why; Ctrl-C lets the stations running finish, records them, and exits 130 |
 //! | `fetch [ID..] [--remote URL ..]` | downloads the files left in the remote cache only, of the named stations or all (feature `remote`) |
-//! | `plan [--format text\|json] [--check]` | what a run would do and why, without doing it; `--check` asks the checks of remembered stations (changing nothing) and shows what drifted and what would run because of it |
+//! | `plan [NAME..] [--format text\|json] [--check]` | what a run would do and why, without doing it (of `NAME..` and what they need, when given); `--check` asks the checks of remembered stations (changing nothing) and shows what drifted and what would run because of it |
 //! | `status [--items] [--check]` | each station: cached, stale, drifted (with `--check`), never run or failed, with its last run; a map's items counted in one line, or listed with `--items` |
 //! | `clean [ID..] [--only] [--yes] [--dry-run]` | undoes the workflow's effects, the last station first: lists them, then asks on a terminal (`--yes` for scripts; without a terminal it refuses, exit 2); `ID..` cleans the named stations after everything downstream of them, `--only` the named ones alone; `--dry-run` lists and changes nothing |
 //! | `graph [--format dot\|mermaid\|svg] [--out FILE]` | the graph, coloured by each station's last status |
@@ -66,10 +67,13 @@ mod fetch;
 mod interrupted;
 mod plan;
 mod policy;
+mod progress_format;
+mod progress_view;
 #[cfg(feature = "serve")]
 mod serve;
 mod status;
 mod warnings;
+#[cfg(feature = "watch")]
 mod watch;
 
 use crate::error::Error;
@@ -177,7 +181,11 @@ where
     fn dispatch(&self) -> Result<ExitCode, Error> {
         match &self.args.command {
             Command::Run(options) => commands::run(self, options),
-            Command::Plan { format, check } => plan::plan(self, *format, *check),
+            Command::Plan {
+                format,
+                check,
+                targets,
+            } => plan::plan(self, *format, *check, targets),
             Command::Status { items, check } => status::show(self, *items, *check),
             Command::Clean(options) => clean::run(self, options),
             Command::Graph { format, out } => commands::graph(self, *format, out.as_deref()),

@@ -1,5 +1,6 @@
 //! `plan`: what a run would do and why, as text or JSON, without doing it; with `--check`,
-//! the checks of remembered stations are asked (changing nothing) to show what drifted.
+//! the checks of remembered stations are asked (changing nothing) to show what drifted;
+//! with names, only of those stations and what they need.
 
 use super::args::PlanFormat;
 use super::{Session, say};
@@ -13,6 +14,7 @@ pub(super) fn plan<W, F>(
     s: &Session<'_, F>,
     format: PlanFormat,
     check: bool,
+    targets: &[String],
 ) -> Result<ExitCode, Error>
 where
     F: Fn() -> W,
@@ -21,9 +23,10 @@ where
     let store = s.store()?;
     let (name, graph) = s.graph()?;
     let runner = s.runner(&store);
+    let targets = runner.targets(targets);
     let plan = match check {
-        true => runner.plan_graph_checked(&graph)?,
-        false => runner.plan_graph(&graph)?,
+        true => targets.plan_graph_checked(&graph)?,
+        false => targets.plan_graph(&graph)?,
     };
     match format {
         PlanFormat::Text => say(&plan),

@@ -1,5 +1,6 @@
 //! `run --retries NAME=N`, `--backoff NAME=200ms`, `--timeout NAME=30s`: attempt policies
-//! set for one run, in the attribute's duration syntax (`"250ms"`, `"30s"`, `"5m"`, `"1h"`).
+//! set for one run, in the attribute's duration syntax (`"250ms"`, `"30s"`, `"5m"`, `"1h"`);
+//! and `--resource NAME=N`, how many stations may hold a resource at once.
 
 use super::args::RunOptions;
 use crate::run::Runner;
@@ -12,6 +13,17 @@ pub(super) fn retries(text: &str) -> Result<(String, u32), String> {
         format!("`{value}` is not a number of retries; write a whole number, e.g. `{name}=3`")
     })?;
     Ok((name, n))
+}
+
+/// Reads `NAME=N` for `--resource`: at least one unit.
+pub(super) fn units(text: &str) -> Result<(String, usize), String> {
+    let (name, value) = assignment(text, "N", "db=1")?;
+    match value.parse::<usize>() {
+        Ok(n) if n > 0 => Ok((name, n)),
+        _ => Err(format!(
+            "`{value}` is not a number of units; write a whole number above zero, e.g. `{name}=1`"
+        )),
+    }
 }
 
 /// Reads `NAME=DURATION` for `--backoff` and `--timeout`.
@@ -60,6 +72,9 @@ pub(super) fn apply<'s>(mut runner: Runner<'s>, options: &RunOptions) -> Runner<
     for (name, limit) in &options.timeout {
         runner = runner.timeout(name, *limit);
     }
+    for (name, units) in &options.resource {
+        runner = runner.resource(name, *units);
+    }
     runner
 }
 
@@ -92,6 +107,9 @@ mod tests {
             error.contains("`three` is not a number of retries"),
             "{error}"
         );
+        assert_eq!(units("db=2"), Ok(("db".to_owned(), 2)));
+        let error = units("db=0").unwrap_err();
+        assert!(error.contains("`0` is not a number of units"), "{error}");
         let error = duration("db=30").unwrap_err();
         assert!(error.contains("`30` is not a duration"), "{error}");
         assert!(duration("=30s").is_err());

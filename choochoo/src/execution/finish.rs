@@ -74,6 +74,9 @@ impl Execution<'_> {
             let Kind::Station { station, .. } = &node.kind else {
                 continue;
             };
+            if self.is_outside(id) {
+                continue;
+            }
             let outcome = self.outcomes[id.index()]
                 .take()
                 .unwrap_or(Outcome::not_run(Status::Skipped));

@@ -167,7 +167,13 @@ impl Execution<'_> {
     /// takes the next item whoever queued it: splitting the list between workers instead
     /// leaves one idle while the other goes through its share, when the share of one is in
     /// the store and the other's must run.
+    ///
+    /// A map that holds a limited resource runs its items one after another, under the
+    /// map's units, so they keep to the resource's limit.
     fn run_items(&self, run: &MapRun<'_>, items: &[Item]) -> Vec<Done> {
+        if self.gate.holds_any(run.id) {
+            return items.iter().map(|item| self.item_done(run, item)).collect();
+        }
         let slots: Vec<std::sync::OnceLock<Done>> =
             items.iter().map(|_| std::sync::OnceLock::new()).collect();
         rayon::scope_fifo(|scope| {

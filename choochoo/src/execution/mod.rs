@@ -11,7 +11,8 @@
 //! downstream), `commit` (batches, leases, durability), `ledger` (the failures and warnings
 //! of the run), `warned` (what each station warned of) and `finish` (the report). `map`
 //! runs a station over a list whose items `items` names and `item` looks up and runs one by
-//! one, `remote` brings in the shared cache, `bytes` the files left in it, `paths` names each node in the store, `policy`
+//! one, `resources` holds ready stations back until the units of the resources they hold
+//! are free, `remote` brings in the shared cache, `bytes` the files left in it, `paths` names each node in the store, `policy`
 //! says how each station's attempts are made in this run.
 
 mod ahead;
@@ -31,6 +32,7 @@ pub(crate) mod policy;
 mod recheck;
 #[cfg(feature = "remote")]
 mod remote;
+mod resources;
 #[cfg(feature = "remote")]
 mod restore;
 mod schedule;
@@ -65,6 +67,8 @@ pub(crate) struct Settings {
     pub(crate) journal: Option<Arc<crate::store::interrupted::Journal>>,
     /// A plan: nothing is written, not even the store's secret key.
     pub(crate) read_only: bool,
+    /// How many stations may hold each limited resource at once.
+    pub(crate) resources: Vec<(String, usize)>,
     /// The shared second-level cache, if any.
     #[cfg(feature = "remote")]
     pub(crate) remote: Option<Arc<crate::remote::Cache>>,
@@ -79,6 +83,9 @@ pub(crate) struct Execution<'g> {
     pub(crate) forced: Vec<bool>,
     /// Map items to run whatever the store says, by node name (`map[item]`).
     pub(crate) forced_items: HashSet<Box<str>>,
+    /// Stations outside the run's targets, by node index (empty: the run has none): not
+    /// run, not reported.
+    pub(crate) outside: Vec<bool>,
     /// What this run sets of some stations' attempt policies.
     pub(crate) overrides: policy::Overrides,
     /// `dependents[offsets[n]..offsets[n + 1]]` are the stations reading node `n`.
@@ -86,6 +93,8 @@ pub(crate) struct Execution<'g> {
     dependents: Vec<NodeId>,
     /// Station inputs not yet finished, per node.
     pending: Vec<AtomicU32>,
+    /// Holds back ready stations until the units of the resources they hold are free.
+    gate: resources::Gate,
     upstream: Vec<AtomicU8>,
     /// Each station's name in the store (directory, head, lease).
     pub(crate) paths: Vec<Box<str>>,
@@ -190,10 +199,12 @@ impl<'g> Execution<'g> {
             settings,
             forced: Vec::new(),
             forced_items: HashSet::new(),
+            outside: Vec::new(),
             overrides: policy::Overrides::default(),
             offsets,
             dependents,
             pending,
+            gate: resources::Gate::new(graph, &settings.resources),
             upstream: (0..n)
                 .map(|_| AtomicU8::new(schedule::UPSTREAM_OK))
                 .collect(),
@@ -244,6 +255,11 @@ impl<'g> Execution<'g> {
     /// Whether the run was asked to run this station whatever the store says.
     pub(crate) fn is_forced(&self, id: NodeId) -> bool {
         self.forced.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// Whether station `id` is outside the run's targets: it is left alone.
+    pub(crate) fn is_outside(&self, id: NodeId) -> bool {
+        self.outside.get(id.index()).copied().unwrap_or(false)
     }
 
     /// The items of map `id` the run was asked to run whatever the store says.

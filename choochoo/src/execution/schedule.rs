@@ -31,23 +31,33 @@ impl Execution<'_> {
         self.graph
             .ids()
             .filter(|&id| {
-                is_station(self.graph, id) && self.pending[id.index()].load(Ordering::Relaxed) == 0
+                is_station(self.graph, id)
+                    && !self.is_outside(id)
+                    && self.pending[id.index()].load(Ordering::Relaxed) == 0
             })
             .collect()
     }
 
+    /// Starts each of `ready` whose resources' units are free; the others wait in the gate
+    /// for a station that gives units back.
     fn spawn<'scope>(
         &'scope self,
         scope: &rayon::Scope<'scope>,
         ready: impl IntoIterator<Item = NodeId>,
     ) {
         for id in ready {
-            scope.spawn(move |scope| self.visit(scope, id));
+            if self.gate.admit(id) {
+                scope.spawn(move |scope| self.visit(scope, id));
+            }
         }
     }
 
     fn visit<'scope>(&'scope self, scope: &rayon::Scope<'scope>, id: NodeId) {
         let outcome = self.decide(id);
+        // The waiting stations its units were given to start now, before its dependents.
+        for admitted in self.gate.release(id) {
+            scope.spawn(move |scope| self.visit(scope, admitted));
+        }
         let upstream = self.settle(id, outcome);
         let ready = self.released(id, upstream);
         #[cfg(feature = "remote")]
@@ -72,6 +82,7 @@ impl Execution<'_> {
                     self.upstream[dependent.index()].fetch_max(upstream, Ordering::AcqRel);
                 }
                 self.pending[dependent.index()].fetch_sub(1, Ordering::AcqRel) == 1
+                    && !self.is_outside(dependent)
             })
     }
 
@@ -112,7 +123,8 @@ impl Execution<'_> {
             UPSTREAM_SKIPPED => return Some(Outcome::not_run(Status::Skipped)),
             _ => {}
         }
-        if self.stop.load(Ordering::Acquire) {
+        // Ctrl-C during a watch: what runs finishes, nothing else starts.
+        if self.stop.load(Ordering::Acquire) || crate::child::interrupted() {
             return Some(Outcome::not_run(Status::Skipped));
         }
         None

@@ -28,6 +28,7 @@ pub(crate) trait ErasedStation: Send + Sync {
         output: &(dyn Any + Send + Sync),
     ) -> Result<(), BoxError>;
     fn policy(&self) -> Policy;
+    fn resources(&self) -> &'static [&'static str];
 }
 
 /// How a station's attempts are made: retries after transient errors, and a time limit.
@@ -95,5 +96,9 @@ impl<S: Station> ErasedStation for S {
             backoff: self.backoff(),
             timeout: self.timeout(),
         }
+    }
+
+    fn resources(&self) -> &'static [&'static str] {
+        Station::resources(self)
     }
 }

@@ -107,6 +107,8 @@ pub(crate) struct NodeData {
     pub(crate) codec: Codec,
     /// For a map node: how to split its list and gather its items' outputs.
     pub(crate) map: Option<Box<MapSpec>>,
+    /// The resources given with [`Graph::resources`], beyond its station's own.
+    pub(crate) resources: Box<[Box<str>]>,
 }
 
 pub(crate) enum Kind {
@@ -191,6 +193,51 @@ impl Graph {
     pub fn add<S: Station, A: Args<S::Input>>(&mut self, station: S, args: A) -> Node<S::Output> {
         let edges = args.edges();
         self.add_station(None, station, edges)
+    }
+
+    /// Makes station `node` hold a unit of each of `resources` while it runs, beyond those
+    /// of its `#[station(resources = [...])]`: the builder's way to say which database or
+    /// device a node uses, when it differs from node to node. A runner limits how many
+    /// stations hold a resource at once with [`Runner::resource`](crate::Runner::resource).
+    ///
+    /// ```
+    /// use choochoo::{station, Graph};
+    ///
+    /// #[station]
+    /// fn migrate(region: &str) -> String { format!("{region}: schema 17") }
+    ///
+    /// let mut graph = Graph::new();
+    /// for (region, db) in [("eu-1", "db-eu"), ("eu-2", "db-eu"), ("us-1", "db-us")] {
+    ///     let region = graph.input(region.to_owned());
+    ///     let migrated = graph.add(Migrate, (&region,));
+    ///     graph.resources(&migrated, [db]); // one migration at a time on each database
+    /// }
+    /// ```
+    ///
+    /// A node of another graph is a usage error of this graph, as in [`add`](Graph::add).
+    pub fn resources<T, I, S>(&mut self, node: &Node<T>, resources: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        if node.id.graph != self.id {
+            self.foreign.get_or_insert_with(|| {
+                format!(
+                    "{} is given resources in {}; a node takes resources only in the graph \
+                     that made it",
+                    node.id, self.id
+                )
+            });
+            return;
+        }
+        let data = &mut self.nodes[node.id.index()];
+        let mut all: Vec<Box<str>> = std::mem::take(&mut data.resources).into_vec();
+        all.extend(
+            resources
+                .into_iter()
+                .map(|name| name.into().into_boxed_str()),
+        );
+        data.resources = all.into_boxed_slice();
     }
 
     /// How many nodes (stations and inputs) the graph has.
@@ -307,6 +354,7 @@ impl Graph {
             kind,
             codec: Codec::of::<T>(),
             map: None,
+            resources: Box::default(),
         });
         Node {
             id,

@@ -3,20 +3,28 @@
 //! [`plan`](Runner::plan) a run without doing anything, and [`clean`](Runner::clean) up
 //! after one.
 
+#[cfg(feature = "watch")]
+mod changes;
 mod clean;
+mod execute;
 mod plan;
 mod policy;
+mod targets;
+#[cfg(feature = "watch")]
+pub(crate) mod watch;
+#[cfg(feature = "watch")]
+mod watched;
 
 use crate::error::Error;
-use crate::execution::finish::Finished;
-use crate::execution::{Execution, Settings};
-use crate::graph::{Graph, Kind};
-use crate::report::{Report, Status};
+use crate::execution::Execution;
+use crate::graph::Graph;
+use crate::report::Report;
 use crate::select::{Named, select};
 use crate::store::Store;
 use crate::workflow::{Outputs, Workflow};
 use std::collections::HashSet;
 use std::sync::OnceLock;
+pub use targets::Targets;
 
 /// Runs workflows against a [`Store`]. A builder: set options, then call
 /// [`run`](Runner::run) as often as needed.
@@ -72,6 +80,8 @@ pub struct Runner<'s> {
     force_downstream: Vec<String>,
     /// Attempt policies set for this runner's runs, by station name, in order.
     policies: Vec<(String, crate::execution::policy::Setting)>,
+    /// How many stations may hold each limited resource at once, by resource.
+    resources: Vec<(String, usize)>,
     listener: Option<crate::progress::Listener>,
     pool: OnceLock<rayon::ThreadPool>,
     #[cfg(feature = "remote")]
@@ -100,6 +110,11 @@ impl<O> Run<O> {
     pub fn report(&self) -> &Report {
         &self.report
     }
+
+    /// Takes the report out of the run.
+    pub fn into_report(self) -> Report {
+        self.report
+    }
 }
 
 impl<'s> Runner<'s> {
@@ -125,6 +140,7 @@ impl<'s> Runner<'s> {
             force: Vec::new(),
             force_downstream: Vec::new(),
             policies: Vec::new(),
+            resources: Vec::new(),
             listener: None,
             pool: OnceLock::new(),
             #[cfg(feature = "remote")]
@@ -166,6 +182,61 @@ impl<'s> Runner<'s> {
     pub fn jobs(mut self, jobs: usize) -> Runner<'s> {
         self.jobs = Some(jobs.max(1));
         self.pool = OnceLock::new();
+        self
+    }
+
+    /// Lets at most `units` stations (at least one) hold `resource` at once: a station that
+    /// names it (`#[station(resources = ["db"])]`, [`Graph::resources`]) and finds every
+    /// unit taken waits, without taking a worker, while other stations keep the pool busy.
+    /// Setting a resource again replaces its limit. A resource no runner limits is not
+    /// held back: naming one is how a station says what it uses, and the operator decides
+    /// whether it needs a limit.
+    ///
+    /// A station holds its units while it is decided and run: its lookup, its check, every
+    /// attempt. A map holding a resource runs its items one after another under its units.
+    ///
+    /// ```
+    /// use choochoo::{station, workflow, Runner, Store};
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    /// static MOST: AtomicUsize = AtomicUsize::new(0);
+    ///
+    /// /// Migrates one schema; the database takes one migration at a time.
+    /// #[station(resources = ["db"])]
+    /// fn migrate(schema: &str) -> String {
+    ///     let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+    ///     MOST.fetch_max(now, Ordering::SeqCst);
+    ///     std::thread::sleep(std::time::Duration::from_millis(20));
+    ///     RUNNING.fetch_sub(1, Ordering::SeqCst);
+    ///     format!("{schema} migrated")
+    /// }
+    ///
+    /// workflow! {
+    ///     fn schemas(a: String, b: String, c: String) -> (String, String, String) {
+    ///         let x = migrate(a);
+    ///         let y = migrate(b);
+    ///         let z = migrate(c);
+    ///         (x, y, z)
+    ///     }
+    /// }
+    ///
+    /// # fn main() -> Result<(), choochoo::Error> {
+    /// let dir = std::env::temp_dir().join(format!("choochoo-resource-{}", std::process::id()));
+    /// let store = Store::open(&dir)?;
+    /// let runner = Runner::new(&store).jobs(3).resource("db", 1);
+    /// runner.run(schemas("orders".into(), "users".into(), "carts".into()))?;
+    /// assert_eq!(MOST.load(Ordering::SeqCst), 1);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// [`Graph::resources`]: crate::Graph::resources
+    pub fn resource(mut self, resource: impl Into<String>, units: usize) -> Runner<'s> {
+        let resource = resource.into();
+        self.resources.retain(|(name, _)| *name != resource);
+        self.resources.push((resource, units.max(1)));
         self
     }
 
@@ -236,108 +307,6 @@ impl<'s> Runner<'s> {
     /// Runs every station of `graph` and returns the value(s) of `output`.
     pub fn run_graph<N: Outputs>(&self, graph: &Graph, output: N) -> Result<Run<N::Value>, Error> {
         self.execute("graph", graph, &output)
-    }
-
-    fn settings(&self, run_id: i64) -> Settings {
-        Settings {
-            journal: None,
-            read_only: false,
-            profile: self.profile.clone(),
-            instance: self.instance.clone(),
-            keep_going: self.keep_going,
-            run_id,
-            listener: self.listener.clone(),
-            #[cfg(feature = "remote")]
-            remote: None,
-        }
-    }
-
-    /// The execution of `graph`, with what this run forces and overrides.
-    fn prepare<'g>(
-        &'g self,
-        graph: &'g Graph,
-        settings: &'g Settings,
-        paths: Vec<Box<str>>,
-    ) -> Result<Execution<'g>, Error> {
-        let mut execution = Execution::with_paths(graph, self.store, settings, paths)?;
-        self.force_on(graph, &mut execution)?;
-        execution.overrides = self.overrides(graph, &execution)?;
-        Ok(execution)
-    }
-
-    fn execute<O>(
-        &self,
-        workflow: &str,
-        graph: &Graph,
-        outputs: &dyn Outputs<Value = O>,
-    ) -> Result<Run<O>, Error> {
-        let wanted = outputs.nodes();
-        graph.check(&wanted)?;
-        // Names are found before the run is recorded: a name given twice writes nothing.
-        let paths = crate::execution::paths::node_paths(graph)?;
-        let _active = self.store.active()?;
-        let (run_id, journal) = self
-            .store
-            .begin_run(workflow, &self.profile, &self.instance)?;
-        let mut settings = self.settings(run_id);
-        settings.journal = Some(std::sync::Arc::new(journal));
-        #[cfg(feature = "remote")]
-        {
-            settings.remote = self.remote.clone();
-        }
-        #[allow(unused_mut, reason = "the remote cache is told the outputs")]
-        let mut execution = match self.prepare(graph, &settings, paths) {
-            Ok(execution) => execution,
-            Err(error) => {
-                // A name it was given is wrong: the run did not start.
-                self.store.forget_run(run_id)?;
-                return Err(error);
-            }
-        };
-        #[cfg(feature = "remote")]
-        execution.want(&wanted);
-        if let Some(listener) = &self.listener {
-            let stations = graph
-                .nodes
-                .iter()
-                .filter(|n| matches!(n.kind, Kind::Station { .. }))
-                .count();
-            listener(&crate::progress::Event::Started { stations });
-        }
-        // What the store has is settled here; the pool starts only for what is left.
-        let ready = execution.settle_cached();
-        if !ready.is_empty() {
-            let pool = match self.pool() {
-                Ok(pool) => pool,
-                Err(error) => {
-                    self.store.forget_run(run_id)?;
-                    return Err(error);
-                }
-            };
-            pool.scope(|scope| execution.start(scope, ready));
-        }
-        let Finished {
-            values,
-            report,
-            used,
-        } = execution.finish(&wanted);
-        let counts =
-            [Status::Ran, Status::Cached, Status::Failed].map(|status| report.count(status));
-        self.store.finish_run(
-            &report,
-            counts[0],
-            counts[1],
-            counts[2],
-            &self.profile,
-            used,
-        )?;
-        if counts[2] > 0 {
-            return Err(Error::failed(report));
-        }
-        Ok(Run {
-            output: outputs.take(values?)?,
-            report,
-        })
     }
 
     /// Which nodes are forced: the named ones, and the named ones of `force_downstream`

@@ -22,7 +22,7 @@ impl Runner<'_> {
 
     /// [`plan`](Runner::plan) for a graph built with the builder API.
     pub fn plan_graph(&self, graph: &Graph) -> Result<Plan, Error> {
-        self.plan_with(graph, false)
+        self.plan_with(graph, false, Vec::new())
     }
 
     /// [`plan`](Runner::plan), asking the check of every remembered station with one:
@@ -89,16 +89,23 @@ impl Runner<'_> {
 
     /// [`plan_checked`](Runner::plan_checked) for a graph built with the builder API.
     pub fn plan_graph_checked(&self, graph: &Graph) -> Result<Plan, Error> {
-        self.plan_with(graph, true)
+        self.plan_with(graph, true, Vec::new())
     }
 
-    fn plan_with(&self, graph: &Graph, checks: bool) -> Result<Plan, Error> {
+    /// The plan of the stations of `graph` but those `outside` marks (by node index).
+    pub(super) fn plan_with(
+        &self,
+        graph: &Graph,
+        checks: bool,
+        outside: Vec<bool>,
+    ) -> Result<Plan, Error> {
         // A plan writes nothing: not even a store's first secret key.
         let settings = crate::execution::Settings {
             read_only: true,
             ..self.settings(0)
         };
         let mut execution = Execution::new(graph, self.store, &settings)?;
+        execution.outside = outside;
         self.force_on(graph, &mut execution)?;
         // A plan's checks keep to the run's time limits, as a run's would.
         execution.overrides = self.overrides(graph, &execution)?;

@@ -1,0 +1,8 @@
+use choochoo::station;
+
+#[station(resources = ["db", "db"])]
+fn migrate(schema: &u64) -> u64 {
+    *schema
+}
+
+fn main() {}
