@@ -47,8 +47,9 @@
 //!
 //! # Stations
 //!
-//! [`#[station]`](station) goes on a synchronous `fn` whose parameters are an optional
-//! `&Ctx` followed by one borrowed input each, and which returns `T` or `Result<T, E>`.
+//! [`#[station]`](station) goes on a `fn` (or, with the `tokio` feature, an `async fn`: see
+//! [async stations](station#async-stations)) whose parameters are an optional `&Ctx`
+//! followed by one borrowed input each, and which returns `T` or `Result<T, E>`.
 //! Inputs and outputs are [`Value`]s — serde types that are `Send + Sync + 'static` — or
 //! [`File`] and [`Dir`], whose identity is their content. The macro keeps the function as
 //! written and adds a unit struct named after it in UpperCamelCase (`word_count` →
@@ -156,6 +157,8 @@
 //!   BuildGrid...).
 //! - `serve`: the `serve` module and the command line's `serve`, a local web
 //!   dashboard over a store: runs (live while they go) and the defect board.
+//! - `tokio`: `#[station] async fn`, driven on the caller's Tokio runtime or one the run
+//!   starts; a `timeout` drops the future ([async stations](station#async-stations)).
 //!
 #![cfg_attr(feature = "cli", doc = "[`cli`]: crate::cli")]
 #![cfg_attr(
@@ -170,6 +173,8 @@
 mod store;
 
 mod arity;
+#[cfg(feature = "tokio")]
+mod asynchronous;
 mod capture;
 mod checked;
 mod child;
@@ -201,6 +206,7 @@ mod graph;
 pub mod guide;
 mod hash;
 mod html;
+mod inputs;
 mod lease;
 mod memo;
 mod named;
@@ -289,6 +295,36 @@ pub mod __private {
     pub use std::{path::PathBuf, string::String, vec::Vec};
 
     pub use crate::checked::Checked;
+
+    /// What an async station's `run` calls to drive its future (`block_on`).
+    #[cfg(feature = "tokio")]
+    pub mod async_station {
+        pub use crate::asynchronous::block_on;
+    }
+
+    /// Without the `tokio` feature, `block_on` asks for a trait no future has, so an
+    /// `async fn` station is one error on its `async` that says how to turn the feature on.
+    #[cfg(not(feature = "tokio"))]
+    pub mod async_station {
+        use crate::station::{BoxError, Ctx};
+
+        /// Implemented by nothing: the feature is off.
+        #[diagnostic::on_unimplemented(
+            message = "an async station needs the `tokio` feature of choochoo",
+            label = "this `async fn` is a station",
+            note = "enable the `tokio` feature of choochoo: `choochoo = {{ version = \"0.1\", features = [\"tokio\"] }}` in Cargo.toml"
+        )]
+        pub trait TokioFeature {}
+
+        /// Never called: it does not type-check.
+        pub fn block_on<T, F>(ctx: &Ctx, future: F) -> Result<T, BoxError>
+        where
+            F: core::future::Future<Output = Result<T, BoxError>> + TokioFeature,
+        {
+            let _ = (ctx, future);
+            Err("async stations need the `tokio` feature of choochoo".into())
+        }
+    }
 
     /// What a check function may return: `bool`, `Checked`, `Result<bool, E>` or
     /// `Result<Checked, E>`.

@@ -5,6 +5,7 @@
     reason = "test modules share helpers with `pub`; nothing is exported"
 )]
 
+mod async_stations;
 mod borrowed;
 mod buildgrid;
 mod cbuild;

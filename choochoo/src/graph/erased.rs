@@ -28,6 +28,7 @@ pub(crate) trait ErasedStation: Send + Sync {
         output: &(dyn Any + Send + Sync),
     ) -> Result<(), BoxError>;
     fn policy(&self) -> Policy;
+    fn is_async(&self) -> bool;
 }
 
 /// How a station's attempts are made: retries after transient errors, and a time limit.
@@ -95,5 +96,9 @@ impl<S: Station> ErasedStation for S {
             backoff: self.backoff(),
             timeout: self.timeout(),
         }
+    }
+
+    fn is_async(&self) -> bool {
+        Station::is_async(self)
     }
 }
