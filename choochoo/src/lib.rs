@@ -65,7 +65,9 @@
 //! [`workflow!`] takes a function whose body is `let NAME = station_fn(args);` statements
 //! followed by the output: a binding, a call, or a tuple of bindings. An argument is a
 //! parameter, an earlier binding, or a literal (a constant input). A binding can only use
-//! earlier bindings, so a cycle cannot be written. Its page has the grammar and what is
+//! earlier bindings, so a cycle cannot be written. A workflow can call another `workflow!`
+//! function like a station: its stations join the caller's graph as `outer.inner.binding`
+//! ([sub-workflows](workflow#sub-workflows)). Its page has the grammar and what is
 //! rejected at compile time.
 //!
 //! # Large graphs
@@ -283,12 +285,14 @@ pub use workflow::Outputs;
 pub mod __private {
     pub use crate::arity::{Mistake, Params, arity_error};
     pub use crate::graph::Graph;
+    pub use crate::graph::edge::Edge;
     pub use crate::graph::edge::Wire;
     pub use crate::graph::node::Node;
     pub use crate::hash::Digest;
     pub use crate::station::{BoxError, Ctx, Fingerprint, InputAt, Inputs, Station};
     pub use crate::value::Value;
-    pub use crate::wiring::{List, Resolve, add, map, probe};
+    pub use crate::wiring::nested::{Nested, Signature, Step, Sub, param};
+    pub use crate::wiring::{List, Resolve, add, map, node_edge, probe};
     use crate::workflow::{FnWorkflow, Outputs, Unbuildable};
     pub use crate::workflow::{TupleNodes, Workflow};
     /// The owned types behind the borrowed parameters `&str`, `&[T]` and `&Path`.

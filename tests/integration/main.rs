@@ -59,6 +59,7 @@ mod serve_browser;
 mod serve_cli;
 mod serve_writes;
 mod skips;
+mod sub_workflows;
 mod support;
 mod typed;
 mod warnings;

@@ -4,6 +4,7 @@
 mod call;
 mod check;
 mod expand;
+mod nested;
 mod parse;
 mod stations;
 

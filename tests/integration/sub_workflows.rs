@@ -1,0 +1,277 @@
+//! Typed sub-workflows: a `workflow!` calls another `workflow!` function like a station. Its
+//! nodes are `outer.inner.binding` in the report and the graph; memo and early cutoff work
+//! through the boundary both ways, counted inside the stations; clean undoes the inner
+//! stations last station first, as a log their cleans write says.
+
+use crate::support::temp_store;
+use choochoo::{Diagram, Runner, Status, station, workflow};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static TRIMS: AtomicUsize = AtomicUsize::new(0);
+static LOWERS: AtomicUsize = AtomicUsize::new(0);
+static STRIPS: AtomicUsize = AtomicUsize::new(0);
+static COUNTS: AtomicUsize = AtomicUsize::new(0);
+
+#[station]
+fn trim(text: &str) -> String {
+    TRIMS.fetch_add(1, Ordering::SeqCst);
+    text.trim().to_owned()
+}
+
+#[station]
+fn lower(text: &str) -> String {
+    LOWERS.fetch_add(1, Ordering::SeqCst);
+    text.to_lowercase()
+}
+
+#[station]
+fn strip_punctuation(text: &str) -> String {
+    STRIPS.fetch_add(1, Ordering::SeqCst);
+    text.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+#[station]
+fn letters(text: &str) -> usize {
+    COUNTS.fetch_add(1, Ordering::SeqCst);
+    text.len()
+}
+
+workflow! {
+    /// Lower-cases a text and strips its punctuation.
+    pub fn normalize(text: String) -> String {
+        let low = lower(text);
+        strip_punctuation(low)
+    }
+}
+
+workflow! {
+    /// Counts the letters of a text, normalized by a sub-workflow.
+    pub fn letter_count(text: String) -> usize {
+        let trimmed = trim(text);
+        let norm = normalize(trimmed);
+        letters(norm)
+    }
+}
+
+workflow! {
+    /// Normalizes two texts: the same sub-workflow twice, under two bindings.
+    pub fn both(a: String, b: String) -> (String, String) {
+        let first = normalize(a);
+        let second = normalize(b);
+        (first, second)
+    }
+}
+
+/// How many times each station's body ran since the last call: trim, lower, strip, count.
+fn ran() -> [usize; 4] {
+    [&TRIMS, &LOWERS, &STRIPS, &COUNTS].map(|counter| counter.swap(0, Ordering::SeqCst))
+}
+
+#[test]
+fn a_sub_workflows_stations_are_remembered_and_cut_off_across_the_boundary() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let runner = Runner::new(&tmp.store);
+    ran();
+    let run = runner.run(letter_count("Hello!".to_owned())).unwrap();
+    assert_eq!(*run.output(), 5);
+    assert_eq!(ran(), [1, 1, 1, 1]);
+    let mut nodes: Vec<&str> = run.report().entries().iter().map(|e| e.node()).collect();
+    nodes.sort_unstable();
+    assert_eq!(
+        nodes,
+        [
+            "letter_count.norm.low",
+            "letter_count.norm.output",
+            "letter_count.output",
+            "letter_count.trimmed"
+        ]
+    );
+
+    // The same text: nothing runs, inside the sub-workflow or out.
+    let again = runner.run(letter_count("Hello!".to_owned())).unwrap();
+    assert_eq!(again.report().count(Status::Cached), 4);
+    assert_eq!(ran(), [0, 0, 0, 0]);
+
+    // Spaces around it: `trim` gives the same text, so the sub-workflow does not run.
+    runner.run(letter_count("  Hello!  ".to_owned())).unwrap();
+    assert_eq!(ran(), [1, 0, 0, 0]);
+
+    // Upper case: `lower` gives the same text inside, so neither the rest of the
+    // sub-workflow nor the station after it runs.
+    runner.run(letter_count("HELLO!".to_owned())).unwrap();
+    assert_eq!(ran(), [1, 1, 0, 0]);
+
+    // Other punctuation: the sub-workflow's output is the same, so `letters` does not run.
+    let run = runner.run(letter_count("Hello?".to_owned())).unwrap();
+    assert_eq!(ran(), [1, 1, 1, 0]);
+    assert_eq!(*run.output(), 5);
+    let letters = run.report().find("letter_count.output").next().unwrap();
+    assert_eq!(letters.status(), Status::Cached);
+
+    // A new word runs everything after `trim`.
+    let run = runner.run(letter_count("Bye".to_owned())).unwrap();
+    assert_eq!((ran(), *run.output()), ([1, 1, 1, 1], 3));
+}
+
+#[test]
+fn a_sub_workflow_called_twice_has_a_scope_per_binding_and_its_own_results() {
+    let _serial = serial();
+    let tmp = temp_store();
+    ran();
+    let run = Runner::new(&tmp.store)
+        .run(both("A-b".to_owned(), "C.d".to_owned()))
+        .unwrap();
+    assert_eq!(run.output(), &("ab".to_owned(), "cd".to_owned()));
+    assert_eq!(ran(), [0, 2, 2, 0]);
+    let mut nodes: Vec<&str> = run.report().entries().iter().map(|e| e.node()).collect();
+    nodes.sort_unstable();
+    assert_eq!(
+        nodes,
+        [
+            "both.first.low",
+            "both.first.output",
+            "both.second.low",
+            "both.second.output"
+        ]
+    );
+}
+
+#[test]
+fn a_sub_workflow_is_drawn_as_a_cluster_of_its_stations() {
+    let diagram = Diagram::of(letter_count("Hello!".to_owned())).unwrap();
+    let dot = diagram.dot();
+    let cluster = dot
+        .split("subgraph \"cluster_letter_count.norm\" {")
+        .nth(1)
+        .expect("a cluster for the sub-workflow");
+    let inside = &cluster[..cluster.find('}').unwrap()];
+    assert!(inside.contains("label=\"norm: normalize\""), "{dot}");
+    assert!(inside.contains("\"letter_count.norm.low\" ["), "{dot}");
+    assert!(inside.contains("\"letter_count.norm.output\" ["), "{dot}");
+    assert!(!inside.contains("\"letter_count.trimmed\""), "{dot}");
+    assert!(dot.contains("\"letter_count.trimmed\" -> \"letter_count.norm.low\""));
+
+    let mermaid = diagram.mermaid();
+    let cluster = mermaid
+        .split("subgraph ")
+        .nth(1)
+        .expect("a subgraph for the sub-workflow");
+    let inside = &cluster[..cluster.find("\n  end").unwrap()];
+    assert!(inside.starts_with("c0[\"norm: normalize\"]"), "{mermaid}");
+    assert_eq!(inside.matches("[\"").count(), 3, "{mermaid}");
+}
+
+/// Where the cleans write what they undo, one line each.
+fn log(path: &Path, line: String) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    writeln!(file, "{line}").unwrap();
+}
+
+#[station(clean = drop_database)]
+fn create_database(name: &str, log_file: &Path) -> String {
+    log(log_file, format!("create database {name}"));
+    format!("db_{name}")
+}
+
+fn drop_database(name: &str, log_file: &Path, db: &String) {
+    let _ = name;
+    log(log_file, format!("drop database {db}"));
+}
+
+#[station(clean = drop_role)]
+fn create_role(db: &str, log_file: &Path) -> String {
+    log(log_file, format!("create role for {db}"));
+    format!("{db}_owner")
+}
+
+fn drop_role(db: &str, log_file: &Path, role: &String) {
+    let _ = db;
+    log(log_file, format!("drop role {role}"));
+}
+
+#[station(clean = revoke)]
+fn grant(role: &str, log_file: &Path) -> String {
+    log(log_file, format!("grant {role}"));
+    format!("{role} may connect")
+}
+
+fn revoke(role: &str, log_file: &Path, grant: &String) {
+    let _ = grant;
+    log(log_file, format!("revoke {role}"));
+}
+
+#[station(clean = retract)]
+fn announce(access: &str, log_file: &Path) -> String {
+    log(log_file, format!("announce {access}"));
+    format!("ready: {access}")
+}
+
+fn retract(access: &str, log_file: &Path, announcement: &String) {
+    let _ = (access, announcement);
+    log(log_file, "retract the announcement".to_owned());
+}
+
+workflow! {
+    /// A database, its owner role, and the grant that lets it connect.
+    pub fn provision(name: String, log_file: PathBuf) -> String {
+        let db = create_database(name, log_file);
+        let role = create_role(db, log_file);
+        grant(role, log_file)
+    }
+}
+
+workflow! {
+    /// The shop's database, provisioned by a sub-workflow, then announced.
+    pub fn shop(log_file: PathBuf) -> String {
+        let base = provision("shop", log_file);
+        announce(base, log_file)
+    }
+}
+
+#[test]
+fn clean_undoes_a_sub_workflows_stations_last_station_first() {
+    let tmp = temp_store();
+    let log_file = tmp.dir.path().join("world.log");
+    let runner = Runner::new(&tmp.store);
+    let run = runner.run(shop(log_file.clone())).unwrap();
+    assert_eq!(run.output(), "ready: db_shop_owner may connect");
+    let cleaned = runner.clean(shop(log_file.clone())).unwrap();
+    assert_eq!(
+        cleaned.cleaned(),
+        [
+            "shop.output",
+            "shop.base.output",
+            "shop.base.role",
+            "shop.base.db"
+        ]
+    );
+    let lines = std::fs::read_to_string(&log_file).unwrap();
+    let lines: Vec<&str> = lines.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "create database shop",
+            "create role for db_shop",
+            "grant db_shop_owner",
+            "announce db_shop_owner may connect",
+            "retract the announcement",
+            "revoke db_shop_owner",
+            "drop role db_shop_owner",
+            "drop database db_shop",
+        ]
+    );
+}
+
+/// The counters are shared: the tests that read them run one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
