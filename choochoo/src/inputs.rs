@@ -6,7 +6,7 @@ use crate::value::Value;
 use std::any::Any;
 use std::sync::OnceLock;
 
-/// A station's input tuple ([`Station::Input`]).
+/// A station's input tuple ([`Station::Input`](crate::Station::Input)).
 ///
 /// `(A, B)` for `fn f(a: &A, b: &B)`, `()` for a station without inputs.
 /// Implemented by choochoo for tuples of up to twelve [`Value`]s; there is nothing to

@@ -63,6 +63,19 @@ workflow! {
     }
 }
 
+#[station]
+fn double(n: &usize) -> usize {
+    2 * n
+}
+
+workflow! {
+    /// Two levels deep: a workflow calling one that calls another.
+    pub fn doubled_count(text: String) -> usize {
+        let counted = letter_count(text);
+        double(counted)
+    }
+}
+
 /// How many times each station's body ran since the last call: trim, lower, strip, count.
 fn ran() -> [usize; 4] {
     [&TRIMS, &LOWERS, &STRIPS, &COUNTS].map(|counter| counter.swap(0, Ordering::SeqCst))
@@ -161,6 +174,42 @@ fn a_sub_workflow_is_drawn_as_a_cluster_of_its_stations() {
     let inside = &cluster[..cluster.find("\n  end").unwrap()];
     assert!(inside.starts_with("c0[\"norm: normalize\"]"), "{mermaid}");
     assert_eq!(inside.matches("[\"").count(), 3, "{mermaid}");
+}
+
+#[test]
+fn sub_workflows_nest_in_names_and_in_clusters() {
+    let _serial = serial();
+    let tmp = temp_store();
+    ran();
+    let run = Runner::new(&tmp.store)
+        .run(doubled_count("Hi!".to_owned()))
+        .unwrap();
+    assert_eq!(*run.output(), 4);
+    assert_eq!(ran(), [1, 1, 1, 1]);
+    let mut nodes: Vec<&str> = run.report().entries().iter().map(|e| e.node()).collect();
+    nodes.sort_unstable();
+    assert_eq!(
+        nodes,
+        [
+            "doubled_count.counted.norm.low",
+            "doubled_count.counted.norm.output",
+            "doubled_count.counted.output",
+            "doubled_count.counted.trimmed",
+            "doubled_count.output"
+        ]
+    );
+    let dot = Diagram::of(doubled_count("Hi!".to_owned())).unwrap().dot();
+    let outer = dot
+        .find("subgraph \"cluster_doubled_count.counted\" {")
+        .unwrap();
+    let inner = dot
+        .find("subgraph \"cluster_doubled_count.counted.norm\" {")
+        .unwrap();
+    let trimmed = dot.find("\"doubled_count.counted.trimmed\" [").unwrap();
+    let last = dot.find("\"doubled_count.output\" [").unwrap();
+    // The top-level station first, then the outer cluster, its own station, the inner one.
+    assert!(last < outer && outer < trimmed && trimmed < inner, "{dot}");
+    assert!(dot.contains("label=\"counted: letter_count\""), "{dot}");
 }
 
 /// Where the cleans write what they undo, one line each.

@@ -20,10 +20,12 @@ use crate::value::Value;
 use nested::Step;
 
 /// The station a name in a `workflow!` call stands for, implemented by `#[station]` for
-/// its station (and by `workflow!` for the step of calling its workflow, see [`nested`]). `#[station]` also puts its station under the function's name in the type
-/// namespace; `workflow!` puts a stand-in under the name of every function it calls, which
-/// only a real station hides, so a plain function is this one error on its name (and
-/// everything that would follow from it is left unreported).
+/// its station, and by choochoo for the step of calling a `workflow!` function (`Sub`).
+/// `#[station]` also puts its station under the function's name in the type namespace
+/// (`workflow!` puts its `Sub` there); `workflow!` puts a stand-in under the name of every
+/// function it calls, which only a real station or workflow hides, so a plain function is
+/// this one error on its name (and everything that would follow from it is left
+/// unreported).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a station",
     label = "not a station",
