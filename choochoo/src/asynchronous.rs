@@ -60,30 +60,34 @@ impl Tokio {
 /// A runtime the run started: shut down without waiting when the run ends, which is allowed
 /// even where blocking is not (a run made inside a current-thread runtime).
 #[derive(Debug)]
-struct Owned(Option<Runtime>);
+struct Owned {
+    handle: Handle,
+    /// Taken when dropped.
+    runtime: Option<Runtime>,
+}
 
 impl Owned {
     fn start() -> Result<Owned, String> {
-        tokio::runtime::Builder::new_multi_thread()
+        let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("choochoo-tokio")
             .enable_all()
             .build()
-            .map(|runtime| Owned(Some(runtime)))
-            .map_err(|error| format!("cannot start a Tokio runtime for async stations: {error}"))
+            .map_err(|error| format!("cannot start a Tokio runtime for async stations: {error}"))?;
+        Ok(Owned {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+        })
     }
 
     fn handle(&self) -> Handle {
-        match &self.0 {
-            Some(runtime) => runtime.handle().clone(),
-            None => unreachable!("the runtime is taken only when dropped"),
-        }
+        self.handle.clone()
     }
 }
 
 impl Drop for Owned {
     fn drop(&mut self) {
-        if let Some(runtime) = self.0.take() {
+        if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
     }
