@@ -3,6 +3,7 @@
 //! through the boundary both ways, counted inside the stations; clean undoes the inner
 //! stations last station first, as a log their cleans write says.
 
+use crate::cli::{PROGRAM, Site};
 use crate::support::temp_store;
 use choochoo::{Diagram, Runner, Status, station, workflow};
 use std::path::{Path, PathBuf};
@@ -315,6 +316,48 @@ fn clean_undoes_a_sub_workflows_stations_last_station_first() {
             "drop role db_shop_owner",
             "drop database db_shop",
         ]
+    );
+}
+
+#[test]
+fn the_command_line_names_draws_and_cleans_a_sub_workflows_stations() {
+    let site = Site::new().with(PROGRAM, "sub");
+    site.expect(0, &["run"]);
+    let status = site.expect(0, &["status"]).stdout;
+    for node in [
+        "shop.base.db",
+        "shop.base.role",
+        "shop.base.output",
+        "shop.output",
+    ] {
+        assert!(status.contains(node), "{node} in\n{status}");
+    }
+    let graph = site.expect(0, &["graph", "--format", "mermaid"]).stdout;
+    assert!(
+        graph.contains("subgraph c0[\"base: provision\"]"),
+        "{graph}"
+    );
+
+    // Cleaning the sub-workflow's first station cleans what depends on it first.
+    site.expect(0, &["clean", "--yes", "shop.base.db"]);
+    let log = std::fs::read_to_string(site.path().join("world.log")).unwrap();
+    let undone: Vec<&str> = log.lines().skip(4).collect();
+    assert_eq!(
+        undone,
+        [
+            "retract the announcement",
+            "revoke db_shop_owner",
+            "drop role db_shop_owner",
+            "drop database db_shop",
+        ]
+    );
+    let status = site.expect(0, &["status"]).stdout;
+    assert!(!status.contains("cached"), "{status}");
+    // Each reason names the station before it below the workflow's name.
+    assert!(status.contains("runs again: after `base.db`"), "{status}");
+    assert!(
+        status.contains("runs again: after `base.output`"),
+        "{status}"
     );
 }
 
