@@ -124,6 +124,15 @@ fn a_sub_workflows_stations_are_remembered_and_cut_off_across_the_boundary() {
     let letters = run.report().find("letter_count.output").next().unwrap();
     assert_eq!(letters.status(), Status::Cached);
 
+    // Forced by its call's name, the sub-workflow runs again; to the same output, so the
+    // station after it does not.
+    let run = Runner::new(&tmp.store)
+        .force(["letter_count.norm"])
+        .run(letter_count("Hello?".to_owned()))
+        .unwrap();
+    assert_eq!(ran(), [0, 1, 1, 0]);
+    assert_eq!(run.report().count(Status::Ran), 2);
+
     // A new word runs everything after `trim`.
     let run = runner.run(letter_count("Bye".to_owned())).unwrap();
     assert_eq!((ran(), *run.output()), ([1, 1, 1, 1], 3));
@@ -338,8 +347,9 @@ fn the_command_line_names_draws_and_cleans_a_sub_workflows_stations() {
         "{graph}"
     );
 
-    // Cleaning the sub-workflow's first station cleans what depends on it first.
-    site.expect(0, &["clean", "--yes", "shop.base.db"]);
+    // Cleaning the sub-workflow's call cleans its stations and what depends on them, the
+    // last first.
+    site.expect(0, &["clean", "--yes", "shop.base"]);
     let log = std::fs::read_to_string(site.path().join("world.log")).unwrap();
     let undone: Vec<&str> = log.lines().skip(4).collect();
     assert_eq!(
