@@ -377,3 +377,39 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+#[station]
+fn increment(n: &u64) -> u64 {
+    n + 1
+}
+
+workflow! {
+    /// Calls `pong`, which calls it back: a loop `workflow!` cannot see.
+    pub fn ping(n: u64) -> u64 {
+        let m = increment(n);
+        pong(m)
+    }
+}
+
+workflow! {
+    pub fn pong(n: u64) -> u64 {
+        ping(n)
+    }
+}
+
+#[test]
+fn workflows_calling_each_other_stop_with_the_loop_named() {
+    let tmp = temp_store();
+    let runner = Runner::new(&tmp.store);
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run(ping(1))));
+    let panic = run.expect_err("an endless graph is not built");
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(
+        message.starts_with("sub-workflows nest more than 64 deep at `ping.output.output"),
+        "{message}"
+    );
+    assert!(
+        message.contains("a workflow calls itself through another"),
+        "{message}"
+    );
+}

@@ -86,6 +86,9 @@ signatures! {
     (A, B, C, D, E, F, G, H, I, J, K, L);
 }
 
+/// How deep sub-workflows may nest: deeper is a workflow calling itself through another.
+const DEEPEST: usize = 64;
+
 /// The step of calling the workflow `W` of signature `Sig`: what `workflow!` puts under the
 /// workflow function's name in the type namespace, as `#[station]` puts its station there.
 pub struct Sub<W, Sig>(PhantomData<fn() -> (W, Sig)>);
@@ -129,6 +132,13 @@ impl<W: Nested<Sig>, Sig: Signature> Step for Sub<W, Sig> {
             Some(outer) => format!("{outer}.{label}").into(),
             None => label.into(),
         };
+        // `workflow!` refuses a workflow calling itself by name; through another, the graph
+        // would grow until the stack overflows, so it stops here with the calls that loop.
+        assert!(
+            scope.matches('.').count() <= DEEPEST,
+            "sub-workflows nest more than {DEEPEST} deep at `{scope}`: a workflow calls \
+             itself through another, so its graph would have no end"
+        );
         graph.sub_workflows.push((scope.clone(), W::NAME));
         graph.scope = Some(scope);
         let nodes = W::build(graph, edges);

@@ -1,4 +1,4 @@
-//! A sub-workflow from another module, called by path, with a type private to it.
+//! A sub-workflow from another module, called by path; its stations pass a type private to that module.
 
 mod tasks {
     use choochoo::{station, workflow};
