@@ -22,7 +22,7 @@ mod deploy;
 const ARGS: &str = "CHOOCHOO_TEST_CLI_ARGS";
 /// `graph`, `map`, `items`, `warnings` or `cleans` makes the child program a builder graph
 /// instead of the deploy workflow; `checks`, the shop of `checks.rs`, in `world/` under its
-/// working directory; `sub`, the shop of `sub_workflows.rs`, which calls a sub-workflow.
+/// working directory; `sub`, the shop of `sub_workflows_shop.rs`, which calls a sub-workflow.
 pub(crate) const PROGRAM: &str = "CHOOCHOO_TEST_CLI_PROGRAM";
 
 /// The workflow program the tests run: a one-line `main`, reached through this test.
@@ -40,7 +40,7 @@ fn program() {
         Ok("warnings") => choochoo::cli::main_with_args(args, crate::cli_warnings::build),
         Ok("cleans") => choochoo::cli::main_with_args(args, crate::cleans_shop::build),
         Ok("sub") => choochoo::cli::main_with_args(args, || {
-            crate::sub_workflows::shop(PathBuf::from("world.log"))
+            crate::sub_workflows_shop::shop(PathBuf::from("world.log"))
         }),
         Ok("checks") => {
             choochoo::cli::main_with_args(args, || crate::checks::shop(PathBuf::from("world")))

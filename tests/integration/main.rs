@@ -60,6 +60,7 @@ mod serve_cli;
 mod serve_writes;
 mod skips;
 mod sub_workflows;
+mod sub_workflows_shop;
 mod support;
 mod typed;
 mod warnings;
