@@ -107,9 +107,11 @@ fn migrate(ctx: &Ctx, release: &Release) -> Result<u32, std::io::Error> {
     Ok(17)
 }
 
-/// Says the release is out.
-#[station]
-fn announce(url: &str, passed: &u32, schema: &u32) -> String {
+/// Says the release is out on the team's chat: an async station, as an HTTP client's calls
+/// are; past its time limit the request is dropped, not left hanging.
+#[station(timeout = "10s")]
+async fn announce(url: &str, passed: &u32, schema: &u32) -> String {
+    tokio::time::sleep(pace()).await;
     format!("released {url} ({passed} tests passed, schema {schema})")
 }
 
@@ -165,9 +167,14 @@ fn broken(station: &str) -> bool {
 
 /// One step of pretend work.
 fn pause() {
+    std::thread::sleep(pace());
+}
+
+/// How long one step of work takes.
+fn pace() -> Duration {
     let ms = std::env::var("DEPLOY_PACE_MS")
         .ok()
         .and_then(|ms| ms.parse().ok())
         .unwrap_or(40);
-    std::thread::sleep(Duration::from_millis(ms));
+    Duration::from_millis(ms)
 }

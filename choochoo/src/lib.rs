@@ -47,8 +47,9 @@
 //!
 //! # Stations
 //!
-//! [`#[station]`](station) goes on a synchronous `fn` whose parameters are an optional
-//! `&Ctx` followed by one borrowed input each, and which returns `T` or `Result<T, E>`.
+//! [`#[station]`](station) goes on a `fn` (or, with the `tokio` feature, an `async fn`: see
+//! [async stations](station#async-stations)) whose parameters are an optional `&Ctx`
+//! followed by one borrowed input each, and which returns `T` or `Result<T, E>`.
 //! Inputs and outputs are [`Value`]s — serde types that are `Send + Sync + 'static` — or
 //! [`File`] and [`Dir`], whose identity is their content. The macro keeps the function as
 //! written and adds a unit struct named after it in UpperCamelCase (`word_count` →
@@ -64,7 +65,9 @@
 //! [`workflow!`] takes a function whose body is `let NAME = station_fn(args);` statements
 //! followed by the output: a binding, a call, or a tuple of bindings. An argument is a
 //! parameter, an earlier binding, or a literal (a constant input). A binding can only use
-//! earlier bindings, so a cycle cannot be written. Its page has the grammar and what is
+//! earlier bindings, so a cycle cannot be written. A workflow can call another `workflow!`
+//! function like a station: its stations join the caller's graph as `outer.inner.binding`
+//! ([sub-workflows](workflow#sub-workflows)). Its page has the grammar and what is
 //! rejected at compile time.
 //!
 //! # Large graphs
@@ -180,6 +183,8 @@
 //!   dashboard over a store: runs (live while they go) and the defect board.
 //! - `watch` (on by default): [`Runner::watch`] and the command line's `run --watch`,
 //!   through `notify` (inotify on Linux).
+//! - `tokio`: `#[station] async fn`, driven on the caller's Tokio runtime or one the run
+//!   starts; a `timeout` drops the future ([async stations](station#async-stations)).
 //!
 #![cfg_attr(feature = "cli", doc = "[`cli`]: crate::cli")]
 #![cfg_attr(
@@ -194,6 +199,8 @@
 mod store;
 
 mod arity;
+#[cfg(feature = "tokio")]
+mod asynchronous;
 mod capture;
 mod checked;
 mod child;
@@ -225,6 +232,7 @@ mod graph;
 pub mod guide;
 mod hash;
 mod html;
+mod inputs;
 mod lease;
 mod memo;
 mod named;
@@ -301,18 +309,50 @@ pub use workflow::Outputs;
 pub mod __private {
     pub use crate::arity::{Mistake, Params, arity_error};
     pub use crate::graph::Graph;
+    pub use crate::graph::edge::Edge;
     pub use crate::graph::edge::Wire;
     pub use crate::graph::node::Node;
     pub use crate::hash::Digest;
     pub use crate::station::{BoxError, Ctx, Fingerprint, InputAt, Inputs, Station};
     pub use crate::value::Value;
-    pub use crate::wiring::{List, Resolve, add, map, probe};
+    pub use crate::wiring::nested::{Nested, Signature, Step, Sub, param};
+    pub use crate::wiring::{List, Resolve, add, map, node_edge, probe};
     use crate::workflow::{FnWorkflow, Outputs, Unbuildable};
     pub use crate::workflow::{TupleNodes, Workflow};
     /// The owned types behind the borrowed parameters `&str`, `&[T]` and `&Path`.
     pub use std::{path::PathBuf, string::String, vec::Vec};
 
     pub use crate::checked::Checked;
+
+    /// What an async station's `run` calls to drive its future (`block_on`).
+    #[cfg(feature = "tokio")]
+    pub mod async_station {
+        pub use crate::asynchronous::block_on;
+    }
+
+    /// Without the `tokio` feature, `block_on` asks for a trait no future has, so an
+    /// `async fn` station is one error on its `async` that says how to turn the feature on.
+    #[cfg(not(feature = "tokio"))]
+    pub mod async_station {
+        use crate::station::{BoxError, Ctx};
+
+        /// Implemented by nothing: the feature is off.
+        #[diagnostic::on_unimplemented(
+            message = "an async station needs the `tokio` feature of choochoo",
+            label = "this `async fn` is a station",
+            note = "enable the `tokio` feature of choochoo: `choochoo = {{ version = \"0.1\", features = [\"tokio\"] }}` in Cargo.toml"
+        )]
+        pub trait TokioFeature {}
+
+        /// Never called: it does not type-check.
+        pub fn block_on<T, F>(ctx: &Ctx, future: F) -> Result<T, BoxError>
+        where
+            F: core::future::Future<Output = Result<T, BoxError>> + TokioFeature,
+        {
+            let _ = (ctx, future);
+            Err("async stations need the `tokio` feature of choochoo".into())
+        }
+    }
 
     /// What a check function may return: `bool`, `Checked`, `Result<bool, E>` or
     /// `Result<Checked, E>`.

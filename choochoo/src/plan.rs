@@ -377,8 +377,7 @@ fn decide(
         )
     });
     if let Some(source) = running {
-        let shown = execution.graph.node(*source).label.as_deref();
-        let shown = shown.unwrap_or(&execution.paths[source.index()]);
+        let shown = execution.shown(*source);
         return Line::new(Action::MayRun, Some(format!("after `{shown}`")));
     }
     let head = match execution.head(id, station, inputs) {

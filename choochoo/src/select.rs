@@ -1,6 +1,6 @@
 //! Names a program gives `force` and `clean`: a binding, a node's name in the store, a
-//! station's id or function name (every node of that station), or a map's item,
-//! `map[item]`.
+//! station's id or function name (every node of that station), a sub-workflow's call
+//! (`shop.base`: every station in it), or a map's item, `map[item]`.
 
 use crate::error::Error;
 use crate::graph::node::NodeId;
@@ -41,7 +41,8 @@ pub(crate) fn select(graph: &Graph, paths: &[Box<str>], name: &str) -> Result<Na
 }
 
 /// The station nodes a name stands for: a binding, a node name, a station's id or the name
-/// of its function (which matches every node of that station).
+/// of its function (which matches every node of that station), or a sub-workflow's call
+/// (every station in it).
 pub(crate) fn matching(
     graph: &Graph,
     paths: &[Box<str>],
@@ -56,6 +57,7 @@ pub(crate) fn matching(
                     || &*paths[id.index()] == name
                     || station.id() == name
                     || station.id().rsplit("::").next() == Some(name)
+                    || in_sub_workflow(node.scope.as_deref(), name)
             }
             Kind::Input(_) => false,
         })
@@ -119,4 +121,14 @@ fn distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// Whether a node of `scope` is inside the sub-workflow call `name` (`shop.base`), at any
+/// depth: a workflow's own scope (`shop`) is not a call.
+fn in_sub_workflow(scope: Option<&str>, name: &str) -> bool {
+    let Some(scope) = scope else { return false };
+    name.contains('.')
+        && scope
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }

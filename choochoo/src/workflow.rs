@@ -190,7 +190,7 @@ where
     }
 
     fn build(self, graph: &mut Graph) -> Result<Box<dyn Outputs<Value = O>>, Error> {
-        graph.scope = Some(self.name);
+        graph.scope = Some(self.name.into());
         let outputs = (self.build)(graph);
         graph.scope = None;
         Ok(Box::new(outputs))

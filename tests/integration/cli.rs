@@ -22,7 +22,7 @@ mod deploy;
 const ARGS: &str = "CHOOCHOO_TEST_CLI_ARGS";
 /// `graph`, `map`, `items`, `warnings` or `cleans` makes the child program a builder graph
 /// instead of the deploy workflow; `checks`, the shop of `checks.rs`, in `world/` under its
-/// working directory.
+/// working directory; `sub`, the shop of `sub_workflows_shop.rs`, which calls a sub-workflow.
 pub(crate) const PROGRAM: &str = "CHOOCHOO_TEST_CLI_PROGRAM";
 
 /// The workflow program the tests run: a one-line `main`, reached through this test.
@@ -39,6 +39,9 @@ fn program() {
         Ok("items") => choochoo::cli::main_with_args(args, crate::cli_items::build),
         Ok("warnings") => choochoo::cli::main_with_args(args, crate::cli_warnings::build),
         Ok("cleans") => choochoo::cli::main_with_args(args, crate::cleans_shop::build),
+        Ok("sub") => choochoo::cli::main_with_args(args, || {
+            crate::sub_workflows_shop::shop(PathBuf::from("world.log"))
+        }),
         Ok("checks") => {
             choochoo::cli::main_with_args(args, || crate::checks::shop(PathBuf::from("world")))
         }

@@ -5,6 +5,7 @@
     reason = "test modules share helpers with `pub`; nothing is exported"
 )]
 
+mod async_stations;
 mod borrowed;
 mod buildgrid;
 mod cbuild;
@@ -59,6 +60,8 @@ mod serve_browser;
 mod serve_cli;
 mod serve_writes;
 mod skips;
+mod sub_workflows;
+mod sub_workflows_shop;
 mod support;
 mod targets;
 mod typed;

@@ -130,7 +130,7 @@ fn station_impl(station: &Station<'_>) -> TokenStream {
     let ctx = station.takes_ctx.then(|| quote!(__ctx,));
     // Each `&Input` coerces to the parameter as written: `&String` to `&str`, `&Vec<T>` to
     // `&[T]`, `&PathBuf` to `&Path`.
-    let call = quote!(#fn_name(#ctx #(#args,)*));
+    let call = super::asynchronous::awaited(station, quote!(#fn_name(#ctx #(#args,)*)));
     let body = match &station.output {
         Output::Plain(_) => quote!(::core::result::Result::Ok(#call)),
         Output::Result(_, error) => {
@@ -142,6 +142,8 @@ fn station_impl(station: &Station<'_>) -> TokenStream {
             }
         }
     };
+    let body = super::asynchronous::body(station, body);
+    let is_async = super::asynchronous::is_async(station);
     let effects = super::effects::effects(station);
     quote! {
         impl ::choochoo::__private::Station for #struct_name
@@ -179,6 +181,7 @@ fn station_impl(station: &Station<'_>) -> TokenStream {
                 #body
             }
 
+            #is_async
             #effects
         }
     }

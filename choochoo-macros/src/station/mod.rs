@@ -1,6 +1,7 @@
 //! `#[station]`: parse the options and the signature, then expand to the user's function
 //! plus a unit struct implementing `choochoo::Station`.
 
+mod asynchronous;
 mod effects;
 mod expand;
 mod parse;

@@ -174,9 +174,6 @@ fn literal(expr: &Expr) -> Option<&Lit> {
 }
 
 fn check_signature(sig: &syn::Signature, errors: &mut Errors) {
-    if let Some(token) = &sig.asyncness {
-        errors.add(token, "a station must be a synchronous fn; remove `async` (block on the future inside the body if you need one)");
-    }
     if let Some(token) = &sig.unsafety {
         errors.add(token, "a station cannot be an `unsafe fn`; make the fn safe and keep `unsafe` blocks inside its body");
     }

@@ -19,7 +19,7 @@ pub(crate) fn call(graph: &Ident, label: &str, call: &Call<'_>, alias: &Ident) -
     let station_type = quote_spanned!(span=> <#alias as ::choochoo::__private::Resolve>::Station);
     let input = |index: usize| {
         quote_spanned! {span=>
-            <<#station_type as ::choochoo::__private::Station>::Input as ::choochoo::__private::InputAt<#index>>::Type
+            <<#station_type as ::choochoo::__private::Step>::Input as ::choochoo::__private::InputAt<#index>>::Type
         }
     };
     let station = quote_spanned!(span=> <#alias as ::choochoo::__private::Resolve>::resolve());

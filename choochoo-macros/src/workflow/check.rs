@@ -1,5 +1,6 @@
-//! Checks that every name an argument uses is a parameter or an earlier binding, and that no
-//! name is bound twice. Types are left to rustc, which sees them through the expansion.
+//! Checks that every name an argument uses is a parameter or an earlier binding, that no
+//! name is bound twice, and that the workflow does not call itself. Types are left to
+//! rustc, which sees them through the expansion.
 
 use super::parse::{Arg, Call, Output, Workflow};
 use crate::errors::Errors;
@@ -61,6 +62,19 @@ fn uses(
     for arg in &call.args {
         if let Arg::Name(name) = arg {
             used(name, defined, later, errors);
+        }
+    }
+}
+
+/// One error per call of the workflow by its own name: its graph would have no end.
+pub(crate) fn no_self_call(workflow: &Workflow<'_>, errors: &mut Errors) {
+    let name = &workflow.item.sig.ident;
+    for call in super::stations::calls(workflow) {
+        if call.station.is_ident(name) {
+            errors.add(
+                call.station,
+                format!("a workflow cannot call itself: `{name}` would have no end; call the stations it is made of, or another workflow"),
+            );
         }
     }
 }

@@ -2,6 +2,7 @@
 //! [`stations`](super::stations)), each call is wired on the user's tokens (see
 //! [`call`](super::call)), and the output expression is checked against the declared type.
 
+use super::nested;
 use super::parse::{Call, Output, Workflow};
 use super::stations::{self, Stations};
 use proc_macro2::{Delimiter, Group, Span, TokenStream};
@@ -19,14 +20,6 @@ pub(crate) fn workflow(workflow: &Workflow<'_>) -> TokenStream {
     let params = &item.sig.inputs;
     let output = workflow.output;
     let name_str = name.to_string();
-    let inputs = workflow.params.iter().map(|(param, ty)| {
-        let label = param.to_string();
-        // The value spanned on its type: a parameter type that cannot flow is reported there.
-        let mut value = (*param).clone();
-        value.set_span(ty.span());
-        let input = quote_spanned!(ty.span()=> ::choochoo::__private::probe::Flows::input);
-        quote!(let #param = #input(#value, #graph, #label);)
-    });
     let steps = workflow.steps.iter().map(|step| {
         let binding = step.binding;
         let add = add(&graph, &binding.to_string(), &step.call, &stations);
@@ -38,22 +31,35 @@ pub(crate) fn workflow(workflow: &Workflow<'_>) -> TokenStream {
         .into_iter()
         .map(|call| stations::arity_check(call, &stations.alias(call.station)));
     let result = result(&graph, workflow, &stations);
+    let parts = nested::Parts {
+        item,
+        params: &workflow.params,
+        nodes: nodes_type(output, &workflow.result),
+    };
+    let nested = parts.nested_impl(&graph, quote!(#(#steps)* #result));
+    let items = parts.items();
+    let own_build = parts.own_build(&graph);
     // Spanned on the user's output expression, where any mismatch with `Outputs` is reported.
     let span = result_span(&workflow.result);
     let build = quote_spanned!(span=> move |#graph: &mut ::choochoo::__private::Graph| {
-        #(#inputs)*
-        #(#steps)*
-        #result
+        #own_build
     });
     let mut args = Group::new(Delimiter::Parenthesis, quote!(#name_str, #build));
     args.set_span(span);
     let workflow_fn = quote_spanned!(span=> ::choochoo::__private::workflow::<#output, _, _>);
     let returns = quote_spanned!(span=> impl ::choochoo::__private::Workflow<Output = #output>);
     quote! {
-        #(#attrs)*
-        #vis fn #name(#params) -> #returns {
+        #items
+
+        // The steps, with the names they call imported, in a block of their own.
+        const _: () = {
             #imports
             #(#arity_checks)*
+            #nested
+        };
+
+        #(#attrs)*
+        #vis fn #name(#params) -> #returns {
             #workflow_fn #args
         }
     }
@@ -119,7 +125,28 @@ pub(crate) fn fallback(item: &syn::ItemFn) -> TokenStream {
         syn::ReturnType::Type(_, ty) => quote!(#ty),
         syn::ReturnType::Default => quote!(()),
     };
+    let typed: Vec<(&Ident, &Type)> = params
+        .iter()
+        .filter_map(|arg| match arg {
+            syn::FnArg::Typed(typed) => match &*typed.pat {
+                syn::Pat::Ident(pat) => Some((&pat.ident, &*typed.ty)),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    // A generic signature is an error of its own: its types cannot be named outside it.
+    let nested = item.sig.generics.params.is_empty().then(|| {
+        nested::Parts {
+            item,
+            params: &typed,
+            nodes: quote!(::choochoo::__private::Node<#output>),
+        }
+        .fallback()
+    });
     quote! {
+        #nested
+
         #(#attrs)*
         #[allow(unused_variables)]
         #vis fn #name(#params) -> impl ::choochoo::__private::Workflow<Output = #output> {

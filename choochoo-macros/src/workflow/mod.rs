@@ -4,6 +4,7 @@
 mod call;
 mod check;
 mod expand;
+mod nested;
 mod parse;
 mod stations;
 
@@ -20,6 +21,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let model = parse::workflow(&item, &mut errors);
     if let Some(model) = &model {
         check::bindings(model, &mut errors);
+        check::no_self_call(model, &mut errors);
     }
     match model {
         Some(model) if errors.is_empty() => expand::workflow(&model),

@@ -364,7 +364,10 @@ impl Shared {
         let digits = total.max(1).ilog10() as usize + 1;
         let counter = done.map_or_else(String::new, |done| format!("[{done}/{total}]"));
         // One write per line: stderr is not buffered, and each piece would be a system call.
-        let line = format!("{counter:>width$} {word:<8} {rest}\n", width = 2 * digits + 3);
+        let line = format!(
+            "{counter:>width$} {word:<8} {rest}\n",
+            width = 2 * digits + 3
+        );
         std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes()).ok();
     }
 }

@@ -4,15 +4,18 @@
 //!
 //! A diagram shows every station, and every constant input that feeds one (a workflow
 //! parameter by its name, a literal by its value). Stations are named as in the store
-//! (`workflow.binding`), the names `--force` and `clean` take. An SVG of a graph too large
+//! (`workflow.binding`), the names `--force` and `clean` take; a sub-workflow's stations
+//! (`outer.inner.binding`) are drawn in a cluster of their own in DOT and Mermaid. An SVG of a graph too large
 //! to lay out readably (over 120 nodes) draws one box per station *function*
 //! ("square ×1000") instead of one per node.
 //!
 //! The model (`Diagram`, one `Shape` per node) is built and coloured here; each format has
-//! its own file: `dot`, `mermaid`, `svg` (laid out with layout-rs, grouped when large).
+//! its own file: `dot`, `mermaid`, `svg` (laid out with layout-rs, grouped when large);
+//! `clusters` places the stations of sub-workflows.
 //! `colors` holds the class and colours of a shape, shared by all three, and `preview` how
 //! an input's value is shown.
 
+mod clusters;
 pub(crate) mod colors;
 mod dot;
 mod mermaid;
@@ -63,6 +66,8 @@ pub struct Diagram {
     shapes: Vec<Shape>,
     /// Indices into `shapes`: from an input to the station reading it.
     edges: Vec<(usize, usize)>,
+    /// The sub-workflows' boxes.
+    clusters: Vec<clusters::Cluster>,
 }
 
 #[derive(Clone, Debug)]
@@ -102,7 +107,9 @@ impl Diagram {
             title,
             shapes: Vec::new(),
             edges: Vec::new(),
+            clusters: Vec::new(),
         };
+        let mut scopes = Vec::new();
         let feeds_a_station = feeding(graph);
         for (id, node) in graph.nodes.iter().enumerate() {
             let shape = match &node.kind {
@@ -141,7 +148,9 @@ impl Diagram {
             };
             index[id] = diagram.shapes.len();
             diagram.shapes.push(shape);
+            scopes.push(node.scope.as_deref());
         }
+        diagram.clusters = clusters::clusters(graph, &scopes);
         // A fan-in reading the same node twice is one arrow.
         diagram.edges.sort_unstable();
         diagram.edges.dedup();

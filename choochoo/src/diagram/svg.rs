@@ -106,6 +106,7 @@ impl Diagram {
             title: self.title.clone(),
             shapes: groups,
             edges,
+            clusters: Vec::new(),
         }
     }
 }

@@ -36,6 +36,7 @@ fn large_graphs_group_by_station_and_keep_the_worst_status() {
         title: "t".to_owned(),
         shapes,
         edges,
+        clusters: Vec::new(),
     };
     let grouped = diagram.grouped();
     let texts: Vec<&str> = grouped.shapes.iter().map(|s| s.text.as_str()).collect();
@@ -50,6 +51,7 @@ fn names_are_escaped_in_every_format() {
         title: "a\"b".to_owned(),
         shapes: vec![shape("say \"<hi>\"", Some("app::say"), None)],
         edges: Vec::new(),
+        clusters: Vec::new(),
     };
     assert!(diagram.dot().contains(r#""say \"<hi>\"""#));
     assert!(diagram.mermaid().contains("say #quot;#lt;hi#gt;#quot;"));

@@ -247,8 +247,11 @@ impl Execution<'_> {
         let args = (call.args)().map_err(|error| Failure::fatal(chain(&error)))?;
         let ctx = Arc::new(self.ctx(call));
         let (value, args) = match policy.timeout {
-            None => (call::run(call.station.as_ref(), &ctx, &args)?, args),
-            Some(limit) => call::run_with_timeout(call.station.clone(), ctx.clone(), args, limit)?,
+            // An async station's limit cancels its future, on this thread (`Ctx::limit`).
+            Some(limit) if !call.station.is_async() => {
+                call::run_with_timeout(call.station.clone(), ctx.clone(), args, limit)?
+            }
+            _ => (call::run(call.station.as_ref(), &ctx, &args)?, args),
         };
         if call.station.has_check() {
             // A check that errors here fails the attempt: a transient error visits again.
@@ -280,6 +283,10 @@ impl Execution<'_> {
             discovery: crate::discovered::Discovery::new(self.stats.clone()),
             children: Default::default(),
             warnings: self.warnings_of(call.path),
+            #[cfg(feature = "tokio")]
+            tokio: self.settings.tokio.clone(),
+            #[cfg(feature = "tokio")]
+            limit: call.policy.timeout,
         }
     }
 

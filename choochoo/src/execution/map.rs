@@ -140,13 +140,19 @@ impl Execution<'_> {
         })
     }
 
-    /// What messages call node `id`: its label, or its name in the store.
+    /// What messages call node `id`: its label, or its name in the store; inside a
+    /// sub-workflow, its name below the workflow's (`base.db` for `shop.base.db`), since a
+    /// label may be used again there.
     pub(crate) fn shown(&self, id: NodeId) -> &str {
-        self.graph
-            .node(id)
-            .label
-            .as_deref()
-            .unwrap_or(&self.paths[id.index()])
+        let node = self.graph.node(id);
+        let path = &self.paths[id.index()];
+        match (&node.label, node.scope.as_deref()) {
+            (Some(_), Some(scope)) if scope.contains('.') => {
+                path.split_once('.').map_or(path, |(_, below)| below)
+            }
+            (Some(label), _) => label,
+            (None, _) => path,
+        }
     }
 
     /// Tells the listener the items a map is about to run or find.

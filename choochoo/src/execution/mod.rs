@@ -72,6 +72,9 @@ pub(crate) struct Settings {
     /// The shared second-level cache, if any.
     #[cfg(feature = "remote")]
     pub(crate) remote: Option<Arc<crate::remote::Cache>>,
+    /// The runtime of the run's async stations.
+    #[cfg(feature = "tokio")]
+    pub(crate) tokio: Arc<crate::asynchronous::Tokio>,
 }
 
 /// The shared state of one run of one graph.

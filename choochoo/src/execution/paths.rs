@@ -69,6 +69,7 @@ pub(crate) fn node_paths(graph: &Graph) -> Result<Vec<Box<str>>, Error> {
 
 fn graph_scope(node: &crate::graph::NodeData) -> String {
     node.scope
+        .as_ref()
         .map(|scope| format!("{scope}."))
         .unwrap_or_default()
 }

@@ -29,6 +29,7 @@ pub(crate) trait ErasedStation: Send + Sync {
     ) -> Result<(), BoxError>;
     fn policy(&self) -> Policy;
     fn resources(&self) -> &'static [&'static str];
+    fn is_async(&self) -> bool;
 }
 
 /// How a station's attempts are made: retries after transient errors, and a time limit.
@@ -100,5 +101,9 @@ impl<S: Station> ErasedStation for S {
 
     fn resources(&self) -> &'static [&'static str] {
         Station::resources(self)
+    }
+
+    fn is_async(&self) -> bool {
+        Station::is_async(self)
     }
 }

@@ -85,8 +85,12 @@ use std::sync::Arc;
 /// returns that error before anything runs or is written.
 pub struct Graph {
     pub(crate) nodes: Vec<NodeData>,
-    /// The workflow whose `workflow!` body is adding nodes, to name them in the store.
-    pub(crate) scope: Option<&'static str>,
+    /// The workflow whose `workflow!` body is adding nodes, to name them in the store:
+    /// `outer` or, inside a sub-workflow bound to `inner`, `outer.inner`.
+    pub(crate) scope: Option<Arc<str>>,
+    /// The scope of each sub-workflow called in the graph (`outer.inner`), and the
+    /// workflow's name, for diagrams.
+    pub(crate) sub_workflows: Vec<(Arc<str>, &'static str)>,
     /// This graph's identity, which every node it makes carries.
     id: GraphId,
     /// The first node of another graph that was wired into this one, said as an error.
@@ -100,7 +104,7 @@ pub struct Graph {
 
 pub(crate) struct NodeData {
     pub(crate) label: Option<Box<str>>,
-    pub(crate) scope: Option<&'static str>,
+    pub(crate) scope: Option<Arc<str>>,
     /// Whether `label` is a name the program gave (`add_named`): the node's whole name.
     pub(crate) named: bool,
     pub(crate) kind: Kind,
@@ -126,6 +130,7 @@ impl Default for Graph {
         Graph {
             nodes: Vec::new(),
             scope: None,
+            sub_workflows: Vec::new(),
             id: GraphId::next(),
             foreign: None,
             names: std::collections::HashMap::new(),
@@ -349,7 +354,7 @@ impl Graph {
         };
         self.nodes.push(NodeData {
             label: label.map(Box::from),
-            scope: self.scope,
+            scope: self.scope.clone(),
             named: false,
             kind,
             codec: Codec::of::<T>(),

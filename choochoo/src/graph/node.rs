@@ -85,6 +85,16 @@ pub struct Node<T> {
     pub(super) marker: PhantomData<fn() -> T>,
 }
 
+impl<T> Node<T> {
+    /// The typed handle of node `id`, whose value the caller knows to be a `T`.
+    pub(crate) fn of_id(id: NodeId) -> Node<T> {
+        Node {
+            id,
+            marker: PhantomData,
+        }
+    }
+}
+
 impl<T> Clone for Node<T> {
     fn clone(&self) -> Self {
         *self

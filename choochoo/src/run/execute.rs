@@ -24,6 +24,9 @@ impl Runner<'_> {
             listener: self.listener.clone(),
             #[cfg(feature = "remote")]
             remote: None,
+            // Asked here, on the caller's thread: the stations run on the pool's.
+            #[cfg(feature = "tokio")]
+            tokio: std::sync::Arc::new(crate::asynchronous::Tokio::here()),
         }
     }
 

@@ -4,8 +4,10 @@
 //! argument ([`Wire::edge`](crate::graph::edge::Wire)), so a mismatch is one error there that
 //! names both types. The number of arguments is checked apart, against the station's
 //! [`Params`], so that error can name the inputs. `probe.rs` checks, for `#[station]`, that
-//! each input and output type can flow between stations.
+//! each input and output type can flow between stations; `nested.rs` makes a `workflow!`
+//! function callable from another like a station.
 
+pub(crate) mod nested;
 pub mod probe;
 
 use crate::arity::{Params, Surplus};
@@ -15,16 +17,19 @@ use crate::graph::map::Split;
 use crate::graph::node::Node;
 use crate::station::Station;
 use crate::value::Value;
+use nested::Step;
 
 /// The station a name in a `workflow!` call stands for, implemented by `#[station]` for
-/// its station. `#[station]` also puts its station under the function's name in the type
-/// namespace; `workflow!` puts a stand-in under the name of every function it calls, which
-/// only a real station hides, so a plain function is this one error on its name (and
-/// everything that would follow from it is left unreported).
+/// its station, and by choochoo for the step of calling a `workflow!` function (`Sub`).
+/// `#[station]` also puts its station under the function's name in the type namespace
+/// (`workflow!` puts its `Sub` there); `workflow!` puts a stand-in under the name of every
+/// function it calls, which only a real station or workflow hides, so a plain function is
+/// this one error on its name (and everything that would follow from it is left
+/// unreported).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a station",
     label = "not a station",
-    note = "a workflow calls functions marked `#[station]`, by their name; mark this one, or check the name"
+    note = "a workflow calls functions marked `#[station]`, and `workflow!` functions, by their name; mark this one, or check the name"
 )]
 pub trait Resolve {
     /// The station.
@@ -71,14 +76,21 @@ impl<T: Value> List<T> for &Node<Vec<T>> {
     }
 }
 
-/// Adds `station`, fed by one edge per input (each checked against the input's type).
-pub fn add<S: Station, const N: usize>(
-    station: S,
+/// Adds `step` (a station, or a sub-workflow's steps), fed by one edge per input (each
+/// checked against the input's type).
+pub fn add<S: Step, const N: usize>(
+    step: S,
     edges: [Edge; N],
     graph: &mut Graph,
     label: &str,
-) -> Node<S::Output> {
-    graph.add_station(Some(label), station, edges.into())
+) -> S::Nodes {
+    step.add_to(graph, label, edges.into())
+}
+
+/// The edge of a workflow parameter's input node, with no bound on its type: one that
+/// cannot flow is reported once, where its input node is made.
+pub fn node_edge<T>(node: Node<T>) -> Edge {
+    Edge::One(node.id)
 }
 
 /// Maps `station` over the list node `list`: one memoized call per item, `shared` feeding
