@@ -394,13 +394,18 @@ pub mod __private {
 }
 
 /// What the tests need to look inside a run: the fault injector of the reliability tests
-/// (`tests/integration/faults.rs`), a store whose publish steps fail where a test says, and
-/// a count of the files a store's runs hashed. Feature `test-util`; not public API: it may
+/// (`tests/integration/faults.rs`), a store whose publish steps fail where a test says, a
+/// count of the files a store's runs hashed, and the record log's records and heads, to read
+/// and to damage. Feature `test-util`; not public API: it may
 /// change in any release.
 #[cfg(feature = "test-util")]
 #[doc(hidden)]
 pub mod test_util {
     pub use crate::faults::Faults;
+    pub use crate::store::{
+        LogHead, LogRecord, corrupt_record, edit_record, forget_records, log_heads as heads,
+        log_records as records,
+    };
 
     /// How many files runs on `store` read to hash them since it was opened: what the stat
     /// cache did not spare (for tests that prove a run re-hashes nothing).

@@ -231,7 +231,7 @@ fn an_io_error_at_any_publish_step_leaves_the_store_consistent_and_resumable() {
         }
     }
     let every = [
-        "Commit",
+        "Append",
         "Create",
         "CreateDir",
         "Rename",
