@@ -179,6 +179,8 @@ mod cleaned;
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
 mod clock;
+#[cfg(feature = "test-util")]
+mod crash;
 mod defect;
 mod depfile;
 mod diagram;
@@ -401,6 +403,7 @@ pub mod __private {
 #[cfg(feature = "test-util")]
 #[doc(hidden)]
 pub mod test_util {
+    pub use crate::crash::Crash;
     pub use crate::faults::Faults;
     pub use crate::store::{
         LogHead, LogRecord, corrupt_record, edit_record, forget_records, log_heads as heads,
@@ -417,6 +420,14 @@ pub mod test_util {
     /// starts none).
     pub fn threads_started(runner: &crate::run::Runner<'_>) -> bool {
         runner.threads_started()
+    }
+
+    /// Opens a store whose publish steps go through `crash`, which loses power where it says.
+    pub fn open_with_crash(
+        dir: impl AsRef<std::path::Path>,
+        crash: std::sync::Arc<Crash>,
+    ) -> Result<crate::store::Store, crate::error::Error> {
+        crate::store::Store::open_on(dir.as_ref(), crash)
     }
 
     /// Opens a store whose publish steps go through `faults`.

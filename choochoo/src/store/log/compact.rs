@@ -44,9 +44,10 @@ impl Log {
                 writer.push(&entry)?;
             }
         }
-        writer.finish()?;
+        let finished = writer.finish();
+        // Whether or not the rename happened, read the file the log's name holds now.
         *state = self.files.load(true)?;
-        Ok(())
+        finished
     }
 }
 

@@ -181,7 +181,11 @@ impl Files {
         }
         self.check_magic(&state.file)?;
         state.index.end = MAGIC.len() as u64;
-        self.read_new(&mut state, locked)?;
+        if self.read_new(&mut state, locked)? {
+            // A torn tail: cut it under the lock, unless it was an append then in progress.
+            let _lock = self.lock()?;
+            self.read_new(&mut state, true)?;
+        }
         Ok(state)
     }
 
@@ -193,11 +197,12 @@ impl Files {
             *state = self.load(locked)?;
             return Ok(());
         }
-        self.read_new(state, locked)
+        self.read_new(state, locked).map(drop)
     }
 
-    /// Indexes the bytes past `state.index.end`.
-    fn read_new(&self, state: &mut State, locked: bool) -> Result<(), Error> {
+    /// Indexes the bytes past `state.index.end`; whether a torn tail is left after them (one
+    /// is cut when `locked`).
+    fn read_new(&self, state: &mut State, locked: bool) -> Result<bool, Error> {
         let start = state.index.end;
         let bytes = read_from(&state.file, start)
             .map_err(|error| Error::io("read the record log", &self.path, error))?;
@@ -207,8 +212,11 @@ impl Files {
         }
         state.problems.extend(scanned.problems);
         match scanned.torn {
-            Some(torn) if locked => self.cut(&state.file, torn, start + bytes.len() as u64),
-            _ => Ok(()),
+            Some(torn) if locked => {
+                self.cut(&state.file, torn, start + bytes.len() as u64)?;
+                Ok(false)
+            }
+            torn => Ok(torn.is_some()),
         }
     }
 
