@@ -5,6 +5,7 @@
 //! last good entry before anything is appended after it.
 
 use super::entry::{self, Entry, MAGIC};
+use super::index::Slot;
 use super::{Files, Log};
 use crate::error::Error;
 use crate::fs::{Fs, Op};
@@ -37,8 +38,10 @@ impl Log {
             let _ = file.set_len(at);
             return Err(Error::io("append to the record log", path, error));
         }
-        for (entry, start) in entries.iter().zip(starts) {
-            state.index.apply(at + start, entry.as_ref());
+        let ends = starts.iter().skip(1).copied().chain([bytes.len() as u64]);
+        for ((entry, start), end) in entries.iter().zip(&starts).zip(ends) {
+            let slot = Slot::new(at + start, (end - start) as usize);
+            state.index.apply(slot, &entry.as_ref().change());
         }
         state.index.end = at + bytes.len() as u64;
         Ok(())

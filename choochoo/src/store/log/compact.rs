@@ -4,6 +4,7 @@
 //! through [`Fs`]. Other processes notice the new file by its inode and read it again.
 
 use super::entry::{self, Entry, MAGIC};
+use super::index::Slot;
 use super::{Files, Log};
 use crate::error::Error;
 use crate::fs::Fs;
@@ -28,16 +29,16 @@ impl Log {
         let _lock = self.files.lock()?;
         let mut state = self.write();
         self.files.catch_up(&mut state, true)?;
-        let mut live: BTreeMap<u64, Live> = BTreeMap::new();
-        for (_, _, offset) in state.index.records() {
-            live.entry(offset).or_default().record = true;
+        let mut live: BTreeMap<Slot, Live> = BTreeMap::new();
+        for (_, _, slot) in state.index.records() {
+            live.entry(slot).or_default().record = true;
         }
-        for offset in state.index.heads(None) {
-            live.entry(offset).or_default().head = true;
+        for slot in state.index.heads(None) {
+            live.entry(slot).or_default().head = true;
         }
         let mut writer = Writer::new(fs, &self.files)?;
-        for (offset, parts) in live {
-            let Ok(found) = state.read(offset) else {
+        for (slot, parts) in live {
+            let Ok(found) = state.read(slot) else {
                 continue;
             };
             if let Some(entry) = kept(found, parts, forget) {

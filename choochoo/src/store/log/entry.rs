@@ -168,7 +168,176 @@ pub(crate) fn parse(bytes: &[u8]) -> Frame<'_> {
 
 /// The entry a good frame's body holds; `Err` when it is not one this version reads.
 pub(crate) fn decode(body: &[u8]) -> Result<Entry, postcard::Error> {
-    crate::value::bounded::from_bytes(body)
+    view(body).map(View::into_entry)
+}
+
+/// The entry a good frame's body holds, read in place (nothing is allocated).
+pub(crate) fn view(body: &[u8]) -> Result<View<'_>, postcard::Error> {
+    let (view, rest) = postcard::take_from_bytes(body)?;
+    match rest.is_empty() {
+        true => Ok(view),
+        false => Err(postcard::Error::DeserializeBadEncoding),
+    }
+}
+
+/// An [`Entry`] read in place, its strings and bytes borrowed from the frame (postcard
+/// encodes a `&[u8]` as it does a `Vec<u8>`); the variants are the same, in the same order.
+#[derive(Debug, Deserialize)]
+pub(crate) enum View<'a> {
+    Station(
+        #[serde(borrow)] RecordView<'a>,
+        #[serde(borrow)] HeadView<'a>,
+    ),
+    Record(#[serde(borrow)] RecordView<'a>),
+    Head(#[serde(borrow)] HeadView<'a>),
+    Forget {
+        profile: &'a str,
+        key: [u8; 32],
+    },
+    ForgetNode {
+        profile: &'a str,
+        node: &'a str,
+        key: [u8; 32],
+    },
+}
+
+/// A [`LogRecord`] read in place.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RecordView<'a> {
+    profile: &'a str,
+    key: [u8; 32],
+    station: &'a str,
+    algorithm: &'a str,
+    output_hash: &'a [u8],
+    encoding_hash: &'a [u8],
+    size: i64,
+    inline: Option<&'a [u8]>,
+    files: &'a [u8],
+    used_dir: bool,
+    created_ns: i64,
+    duration_ns: i64,
+    discovered: Option<&'a [u8]>,
+}
+
+/// A [`LogHead`] read in place.
+#[derive(Debug, Deserialize)]
+pub(crate) struct HeadView<'a> {
+    profile: &'a str,
+    node: &'a str,
+    key: [u8; 32],
+    head: &'a [u8],
+}
+
+/// What an entry changes in the index: the record and the head it sets, the ones it removes.
+#[derive(Debug, Default)]
+pub(crate) struct Change<'a> {
+    /// A record set: its profile and key.
+    pub(crate) record: Option<(&'a str, [u8; 32])>,
+    /// A head set: its profile and node.
+    pub(crate) head: Option<(&'a str, &'a str)>,
+    /// A record removed, and its node's head with it when a node is named.
+    pub(crate) forget: Option<(&'a str, [u8; 32], Option<&'a str>)>,
+}
+
+impl<'a> View<'a> {
+    /// What this entry changes in the index.
+    pub(crate) fn change(&self) -> Change<'a> {
+        let record =
+            |r: &RecordView<'a>| -> Option<(&'a str, [u8; 32])> { Some((r.profile, r.key)) };
+        let head = |h: &HeadView<'a>| -> Option<(&'a str, &'a str)> { Some((h.profile, h.node)) };
+        match self {
+            View::Station(r, h) => Change {
+                record: record(r),
+                head: head(h),
+                forget: None,
+            },
+            View::Record(r) => Change {
+                record: record(r),
+                ..Change::default()
+            },
+            View::Head(h) => Change {
+                head: head(h),
+                ..Change::default()
+            },
+            View::Forget { profile, key } => Change {
+                forget: Some((*profile, *key, None)),
+                ..Change::default()
+            },
+            View::ForgetNode { profile, node, key } => Change {
+                forget: Some((*profile, *key, Some(*node))),
+                ..Change::default()
+            },
+        }
+    }
+
+    /// The entry, its strings and bytes copied.
+    pub(crate) fn into_entry(self) -> Entry {
+        match self {
+            View::Station(r, h) => Entry::Station(r.to_record(), h.to_head()),
+            View::Record(r) => Entry::Record(r.to_record()),
+            View::Head(h) => Entry::Head(h.to_head()),
+            View::Forget { profile, key } => Entry::Forget {
+                profile: profile.to_owned(),
+                key,
+            },
+            View::ForgetNode { profile, node, key } => Entry::ForgetNode {
+                profile: profile.to_owned(),
+                node: node.to_owned(),
+                key,
+            },
+        }
+    }
+}
+
+impl RecordView<'_> {
+    fn to_record(&self) -> LogRecord {
+        LogRecord {
+            profile: self.profile.to_owned(),
+            key: self.key,
+            station: self.station.to_owned(),
+            algorithm: self.algorithm.to_owned(),
+            output_hash: self.output_hash.to_vec(),
+            encoding_hash: self.encoding_hash.to_vec(),
+            size: self.size,
+            inline: self.inline.map(<[u8]>::to_vec),
+            files: self.files.to_vec(),
+            used_dir: self.used_dir,
+            created_ns: self.created_ns,
+            duration_ns: self.duration_ns,
+            discovered: self.discovered.map(<[u8]>::to_vec),
+        }
+    }
+}
+
+impl HeadView<'_> {
+    fn to_head(&self) -> LogHead {
+        LogHead {
+            profile: self.profile.to_owned(),
+            node: self.node.to_owned(),
+            key: self.key,
+            head: self.head.to_vec(),
+        }
+    }
+}
+
+impl Entry {
+    /// What this entry changes in the index.
+    pub(crate) fn change(&self) -> Change<'_> {
+        let record = self.record().map(|r| (r.profile.as_str(), r.key));
+        let head = self.head().map(|h| (h.profile.as_str(), h.node.as_str()));
+        let forget = match self {
+            Entry::Forget { profile, key } => Some((profile.as_str(), *key, None)),
+            Entry::ForgetNode { profile, node, key } => {
+                Some((profile.as_str(), *key, Some(node.as_str())))
+            }
+            _ => None,
+        };
+        Change {
+            record,
+            head,
+            forget,
+        }
+    }
 }
 
 /// A frame's check: the first 8 bytes of the BLAKE3 hash of its length and body.

@@ -6,7 +6,7 @@
 //! Heads are found by a 64-bit hash of their node's name; the entry read back names its
 //! node, and one of another name (two names of one hash) is no head for the asker.
 
-use super::entry::Entry;
+use super::entry::Change;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -17,60 +17,54 @@ pub(crate) type ProfileId = u32;
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     profiles: Vec<String>,
-    records: HashMap<(ProfileId, [u8; 32]), u64, Quick>,
-    heads: HashMap<(ProfileId, u64), u64, Quick>,
+    records: HashMap<(ProfileId, [u8; 32]), Slot, Quick>,
+    heads: HashMap<(ProfileId, u64), Slot, Quick>,
     /// The log is indexed up to here: the end of its last good entry.
     pub(crate) end: u64,
 }
 
 impl Index {
-    /// Applies the entry found at `offset`.
-    pub(crate) fn apply(&mut self, offset: u64, entry: &Entry) {
-        if let Some(record) = entry.record() {
-            let profile = self.intern(&record.profile);
-            self.records.insert((profile, record.key), offset);
+    /// Applies the change of the entry in `slot`.
+    pub(crate) fn apply(&mut self, slot: Slot, change: &Change<'_>) {
+        if let Some((profile, key)) = change.record {
+            let profile = self.intern(profile);
+            self.records.insert((profile, key), slot);
         }
-        if let Some(head) = entry.head() {
-            let profile = self.intern(&head.profile);
-            self.heads.insert((profile, node_hash(&head.node)), offset);
+        if let Some((profile, node)) = change.head {
+            let profile = self.intern(profile);
+            self.heads.insert((profile, node_hash(node)), slot);
         }
-        match entry {
-            Entry::Forget { profile, key } => {
-                if let Some(profile) = self.profile(profile) {
-                    self.records.remove(&(profile, *key));
-                }
+        if let Some((profile, key, node)) = change.forget
+            && let Some(profile) = self.profile(profile)
+        {
+            self.records.remove(&(profile, key));
+            if let Some(node) = node {
+                self.heads.remove(&(profile, node_hash(node)));
             }
-            Entry::ForgetNode { profile, node, key } => {
-                if let Some(profile) = self.profile(profile) {
-                    self.records.remove(&(profile, *key));
-                    self.heads.remove(&(profile, node_hash(node)));
-                }
-            }
-            _ => {}
         }
     }
 
     /// Where the record of `key` in `profile` is.
-    pub(crate) fn record(&self, profile: &str, key: &[u8; 32]) -> Option<u64> {
+    pub(crate) fn record(&self, profile: &str, key: &[u8; 32]) -> Option<Slot> {
         let profile = self.profile(profile)?;
         self.records.get(&(profile, *key)).copied()
     }
 
     /// Where the head of `node` in `profile` is (or that of a node whose name has its hash).
-    pub(crate) fn head(&self, profile: &str, node: &str) -> Option<u64> {
+    pub(crate) fn head(&self, profile: &str, node: &str) -> Option<Slot> {
         let profile = self.profile(profile)?;
         self.heads.get(&(profile, node_hash(node))).copied()
     }
 
     /// Where every current record is, with its profile and key.
-    pub(crate) fn records(&self) -> impl Iterator<Item = (&str, [u8; 32], u64)> {
+    pub(crate) fn records(&self) -> impl Iterator<Item = (&str, [u8; 32], Slot)> {
         self.records.iter().map(|((profile, key), offset)| {
             (self.profiles[*profile as usize].as_str(), *key, *offset)
         })
     }
 
     /// Where every current head of `profile` is (all profiles' with `None`).
-    pub(crate) fn heads<'a>(&'a self, profile: Option<&str>) -> impl Iterator<Item = u64> + 'a {
+    pub(crate) fn heads<'a>(&'a self, profile: Option<&str>) -> impl Iterator<Item = Slot> + 'a {
         let wanted = profile.map(|profile| self.profile(profile));
         self.heads
             .iter()
@@ -91,6 +85,30 @@ impl Index {
                 (self.profiles.len() - 1) as ProfileId
             }
         }
+    }
+}
+
+/// Where an entry's frame is: its offset in the log (the high 40 bits) and its length (the
+/// low 24; all ones when it is longer), so that a lookup reads it in one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Slot(u64);
+
+/// The length a slot holds for a frame too long to say.
+const LONG: u64 = (1 << 24) - 1;
+
+impl Slot {
+    pub(crate) fn new(offset: u64, length: usize) -> Slot {
+        Slot(offset << 24 | (length as u64).min(LONG))
+    }
+
+    pub(crate) fn offset(self) -> u64 {
+        self.0 >> 24
+    }
+
+    /// The frame's length, unless it is too long to say.
+    pub(crate) fn length(self) -> Option<usize> {
+        let length = self.0 & LONG;
+        (length != LONG).then_some(length as usize)
     }
 }
 
@@ -137,7 +155,7 @@ impl Hasher for Mix {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::log::entry::{LogHead, LogRecord};
+    use crate::store::log::entry::{Entry, LogHead, LogRecord};
 
     fn record(key: u8) -> LogRecord {
         LogRecord {
@@ -169,28 +187,30 @@ mod tests {
     #[test]
     fn later_entries_replace_earlier_and_tombstones_remove() {
         let mut index = Index::default();
-        index.apply(16, &Entry::Station(record(1), head("a", 1)));
-        index.apply(100, &Entry::Station(record(2), head("a", 2)));
-        index.apply(200, &Entry::Record(record(1)));
-        assert_eq!(index.record("default", &[1; 32]), Some(200));
-        assert_eq!(index.head("default", "a"), Some(100));
+        index.apply(
+            Slot::new(16, 10),
+            &Entry::Station(record(1), head("a", 1)).change(),
+        );
+        index.apply(
+            Slot::new(100, 10),
+            &Entry::Station(record(2), head("a", 2)).change(),
+        );
+        index.apply(Slot::new(200, 10), &Entry::Record(record(1)).change());
+        assert_eq!(index.record("default", &[1; 32]), Some(Slot::new(200, 10)));
+        assert_eq!(index.head("default", "a"), Some(Slot::new(100, 10)));
         assert_eq!(index.record("other", &[1; 32]), None);
-        index.apply(
-            300,
-            &Entry::Forget {
-                profile: "default".to_owned(),
-                key: [1; 32],
-            },
-        );
+        let forget = Entry::Forget {
+            profile: "default".to_owned(),
+            key: [1; 32],
+        };
+        index.apply(Slot::new(300, 10), &forget.change());
         assert_eq!(index.record("default", &[1; 32]), None);
-        index.apply(
-            400,
-            &Entry::ForgetNode {
-                profile: "default".to_owned(),
-                node: "a".to_owned(),
-                key: [2; 32],
-            },
-        );
+        let forget_node = Entry::ForgetNode {
+            profile: "default".to_owned(),
+            node: "a".to_owned(),
+            key: [2; 32],
+        };
+        index.apply(Slot::new(400, 10), &forget_node.change());
         assert_eq!(index.records().count(), 0);
         assert_eq!(index.head("default", "a"), None);
     }

@@ -24,7 +24,7 @@ impl Log {
     fn offset_of(&self, key: &[u8; 32]) -> Option<u64> {
         let state = self.read_state();
         let mut found = state.index.records().filter(|(_, k, _)| k == key);
-        found.next().map(|(_, _, offset)| offset)
+        found.next().map(|(_, _, slot)| slot.offset())
     }
 }
 

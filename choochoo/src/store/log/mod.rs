@@ -23,7 +23,7 @@ mod scan;
 
 use crate::error::Error;
 use entry::{Entry, Frame, HEADER, LogHead, LogRecord, MAGIC};
-use index::Index;
+use index::{Index, Slot};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
@@ -94,10 +94,11 @@ impl Log {
             self.refresh()?;
         }
         let state = self.read_state();
-        let Some(offset) = state.index.record(profile, key) else {
+        let Some(slot) = state.index.record(profile, key) else {
             return Ok(None);
         };
-        Ok(Some(state.read(offset).and_then(|entry| {
+        Ok(Some(state.read(slot).and_then(|entry| {
+            let offset = slot.offset();
             entry
                 .into_record()
                 .filter(|record| record.key == *key && record.profile == profile)
@@ -108,8 +109,8 @@ impl Log {
     /// The head of `node` in `profile`, if any and readable.
     pub(crate) fn head(&self, profile: &str, node: &str) -> Option<LogHead> {
         let state = self.read_state();
-        let offset = state.index.head(profile, node)?;
-        let head = state.read(offset).ok()?.head()?.clone();
+        let slot = state.index.head(profile, node)?;
+        let head = state.read(slot).ok()?.head()?.clone();
         (head.node == node && head.profile == profile).then_some(head)
     }
 
@@ -118,7 +119,7 @@ impl Log {
         let state = self.read_state();
         let heads = state.index.heads(profile);
         heads
-            .filter_map(|offset| state.read(offset).ok()?.head().cloned())
+            .filter_map(|slot| state.read(slot).ok()?.head().cloned())
             .collect()
     }
 
@@ -127,8 +128,9 @@ impl Log {
         let state = self.read_state();
         let records = state.index.records();
         records
-            .map(|(profile, key, offset)| {
-                let record = state.read(offset).and_then(|entry| {
+            .map(|(profile, key, slot)| {
+                let record = state.read(slot).and_then(|entry| {
+                    let offset = slot.offset();
                     entry
                         .into_record()
                         .ok_or_else(|| format!("the log entry at byte {offset} is no record"))
@@ -241,25 +243,25 @@ impl State {
         identity(meta) == self.identity && meta.len() == self.index.end
     }
 
-    /// The entry at `offset`, its frame checked again.
-    fn read(&self, offset: u64) -> Read<Entry> {
-        let corrupt = || format!("the log entry at byte {offset} is corrupt");
-        let mut bytes = vec![0; 4096];
-        let found = read_at(&self.file, &mut bytes, offset).map_err(|error| error.to_string())?;
+    /// The entry in `slot`, its frame checked again.
+    fn read(&self, slot: Slot) -> Read<Entry> {
+        let offset = slot.offset();
+        let mut bytes = vec![0; slot.length().unwrap_or(HEADER)];
+        let io = |error: std::io::Error| format!("the log entry at byte {offset}: {error}");
+        let found = read_at(&self.file, &mut bytes, offset).map_err(io)?;
         bytes.truncate(found);
-        if let Some(header) = bytes.first_chunk::<4>() {
-            let length = HEADER + u32::from_le_bytes(*header) as usize;
-            if length > bytes.len() && length <= HEADER + entry::LONGEST {
-                bytes.resize(length, 0);
-                let found =
-                    read_at(&self.file, &mut bytes, offset).map_err(|error| error.to_string())?;
-                bytes.truncate(found);
-            }
+        if slot.length().is_none()
+            && let Some(header) = bytes.first_chunk::<4>()
+        {
+            let length = HEADER + (u32::from_le_bytes(*header) as usize).min(entry::LONGEST);
+            bytes.resize(length, 0);
+            let found = read_at(&self.file, &mut bytes, offset).map_err(io)?;
+            bytes.truncate(found);
         }
         match entry::parse(&bytes) {
             Frame::Good(body, _) => entry::decode(body)
                 .map_err(|error| format!("the log entry at byte {offset} is unreadable: {error}")),
-            _ => Err(corrupt()),
+            _ => Err(format!("the log entry at byte {offset} is corrupt")),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! next good frame), and what follows the last good frame is a torn tail.
 
 use super::entry::{self, Frame};
-use super::index::Index;
+use super::index::{Index, Slot};
 
 /// What a scan found besides entries.
 #[derive(Debug, Default)]
@@ -23,8 +23,8 @@ pub(crate) fn scan(bytes: &[u8], base: u64, index: &mut Index) -> Scanned {
         let offset = base + at as u64;
         match entry::parse(&bytes[at..]) {
             Frame::Good(body, length) => {
-                match entry::decode(body) {
-                    Ok(entry) => index.apply(offset, &entry),
+                match entry::view(body) {
+                    Ok(entry) => index.apply(Slot::new(offset, length), &entry.change()),
                     Err(error) => scanned.problems.push(format!(
                         "the log entry at byte {offset} is unreadable: {error}"
                     )),
@@ -108,7 +108,10 @@ mod tests {
             assert_eq!(scanned.problems.len(), 1, "{:?}", scanned.problems);
             assert!(index.head("default", "a").is_some());
             assert!(index.head("default", "b").is_none());
-            assert_eq!(index.head("default", "c"), Some(starts[2] as u64));
+            assert_eq!(
+                index.head("default", "c").map(Slot::offset),
+                Some(starts[2] as u64)
+            );
             assert_eq!(index.end, bytes.len() as u64);
         }
     }
