@@ -28,6 +28,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
+/// The log is read in chunks of this many bytes.
+const CHUNK: usize = 1 << 22;
+
 /// A record that may be unreadable: `Err` says why.
 pub(crate) type Read<T> = Result<T, String>;
 
@@ -202,13 +205,44 @@ impl Files {
         self.read_new(state, locked).map(drop)
     }
 
-    /// Indexes the bytes past `state.index.end`; whether a torn tail is left after them (one
-    /// is cut when `locked`).
+    /// Indexes the bytes past `state.index.end`, read in chunks; whether a torn tail is left
+    /// after them (one is cut when `locked`).
     fn read_new(&self, state: &mut State, locked: bool) -> Result<bool, Error> {
-        let start = state.index.end;
-        let bytes = read_from(&state.file, start)
-            .map_err(|error| Error::io("read the record log", &self.path, error))?;
-        let scanned = scan::scan(&bytes, start, &mut state.index);
+        let io = |error| Error::io("read the record log", &self.path, error);
+        let length = state.file.metadata().map_err(io)?.len();
+        let mut bytes: Vec<u8> = Vec::new();
+        let (mut base, mut read_to) = (state.index.end, state.index.end);
+        while read_to < length {
+            let old = bytes.len();
+            bytes.resize(old + CHUNK.min((length - read_to) as usize), 0);
+            let found = read_at(&state.file, &mut bytes[old..], read_to).map_err(io)?;
+            bytes.truncate(old + found);
+            read_to += found as u64;
+            let good = scan::scan_good(&bytes, base, &mut state.index);
+            let whole_to_come = matches!(entry::parse(&bytes[good..]), Frame::Short);
+            if good == bytes.len() || (whole_to_come && read_to < length && found > 0) {
+                bytes.drain(..good);
+                base += good as u64;
+                continue;
+            }
+            // Something is wrong past the good entries: the careful scan takes the rest.
+            let mut rest = bytes.split_off(good);
+            rest.extend(read_from(&state.file, read_to).map_err(io)?);
+            return self.scan_rest(state, &rest, base + good as u64, locked);
+        }
+        Ok(false)
+    }
+
+    /// Scans what follows the last good entry, `bytes` from `start` on: stepping over what is
+    /// corrupt, and cutting a torn tail when `locked`; whether a torn tail is left.
+    fn scan_rest(
+        &self,
+        state: &mut State,
+        bytes: &[u8],
+        start: u64,
+        locked: bool,
+    ) -> Result<bool, Error> {
+        let scanned = scan::scan(bytes, start, &mut state.index);
         for problem in &scanned.problems {
             tracing::warn!("{}: {problem}", self.path.display());
         }

@@ -50,6 +50,22 @@ pub(crate) fn scan(bytes: &[u8], base: u64, index: &mut Index) -> Scanned {
     scanned
 }
 
+/// Indexes the good frames at the start of `bytes`, which start at offset `base` of the log,
+/// up to the first that is not whole and readable; how many bytes they take. The common case
+/// of [`scan`], for a log read in chunks.
+pub(crate) fn scan_good(bytes: &[u8], base: u64, index: &mut Index) -> usize {
+    let mut at = 0;
+    while let Frame::Good(body, length) = entry::parse(&bytes[at..]) {
+        let Ok(entry) = entry::view(body) else {
+            break;
+        };
+        index.apply(Slot::new(base + at as u64, length), &entry.change());
+        at += length;
+        index.end = base + at as u64;
+    }
+    at
+}
+
 /// Where good frames go on after the bad one at `at`: right after it when its length is
 /// trustworthy (a good frame follows), else at the next position where one starts; `None`
 /// when none does (the rest is a torn tail).
