@@ -6,7 +6,7 @@
 use super::Store;
 use super::columns::{digest_column, path_from_bytes};
 use super::discovered::{decode_discovered, encode_discovered};
-use super::log::entry::{Entry, LogHead, LogRecord};
+use super::log::entry::{Entry, LogHead, LogRecord, RecordView};
 use crate::discovered::Discovered;
 use crate::error::Error;
 use crate::hash::{ALGORITHM, Digest};
@@ -77,8 +77,9 @@ impl Store {
         key: &Digest,
         fresh: bool,
     ) -> Result<Option<Result<Record, String>>, Error> {
-        let found = self.log.record(profile, key.as_bytes(), fresh)?;
-        Ok(found.map(|record| record.and_then(LogRecord::decode)))
+        self.log.record(profile, key.as_bytes(), fresh, |record| {
+            decode_view(*key, record)
+        })
     }
 
     /// Stores an encoded output (inline or as a blob) and makes its record and the node's
@@ -182,8 +183,6 @@ impl Store {
 impl LogRecord {
     /// The record, or what is wrong with it (a miss, not a failure).
     pub(crate) fn decode(self) -> Result<Record, String> {
-        let key = self.digest();
-        let discovered = self.discovered;
         let row = RecordRow {
             algorithm: self.algorithm,
             output_hash: self.output_hash,
@@ -193,10 +192,61 @@ impl LogRecord {
             files: self.files,
             used_dir: self.used_dir,
         };
-        let mut record = row.decode(key)?;
-        record.discovered = decode_discovered(discovered.as_deref())?;
+        let mut record = row.decode(Digest::from_bytes(self.key))?;
+        record.discovered = decode_discovered(self.discovered.as_deref())?;
         Ok(record)
     }
+}
+
+/// The record a log entry read in place holds, or what is wrong with it.
+fn decode_view(key: Digest, view: &RecordView<'_>) -> Result<Record, String> {
+    let mut record = decode_fields(
+        key,
+        Fields {
+            algorithm: view.algorithm,
+            output_hash: view.output_hash,
+            encoding_hash: view.encoding_hash,
+            size: view.size,
+            files: view.files,
+            used_dir: view.used_dir,
+        },
+        view.inline.map(<[u8]>::to_vec),
+    )?;
+    record.discovered = decode_discovered(view.discovered)?;
+    Ok(record)
+}
+
+/// A record's fields but its output, borrowed.
+struct Fields<'a> {
+    algorithm: &'a str,
+    output_hash: &'a [u8],
+    encoding_hash: &'a [u8],
+    size: i64,
+    files: &'a [u8],
+    used_dir: bool,
+}
+
+/// The record of these fields, or what is wrong with them; its discovered inputs are in a
+/// field of their own, decoded by `decode_discovered`.
+fn decode_fields(key: Digest, f: Fields<'_>, inline: Option<Vec<u8>>) -> Result<Record, String> {
+    if f.algorithm != ALGORITHM {
+        return Err(format!("hashed with {}, not {ALGORITHM}", f.algorithm));
+    }
+    let files: Vec<(Vec<u8>, Digest)> = crate::value::bounded::from_bytes(f.files)
+        .map_err(|error| format!("unreadable file list: {error}"))?;
+    Ok(Record {
+        key,
+        output_hash: digest_column("an output hash", f.output_hash)?,
+        encoding_hash: digest_column("an encoding hash", f.encoding_hash)?,
+        size: u64::try_from(f.size).map_err(|_| format!("a negative size, {}", f.size))?,
+        inline,
+        files: files
+            .into_iter()
+            .map(|(path, digest)| (path_from_bytes(path), digest))
+            .collect(),
+        used_dir: f.used_dir,
+        discovered: Vec::new(),
+    })
 }
 
 /// The `files` field: each path's raw bytes, so names that are not UTF-8 survive, and its hash.
@@ -225,25 +275,24 @@ impl RecordRow {
     /// The record, or what is wrong with it; its discovered inputs are in a field of their
     /// own, decoded by `decode_discovered`.
     pub(crate) fn decode(self, key: Digest) -> Result<Record, String> {
-        if self.algorithm != ALGORITHM {
-            return Err(format!("hashed with {}, not {ALGORITHM}", self.algorithm));
-        }
-        let files: Vec<(Vec<u8>, Digest)> = crate::value::bounded::from_bytes(&self.files)
-            .map_err(|error| format!("unreadable file list: {error}"))?;
-        Ok(Record {
-            key,
-            output_hash: digest_column("an output hash", &self.output_hash)?,
-            encoding_hash: digest_column("an encoding hash", &self.encoding_hash)?,
-            size: u64::try_from(self.size)
-                .map_err(|_| format!("a negative size, {}", self.size))?,
-            inline: self.inline,
-            files: files
-                .into_iter()
-                .map(|(path, digest)| (path_from_bytes(path), digest))
-                .collect(),
-            used_dir: self.used_dir,
-            discovered: Vec::new(),
-        })
+        let RecordRow {
+            algorithm,
+            output_hash,
+            encoding_hash,
+            size,
+            inline,
+            files,
+            used_dir,
+        } = self;
+        let fields = Fields {
+            algorithm: &algorithm,
+            output_hash: &output_hash,
+            encoding_hash: &encoding_hash,
+            size,
+            files: &files,
+            used_dir,
+        };
+        decode_fields(key, fields, inline)
     }
 }
 

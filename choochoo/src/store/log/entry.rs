@@ -11,7 +11,6 @@
 //! A frame whose hash does not match its bytes is corrupt, and a frame cut short (a write a
 //! crash interrupted) is torn; neither is ever read as an entry.
 
-use crate::hash::Digest;
 use serde::{Deserialize, Serialize};
 
 /// The first bytes of a record log: its name and the version of its format.
@@ -204,19 +203,19 @@ pub(crate) enum View<'a> {
 /// A [`LogRecord`] read in place.
 #[derive(Debug, Deserialize)]
 pub(crate) struct RecordView<'a> {
-    profile: &'a str,
-    key: [u8; 32],
-    station: &'a str,
-    algorithm: &'a str,
-    output_hash: &'a [u8],
-    encoding_hash: &'a [u8],
-    size: i64,
-    inline: Option<&'a [u8]>,
-    files: &'a [u8],
-    used_dir: bool,
-    created_ns: i64,
-    duration_ns: i64,
-    discovered: Option<&'a [u8]>,
+    pub(crate) profile: &'a str,
+    pub(crate) key: [u8; 32],
+    pub(crate) station: &'a str,
+    pub(crate) algorithm: &'a str,
+    pub(crate) output_hash: &'a [u8],
+    pub(crate) encoding_hash: &'a [u8],
+    pub(crate) size: i64,
+    pub(crate) inline: Option<&'a [u8]>,
+    pub(crate) files: &'a [u8],
+    pub(crate) used_dir: bool,
+    pub(crate) created_ns: i64,
+    pub(crate) duration_ns: i64,
+    pub(crate) discovered: Option<&'a [u8]>,
 }
 
 /// A [`LogHead`] read in place.
@@ -349,13 +348,6 @@ fn check(length: &[u8; 4], body: &[u8]) -> [u8; 8] {
     let mut check = [0; 8];
     check.copy_from_slice(&hash.as_bytes()[..8]);
     check
-}
-
-impl LogRecord {
-    /// The record's key.
-    pub(crate) fn digest(&self) -> Digest {
-        Digest::from_bytes(self.key)
-    }
 }
 
 #[cfg(test)]

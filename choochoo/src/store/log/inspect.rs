@@ -38,7 +38,7 @@ pub fn records(dir: &Path) -> Result<Vec<LogRecord>, Error> {
         .into_iter()
         .filter_map(|(_, _, record)| record.ok())
         .collect();
-    records.sort_by(|a, b| (a.created_ns, a.key).cmp(&(b.created_ns, b.key)));
+    records.sort_by_key(|record| (record.created_ns, record.key));
     Ok(records)
 }
 

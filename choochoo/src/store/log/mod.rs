@@ -22,7 +22,7 @@ pub(crate) mod migrate;
 mod scan;
 
 use crate::error::Error;
-use entry::{Entry, Frame, HEADER, LogHead, LogRecord, MAGIC};
+use entry::{Entry, Frame, HEADER, LogHead, LogRecord, MAGIC, RecordView, View};
 use index::{Index, Slot};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -85,14 +85,15 @@ impl Log {
         self.files.catch_up(&mut state, false)
     }
 
-    /// The record of `key` in `profile`; `fresh` first reads what others appended when the
-    /// index does not have it.
-    pub(crate) fn record(
+    /// The record of `key` in `profile`, as `read` makes it of the entry read in place;
+    /// `fresh` first reads what others appended when the index does not have it.
+    pub(crate) fn record<R>(
         &self,
         profile: &str,
         key: &[u8; 32],
         fresh: bool,
-    ) -> Result<Option<Read<LogRecord>>, Error> {
+        read: impl FnOnce(&RecordView<'_>) -> Read<R>,
+    ) -> Result<Option<Read<R>>, Error> {
         if fresh && self.read_state().index.record(profile, key).is_none() {
             self.refresh()?;
         }
@@ -100,12 +101,21 @@ impl Log {
         let Some(slot) = state.index.record(profile, key) else {
             return Ok(None);
         };
-        Ok(Some(state.read(slot).and_then(|entry| {
+        Ok(Some(state.with_frame(slot, |body| {
             let offset = slot.offset();
-            entry
-                .into_record()
-                .filter(|record| record.key == *key && record.profile == profile)
-                .ok_or_else(|| format!("the log entry at byte {offset} holds another record"))
+            let view = entry::view(body).map_err(|error| {
+                format!("the log entry at byte {offset} is unreadable: {error}")
+            })?;
+            match view {
+                View::Station(record, _) | View::Record(record)
+                    if record.key == *key && record.profile == profile =>
+                {
+                    read(&record)
+                }
+                _ => Err(format!(
+                    "the log entry at byte {offset} holds another record"
+                )),
+            }
         })))
     }
 
@@ -279,6 +289,18 @@ impl State {
 
     /// The entry in `slot`, its frame checked again.
     fn read(&self, slot: Slot) -> Read<Entry> {
+        self.with_frame(slot, |body| {
+            entry::decode(body).map_err(|error| {
+                format!(
+                    "the log entry at byte {} is unreadable: {error}",
+                    slot.offset()
+                )
+            })
+        })
+    }
+
+    /// What `f` makes of the body of the frame in `slot`, its frame checked again.
+    fn with_frame<R>(&self, slot: Slot, f: impl FnOnce(&[u8]) -> Read<R>) -> Read<R> {
         let offset = slot.offset();
         let mut bytes = vec![0; slot.length().unwrap_or(HEADER)];
         let io = |error: std::io::Error| format!("the log entry at byte {offset}: {error}");
@@ -293,8 +315,7 @@ impl State {
             bytes.truncate(found);
         }
         match entry::parse(&bytes) {
-            Frame::Good(body, _) => entry::decode(body)
-                .map_err(|error| format!("the log entry at byte {offset} is unreadable: {error}")),
+            Frame::Good(body, _) => f(body),
             _ => Err(format!("the log entry at byte {offset} is corrupt")),
         }
     }
