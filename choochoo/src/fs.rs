@@ -21,7 +21,9 @@ pub(crate) enum Op {
     Sync,
     Rename,
     SyncDir,
-    Commit,
+    /// A batch of entries written at the end of the record log and synced: durable once
+    /// this step returns, absent if it fails.
+    Append,
 }
 
 /// The steps of a publish, done for real by [`Real`] and with failures by `Faults`.
@@ -72,7 +74,7 @@ impl Fs for Real {
 }
 
 /// Makes a directory's entries (a rename into it) durable.
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         std::fs::File::open(dir)?.sync_all()

@@ -191,6 +191,8 @@ impl Store {
             ..Fsck::default()
         };
         let CheckedRecords { bad_keys, named } = self.check_records(&mut report)?;
+        let log_problems = self.log_problems();
+        report.problems.extend(log_problems.iter().cloned());
         let bad_files = self.check_blobs(&mut report, &named);
         report.warnings = self.open_entries();
         report.remote_only = self
@@ -199,8 +201,12 @@ impl Store {
             .filter(|path| !path.exists())
             .count();
         if repair {
-            for (profile, key) in &bad_keys {
-                self.forget(profile, key)?;
+            if !bad_keys.is_empty() || !log_problems.is_empty() {
+                let bad: HashSet<(String, [u8; 32])> = bad_keys
+                    .iter()
+                    .map(|(profile, key)| (profile.clone(), *key.as_bytes()))
+                    .collect();
+                self.compact_records(&bad)?;
             }
             for path in &bad_files {
                 std::fs::remove_file(path).map_err(|error| Error::io("remove", path, error))?;
@@ -307,28 +313,44 @@ impl Store {
                 c.profile,
                 c.size
             ));
-            if policy.dry_run {
-                continue;
-            }
-            let Ok(key) = key else {
-                continue;
-            };
-            self.forget(&c.profile, &key)?;
-            if c.is_blob
-                && let Ok(hash) = <[u8; 32]>::try_from(c.encoding_hash.as_slice())
-            {
-                let digest = Digest::from_bytes(hash);
-                if !self.blob_named(&digest)?
-                    && std::fs::remove_file(self.blob_path(&digest)).is_ok()
-                {
-                    gc.blobs += 1;
-                }
-            }
+        }
+        if !policy.dry_run {
+            gc.blobs = self.remove_records(&candidates)?;
         }
         if !policy.dry_run {
             self.trim_run_keys(policy.keep_runs)?;
         }
         Ok(gc)
+    }
+
+    /// Removes `candidates` (the record log rewritten without them and without what else is
+    /// no longer current), then the blobs they named that no record left names; how many
+    /// blobs went.
+    fn remove_records(&self, candidates: &[Candidate]) -> Result<usize, Error> {
+        let gone: HashSet<(String, [u8; 32])> = candidates
+            .iter()
+            .filter_map(|c| {
+                Some((
+                    c.profile.clone(),
+                    <[u8; 32]>::try_from(c.key.as_slice()).ok()?,
+                ))
+            })
+            .collect();
+        self.compact_records(&gone)?;
+        let named = self.named_blobs();
+        let mut blobs = 0;
+        for c in candidates
+            .iter()
+            .filter(|c| c.is_blob && !named.contains(&c.encoding_hash))
+        {
+            let Ok(hash) = <[u8; 32]>::try_from(c.encoding_hash.as_slice()) else {
+                continue;
+            };
+            if std::fs::remove_file(self.blob_path(&Digest::from_bytes(hash))).is_ok() {
+                blobs += 1;
+            }
+        }
+        Ok(blobs)
     }
 
     /// The records `policy` lets go, oldest first: what no kept run used; past the size

@@ -210,6 +210,8 @@ mod cleaned;
 #[cfg_attr(docsrs, doc(cfg(feature = "cli")))]
 pub mod cli;
 mod clock;
+#[cfg(feature = "test-util")]
+mod crash;
 mod defect;
 mod depfile;
 mod diagram;

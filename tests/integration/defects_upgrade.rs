@@ -189,5 +189,5 @@ fn a_ledger_of_the_previous_layout_keeps_every_defect_observation_and_note() {
             |row| row.get(0),
         )
         .unwrap();
-    assert_eq!(version, "3");
+    assert_eq!(version, "4");
 }

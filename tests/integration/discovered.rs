@@ -1,7 +1,7 @@
 //! Discovered inputs: files, directories, depfiles and environment variables a station says
 //! it read while it ran count like its declared inputs, checked on every lookup.
 
-use crate::support::{counts, executed, serial, take_executions, temp_store};
+use crate::support::{counts, executed, records_to_tables, serial, take_executions, temp_store};
 use choochoo::{Action, Ctx, Runner, Status, Store, station, workflow};
 use std::io::ErrorKind;
 use std::path::Path;
@@ -208,17 +208,17 @@ fn a_store_of_the_previous_schema_opens_and_keeps_its_records() {
         Runner::new(&store).run(shouting("kept".into())).unwrap();
     }
     assert_eq!(take_executions(), counts(&[("shout", 1)]));
-    // The layout of version 1: no `discovered` column (nor the ledger's of version 3).
+    // The layout of version 1: the records in `store.db`, without a `discovered` column
+    // (nor the ledger's columns of version 3).
+    records_to_tables(&store_dir, 1);
     let db = rusqlite::Connection::open(store_dir.join("store.db")).unwrap();
     db.execute_batch(
-        "ALTER TABLE records DROP COLUMN discovered;
-         ALTER TABLE observations DROP COLUMN cause;
+        "ALTER TABLE observations DROP COLUMN cause;
          ALTER TABLE observations DROP COLUMN root;
          ALTER TABLE observations DROP COLUMN attempts;
          ALTER TABLE observations DROP COLUMN recovered;
          ALTER TABLE observations DROP COLUMN failures;
-         ALTER TABLE notes DROP COLUMN added_by;
-         UPDATE meta SET value = '1' WHERE name = 'schema_version';",
+         ALTER TABLE notes DROP COLUMN added_by;",
     )
     .unwrap();
     drop(db);
@@ -238,7 +238,7 @@ fn a_store_of_the_previous_schema_opens_and_keeps_its_records() {
             |row| row.get(0),
         )
         .unwrap();
-    assert_eq!(version, "3");
+    assert_eq!(version, "4");
 
     // Migrated, it keeps discovered inputs.
     let path = dir.path().join("notes.txt");
@@ -255,14 +255,14 @@ fn a_store_of_the_previous_schema_opens_and_keeps_its_records() {
 
     // A store of a later version is refused, not misread.
     db.execute(
-        "UPDATE meta SET value = '4' WHERE name = 'schema_version'",
+        "UPDATE meta SET value = '5' WHERE name = 'schema_version'",
         [],
     )
     .unwrap();
     drop(store);
     let error = Store::open(&store_dir).unwrap_err().to_string();
     assert!(
-        error.contains("has schema version 4, and this choochoo reads version 3"),
+        error.contains("has schema version 5, and this choochoo reads version 4"),
         "{error}"
     );
 }

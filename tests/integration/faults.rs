@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 static RAN: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 static LOCK: Mutex<()> = Mutex::new(());
 
-fn lock() -> MutexGuard<'static, ()> {
+pub fn lock() -> MutexGuard<'static, ()> {
     let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     RAN.lock().unwrap().clear();
     guard
 }
 
-fn take_ran() -> BTreeSet<u64> {
+pub fn take_ran() -> BTreeSet<u64> {
     std::mem::take(&mut *RAN.lock().unwrap())
         .into_iter()
         .collect()
@@ -77,7 +77,7 @@ const SUMMARY: u64 = 19;
 
 /// Twenty stations: sixteen values (inline and blob sizes, each reading the one before and
 /// the one three before), three files, and a summary of them all.
-fn fixture(scale: u64) -> (Graph, Node<Vec<String>>) {
+pub fn fixture(scale: u64) -> (Graph, Node<Vec<String>>) {
     const SIZES: [u64; 8] = [100, 40_000, 0, 70_000, 3_000, 20_000, 17_000, 90_000];
     let mut g = Graph::new();
     let mut chunks: Vec<Node<Vec<u8>>> = Vec::new();
@@ -101,7 +101,7 @@ fn fixture(scale: u64) -> (Graph, Node<Vec<String>>) {
     (g, summary)
 }
 
-fn run(
+pub fn run(
     store: &Store,
     graph: &Graph,
     out: Node<Vec<String>>,
@@ -113,7 +113,7 @@ fn run(
 }
 
 /// The stations a failed run reports as ran: their records are durable.
-fn ran_in(error: &choochoo::Error) -> BTreeSet<u64> {
+pub fn ran_in(error: &choochoo::Error) -> BTreeSet<u64> {
     let report = error.report().expect("a failed run has a report");
     report
         .entries()
@@ -231,7 +231,7 @@ fn an_io_error_at_any_publish_step_leaves_the_store_consistent_and_resumable() {
         }
     }
     let every = [
-        "Commit",
+        "Append",
         "Create",
         "CreateDir",
         "Rename",

@@ -48,9 +48,12 @@ fn fsck_reports_then_repairs_corrupt_entries() {
     let mut bytes = std::fs::read(&blob).unwrap();
     bytes[10] ^= 1;
     std::fs::write(&blob, &bytes).unwrap();
-    let db = rusqlite::Connection::open(tmp.store.dir().join("store.db")).unwrap();
-    db.execute_batch("UPDATE records SET inline_value = X'00' WHERE inline_value IS NOT NULL")
-        .unwrap();
+    for record in choochoo::test_util::records(tmp.store.dir()).unwrap() {
+        if record.inline.is_some() {
+            let edit = |record: &mut choochoo::test_util::LogRecord| record.inline = Some(vec![0]);
+            assert!(choochoo::test_util::edit_record(tmp.store.dir(), &record.key, edit).unwrap());
+        }
+    }
 
     let found = tmp.store.fsck(false).unwrap();
     assert_eq!(found.problems().len(), 3, "{found}");

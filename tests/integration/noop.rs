@@ -63,9 +63,11 @@ fn a_station_the_store_lacks_runs_on_the_pool_and_the_rest_is_cached() {
     take_executions();
     // The record of `twice` is there, but `measure`'s output is gone: it runs again (on the
     // pool), and `twice` is cached after it.
-    let db = rusqlite::Connection::open(tmp.store.dir().join("store.db")).unwrap();
-    db.execute_batch("DELETE FROM records WHERE station LIKE '%measure%'")
-        .unwrap();
+    let measure = |record: &choochoo::test_util::LogRecord| record.station.contains("measure");
+    assert_eq!(
+        choochoo::test_util::forget_records(tmp.store.dir(), measure).unwrap(),
+        1
+    );
     let runner = Runner::new(&tmp.store).jobs(2);
     let run = runner.run(doubled(File::new(&path))).unwrap();
     assert_eq!(*run.output(), 8);

@@ -499,27 +499,6 @@ fn file_len(path: &Path) -> usize {
     std::fs::metadata(path).map_or(0, |meta| meta.len() as usize)
 }
 
-/// Opens `store.db` without checkpointing it on close, as choochoo does, so looking at it
-/// between kills does not change what the next process finds.
-fn open_db(store: &Path) -> Option<rusqlite::Connection> {
-    let path = store.join("store.db");
-    if !path.exists() {
-        return None;
-    }
-    let db = rusqlite::Connection::open_with_flags(
-        &path,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .unwrap();
-    db.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
-        true,
-    )
-    .unwrap();
-    db.busy_timeout(Duration::from_secs(30)).unwrap();
-    Some(db)
-}
-
 /// A node's current record, as the store has it.
 struct Done {
     key: Vec<u8>,
@@ -528,32 +507,34 @@ struct Done {
     inline: Option<Vec<u8>>,
 }
 
-/// Every node whose head names a record that exists: what the store says is done.
+/// Every node whose head names a record that exists: what the store says is done. Reading
+/// the record log changes nothing the next process finds.
 fn done_heads(store: &Path) -> HashMap<String, Done> {
-    let Some(db) = open_db(store) else {
-        return HashMap::new();
-    };
-    let Ok(mut stmt) = db.prepare(
-        "SELECT h.node, h.key, r.encoding_hash, r.size, r.inline_value
-         FROM heads h JOIN records r ON r.profile = h.profile AND r.key = h.key
-         WHERE h.profile = 'default'",
-    ) else {
-        return HashMap::new(); // killed before the schema was created
-    };
-    stmt.query_map([], |row| {
-        Ok((
-            row.get(0)?,
-            Done {
-                key: row.get(1)?,
-                encoding_hash: row.get(2)?,
-                size: row.get(3)?,
-                inline: row.get(4)?,
-            },
-        ))
-    })
-    .unwrap()
-    .collect::<rusqlite::Result<_>>()
-    .unwrap()
+    if !store.join("records.log").exists() {
+        return HashMap::new(); // killed before the store was made
+    }
+    let records: HashMap<[u8; 32], choochoo::test_util::LogRecord> =
+        choochoo::test_util::records(store)
+            .unwrap()
+            .into_iter()
+            .filter(|record| record.profile == "default")
+            .map(|record| (record.key, record))
+            .collect();
+    choochoo::test_util::heads(store)
+        .unwrap()
+        .into_iter()
+        .filter(|head| head.profile == "default")
+        .filter_map(|head| {
+            let record = records.get(&head.key)?;
+            let done = Done {
+                key: head.key.to_vec(),
+                encoding_hash: record.encoding_hash.clone(),
+                size: record.size,
+                inline: record.inline.clone(),
+            };
+            Some((head.node, done))
+        })
+        .collect()
 }
 
 /// The nodes recorded as done since `start` (their head moved to a record that exists),
@@ -1120,9 +1101,9 @@ fn small_nodes(report: &choochoo::Report) -> HashMap<&'static str, String> {
         .collect()
 }
 
-/// What a mutation works on: the store's database and the entry of its target node.
+/// What a mutation works on: the store and the entry of its target node.
 struct Entry<'a> {
-    db: &'a rusqlite::Connection,
+    store: &'a Path,
     key: Vec<u8>,
     /// Where the target's output would be as a blob.
     blob: PathBuf,
@@ -1131,33 +1112,13 @@ struct Entry<'a> {
 }
 
 impl Entry<'_> {
-    fn sql(&self, sql: &str) {
-        let n = self
-            .db
-            .execute(
-                &format!("UPDATE records SET {sql} WHERE key = ?1"),
-                [&self.key],
-            )
-            .unwrap();
-        assert_eq!(n, 1, "{sql}");
+    fn edit(&self, change: impl FnOnce(&mut choochoo::test_util::LogRecord)) {
+        let found = choochoo::test_util::edit_record(self.store, &self.key, change).unwrap();
+        assert!(found, "the record to change is there");
     }
 
     fn inline(&self, change: impl FnOnce(&mut Vec<u8>)) {
-        let mut value: Vec<u8> = self
-            .db
-            .query_row(
-                "SELECT inline_value FROM records WHERE key = ?1",
-                [&self.key],
-                |row| row.get(0),
-            )
-            .unwrap();
-        change(&mut value);
-        self.db
-            .execute(
-                "UPDATE records SET inline_value = ?2 WHERE key = ?1",
-                rusqlite::params![self.key, value],
-            )
-            .unwrap();
+        self.edit(|record| change(record.inline.as_mut().unwrap()));
     }
 
     fn blob(&self, change: impl FnOnce(&mut Vec<u8>)) {
@@ -1186,20 +1147,30 @@ const MUTATIONS: &[(&str, &str, Mutate)] = &[
         e.inline(|v| v.extend_from_slice(&[0, 0]))
     }),
     ("inline value: missing (NULL)", "inline", |e| {
-        e.sql("inline_value = NULL")
+        e.edit(|r| r.inline = None)
     }),
     ("record: unknown hash algorithm", "inline", |e| {
-        e.sql("algorithm = 'sha3-256'")
+        e.edit(|r| r.algorithm = "sha3-256".to_owned())
     }),
     ("record: a size that does not match", "inline", |e| {
-        e.sql("size = size + 1")
+        e.edit(|r| r.size += 1)
     }),
     ("record: unreadable file list", "file", |e| {
-        e.sql("files = X'FFFFFFFFFF'")
+        e.edit(|r| r.files = vec![0xFF; 5])
     }),
     ("record: a hash of the wrong length", "blob_b", |e| {
-        e.sql("encoding_hash = X'0102'")
+        e.edit(|r| r.encoding_hash = vec![1, 2])
     }),
+    ("log entry: a flipped byte", "inline", |e| {
+        assert!(choochoo::test_util::corrupt_record(e.store, &e.key).unwrap());
+    }),
+    (
+        "log entry: a flipped byte of a blob's record",
+        "blob_b",
+        |e| {
+            assert!(choochoo::test_util::corrupt_record(e.store, &e.key).unwrap());
+        },
+    ),
     ("blob: a flipped byte", "blob_b", |e| {
         e.blob(|b| b[1000] ^= 0x01)
     }),
@@ -1234,31 +1205,9 @@ fn blob_path(store: &Path, encoding_hash: &[u8]) -> PathBuf {
     store.join("blobs").join(&hex[..2]).join(hex)
 }
 
-/// Every record row and blob file, to tell whether something changed them.
-fn snapshot(db: &rusqlite::Connection, store: &Path) -> String {
-    let mut stmt = db
-        .prepare(
-            "SELECT key, algorithm, output_hash, encoding_hash, size, inline_value, files FROM records ORDER BY key",
-        )
-        .unwrap();
-    let rows: Vec<String> = stmt
-        .query_map([], |row| {
-            Ok(format!(
-                "{:?}",
-                (
-                    row.get::<_, Vec<u8>>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, Vec<u8>>(2)?,
-                    row.get::<_, Vec<u8>>(3)?,
-                    row.get::<_, i64>(4)?,
-                    row.get::<_, Option<Vec<u8>>>(5)?,
-                    row.get::<_, Vec<u8>>(6)?,
-                )
-            ))
-        })
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
+/// The record log and every blob file, to tell whether something changed them.
+fn snapshot(store: &Path) -> String {
+    let log = Digest::of(&std::fs::read(store.join("records.log")).unwrap());
     let mut blobs: Vec<String> = dir_entries(&store.join("blobs"))
         .into_iter()
         .flat_map(|shard| dir_entries(&shard))
@@ -1271,7 +1220,7 @@ fn snapshot(db: &rusqlite::Connection, store: &Path) -> String {
         })
         .collect();
     blobs.sort();
-    format!("{rows:?}\n{blobs:?}")
+    format!("{log:?}\n{blobs:?}")
 }
 
 /// One cell of the matrix: a fresh store, the fixture run, one mutation; then either the
@@ -1290,24 +1239,15 @@ fn corruption_case(
         return Err("the first run differs from the reference".to_owned());
     }
     let nodes = small_nodes(&first.report);
-    let db = rusqlite::Connection::open(store.dir().join("store.db")).unwrap();
+    let heads = choochoo::test_util::heads(store.dir()).unwrap();
+    let records = choochoo::test_util::records(store.dir()).unwrap();
     let key_of = |name: &str| -> Vec<u8> {
-        db.query_row(
-            "SELECT key FROM heads WHERE profile = 'default' AND node = ?1",
-            [&nodes[name]],
-            |row| row.get(0),
-        )
-        .unwrap()
+        let head = heads.iter().find(|head| head.node == nodes[name]).unwrap();
+        head.key.to_vec()
     };
     let blob_of = |key: &Vec<u8>| -> PathBuf {
-        let hash: Vec<u8> = db
-            .query_row(
-                "SELECT encoding_hash FROM records WHERE key = ?1",
-                [key],
-                |row| row.get(0),
-            )
-            .unwrap();
-        blob_path(store.dir(), &hash)
+        let record = records.iter().find(|r| r.key.as_slice() == key).unwrap();
+        blob_path(store.dir(), &record.encoding_hash)
     };
     let blobs: HashMap<&'static str, PathBuf> = ["blob_a", "blob_b", "blob_c"]
         .into_iter()
@@ -1320,7 +1260,7 @@ fn corruption_case(
     let key_hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
     let node = &nodes[target];
     mutate(&Entry {
-        db: &db,
+        store: store.dir(),
         key: key.clone(),
         blob: blob_of(&key),
         blobs: &blobs,
@@ -1341,7 +1281,7 @@ fn corruption_case(
             return Err(format!("fsck(true) did not repair it: {after}"));
         }
     } else {
-        let before = snapshot(&db, store.dir());
+        let before = snapshot(store.dir());
         let fsck = store
             .fsck(false)
             .map_err(|e| format!("fsck(false) failed: {e}"))?;
@@ -1350,7 +1290,7 @@ fn corruption_case(
                 "fsck(false) did not report the record {key_hex}: {fsck}"
             ));
         }
-        if snapshot(&db, store.dir()) != before {
+        if snapshot(store.dir()) != before {
             return Err("fsck(false) changed the store".to_owned());
         }
     }

@@ -131,3 +131,56 @@ pub fn running(pid: impl std::fmt::Display) -> bool {
         .and_then(|(_, rest)| rest.split_whitespace().next());
     matches!(state, Some(state) if state != "Z" && state != "X")
 }
+
+/// Turns the store in `dir` (closed) into one of schema `version` (1 to 3): its records and
+/// heads moved from the record log into the `records` and `heads` tables of `store.db`, rows
+/// as choochoo wrote them up to version 3 (the `discovered` column from version 2 on), the
+/// log removed, and the version set. The ledger's tables are left as they are.
+pub fn records_to_tables(dir: &std::path::Path, version: i64) {
+    let records = choochoo::test_util::records(dir).unwrap();
+    let heads = choochoo::test_util::heads(dir).unwrap();
+    let db = rusqlite::Connection::open(dir.join("store.db")).unwrap();
+    db.execute_batch(
+        "CREATE TABLE records (
+            profile TEXT NOT NULL, key BLOB NOT NULL, station TEXT NOT NULL,
+            algorithm TEXT NOT NULL, output_hash BLOB NOT NULL, encoding_hash BLOB NOT NULL,
+            size INTEGER NOT NULL, inline_value BLOB, files BLOB NOT NULL,
+            used_dir INTEGER NOT NULL, created_ns INTEGER NOT NULL, duration_ns INTEGER NOT NULL,
+            discovered BLOB,
+            PRIMARY KEY (profile, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE heads (
+            profile TEXT NOT NULL, node TEXT NOT NULL, key BLOB NOT NULL, head BLOB NOT NULL,
+            PRIMARY KEY (profile, node)
+        ) WITHOUT ROWID;",
+    )
+    .unwrap();
+    for r in &records {
+        db.execute(
+            "INSERT INTO records (profile, key, station, algorithm, output_hash, encoding_hash, size, inline_value, files, used_dir, created_ns, duration_ns, discovered)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            rusqlite::params![
+                r.profile, r.key, r.station, r.algorithm, r.output_hash, r.encoding_hash,
+                r.size, r.inline, r.files, r.used_dir, r.created_ns, r.duration_ns, r.discovered
+            ],
+        )
+        .unwrap();
+    }
+    for h in &heads {
+        db.execute(
+            "INSERT INTO heads (profile, node, key, head) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![h.profile, h.node, h.key, h.head],
+        )
+        .unwrap();
+    }
+    if version < 2 {
+        db.execute_batch("ALTER TABLE records DROP COLUMN discovered")
+            .unwrap();
+    }
+    db.execute(
+        "UPDATE meta SET value = ?1 WHERE name = 'schema_version'",
+        [version.to_string()],
+    )
+    .unwrap();
+    std::fs::remove_file(dir.join("records.log")).unwrap();
+}

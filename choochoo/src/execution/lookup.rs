@@ -12,9 +12,6 @@ use crate::memo::{self, Content, Head, Record};
 use crate::stat::Seen;
 use std::path::PathBuf;
 
-/// From this many nodes on, a run reads all of its profile's records in one query.
-const INDEX_FROM: usize = 2_000;
-
 /// A usable record and the files its output names, as seen now.
 pub(crate) struct Found {
     pub(super) record: Record,
@@ -39,9 +36,9 @@ impl Execution<'_> {
             .push(key);
     }
 
-    /// Looks a key up again, asking the database itself rather than the index read at the
-    /// start: after waiting for another process, which may have just recorded the node. A
-    /// record found is adopted.
+    /// Looks a key up again, reading first what other processes recorded since: after
+    /// waiting for another process, which may have just recorded the node. A record found is
+    /// adopted.
     pub(super) fn look_again(&self, id: NodeId, key: &Digest) -> bool {
         match self.find(&self.paths[id.index()], key, true) {
             Lookup::Hit(found) => {
@@ -64,7 +61,7 @@ impl Execution<'_> {
 
     /// Looks a key up for the node named `path` and checks that what it names is all there
     /// and intact; on a hit, also returns the record and the files its output names, as
-    /// seen now. `fresh` asks the database itself, not the index read at the start.
+    /// seen now. `fresh` first reads what other processes recorded since.
     pub(super) fn find(&self, path: &str, key: &Digest, fresh: bool) -> Lookup {
         let record = match self.record_of(path, key, fresh) {
             Ok(record) => record,
@@ -169,37 +166,14 @@ impl Execution<'_> {
         }
     }
 
-    /// The record of `key`: from the profile's index read at once for a large graph, from one
-    /// query otherwise.
+    /// The record of `key` as the store knows it (the lookup after taking the lease reads
+    /// what other processes recorded since).
     fn stored(&self, key: &Digest) -> Result<Option<Result<Record, String>>, Error> {
-        if self.graph.nodes.len() < INDEX_FROM {
-            return self.store.record(&self.settings.profile, key);
-        }
-        let index = match self.index.get() {
-            Some(index) => index,
-            None => {
-                let index = self.store.records_of(&self.settings.profile)?;
-                self.index.get_or_init(|| index)
-            }
-        };
-        Ok(index.get(key).cloned())
+        self.store.known_record(&self.settings.profile, key)
     }
 
-    /// A node's head as the run found it: from one query for all of them in a large graph.
+    /// A node's head as the run found it.
     pub(super) fn last_head(&self, path: &str) -> Option<Head> {
-        if self.graph.nodes.len() < INDEX_FROM {
-            return self.store.head(&self.settings.profile, path).ok().flatten();
-        }
-        let heads = match self.heads.get() {
-            Some(heads) => heads,
-            None => {
-                let heads = self
-                    .store
-                    .heads_of(&self.settings.profile)
-                    .unwrap_or_default();
-                self.heads.get_or_init(|| heads)
-            }
-        };
-        heads.get(path).cloned()
+        self.store.head(&self.settings.profile, path).ok().flatten()
     }
 }

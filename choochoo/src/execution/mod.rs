@@ -43,7 +43,7 @@ use crate::error::Error;
 use crate::graph::node::NodeId;
 use crate::graph::{Graph, Kind};
 use crate::hash::Digest;
-use crate::memo::{Content, Head, Record};
+use crate::memo::{Content, Record};
 use crate::report::Status;
 use crate::stat::StatCache;
 use crate::store::Store;
@@ -125,10 +125,6 @@ pub(crate) struct Execution<'g> {
     unrecorded: Mutex<Vec<(String, String)>>,
     /// Every key this run looked up or recorded: what `gc` keeps for the last runs.
     used: Mutex<Vec<Digest>>,
-    /// The profile's records by key, read in one query (large graphs only).
-    index: OnceLock<HashMap<Digest, Result<Record, String>>>,
-    /// The profile's heads by node, read in one query (large graphs only).
-    heads: OnceLock<HashMap<String, Head>>,
     /// Routes what stations log through `tracing` into their own logs.
     capture: tracing::Dispatch,
     stop: Arc<AtomicBool>,
@@ -235,8 +231,6 @@ impl<'g> Execution<'g> {
             committing: Mutex::default(),
             unrecorded: Mutex::default(),
             used: Mutex::default(),
-            index: OnceLock::new(),
-            heads: OnceLock::new(),
             stop: Arc::default(),
             remote_files: Mutex::default(),
             materialized: (0..n).map(|_| OnceLock::new()).collect(),

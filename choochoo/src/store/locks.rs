@@ -8,10 +8,13 @@ use crate::lease::Lease;
 impl Store {
     /// Held (shared) by every run while it works on the store, so maintenance that must not
     /// remove what a run holds ([`Store::gc`], [`Store::fsck`]) waits for none to be active.
+    /// A run starts from the record log as it is now: what other processes recorded or
+    /// compacted since this store was opened is read first.
     pub(crate) fn active(&self) -> Result<std::fs::File, Error> {
         let file = self.activity_file()?;
         file.lock_shared()
             .map_err(|error| Error::io("lock", &self.dir.join("active.lock"), error))?;
+        self.log.refresh()?;
         Ok(file)
     }
 

@@ -1,12 +1,13 @@
 //! The queries of store upkeep ([`Store::fsck`], [`Store::gc`], [`Store::pin`]): every record
-//! to check, the records `gc` may remove, the keys the recent and the pinned runs used, and
-//! the pins themselves. What to keep is decided in [`crate::fsck`].
+//! to check, the records `gc` may remove and the compaction of the record log after, the keys
+//! the recent and the pinned runs used, and the pins themselves. What to keep is decided in [`crate::fsck`].
 
 use super::Store;
+use super::log::entry::LogRecord;
 use crate::error::Error;
 use crate::hash::Digest;
 use crate::memo::Record;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use std::collections::HashSet;
 
 /// A record as stored: its profile, its key, and the record or why it is unreadable.
@@ -30,67 +31,79 @@ pub(crate) type RecordId = (String, Vec<u8>);
 impl Store {
     /// Every record with its profile and key; unreadable ones as errors.
     pub(crate) fn all_records(&self) -> Result<Vec<Stored>, Error> {
-        let keys: Vec<(String, Vec<u8>)> = self.with_db("read records from", |db| {
-            let mut stmt = db.prepare("SELECT profile, key FROM records")?;
-            let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            rows.collect()
-        })?;
+        self.log.refresh()?;
         let mut out = Vec::new();
-        for (profile, key) in keys {
-            let Ok(bytes) = <[u8; 32]>::try_from(key.as_slice()) else {
-                continue;
-            };
-            let key = Digest::from_bytes(bytes);
-            if let Some(record) = self.record(&profile, &key)? {
-                out.push((profile, key, record));
-            }
+        for (profile, key, record) in self.log.records() {
+            out.push((
+                profile,
+                Digest::from_bytes(key),
+                record.and_then(LogRecord::decode),
+            ));
         }
         Ok(out)
     }
 
     /// The records that are no node's current one, oldest first.
     pub(crate) fn gc_candidates(&self) -> Result<Vec<Candidate>, Error> {
-        self.with_db("read records from", |db| {
-            let mut stmt = db.prepare(
-                "SELECT r.profile, r.key, r.size, r.inline_value IS NULL, r.encoding_hash, r.created_ns, r.station FROM records r
-                 WHERE NOT EXISTS (SELECT 1 FROM heads h WHERE h.profile = r.profile AND h.key = r.key)
-                 ORDER BY r.created_ns",
-            )?;
-            let rows = stmt.query_map([], |row| {
-                Ok(Candidate {
-                    profile: row.get(0)?,
-                    key: row.get(1)?,
-                    size: row.get::<_, i64>(2)? as u64,
-                    is_blob: row.get(3)?,
-                    encoding_hash: row.get(4)?,
-                    created: row.get(5)?,
-                    station: row.get(6)?,
-                })
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-        })
+        self.log.refresh()?;
+        let current: HashSet<(String, [u8; 32])> = self
+            .log
+            .heads(None)
+            .into_iter()
+            .map(|head| (head.profile, head.key))
+            .collect();
+        let mut candidates: Vec<Candidate> = self
+            .log
+            .records()
+            .into_iter()
+            .filter_map(|(_, _, record)| record.ok())
+            .filter(|record| !current.contains(&(record.profile.clone(), record.key)))
+            .map(|record| Candidate {
+                key: record.key.to_vec(),
+                size: record.size.max(0) as u64,
+                is_blob: record.inline.is_none(),
+                encoding_hash: record.encoding_hash,
+                created: record.created_ns,
+                station: record.station,
+                profile: record.profile,
+            })
+            .collect();
+        candidates.sort_by_key(|c| c.created);
+        Ok(candidates)
     }
 
     /// The size of every stored output, added up.
     pub(crate) fn stored_bytes(&self) -> Result<u64, Error> {
-        let total = self.with_db("measure", |db| {
-            db.query_row("SELECT coalesce(sum(size), 0) FROM records", [], |row| {
-                row.get::<_, i64>(0)
-            })
-        })?;
-        Ok(total as u64)
+        let records = self.log.records();
+        let sizes = records
+            .iter()
+            .filter_map(|(_, _, record)| record.as_ref().ok());
+        Ok(sizes.map(|record| record.size.max(0) as u64).sum())
     }
 
-    /// Whether some record names the blob `digest`.
-    pub(crate) fn blob_named(&self, digest: &Digest) -> Result<bool, Error> {
-        self.with_db("read records from", |db| {
-            db.query_row(
-                "SELECT count(*) FROM records WHERE encoding_hash = ?1 AND inline_value IS NULL",
-                params![digest.as_bytes()],
-                |row| row.get::<_, i64>(0),
-            )
-            .map(|n| n > 0)
-        })
+    /// The blobs the current records name.
+    pub(crate) fn named_blobs(&self) -> HashSet<Vec<u8>> {
+        let records = self.log.records();
+        records
+            .into_iter()
+            .filter_map(|(_, _, record)| record.ok())
+            .filter(|record| record.inline.is_none())
+            .map(|record| record.encoding_hash)
+            .collect()
+    }
+
+    /// Forgets `records` and rewrites the record log without them and without whatever else
+    /// is no longer current.
+    pub(crate) fn compact_records(
+        &self,
+        records: &HashSet<(String, [u8; 32])>,
+    ) -> Result<(), Error> {
+        self.log.compact(&*self.fs, records)
+    }
+
+    /// The corrupt entries met reading the record log.
+    pub(crate) fn log_problems(&self) -> Vec<String> {
+        self.log.problems()
     }
 
     /// When the `n`-th most recent run started (records created since are kept).

@@ -1,9 +1,11 @@
 //! The store: one directory holding everything a workflow program remembers between runs
 //! (by default `.choochoo` in the working directory).
 //!
-//! - `store.db` — SQLite (WAL): memo records, the last state of each node, the stat cache, the
-//!   runs and the defect ledger. Several processes may open one store at once; inspect it with
-//!   `sqlite3`.
+//! - `records.log` — the record log: every memo record and the last state (head) of each
+//!   node, appended in batches (one write and one sync each) and read once at open into an
+//!   index of offsets; `records.lock` is held by whoever appends (see `log/mod.rs`).
+//! - `store.db` — SQLite (WAL): the stat cache, the runs and the defect ledger. Several
+//!   processes may open one store at once; inspect it with `sqlite3`.
 //! - `blobs/ab/abcdef…` — encoded outputs too large to keep inline, named by their BLAKE3
 //!   hash, each written to `tmp/` first, synced, then renamed into place.
 //! - `work/<profile>/<node>/` — each station's own directory ([`Ctx::out_dir`](crate::Ctx::out_dir)).
@@ -17,9 +19,10 @@
 //! directory the runtime makes is `0700` and every file `0600`, `store.db` created so before
 //! SQLite opens it, so that its WAL and shared-memory files, which take its mode, are too.
 //!
-//! The store owns all of `store.db`'s SQL; the rest of the crate calls typed methods. One
-//! file per concern: `schema.rs` (every table, and the layout's version), `records.rs` (memo
-//! records and heads), `discovered.rs` (the inputs a record's station found while it ran),
+//! The store owns all of `store.db`'s SQL and the record log; the rest of the crate calls
+//! typed methods. One file per concern: `schema.rs` (every table, and the layout's version),
+//! `log/` (the record log: its entries, index, appends, compaction and the migration of the
+//! records from `store.db`), `records.rs` (memo records and heads over the log), `discovered.rs` (the inputs a record's station found while it ran),
 //! `blobs.rs` (large outputs), `publish.rs` (the atomic write every file of the store goes
 //! through), `stats.rs` (the stat cache), `runs.rs` (runs, their entries and the keys they
 //! used), `run_list.rs` (the latest runs and a run in flight, as a dashboard shows them),
@@ -41,6 +44,13 @@ pub(crate) mod ledger;
 mod ledger_reads;
 pub(crate) mod ledger_rows;
 mod locks;
+pub(crate) mod log;
+#[cfg(feature = "test-util")]
+pub use log::entry::{LogHead, LogRecord};
+#[cfg(feature = "test-util")]
+pub use log::inspect::{
+    corrupt_record, edit_record, forget_records, heads as log_heads, records as log_records,
+};
 pub(crate) mod maintenance;
 mod observe;
 mod occurrences;
@@ -66,8 +76,10 @@ use std::sync::{Arc, Mutex};
 /// One directory (by default `.choochoo` in the working directory). Open it once and share it
 /// between runners; several processes may use one store at once. It holds:
 ///
-/// - `store.db`: SQLite (WAL) with the memo records, the last state of each node, the stat
-///   cache, the runs and the defect ledger; inspect it with `sqlite3`.
+/// - `records.log`: the memo records and the last state of each node, an append-only log
+///   read once when the store opens.
+/// - `store.db`: SQLite (WAL) with the stat cache, the runs and the defect ledger; inspect
+///   it with `sqlite3`.
 /// - `blobs/`: encoded outputs too large to keep inline, named by their BLAKE3 hash.
 /// - `work/<profile>/<node>/`: each station's own directory ([`Ctx::out_dir`]); a failed
 ///   attempt's is kept under `work/<profile>/.failed/`.
@@ -117,6 +129,8 @@ use std::sync::{Arc, Mutex};
 pub struct Store {
     dir: PathBuf,
     db: Mutex<Connection>,
+    /// The memo records and heads.
+    log: log::Log,
     temp_counter: AtomicU64,
     leases: Leases,
     /// Every step of publishing an output goes through here (tests fail chosen steps).
@@ -150,13 +164,17 @@ impl Store {
         // Created here, private, so that SQLite (which gives its WAL and shared-memory files
         // the database's mode) opens a file that is already `0600`.
         crate::privacy::touch(&db_path).map_err(|error| Error::io("create", &db_path, error))?;
+        let log = log::Log::open(&dir)?;
         let db = Connection::open(&db_path).map_err(|error| Error::db("open", &db_path, error))?;
-        schema::set_up(&db, &db_path)?;
+        schema::set_up(&db, &db_path, &|db| log.migrate_tables(db, &*fs))?;
+        // Another process may have moved an older store's records into the log meanwhile.
+        log.refresh()?;
         let leases = Leases::new(&dir.join("locks"));
         let store = Store {
             secret_keys: Arc::new(crate::secret::key::Keys::new(&dir)),
             dir,
             db: Mutex::new(db),
+            log,
             temp_counter: AtomicU64::new(0),
             leases,
             fs,

@@ -18,7 +18,11 @@
 //! added the `discovered` column to `records`: an older choochoo would use a record without
 //! checking the inputs its station discovered, so it must not open such a store. Version 3 made
 //! an observation one station's attempts in one run: an older choochoo would count each of
-//! its attempts as a failure of its own and file a run's failures apart.
+//! its attempts as a failure of its own and file a run's failures apart. Version 4 moved the
+//! memo records and heads out of `store.db` into the record log (`records.log`, see
+//! `store/log/`): their rows are appended to the log, synced, and the tables dropped in the
+//! transaction that sets the version, so an older choochoo, which would find no records,
+//! refuses the store rather than running everything again.
 
 use crate::error::Error;
 use rusqlite::{Connection, OptionalExtension};
@@ -26,7 +30,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The layout of `store.db`. A store written by a newer version is refused, never guessed at.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// What brings a store of version `n` to `n + 1`, at index `n - 1`: run in the transaction
 /// that opens it, after `SCHEMA` (which creates only what is missing).
@@ -43,37 +47,25 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE observations ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE observations ADD COLUMN failures TEXT;
      ALTER TABLE notes ADD COLUMN added_by TEXT;",
+    // 3 → 4: the records and heads are in the record log now; their rows were appended to
+    // it just before (see `RECORDS_TO_LOG`).
+    "DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS heads;",
 ];
+
+/// The step (from this version) before whose SQL the rows of `records` and `heads` are
+/// appended to the record log.
+const RECORDS_TO_LOG: i64 = 3;
+
+/// What moves the rows of `records` and `heads` into the record log, in the migration's
+/// transaction.
+pub(super) type ToLog<'a> = &'a dyn Fn(&Connection) -> rusqlite::Result<()>;
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION - 1);
 
-/// Every table: the memo records and each node's last state (`records`, `heads`), the runs and
+/// Every table (the memo records and each node's last state are in the record log): the runs and
 /// what they used (`runs`, `run_entries`, `run_warnings`, `interrupted_runs`, `keysets`, `run_keys`, `pins`), the
 /// stat cache, the evidence of cleans (`cleanups`), the defect ledger, and the remote digests.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS records (
-    profile TEXT NOT NULL,
-    key BLOB NOT NULL,
-    station TEXT NOT NULL,
-    algorithm TEXT NOT NULL,
-    output_hash BLOB NOT NULL,
-    encoding_hash BLOB NOT NULL,
-    size INTEGER NOT NULL,
-    inline_value BLOB,
-    files BLOB NOT NULL,
-    used_dir INTEGER NOT NULL,
-    created_ns INTEGER NOT NULL,
-    duration_ns INTEGER NOT NULL,
-    discovered BLOB,
-    PRIMARY KEY (profile, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS heads (
-    profile TEXT NOT NULL,
-    node TEXT NOT NULL,
-    key BLOB NOT NULL,
-    head BLOB NOT NULL,
-    PRIMARY KEY (profile, node)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS run_entries (
     run INTEGER NOT NULL,
     node TEXT NOT NULL,
@@ -223,8 +215,8 @@ const WAL_PAGES: i64 = 64;
 
 /// Sets up a freshly opened connection (WAL, busy timeout) and the tables, bringing an older
 /// store up to this version; refuses a store of a newer one.
-pub(super) fn set_up(db: &Connection, path: &Path) -> Result<(), Error> {
-    let found = while_busy(|| configure_and_create(db))
+pub(super) fn set_up(db: &Connection, path: &Path, to_log: ToLog<'_>) -> Result<(), Error> {
+    let found = while_busy(|| configure_and_create(db, to_log))
         .map_err(|error| Error::db("set up", path, error))?;
     match found {
         Some(version) if version != SCHEMA_VERSION => Err(Error::usage(format!(
@@ -238,7 +230,7 @@ pub(super) fn set_up(db: &Connection, path: &Path) -> Result<(), Error> {
 
 /// Configures the connection, then creates the tables in one immediate transaction; the
 /// version the store had, `None` when it is new.
-fn configure_and_create(db: &Connection) -> rusqlite::Result<Option<i64>> {
+fn configure_and_create(db: &Connection, to_log: ToLog<'_>) -> rusqlite::Result<Option<i64>> {
     db.busy_timeout(Duration::from_secs(60))?;
     db.pragma_update(None, "journal_mode", "WAL")?;
     db.pragma_update(None, "synchronous", "NORMAL")?;
@@ -255,7 +247,7 @@ fn configure_and_create(db: &Connection) -> rusqlite::Result<Option<i64>> {
         return Ok(Some(SCHEMA_VERSION));
     }
     db.execute_batch("BEGIN IMMEDIATE")?;
-    let result = create(db).and_then(|version| {
+    let result = create(db, to_log).and_then(|version| {
         if version.is_none_or(|version| version == SCHEMA_VERSION) {
             note_layout(db)?;
         }
@@ -311,7 +303,7 @@ fn note_layout(db: &Connection) -> rusqlite::Result<()> {
 
 /// Creates what is missing and reads (or, in a new store, writes) the schema version; an
 /// older store is migrated, and then has this version.
-fn create(db: &Connection) -> rusqlite::Result<Option<i64>> {
+fn create(db: &Connection, to_log: ToLog<'_>) -> rusqlite::Result<Option<i64>> {
     db.execute_batch(SCHEMA)?;
     let version: Option<String> = db
         .query_row(
@@ -321,7 +313,7 @@ fn create(db: &Connection) -> rusqlite::Result<Option<i64>> {
         )
         .optional()?;
     match version.map(|version| version.parse::<i64>().unwrap_or(-1)) {
-        Some(version) if (1..SCHEMA_VERSION).contains(&version) => migrate(db, version),
+        Some(version) if (1..SCHEMA_VERSION).contains(&version) => migrate(db, version, to_log),
         Some(version) => Ok(Some(version)),
         None => {
             db.execute(
@@ -334,8 +326,11 @@ fn create(db: &Connection) -> rusqlite::Result<Option<i64>> {
 }
 
 /// Brings a store of version `from` up to [`SCHEMA_VERSION`].
-fn migrate(db: &Connection, from: i64) -> rusqlite::Result<Option<i64>> {
+fn migrate(db: &Connection, from: i64, to_log: ToLog<'_>) -> rusqlite::Result<Option<i64>> {
     for step in from..SCHEMA_VERSION {
+        if step == RECORDS_TO_LOG {
+            to_log(db)?;
+        }
         let index = usize::try_from(step - 1).unwrap_or(usize::MAX);
         db.execute_batch(MIGRATIONS.get(index).copied().unwrap_or_default())?;
     }
@@ -373,7 +368,7 @@ mod tests {
     fn open(dir: &Path) -> Connection {
         let path = dir.join("store.db");
         let db = Connection::open(&path).unwrap();
-        set_up(&db, &path).unwrap();
+        set_up(&db, &path, &|_| Ok(())).unwrap();
         db
     }
 
@@ -406,7 +401,7 @@ mod tests {
         db.execute_batch("UPDATE meta SET value = '999' WHERE name = 'schema_version'")
             .unwrap();
         assert!(!is_set_up(&db));
-        let error = set_up(&db, &dir.path().join("store.db")).unwrap_err();
+        let error = set_up(&db, &dir.path().join("store.db"), &|_| Ok(())).unwrap_err();
         assert!(error.to_string().contains("schema version 999"), "{error}");
     }
 }

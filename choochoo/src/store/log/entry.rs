@@ -1,0 +1,384 @@
+//! One entry of the record log and the frame around it.
+//!
+//! A log starts with [`MAGIC`] (its format, 16 bytes); then frames, each:
+//!
+//! | bytes | what |
+//! |---|---|
+//! | 4 | the body's length, little-endian `u32` |
+//! | 8 | the first 8 bytes of the BLAKE3 hash of those 4 bytes and the body |
+//! | n | the body: one [`Entry`], postcard |
+//!
+//! A frame whose hash does not match its bytes is corrupt, and a frame cut short (a write a
+//! crash interrupted) is torn; neither is ever read as an entry.
+
+use serde::{Deserialize, Serialize};
+
+/// The first bytes of a record log: its name and the version of its format.
+pub(crate) const MAGIC: &[u8; 16] = b"choochoo-log\0\0\0\x01";
+
+/// A frame's length and check, before its body.
+pub(crate) const HEADER: usize = 12;
+
+/// No body is longer: a longer length is corrupt.
+pub(crate) const LONGEST: usize = 1 << 28;
+
+/// A memo record as the log holds it: what a station produced for a key. Its fields are kept
+/// as they were written, and checked when it is read (see `RecordRow::decode`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(not(feature = "test-util"), allow(unreachable_pub))]
+pub struct LogRecord {
+    /// The profile it belongs to.
+    pub profile: String,
+    /// Its key: the hash of its station and inputs.
+    pub key: [u8; 32],
+    /// The station that produced it.
+    pub station: String,
+    /// The hash algorithm of its hashes.
+    pub algorithm: String,
+    /// The content hash of its output.
+    pub output_hash: Vec<u8>,
+    /// The hash of its encoded output: its blob's name.
+    pub encoding_hash: Vec<u8>,
+    /// The length of its encoded output.
+    pub size: i64,
+    /// The encoded output when small; `None` when it is a blob.
+    pub inline: Option<Vec<u8>>,
+    /// postcard of `Vec<(path bytes, Digest)>`: the files its output names.
+    pub files: Vec<u8>,
+    /// Whether its station left its directory behind.
+    pub used_dir: bool,
+    /// When it was recorded, in nanoseconds since the epoch.
+    pub created_ns: i64,
+    /// How long its station ran.
+    pub duration_ns: i64,
+    /// The inputs its station discovered (see `store/discovered.rs`).
+    pub discovered: Option<Vec<u8>>,
+}
+
+/// A node's last head: the key it had, and what that key was made of (postcard of `Head`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(not(feature = "test-util"), allow(unreachable_pub))]
+pub struct LogHead {
+    /// The profile it belongs to.
+    pub profile: String,
+    /// The node's name.
+    pub node: String,
+    /// The key of the node's current record.
+    pub key: [u8; 32],
+    /// postcard of the head.
+    pub head: Vec<u8>,
+}
+
+/// One entry: what one step did to the records and heads. A later entry for the same record
+/// or head replaces an earlier one.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) enum Entry {
+    /// A station finished: its record, and its node's head naming it.
+    Station(LogRecord, LogHead),
+    /// A record alone (a migrated record no head names, or one rewritten).
+    Record(LogRecord),
+    /// A head alone (a migrated head).
+    Head(LogHead),
+    /// A record is gone.
+    Forget { profile: String, key: [u8; 32] },
+    /// A node is gone: its head, and the record it named.
+    ForgetNode {
+        profile: String,
+        node: String,
+        key: [u8; 32],
+    },
+}
+
+impl Entry {
+    /// The record this entry holds, if any.
+    pub(crate) fn record(&self) -> Option<&LogRecord> {
+        match self {
+            Entry::Station(record, _) | Entry::Record(record) => Some(record),
+            _ => None,
+        }
+    }
+
+    /// The head this entry holds, if any.
+    pub(crate) fn head(&self) -> Option<&LogHead> {
+        match self {
+            Entry::Station(_, head) | Entry::Head(head) => Some(head),
+            _ => None,
+        }
+    }
+
+    /// The record alone, moved out.
+    pub(crate) fn into_record(self) -> Option<LogRecord> {
+        match self {
+            Entry::Station(record, _) | Entry::Record(record) => Some(record),
+            _ => None,
+        }
+    }
+}
+
+impl AsRef<Entry> for Entry {
+    fn as_ref(&self) -> &Entry {
+        self
+    }
+}
+
+/// Appends `entry`'s frame to `out`.
+pub(crate) fn frame(entry: &Entry, out: &mut Vec<u8>) -> Result<(), postcard::Error> {
+    let body = postcard::to_stdvec(entry)?;
+    let length = u32::try_from(body.len())
+        .ok()
+        .filter(|&length| length as usize <= LONGEST)
+        .ok_or(postcard::Error::SerializeBufferFull)?
+        .to_le_bytes();
+    out.extend_from_slice(&length);
+    out.extend_from_slice(&check(&length, &body));
+    out.extend_from_slice(&body);
+    Ok(())
+}
+
+/// What the bytes at a position hold.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Frame<'a> {
+    /// A whole frame whose check matches: its body, and the frame's length.
+    Good(&'a [u8], usize),
+    /// Fewer bytes than the frame's header or its length says: torn, or a corrupt length.
+    Short,
+    /// A frame whose check does not match, with the length it claims (`None`: impossible).
+    Bad(Option<usize>),
+}
+
+/// The frame at the start of `bytes`.
+pub(crate) fn parse(bytes: &[u8]) -> Frame<'_> {
+    let Some((header, rest)) = bytes.split_first_chunk::<HEADER>() else {
+        return Frame::Short;
+    };
+    let length_bytes = [header[0], header[1], header[2], header[3]];
+    let length = u32::from_le_bytes(length_bytes) as usize;
+    if length > LONGEST {
+        return Frame::Bad(None);
+    }
+    let Some(body) = rest.get(..length) else {
+        return Frame::Short;
+    };
+    if header[4..] != check(&length_bytes, body) {
+        return Frame::Bad(Some(HEADER + length));
+    }
+    Frame::Good(body, HEADER + length)
+}
+
+/// The entry a good frame's body holds; `Err` when it is not one this version reads.
+pub(crate) fn decode(body: &[u8]) -> Result<Entry, postcard::Error> {
+    view(body).map(View::into_entry)
+}
+
+/// The entry a good frame's body holds, read in place (nothing is allocated).
+pub(crate) fn view(body: &[u8]) -> Result<View<'_>, postcard::Error> {
+    let (view, rest) = postcard::take_from_bytes(body)?;
+    match rest.is_empty() {
+        true => Ok(view),
+        false => Err(postcard::Error::DeserializeBadEncoding),
+    }
+}
+
+/// An [`Entry`] read in place, its strings and bytes borrowed from the frame (postcard
+/// encodes a `&[u8]` as it does a `Vec<u8>`); the variants are the same, in the same order.
+#[derive(Debug, Deserialize)]
+pub(crate) enum View<'a> {
+    Station(
+        #[serde(borrow)] RecordView<'a>,
+        #[serde(borrow)] HeadView<'a>,
+    ),
+    Record(#[serde(borrow)] RecordView<'a>),
+    Head(#[serde(borrow)] HeadView<'a>),
+    Forget {
+        profile: &'a str,
+        key: [u8; 32],
+    },
+    ForgetNode {
+        profile: &'a str,
+        node: &'a str,
+        key: [u8; 32],
+    },
+}
+
+/// A [`LogRecord`] read in place.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RecordView<'a> {
+    pub(crate) profile: &'a str,
+    pub(crate) key: [u8; 32],
+    pub(crate) station: &'a str,
+    pub(crate) algorithm: &'a str,
+    pub(crate) output_hash: &'a [u8],
+    pub(crate) encoding_hash: &'a [u8],
+    pub(crate) size: i64,
+    pub(crate) inline: Option<&'a [u8]>,
+    pub(crate) files: &'a [u8],
+    pub(crate) used_dir: bool,
+    pub(crate) created_ns: i64,
+    pub(crate) duration_ns: i64,
+    pub(crate) discovered: Option<&'a [u8]>,
+}
+
+/// A [`LogHead`] read in place.
+#[derive(Debug, Deserialize)]
+pub(crate) struct HeadView<'a> {
+    profile: &'a str,
+    node: &'a str,
+    key: [u8; 32],
+    head: &'a [u8],
+}
+
+/// What an entry changes in the index: the record and the head it sets, the ones it removes.
+#[derive(Debug, Default)]
+pub(crate) struct Change<'a> {
+    /// A record set: its profile and key.
+    pub(crate) record: Option<(&'a str, [u8; 32])>,
+    /// A head set: its profile and node.
+    pub(crate) head: Option<(&'a str, &'a str)>,
+    /// A record removed, and its node's head with it when a node is named.
+    pub(crate) forget: Option<(&'a str, [u8; 32], Option<&'a str>)>,
+}
+
+impl<'a> View<'a> {
+    /// What this entry changes in the index.
+    pub(crate) fn change(&self) -> Change<'a> {
+        let record =
+            |r: &RecordView<'a>| -> Option<(&'a str, [u8; 32])> { Some((r.profile, r.key)) };
+        let head = |h: &HeadView<'a>| -> Option<(&'a str, &'a str)> { Some((h.profile, h.node)) };
+        match self {
+            View::Station(r, h) => Change {
+                record: record(r),
+                head: head(h),
+                forget: None,
+            },
+            View::Record(r) => Change {
+                record: record(r),
+                ..Change::default()
+            },
+            View::Head(h) => Change {
+                head: head(h),
+                ..Change::default()
+            },
+            View::Forget { profile, key } => Change {
+                forget: Some((*profile, *key, None)),
+                ..Change::default()
+            },
+            View::ForgetNode { profile, node, key } => Change {
+                forget: Some((*profile, *key, Some(*node))),
+                ..Change::default()
+            },
+        }
+    }
+
+    /// The entry, its strings and bytes copied.
+    pub(crate) fn into_entry(self) -> Entry {
+        match self {
+            View::Station(r, h) => Entry::Station(r.to_record(), h.to_head()),
+            View::Record(r) => Entry::Record(r.to_record()),
+            View::Head(h) => Entry::Head(h.to_head()),
+            View::Forget { profile, key } => Entry::Forget {
+                profile: profile.to_owned(),
+                key,
+            },
+            View::ForgetNode { profile, node, key } => Entry::ForgetNode {
+                profile: profile.to_owned(),
+                node: node.to_owned(),
+                key,
+            },
+        }
+    }
+}
+
+impl RecordView<'_> {
+    fn to_record(&self) -> LogRecord {
+        LogRecord {
+            profile: self.profile.to_owned(),
+            key: self.key,
+            station: self.station.to_owned(),
+            algorithm: self.algorithm.to_owned(),
+            output_hash: self.output_hash.to_vec(),
+            encoding_hash: self.encoding_hash.to_vec(),
+            size: self.size,
+            inline: self.inline.map(<[u8]>::to_vec),
+            files: self.files.to_vec(),
+            used_dir: self.used_dir,
+            created_ns: self.created_ns,
+            duration_ns: self.duration_ns,
+            discovered: self.discovered.map(<[u8]>::to_vec),
+        }
+    }
+}
+
+impl HeadView<'_> {
+    fn to_head(&self) -> LogHead {
+        LogHead {
+            profile: self.profile.to_owned(),
+            node: self.node.to_owned(),
+            key: self.key,
+            head: self.head.to_vec(),
+        }
+    }
+}
+
+impl Entry {
+    /// What this entry changes in the index.
+    pub(crate) fn change(&self) -> Change<'_> {
+        let record = self.record().map(|r| (r.profile.as_str(), r.key));
+        let head = self.head().map(|h| (h.profile.as_str(), h.node.as_str()));
+        let forget = match self {
+            Entry::Forget { profile, key } => Some((profile.as_str(), *key, None)),
+            Entry::ForgetNode { profile, node, key } => {
+                Some((profile.as_str(), *key, Some(node.as_str())))
+            }
+            _ => None,
+        };
+        Change {
+            record,
+            head,
+            forget,
+        }
+    }
+}
+
+/// A frame's check: the first 8 bytes of the BLAKE3 hash of its length and body.
+fn check(length: &[u8; 4], body: &[u8]) -> [u8; 8] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(length);
+    hasher.update(body);
+    let hash = hasher.finalize();
+    let mut check = [0; 8];
+    check.copy_from_slice(&hash.as_bytes()[..8]);
+    check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head() -> Entry {
+        Entry::Head(LogHead {
+            profile: "default".to_owned(),
+            node: "a".to_owned(),
+            key: [7; 32],
+            head: vec![1, 2, 3],
+        })
+    }
+
+    #[test]
+    fn a_frame_reads_back_and_any_damage_is_seen() {
+        let mut bytes = Vec::new();
+        frame(&head(), &mut bytes).unwrap();
+        let Frame::Good(body, length) = parse(&bytes) else {
+            panic!("a good frame");
+        };
+        assert_eq!(length, bytes.len());
+        assert!(matches!(decode(body).unwrap(), Entry::Head(h) if h.node == "a"));
+        for cut in 0..bytes.len() {
+            assert_eq!(parse(&bytes[..cut]), Frame::Short, "cut at {cut}");
+        }
+        for at in HEADER..bytes.len() {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x10;
+            assert_eq!(parse(&damaged), Frame::Bad(Some(bytes.len())), "byte {at}");
+        }
+    }
+}
