@@ -5,6 +5,7 @@
 use crate::discovered::Source;
 use crate::error::Error;
 use crate::graph::{Graph, Kind};
+use crate::memo::Head;
 use crate::store::Store;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,26 +28,38 @@ pub(crate) fn watched(store: &Store, profile: &str, graph: &Graph) -> Result<Wat
         }
     }
     let paths = crate::execution::paths::node_paths(graph)?;
-    let heads = store.heads_of(profile)?;
     for (node, path) in graph.nodes.iter().zip(&paths) {
         if !matches!(node.kind, Kind::Station { .. }) {
             continue;
         }
-        let Some(head) = heads.get(&**path) else {
-            continue;
-        };
-        let Some(Ok(record)) = store.record(profile, &head.key)? else {
-            continue;
-        };
-        for input in record.discovered {
-            match input.source {
-                Source::File(path) => watched.insert(path, false),
-                Source::Dir(path) => watched.insert(path, true),
-                Source::Env(_) => None,
-            };
+        // A map's items are nodes of their own in the store, each with what it discovered.
+        let mut heads: Vec<Head> = store.head(profile, path)?.into_iter().collect();
+        if node.map.is_some() {
+            heads.extend(
+                store
+                    .item_heads(profile, path)?
+                    .into_iter()
+                    .map(|(_, head)| head),
+            );
+        }
+        for head in heads {
+            if let Some(Ok(record)) = store.record(profile, &head.key)? {
+                discovered(&mut watched, record.discovered);
+            }
         }
     }
     Ok(absolute(watched, store.dir()))
+}
+
+/// Adds the files and directories a station discovered.
+fn discovered(watched: &mut Watched, inputs: Vec<crate::discovered::Discovered>) {
+    for input in inputs {
+        match input.source {
+            Source::File(path) => watched.insert(path, false),
+            Source::Dir(path) => watched.insert(path, true),
+            Source::Env(_) => None,
+        };
+    }
 }
 
 /// `watched` with relative paths made absolute, and without the store's own files.
