@@ -201,7 +201,7 @@ unsafe fn exec(plan: &Plan) -> c_int {
 /// (Rust programs ignore it; their children should not), as the standard library does.
 unsafe fn default_signals() {
     unsafe {
-        for signal in 1..libc::SIGRTMAX() {
+        for signal in 1..=libc::SIGRTMAX() {
             let mut action: libc::sigaction = std::mem::zeroed();
             if libc::sigaction(signal, std::ptr::null(), &mut action) != 0 {
                 continue;
