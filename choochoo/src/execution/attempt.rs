@@ -186,6 +186,11 @@ impl Execution<'_> {
     fn call_with_retries(&self, call: &Call<'_>, head: &Head) -> Attempts<(Shared, Vec<Sighting>)> {
         let policy = call.policy;
         self.with_retries(call, head, |attempt| {
+            #[cfg(feature = "temporal")]
+            let result = self
+                .elsewhere(call, head)
+                .unwrap_or_else(|| self.attempt(call, &policy));
+            #[cfg(not(feature = "temporal"))]
             let result = self.attempt(call, &policy);
             let kept = match result {
                 Ok(_) => None,
@@ -239,7 +244,7 @@ impl Execution<'_> {
 
     /// One call of the station's function, then its check: the visit must leave the world in
     /// the state its check asks for. Returns its value and the inputs it discovered.
-    fn attempt(
+    pub(super) fn attempt(
         &self,
         call: &Call<'_>,
         policy: &Policy,

@@ -21,6 +21,8 @@ mod bytes;
 mod call;
 mod commit;
 pub(crate) mod decide;
+#[cfg(feature = "temporal")]
+mod elsewhere;
 pub(crate) mod finish;
 pub(crate) mod item;
 pub(crate) mod items;
@@ -38,6 +40,8 @@ mod restore;
 mod schedule;
 mod values;
 mod warned;
+#[cfg(feature = "temporal")]
+mod worked;
 
 use crate::error::Error;
 use crate::graph::node::NodeId;
@@ -72,6 +76,9 @@ pub(crate) struct Settings {
     /// The shared second-level cache, if any.
     #[cfg(feature = "remote")]
     pub(crate) remote: Option<Arc<crate::remote::Cache>>,
+    /// The workers the stations that must run are sent to, if any.
+    #[cfg(feature = "temporal")]
+    pub(crate) temporal: Option<Arc<crate::temporal::client::Dispatch>>,
 }
 
 /// The shared state of one run of one graph.

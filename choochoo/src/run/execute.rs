@@ -24,6 +24,8 @@ impl Runner<'_> {
             listener: self.listener.clone(),
             #[cfg(feature = "remote")]
             remote: None,
+            #[cfg(feature = "temporal")]
+            temporal: None,
         }
     }
 
@@ -75,6 +77,10 @@ impl Runner<'_> {
         #[cfg(feature = "remote")]
         {
             settings.remote = self.remote.clone();
+        }
+        #[cfg(feature = "temporal")]
+        {
+            settings.temporal = self.dispatch()?;
         }
         let mut execution = match self.prepare(graph, &settings, paths) {
             Ok(execution) => execution,

@@ -1,0 +1,52 @@
+//! The one activity type, `choochoo.station`: a worker runs the task it is given on a
+//! blocking thread and answers, or fails with the failure's kind as its type (never retried
+//! by Temporal: the coordinator retries transient failures under the station's policy).
+
+use super::task::{Answer, Failed, Task};
+use std::sync::Arc;
+use temporalio_common::error::ApplicationFailure;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+/// What a worker does with a task.
+pub(crate) type Work = Arc<dyn Fn(Task) -> Result<Answer, Failed> + Send + Sync>;
+
+/// The activities a worker registers: one, which runs stations by name.
+pub(crate) struct Stations {
+    pub(crate) work: Option<Work>,
+}
+
+#[activities]
+impl Stations {
+    /// Runs one station of the worker's graph.
+    #[activity(name = "choochoo.station")]
+    pub(crate) async fn station(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        task: Task,
+    ) -> Result<Answer, ActivityError> {
+        let Some(work) = self.work.clone() else {
+            return Err(failure(Failed::new(
+                super::task::Kind::Refused,
+                "this process is not a worker",
+            )));
+        };
+        let node = task.node.clone();
+        match tokio::task::spawn_blocking(move || work(task)).await {
+            Ok(answer) => answer.map_err(failure),
+            Err(error) => Err(failure(Failed::new(
+                super::task::Kind::Failed,
+                format!("`{node}` did not finish on the worker: {error}"),
+            ))),
+        }
+    }
+}
+
+/// A failure Temporal does not retry, its kind as its type.
+fn failure(failed: Failed) -> ActivityError {
+    ApplicationFailure::builder(failed.message)
+        .type_name(failed.kind.name().to_owned())
+        .non_retryable(true)
+        .build()
+        .into()
+}

@@ -1,0 +1,231 @@
+//! A coordinator and two workers: the outputs of a local run, each station executed once in
+//! all, and both workers at work.
+
+use crate::buildgrid::BuildGrid;
+use crate::program::{self, ARGS, COUNTS};
+use crate::server::TemporalServer;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where the programs of one test run: a directory each, and the counts directory.
+pub struct Site {
+    dir: tempfile::TempDir,
+    pub queue: String,
+}
+
+/// What a program printed and how it exited.
+#[derive(Debug)]
+pub struct Output {
+    pub pid: u32,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Site {
+    pub fn new(queue: &str) -> Site {
+        let site = Site {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            queue: queue.to_owned(),
+        };
+        std::fs::create_dir_all(site.counts()).unwrap();
+        site
+    }
+
+    pub fn counts(&self) -> PathBuf {
+        self.dir.path().join("counts")
+    }
+
+    /// The program with `args`, in directory `name` of the site.
+    fn command(&self, name: &str, args: &[&str]) -> Command {
+        let dir = self.dir.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut argv = vec!["squares"];
+        argv.extend_from_slice(args);
+        let mut command = Command::new(std::env::current_exe().expect("the test binary"));
+        command
+            .args([
+                "--exact",
+                "program::program",
+                "--ignored",
+                "--nocapture",
+                "-q",
+            ])
+            .env(ARGS, serde_json::to_string(&argv).unwrap())
+            .env(COUNTS, self.counts())
+            .env_remove("CHOOCHOO_REMOTE")
+            .env_remove("CHOOCHOO_TEMPORAL")
+            .current_dir(dir)
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Starts a worker named `name` polling the site's queue, its output in its directory.
+    pub fn worker(&self, name: &str, server: &TemporalServer, grid: &BuildGrid) -> Child {
+        let log = std::fs::File::create(self.dir.path().join(format!("{name}.log"))).unwrap();
+        let args = [
+            "worker",
+            "--temporal",
+            &server.address,
+            "--task-queue",
+            &self.queue,
+            "--name",
+            name,
+            "--remote",
+            &grid.url,
+        ];
+        self.command(name, &args)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start a worker")
+    }
+
+    /// What worker `name` printed.
+    pub fn worker_log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(format!("{name}.log"))).unwrap_or_default()
+    }
+
+    /// Runs the program in directory `name` to its end, at most five minutes.
+    pub fn run(&self, name: &str, args: &[&str]) -> Output {
+        let out = self.dir.path().join(format!("{name}.out"));
+        let err = self.dir.path().join(format!("{name}.err"));
+        let mut child = self
+            .command(name, args)
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .expect("start the program");
+        let pid = child.id();
+        let deadline = Instant::now() + Duration::from_secs(300);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                stop(child);
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stdout = std::fs::read_to_string(&out).unwrap_or_default();
+        let stdout = match stdout.split_once("running 1 test\n") {
+            Some((_, program)) => program.to_owned(),
+            None => stdout,
+        };
+        Output {
+            pid,
+            code: status.and_then(|status| status.code()),
+            stdout,
+            stderr: std::fs::read_to_string(&err).unwrap_or_default(),
+        }
+    }
+
+    /// The coordinator's arguments: `run` through the workers.
+    pub fn coordinator_args<'a>(
+        &'a self,
+        server: &'a TemporalServer,
+        grid: &'a BuildGrid,
+    ) -> Vec<&'a str> {
+        vec![
+            "run",
+            "--jobs",
+            "16",
+            "--temporal",
+            &server.address,
+            "--task-queue",
+            &self.queue,
+            "--remote",
+            &grid.url,
+        ]
+    }
+
+    /// The lines each process appended, by process id.
+    pub fn executions(&self) -> BTreeMap<u32, Vec<String>> {
+        let mut by_process = BTreeMap::new();
+        for entry in std::fs::read_dir(self.counts()).unwrap() {
+            let path = entry.unwrap().path();
+            let pid = pid_of(&path);
+            let text = std::fs::read_to_string(&path).unwrap();
+            by_process.insert(pid, text.lines().map(str::to_owned).collect());
+        }
+        by_process
+    }
+}
+
+fn pid_of(path: &Path) -> u32 {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| s.parse().ok())
+        .expect("a pid")
+}
+
+/// The workflow's output: the last line a successful run prints.
+pub fn output_of(output: &Output) -> &str {
+    output.stdout.lines().last().unwrap_or_default()
+}
+
+/// Ends a child this test started.
+pub fn stop(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn two_workers_run_each_station_once_with_the_outputs_of_a_local_run() {
+    let Some(grid) = BuildGrid::start() else {
+        return;
+    };
+    let Some(server) = TemporalServer::start() else {
+        return;
+    };
+    let site = Site::new("two-workers");
+    let local = Site::new("local").run("local", &["run"]);
+    assert_eq!(local.code, Some(0), "{local:?}");
+
+    let workers = [
+        site.worker("w1", &server, &grid),
+        site.worker("w2", &server, &grid),
+    ];
+    let pids: Vec<u32> = workers.iter().map(Child::id).collect();
+    let run = site.run("coordinator", &site.coordinator_args(&server, &grid));
+    assert_eq!(
+        run.code,
+        Some(0),
+        "{}\nw1: {}\nw2: {}",
+        run.stderr,
+        site.worker_log("w1"),
+        site.worker_log("w2")
+    );
+    assert_eq!(output_of(&run), output_of(&local), "{run:?}");
+    assert!(run.stdout.contains("200 ran"), "{}", run.stdout);
+
+    let executions = site.executions();
+    let mut all: Vec<String> = executions.values().flatten().cloned().collect();
+    all.sort();
+    assert_eq!(
+        all,
+        program::every_execution(),
+        "each station executed exactly once"
+    );
+    for pid in &pids {
+        assert!(
+            executions.get(pid).is_some_and(|lines| !lines.is_empty()),
+            "worker {pid} did no work: {executions:?}"
+        );
+    }
+    assert!(
+        !executions.contains_key(&run.pid),
+        "the coordinator ran stations itself"
+    );
+
+    // Recorded by the coordinator: the next run runs nothing, here or there.
+    let again = site.run("coordinator", &site.coordinator_args(&server, &grid));
+    assert_eq!(again.code, Some(0), "{again:?}");
+    assert_eq!(output_of(&again), output_of(&local));
+    let after: usize = site.executions().values().map(Vec::len).sum();
+    assert_eq!(after, all.len(), "a cached run executed stations");
+    workers.into_iter().for_each(stop);
+}
