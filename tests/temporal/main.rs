@@ -15,6 +15,7 @@
 )]
 mod buildgrid;
 mod program;
+mod safety;
 mod server;
 #[path = "../integration/support.rs"]
 #[allow(dead_code, reason = "the helpers of other tests")]

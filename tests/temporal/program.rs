@@ -16,6 +16,11 @@ pub const ARGS: &str = "CHOOCHOO_TEST_TEMPORAL_ARGS";
 pub const COUNTS: &str = "CHOOCHOO_TEST_TEMPORAL_COUNTS";
 /// How long each station takes, in milliseconds (default 5).
 pub const PACE: &str = "CHOOCHOO_TEST_TEMPORAL_PACE_MS";
+/// `changed` builds the graph with another `total` station (its code changed), as a worker
+/// of another build of the program would.
+pub const BUILD: &str = "CHOOCHOO_TEST_TEMPORAL_BUILD";
+/// The square that fails (a plain error) in the process given this variable.
+pub const FAIL: &str = "CHOOCHOO_TEST_TEMPORAL_FAIL";
 /// How many squares the graph has.
 pub const SQUARES: u64 = 100;
 
@@ -54,9 +59,12 @@ fn executed(what: String) {
 
 /// Squares a number.
 #[station]
-fn square(x: &u64) -> u64 {
+fn square(x: &u64) -> Result<u64, std::io::Error> {
+    if std::env::var(FAIL).is_ok_and(|fail| fail == x.to_string()) {
+        return Err(std::io::Error::other(format!("square {x} fails here")));
+    }
     executed(format!("square {x}"));
-    x * x
+    Ok(x * x)
 }
 
 /// Adds two numbers.
@@ -82,8 +90,23 @@ pub fn graph() -> (Graph, Node<u64>) {
         .windows(2)
         .map(|pair| g.add(Add, (&pair[0], &pair[1])))
         .collect();
-    let total = g.add(Total, (&sums,));
+    let total = match std::env::var(BUILD).as_deref() {
+        Ok("changed") => g.add_named("total", changed::Total, (&sums,)),
+        _ => g.add_named("total", Total, (&sums,)),
+    };
     (g, total)
+}
+
+/// The same station in another build of the program: its code changed.
+mod changed {
+    use choochoo::station;
+
+    /// Adds numbers up, and one.
+    #[station]
+    pub(super) fn total(xs: &Vec<u64>) -> u64 {
+        super::executed("changed total".to_owned());
+        xs.iter().sum::<u64>() + 1
+    }
 }
 
 /// Every line the stations of one complete run append, sorted.

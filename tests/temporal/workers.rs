@@ -64,6 +64,18 @@ impl Site {
 
     /// Starts a worker named `name` polling the site's queue, its output in its directory.
     pub fn worker(&self, name: &str, server: &TemporalServer, grid: &BuildGrid) -> Child {
+        self.worker_with(name, server, &grid.url, &[])
+    }
+
+    /// Starts a worker named `name` with the remote cache at `remote` and the variables
+    /// `env`.
+    pub fn worker_with(
+        &self,
+        name: &str,
+        server: &TemporalServer,
+        remote: &str,
+        env: &[(&str, &str)],
+    ) -> Child {
         let log = std::fs::File::create(self.dir.path().join(format!("{name}.log"))).unwrap();
         let args = [
             "worker",
@@ -74,9 +86,11 @@ impl Site {
             "--name",
             name,
             "--remote",
-            &grid.url,
+            remote,
         ];
-        self.command(name, &args)
+        let mut command = self.command(name, &args);
+        command.envs(env.iter().copied());
+        command
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()

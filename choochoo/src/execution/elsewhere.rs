@@ -72,6 +72,7 @@ impl Execution<'_> {
             .send(id, task, call.policy.timeout)
             .map_err(|failed| Failure {
                 transient: failed.kind == Kind::Transient,
+                worker: failed.worker.map(Box::from),
                 ..Failure::fatal(failed.message)
             })?;
         let output = answer.output.digest();

@@ -14,6 +14,8 @@ pub(crate) type Work = Arc<dyn Fn(Task) -> Result<Answer, Failed> + Send + Sync>
 /// The activities a worker registers: one, which runs stations by name.
 pub(crate) struct Stations {
     pub(crate) work: Option<Work>,
+    /// The worker's name, in the details of each failure.
+    pub(crate) instance: String,
 }
 
 #[activities]
@@ -26,15 +28,15 @@ impl Stations {
         task: Task,
     ) -> Result<Answer, ActivityError> {
         let Some(work) = self.work.clone() else {
-            return Err(failure(Failed::new(
+            return Err(self.failure(Failed::new(
                 super::task::Kind::Refused,
                 "this process is not a worker",
             )));
         };
         let node = task.node.clone();
         match tokio::task::spawn_blocking(move || work(task)).await {
-            Ok(answer) => answer.map_err(failure),
-            Err(error) => Err(failure(Failed::new(
+            Ok(answer) => answer.map_err(|failed| self.failure(failed)),
+            Err(error) => Err(self.failure(Failed::new(
                 super::task::Kind::Failed,
                 format!("`{node}` did not finish on the worker: {error}"),
             ))),
@@ -42,11 +44,15 @@ impl Stations {
     }
 }
 
-/// A failure Temporal does not retry, its kind as its type.
-fn failure(failed: Failed) -> ActivityError {
-    ApplicationFailure::builder(failed.message)
-        .type_name(failed.kind.name().to_owned())
-        .non_retryable(true)
-        .build()
-        .into()
+impl Stations {
+    /// A failure Temporal does not retry: its kind as its type, the worker's name as its
+    /// details.
+    fn failure(&self, failed: Failed) -> ActivityError {
+        ApplicationFailure::builder(failed.message)
+            .type_name(failed.kind.name().to_owned())
+            .non_retryable(true)
+            .details(self.instance.clone())
+            .build()
+            .into()
+    }
 }

@@ -108,7 +108,9 @@ fn failed(node: &str, error: ActivityResultError) -> Failed {
         while let Some(f) = failure {
             use temporalio_common::protos::temporal::api::failure::v1::failure::FailureInfo;
             if let Some(FailureInfo::ApplicationFailureInfo(info)) = &f.failure_info {
-                return Failed::new(Kind::named(&info.r#type), f.message.clone());
+                let mut failed = Failed::new(Kind::named(&info.r#type), f.message.clone());
+                failed.worker = worker_of(info);
+                return failed;
             }
             failure = f.cause.as_deref();
         }
@@ -117,4 +119,12 @@ fn failed(node: &str, error: ActivityResultError) -> Failed {
         Kind::Failed,
         format!("`{node}` did not run on a worker: {error}"),
     )
+}
+
+/// The worker's name a failure's details carry.
+fn worker_of(
+    info: &temporalio_common::protos::temporal::api::failure::v1::ApplicationFailureInfo,
+) -> Option<String> {
+    let payload = info.details.as_ref()?.payloads.first()?;
+    serde_json::from_slice(&payload.data).ok()
 }

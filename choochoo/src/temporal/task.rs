@@ -47,6 +47,8 @@ pub(crate) struct Answer {
 pub(crate) struct Failed {
     pub(crate) kind: Kind,
     pub(crate) message: String,
+    /// The worker that failed it, when one did.
+    pub(crate) worker: Option<String>,
 }
 
 /// What kind of failure, as the activity's failure type names it.
@@ -83,6 +85,7 @@ impl Failed {
         Failed {
             kind,
             message: message.into(),
+            worker: None,
         }
     }
 }

@@ -26,6 +26,7 @@ pub(crate) struct Bench {
 /// Runs a worker until it fails (or the process ends).
 pub(crate) fn serve(bench: Bench, options: &Temporal) -> Result<(), Error> {
     let paths = crate::execution::paths::node_paths(&bench.graph)?;
+    let instance = bench.instance.clone();
     let bench = Arc::new((bench, paths));
     let work: Work = Arc::new(move |task| bench.0.work(&bench.1, task));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -33,15 +34,18 @@ pub(crate) fn serve(bench: Bench, options: &Temporal) -> Result<(), Error> {
         .thread_name("choochoo-worker")
         .build()
         .map_err(|error| Error::usage(format!("cannot start the worker's runtime: {error}")))?;
-    runtime.block_on(poll(options, work))
+    runtime.block_on(poll(options, work, &instance))
 }
 
-async fn poll(options: &Temporal, work: Work) -> Result<(), Error> {
+async fn poll(options: &Temporal, work: Work, instance: &str) -> Result<(), Error> {
     use temporalio_sdk::{Runtime, Worker, WorkerOptions};
     let client = options.connect().await.map_err(Error::usage)?;
     let runtime = Runtime::from_current_tokio(Default::default())
         .map_err(|error| Error::usage(format!("cannot start the Temporal worker: {error}")))?;
-    let stations = Stations { work: Some(work) };
+    let stations = Stations {
+        work: Some(work),
+        instance: instance.to_owned(),
+    };
     let worker_options = WorkerOptions::new(&options.task_queue)
         .register_activities(stations)
         .build();
