@@ -14,6 +14,7 @@
     reason = "the TLS and token options serve the remote cache's tests"
 )]
 mod buildgrid;
+mod kills;
 mod program;
 mod safety;
 mod server;

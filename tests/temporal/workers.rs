@@ -104,14 +104,23 @@ impl Site {
 
     /// Runs the program in directory `name` to its end, at most five minutes.
     pub fn run(&self, name: &str, args: &[&str]) -> Output {
+        let child = self.start(name, args);
+        self.finish(name, child)
+    }
+
+    /// Starts the program in directory `name`, its output in files beside it.
+    pub fn start(&self, name: &str, args: &[&str]) -> Child {
         let out = self.dir.path().join(format!("{name}.out"));
         let err = self.dir.path().join(format!("{name}.err"));
-        let mut child = self
-            .command(name, args)
-            .stdout(std::fs::File::create(&out).unwrap())
-            .stderr(std::fs::File::create(&err).unwrap())
+        self.command(name, args)
+            .stdout(std::fs::File::create(out).unwrap())
+            .stderr(std::fs::File::create(err).unwrap())
             .spawn()
-            .expect("start the program");
+            .expect("start the program")
+    }
+
+    /// Waits at most five minutes for the program started in directory `name`.
+    pub fn finish(&self, name: &str, mut child: Child) -> Output {
         let pid = child.id();
         let deadline = Instant::now() + Duration::from_secs(300);
         let status = loop {
@@ -124,7 +133,11 @@ impl Site {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let stdout = std::fs::read_to_string(&out).unwrap_or_default();
+        let read = |ext: &str| {
+            std::fs::read_to_string(self.dir.path().join(format!("{name}.{ext}")))
+                .unwrap_or_default()
+        };
+        let stdout = read("out");
         let stdout = match stdout.split_once("running 1 test\n") {
             Some((_, program)) => program.to_owned(),
             None => stdout,
@@ -133,8 +146,26 @@ impl Site {
             pid,
             code: status.and_then(|status| status.code()),
             stdout,
-            stderr: std::fs::read_to_string(&err).unwrap_or_default(),
+            stderr: read("err"),
         }
+    }
+
+    /// Waits (at most a minute) until the stations executed `at_least` times, or those of
+    /// process `pid` when given.
+    pub fn wait_executions(&self, pid: Option<u32>, at_least: usize) {
+        let done = crate::support::wait_until(Duration::from_secs(60), || {
+            let executions = self.executions();
+            let count = match pid {
+                Some(pid) => executions.get(&pid).map_or(0, Vec::len),
+                None => executions.values().map(Vec::len).sum(),
+            };
+            count >= at_least
+        });
+        assert!(
+            done,
+            "fewer than {at_least} executions: {:?}",
+            self.executions()
+        );
     }
 
     /// The coordinator's arguments: `run` through the workers.

@@ -24,7 +24,7 @@ impl Stations {
     #[activity(name = "choochoo.station")]
     pub(crate) async fn station(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         task: Task,
     ) -> Result<Answer, ActivityError> {
         let Some(work) = self.work.clone() else {
@@ -34,7 +34,17 @@ impl Stations {
             )));
         };
         let node = task.node.clone();
-        match tokio::task::spawn_blocking(move || work(task)).await {
+        // A worker that stops beating is lost: Temporal gives its station to another.
+        let beating = tokio::spawn(async move {
+            let mut beat = tokio::time::interval(super::task::HEARTBEAT);
+            loop {
+                beat.tick().await;
+                let _ = ctx.record_heartbeat(0u8).await;
+            }
+        });
+        let joined = tokio::task::spawn_blocking(move || work(task)).await;
+        beating.abort();
+        match joined {
             Ok(answer) => answer.map_err(|failed| self.failure(failed)),
             Err(error) => Err(self.failure(Failed::new(
                 super::task::Kind::Failed,

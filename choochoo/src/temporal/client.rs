@@ -67,11 +67,13 @@ impl Dispatch {
     }
 }
 
-/// The options of a station's activity: its id deduplicates, a worker lost is retried.
+/// The options of a station's activity: its id deduplicates; a worker lost (no heartbeat)
+/// is retried on another, a few times; a station's own failures are never retried here.
 fn start_options(queue: &str, id: &str, limit: Option<Duration>) -> ActivityStartOptions {
     ActivityStartOptions::with_start_to_close_timeout(queue, id, limit.unwrap_or(NO_LIMIT))
         .id_reuse_policy(ActivityIdReusePolicy::AllowDuplicateFailedOnly)
         .id_conflict_policy(ActivityIdConflictPolicy::UseExisting)
+        .heartbeat_timeout(super::task::LOST_AFTER)
         .retry_policy(RetryPolicy::builder().maximum_attempts(3).build())
         .build()
 }

@@ -2,6 +2,13 @@
 //! of its inputs' encodings; the digest of its output's encoding and the worker's name.
 
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// How often a worker says it is still running a station.
+pub(crate) const HEARTBEAT: Duration = Duration::from_millis(500);
+/// How long without a heartbeat before a worker is taken for lost and its station given to
+/// another.
+pub(crate) const LOST_AFTER: Duration = Duration::from_secs(3);
 
 /// A blob of the remote cache's CAS: its SHA-256 (hex) and size.
 #[derive(Clone, Debug, Serialize, Deserialize)]
