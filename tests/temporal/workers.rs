@@ -34,6 +34,11 @@ impl Site {
         site
     }
 
+    /// A path under the site.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
     pub fn counts(&self) -> PathBuf {
         self.dir.path().join("counts")
     }
@@ -265,6 +270,21 @@ fn two_workers_run_each_station_once_with_the_outputs_of_a_local_run() {
         !executions.contains_key(&run.pid),
         "the coordinator ran stations itself"
     );
+
+    // The trace and the report say which worker ran each station.
+    let trace = site.run("coordinator", &["trace"]);
+    let report = site.run("coordinator", &["report", "--out", "report.html"]);
+    assert_eq!(
+        (trace.code, report.code),
+        (Some(0), Some(0)),
+        "{trace:?} {report:?}"
+    );
+    let page = std::fs::read_to_string(site.path("coordinator/report.html")).unwrap();
+    for worker in ["w1", "w2"] {
+        let shown = format!("(on worker {worker})");
+        assert!(trace.stdout.contains(&shown), "the trace names {worker}");
+        assert!(page.contains(&shown), "the report names {worker}");
+    }
 
     // Recorded by the coordinator: the next run runs nothing, here or there.
     let again = site.run("coordinator", &site.coordinator_args(&server, &grid));

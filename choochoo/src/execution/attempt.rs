@@ -136,6 +136,8 @@ impl Execution<'_> {
         if attempts.failed > 0 {
             reason.push_str(&format!(" (succeeded on attempt {})", attempts.failed + 1));
         }
+        #[cfg(feature = "temporal")]
+        reason.extend(self.where_it_ran(call.path));
         let failed = |message: String| (None, Outcome::failed(duration, None, message));
         let (encoded, paths) = match (call.codec.encode)(&*value) {
             Ok(encoded) => encoded,

@@ -75,6 +75,10 @@ impl Execution<'_> {
                 worker: failed.worker.map(Box::from),
                 ..Failure::fatal(failed.message)
             })?;
+        self.ran_on
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(call.path.into(), answer.worker);
         let output = answer.output.digest();
         let bytes = cache
             .blobs(vec![output.clone()])
@@ -88,5 +92,13 @@ impl Execution<'_> {
                 Failure::fatal("its output is missing from the remote cache".to_owned())
             })?;
         (call.codec.decode)(&bytes).map_err(|error| Failure::fatal(chain(&error)))
+    }
+
+    /// Where station `path` ran, for its reason: `on worker NAME`, when it was sent to one.
+    pub(super) fn where_it_ran(&self, path: &str) -> Option<String> {
+        let ran_on = self.ran_on.lock().unwrap_or_else(|e| e.into_inner());
+        ran_on
+            .get(path)
+            .map(|worker| format!(" (on worker {worker})"))
     }
 }

@@ -120,6 +120,9 @@ pub(crate) struct Execution<'g> {
     held: Mutex<Option<Vec<String>>>,
     /// What the last attempt of each station that ran warned of, by node name.
     warned: Mutex<HashMap<Box<str>, crate::warnings::Warnings>>,
+    /// The worker that ran each station sent to one, by node name.
+    #[cfg(feature = "temporal")]
+    ran_on: Mutex<HashMap<Box<str>, String>>,
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::model::ObservationId>>,
     batch: Mutex<commit::Batch<'g>>,
@@ -233,6 +236,8 @@ impl<'g> Execution<'g> {
             warnings: Mutex::default(),
             held: Mutex::default(),
             warned: Mutex::default(),
+            #[cfg(feature = "temporal")]
+            ran_on: Mutex::default(),
             observations: Mutex::default(),
             capture: crate::capture::capture(),
             batch: Mutex::default(),
