@@ -8,6 +8,7 @@
     reason = "test modules share helpers with `pub`; nothing is exported"
 )]
 
+mod bench;
 #[path = "../integration/buildgrid.rs"]
 #[allow(
     dead_code,

@@ -21,8 +21,17 @@ pub const PACE: &str = "CHOOCHOO_TEST_TEMPORAL_PACE_MS";
 pub const BUILD: &str = "CHOOCHOO_TEST_TEMPORAL_BUILD";
 /// The square that fails (a plain error) in the process given this variable.
 pub const FAIL: &str = "CHOOCHOO_TEST_TEMPORAL_FAIL";
-/// How many squares the graph has.
+/// How many squares the graph has, when the variable [`SIZE`] does not say.
 pub const SQUARES: u64 = 100;
+/// How many squares the graph has (the benchmark's graphs: twice as many stations).
+pub const SIZE: &str = "CHOOCHOO_TEST_TEMPORAL_SIZE";
+
+fn squares() -> u64 {
+    std::env::var(SIZE)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(SQUARES)
+}
 
 /// The workflow program: a one-line `main`, reached through this test.
 #[test]
@@ -84,7 +93,7 @@ fn total(xs: &Vec<u64>) -> u64 {
 /// The graph: 200 stations in three layers.
 pub fn graph() -> (Graph, Node<u64>) {
     let mut g = Graph::new();
-    let xs: Vec<Node<u64>> = (1..=SQUARES).map(|x| g.input(x)).collect();
+    let xs: Vec<Node<u64>> = (1..=squares()).map(|x| g.input(x)).collect();
     let squares: Vec<Node<u64>> = xs.iter().map(|x| g.add(Square, (x,))).collect();
     let sums: Vec<Node<u64>> = squares
         .windows(2)

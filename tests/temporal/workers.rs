@@ -113,6 +113,20 @@ impl Site {
         self.finish(name, child)
     }
 
+    /// Runs the program in directory `name` with the variables `env`.
+    pub fn run_with(&self, name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let out = self.dir.path().join(format!("{name}.out"));
+        let err = self.dir.path().join(format!("{name}.err"));
+        let child = self
+            .command(name, args)
+            .envs(env.iter().copied())
+            .stdout(std::fs::File::create(out).unwrap())
+            .stderr(std::fs::File::create(err).unwrap())
+            .spawn()
+            .expect("start the program");
+        self.finish(name, child)
+    }
+
     /// Starts the program in directory `name`, its output in files beside it.
     pub fn start(&self, name: &str, args: &[&str]) -> Child {
         let out = self.dir.path().join(format!("{name}.out"));
