@@ -179,6 +179,9 @@
 //! - `remote`: `Runner::remote` and `Remote`, a second-level cache shared by many stores,
 //!   over the Bazel Remote Execution API v2 (bazel-remote, BuildBuddy, Buildbarn, NativeLink,
 //!   BuildGrid...).
+//! - `temporal`: `Runner::temporal` and the command line's `worker` and `run --temporal`:
+//!   the stations that must run are sent to workers through a Temporal server, their values
+//!   through the remote cache's CAS (implies `remote`).
 //! - `serve`: the `serve` module and the command line's `serve`, a local web
 //!   dashboard over a store: runs (live while they go) and the defect board.
 //! - `watch` (on by default): [`Runner::watch`] and the command line's `run --watch`,
@@ -253,6 +256,8 @@ mod select;
 pub mod serve;
 mod stat;
 mod station;
+#[cfg(feature = "temporal")]
+mod temporal;
 mod trace;
 mod value;
 mod warnings;
@@ -290,6 +295,9 @@ pub use remote::config::Remote;
 #[cfg(feature = "remote")]
 #[cfg_attr(docsrs, doc(cfg(feature = "remote")))]
 pub use remote::download::Download;
+#[cfg(feature = "temporal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "temporal")))]
+pub use temporal::Temporal;
 
 // The defect ledger, and keeping a store healthy.
 pub use defect::export::ExportFormat;

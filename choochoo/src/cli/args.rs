@@ -110,6 +110,10 @@ pub(super) enum Command {
         #[command(flatten)]
         remote: RemoteOptions,
     },
+    /// Runs the stations a coordinator (`run --temporal`) sends through the Temporal
+    /// server, until stopped.
+    #[cfg(feature = "temporal")]
+    Worker(Box<super::worker::WorkerOptions>),
     /// Removes results no recent run used.
     Gc {
         /// Keeps what the last N runs used.
@@ -175,6 +179,42 @@ pub(super) struct RunOptions {
     #[cfg(feature = "remote")]
     #[command(flatten)]
     pub(super) remote: RemoteOptions,
+    /// The Temporal workers, if any.
+    #[cfg(feature = "temporal")]
+    #[command(flatten)]
+    pub(super) temporal: TemporalOptions,
+}
+
+/// Where the Temporal workers are, for `run` and `worker`.
+#[cfg(feature = "temporal")]
+#[derive(Debug, clap::Args)]
+pub(super) struct TemporalOptions {
+    /// A Temporal server (`host:port`): the stations that must run are sent to the workers
+    /// polling its task queue (`worker`), their values through the remote cache.
+    #[arg(long, value_name = "HOST:PORT", env = "CHOOCHOO_TEMPORAL")]
+    pub(super) temporal: Option<String>,
+    /// The Temporal namespace.
+    #[arg(long, value_name = "N", default_value = "default")]
+    pub(super) namespace: String,
+    /// The task queue the workers poll.
+    #[arg(long, value_name = "Q", default_value = "choochoo")]
+    pub(super) task_queue: String,
+}
+
+#[cfg(feature = "temporal")]
+impl TemporalOptions {
+    /// The workers the flags name, if any.
+    pub(super) fn temporal(&self) -> Option<crate::temporal::Temporal> {
+        let address = self
+            .temporal
+            .as_deref()
+            .filter(|address| !address.is_empty())?;
+        Some(
+            crate::temporal::Temporal::new(address)
+                .namespace(&self.namespace)
+                .task_queue(&self.task_queue),
+        )
+    }
 }
 
 /// The remote cache's flags, for `run` and `fetch`.

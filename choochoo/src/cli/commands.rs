@@ -61,6 +61,10 @@ where
     if let Some(remote) = options.remote.remote() {
         runner = runner.remote(remote);
     }
+    #[cfg(feature = "temporal")]
+    if let Some(workers) = options.temporal.temporal() {
+        runner = runner.temporal(workers);
+    }
     let started = Instant::now();
     let result = match options.targets.as_slice() {
         [] => runner.run((s.workflow)()).map(|run| {

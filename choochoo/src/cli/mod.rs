@@ -33,6 +33,7 @@
 //! | `report [--run ID] [--out FILE]` | a run as one self-contained HTML page |
 //! | `defects [list\|show ID\|note ID\|fix ID\|merge A B\|export ID]` | the defect ledger; `merge A B` makes B part of A (recorded with who and when, like `fix`) |
 //! | `serve [--addr 127.0.0.1:8080] [--allow-writes]` | (feature `serve`) the store in a browser: runs, live while they go, each run's report, and the defect board, where the team adds notes and marks defects mitigated or fixed (with `--allow-writes`); see the `serve` module |
+//! | `worker --temporal HOST:PORT [--namespace N] [--task-queue Q] [--name NAME] --remote URL ..` | (feature `temporal`) runs the stations a coordinator sends, until stopped; `run --temporal HOST:PORT [--namespace N] [--task-queue Q] --remote URL ..` is that coordinator: it decides as any run does and sends each station that must run to the workers, values through the remote cache |
 //! | `fsck [--repair]` | checks every stored result (exit 1 if one cannot be trusted); `--repair` removes them |
 //! | `gc [--keep-runs N] [--max-bytes B] [--dry-run]` | removes results no recent or pinned run used; `--dry-run` lists them |
 //! | `pin RUN` / `unpin RUN` | keeps what a run used through `gc` (a release), or lets it go |
@@ -75,6 +76,8 @@ mod status;
 mod warnings;
 #[cfg(feature = "watch")]
 mod watch;
+#[cfg(feature = "temporal")]
+mod worker;
 
 use crate::error::Error;
 use crate::workflow::Workflow;
@@ -196,6 +199,8 @@ where
             Command::Fetch { ids, remote } => fetch::fetch(self, ids, remote),
             #[cfg(feature = "serve")]
             Command::Serve(options) => serve::run(self, options),
+            #[cfg(feature = "temporal")]
+            Command::Worker(options) => worker::run(self, options),
             Command::Fsck { repair } => {
                 let report = self.store()?.fsck(*repair)?;
                 print!("{report}");

@@ -136,6 +136,8 @@ impl Execution<'_> {
         if attempts.failed > 0 {
             reason.push_str(&format!(" (succeeded on attempt {})", attempts.failed + 1));
         }
+        #[cfg(feature = "temporal")]
+        reason.extend(self.where_it_ran(call.path));
         let failed = |message: String| (None, Outcome::failed(duration, None, message));
         let (encoded, paths) = match (call.codec.encode)(&*value) {
             Ok(encoded) => encoded,
@@ -186,6 +188,11 @@ impl Execution<'_> {
     fn call_with_retries(&self, call: &Call<'_>, head: &Head) -> Attempts<(Shared, Vec<Sighting>)> {
         let policy = call.policy;
         self.with_retries(call, head, |attempt| {
+            #[cfg(feature = "temporal")]
+            let result = self
+                .elsewhere(call, head)
+                .unwrap_or_else(|| self.attempt(call, &policy));
+            #[cfg(not(feature = "temporal"))]
             let result = self.attempt(call, &policy);
             let kept = match result {
                 Ok(_) => None,
@@ -239,7 +246,7 @@ impl Execution<'_> {
 
     /// One call of the station's function, then its check: the visit must leave the world in
     /// the state its check asks for. Returns its value and the inputs it discovered.
-    fn attempt(
+    pub(super) fn attempt(
         &self,
         call: &Call<'_>,
         policy: &Policy,

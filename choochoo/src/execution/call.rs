@@ -27,6 +27,8 @@ pub(super) struct Failure {
     pub(super) log: Vec<String>,
     /// Worth another attempt under the station's retry policy.
     pub(super) transient: bool,
+    /// The worker it failed on, when it was sent to one.
+    pub(super) worker: Option<Box<str>>,
 }
 
 impl Failure {
@@ -37,6 +39,7 @@ impl Failure {
             panic: None,
             log: Vec::new(),
             transient: Transient::marks(&**error),
+            worker: None,
         }
     }
 
@@ -47,6 +50,7 @@ impl Failure {
             panic: None,
             log: Vec::new(),
             transient: false,
+            worker: None,
         }
     }
 

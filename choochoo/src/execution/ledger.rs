@@ -39,7 +39,9 @@ impl Execution<'_> {
             station_name: call.station.name().to_owned(),
             node: call.path.to_owned(),
             profile: self.settings.profile.clone(),
-            instance: self.settings.instance.clone(),
+            instance: (failure.worker.as_deref())
+                .unwrap_or(&self.settings.instance)
+                .to_owned(),
             run_id: self.settings.run_id,
             started_ns: now - duration.as_nanos() as i64,
             finished_ns: now,

@@ -21,6 +21,8 @@ mod bytes;
 mod call;
 mod commit;
 pub(crate) mod decide;
+#[cfg(feature = "temporal")]
+mod elsewhere;
 pub(crate) mod finish;
 pub(crate) mod item;
 pub(crate) mod items;
@@ -38,6 +40,8 @@ mod restore;
 mod schedule;
 mod values;
 mod warned;
+#[cfg(feature = "temporal")]
+mod worked;
 
 use crate::error::Error;
 use crate::graph::node::NodeId;
@@ -75,6 +79,9 @@ pub(crate) struct Settings {
     /// The runtime of the run's async stations.
     #[cfg(feature = "tokio")]
     pub(crate) tokio: Arc<crate::asynchronous::Tokio>,
+    /// The workers the stations that must run are sent to, if any.
+    #[cfg(feature = "temporal")]
+    pub(crate) temporal: Option<Arc<crate::temporal::client::Dispatch>>,
 }
 
 /// The shared state of one run of one graph.
@@ -116,6 +123,9 @@ pub(crate) struct Execution<'g> {
     held: Mutex<Option<Vec<String>>>,
     /// What the last attempt of each station that ran warned of, by node name.
     warned: Mutex<HashMap<Box<str>, crate::warnings::Warnings>>,
+    /// The worker that ran each station sent to one, by node name.
+    #[cfg(feature = "temporal")]
+    ran_on: Mutex<HashMap<Box<str>, String>>,
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::model::ObservationId>>,
     batch: Mutex<commit::Batch<'g>>,
@@ -225,6 +235,8 @@ impl<'g> Execution<'g> {
             warnings: Mutex::default(),
             held: Mutex::default(),
             warned: Mutex::default(),
+            #[cfg(feature = "temporal")]
+            ran_on: Mutex::default(),
             observations: Mutex::default(),
             capture: crate::capture::capture(),
             batch: Mutex::default(),

@@ -311,15 +311,14 @@ impl Client {
         }
     }
 
-    /// Sends a result: the blobs the server lacks, then the ActionResult naming them.
-    async fn send(&self, upload: Upload, limit: usize) -> Result<(), Problem> {
-        let blobs = upload.blobs;
+    /// Writes the blobs the server lacks, in batches under its limit (a larger one alone).
+    async fn write_missing(&self, blobs: &[wire::Blob], limit: usize) -> Result<(), Problem> {
         let mut missing = self
             .find_missing(blobs.iter().map(|blob| blob.digest.clone()).collect())
             .await?;
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
-        for blob in &blobs {
+        for blob in blobs {
             // Each missing blob once, even when two paths have the same content.
             if !missing.remove(&blob.digest.hash) {
                 continue;
@@ -342,6 +341,21 @@ impl Client {
         if !batch.is_empty() {
             self.write_batch(batch).await?;
         }
+        Ok(())
+    }
+
+    /// Stores blobs in the CAS (those it lacks), without an ActionResult naming them.
+    #[cfg(feature = "temporal")]
+    pub(crate) async fn put(&self, blobs: &[wire::Blob]) -> Result<(), Problem> {
+        let limit = self.ready().await?;
+        let _slot = self.slots.acquire().await;
+        self.write_missing(blobs, limit).await
+    }
+
+    /// Sends a result: the blobs the server lacks, then the ActionResult naming them.
+    async fn send(&self, upload: Upload, limit: usize) -> Result<(), Problem> {
+        let blobs = upload.blobs;
+        self.write_missing(&blobs, limit).await?;
         let result = re::ActionResult {
             output_files: blobs
                 .into_iter()

@@ -186,6 +186,27 @@ impl Cache {
         answer.map_err(|problem| self.reporter.explain(problem))
     }
 
+    /// Stores blobs in the server's CAS (those it lacks) and waits for it. An `Err` says
+    /// why they cannot be stored.
+    #[cfg(feature = "temporal")]
+    pub(crate) fn put(&self, blobs: Vec<wire::Blob>) -> Result<(), String> {
+        let client = self
+            .client()
+            .ok_or_else(|| format!("the remote cache {} is off for this run", self.remote.url))?;
+        let runtime = self
+            .runtime
+            .as_ref()
+            .ok_or_else(|| "the remote cache is shut down".to_owned())?;
+        let (send, receive) = sync_channel(1);
+        runtime.spawn(async move {
+            let _ = send.send(client.put(&blobs).await);
+        });
+        let answer = receive
+            .recv()
+            .map_err(|_| "the remote cache stopped".to_owned())?;
+        answer.map_err(|problem| self.reporter.explain(problem))
+    }
+
     /// Uploads a station's result in the background; [`finish`](Cache::finish) waits for it.
     pub(crate) fn upload(&self, node: &str, upload: wire::Upload) {
         let Some(client) = self.client() else { return };

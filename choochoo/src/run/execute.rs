@@ -27,6 +27,8 @@ impl Runner<'_> {
             // Asked here, on the caller's thread: the stations run on the pool's.
             #[cfg(feature = "tokio")]
             tokio: std::sync::Arc::new(crate::asynchronous::Tokio::here()),
+            #[cfg(feature = "temporal")]
+            temporal: None,
         }
     }
 
@@ -78,6 +80,10 @@ impl Runner<'_> {
         #[cfg(feature = "remote")]
         {
             settings.remote = self.remote.clone();
+        }
+        #[cfg(feature = "temporal")]
+        {
+            settings.temporal = self.dispatch()?;
         }
         let mut execution = match self.prepare(graph, &settings, paths) {
             Ok(execution) => execution,

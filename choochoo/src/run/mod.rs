@@ -10,6 +10,8 @@ mod execute;
 mod plan;
 mod policy;
 mod targets;
+#[cfg(feature = "temporal")]
+mod temporal;
 #[cfg(feature = "watch")]
 pub(crate) mod watch;
 #[cfg(feature = "watch")]
@@ -86,6 +88,9 @@ pub struct Runner<'s> {
     pool: OnceLock<rayon::ThreadPool>,
     #[cfg(feature = "remote")]
     remote: Option<std::sync::Arc<crate::remote::Cache>>,
+    /// The workers to send stations to, connected at the first run.
+    #[cfg(feature = "temporal")]
+    temporal: Option<temporal::Workers>,
 }
 
 /// A successful run: the workflow's output and the report.
@@ -145,6 +150,8 @@ impl<'s> Runner<'s> {
             pool: OnceLock::new(),
             #[cfg(feature = "remote")]
             remote: None,
+            #[cfg(feature = "temporal")]
+            temporal: None,
         };
         #[cfg(feature = "remote")]
         if let Some(remote) = crate::remote::config::Remote::from_env() {
@@ -380,7 +387,7 @@ impl std::fmt::Debug for Runner<'_> {
 }
 
 /// This machine's name, the default instance.
-fn host_name() -> String {
+pub(crate) fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
         .map(|name| name.trim().to_owned())

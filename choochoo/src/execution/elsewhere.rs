@@ -1,0 +1,104 @@
+//! Run here or send there: with Temporal workers, a station that must run is sent to one
+//! (its inputs' encodings stored in the remote cache's CAS first), and its output's encoding
+//! downloaded back, verified, and decoded; the attempt then goes on as any other (retries,
+//! the ledger, the record). A station with a check or a clean changes the world where the
+//! coordinator is, and a station reading files has them here: those run here.
+
+use super::Execution;
+use super::call::{Call, Failure};
+use crate::discovered::Sighting;
+use crate::error::chain;
+use crate::memo::Head;
+use crate::remote::wire::{self, Blob, Source};
+use crate::temporal::task::{BlobRef, Kind, Task};
+use crate::value::Shared;
+
+impl Execution<'_> {
+    /// The attempt of `call` made on a worker, or `None` when it runs here.
+    pub(super) fn elsewhere(
+        &self,
+        call: &Call<'_>,
+        head: &Head,
+    ) -> Option<Result<(Shared, Vec<Sighting>), Failure>> {
+        let dispatch = self.settings.temporal.as_ref()?;
+        if call.station.has_check() || call.station.has_clean() {
+            return None;
+        }
+        let blobs = self.input_blobs(call)?;
+        Some(
+            self.send(dispatch, call, head, blobs)
+                .map(|value| (value, Vec::new())),
+        )
+    }
+
+    /// The encodings of the values `call` reads, or `None` when one holds files.
+    fn input_blobs(&self, call: &Call<'_>) -> Option<Vec<Blob>> {
+        let mut blobs = Vec::new();
+        for &source in call.read {
+            let value = self.value(source).ok()?;
+            let (encoded, files) = (self.graph.node(source).codec.encode)(value).ok()?;
+            if !files.is_empty() {
+                return None;
+            }
+            blobs.push(Blob {
+                path: String::new(),
+                digest: wire::sha256(&encoded),
+                source: Source::Bytes(encoded),
+            });
+        }
+        Some(blobs)
+    }
+
+    fn send(
+        &self,
+        dispatch: &crate::temporal::client::Dispatch,
+        call: &Call<'_>,
+        head: &Head,
+        blobs: Vec<Blob>,
+    ) -> Result<Shared, Failure> {
+        let cache = self.settings.remote.as_ref().ok_or_else(|| {
+            Failure::fatal("stations run on workers need a remote cache (`--remote`)".to_owned())
+        })?;
+        let task = Task {
+            node: call.path.to_owned(),
+            fingerprint: call.station.fingerprint().to_hex(),
+            inputs: blobs.iter().map(|blob| BlobRef::of(&blob.digest)).collect(),
+        };
+        cache.put(blobs).map_err(|why| {
+            Failure::fatal(format!("its inputs cannot be sent to workers: {why}"))
+        })?;
+        let id = format!("{}/{}/{}", self.settings.profile, call.path, head.key);
+        let answer = dispatch
+            .send(id, task, call.policy.timeout)
+            .map_err(|failed| Failure {
+                transient: failed.kind == Kind::Transient,
+                worker: failed.worker.map(Box::from),
+                ..Failure::fatal(failed.message)
+            })?;
+        self.ran_on
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(call.path.into(), answer.worker);
+        let output = answer.output.digest();
+        let bytes = cache
+            .blobs(vec![output.clone()])
+            .map_err(|why| {
+                Failure::fatal(format!(
+                    "its output cannot be had from the remote cache: {why}"
+                ))
+            })?
+            .remove(&output.hash)
+            .ok_or_else(|| {
+                Failure::fatal("its output is missing from the remote cache".to_owned())
+            })?;
+        (call.codec.decode)(&bytes).map_err(|error| Failure::fatal(chain(&error)))
+    }
+
+    /// Where station `path` ran, for its reason: `on worker NAME`, when it was sent to one.
+    pub(super) fn where_it_ran(&self, path: &str) -> Option<String> {
+        let ran_on = self.ran_on.lock().unwrap_or_else(|e| e.into_inner());
+        ran_on
+            .get(path)
+            .map(|worker| format!(" (on worker {worker})"))
+    }
+}
