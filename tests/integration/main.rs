@@ -36,6 +36,7 @@ mod http;
 mod incidents;
 mod map;
 mod map_items;
+mod map_order;
 mod map_reach;
 mod map_spread;
 mod memo;

@@ -132,7 +132,8 @@ impl<'g> Execution<'g> {
         Ok(true)
     }
 
-    /// Stores a finished station's output and queues its record for the next commit.
+    /// Stores a finished station's output and queues its record for the next commit
+    /// ([`flush_if_due`](Execution::flush_if_due)).
     pub(super) fn record(
         &self,
         station: &str,
@@ -160,18 +161,25 @@ impl<'g> Execution<'g> {
             duration_ns: duration.as_nanos() as i64,
         };
         let prepared = self.store.prepare(&commit)?;
-        let full = {
-            let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
-            if batch.records.is_empty() {
-                batch.started = Some(Instant::now());
-            }
-            batch.records.push(prepared);
+        let mut batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+        if batch.records.is_empty() {
+            batch.started = Some(Instant::now());
+        }
+        batch.records.push(prepared);
+        Ok(())
+    }
+
+    /// Commits the batch if it is full or old enough. Asked when a task is done, after the
+    /// stations it made ready are started, so the sync overlaps them instead of delaying
+    /// them.
+    pub(super) fn flush_if_due(&self) {
+        let due = {
+            let batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
             batch.records.len() >= BATCH_RECORDS
                 || batch.started.is_some_and(|at| at.elapsed() >= BATCH_TIME)
         };
-        if full {
+        if due {
             self.flush();
         }
-        Ok(())
     }
 }

@@ -28,6 +28,13 @@ pub(crate) enum ItemPlan {
     Runs(String),
 }
 
+/// An item after its lookup: done without running (found, or failed), or to run under
+/// this key, with why.
+pub(super) enum Looked {
+    Done(Done),
+    Runs(Head, String),
+}
+
 /// What the store says of one item: its remembered output, still good, why it runs, or
 /// (its check kept erroring, or its output went) that it failed.
 enum ItemVerdict {
@@ -108,44 +115,39 @@ impl Execution<'_> {
             .ok()
     }
 
-    /// One item of a map: its own key (the item's content and the shared inputs), its own
-    /// record, its own directory.
-    pub(super) fn map_item(&self, run: &MapRun<'_>, item: &Item) -> Done {
+    /// An item looked up: found (its remembered output, still good), failed before it
+    /// could run, or to run, with its key and why.
+    pub(super) fn look_up_item(&self, run: &MapRun<'_>, item: &Item) -> Looked {
         let head = match self.item_head(run, item) {
             Ok(head) => head,
-            Err(error) => return failed(Outcome::failed(Duration::ZERO, None, error)),
+            Err(error) => {
+                return Looked::Done(failed(Outcome::failed(Duration::ZERO, None, error)));
+            }
         };
         self.used(head.key);
-        let args = || -> Result<Vec<Arg>, Error> {
-            let mut args = vec![Arg::Shared(item.value.clone())];
-            args.extend(self.args(run.shared)?);
-            Ok(args)
-        };
-        let label = format!("{}[{}]", self.shown(run.id), item.name);
-        let values = || self.item_values(run, item);
-        let call = Call {
-            station: run.station,
-            path: &item.path,
-            label: Some(&label),
-            codec: &run.map.output,
-            args: &args,
-            input_values: &values,
-            read: &[],
-            policy: self.policy(run.id, run.station.as_ref()),
-        };
-        let reason = match self.item_verdict(run, item, &head, &call) {
-            ItemVerdict::Cached(output, discovered, outcome) => {
-                return Done {
-                    output: Some(output),
-                    discovered,
-                    recorded: true,
-                    outcome,
-                };
-            }
-            ItemVerdict::Runs(reason) => reason,
-            ItemVerdict::Failed(outcome) => return failed(outcome),
-        };
-        match self.call_and_record(call, head, reason) {
+        let verdict =
+            self.with_item_call(run, item, |call| self.item_verdict(run, item, &head, &call));
+        match verdict {
+            ItemVerdict::Cached(output, discovered, outcome) => Looked::Done(Done {
+                output: Some(output),
+                discovered,
+                recorded: true,
+                outcome,
+            }),
+            ItemVerdict::Runs(reason) => Looked::Runs(head, reason),
+            ItemVerdict::Failed(outcome) => Looked::Done(failed(outcome)),
+        }
+    }
+
+    /// Runs an item [looked up](Execution::look_up_item) as one to run, and records it.
+    pub(super) fn run_item(
+        &self,
+        run: &MapRun<'_>,
+        item: &Item,
+        head: Head,
+        reason: String,
+    ) -> Done {
+        match self.with_item_call(run, item, |call| self.call_and_record(call, head, reason)) {
             (Some(done), outcome) => Done {
                 output: Some(done.value),
                 discovered: done.discovered,
@@ -154,6 +156,33 @@ impl Execution<'_> {
             },
             (None, outcome) => failed(outcome),
         }
+    }
+
+    /// `then` with the call of `item`: its station, under the item's name and directory,
+    /// with the item and the shared inputs as arguments.
+    fn with_item_call<R>(
+        &self,
+        run: &MapRun<'_>,
+        item: &Item,
+        then: impl FnOnce(Call<'_>) -> R,
+    ) -> R {
+        let args = || -> Result<Vec<Arg>, Error> {
+            let mut args = vec![Arg::Shared(item.value.clone())];
+            args.extend(self.args(run.shared)?);
+            Ok(args)
+        };
+        let label = format!("{}[{}]", self.shown(run.id), item.name);
+        let values = || self.item_values(run, item);
+        then(Call {
+            station: run.station,
+            path: &item.path,
+            label: Some(&label),
+            codec: &run.map.output,
+            args: &args,
+            input_values: &values,
+            read: &[],
+            policy: self.policy(run.id, run.station.as_ref()),
+        })
     }
 
     /// An item's key: its station, the item's content, and the shared inputs' content.

@@ -39,6 +39,18 @@ pub(super) struct Done {
     pub(super) outcome: Outcome,
 }
 
+impl Done {
+    /// The entry of an item listed again: its output is the first one's.
+    pub(super) fn placeholder() -> Done {
+        Done {
+            output: None,
+            discovered: Vec::new(),
+            recorded: true,
+            outcome: Outcome::not_run(Status::Cached),
+        }
+    }
+}
+
 impl Execution<'_> {
     /// Runs a map: each item of the list is looked up and, when missing, run on its own, in
     /// parallel; the outputs, in the list's order, are the map's output.
@@ -164,57 +176,6 @@ impl Execution<'_> {
                 items: &names,
             });
         }
-    }
-
-    /// What became of each item, in the list's order, in parallel; the same item again is
-    /// not run again (its entry is a placeholder, its output the first one's).
-    ///
-    /// Every item is a task of its own, queued in the list's order, so a worker that is free
-    /// takes the next item whoever queued it: splitting the list between workers instead
-    /// leaves one idle while the other goes through its share, when the share of one is in
-    /// the store and the other's must run.
-    ///
-    /// A map that holds a limited resource runs its items one after another, under the
-    /// map's units, so they keep to the resource's limit.
-    fn run_items(&self, run: &MapRun<'_>, items: &[Item]) -> Vec<Done> {
-        if self.gate.holds_any(run.id) {
-            return items.iter().map(|item| self.item_done(run, item)).collect();
-        }
-        let slots: Vec<std::sync::OnceLock<Done>> =
-            items.iter().map(|_| std::sync::OnceLock::new()).collect();
-        rayon::scope_fifo(|scope| {
-            for (item, slot) in items.iter().zip(&slots) {
-                scope.spawn_fifo(move |_| {
-                    let _ = slot.set(self.item_done(run, item));
-                });
-            }
-        });
-        slots
-            .into_iter()
-            .map(|slot| slot.into_inner().expect("every item's task has run"))
-            .collect()
-    }
-
-    /// What became of one item, announced.
-    fn item_done(&self, run: &MapRun<'_>, item: &Item) -> Done {
-        if item.same_as.is_some() {
-            return Done {
-                output: None,
-                discovered: Vec::new(),
-                recorded: true,
-                outcome: Outcome::not_run(Status::Cached),
-            };
-        }
-        let done = self.map_item(run, item);
-        if let Some(listener) = &self.settings.listener {
-            listener(&crate::progress::Event::Finished {
-                node: &item.path,
-                name: run.station.name(),
-                status: done.outcome.status,
-                duration: done.outcome.duration,
-            });
-        }
-        done
     }
 
     /// The map's error when items failed: the first one's, naming it, and how many more.

@@ -25,6 +25,7 @@ pub(crate) mod decide;
 mod elsewhere;
 pub(crate) mod finish;
 pub(crate) mod item;
+mod item_queue;
 pub(crate) mod items;
 mod ledger;
 mod lookup;

@@ -66,9 +66,11 @@ impl Execution<'_> {
             let ready: Vec<NodeId> = ready.collect();
             self.prefetch(&ready);
             self.spawn(scope, ready);
+            self.flush_if_due();
             return;
         }
         self.spawn(scope, ready);
+        self.flush_if_due();
     }
 
     /// The dependents node `id` was the last input of, as their counts come down with how

@@ -260,6 +260,10 @@ impl Graph {
     /// other inputs. Each item is remembered on its own, so a new or changed item runs alone
     /// and reordering items runs nothing. The output lists the items' outputs in order.
     ///
+    /// The items that must run start longest first, by how long each took the last time it
+    /// ran (items never run before first, in the list's order), so a long item does not
+    /// start last and keep the run waiting on one worker while the others are idle.
+    ///
     /// ```
     /// use choochoo::{station, Graph, Runner, Store};
     ///

@@ -38,6 +38,7 @@ mod columns;
 #[cfg(feature = "remote")]
 mod digests;
 pub(crate) mod discovered;
+mod durations;
 mod evidence;
 pub(crate) mod interrupted;
 pub(crate) mod ledger;
