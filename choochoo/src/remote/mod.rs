@@ -169,27 +169,22 @@ impl Cache {
         &self,
         digests: Vec<WireDigest>,
     ) -> Result<std::collections::HashMap<String, Vec<u8>>, String> {
-        let client = self
-            .client()
-            .ok_or_else(|| format!("the remote cache {} is off for this run", self.remote.url))?;
-        let runtime = self
-            .runtime
-            .as_ref()
-            .ok_or_else(|| "the remote cache is shut down".to_owned())?;
-        let (send, receive) = sync_channel(1);
-        runtime.spawn(async move {
-            let _ = send.send(client.blobs(digests).await);
-        });
-        let answer = receive
-            .recv()
-            .map_err(|_| "the remote cache stopped".to_owned())?;
-        answer.map_err(|problem| self.reporter.explain(problem))
+        self.block_on(|client| async move { client.blobs(digests).await })
     }
 
     /// Stores blobs in the server's CAS (those it lacks) and waits for it. An `Err` says
     /// why they cannot be stored.
     #[cfg(feature = "temporal")]
     pub(crate) fn put(&self, blobs: Vec<wire::Blob>) -> Result<(), String> {
+        self.block_on(|client| async move { client.put(&blobs).await })
+    }
+
+    /// Runs one request on the cache's runtime and waits for its answer, explained.
+    fn block_on<R, F>(&self, request: impl FnOnce(Arc<Client>) -> F) -> Result<R, String>
+    where
+        R: Send + 'static,
+        F: std::future::Future<Output = Result<R, Problem>> + Send + 'static,
+    {
         let client = self
             .client()
             .ok_or_else(|| format!("the remote cache {} is off for this run", self.remote.url))?;
@@ -198,8 +193,9 @@ impl Cache {
             .as_ref()
             .ok_or_else(|| "the remote cache is shut down".to_owned())?;
         let (send, receive) = sync_channel(1);
+        let answer = request(client);
         runtime.spawn(async move {
-            let _ = send.send(client.put(&blobs).await);
+            let _ = send.send(answer.await);
         });
         let answer = receive
             .recv()
