@@ -19,6 +19,7 @@ mod cleans_shop;
 mod cli;
 mod cli_items;
 mod cli_warnings;
+mod committer;
 mod defects;
 mod defects_cli;
 mod defects_upgrade;

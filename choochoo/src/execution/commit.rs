@@ -1,7 +1,8 @@
 //! Durability: how a result becomes a record, and when it is safe to say so. A station runs
 //! under its node's lease, so two processes never compute one node at once. Its output is
 //! stored (blob files synced) and its record queued; records are committed in batches, one
-//! transaction for many stations, and a node's lease is let go only once its record is
+//! transaction for many stations (while the pool runs, by a thread of their own:
+//! `committer`), and a node's lease is let go only once its record is
 //! durable, so a process waiting for the lease finds the record when it looks again. A kill
 //! loses at most one batch, whose stations then run again; a result whose inputs changed
 //! while it ran is never recorded; a batch that fails to commit makes its stations failures
@@ -26,7 +27,7 @@ use std::time::{Duration, Instant};
 /// are content hashes, so nothing recorded is ever wrong); a run reports only after its last
 /// batch is committed, and holds each node's lease until its record is durable.
 const BATCH_RECORDS: usize = 256;
-const BATCH_TIME: Duration = Duration::from_millis(50);
+pub(super) const BATCH_TIME: Duration = Duration::from_millis(50);
 
 /// What a run's reason says when a station's result was not recorded.
 pub(super) const NOT_RECORDED: &str = "; not recorded: ";
@@ -45,6 +46,16 @@ pub(super) struct Batch<'g> {
     records: Vec<Prepared>,
     leases: Vec<Lease<'g>>,
     started: Option<Instant>,
+    /// The thread committing in the background while the pool runs, if one is.
+    pub(super) committer: Option<std::sync::Arc<super::committer::Wake>>,
+}
+
+impl Batch<'_> {
+    /// Whether the batch is full or old enough to be committed.
+    pub(super) fn is_due(&self) -> bool {
+        self.records.len() >= BATCH_RECORDS
+            || self.started.is_some_and(|at| at.elapsed() >= BATCH_TIME)
+    }
 }
 
 impl<'g> Execution<'g> {
@@ -169,17 +180,20 @@ impl<'g> Execution<'g> {
         Ok(())
     }
 
-    /// Commits the batch if it is full or old enough. Asked when a task is done, after the
-    /// stations it made ready are started, so the sync overlaps them instead of delaying
-    /// them.
+    /// Commits the batch if it is full or old enough: wakes the committer when one runs,
+    /// else commits here. Asked when a task is done, after the stations it made ready are
+    /// started, so that the sync never delays them.
     pub(super) fn flush_if_due(&self) {
-        let due = {
+        let committer = {
             let batch = self.batch.lock().unwrap_or_else(|e| e.into_inner());
-            batch.records.len() >= BATCH_RECORDS
-                || batch.started.is_some_and(|at| at.elapsed() >= BATCH_TIME)
+            if !batch.is_due() {
+                return;
+            }
+            batch.committer.clone()
         };
-        if due {
-            self.flush();
+        match committer {
+            Some(wake) => wake.ring(),
+            None => self.flush(),
         }
     }
 }

@@ -20,6 +20,7 @@ mod attempt;
 mod bytes;
 mod call;
 mod commit;
+mod committer;
 pub(crate) mod decide;
 #[cfg(feature = "temporal")]
 mod elsewhere;

@@ -141,7 +141,7 @@ impl Runner<'_> {
         let ready = execution.settle_cached();
         if !ready.is_empty() {
             let pool = self.pool()?;
-            pool.scope(|scope| execution.start(scope, ready));
+            execution.with_committer(|| pool.scope(|scope| execution.start(scope, ready)));
         }
         Ok(())
     }
