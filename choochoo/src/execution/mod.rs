@@ -47,7 +47,7 @@ use crate::error::Error;
 use crate::graph::node::NodeId;
 use crate::graph::{Graph, Kind};
 use crate::hash::Digest;
-use crate::memo::{Content, Record};
+use crate::memo::Content;
 use crate::report::Status;
 use crate::stat::StatCache;
 use crate::store::Store;
@@ -110,8 +110,8 @@ pub(crate) struct Execution<'g> {
     pub(crate) paths: Vec<Box<str>>,
     values: Vec<OnceLock<Shared>>,
     contents: Vec<OnceLock<Content>>,
-    /// The record a cached node's value can be decoded from, when it is needed.
-    records: Vec<OnceLock<Record>>,
+    /// Where a cached node's value can be decoded from, when it is needed.
+    records: Vec<OnceLock<values::Source>>,
     outcomes: Vec<OnceLock<Outcome>>,
     /// What became of each item of the maps that ran, in list order.
     items: Mutex<Vec<(NodeId, ItemOutcomes)>>,
