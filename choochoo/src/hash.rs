@@ -197,7 +197,12 @@ mod tests {
         let long = vec![7u8; 3 * BUFFER];
         let mut plain = blake3::Hasher::new();
         let mut gathered = Hasher::new("t");
-        for (tag, bytes) in [("domain", &b"t"[..]), ("a", b"x"), ("long", &long), ("b", b"yz")] {
+        for (tag, bytes) in [
+            ("domain", &b"t"[..]),
+            ("a", b"x"),
+            ("long", &long),
+            ("b", b"yz"),
+        ] {
             plain.update(&(tag.len() as u64).to_le_bytes());
             plain.update(tag.as_bytes());
             plain.update(&(bytes.len() as u64).to_le_bytes());

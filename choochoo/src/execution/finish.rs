@@ -36,6 +36,12 @@ impl Execution<'_> {
             self.warn(format!("the stat cache was not saved: {}", chain(&error)));
         }
         self.store.count_hashed(self.stats.hashed());
+        // What the nodes held is not needed for the report: its memory goes before the
+        // report's entries are made.
+        self.values = Vec::new();
+        self.contents = Vec::new();
+        self.records = Vec::new();
+        self.materialized = Vec::new();
         let report = self.report();
         let used = std::mem::take(&mut *self.used.lock().unwrap_or_else(|e| e.into_inner()));
         Finished {
@@ -79,7 +85,7 @@ impl Execution<'_> {
             }
             let outcome = self.outcomes[id.index()]
                 .take()
-                .unwrap_or(Outcome::not_run(Status::Skipped));
+                .map_or(Outcome::not_run(Status::Skipped), super::Settled::outcome);
             let status = outcome.status;
             let path = self.paths[id.index()].clone();
             entries.push(entry(station.as_ref(), path, node.label.clone(), outcome));

@@ -107,7 +107,9 @@ impl Execution<'_> {
         if let Some(value) = self.values[id.index()].get() {
             return Some(value.clone());
         }
-        let record = self.source_record(id, self.records[id.index()].get()?).ok()?;
+        let record = self
+            .source_record(id, self.records[id.index()].get()?)
+            .ok()?;
         let bytes = self.store.load(&record).ok()?;
         (self.graph.node(id).codec.decode)(&bytes).ok()
     }
@@ -124,7 +126,9 @@ impl Execution<'_> {
             Source::Key(key) => key,
         };
         let found = self.store.known_record(&self.settings.profile, key);
-        let wanted = self.contents[id.index()].get().map(|content| content.digest);
+        let wanted = self.contents[id.index()]
+            .get()
+            .map(|content| content.digest);
         match found {
             Ok(Some(Ok(record))) if Some(record.output_hash) == wanted => {
                 Ok(std::borrow::Cow::Owned(record))
