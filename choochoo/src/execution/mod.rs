@@ -170,6 +170,13 @@ impl Settled {
         }
     }
 
+    fn status(&self) -> Status {
+        match self {
+            Settled::Plain(status) => *status,
+            Settled::Full(outcome) => outcome.status,
+        }
+    }
+
     fn outcome(self) -> Outcome {
         match self {
             Settled::Plain(status) => Outcome::not_run(status),
