@@ -227,6 +227,8 @@ impl std::error::Error for Transient {
 pub struct Ctx {
     pub(crate) id: &'static str,
     pub(crate) out_dir: std::path::PathBuf,
+    /// Set once a station of the run may have made its directory.
+    pub(crate) dirs_made: Arc<AtomicBool>,
     pub(crate) label: Option<Box<str>>,
     pub(crate) stopping: Arc<AtomicBool>,
     /// Set when this attempt timed out: the station should give up.
@@ -277,6 +279,8 @@ impl Ctx {
     /// station run again (its output files are missing).
     pub fn out_dir(&self) -> &std::path::Path {
         // A failure to create it surfaces as a clear I/O error on the station's first write.
+        self.dirs_made
+            .store(true, std::sync::atomic::Ordering::Release);
         let _ = crate::privacy::create_dir_all(&self.out_dir);
         &self.out_dir
     }
@@ -290,6 +294,8 @@ impl Ctx {
         name: impl AsRef<std::path::Path>,
     ) -> Result<std::path::PathBuf, crate::error::Error> {
         let path = crate::names::join(&self.out_dir, name.as_ref())?;
+        self.dirs_made
+            .store(true, std::sync::atomic::Ordering::Release);
         if let Some(parent) = path.parent() {
             crate::privacy::create_dir_all(parent)
                 .map_err(|error| crate::error::Error::io("create the directory", parent, error))?;

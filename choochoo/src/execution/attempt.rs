@@ -280,6 +280,7 @@ impl Execution<'_> {
         Ctx {
             id: call.station.id(),
             out_dir: self.store.work_dir(&self.settings.profile, call.path),
+            dirs_made: self.dirs_made.clone(),
             label: call.label.map(Box::from),
             stopping: self.stop.clone(),
             cancelled: Arc::default(),

@@ -168,7 +168,7 @@ impl<'g> Execution<'g> {
             encoded: produced.encoded,
             files: &files,
             discovered: produced.discovered,
-            used_dir: self.store.work_dir(&self.settings.profile, path).exists(),
+            used_dir: self.left_dir(path),
             duration_ns: duration.as_nanos() as i64,
         };
         let prepared = self.store.prepare(&commit)?;

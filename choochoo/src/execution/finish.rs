@@ -36,7 +36,14 @@ impl Execution<'_> {
             self.warn(format!("the stat cache was not saved: {}", chain(&error)));
         }
         self.store.count_hashed(self.stats.hashed());
-        let report = self.report();
+        // What the nodes held is not needed for the report but the items of maps not
+        // reached: its memory goes before the report's entries are made.
+        let unreached = self.unreached_items();
+        self.values = Vec::new();
+        self.contents = Vec::new();
+        self.records = Vec::new();
+        self.materialized = Vec::new();
+        let report = self.report(unreached);
         let used = std::mem::take(&mut *self.used.lock().unwrap_or_else(|e| e.into_inner()));
         Finished {
             values,
@@ -45,8 +52,8 @@ impl Execution<'_> {
         }
     }
 
-    fn report(&mut self) -> Report {
-        let mut entries = self.entries();
+    fn report(&mut self, unreached: HashMap<NodeId, super::ItemOutcomes>) -> Report {
+        let mut entries = self.entries(unreached);
         self.mark_unrecorded(&mut entries);
         self.attach_warnings(&mut entries);
         self.attach_defects(&mut entries);
@@ -64,7 +71,7 @@ impl Execution<'_> {
 
     /// One entry per station, in the graph's order, from its outcome; a map's items follow
     /// it, in its list's order (blocked or skipped with it, when its list is known).
-    fn entries(&mut self) -> Vec<Entry> {
+    fn entries(&mut self, mut unreached: HashMap<NodeId, super::ItemOutcomes>) -> Vec<Entry> {
         let mut items: HashMap<NodeId, super::ItemOutcomes> =
             std::mem::take(&mut *self.items.lock().unwrap_or_else(|e| e.into_inner()))
                 .into_iter()
@@ -79,13 +86,13 @@ impl Execution<'_> {
             }
             let outcome = self.outcomes[id.index()]
                 .take()
-                .unwrap_or(Outcome::not_run(Status::Skipped));
-            let status = outcome.status;
+                .map_or(Outcome::not_run(Status::Skipped), super::Settled::outcome);
             let path = self.paths[id.index()].clone();
             entries.push(entry(station.as_ref(), path, node.label.clone(), outcome));
             let items = items
                 .remove(&id)
-                .unwrap_or_else(|| self.items_not_run(id, status));
+                .or_else(|| unreached.remove(&id))
+                .unwrap_or_default();
             for (path, outcome) in items {
                 let label = split_item(&path)
                     .map(|(_, item)| format!("{}[{item}]", self.shown(id)).into_boxed_str());
@@ -93,6 +100,21 @@ impl Execution<'_> {
             }
         }
         entries
+    }
+
+    /// The items of each map that was blocked or skipped, when its list is known: blocked or
+    /// skipped too.
+    fn unreached_items(&self) -> HashMap<NodeId, super::ItemOutcomes> {
+        let maps = self.graph.ids().zip(&self.graph.nodes);
+        maps.filter(|(id, node)| node.map.is_some() && !self.is_outside(*id))
+            .filter_map(|(id, _)| {
+                let status = self.outcomes[id.index()]
+                    .get()
+                    .map_or(Status::Skipped, super::Settled::status);
+                let items = self.items_not_run(id, status);
+                (!items.is_empty()).then_some((id, items))
+            })
+            .collect()
     }
 
     /// The items of a map that was blocked or skipped, when its list is known: blocked or

@@ -49,14 +49,15 @@ impl Execution<'_> {
         }
     }
 
-    /// Makes a found record the node's result: its content for its dependents' keys, its
-    /// record for its value.
+    /// Makes a found record the node's result: its content for its dependents' keys, and
+    /// its key, to read its value again if a station needs it (most cached nodes' values
+    /// are never needed, so no record is kept for them).
     pub(crate) fn adopt(&self, id: NodeId, Found { record, files }: Found) {
         let _ = self.contents[id.index()].set(Content {
             digest: record.output_hash,
             files,
         });
-        let _ = self.records[id.index()].set(record);
+        self.remember_key(id, record.key);
     }
 
     /// Looks a key up for the node named `path` and checks that what it names is all there

@@ -49,7 +49,7 @@ use crate::error::Error;
 use crate::graph::node::NodeId;
 use crate::graph::{Graph, Kind};
 use crate::hash::Digest;
-use crate::memo::{Content, Record};
+use crate::memo::Content;
 use crate::report::Status;
 use crate::stat::StatCache;
 use crate::store::Store;
@@ -112,9 +112,9 @@ pub(crate) struct Execution<'g> {
     pub(crate) paths: Vec<Box<str>>,
     values: Vec<OnceLock<Shared>>,
     contents: Vec<OnceLock<Content>>,
-    /// The record a cached node's value can be decoded from, when it is needed.
-    records: Vec<OnceLock<Record>>,
-    outcomes: Vec<OnceLock<Outcome>>,
+    /// Where a cached node's value can be decoded from, when it is needed.
+    records: Vec<OnceLock<values::Source>>,
+    outcomes: Vec<OnceLock<Settled>>,
     /// What became of each item of the maps that ran, in list order.
     items: Mutex<Vec<(NodeId, ItemOutcomes)>>,
     stats: Arc<StatCache>,
@@ -140,12 +140,51 @@ pub(crate) struct Execution<'g> {
     /// Routes what stations log through `tracing` into their own logs.
     capture: tracing::Dispatch,
     stop: Arc<AtomicBool>,
+    /// Whether a station's directory may exist: the profile's directory of them did when
+    /// the run started, or a station of the run made one. Until then no station is looked
+    /// at for a directory it left.
+    dirs_made: Arc<AtomicBool>,
     /// The files in the remote cache only, by path, read at the first need.
     remote_files: Mutex<Option<HashMap<PathBuf, Digest>>>,
     /// Whether each node's files are here, once a station that runs needed them.
     materialized: Vec<OnceLock<Result<(), String>>>,
     #[cfg(feature = "remote")]
     remote: Option<remote::Remote>,
+}
+
+/// A station's outcome as the run keeps it until the report: most stations of a large run
+/// end with a status and nothing more, which takes no allocation.
+enum Settled {
+    Plain(Status),
+    Full(Box<Outcome>),
+}
+
+impl Settled {
+    fn of(outcome: Outcome) -> Settled {
+        let plain = outcome.started.is_none()
+            && outcome.duration.is_zero()
+            && outcome.reason.is_none()
+            && outcome.error.is_none()
+            && outcome.kept_dir.is_none();
+        match plain {
+            true => Settled::Plain(outcome.status),
+            false => Settled::Full(Box::new(outcome)),
+        }
+    }
+
+    fn status(&self) -> Status {
+        match self {
+            Settled::Plain(status) => *status,
+            Settled::Full(outcome) => outcome.status,
+        }
+    }
+
+    fn outcome(self) -> Outcome {
+        match self {
+            Settled::Plain(status) => Outcome::not_run(status),
+            Settled::Full(outcome) => *outcome,
+        }
+    }
 }
 
 /// What became of each item of one map, by item node name (`map[item]`).
@@ -244,8 +283,9 @@ impl<'g> Execution<'g> {
             batch: Mutex::default(),
             committing: Mutex::default(),
             unrecorded: Mutex::default(),
-            used: Mutex::default(),
+            used: Mutex::new(Vec::with_capacity(schedule::stations(graph))),
             stop: Arc::default(),
+            dirs_made: Arc::new(AtomicBool::new(dirs_may_exist(store, settings))),
             remote_files: Mutex::default(),
             materialized: (0..n).map(|_| OnceLock::new()).collect(),
             #[cfg(feature = "remote")]
@@ -254,6 +294,12 @@ impl<'g> Execution<'g> {
                 .clone()
                 .map(|cache| remote::Remote::new(cache, n)),
         })
+    }
+
+    /// Whether the directory of the station named `path` is there: its station used it.
+    pub(crate) fn left_dir(&self, path: &str) -> bool {
+        self.dirs_made.load(std::sync::atomic::Ordering::Acquire)
+            && self.store.work_dir(&self.settings.profile, path).exists()
     }
 
     /// Runs `code`, an encoding for a key, with the secrets it meets hashed with the store's
@@ -282,4 +328,16 @@ impl<'g> Execution<'g> {
                 .map(|(_, name)| name)
         })
     }
+}
+
+/// Whether some station's directory may be there as a run starts: the profile's directory
+/// of them is (a station of an earlier run made one), or the remote cache may restore files
+/// into them.
+fn dirs_may_exist(store: &Store, settings: &Settings) -> bool {
+    #[cfg(feature = "remote")]
+    if settings.remote.is_some() {
+        return true;
+    }
+    let profile_dir = store.work_dir(&settings.profile, "-");
+    profile_dir.parent().is_none_or(std::path::Path::exists)
 }

@@ -113,7 +113,7 @@ impl Execution<'_> {
         if outcome.status == Status::Failed && !self.settings.keep_going {
             self.stop.store(true, Ordering::Release);
         }
-        let _ = self.outcomes[id.index()].set(outcome);
+        let _ = self.outcomes[id.index()].set(super::Settled::of(outcome));
         upstream
     }
 
@@ -185,6 +185,15 @@ pub(super) fn wiring(graph: &Graph) -> (Vec<u32>, Vec<NodeId>, Vec<AtomicU32>) {
         }
     }
     (offsets, dependents, pending)
+}
+
+/// How many of the graph's nodes are stations.
+pub(super) fn stations(graph: &Graph) -> usize {
+    graph
+        .nodes
+        .iter()
+        .filter(|node| matches!(node.kind, Kind::Station { .. }))
+        .count()
 }
 
 fn is_station(graph: &Graph, id: NodeId) -> bool {

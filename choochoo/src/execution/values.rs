@@ -17,6 +17,14 @@ use crate::value::Shared;
 use std::any::Any;
 use std::path::PathBuf;
 
+/// Where a cached node's value comes from until it is decoded.
+pub(super) enum Source {
+    /// The key of the record found, read again when the value is needed.
+    Key(Digest),
+    /// A record in hand.
+    Record(Box<Record>),
+}
+
 /// Why a remembered output cannot be had.
 pub(super) enum Unusable {
     /// Its bytes changed or went since its record was verified, for this reason.
@@ -72,11 +80,13 @@ impl Execution<'_> {
             return Ok(value);
         }
         let path = &self.paths[id.index()];
-        let record = self.records[id.index()]
+        let source = self.records[id.index()]
             .get()
             .ok_or_else(|| Error::internal(format!("`{path}` has no value yet")))?;
         let codec = &self.graph.node(id).codec;
-        let value = self.stored_output(record, codec).map_err(|unusable| {
+        let value = self.source_record(id, source);
+        let value = value.and_then(|record| self.stored_output(&record, codec));
+        let value = value.map_err(|unusable| {
             Error::usage(match unusable {
                 Unusable::Changed(problem) => {
                     format!("the stored output of `{path}` changed during the run: {problem}")
@@ -97,9 +107,39 @@ impl Execution<'_> {
         if let Some(value) = self.values[id.index()].get() {
             return Some(value.clone());
         }
-        let record = self.records[id.index()].get()?;
-        let bytes = self.store.load(record).ok()?;
+        let record = self
+            .source_record(id, self.records[id.index()].get()?)
+            .ok()?;
+        let bytes = self.store.load(&record).ok()?;
         (self.graph.node(id).codec.decode)(&bytes).ok()
+    }
+
+    /// The record a cached node's value is decoded from: read again by its key, and the
+    /// one found only if its output is still the one the node's dependents were keyed on.
+    fn source_record<'a>(
+        &self,
+        id: NodeId,
+        source: &'a Source,
+    ) -> Result<std::borrow::Cow<'a, Record>, Unusable> {
+        let key = match source {
+            Source::Record(record) => return Ok(std::borrow::Cow::Borrowed(&**record)),
+            Source::Key(key) => key,
+        };
+        let found = self.store.known_record(&self.settings.profile, key);
+        let wanted = self.contents[id.index()]
+            .get()
+            .map(|content| content.digest);
+        match found {
+            Ok(Some(Ok(record))) if Some(record.output_hash) == wanted => {
+                Ok(std::borrow::Cow::Owned(record))
+            }
+            Ok(Some(Ok(_))) => Err(Unusable::Changed(format!(
+                "its record {key} now names another output"
+            ))),
+            Ok(Some(Err(problem))) => Err(Unusable::Changed(problem)),
+            Ok(None) => Err(Unusable::Changed(format!("its record {key} is gone"))),
+            Err(error) => Err(Unusable::Changed(chain(&error))),
+        }
     }
 
     /// The inputs of a call, if they can be had without running or writing anything: each
@@ -135,7 +175,12 @@ impl Execution<'_> {
 
     /// Makes a record the source of a node's value (cleaning decodes values from heads).
     pub(crate) fn remember(&self, id: NodeId, record: Record) {
-        let _ = self.records[id.index()].set(record);
+        let _ = self.records[id.index()].set(Source::Record(Box::new(record)));
+    }
+
+    /// Makes the record of `key`, found for the node, the source of its value.
+    pub(super) fn remember_key(&self, id: NodeId, key: Digest) {
+        let _ = self.records[id.index()].set(Source::Key(key));
     }
 
     /// A node's value as JSON, if it can be had.

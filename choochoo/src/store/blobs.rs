@@ -19,18 +19,16 @@ impl Store {
                     .map_err(|error| format!("cannot read blob {}: {error}", path.display()))?
             }
         };
-        if bytes.len() as u64 != record.size || Digest::of(&bytes) != record.encoding_hash {
-            return Err(format!(
-                "stored output {} does not match its hash",
-                record.encoding_hash
-            ));
-        }
+        intact(record, &bytes)?;
         Ok(bytes)
     }
 
     /// Checks that a record's stored output is present and intact without decoding it.
     pub(crate) fn verify(&self, record: &Record) -> Result<(), String> {
-        self.load(record).map(drop)
+        match &record.inline {
+            Some(bytes) => intact(record, bytes),
+            None => self.load(record).map(drop),
+        }
     }
 
     pub(crate) fn blob_path(&self, digest: &Digest) -> PathBuf {
@@ -69,4 +67,15 @@ impl Store {
         }
         out
     }
+}
+
+/// Whether `bytes` are the output `record` names: its size and its hash.
+fn intact(record: &Record, bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() as u64 != record.size || Digest::of(bytes) != record.encoding_hash {
+        return Err(format!(
+            "stored output {} does not match its hash",
+            record.encoding_hash
+        ));
+    }
+    Ok(())
 }

@@ -77,6 +77,9 @@ impl Store {
         key: &Digest,
         fresh: bool,
     ) -> Result<Option<Result<Record, String>>, Error> {
+        if let Some(small) = self.log.small(profile, key.as_bytes()) {
+            return Ok(Some(Ok(small.record(*key))));
+        }
         self.log.record(profile, key.as_bytes(), fresh, |record| {
             decode_view(*key, record)
         })

@@ -11,6 +11,7 @@
 //! A frame whose hash does not match its bytes is corrupt, and a frame cut short (a write a
 //! crash interrupted) is torn; neither is ever read as an entry.
 
+use super::small::Small;
 use serde::{Deserialize, Serialize};
 
 /// The first bytes of a record log: its name and the version of its format.
@@ -231,7 +232,7 @@ pub(crate) struct HeadView<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct Change<'a> {
     /// A record set: its profile and key.
-    pub(crate) record: Option<(&'a str, [u8; 32])>,
+    pub(crate) record: Option<(&'a str, [u8; 32], Option<Small>)>,
     /// A head set: its profile and node.
     pub(crate) head: Option<(&'a str, &'a str)>,
     /// A record removed, and its node's head with it when a node is named.
@@ -241,8 +242,9 @@ pub(crate) struct Change<'a> {
 impl<'a> View<'a> {
     /// What this entry changes in the index.
     pub(crate) fn change(&self) -> Change<'a> {
-        let record =
-            |r: &RecordView<'a>| -> Option<(&'a str, [u8; 32])> { Some((r.profile, r.key)) };
+        let record = |r: &RecordView<'a>| -> Option<(&'a str, [u8; 32], Option<Small>)> {
+            Some((r.profile, r.key, Small::of(r)))
+        };
         let head = |h: &HeadView<'a>| -> Option<(&'a str, &'a str)> { Some((h.profile, h.node)) };
         match self {
             View::Station(r, h) => Change {
@@ -308,6 +310,27 @@ impl RecordView<'_> {
     }
 }
 
+impl LogRecord {
+    /// The record as a view of its fields.
+    pub(crate) fn view(&self) -> RecordView<'_> {
+        RecordView {
+            profile: &self.profile,
+            key: self.key,
+            station: &self.station,
+            algorithm: &self.algorithm,
+            output_hash: &self.output_hash,
+            encoding_hash: &self.encoding_hash,
+            size: self.size,
+            inline: self.inline.as_deref(),
+            files: &self.files,
+            used_dir: self.used_dir,
+            created_ns: self.created_ns,
+            duration_ns: self.duration_ns,
+            discovered: self.discovered.as_deref(),
+        }
+    }
+}
+
 impl HeadView<'_> {
     fn to_head(&self) -> LogHead {
         LogHead {
@@ -322,7 +345,9 @@ impl HeadView<'_> {
 impl Entry {
     /// What this entry changes in the index.
     pub(crate) fn change(&self) -> Change<'_> {
-        let record = self.record().map(|r| (r.profile.as_str(), r.key));
+        let record = self
+            .record()
+            .map(|r| (r.profile.as_str(), r.key, Small::of(&r.view())));
         let head = self.head().map(|h| (h.profile.as_str(), h.node.as_str()));
         let forget = match self {
             Entry::Forget { profile, key } => Some((profile.as_str(), *key, None)),

@@ -7,6 +7,7 @@
 //! node, and one of another name (two names of one hash) is no head for the asker.
 
 use super::entry::Change;
+use super::small::Small;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -17,7 +18,9 @@ pub(crate) type ProfileId = u32;
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     profiles: Vec<String>,
-    records: HashMap<(ProfileId, [u8; 32]), Slot, Quick>,
+    records: HashMap<(ProfileId, [u8; 32]), Place, Quick>,
+    /// The small records (`small.rs`), by the number a record's place names.
+    smalls: Vec<Small>,
     heads: HashMap<(ProfileId, u64), Slot, Quick>,
     /// The log is indexed up to here: the end of its last good entry.
     pub(crate) end: u64,
@@ -26,9 +29,13 @@ pub(crate) struct Index {
 impl Index {
     /// Applies the change of the entry in `slot`.
     pub(crate) fn apply(&mut self, slot: Slot, change: &Change<'_>) {
-        if let Some((profile, key)) = change.record {
+        if let Some((profile, key, small)) = change.record {
             let profile = self.intern(profile);
-            self.records.insert((profile, key), slot);
+            let small = small.map_or(NOT_SMALL, |small| {
+                self.smalls.push(small);
+                (self.smalls.len() - 1) as u32
+            });
+            self.records.insert((profile, key), Place { slot, small });
         }
         if let Some((profile, node)) = change.head {
             let profile = self.intern(profile);
@@ -47,7 +54,14 @@ impl Index {
     /// Where the record of `key` in `profile` is.
     pub(crate) fn record(&self, profile: &str, key: &[u8; 32]) -> Option<Slot> {
         let profile = self.profile(profile)?;
-        self.records.get(&(profile, *key)).copied()
+        self.records.get(&(profile, *key)).map(|place| place.slot)
+    }
+
+    /// The record of `key` in `profile`, when it is a small one the index keeps.
+    pub(crate) fn small(&self, profile: &str, key: &[u8; 32]) -> Option<Small> {
+        let profile = self.profile(profile)?;
+        let place = self.records.get(&(profile, *key))?;
+        self.smalls.get(place.small as usize).copied()
     }
 
     /// Where the head of `node` in `profile` is (or that of a node whose name has its hash).
@@ -58,8 +72,8 @@ impl Index {
 
     /// Where every current record is, with its profile and key.
     pub(crate) fn records(&self) -> impl Iterator<Item = (&str, [u8; 32], Slot)> {
-        self.records.iter().map(|((profile, key), offset)| {
-            (self.profiles[*profile as usize].as_str(), *key, *offset)
+        self.records.iter().map(|((profile, key), place)| {
+            (self.profiles[*profile as usize].as_str(), *key, place.slot)
         })
     }
 
@@ -87,6 +101,16 @@ impl Index {
         }
     }
 }
+
+/// Where a current record is: its frame, and its number among the small records.
+#[derive(Clone, Copy, Debug)]
+struct Place {
+    slot: Slot,
+    small: u32,
+}
+
+/// The number of a record that is not small.
+const NOT_SMALL: u32 = u32::MAX;
 
 /// Where an entry's frame is: its offset in the log (the high 40 bits) and its length (the
 /// low 24; all ones when it is longer), so that a lookup reads it in one call.

@@ -20,6 +20,7 @@ mod index;
 pub(crate) mod inspect;
 pub(crate) mod migrate;
 mod scan;
+pub(crate) mod small;
 
 use crate::error::Error;
 use entry::{Entry, Frame, HEADER, LogHead, LogRecord, MAGIC, RecordView, View};
@@ -117,6 +118,12 @@ impl Log {
                 )),
             }
         })))
+    }
+
+    /// The record of `key` in `profile` when the index keeps it whole (a small one, see
+    /// `small.rs`): no read of the log.
+    pub(crate) fn small(&self, profile: &str, key: &[u8; 32]) -> Option<small::Small> {
+        self.read_state().index.small(profile, key)
     }
 
     /// The head of `node` in `profile`, if any and readable.
