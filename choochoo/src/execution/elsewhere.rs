@@ -10,7 +10,7 @@ use crate::discovered::Sighting;
 use crate::error::chain;
 use crate::memo::Head;
 use crate::remote::wire::{self, Blob, Source};
-use crate::temporal::task::{BlobRef, Kind, Task};
+use crate::temporal::task::{Answer, BlobRef, Kind, Task};
 use crate::value::Shared;
 
 impl Execution<'_> {
@@ -63,42 +63,73 @@ impl Execution<'_> {
             node: call.path.to_owned(),
             fingerprint: call.station.fingerprint().to_hex(),
             inputs: blobs.iter().map(|blob| BlobRef::of(&blob.digest)).collect(),
+            retries: call.policy.retries,
         };
-        cache.put(blobs).map_err(|why| {
-            Failure::fatal(format!("its inputs cannot be sent to workers: {why}"))
-        })?;
+        let unsent: Vec<Blob> = (blobs.into_iter())
+            .filter(|blob| !dispatch.in_cas(&blob.digest.hash))
+            .collect();
+        let hashes: Vec<String> = unsent.iter().map(|blob| blob.digest.hash.clone()).collect();
+        if !unsent.is_empty() {
+            cache.put(unsent).map_err(|why| {
+                Failure::fatal(format!("its inputs cannot be sent to workers: {why}"))
+            })?;
+            dispatch.stored(hashes.iter().map(String::as_str));
+        }
         let id = format!("{}/{}/{}", self.settings.profile, call.path, head.key);
+        // Temporal tried a worker's transient failures again as the policy says; one that
+        // did not reach a worker is tried again here.
         let answer = dispatch
-            .send(id, task, call.policy.timeout)
+            .send(id, task, &call.policy, self.runs_again(head))
             .map_err(|failed| Failure {
-                transient: failed.kind == Kind::Transient,
+                transient: failed.kind == Kind::Transient && failed.worker.is_none(),
                 worker: failed.worker.map(Box::from),
                 ..Failure::fatal(failed.message)
             })?;
+        dispatch.stored([answer.output.hash.as_str()]);
         self.ran_on
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(call.path.into(), answer.worker);
-        let output = answer.output.digest();
-        let bytes = cache
-            .blobs(vec![output.clone()])
-            .map_err(|why| {
-                Failure::fatal(format!(
-                    "its output cannot be had from the remote cache: {why}"
-                ))
-            })?
-            .remove(&output.hash)
-            .ok_or_else(|| {
-                Failure::fatal("its output is missing from the remote cache".to_owned())
-            })?;
+            .insert(call.path.into(), (answer.worker.clone(), answer.attempt));
+        let bytes = output_of(cache, answer)?;
         (call.codec.decode)(&bytes).map_err(|error| Failure::fatal(chain(&error)))
     }
 
-    /// Where station `path` ran, for its reason: `on worker NAME`, when it was sent to one.
+    /// Whether the store holds a result for this key, and the station runs all the same
+    /// (forced): a new activity, not the one that made that result.
+    fn runs_again(&self, head: &Head) -> bool {
+        let known = self.store.known_record(&self.settings.profile, &head.key);
+        matches!(known, Ok(Some(_)))
+    }
+
+    /// Where station `path` ran, for its reason: `on worker NAME`, when it was sent to one,
+    /// and the attempt that succeeded when Temporal tried it again.
     pub(super) fn where_it_ran(&self, path: &str) -> Option<String> {
         let ran_on = self.ran_on.lock().unwrap_or_else(|e| e.into_inner());
-        ran_on
-            .get(path)
-            .map(|worker| format!(" (on worker {worker})"))
+        let (worker, attempt) = ran_on.get(path)?;
+        let again = match *attempt > 1 {
+            true => format!(" (succeeded on attempt {attempt})"),
+            false => String::new(),
+        };
+        Some(format!(" (on worker {worker}){again}"))
     }
+}
+
+/// The encoding of the output a worker answered with: the one it carries, or the one in the
+/// CAS, checked against its digest either way.
+fn output_of(cache: &crate::remote::Cache, answer: Answer) -> Result<Vec<u8>, Failure> {
+    let output = answer.output.digest();
+    if let Some(bytes) = answer.inline {
+        return wire::verify(&output, &bytes)
+            .map(|()| bytes)
+            .map_err(|why| Failure::fatal(format!("the output a worker answered with: {why}")));
+    }
+    cache
+        .blobs(vec![output.clone()])
+        .map_err(|why| {
+            Failure::fatal(format!(
+                "its output cannot be had from the remote cache: {why}"
+            ))
+        })?
+        .remove(&output.hash)
+        .ok_or_else(|| Failure::fatal("its output is missing from the remote cache".to_owned()))
 }
