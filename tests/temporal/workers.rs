@@ -310,6 +310,46 @@ fn two_workers_run_each_station_once_with_the_outputs_of_a_local_run() {
         assert!(page.contains(&shown), "the report names {worker}");
     }
 
+    // Each of the three keeps the worker apart from the reason: the trace a track per
+    // worker, the report a line under the station, status a column.
+    let status = site.run("coordinator", &["status"]);
+    assert_eq!(status.code, Some(0), "{status:?}");
+    let events: serde_json::Value = serde_json::from_str(&trace.stdout).expect("the trace");
+    let events = events["traceEvents"].as_array().unwrap();
+    for worker in ["w1", "w2"] {
+        let track = events
+            .iter()
+            .find(|e| e["name"] == "thread_name" && e["args"]["name"] == format!("on {worker}"))
+            .unwrap_or_else(|| panic!("no track of {worker}: {events:?}"));
+        let on_it = events
+            .iter()
+            .filter(|e| e["ph"] == "X" && e["tid"] == track["tid"])
+            .count();
+        let by_reason = events
+            .iter()
+            .filter(|e| e["ph"] == "X")
+            .filter(|e| {
+                let reason = e["args"]["reason"].as_str().unwrap_or_default();
+                reason.contains(&format!("(on worker {worker})"))
+            })
+            .count();
+        assert_eq!(on_it, by_reason, "the track of {worker} has its stations");
+        assert!(on_it > 0, "{worker} ran nothing");
+        let shown = format!("<small class=\"ran-on\">on {worker}</small>");
+        assert!(
+            page.contains(&shown),
+            "the report shows {worker} under its stations"
+        );
+        let lines = status.stdout.lines();
+        let on = lines.filter(|line| line.ends_with(&format!(", on {worker}")));
+        assert_eq!(
+            on.count(),
+            on_it,
+            "status shows {worker}: {}",
+            status.stdout
+        );
+    }
+
     // Recorded by the coordinator: the next run runs nothing, here or there.
     let again = site.run("coordinator", &site.coordinator_args(&server, &grid));
     assert_eq!(again.code, Some(0), "{again:?}");

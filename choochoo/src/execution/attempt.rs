@@ -127,6 +127,7 @@ impl Execution<'_> {
             Ok(ran) => ran,
             Err(failure) => {
                 let mut outcome = Outcome::failed(started.elapsed(), Some(reason), failure.message);
+                outcome.ran_on = failure.worker.map(String::from);
                 outcome.kept_dir = attempts.kept_dir;
                 outcome.started = Some(started_at);
                 return (None, outcome);
@@ -173,6 +174,10 @@ impl Execution<'_> {
             reason: Some(reason),
             error: None,
             kept_dir: attempts.kept_dir,
+            #[cfg(feature = "temporal")]
+            ran_on: self.ran_on_of(call.path),
+            #[cfg(not(feature = "temporal"))]
+            ran_on: None,
         };
         let done = Done {
             value,

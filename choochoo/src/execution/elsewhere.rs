@@ -1,8 +1,10 @@
 //! Run here or send there: with Temporal workers, a station that must run is sent to one
-//! (its inputs' encodings stored in the remote cache's CAS first), and its output's encoding
-//! downloaded back, verified, and decoded; the attempt then goes on as any other (retries,
-//! the ledger, the record). A station with a check or a clean changes the world where the
-//! coordinator is, and a station reading files has them here: those run here.
+//! (its inputs' encodings stored in the remote cache's CAS first, unless this run knows the
+//! CAS has them), and its output's encoding comes back with the answer (or from the CAS),
+//! verified, and decoded; the attempt then goes on as any other (the ledger, the record;
+//! Temporal made its transient retries). A station with a check or a clean changes the
+//! world where the coordinator is, a station reading files has them here, and a map's items
+//! are known only here: those run here.
 
 use super::Execution;
 use super::call::{Call, Failure};
@@ -21,7 +23,10 @@ impl Execution<'_> {
         head: &Head,
     ) -> Option<Result<(Shared, Vec<Sighting>), Failure>> {
         let dispatch = self.settings.temporal.as_ref()?;
-        if call.station.has_check() || call.station.has_clean() {
+        // A map's items run here: a worker knows the stations of its graph, not the items
+        // of a list it never read.
+        let item = crate::report::split_item(call.path).is_some();
+        if item || call.station.has_check() || call.station.has_clean() {
             return None;
         }
         let blobs = self.input_blobs(call)?;
@@ -99,6 +104,12 @@ impl Execution<'_> {
     fn runs_again(&self, head: &Head) -> bool {
         let known = self.store.known_record(&self.settings.profile, &head.key);
         matches!(known, Ok(Some(_)))
+    }
+
+    /// The worker station `path` ran on, when it was sent to one.
+    pub(super) fn ran_on_of(&self, path: &str) -> Option<String> {
+        let ran_on = self.ran_on.lock().unwrap_or_else(|e| e.into_inner());
+        ran_on.get(path).map(|(worker, _)| worker.clone())
     }
 
     /// Where station `path` ran, for its reason: `on worker NAME`, when it was sent to one,

@@ -141,6 +141,7 @@ fn entry(
         error: outcome.error,
         kept_dir: outcome.kept_dir,
         started: outcome.started,
+        ran_on: outcome.ran_on,
         defect: None,
         warnings: Vec::new(),
     }

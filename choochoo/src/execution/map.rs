@@ -98,6 +98,7 @@ impl Execution<'_> {
             )),
             error: None,
             kept_dir: None,
+            ran_on: None,
         }
     }
 

@@ -134,7 +134,29 @@ async fn run(
             ));
         }
     };
-    handle.result().await.map_err(|error| failed(&node, error))
+    // A call the server did not answer in time (it was busy) is made again, a few times.
+    let mut tries = 0;
+    loop {
+        match handle.result().await {
+            Err(ActivityResultError::Rpc(status)) if tries < RPC_TRIES && busy(&status) => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            result => return result.map_err(|error| failed(&node, error)),
+        }
+    }
+}
+
+/// How many times the coordinator asks again for an answer the server was too busy to give.
+const RPC_TRIES: u32 = 5;
+
+/// Whether the server failed a call only for being busy or slow.
+fn busy(status: &tonic::Status) -> bool {
+    use tonic::Code;
+    matches!(
+        status.code(),
+        Code::Cancelled | Code::DeadlineExceeded | Code::Unavailable | Code::ResourceExhausted
+    )
 }
 
 /// What a failed activity says: the worker's failure, or what Temporal says of it.
