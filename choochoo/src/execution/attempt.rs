@@ -127,7 +127,6 @@ impl Execution<'_> {
             Ok(ran) => ran,
             Err(failure) => {
                 let mut outcome = Outcome::failed(started.elapsed(), Some(reason), failure.message);
-                outcome.ran_on = failure.worker.map(String::from);
                 outcome.kept_dir = attempts.kept_dir;
                 outcome.started = Some(started_at);
                 return (None, outcome);
@@ -174,10 +173,6 @@ impl Execution<'_> {
             reason: Some(reason),
             error: None,
             kept_dir: attempts.kept_dir,
-            #[cfg(feature = "temporal")]
-            ran_on: self.ran_on_of(call.path),
-            #[cfg(not(feature = "temporal"))]
-            ran_on: None,
         };
         let done = Done {
             value,

@@ -85,16 +85,14 @@ impl Execution<'_> {
         // did not reach a worker is tried again here.
         let answer = dispatch
             .send(id, task, &call.policy, self.runs_again(head))
+            .inspect_err(|failed| self.note_ran_on(call.path, failed.worker.as_deref(), 0))
             .map_err(|failed| Failure {
                 transient: failed.kind == Kind::Transient && failed.worker.is_none(),
                 worker: failed.worker.map(Box::from),
                 ..Failure::fatal(failed.message)
             })?;
         dispatch.stored([answer.output.hash.as_str()]);
-        self.ran_on
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(call.path.into(), (answer.worker.clone(), answer.attempt));
+        self.note_ran_on(call.path, Some(&answer.worker), answer.attempt);
         let bytes = output_of(cache, answer)?;
         (call.codec.decode)(&bytes).map_err(|error| Failure::fatal(chain(&error)))
     }
@@ -104,6 +102,14 @@ impl Execution<'_> {
     fn runs_again(&self, head: &Head) -> bool {
         let known = self.store.known_record(&self.settings.profile, &head.key);
         matches!(known, Ok(Some(_)))
+    }
+
+    /// Notes that station `path` ran on `worker` (when one answered), `attempt` the
+    /// attempt that succeeded.
+    fn note_ran_on(&self, path: &str, worker: Option<&str>, attempt: u32) {
+        let Some(worker) = worker else { return };
+        let mut ran_on = self.ran_on.lock().unwrap_or_else(|e| e.into_inner());
+        ran_on.insert(path.into(), (worker.to_owned(), attempt));
     }
 
     /// The worker station `path` ran on, when it was sent to one.

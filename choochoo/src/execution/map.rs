@@ -98,7 +98,6 @@ impl Execution<'_> {
             )),
             error: None,
             kept_dir: None,
-            ran_on: None,
         }
     }
 

@@ -159,8 +159,6 @@ pub(crate) struct Outcome {
     reason: Option<String>,
     error: Option<String>,
     kept_dir: Option<PathBuf>,
-    /// The Temporal worker it ran on, when it was sent to one.
-    ran_on: Option<String>,
 }
 
 impl Outcome {
@@ -172,7 +170,6 @@ impl Outcome {
             reason: None,
             error: None,
             kept_dir: None,
-            ran_on: None,
         }
     }
 
@@ -184,7 +181,6 @@ impl Outcome {
             reason,
             error: Some(error),
             kept_dir: None,
-            ran_on: None,
         }
     }
 }
