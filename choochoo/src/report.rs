@@ -93,11 +93,19 @@ pub struct Entry {
     pub(crate) error: Option<String>,
     pub(crate) kept_dir: Option<std::path::PathBuf>,
     pub(crate) started: Option<(std::time::SystemTime, usize)>,
+    /// The Temporal worker that ran it, when it was sent to one.
+    pub(crate) ran_on: Option<String>,
     pub(crate) defect: Option<Box<crate::defect::model::Defect>>,
     pub(crate) warnings: Vec<String>,
 }
 
 impl Entry {
+    /// The name of the Temporal worker that ran the station (its `worker --name`), when
+    /// the run sent it to one (feature `temporal`); `None` when it ran in the run's process.
+    pub fn ran_on(&self) -> Option<&str> {
+        self.ran_on.as_deref()
+    }
+
     /// The station's id, such as `app::word_count`.
     pub fn id(&self) -> &str {
         &self.id

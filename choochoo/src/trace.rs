@@ -1,7 +1,8 @@
 //! Traces: a run's timeline in the Chrome trace-event format, which Perfetto
 //! (<https://ui.perfetto.dev>, "Open trace file") and `chrome://tracing` open.
 //!
-//! Each worker thread of the run is a track, and each station that ran or failed on it is a
+//! Each worker thread of the run is a track, and so is each Temporal worker the run sent
+//! stations to (named `on NAME`); each station that ran or failed on one is a
 //! complete event (`"ph": "X"`) named after its node, with its status, station id, reason
 //! and error in `args`. Stations that were blocked or skipped never started: they are
 //! instant events (`"ph": "i"`) on a track of their own, at the end of the run. Stations
@@ -37,23 +38,24 @@ impl Report {
             "name": "process_name", "ph": "M", "pid": 1, "tid": 0,
             "args": {"name": format!("choochoo run {}", self.run_id())},
         })];
-        let mut workers: Vec<usize> = spans.iter().map(|span| span.worker).collect();
-        workers.sort_unstable();
-        workers.dedup();
-        for worker in &workers {
-            events.push(thread_name(*worker, &format!("worker {worker}")));
+        let mut tracks: Vec<Track<'_>> = spans.iter().map(|span| span.track).collect();
+        tracks.sort_unstable();
+        tracks.dedup();
+        let tids = tids(&tracks);
+        for (track, tid) in tracks.iter().zip(&tids) {
+            events.push(thread_name(*tid, &track.name()));
         }
         let mut end = 0;
-        for worker in &workers {
+        for (track, tid) in tracks.iter().zip(&tids) {
             // Trim by track: a span starts no earlier than the one before it ended.
             let mut free_at = 0;
-            for span in spans.iter().filter(|span| span.worker == *worker) {
+            for span in spans.iter().filter(|span| span.track == *track) {
                 let start = micros(span.start).max(free_at);
                 let stop =
                     (micros(span.start) + span.entry.duration().as_micros() as u64).max(start);
                 free_at = stop;
                 end = end.max(stop);
-                events.push(complete(span.entry, *worker, start, stop - start));
+                events.push(complete(span.entry, *tid, start, stop - start));
             }
         }
         let not_run: Vec<&Entry> = drawn(self)
@@ -62,7 +64,7 @@ impl Report {
             })
             .collect();
         if !not_run.is_empty() {
-            let track = workers.last().map_or(0, |w| w + 1);
+            let track = tids.iter().max().map_or(0, |tid| tid + 1);
             events.push(thread_name(track, "not run"));
             for entry in not_run {
                 events.push(instant(entry, track, end));
@@ -75,8 +77,42 @@ impl Report {
 /// A station that ran or failed on a worker.
 struct Span<'a> {
     entry: &'a Entry,
-    worker: usize,
+    track: Track<'a>,
     start: SystemTime,
+}
+
+/// Where a station ran: a worker thread of the run, or a Temporal worker, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Track<'a> {
+    Thread(usize),
+    Worker(&'a str),
+}
+
+impl Track<'_> {
+    fn name(&self) -> String {
+        match self {
+            Track::Thread(n) => format!("worker {n}"),
+            Track::Worker(name) => format!("on {name}"),
+        }
+    }
+}
+
+/// The `tid` of each track (sorted, threads first): a thread's number, then the Temporal
+/// workers after the last thread.
+fn tids(tracks: &[Track<'_>]) -> Vec<usize> {
+    let threads = tracks.iter().filter_map(|track| match track {
+        Track::Thread(n) => Some(n + 1),
+        Track::Worker(_) => None,
+    });
+    let mut next = threads.max().unwrap_or(0);
+    let tid = |track: &Track<'_>| match track {
+        Track::Thread(n) => *n,
+        Track::Worker(_) => {
+            next += 1;
+            next - 1
+        }
+    };
+    tracks.iter().map(tid).collect()
 }
 
 /// The report's spans, by worker and start.
@@ -84,14 +120,18 @@ fn spans(report: &Report) -> Vec<Span<'_>> {
     let mut spans: Vec<Span<'_>> = drawn(report)
         .filter(|entry| entry.status() != Status::Cached)
         .filter_map(|entry| {
+            let track = match entry.ran_on() {
+                Some(name) => Track::Worker(name),
+                None => Track::Thread(entry.worker()?),
+            };
             Some(Span {
                 entry,
-                worker: entry.worker()?,
+                track,
                 start: entry.started()?,
             })
         })
         .collect();
-    spans.sort_by_key(|span| (span.worker, span.start));
+    spans.sort_by_key(|span| (span.track, span.start));
     spans
 }
 

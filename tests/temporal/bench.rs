@@ -10,13 +10,16 @@ use std::time::Instant;
 
 /// Stations a coordinator keeps in flight.
 const JOBS: &str = "64";
+/// Stations each worker runs at once (`worker --jobs`): a worker of eight cores.
+const WORKER_JOBS: &str = "8";
 
 /// Runs a graph of `2 * squares` stations of `pace` ms locally, then through `workers`
 /// workers, and prints the wall times.
 fn measure(server: &TemporalServer, grid: &BuildGrid, squares: u64, pace: &str, workers: usize) {
     let size = squares.to_string();
     let env = [(SIZE, size.as_str()), (PACE, pace)];
-    let site = Site::new(&format!("bench-{squares}-{pace}-{workers}"));
+    let mut site = Site::new(&format!("bench-{squares}-{pace}-{workers}"));
+    site.worker_jobs = WORKER_JOBS.to_owned();
     let started = Instant::now();
     let local = site.run_with("local", &["run", "--jobs", JOBS], &env);
     let local_time = started.elapsed();

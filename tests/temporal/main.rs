@@ -17,6 +17,7 @@ mod bench;
 mod buildgrid;
 mod kills;
 mod program;
+mod retries;
 mod safety;
 mod server;
 #[path = "../integration/support.rs"]

@@ -21,6 +21,8 @@ pub const PACE: &str = "CHOOCHOO_TEST_TEMPORAL_PACE_MS";
 pub const BUILD: &str = "CHOOCHOO_TEST_TEMPORAL_BUILD";
 /// The square that fails (a plain error) in the process given this variable.
 pub const FAIL: &str = "CHOOCHOO_TEST_TEMPORAL_FAIL";
+/// The square whose first two attempts fail with a `Transient` error, in all processes.
+pub const FLAKY: &str = "CHOOCHOO_TEST_TEMPORAL_FLAKY";
 /// How many squares the graph has, when the variable [`SIZE`] does not say.
 pub const SQUARES: u64 = 100;
 /// How many squares the graph has (the benchmark's graphs: twice as many stations).
@@ -54,6 +56,12 @@ fn executed(what: String) {
         .ok()
         .and_then(|ms| ms.parse().ok())
         .unwrap_or(5);
+    executed_no_pace(what);
+    std::thread::sleep(Duration::from_millis(pace));
+}
+
+/// Notes that this process computed `what`: a line in its file of the counts directory.
+fn executed_no_pace(what: String) {
     if let Some(dir) = std::env::var_os(COUNTS) {
         let path = Path::new(&dir).join(format!("{}.txt", std::process::id()));
         let mut file = std::fs::OpenOptions::new()
@@ -61,19 +69,42 @@ fn executed(what: String) {
             .append(true)
             .open(path)
             .expect("the counts file");
-        writeln!(file, "{what}").expect("a line in the counts file");
+        // One write, so the lines of stations running at once do not interleave.
+        file.write_all(format!("{what}\n").as_bytes())
+            .expect("a line in the counts file");
     }
-    std::thread::sleep(Duration::from_millis(pace));
 }
 
-/// Squares a number.
-#[station]
-fn square(x: &u64) -> Result<u64, std::io::Error> {
-    if std::env::var(FAIL).is_ok_and(|fail| fail == x.to_string()) {
-        return Err(std::io::Error::other(format!("square {x} fails here")));
+/// Squares a number, tried again twice after a transient failure.
+#[station(retries = 2, backoff = "10ms")]
+fn square(x: &u64) -> Result<u64, Box<dyn std::error::Error + Send + Sync>> {
+    let which = x.to_string();
+    if std::env::var(FAIL).is_ok_and(|fail| fail == which) {
+        executed_no_pace(format!("attempt square {x}"));
+        return Err(std::io::Error::other(format!("square {x} fails here")).into());
+    }
+    if std::env::var(FLAKY).is_ok_and(|flaky| flaky == which) {
+        let attempts = attempts_of(&format!("attempt square {x}"));
+        executed_no_pace(format!("attempt square {x}"));
+        if attempts < 2 {
+            let why = std::io::Error::other(format!("square {x} is not ready yet"));
+            return Err(choochoo::Transient::new(why).into());
+        }
     }
     executed(format!("square {x}"));
     Ok(x * x)
+}
+
+/// How many times any process noted `line` in the counts directory.
+fn attempts_of(line: &str) -> usize {
+    let Some(dir) = std::env::var_os(COUNTS) else {
+        return 0;
+    };
+    let files = std::fs::read_dir(dir).expect("the counts directory");
+    files
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+        .map(|text| text.lines().filter(|l| *l == line).count())
+        .sum()
 }
 
 /// Adds two numbers.

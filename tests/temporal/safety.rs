@@ -88,4 +88,9 @@ fn a_station_failing_on_a_worker_is_a_defect_on_that_worker() {
         .filter(|l| l == "square 7")
         .count();
     assert_eq!(squares7, 0, "the failing square ran to its end");
+    assert_eq!(
+        crate::retries::count(&site, "attempt square 7"),
+        1,
+        "a failure that is not transient is tried once, whatever the station's retries"
+    );
 }

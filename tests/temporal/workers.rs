@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 pub struct Site {
     dir: tempfile::TempDir,
     pub queue: String,
+    /// How many stations each worker runs at once (`worker --jobs`).
+    pub worker_jobs: String,
 }
 
 /// What a program printed and how it exited.
@@ -29,6 +31,7 @@ impl Site {
         let site = Site {
             dir: tempfile::tempdir().expect("a temporary directory"),
             queue: queue.to_owned(),
+            worker_jobs: "8".to_owned(),
         };
         std::fs::create_dir_all(site.counts()).unwrap();
         site
@@ -90,6 +93,8 @@ impl Site {
             &self.queue,
             "--name",
             name,
+            "--jobs",
+            &self.worker_jobs,
             "--remote",
             remote,
         ];
@@ -113,7 +118,7 @@ impl Site {
         self.finish(name, child)
     }
 
-    /// Runs the program in directory `name` with the variables `env`.
+    /// Runs the program in directory `name` with the variables `env`, at most half an hour.
     pub fn run_with(&self, name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         let out = self.dir.path().join(format!("{name}.out"));
         let err = self.dir.path().join(format!("{name}.err"));
@@ -124,7 +129,7 @@ impl Site {
             .stderr(std::fs::File::create(err).unwrap())
             .spawn()
             .expect("start the program");
-        self.finish(name, child)
+        self.finish_within(name, child, Duration::from_secs(1800))
     }
 
     /// Starts the program in directory `name`, its output in files beside it.
@@ -139,9 +144,14 @@ impl Site {
     }
 
     /// Waits at most five minutes for the program started in directory `name`.
-    pub fn finish(&self, name: &str, mut child: Child) -> Output {
+    pub fn finish(&self, name: &str, child: Child) -> Output {
+        self.finish_within(name, child, Duration::from_secs(300))
+    }
+
+    /// Waits at most `limit` for the program started in directory `name`.
+    pub fn finish_within(&self, name: &str, mut child: Child, limit: Duration) -> Output {
         let pid = child.id();
-        let deadline = Instant::now() + Duration::from_secs(300);
+        let deadline = Instant::now() + limit;
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
                 break Some(status);
@@ -300,11 +310,67 @@ fn two_workers_run_each_station_once_with_the_outputs_of_a_local_run() {
         assert!(page.contains(&shown), "the report names {worker}");
     }
 
+    // Each of the three keeps the worker apart from the reason: the trace a track per
+    // worker, the report a line under the station, status a column.
+    let status = site.run("coordinator", &["status"]);
+    assert_eq!(status.code, Some(0), "{status:?}");
+    let events: serde_json::Value = serde_json::from_str(&trace.stdout).expect("the trace");
+    let events = events["traceEvents"].as_array().unwrap();
+    for worker in ["w1", "w2"] {
+        let track = events
+            .iter()
+            .find(|e| e["name"] == "thread_name" && e["args"]["name"] == format!("on {worker}"))
+            .unwrap_or_else(|| panic!("no track of {worker}: {events:?}"));
+        let on_it = events
+            .iter()
+            .filter(|e| e["ph"] == "X" && e["tid"] == track["tid"])
+            .count();
+        let by_reason = events
+            .iter()
+            .filter(|e| e["ph"] == "X")
+            .filter(|e| {
+                let reason = e["args"]["reason"].as_str().unwrap_or_default();
+                reason.contains(&format!("(on worker {worker})"))
+            })
+            .count();
+        assert_eq!(on_it, by_reason, "the track of {worker} has its stations");
+        assert!(on_it > 0, "{worker} ran nothing");
+        let shown = format!("<small class=\"ran-on\">on {worker}</small>");
+        assert!(
+            page.contains(&shown),
+            "the report shows {worker} under its stations"
+        );
+        let lines = status.stdout.lines();
+        let on = lines.filter(|line| line.ends_with(&format!(", on {worker}")));
+        assert_eq!(
+            on.count(),
+            on_it,
+            "status shows {worker}: {}",
+            status.stdout
+        );
+    }
+
     // Recorded by the coordinator: the next run runs nothing, here or there.
     let again = site.run("coordinator", &site.coordinator_args(&server, &grid));
     assert_eq!(again.code, Some(0), "{again:?}");
     assert_eq!(output_of(&again), output_of(&local));
     let after: usize = site.executions().values().map(Vec::len).sum();
     assert_eq!(after, all.len(), "a cached run executed stations");
+
+    // A forced station runs again, on a worker, rather than taking its old activity.
+    let mut forced = site.coordinator_args(&server, &grid);
+    forced.extend(["--force", "total"]);
+    let forced = site.run("coordinator", &forced);
+    assert_eq!(forced.code, Some(0), "{forced:?}");
+    assert_eq!(output_of(&forced), output_of(&local));
+    assert_eq!(
+        crate::retries::count(&site, "total"),
+        2,
+        "`--force total` ran it once more"
+    );
+    assert!(
+        !site.executions().contains_key(&forced.pid),
+        "the coordinator ran the forced station itself"
+    );
     workers.into_iter().for_each(stop);
 }

@@ -196,6 +196,9 @@ fn describe(state: &State, last: Option<&LastEntry>, now: SystemTime) -> String 
         if last.status == Status::Ran {
             when.push_str(&format!(", took {}", clock::duration(last.duration)));
         }
+        if let Some(worker) = &last.ran_on {
+            when.push_str(&format!(", on {worker}"));
+        }
         when
     });
     match (state, when) {

@@ -18,6 +18,9 @@ pub(super) struct WorkerOptions {
     /// This worker's name, shown with each station it ran (default: host name and process id).
     #[arg(long, value_name = "NAME")]
     pub(super) name: Option<String>,
+    /// Runs at most N stations at once (default: one per core).
+    #[arg(long, short, value_name = "N")]
+    pub(super) jobs: Option<usize>,
     #[command(flatten)]
     pub(super) remote: RemoteOptions,
 }
@@ -43,6 +46,8 @@ where
         cache: Arc::new(Cache::new(remote)?),
         profile: s.args.profile.clone(),
         instance: options.name.clone().unwrap_or_else(default_name),
+        jobs: (options.jobs)
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
     };
     crate::temporal::worker::serve(bench, &temporal)?;
     Ok(ExitCode::SUCCESS)

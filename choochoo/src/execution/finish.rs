@@ -88,7 +88,14 @@ impl Execution<'_> {
                 .take()
                 .map_or(Outcome::not_run(Status::Skipped), super::Settled::outcome);
             let path = self.paths[id.index()].clone();
-            entries.push(entry(station.as_ref(), path, node.label.clone(), outcome));
+            let made = entry(station.as_ref(), path, node.label.clone(), outcome);
+            // Where it ran, when it was sent to a Temporal worker.
+            #[cfg(feature = "temporal")]
+            let made = Entry {
+                ran_on: self.ran_on_of(&made.node),
+                ..made
+            };
+            entries.push(made);
             let items = items
                 .remove(&id)
                 .or_else(|| unreached.remove(&id))
@@ -163,6 +170,7 @@ fn entry(
         error: outcome.error,
         kept_dir: outcome.kept_dir,
         started: outcome.started,
+        ran_on: None,
         defect: None,
         warnings: Vec::new(),
     }

@@ -125,9 +125,10 @@ pub(crate) struct Execution<'g> {
     held: Mutex<Option<Vec<String>>>,
     /// What the last attempt of each station that ran warned of, by node name.
     warned: Mutex<HashMap<Box<str>, crate::warnings::Warnings>>,
-    /// The worker that ran each station sent to one, by node name.
+    /// The worker that ran each station sent to one, and Temporal's number of the attempt
+    /// that succeeded, by node name.
     #[cfg(feature = "temporal")]
-    ran_on: Mutex<HashMap<Box<str>, String>>,
+    ran_on: Mutex<HashMap<Box<str>, (String, u32)>>,
     /// The last observation of each failed node, to add its impact when the run is over.
     observations: Mutex<HashMap<String, crate::defect::model::ObservationId>>,
     batch: Mutex<commit::Batch<'g>>,

@@ -1,14 +1,17 @@
-//! A station run for a coordinator, on a worker: its inputs' encodings decoded into the
-//! values of the nodes it reads, one attempt made as in any run (its time limit, its check),
-//! and its output encoded for the trip back. Nothing is recorded here: the coordinator
-//! records the result.
+//! A station run for a coordinator, on a worker: its inputs' encodings decoded into values
+//! of this task alone (one execution serves every task of a worker, at once), one attempt
+//! made as in any run (its time limit, its check), and its output encoded for the trip
+//! back. Nothing is recorded here: the coordinator records the result.
 
 use super::Execution;
-use crate::error::chain;
+use super::call::{Arg, Call};
+use crate::error::{Error, chain};
 use crate::graph::Kind as NodeKind;
 use crate::graph::edge::Edge;
 use crate::graph::node::NodeId;
 use crate::temporal::task::{Failed, Kind};
+use crate::value::Shared;
+use std::any::Any;
 
 impl Execution<'_> {
     /// Runs station `id` once with `inputs` (the encodings of the values it reads, in the
@@ -42,20 +45,31 @@ impl Execution<'_> {
             ));
         }
         let sources: Vec<NodeId> = edges.iter().flat_map(Edge::sources).copied().collect();
-        self.take_inputs(path, &sources, inputs)?;
-        let attempt = self.node_call(id, station, edges, |call| {
-            let policy = call.policy;
-            self.attempt(&call, &policy)
-        });
-        let (value, _) = attempt.map_err(|failure| {
-            let kind = if failure.transient {
-                Kind::Transient
-            } else {
-                Kind::Failed
+        let values = self.decode_inputs(path, &sources, inputs)?;
+        let node = self.graph.node(id);
+        let call = Call {
+            station,
+            path,
+            label: node.label.as_deref(),
+            codec: &node.codec,
+            args: &|| args_of(edges, &values),
+            input_values: &Vec::new,
+            read: &sources,
+            policy: self.policy(id, station.as_ref()),
+        };
+        let (value, _) = self.attempt(&call, &call.policy).map_err(|failure| {
+            let kind = match failure.transient {
+                true => Kind::Transient,
+                false => Kind::Failed,
             };
             Failed::new(kind, failure.message)
         })?;
-        let (encoded, files) = (self.graph.node(id).codec.encode)(&*value)
+        self.encode_output(id, path, &value)
+    }
+
+    /// The encoding of station `path`'s output, which must hold no files.
+    fn encode_output(&self, id: NodeId, path: &str, value: &Shared) -> Result<Vec<u8>, Failed> {
+        let (encoded, files) = (self.graph.node(id).codec.encode)(&**value)
             .map_err(|error| Failed::new(Kind::Failed, chain(&error)))?;
         if !files.is_empty() {
             return Err(Failed::new(
@@ -68,13 +82,13 @@ impl Execution<'_> {
         Ok(encoded)
     }
 
-    /// Decodes the values station `path` reads into their nodes.
-    fn take_inputs(
+    /// Decodes the values station `path` reads, one per source.
+    fn decode_inputs(
         &self,
         path: &str,
         sources: &[NodeId],
         inputs: Vec<Vec<u8>>,
-    ) -> Result<(), Failed> {
+    ) -> Result<Vec<Shared>, Failed> {
         if sources.len() != inputs.len() {
             return Err(Failed::new(
                 Kind::Refused,
@@ -85,8 +99,8 @@ impl Execution<'_> {
                 ),
             ));
         }
-        for (source, bytes) in sources.iter().zip(inputs) {
-            let value = (self.graph.node(*source).codec.decode)(&bytes).map_err(|error| {
+        let decode = |(source, bytes): (&NodeId, Vec<u8>)| {
+            (self.graph.node(*source).codec.decode)(&bytes).map_err(|error| {
                 Failed::new(
                     Kind::Refused,
                     format!(
@@ -94,9 +108,26 @@ impl Execution<'_> {
                         chain(&error)
                     ),
                 )
-            })?;
-            let _ = self.values[source.index()].set(value);
-        }
-        Ok(())
+            })
+        };
+        sources.iter().zip(inputs).map(decode).collect()
     }
+}
+
+/// The arguments of a station whose inputs `edges` read `values`, one per source in order.
+fn args_of(edges: &[Edge], values: &[Shared]) -> Result<Vec<Arg>, Error> {
+    let mut rest = values;
+    let mut args = Vec::with_capacity(edges.len());
+    for edge in edges {
+        let (these, after) = rest.split_at(edge.sources().len());
+        rest = after;
+        args.push(match edge {
+            Edge::One(_) => Arg::Shared(these[0].clone()),
+            Edge::Many(_, collect) => {
+                let refs: Vec<&(dyn Any + Send + Sync)> = these.iter().map(|v| &**v).collect();
+                collect(&refs).map(Arg::Owned)?
+            }
+        });
+    }
+    Ok(args)
 }

@@ -372,11 +372,14 @@ fn stations(page: &mut String, report: &Report, cached: usize) {
         let why = e.error().or(e.reason()).unwrap_or("");
         let _ = writeln!(
             page,
-            "<tr><td class=\"status {status}\">{status}</td><td><code>{node}</code><br><small>{id}</small></td>\
+            "<tr><td class=\"status {status}\">{status}</td><td><code>{node}</code><br><small>{id}</small>{on}</td>\
              <td>{took}</td><td>{why}</td></tr>",
             status = e.status(),
             node = esc(e.node()),
             id = esc(e.id()),
+            on = e.ran_on().map_or_else(String::new, |worker| {
+                format!("<br><small class=\"ran-on\">on {}</small>", esc(worker))
+            }),
             took = clock::duration(e.duration()),
             why = block(why),
         );

@@ -34,6 +34,8 @@ pub(crate) struct LastEntry {
     pub(crate) at: SystemTime,
     pub(crate) duration: Duration,
     pub(crate) error: Option<String>,
+    /// The Temporal worker it ran on, when it was sent to one.
+    pub(crate) ran_on: Option<String>,
 }
 
 impl Store {
@@ -88,7 +90,7 @@ impl Store {
             };
             let Some(run) = run else { return Ok(None) };
             let mut stmt = db.prepare(
-                "SELECT node, station, name, label, status, started_ns, duration_ns, worker, reason, error, kept_dir
+                "SELECT node, station, name, label, status, started_ns, duration_ns, worker, reason, error, kept_dir, ran_on
                  FROM run_entries WHERE run = ?1 AND status != 'cached' ORDER BY rowid",
             )?;
             let mut entries = stmt
@@ -150,7 +152,7 @@ impl Store {
         // SQLite takes the other columns from the row that has the max(rowid) of its group.
         let sql = format!(
             "SELECT e.node, e.status, coalesce(e.started_ns + e.duration_ns, r.finished_ns, r.started_ns),
-                    e.duration_ns, e.error, max(e.rowid)
+                    e.duration_ns, e.error, e.ran_on, max(e.rowid)
              FROM run_entries e JOIN runs r ON r.id = e.run
              WHERE r.profile = ?1 {}
              GROUP BY e.node",
@@ -169,6 +171,7 @@ impl Store {
                             u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
                         ),
                         error: row.get(4)?,
+                        ran_on: row.get(5)?,
                     },
                 ))
             })?;
@@ -223,8 +226,8 @@ fn by_node(
 /// they warned of.
 fn insert_entries(tx: &Connection, report: &Report) -> rusqlite::Result<()> {
     let mut insert = tx.prepare_cached(
-        "INSERT INTO run_entries (run, node, station, name, label, status, started_ns, duration_ns, worker, reason, error, kept_dir)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO run_entries (run, node, station, name, label, status, started_ns, duration_ns, worker, reason, error, kept_dir, ran_on)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?;
     // A cached station with a reason (its check was asked and held, or the remote cache
     // had it) is kept too, so `status` knows a failed check was followed by a good one.
@@ -247,6 +250,7 @@ fn insert_entries(tx: &Connection, report: &Report) -> rusqlite::Result<()> {
             entry.reason.as_deref(),
             entry.error.as_deref(),
             entry.kept_dir.as_ref().map(|dir| dir.display().to_string()),
+            entry.ran_on.as_deref(),
         ])?;
     }
     let mut warned =
@@ -260,7 +264,7 @@ fn insert_entries(tx: &Connection, report: &Report) -> rusqlite::Result<()> {
 }
 
 /// A report entry from `node, station, name, label, status, started_ns, duration_ns, worker,
-/// reason, error, kept_dir`.
+/// reason, error, kept_dir, ran_on`.
 fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
     let started: Option<i64> = row.get(5)?;
     let worker: Option<i64> = row.get(7)?;
@@ -274,6 +278,7 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
         reason: row.get(8)?,
         error: row.get(9)?,
         kept_dir: row.get::<_, Option<String>>(10)?.map(PathBuf::from),
+        ran_on: row.get(11)?,
         defect: None,
         warnings: Vec::new(),
         started: started.zip(worker).map(|(ns, worker)| {

@@ -4,7 +4,9 @@
 //! transaction, then reads the version the store was made with. [`SCHEMA_VERSION`] changes
 //! only when a table changes in a way a reader of the previous layout would misread; a table
 //! that is only added (as `remote_digests`, `run_warnings` and `remote_files` were) keeps the version, so an
-//! older store gains it at its next open and an older choochoo still reads a newer store.
+//! older store gains it at its next open and an older choochoo still reads a newer store; so
+//! does a column only added, which an older choochoo never names ([`ADDED_COLUMNS`]: an
+//! older store gains it at its next open).
 //!
 //! That transaction is taken only when the store may lack something: the store keeps the
 //! fingerprint of the layout that last set it up ([`layout`]) with SQLite's count of its
@@ -52,6 +54,13 @@ const MIGRATIONS: &[&str] = &[
     "DROP TABLE IF EXISTS records; DROP TABLE IF EXISTS heads;",
 ];
 
+/// Columns added to a table after it was first made, `(table, column, type)`: a store that
+/// lacks one gains it when it is set up. Each is also in `SCHEMA`, for a new store.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    // The Temporal worker that ran the entry's station (NULL: the run's own process).
+    ("run_entries", "ran_on", "TEXT"),
+];
+
 /// The step (from this version) before whose SQL the rows of `records` and `heads` are
 /// appended to the record log.
 const RECORDS_TO_LOG: i64 = 3;
@@ -78,7 +87,8 @@ CREATE TABLE IF NOT EXISTS run_entries (
     worker INTEGER,
     reason TEXT,
     error TEXT,
-    kept_dir TEXT
+    kept_dir TEXT,
+    ran_on TEXT
 );
 CREATE INDEX IF NOT EXISTS run_entries_by_run ON run_entries (run);
 CREATE INDEX IF NOT EXISTS run_entries_by_node ON run_entries (node);
@@ -260,7 +270,12 @@ fn configure_and_create(db: &Connection, to_log: ToLog<'_>) -> rusqlite::Result<
 /// What the `layout` row of `meta` says of a store this version set up: the fingerprint of
 /// its tables and migrations, and SQLite's schema cookie (the count of schema changes) then.
 fn layout(cookie: i64) -> String {
-    let text = format!("{SCHEMA_VERSION}\0{SCHEMA}\0{}", MIGRATIONS.join("\0"));
+    let added: Vec<String> = ADDED_COLUMNS.iter().map(|c| format!("{c:?}")).collect();
+    let text = format!(
+        "{SCHEMA_VERSION}\0{SCHEMA}\0{}\0{}",
+        MIGRATIONS.join("\0"),
+        added.join("\0")
+    );
     let fingerprint = crate::hash::Digest::of(text.as_bytes()).to_hex();
     format!("{} {cookie}", &fingerprint[..16])
 }
@@ -305,6 +320,7 @@ fn note_layout(db: &Connection) -> rusqlite::Result<()> {
 /// older store is migrated, and then has this version.
 fn create(db: &Connection, to_log: ToLog<'_>) -> rusqlite::Result<Option<i64>> {
     db.execute_batch(SCHEMA)?;
+    add_columns(db)?;
     let version: Option<String> = db
         .query_row(
             "SELECT value FROM meta WHERE name = 'schema_version'",
@@ -323,6 +339,21 @@ fn create(db: &Connection, to_log: ToLog<'_>) -> rusqlite::Result<Option<i64>> {
             Ok(None)
         }
     }
+}
+
+/// Adds each of [`ADDED_COLUMNS`] its table lacks.
+fn add_columns(db: &Connection) -> rusqlite::Result<()> {
+    for (table, column, kind) in ADDED_COLUMNS {
+        let has: bool = db.query_row(
+            "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
+            [table, column],
+            |row| row.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !has {
+            db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Brings a store of version `from` up to [`SCHEMA_VERSION`].
@@ -385,6 +416,39 @@ mod tests {
         assert!(is_set_up(&db));
         db.execute_batch("SELECT count(*) FROM run_warnings")
             .unwrap();
+    }
+
+    #[test]
+    fn a_store_made_before_a_column_was_added_gains_it_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path());
+        db.execute_batch(
+            "INSERT INTO run_entries (run, node, station, name, status, duration_ns)
+             VALUES (1, 'a', 'app::a', 'a', 'ran', 5);
+             ALTER TABLE run_entries DROP COLUMN ran_on;",
+        )
+        .unwrap();
+        drop(db);
+        let db = open(dir.path());
+        assert!(is_set_up(&db));
+        let (node, ran_on): (String, Option<String>) = db
+            .query_row("SELECT node, ran_on FROM run_entries", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((node.as_str(), ran_on), ("a", None));
+        let version: String = db
+            .query_row(
+                "SELECT value FROM meta WHERE name = 'schema_version'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            version,
+            SCHEMA_VERSION.to_string(),
+            "an added column keeps the version"
+        );
     }
 
     #[test]

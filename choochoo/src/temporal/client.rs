@@ -4,7 +4,10 @@
 
 use super::Temporal;
 use super::activity::Stations;
-use super::task::{Answer, Failed, Kind, Task};
+use super::task::{Answer, Failed, Kind, LOST_ATTEMPTS, Task};
+use crate::graph::erased::Policy;
+use std::collections::HashSet;
+use std::sync::Mutex;
 use std::sync::mpsc::sync_channel;
 use std::time::Duration;
 use temporalio_client::errors::{ActivityResultError, StartActivityError};
@@ -20,6 +23,8 @@ pub(crate) struct Dispatch {
     runtime: tokio::runtime::Runtime,
     client: Client,
     options: Temporal,
+    /// The blobs this coordinator stored in the CAS or was answered with: not sent again.
+    in_cas: Mutex<HashSet<String>>,
 }
 
 impl std::fmt::Debug for Dispatch {
@@ -44,19 +49,37 @@ impl Dispatch {
             runtime,
             client,
             options,
+            in_cas: Mutex::default(),
         })
     }
 
-    /// Runs `task` on a worker as activity `id` and waits for its answer; an activity with
-    /// this id already running (or done) is awaited instead of started again.
+    /// Whether the CAS holds the blob of SHA-256 `hash`, as far as this coordinator knows.
+    pub(crate) fn in_cas(&self, hash: &str) -> bool {
+        self.known().contains(hash)
+    }
+
+    /// Notes that the CAS holds the blobs of these SHA-256s.
+    pub(crate) fn stored<'h>(&self, hashes: impl IntoIterator<Item = &'h str>) {
+        self.known().extend(hashes.into_iter().map(str::to_owned));
+    }
+
+    fn known(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.in_cas.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `task` on a worker as activity `id`, under the station's `policy` (its retries
+    /// and backoff for transient failures, its time limit), and waits for its answer; an
+    /// activity with this id already running is awaited instead of started again, and so is
+    /// one done unless the station runs `again` (forced).
     pub(crate) fn send(
         &self,
         id: String,
         task: Task,
-        limit: Option<Duration>,
+        policy: &Policy,
+        again: bool,
     ) -> Result<Answer, Failed> {
         let client = self.client.clone();
-        let options = start_options(&self.options.task_queue, &id, limit);
+        let options = start_options(&self.options.task_queue, &id, policy, again);
         let (send, receive) = sync_channel(1);
         self.runtime.spawn(async move {
             let _ = send.send(run(client, id, task, options).await);
@@ -67,14 +90,25 @@ impl Dispatch {
     }
 }
 
-/// The options of a station's activity: its id deduplicates; a worker lost (no heartbeat)
-/// is retried on another, a few times; a station's own failures are never retried here.
-fn start_options(queue: &str, id: &str, limit: Option<Duration>) -> ActivityStartOptions {
-    ActivityStartOptions::with_start_to_close_timeout(queue, id, limit.unwrap_or(NO_LIMIT))
-        .id_reuse_policy(ActivityIdReusePolicy::AllowDuplicateFailedOnly)
+/// The options of a station's activity: its id deduplicates (a done one is taken again
+/// unless the station runs `again`); a transient failure is tried again as the station's
+/// policy says (its backoff doubling), and a lost worker's station (no heartbeat) goes to
+/// another, a few times.
+fn start_options(queue: &str, id: &str, policy: &Policy, again: bool) -> ActivityStartOptions {
+    let retries = RetryPolicy::builder()
+        .initial_interval(policy.backoff.max(Duration::from_millis(1)))
+        .backoff_coefficient(2.0)
+        .maximum_attempts(policy.retries.saturating_add(1 + LOST_ATTEMPTS))
+        .build();
+    let limit = policy.timeout.unwrap_or(NO_LIMIT);
+    ActivityStartOptions::with_start_to_close_timeout(queue, id, limit)
+        .id_reuse_policy(match again {
+            true => ActivityIdReusePolicy::AllowDuplicate,
+            false => ActivityIdReusePolicy::AllowDuplicateFailedOnly,
+        })
         .id_conflict_policy(ActivityIdConflictPolicy::UseExisting)
         .heartbeat_timeout(super::task::LOST_AFTER)
-        .retry_policy(RetryPolicy::builder().maximum_attempts(3).build())
+        .retry_policy(retries)
         .build()
 }
 
@@ -100,7 +134,29 @@ async fn run(
             ));
         }
     };
-    handle.result().await.map_err(|error| failed(&node, error))
+    // A call the server did not answer in time (it was busy) is made again, a few times.
+    let mut tries = 0;
+    loop {
+        match handle.result().await {
+            Err(ActivityResultError::Rpc(status)) if tries < RPC_TRIES && busy(&status) => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            result => return result.map_err(|error| failed(&node, error)),
+        }
+    }
+}
+
+/// How many times the coordinator asks again for an answer the server was too busy to give.
+const RPC_TRIES: u32 = 5;
+
+/// Whether the server failed a call only for being busy or slow.
+fn busy(status: &tonic::Status) -> bool {
+    use tonic::Code;
+    matches!(
+        status.code(),
+        Code::Cancelled | Code::DeadlineExceeded | Code::Unavailable | Code::ResourceExhausted
+    )
 }
 
 /// What a failed activity says: the worker's failure, or what Temporal says of it.

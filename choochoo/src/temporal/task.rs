@@ -9,6 +9,9 @@ pub(crate) const HEARTBEAT: Duration = Duration::from_millis(500);
 /// How long without a heartbeat before a worker is taken for lost and its station given to
 /// another.
 pub(crate) const LOST_AFTER: Duration = Duration::from_secs(3);
+/// The largest output encoding an answer carries itself, beside its digest, so the
+/// coordinator need not download it.
+pub(crate) const INLINE: usize = 16 * 1024;
 
 /// A blob of the remote cache's CAS: its SHA-256 (hex) and size.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -33,20 +36,32 @@ impl BlobRef {
     }
 }
 
+/// Attempts a lost worker adds to a station's own: its station goes to another worker.
+pub(crate) const LOST_ATTEMPTS: u32 = 2;
+
 /// One station to run: the node's name in the store, the coordinator's fingerprint of its
-/// code, and the encoding of each value it reads, in the order of its inputs' sources.
+/// code, the encoding of each value it reads, in the order of its inputs' sources, and how
+/// many times a transient failure of it is tried again.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Task {
     pub(crate) node: String,
     pub(crate) fingerprint: String,
     pub(crate) inputs: Vec<BlobRef>,
+    #[serde(default)]
+    pub(crate) retries: u32,
 }
 
-/// A station that ran on a worker: its output's encoding, and the worker that ran it.
+/// A station that ran on a worker: its output's encoding (in the CAS, and here too when it
+/// is small), and the worker that ran it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Answer {
     pub(crate) output: BlobRef,
+    #[serde(default)]
+    pub(crate) inline: Option<Vec<u8>>,
     pub(crate) worker: String,
+    /// Temporal's number of the attempt that succeeded, from 1.
+    #[serde(default)]
+    pub(crate) attempt: u32,
 }
 
 /// Why a worker did not answer a task with an output.

@@ -4,13 +4,15 @@
 
 use super::Temporal;
 use super::activity::{Stations, Work};
-use super::task::{Answer, BlobRef, Failed, Kind, Task};
-use crate::error::{Error, chain};
+use super::task::{Answer, BlobRef, Failed, INLINE, Kind, Task};
+use crate::error::Error;
 use crate::execution::{Execution, Settings};
 use crate::graph::Graph;
+use crate::graph::node::NodeId;
 use crate::remote::Cache;
 use crate::remote::wire::{self, Blob, Source};
 use crate::store::Store;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a worker runs stations with.
@@ -21,23 +23,33 @@ pub(crate) struct Bench {
     pub(crate) profile: String,
     /// This worker's name, in each answer.
     pub(crate) instance: String,
+    /// How many stations it runs at once.
+    pub(crate) jobs: usize,
+}
+
+/// A worker at work: one execution of its graph serves every task, and each station is
+/// found by its name in the store.
+struct Working {
+    bench: &'static Bench,
+    execution: Execution<'static>,
+    by_path: HashMap<Box<str>, NodeId>,
 }
 
 /// Runs a worker until it fails (or the process ends).
 pub(crate) fn serve(bench: Bench, options: &Temporal) -> Result<(), Error> {
-    let paths = crate::execution::paths::node_paths(&bench.graph)?;
-    let instance = bench.instance.clone();
-    let bench = Arc::new((bench, paths));
-    let work: Work = Arc::new(move |task| bench.0.work(&bench.1, task));
+    let (instance, jobs) = (bench.instance.clone(), bench.jobs);
+    let working = Arc::new(Working::new(bench)?);
+    let work: Work = Arc::new(move |task| working.work(task));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("choochoo-worker")
         .build()
         .map_err(|error| Error::usage(format!("cannot start the worker's runtime: {error}")))?;
-    runtime.block_on(poll(options, work, &instance))
+    runtime.block_on(poll(options, work, &instance, jobs))
 }
 
-async fn poll(options: &Temporal, work: Work, instance: &str) -> Result<(), Error> {
+async fn poll(options: &Temporal, work: Work, instance: &str, jobs: usize) -> Result<(), Error> {
+    use temporalio_sdk::runtime::worker_tuner::{FixedSizeSlotSupplier, TunerHolder};
     use temporalio_sdk::{Runtime, Worker, WorkerOptions};
     let client = options.connect().await.map_err(Error::usage)?;
     let runtime = Runtime::from_current_tokio(Default::default())
@@ -46,8 +58,16 @@ async fn poll(options: &Temporal, work: Work, instance: &str) -> Result<(), Erro
         work: Some(work),
         instance: instance.to_owned(),
     };
+    let slots = FixedSizeSlotSupplier::new(jobs.max(1));
+    let tuner = TunerHolder::builder()
+        .workflow_task_slot_supplier(FixedSizeSlotSupplier::new(1))
+        .activity_task_slot_supplier(slots)
+        .local_activity_task_slot_supplier(FixedSizeSlotSupplier::new(1))
+        .nexus_task_slot_supplier(FixedSizeSlotSupplier::new(1))
+        .build();
     let worker_options = WorkerOptions::new(&options.task_queue)
         .register_activities(stations)
+        .tuner(tuner)
         .build();
     let mut worker = Worker::new(&runtime, client, worker_options)
         .map_err(|error| Error::usage(format!("cannot start the Temporal worker: {error}")))?;
@@ -59,31 +79,43 @@ async fn poll(options: &Temporal, work: Work, instance: &str) -> Result<(), Erro
     })
 }
 
-impl Bench {
+impl Working {
+    /// The execution a worker's tasks share. A worker serves until its process ends: what
+    /// it runs with lives as long.
+    fn new(bench: Bench) -> Result<Working, Error> {
+        let bench: &'static Bench = Box::leak(Box::new(bench));
+        let settings: &'static Settings = Box::leak(Box::new(bench.settings()));
+        let paths = crate::execution::paths::node_paths(&bench.graph)?;
+        let by_path = (paths.iter().cloned())
+            .enumerate()
+            .map(|(index, path)| (path, bench.graph.id_at(index)))
+            .collect();
+        let execution = Execution::with_paths(&bench.graph, &bench.store, settings, paths)?;
+        Ok(Working {
+            bench,
+            execution,
+            by_path,
+        })
+    }
+
     /// Runs one task: the station named, with the inputs downloaded, its output stored.
-    fn work(&self, paths: &[Box<str>], task: Task) -> Result<Answer, Failed> {
-        let id = paths
-            .iter()
-            .position(|path| **path == *task.node)
-            .map(|index| self.graph.id_at(index))
-            .ok_or_else(|| {
-                Failed::new(
-                    Kind::Refused,
-                    format!("this worker's graph has no station `{}`", task.node),
-                )
-            })?;
-        let inputs = self.download(&task)?;
-        let settings = self.settings();
-        let execution = Execution::with_paths(&self.graph, &self.store, &settings, paths.to_vec())
-            .map_err(|error| Failed::new(Kind::Failed, chain(&error)))?;
-        let encoded = execution.work(id, &task.fingerprint, inputs)?;
+    fn work(&self, task: Task) -> Result<Answer, Failed> {
+        let id = *self.by_path.get(&*task.node).ok_or_else(|| {
+            Failed::new(
+                Kind::Refused,
+                format!("this worker's graph has no station `{}`", task.node),
+            )
+        })?;
+        let inputs = self.bench.download(&task)?;
+        let encoded = self.execution.work(id, &task.fingerprint, inputs)?;
         let digest = wire::sha256(&encoded);
+        let inline = (encoded.len() <= INLINE).then(|| encoded.clone());
         let blob = Blob {
             path: String::new(),
             digest: digest.clone(),
             source: Source::Bytes(encoded),
         };
-        self.cache.put(vec![blob]).map_err(|why| {
+        self.bench.cache.put(vec![blob]).map_err(|why| {
             Failed::new(
                 Kind::Transient,
                 format!(
@@ -94,10 +126,14 @@ impl Bench {
         })?;
         Ok(Answer {
             output: BlobRef::of(&digest),
-            worker: self.instance.clone(),
+            inline,
+            worker: self.bench.instance.clone(),
+            attempt: 0,
         })
     }
+}
 
+impl Bench {
     /// The task's inputs, each checked against its digest.
     fn download(&self, task: &Task) -> Result<Vec<Vec<u8>>, Failed> {
         let digests = task.inputs.iter().map(BlobRef::digest).collect();
