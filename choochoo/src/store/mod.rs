@@ -61,6 +61,7 @@ mod remote_files;
 pub(crate) mod run_list;
 pub(crate) mod runs;
 mod schema;
+mod schema_sql;
 pub(crate) mod stats;
 mod triage;
 
