@@ -52,9 +52,11 @@ impl Execution<'_> {
             if committer.is_ok() {
                 self.set_committer(Some(wake.clone()));
             }
+            // Ended however `work` ends: a panic in it must not leave the scope waiting
+            // for the committer forever.
+            let ending = Ending(self, &wake);
             let result = work();
-            self.set_committer(None);
-            wake.end();
+            drop(ending);
             if let Ok(committer) = committer {
                 let _ = committer.join();
             }
@@ -80,5 +82,15 @@ impl Execution<'_> {
                 self.flush();
             }
         }
+    }
+}
+
+/// Ends the committer when dropped: the tasks commit what is due themselves from then on.
+struct Ending<'e, 'g>(&'e Execution<'g>, &'e Wake);
+
+impl Drop for Ending<'_, '_> {
+    fn drop(&mut self) {
+        self.0.set_committer(None);
+        self.1.end();
     }
 }
