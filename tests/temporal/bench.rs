@@ -51,17 +51,18 @@ fn figures() {
         return;
     };
     // `CHOOCHOO_TEST_TEMPORAL_BENCH=500:1000,500:0` measures only those graphs
-    // (squares:pace).
+    // (squares:pace), `5000:0:2` only that graph through two workers.
     let only = std::env::var("CHOOCHOO_TEST_TEMPORAL_BENCH").ok();
     for (squares, pace) in [(500, "0"), (5000, "0"), (500, "1000")] {
-        let name = format!("{squares}:{pace}");
-        if only
-            .as_ref()
-            .is_some_and(|only| !only.split(',').any(|one| one == name))
-        {
-            continue;
-        }
         for workers in [1, 2] {
+            let graph = format!("{squares}:{pace}");
+            let chosen = |one: &str| one == graph || one == format!("{graph}:{workers}");
+            if only
+                .as_ref()
+                .is_some_and(|only| !only.split(',').any(chosen))
+            {
+                continue;
+            }
             // A server of its own: the activities of the run before are not taken again.
             let Some(server) = TemporalServer::start() else {
                 return;
