@@ -227,6 +227,7 @@ mod file;
 mod filter;
 mod fs;
 mod fsck;
+mod gc;
 // The store's decoders on plain bytes, for the fuzz targets (`fuzz/`) and the test that
 // replays their corpus (`tests/corpus.rs`). Not public API.
 #[cfg(any(test, feature = "__fuzz"))]
@@ -303,7 +304,8 @@ pub use temporal::Temporal;
 pub use defect::export::ExportFormat;
 pub use defect::model::{Decision, Defect, DefectId, DefectStatus, Note, NoteKind, ObservationId};
 pub use defect::observation::{FailedAttempt, Observation};
-pub use fsck::{Fsck, Gc, GcPolicy};
+pub use fsck::Fsck;
+pub use gc::{Gc, GcPolicy};
 pub use hash::{Digest, ParseDigestError};
 
 // The traits in the signatures above. choochoo implements them (for every serde type, for

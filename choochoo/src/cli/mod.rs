@@ -215,7 +215,7 @@ where
                 max_bytes,
                 dry_run,
             } => {
-                let policy = crate::fsck::GcPolicy {
+                let policy = crate::gc::GcPolicy {
                     keep_runs: *keep_runs,
                     max_bytes: *max_bytes,
                     dry_run: *dry_run,
