@@ -10,7 +10,8 @@ use crate::defect::model::ObservationId;
 use crate::error::chain;
 use crate::graph::node::NodeId;
 use crate::memo::Head;
-use crate::report::{Entry, Status, split_item};
+use crate::report::entry::Entry;
+use crate::report::{Status, split_item};
 use crate::store::ledger::Impact;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -121,7 +122,7 @@ impl Execution<'_> {
                 continue;
             };
             if let Some(entry) = entries.iter_mut().find(|e| *e.node == **node) {
-                entry.defect = Some(Box::new(defect));
+                entry.more_mut().defect = Some(Box::new(defect));
             }
         }
     }
@@ -135,7 +136,7 @@ impl Execution<'_> {
             .collect();
         let outcomes: HashMap<&str, (Status, Duration)> = entries
             .iter()
-            .map(|e| (&*e.node, (e.status, e.duration)))
+            .map(|e| (&*e.node, (e.status, e.duration())))
             .collect();
         let index: HashMap<&str, NodeId> = self
             .paths

@@ -8,7 +8,7 @@
 //! station), `lookup` (found, stale or missing; outputs verified), `attempt` (the call with
 //! retries and a time limit, the check after it, the failing directory kept), `call` (the
 //! station's own code, its panics caught), `values` (values encoded, hashed and handed
-//! downstream), `commit` (batches, leases, durability), `ledger` (the failures and warnings
+//! downstream), `commit` (batches, leases, durability), `used` (the keys the run used, for `gc`), `ledger` (the failures and warnings
 //! of the run), `warned` (what each station warned of) and `finish` (the report). `map`
 //! runs a station over a list whose items `items` names and `item` looks up and runs one by
 //! one, `resources` holds ready stations back until the units of the resources they hold
@@ -40,6 +40,7 @@ mod resources;
 #[cfg(feature = "remote")]
 mod restore;
 mod schedule;
+mod used;
 mod values;
 mod warned;
 #[cfg(feature = "temporal")]
@@ -112,8 +113,9 @@ pub(crate) struct Execution<'g> {
     pub(crate) paths: Vec<Box<str>>,
     values: Vec<OnceLock<Shared>>,
     contents: Vec<OnceLock<Content>>,
-    /// Where a cached node's value can be decoded from, when it is needed.
-    records: Vec<OnceLock<values::Source>>,
+    /// The records in hand some nodes' values are decoded from (cleaning finds them); a
+    /// node found in the store has its record found again when its value is needed.
+    records: Vec<OnceLock<Box<crate::memo::Record>>>,
     outcomes: Vec<OnceLock<Settled>>,
     /// What became of each item of the maps that ran, in list order.
     items: Mutex<Vec<(NodeId, ItemOutcomes)>>,
@@ -137,7 +139,7 @@ pub(crate) struct Execution<'g> {
     /// Stations whose records failed to commit, with the error: failures of the run.
     unrecorded: Mutex<Vec<(String, String)>>,
     /// Every key this run looked up or recorded: what `gc` keeps for the last runs.
-    used: Mutex<Vec<Digest>>,
+    used: used::Used,
     /// Routes what stations log through `tracing` into their own logs.
     capture: tracing::Dispatch,
     stop: Arc<AtomicBool>,
@@ -147,8 +149,9 @@ pub(crate) struct Execution<'g> {
     dirs_made: Arc<AtomicBool>,
     /// The files in the remote cache only, by path, read at the first need.
     remote_files: Mutex<Option<HashMap<PathBuf, Digest>>>,
-    /// Whether each node's files are here, once a station that runs needed them.
-    materialized: Vec<OnceLock<Result<(), String>>>,
+    /// Whether each node's files are here, once a station that runs needed them (made at
+    /// the first node whose files may be in the remote cache only).
+    materialized: OnceLock<Box<[Materialized]>>,
     #[cfg(feature = "remote")]
     remote: Option<remote::Remote>,
 }
@@ -187,6 +190,9 @@ impl Settled {
         }
     }
 }
+
+/// Whether a node's files are here, once a station that runs needed them.
+type Materialized = OnceLock<Result<(), String>>;
 
 /// What became of each item of one map, by item node name (`map[item]`).
 type ItemOutcomes = Vec<(Box<str>, Outcome)>;
@@ -284,11 +290,11 @@ impl<'g> Execution<'g> {
             batch: Mutex::default(),
             committing: Mutex::default(),
             unrecorded: Mutex::default(),
-            used: Mutex::new(Vec::with_capacity(schedule::stations(graph))),
+            used: used::Used::new(),
             stop: Arc::default(),
             dirs_made: Arc::new(AtomicBool::new(dirs_may_exist(store, settings))),
             remote_files: Mutex::default(),
-            materialized: (0..n).map(|_| OnceLock::new()).collect(),
+            materialized: OnceLock::new(),
             #[cfg(feature = "remote")]
             remote: settings
                 .remote
