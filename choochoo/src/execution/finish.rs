@@ -90,7 +90,7 @@ impl Execution<'_> {
             let outcome = self.outcomes[id.index()]
                 .take()
                 .map_or(Outcome::not_run(Status::Skipped), super::Settled::outcome);
-            let path = self.paths[id.index()].clone();
+            let path = Box::<str>::from(&self.paths[id.index()]);
             let names = names.of(station.as_ref());
             #[allow(
                 unused_mut,

@@ -138,12 +138,7 @@ impl Execution<'_> {
             .iter()
             .map(|e| (&*e.node, (e.status, e.duration())))
             .collect();
-        let index: HashMap<&str, NodeId> = self
-            .paths
-            .iter()
-            .zip(self.graph.ids())
-            .map(|(path, id)| (&**path, id))
-            .collect();
+        let index: HashMap<&str, NodeId> = self.paths.iter().zip(self.graph.ids()).collect();
         let mut counted = HashSet::new();
         let mut impact = |node: &str, observation: ObservationId| {
             let outcome = outcomes.get(node).copied();
@@ -180,12 +175,12 @@ impl Execution<'_> {
         let mut seen = HashSet::new();
         let mut stack = self.dependents_of(id).to_vec();
         while let Some(next) = stack.pop() {
-            if seen.insert(next) && blocked.contains(&*self.paths[next.index()]) {
+            if seen.insert(next) && blocked.contains(&self.paths[next.index()]) {
                 stack.extend_from_slice(self.dependents_of(next));
             }
         }
         seen.into_iter()
-            .filter(|id| blocked.contains(&*self.paths[id.index()]))
+            .filter(|id| blocked.contains(&self.paths[id.index()]))
             .filter(|id| counted.insert(*id))
             .count()
     }

@@ -110,7 +110,7 @@ pub(crate) struct Execution<'g> {
     gate: resources::Gate,
     upstream: Vec<AtomicU8>,
     /// Each station's name in the store (directory, head, lease).
-    pub(crate) paths: Vec<Box<str>>,
+    pub(crate) paths: paths::NodePaths,
     values: Vec<OnceLock<Shared>>,
     contents: Vec<OnceLock<Content>>,
     /// The records in hand some nodes' values are decoded from (cleaning finds them); a
@@ -246,7 +246,7 @@ impl<'g> Execution<'g> {
         graph: &'g Graph,
         store: &'g Store,
         settings: &'g Settings,
-        paths: Vec<Box<str>>,
+        paths: paths::NodePaths,
     ) -> Result<Execution<'g>, Error> {
         let n = graph.nodes.len();
         let (offsets, dependents, pending) = schedule::wiring(graph);
@@ -331,7 +331,7 @@ impl<'g> Execution<'g> {
         let map = &self.paths[id.index()];
         self.forced_items.iter().filter_map(move |item| {
             crate::report::split_item(item)
-                .filter(|(of, _)| of == &&**map)
+                .filter(|(of, _)| *of == map)
                 .map(|(_, name)| name)
         })
     }
