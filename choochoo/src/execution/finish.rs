@@ -8,7 +8,7 @@ use crate::graph::Kind;
 use crate::graph::erased::ErasedStation;
 use crate::graph::node::NodeId;
 use crate::hash::Digest;
-use crate::report::entry::{Details, Entry, More, Names};
+use crate::report::entry::{Entry, Names};
 use crate::report::{Report, Status, split_item};
 use crate::value::Shared;
 use std::collections::HashMap;
@@ -87,16 +87,17 @@ impl Execution<'_> {
             if self.is_outside(id) {
                 continue;
             }
-            let outcome = self.outcomes[id.index()]
-                .take()
-                .map_or(Outcome::not_run(Status::Skipped), super::Settled::outcome);
+            let settled = self.outcomes[id.index()].take();
+            let (status, details) =
+                settled.map_or((Status::Skipped, None), |s| (s.status, s.details));
             let path = Box::<str>::from(&self.paths[id.index()]);
             let names = names.of(station.as_ref());
+            let label = node.label.clone();
             #[allow(
                 unused_mut,
                 reason = "a station sent to a Temporal worker says where it ran"
             )]
-            let mut made = entry(names.clone(), path, node.label.clone(), outcome);
+            let mut made = Entry::with(path, names.clone(), label, status, details);
             #[cfg(feature = "temporal")]
             if let Some(worker) = self.ran_on_of(&made.node) {
                 made.more_mut().ran_on = Some(worker);
@@ -160,13 +161,8 @@ impl Execution<'_> {
 
 /// A station's (or a map item's) entry, from its outcome.
 fn entry(names: Arc<Names>, node: Box<str>, label: Option<Box<str>>, outcome: Outcome) -> Entry {
-    let more = More {
-        error: outcome.error,
-        kept_dir: outcome.kept_dir,
-        ..More::default()
-    };
-    let details = Details::new(outcome.duration, outcome.reason, outcome.started, more);
-    Entry::new(node, names, label, outcome.status, details)
+    let status = outcome.status;
+    Entry::new(node, names, label, status, outcome.details())
 }
 
 /// Each station's names, made once for all the entries of its nodes.

@@ -52,6 +52,7 @@ use crate::graph::{Graph, Kind};
 use crate::hash::Digest;
 use crate::memo::Content;
 use crate::report::Status;
+use crate::report::entry::{Details, More};
 use crate::stat::StatCache;
 use crate::store::Store;
 use crate::value::Shared;
@@ -156,38 +157,24 @@ pub(crate) struct Execution<'g> {
     remote: Option<remote::Remote>,
 }
 
-/// A station's outcome as the run keeps it until the report: most stations of a large run
-/// end with a status and nothing more, which takes no allocation.
-enum Settled {
-    Plain(Status),
-    Full(Box<Outcome>),
+/// A station's outcome as the run keeps it until the report: its status, and the details
+/// its report entry will have, boxed already (most stations of a large run have none, and
+/// the box made where the station settled becomes its entry's).
+struct Settled {
+    status: Status,
+    details: Option<Box<Details>>,
 }
 
 impl Settled {
     fn of(outcome: Outcome) -> Settled {
-        let plain = outcome.started.is_none()
-            && outcome.duration.is_zero()
-            && outcome.reason.is_none()
-            && outcome.error.is_none()
-            && outcome.kept_dir.is_none();
-        match plain {
-            true => Settled::Plain(outcome.status),
-            false => Settled::Full(Box::new(outcome)),
+        Settled {
+            status: outcome.status,
+            details: outcome.details().boxed(),
         }
     }
 
     fn status(&self) -> Status {
-        match self {
-            Settled::Plain(status) => *status,
-            Settled::Full(outcome) => outcome.status,
-        }
-    }
-
-    fn outcome(self) -> Outcome {
-        match self {
-            Settled::Plain(status) => Outcome::not_run(status),
-            Settled::Full(outcome) => *outcome,
-        }
+        self.status
     }
 }
 
@@ -209,6 +196,16 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
+    /// What its report entry says beyond its status.
+    fn details(self) -> Details {
+        let more = More {
+            error: self.error,
+            kept_dir: self.kept_dir,
+            ..More::default()
+        };
+        Details::new(self.duration, self.reason, self.started, more)
+    }
+
     fn not_run(status: Status) -> Outcome {
         Outcome {
             status,

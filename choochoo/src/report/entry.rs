@@ -70,6 +70,11 @@ impl Details {
         self.more.get_or_insert_default()
     }
 
+    /// These details in a box of their own, or `None` when they say nothing.
+    pub(crate) fn boxed(self) -> Option<Box<Details>> {
+        (!self.is_empty()).then(|| Box::new(self))
+    }
+
     fn more(&self) -> Option<&More> {
         self.more.as_deref()
     }
@@ -103,7 +108,17 @@ impl Entry {
         status: Status,
         details: Details,
     ) -> Entry {
-        let details = (!details.is_empty()).then(|| Box::new(details));
+        Entry::with(node, names, label, status, details.boxed())
+    }
+
+    /// An entry with its details already boxed (`None`: it has none).
+    pub(crate) fn with(
+        node: Box<str>,
+        names: Arc<Names>,
+        label: Option<Box<str>>,
+        status: Status,
+        details: Option<Box<Details>>,
+    ) -> Entry {
         Entry {
             node,
             names,
