@@ -267,7 +267,7 @@ pub(crate) fn plan(execution: &Execution<'_>, checks: bool) -> Plan {
             id: station.id(),
             name: station.name(),
             label: node.label.clone(),
-            node: execution.paths[id.index()].clone(),
+            node: execution.paths[id.index()].into(),
             action: line.action,
             reason: line.reason,
             drifted: line.drifted,

@@ -3,6 +3,7 @@
 //! (`shop.base`: every station in it), or a map's item, `map[item]`.
 
 use crate::error::Error;
+use crate::execution::paths::NodePaths;
 use crate::graph::node::NodeId;
 use crate::graph::{Graph, Kind};
 
@@ -16,7 +17,7 @@ pub(crate) enum Named {
 /// What `name` stands for: the station nodes [`matching`] it, or, for `map[item]`, that item
 /// of each map matching `map`. A map's item names are known only once its list is, so an
 /// item that is not in the list is not an error; `map` must name maps.
-pub(crate) fn select(graph: &Graph, paths: &[Box<str>], name: &str) -> Result<Named, Error> {
+pub(crate) fn select(graph: &Graph, paths: &NodePaths, name: &str) -> Result<Named, Error> {
     let Some((map, item)) = crate::report::split_item(name) else {
         return matching(graph, paths, name).map(Named::Nodes);
     };
@@ -25,7 +26,7 @@ pub(crate) fn select(graph: &Graph, paths: &[Box<str>], name: &str) -> Result<Na
         return Err(Error::usage(format!(
             "`{name}` names an item of `{map}`, but `{}` is not a map; name a map's item as \
              `map[item]` (`status --items` lists them)",
-            paths[id.index()]
+            &paths[id.index()]
         )));
     }
     Ok(Named::Items(
@@ -43,18 +44,14 @@ pub(crate) fn select(graph: &Graph, paths: &[Box<str>], name: &str) -> Result<Na
 /// The station nodes a name stands for: a binding, a node name, a station's id or the name
 /// of its function (which matches every node of that station), or a sub-workflow's call
 /// (every station in it).
-pub(crate) fn matching(
-    graph: &Graph,
-    paths: &[Box<str>],
-    name: &str,
-) -> Result<Vec<NodeId>, Error> {
+pub(crate) fn matching(graph: &Graph, paths: &NodePaths, name: &str) -> Result<Vec<NodeId>, Error> {
     let ids: Vec<NodeId> = graph
         .ids()
         .zip(&graph.nodes)
         .filter(|(id, node)| match &node.kind {
             Kind::Station { station, .. } => {
                 node.label.as_deref() == Some(name)
-                    || &*paths[id.index()] == name
+                    || &paths[id.index()] == name
                     || station.id() == name
                     || station.id().rsplit("::").next() == Some(name)
                     || in_sub_workflow(node.scope.as_deref(), name)
@@ -80,7 +77,7 @@ pub(crate) fn matching(
 /// The names of the graph's stations closest to `name`, if any is close enough to be a
 /// slip (an edit for every three characters, at least one), the closest first, at most
 /// three: as rustc judges names.
-fn similar(graph: &Graph, paths: &[Box<str>], name: &str) -> Vec<String> {
+fn similar(graph: &Graph, paths: &NodePaths, name: &str) -> Vec<String> {
     let limit = (name.chars().count() / 3).max(1);
     let mut known: Vec<(usize, &str)> = graph
         .ids()
@@ -88,7 +85,7 @@ fn similar(graph: &Graph, paths: &[Box<str>], name: &str) -> Vec<String> {
         .filter_map(|(id, node)| match &node.kind {
             Kind::Station { station, .. } => Some([
                 node.label.as_deref(),
-                Some(&*paths[id.index()]),
+                Some(&paths[id.index()]),
                 station.id().rsplit("::").next(),
             ]),
             Kind::Input(_) => None,

@@ -9,7 +9,8 @@
 //! that came from the store did no work and are left out. A map's items are spans of their
 //! own, on the worker each ran on; the map is drawn as its items.
 
-use crate::report::{Entry, Report, Status, split_item};
+use crate::report::entry::Entry;
+use crate::report::{Report, Status, split_item};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};

@@ -106,10 +106,10 @@ impl ProgressView {
             if node.map.is_some() {
                 // Its items' names are not known yet: room for them.
                 width = NAME_WIDTH;
-                maps.insert(paths[id].clone());
+                maps.insert(Box::<str>::from(&paths[id]));
                 continue;
             }
-            match expected.get(&*paths[id]) {
+            match expected.get(&paths[id]) {
                 Some(took) => state.left_known += *took,
                 None => state.left_unknown += 1,
             }

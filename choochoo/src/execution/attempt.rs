@@ -78,7 +78,7 @@ impl Execution<'_> {
             station,
             path: &self.paths[id.index()],
             label: node.label.as_deref(),
-            codec: &node.codec,
+            codec: node.codec,
             args: &|| self.args(inputs),
             input_values: &|| self.input_values(inputs),
             read: &sources,

@@ -13,6 +13,7 @@ use crate::hash::Digest;
 use crate::stat::Seen;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Why a station whose files could not be fetched runs again.
 const RUNS_AGAIN: &str = "its files are in the remote cache only, which cannot give them";
@@ -97,18 +98,25 @@ impl Execution<'_> {
     /// Brings the files of node `id`'s value into the store, once per run: fetched from the
     /// remote cache, or else made again by running its station here.
     pub(super) fn materialize(&self, id: NodeId) -> Result<(), String> {
-        self.materialized[id.index()]
-            .get_or_init(|| {
-                let files = self.remote_only(id);
-                if files.is_empty() {
-                    return Ok(());
-                }
-                match self.fetch_files(&files) {
-                    Ok(()) => Ok(()),
-                    Err(why) => self.recompute(id, &why),
-                }
-            })
-            .clone()
+        let here =
+            |content: &crate::memo::Content| content.files.iter().all(|(_, s)| s.state.is_some());
+        if self.contents[id.index()].get().is_some_and(here) {
+            return Ok(());
+        }
+        let n = self.graph.nodes.len();
+        self.materialized
+            .get_or_init(|| (0..n).map(|_| OnceLock::new()).collect())[id.index()]
+        .get_or_init(|| {
+            let files = self.remote_only(id);
+            if files.is_empty() {
+                return Ok(());
+            }
+            match self.fetch_files(&files) {
+                Ok(()) => Ok(()),
+                Err(why) => self.recompute(id, &why),
+            }
+        })
+        .clone()
     }
 
     /// Fetches files from the remote cache, each checked against its digests, and

@@ -8,9 +8,11 @@ use crate::graph::Kind;
 use crate::graph::erased::ErasedStation;
 use crate::graph::node::NodeId;
 use crate::hash::Digest;
-use crate::report::{Entry, Report, Status, split_item};
+use crate::report::entry::{Entry, Names};
+use crate::report::{Report, Status, split_item};
 use crate::value::Shared;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What a finished run hands back to its runner.
 pub(crate) struct Finished {
@@ -42,9 +44,9 @@ impl Execution<'_> {
         self.values = Vec::new();
         self.contents = Vec::new();
         self.records = Vec::new();
-        self.materialized = Vec::new();
+        self.materialized = std::sync::OnceLock::new();
         let report = self.report(unreached);
-        let used = std::mem::take(&mut *self.used.lock().unwrap_or_else(|e| e.into_inner()));
+        let used = self.used.take();
         Finished {
             values,
             report,
@@ -77,6 +79,7 @@ impl Execution<'_> {
                 .into_iter()
                 .collect();
         let mut entries = Vec::with_capacity(self.graph.nodes.len());
+        let mut names = StationNames::default();
         for (id, node) in self.graph.ids().zip(&self.graph.nodes) {
             let Kind::Station { station, .. } = &node.kind else {
                 continue;
@@ -84,17 +87,21 @@ impl Execution<'_> {
             if self.is_outside(id) {
                 continue;
             }
-            let outcome = self.outcomes[id.index()]
-                .take()
-                .map_or(Outcome::not_run(Status::Skipped), super::Settled::outcome);
-            let path = self.paths[id.index()].clone();
-            let made = entry(station.as_ref(), path, node.label.clone(), outcome);
-            // Where it ran, when it was sent to a Temporal worker.
+            let settled = self.outcomes[id.index()].take();
+            let (status, details) =
+                settled.map_or((Status::Skipped, None), |s| (s.status, s.details));
+            let path = Box::<str>::from(&self.paths[id.index()]);
+            let names = names.of(station.as_ref());
+            let label = node.label.clone();
+            #[allow(
+                unused_mut,
+                reason = "a station sent to a Temporal worker says where it ran"
+            )]
+            let mut made = Entry::with(path, names.clone(), label, status, details);
             #[cfg(feature = "temporal")]
-            let made = Entry {
-                ran_on: self.ran_on_of(&made.node),
-                ..made
-            };
+            if let Some(worker) = self.ran_on_of(&made.node) {
+                made.more_mut().ran_on = Some(worker);
+            }
             entries.push(made);
             let items = items
                 .remove(&id)
@@ -103,7 +110,7 @@ impl Execution<'_> {
             for (path, outcome) in items {
                 let label = split_item(&path)
                     .map(|(_, item)| format!("{}[{item}]", self.shown(id)).into_boxed_str());
-                entries.push(entry(station.as_ref(), path, label, outcome));
+                entries.push(entry(names.clone(), path, label, outcome));
             }
         }
         entries
@@ -146,32 +153,29 @@ impl Execution<'_> {
         for entry in entries {
             if let Some(message) = unrecorded.get(&*entry.node) {
                 entry.status = Status::Failed;
-                entry.error = Some(message.clone());
+                entry.more_mut().error = Some(message.clone());
             }
         }
     }
 }
 
 /// A station's (or a map item's) entry, from its outcome.
-fn entry(
-    station: &dyn ErasedStation,
-    node: Box<str>,
-    label: Option<Box<str>>,
-    outcome: Outcome,
-) -> Entry {
-    Entry {
-        node,
-        id: station.id().into(),
-        name: station.name().into(),
-        label,
-        status: outcome.status,
-        duration: outcome.duration,
-        reason: outcome.reason,
-        error: outcome.error,
-        kept_dir: outcome.kept_dir,
-        started: outcome.started,
-        ran_on: None,
-        defect: None,
-        warnings: Vec::new(),
+fn entry(names: Arc<Names>, node: Box<str>, label: Option<Box<str>>, outcome: Outcome) -> Entry {
+    let status = outcome.status;
+    Entry::new(node, names, label, status, outcome.details())
+}
+
+/// Each station's names, made once for all the entries of its nodes.
+#[derive(Default)]
+struct StationNames(HashMap<&'static str, Arc<Names>>);
+
+impl StationNames {
+    fn of(&mut self, station: &dyn ErasedStation) -> &Arc<Names> {
+        self.0.entry(station.id()).or_insert_with(|| {
+            Arc::new(Names {
+                id: station.id().into(),
+                name: station.name().into(),
+            })
+        })
     }
 }

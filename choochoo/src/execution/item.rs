@@ -97,7 +97,7 @@ impl Execution<'_> {
             args
         });
         let limit = self.policy(run.id, run.station.as_ref()).timeout;
-        self.ask_once(run.station, record, &run.map.output, args, limit)
+        self.ask_once(run.station, record, run.map.output, args, limit)
     }
 
     /// The items of map `id`, named, when its list is known without running or writing
@@ -177,7 +177,7 @@ impl Execution<'_> {
             station: run.station,
             path: &item.path,
             label: Some(&label),
-            codec: &run.map.output,
+            codec: run.map.output,
             args: &args,
             input_values: &values,
             read: &[],
@@ -232,7 +232,7 @@ impl Execution<'_> {
             Err(reason) => return ItemVerdict::Runs(reason),
         };
         let path = &item.path;
-        let output = match self.stored_output(&record, &run.map.output) {
+        let output = match self.stored_output(&record, run.map.output) {
             Ok(output) => output,
             Err(Unusable::Changed(problem)) => {
                 return ItemVerdict::Failed(Outcome::failed(Duration::ZERO, None, problem));
@@ -351,7 +351,7 @@ impl Execution<'_> {
         map: &crate::graph::map::MapSpec,
         record: &Record,
     ) -> Result<Shared, String> {
-        self.stored_output(record, &map.output)
+        self.stored_output(record, map.output)
             .map_err(|unusable| match unusable {
                 Unusable::Changed(problem) => problem,
                 Unusable::Undecodable(cause) => format!(

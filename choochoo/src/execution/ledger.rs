@@ -10,7 +10,8 @@ use crate::defect::model::ObservationId;
 use crate::error::chain;
 use crate::graph::node::NodeId;
 use crate::memo::Head;
-use crate::report::{Entry, Status, split_item};
+use crate::report::entry::Entry;
+use crate::report::{Status, split_item};
 use crate::store::ledger::Impact;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -121,7 +122,7 @@ impl Execution<'_> {
                 continue;
             };
             if let Some(entry) = entries.iter_mut().find(|e| *e.node == **node) {
-                entry.defect = Some(Box::new(defect));
+                entry.more_mut().defect = Some(Box::new(defect));
             }
         }
     }
@@ -135,14 +136,9 @@ impl Execution<'_> {
             .collect();
         let outcomes: HashMap<&str, (Status, Duration)> = entries
             .iter()
-            .map(|e| (&*e.node, (e.status, e.duration)))
+            .map(|e| (&*e.node, (e.status, e.duration())))
             .collect();
-        let index: HashMap<&str, NodeId> = self
-            .paths
-            .iter()
-            .zip(self.graph.ids())
-            .map(|(path, id)| (&**path, id))
-            .collect();
+        let index: HashMap<&str, NodeId> = self.paths.iter().zip(self.graph.ids()).collect();
         let mut counted = HashSet::new();
         let mut impact = |node: &str, observation: ObservationId| {
             let outcome = outcomes.get(node).copied();
@@ -179,12 +175,12 @@ impl Execution<'_> {
         let mut seen = HashSet::new();
         let mut stack = self.dependents_of(id).to_vec();
         while let Some(next) = stack.pop() {
-            if seen.insert(next) && blocked.contains(&*self.paths[next.index()]) {
+            if seen.insert(next) && blocked.contains(&self.paths[next.index()]) {
                 stack.extend_from_slice(self.dependents_of(next));
             }
         }
         seen.into_iter()
-            .filter(|id| blocked.contains(&*self.paths[id.index()]))
+            .filter(|id| blocked.contains(&self.paths[id.index()]))
             .filter(|id| counted.insert(*id))
             .count()
     }

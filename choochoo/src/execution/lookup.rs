@@ -30,10 +30,7 @@ pub(super) enum Lookup {
 impl Execution<'_> {
     /// Notes a key as used by this run, so `gc` keeps it.
     pub(super) fn used(&self, key: Digest) {
-        self.used
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(key);
+        self.used.note(key);
     }
 
     /// Looks a key up again, reading first what other processes recorded since: after
@@ -49,15 +46,14 @@ impl Execution<'_> {
         }
     }
 
-    /// Makes a found record the node's result: its content for its dependents' keys, and
-    /// its key, to read its value again if a station needs it (most cached nodes' values
-    /// are never needed, so no record is kept for them).
+    /// Makes a found record the node's result: its content for its dependents' keys. Its
+    /// value is read again by its key if a station needs it (most cached nodes' values are
+    /// never needed, so nothing more is kept for them).
     pub(crate) fn adopt(&self, id: NodeId, Found { record, files }: Found) {
         let _ = self.contents[id.index()].set(Content {
             digest: record.output_hash,
             files,
         });
-        self.remember_key(id, record.key);
     }
 
     /// Looks a key up for the node named `path` and checks that what it names is all there

@@ -8,7 +8,7 @@
 //! station), `lookup` (found, stale or missing; outputs verified), `attempt` (the call with
 //! retries and a time limit, the check after it, the failing directory kept), `call` (the
 //! station's own code, its panics caught), `values` (values encoded, hashed and handed
-//! downstream), `commit` (batches, leases, durability), `ledger` (the failures and warnings
+//! downstream), `commit` (batches, leases, durability), `used` (the keys the run used, for `gc`), `ledger` (the failures and warnings
 //! of the run), `warned` (what each station warned of) and `finish` (the report). `map`
 //! runs a station over a list whose items `items` names and `item` looks up and runs one by
 //! one, `resources` holds ready stations back until the units of the resources they hold
@@ -40,6 +40,7 @@ mod resources;
 #[cfg(feature = "remote")]
 mod restore;
 mod schedule;
+mod used;
 mod values;
 mod warned;
 #[cfg(feature = "temporal")]
@@ -51,6 +52,7 @@ use crate::graph::{Graph, Kind};
 use crate::hash::Digest;
 use crate::memo::Content;
 use crate::report::Status;
+use crate::report::entry::{Details, More};
 use crate::stat::StatCache;
 use crate::store::Store;
 use crate::value::Shared;
@@ -109,11 +111,12 @@ pub(crate) struct Execution<'g> {
     gate: resources::Gate,
     upstream: Vec<AtomicU8>,
     /// Each station's name in the store (directory, head, lease).
-    pub(crate) paths: Vec<Box<str>>,
+    pub(crate) paths: paths::NodePaths,
     values: Vec<OnceLock<Shared>>,
     contents: Vec<OnceLock<Content>>,
-    /// Where a cached node's value can be decoded from, when it is needed.
-    records: Vec<OnceLock<values::Source>>,
+    /// The records in hand some nodes' values are decoded from (cleaning finds them); a
+    /// node found in the store has its record found again when its value is needed.
+    records: Vec<OnceLock<Box<crate::memo::Record>>>,
     outcomes: Vec<OnceLock<Settled>>,
     /// What became of each item of the maps that ran, in list order.
     items: Mutex<Vec<(NodeId, ItemOutcomes)>>,
@@ -137,7 +140,7 @@ pub(crate) struct Execution<'g> {
     /// Stations whose records failed to commit, with the error: failures of the run.
     unrecorded: Mutex<Vec<(String, String)>>,
     /// Every key this run looked up or recorded: what `gc` keeps for the last runs.
-    used: Mutex<Vec<Digest>>,
+    used: used::Used,
     /// Routes what stations log through `tracing` into their own logs.
     capture: tracing::Dispatch,
     stop: Arc<AtomicBool>,
@@ -147,46 +150,36 @@ pub(crate) struct Execution<'g> {
     dirs_made: Arc<AtomicBool>,
     /// The files in the remote cache only, by path, read at the first need.
     remote_files: Mutex<Option<HashMap<PathBuf, Digest>>>,
-    /// Whether each node's files are here, once a station that runs needed them.
-    materialized: Vec<OnceLock<Result<(), String>>>,
+    /// Whether each node's files are here, once a station that runs needed them (made at
+    /// the first node whose files may be in the remote cache only).
+    materialized: OnceLock<Box<[Materialized]>>,
     #[cfg(feature = "remote")]
     remote: Option<remote::Remote>,
 }
 
-/// A station's outcome as the run keeps it until the report: most stations of a large run
-/// end with a status and nothing more, which takes no allocation.
-enum Settled {
-    Plain(Status),
-    Full(Box<Outcome>),
+/// A station's outcome as the run keeps it until the report: its status, and the details
+/// its report entry will have, boxed already (most stations of a large run have none, and
+/// the box made where the station settled becomes its entry's).
+struct Settled {
+    status: Status,
+    details: Option<Box<Details>>,
 }
 
 impl Settled {
     fn of(outcome: Outcome) -> Settled {
-        let plain = outcome.started.is_none()
-            && outcome.duration.is_zero()
-            && outcome.reason.is_none()
-            && outcome.error.is_none()
-            && outcome.kept_dir.is_none();
-        match plain {
-            true => Settled::Plain(outcome.status),
-            false => Settled::Full(Box::new(outcome)),
+        Settled {
+            status: outcome.status,
+            details: outcome.details().boxed(),
         }
     }
 
     fn status(&self) -> Status {
-        match self {
-            Settled::Plain(status) => *status,
-            Settled::Full(outcome) => outcome.status,
-        }
-    }
-
-    fn outcome(self) -> Outcome {
-        match self {
-            Settled::Plain(status) => Outcome::not_run(status),
-            Settled::Full(outcome) => *outcome,
-        }
+        self.status
     }
 }
+
+/// Whether a node's files are here, once a station that runs needed them.
+type Materialized = OnceLock<Result<(), String>>;
 
 /// What became of each item of one map, by item node name (`map[item]`).
 type ItemOutcomes = Vec<(Box<str>, Outcome)>;
@@ -203,6 +196,16 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
+    /// What its report entry says beyond its status.
+    fn details(self) -> Details {
+        let more = More {
+            error: self.error,
+            kept_dir: self.kept_dir,
+            ..More::default()
+        };
+        Details::new(self.duration, self.reason, self.started, more)
+    }
+
     fn not_run(status: Status) -> Outcome {
         Outcome {
             status,
@@ -240,7 +243,7 @@ impl<'g> Execution<'g> {
         graph: &'g Graph,
         store: &'g Store,
         settings: &'g Settings,
-        paths: Vec<Box<str>>,
+        paths: paths::NodePaths,
     ) -> Result<Execution<'g>, Error> {
         let n = graph.nodes.len();
         let (offsets, dependents, pending) = schedule::wiring(graph);
@@ -284,11 +287,11 @@ impl<'g> Execution<'g> {
             batch: Mutex::default(),
             committing: Mutex::default(),
             unrecorded: Mutex::default(),
-            used: Mutex::new(Vec::with_capacity(schedule::stations(graph))),
+            used: used::Used::new(),
             stop: Arc::default(),
             dirs_made: Arc::new(AtomicBool::new(dirs_may_exist(store, settings))),
             remote_files: Mutex::default(),
-            materialized: (0..n).map(|_| OnceLock::new()).collect(),
+            materialized: OnceLock::new(),
             #[cfg(feature = "remote")]
             remote: settings
                 .remote
@@ -325,7 +328,7 @@ impl<'g> Execution<'g> {
         let map = &self.paths[id.index()];
         self.forced_items.iter().filter_map(move |item| {
             crate::report::split_item(item)
-                .filter(|(of, _)| of == &&**map)
+                .filter(|(of, _)| *of == map)
                 .map(|(_, name)| name)
         })
     }

@@ -66,7 +66,7 @@ impl Execution<'_> {
         };
         let limit = self.policy(id, station.as_ref()).timeout;
         let args = self.known_args(inputs);
-        self.ask_once(station, &found.record, &node.codec, args, limit)
+        self.ask_once(station, &found.record, node.codec, args, limit)
     }
 
     /// Asks `station`'s check about `record`'s output (decoded with `codec`) and `args`,

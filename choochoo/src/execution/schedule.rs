@@ -187,15 +187,6 @@ pub(super) fn wiring(graph: &Graph) -> (Vec<u32>, Vec<NodeId>, Vec<AtomicU32>) {
     (offsets, dependents, pending)
 }
 
-/// How many of the graph's nodes are stations.
-pub(super) fn stations(graph: &Graph) -> usize {
-    graph
-        .nodes
-        .iter()
-        .filter(|node| matches!(node.kind, Kind::Station { .. }))
-        .count()
-}
-
 fn is_station(graph: &Graph, id: NodeId) -> bool {
     matches!(graph.node(id).kind, Kind::Station { .. })
 }

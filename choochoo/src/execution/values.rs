@@ -6,6 +6,7 @@
 use super::Execution;
 use super::call::Arg;
 use crate::error::{Error, chain};
+use crate::graph::Kind;
 use crate::graph::codec::Codec;
 use crate::graph::edge::Edge;
 use crate::graph::node::NodeId;
@@ -16,14 +17,6 @@ use crate::stat::Seen;
 use crate::value::Shared;
 use std::any::Any;
 use std::path::PathBuf;
-
-/// Where a cached node's value comes from until it is decoded.
-pub(super) enum Source {
-    /// The key of the record found, read again when the value is needed.
-    Key(Digest),
-    /// A record in hand.
-    Record(Box<Record>),
-}
 
 /// Why a remembered output cannot be had.
 pub(super) enum Unusable {
@@ -80,11 +73,10 @@ impl Execution<'_> {
             return Ok(value);
         }
         let path = &self.paths[id.index()];
-        let source = self.records[id.index()]
-            .get()
+        let value = self
+            .source_record(id)
             .ok_or_else(|| Error::internal(format!("`{path}` has no value yet")))?;
-        let codec = &self.graph.node(id).codec;
-        let value = self.source_record(id, source);
+        let codec = self.graph.node(id).codec;
         let value = value.and_then(|record| self.stored_output(&record, codec));
         let value = value.map_err(|unusable| {
             Error::usage(match unusable {
@@ -107,30 +99,38 @@ impl Execution<'_> {
         if let Some(value) = self.values[id.index()].get() {
             return Some(value.clone());
         }
-        let record = self
-            .source_record(id, self.records[id.index()].get()?)
-            .ok()?;
+        let record = self.source_record(id)?.ok()?;
         let bytes = self.store.load(&record).ok()?;
         (self.graph.node(id).codec.decode)(&bytes).ok()
     }
 
-    /// The record a cached node's value is decoded from: read again by its key, and the
-    /// one found only if its output is still the one the node's dependents were keyed on.
-    fn source_record<'a>(
+    /// The record a cached node's value is decoded from (`None`: the node has no value yet):
+    /// one in hand, or the one found in the store, read again by its key (made again from
+    /// its inputs' contents, as it was when it was found), and the one found only if its
+    /// output is still the one the node's dependents were keyed on.
+    fn source_record(&self, id: NodeId) -> Option<Result<std::borrow::Cow<'_, Record>, Unusable>> {
+        if let Some(record) = self.records[id.index()].get() {
+            return Some(Ok(std::borrow::Cow::Borrowed(&**record)));
+        }
+        // A node with a content and no value is one whose record was found.
+        let wanted = self.contents[id.index()].get()?.digest;
+        Some(self.found_again(id, wanted))
+    }
+
+    /// The record found for node `id`, read again by its key, if its output is `wanted`.
+    fn found_again(
         &self,
         id: NodeId,
-        source: &'a Source,
-    ) -> Result<std::borrow::Cow<'a, Record>, Unusable> {
-        let key = match source {
-            Source::Record(record) => return Ok(std::borrow::Cow::Borrowed(&**record)),
-            Source::Key(key) => key,
+        wanted: Digest,
+    ) -> Result<std::borrow::Cow<'_, Record>, Unusable> {
+        let Kind::Station { station, inputs } = &self.graph.node(id).kind else {
+            return Err(Unusable::Changed("it is not a station".to_owned()));
         };
+        let head = self.head(id, station.as_ref(), inputs);
+        let key = &head.map_err(|error| Unusable::Changed(chain(&error)))?.key;
         let found = self.store.known_record(&self.settings.profile, key);
-        let wanted = self.contents[id.index()]
-            .get()
-            .map(|content| content.digest);
         match found {
-            Ok(Some(Ok(record))) if Some(record.output_hash) == wanted => {
+            Ok(Some(Ok(record))) if record.output_hash == wanted => {
                 Ok(std::borrow::Cow::Owned(record))
             }
             Ok(Some(Ok(_))) => Err(Unusable::Changed(format!(
@@ -175,12 +175,7 @@ impl Execution<'_> {
 
     /// Makes a record the source of a node's value (cleaning decodes values from heads).
     pub(crate) fn remember(&self, id: NodeId, record: Record) {
-        let _ = self.records[id.index()].set(Source::Record(Box::new(record)));
-    }
-
-    /// Makes the record of `key`, found for the node, the source of its value.
-    pub(super) fn remember_key(&self, id: NodeId, key: Digest) {
-        let _ = self.records[id.index()].set(Source::Key(key));
+        let _ = self.records[id.index()].set(Box::new(record));
     }
 
     /// A node's value as JSON, if it can be had.

@@ -2,7 +2,8 @@
 //! starts a list of its own, and the last attempt's is in the station's entry of the report.
 
 use super::Execution;
-use crate::report::{Entry, Status};
+use crate::report::Status;
+use crate::report::entry::Entry;
 use crate::warnings::Warnings;
 
 impl Execution<'_> {
@@ -25,7 +26,7 @@ impl Execution<'_> {
                 continue;
             }
             if let Some(warnings) = warned.remove(&entry.node) {
-                entry.warnings = warnings.take();
+                entry.more_mut().warnings = warnings.take();
             }
         }
     }

@@ -17,30 +17,39 @@ pub(crate) struct Codec {
 }
 
 impl Codec {
-    pub(crate) fn of<T: Value>() -> Codec {
-        Codec {
-            type_name: std::any::type_name::<T>,
-            encode: |value| {
-                let value = value
-                    .downcast_ref::<T>()
-                    .ok_or_else(|| Error::internal("a node holds a value of another type"))?;
-                let (encoded, refused) =
-                    crate::secret::context::refusing(|| value::encode_with_paths(value));
-                encoded.map_err(|error| match refused {
-                    true => Error::usage(crate::secret::NEVER_STORED),
-                    false => Error::encoding(std::any::type_name::<T>(), error),
-                })
-            },
-            to_json: |value| {
-                value
-                    .downcast_ref::<T>()
-                    .and_then(|value| serde_json::to_value(value).ok())
-            },
-            decode: |bytes| {
-                value::decode::<T>(bytes)
-                    .map(|value| Arc::new(value) as Shared)
-                    .map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
-            },
-        }
+    /// The codec of `T`, one for the whole program: a node keeps a reference to it.
+    pub(crate) fn of<T: Value>() -> &'static Codec {
+        &Of::<T>::CODEC
     }
+}
+
+/// Where the codec of `T` is made, once, as a constant.
+struct Of<T>(std::marker::PhantomData<T>);
+
+impl<T: Value> Of<T> {
+    const CODEC: Codec = Codec {
+        type_name: std::any::type_name::<T>,
+        encode: encode::<T>,
+        to_json: |value| {
+            value
+                .downcast_ref::<T>()
+                .and_then(|value| serde_json::to_value(value).ok())
+        },
+        decode: |bytes| {
+            value::decode::<T>(bytes)
+                .map(|value| Arc::new(value) as Shared)
+                .map_err(|error| Error::encoding(std::any::type_name::<T>(), error))
+        },
+    };
+}
+
+fn encode<T: Value>(value: &(dyn Any + Send + Sync)) -> Result<value::Encoded, Error> {
+    let value = value
+        .downcast_ref::<T>()
+        .ok_or_else(|| Error::internal("a node holds a value of another type"))?;
+    let (encoded, refused) = crate::secret::context::refusing(|| value::encode_with_paths(value));
+    encoded.map_err(|error| match refused {
+        true => Error::usage(crate::secret::NEVER_STORED),
+        false => Error::encoding(std::any::type_name::<T>(), error),
+    })
 }

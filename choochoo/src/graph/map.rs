@@ -17,8 +17,8 @@ pub(crate) struct MapSpec {
     /// Builds the `Vec<O>` output from the items' outputs, in order.
     pub(crate) gather: fn(Vec<Shared>) -> Result<Shared, Error>,
     /// The codec of one item (`T`) and of one item's output (`O`).
-    pub(crate) item: Codec,
-    pub(crate) output: Codec,
+    pub(crate) item: &'static Codec,
+    pub(crate) output: &'static Codec,
     /// Names an item when the program names them ([`Graph::map_named_by`]); else an item is
     /// named by the path of its first file, or by its hash.
     ///

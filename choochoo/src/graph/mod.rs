@@ -100,6 +100,9 @@ pub struct Graph {
     /// The first name given that cannot be used (empty, taken, or with brackets), said as
     /// an error.
     pub(crate) misnamed: Option<String>,
+    /// The one value of each station type without data (a unit struct, as `#[station]`
+    /// makes), shared by all its nodes.
+    units: std::collections::HashMap<std::any::TypeId, Arc<dyn ErasedStation>>,
 }
 
 pub(crate) struct NodeData {
@@ -108,7 +111,7 @@ pub(crate) struct NodeData {
     /// Whether `label` is a name the program gave (`add_named`): the node's whole name.
     pub(crate) named: bool,
     pub(crate) kind: Kind,
-    pub(crate) codec: Codec,
+    pub(crate) codec: &'static Codec,
     /// For a map node: how to split its list and gather its items' outputs.
     pub(crate) map: Option<Box<MapSpec>>,
     /// The resources given with [`Graph::resources`], beyond its station's own.
@@ -135,6 +138,7 @@ impl Default for Graph {
             foreign: None,
             names: std::collections::HashMap::new(),
             misnamed: None,
+            units: std::collections::HashMap::new(),
         }
     }
 }
@@ -344,10 +348,19 @@ impl Graph {
     ) -> Node<T> {
         let inputs = self.own_edges(&station, inputs);
         let kind = Kind::Station {
-            station: Arc::new(station),
+            station: self.shared(station),
             inputs: inputs.into_boxed_slice(),
         };
         self.push(label, kind)
+    }
+
+    /// The station as its node keeps it: a station without data is one value for all.
+    fn shared<S: Station>(&mut self, station: S) -> Arc<dyn ErasedStation> {
+        if size_of::<S>() != 0 {
+            return Arc::new(station);
+        }
+        let shared = self.units.entry(std::any::TypeId::of::<S>());
+        shared.or_insert_with(|| Arc::new(station)).clone()
     }
 
     fn push<T: Value>(&mut self, label: Option<&str>, kind: Kind) -> Node<T> {

@@ -6,7 +6,8 @@
 use super::{Ledger, block, esc};
 use crate::clock;
 use crate::defect::observation::Observation;
-use crate::report::{Entry, Report, Status};
+use crate::report::entry::Entry;
+use crate::report::{Report, Status};
 use std::fmt::Write as _;
 
 pub(super) fn failures(page: &mut String, report: &Report, ledger: &Ledger) {

@@ -3,7 +3,8 @@
 //! (a compiler's warnings line up as in a terminal).
 
 use super::{ROWS_SHOWN, esc};
-use crate::report::{Entry, Report};
+use crate::report::Report;
+use crate::report::entry::Entry;
 use std::fmt::Write as _;
 
 pub(super) fn warnings(page: &mut String, report: &Report) {

@@ -37,7 +37,7 @@ impl Runner<'_> {
         &'g self,
         graph: &'g Graph,
         settings: &'g Settings,
-        paths: Vec<Box<str>>,
+        paths: crate::execution::paths::NodePaths,
     ) -> Result<Execution<'g>, Error> {
         let mut execution = Execution::with_paths(graph, self.store, settings, paths)?;
         self.force_on(graph, &mut execution)?;

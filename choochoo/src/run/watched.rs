@@ -28,7 +28,7 @@ pub(crate) fn watched(store: &Store, profile: &str, graph: &Graph) -> Result<Wat
         }
     }
     let paths = crate::execution::paths::node_paths(graph)?;
-    for (node, path) in graph.nodes.iter().zip(&paths) {
+    for (node, path) in graph.nodes.iter().zip(paths.iter()) {
         if !matches!(node.kind, Kind::Station { .. }) {
             continue;
         }

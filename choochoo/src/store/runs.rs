@@ -6,7 +6,8 @@ use super::Store;
 use crate::clock;
 use crate::error::Error;
 use crate::hash::Digest;
-use crate::report::{Entry, Report, Status};
+use crate::report::entry::{Details, Entry, More, Names};
+use crate::report::{Report, Status};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -98,7 +99,9 @@ impl Store {
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let mut warned = warnings_of_run(db, run)?;
             for entry in &mut entries {
-                entry.warnings = warned.remove(&*entry.node).unwrap_or_default();
+                if let Some(warnings) = warned.remove(&*entry.node) {
+                    entry.more_mut().warnings = warnings;
+                }
             }
             Ok(Some(Report { run, entries, warnings: Vec::new() }))
         })
@@ -234,29 +237,29 @@ fn insert_entries(tx: &Connection, report: &Report) -> rusqlite::Result<()> {
     for entry in report
         .entries
         .iter()
-        .filter(|entry| entry.status != Status::Cached || entry.reason.is_some())
+        .filter(|entry| entry.status != Status::Cached || entry.reason().is_some())
     {
-        let started = entry.started.map(|(at, _)| crate::stat::unix_ns(at));
+        let started = entry.started().map(crate::stat::unix_ns);
         insert.execute(params![
             report.run,
             &*entry.node,
-            entry.id,
-            entry.name,
+            entry.id(),
+            entry.name(),
             entry.label.as_deref(),
             entry.status.to_string(),
             started,
-            entry.duration.as_nanos() as i64,
-            entry.started.map(|(_, worker)| worker as i64),
-            entry.reason.as_deref(),
-            entry.error.as_deref(),
-            entry.kept_dir.as_ref().map(|dir| dir.display().to_string()),
-            entry.ran_on.as_deref(),
+            entry.duration().as_nanos() as i64,
+            entry.worker().map(|worker| worker as i64),
+            entry.reason(),
+            entry.error(),
+            entry.kept_dir().map(|dir| dir.display().to_string()),
+            entry.ran_on(),
         ])?;
     }
     let mut warned =
         tx.prepare_cached("INSERT INTO run_warnings (run, node, line) VALUES (?1, ?2, ?3)")?;
     for entry in &report.entries {
-        for line in &entry.warnings {
+        for line in entry.warnings() {
             warned.execute(params![report.run, &*entry.node, line])?;
         }
     }
@@ -268,24 +271,29 @@ fn insert_entries(tx: &Connection, report: &Report) -> rusqlite::Result<()> {
 fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
     let started: Option<i64> = row.get(5)?;
     let worker: Option<i64> = row.get(7)?;
-    Ok(Entry {
-        node: row.get::<_, String>(0)?.into(),
+    let names = Names {
         id: row.get::<_, String>(1)?.into(),
         name: row.get::<_, String>(2)?.into(),
-        label: row.get::<_, Option<String>>(3)?.map(Into::into),
-        status: Status::parse(&row.get::<_, String>(4)?).unwrap_or(Status::Skipped),
-        duration: Duration::from_nanos(row.get::<_, i64>(6)?.max(0) as u64),
-        reason: row.get(8)?,
+    };
+    let more = More {
         error: row.get(9)?,
         kept_dir: row.get::<_, Option<String>>(10)?.map(PathBuf::from),
         ran_on: row.get(11)?,
-        defect: None,
-        warnings: Vec::new(),
-        started: started.zip(worker).map(|(ns, worker)| {
-            (
-                std::time::UNIX_EPOCH + Duration::from_nanos(ns.max(0) as u64),
-                worker as usize,
-            )
-        }),
-    })
+        ..More::default()
+    };
+    let started = started.zip(worker).map(|(ns, worker)| {
+        (
+            std::time::UNIX_EPOCH + Duration::from_nanos(ns.max(0) as u64),
+            worker as usize,
+        )
+    });
+    let duration = Duration::from_nanos(row.get::<_, i64>(6)?.max(0) as u64);
+    let details = Details::new(duration, row.get(8)?, started, more);
+    Ok(Entry::new(
+        row.get::<_, String>(0)?.into(),
+        std::sync::Arc::new(names),
+        row.get::<_, Option<String>>(3)?.map(Into::into),
+        Status::parse(&row.get::<_, String>(4)?).unwrap_or(Status::Skipped),
+        details,
+    ))
 }

@@ -86,7 +86,7 @@ impl Working {
         let bench: &'static Bench = Box::leak(Box::new(bench));
         let settings: &'static Settings = Box::leak(Box::new(bench.settings()));
         let paths = crate::execution::paths::node_paths(&bench.graph)?;
-        let by_path = (paths.iter().cloned())
+        let by_path = (paths.iter().map(Box::<str>::from))
             .enumerate()
             .map(|(index, path)| (path, bench.graph.id_at(index)))
             .collect();

@@ -35,7 +35,7 @@ impl Index {
                 self.smalls.push(small);
                 (self.smalls.len() - 1) as u32
             });
-            self.records.insert((profile, key), Place { slot, small });
+            self.records.insert((profile, key), Place::new(slot, small));
         }
         if let Some((profile, node)) = change.head {
             let profile = self.intern(profile);
@@ -54,7 +54,7 @@ impl Index {
     /// Where the record of `key` in `profile` is.
     pub(crate) fn record(&self, profile: &str, key: &[u8; 32]) -> Option<Slot> {
         let profile = self.profile(profile)?;
-        self.records.get(&(profile, *key)).map(|place| place.slot)
+        self.records.get(&(profile, *key)).map(|place| place.slot())
     }
 
     /// The record of `key` in `profile`, when it is a small one the index keeps.
@@ -73,7 +73,11 @@ impl Index {
     /// Where every current record is, with its profile and key.
     pub(crate) fn records(&self) -> impl Iterator<Item = (&str, [u8; 32], Slot)> {
         self.records.iter().map(|((profile, key), place)| {
-            (self.profiles[*profile as usize].as_str(), *key, place.slot)
+            (
+                self.profiles[*profile as usize].as_str(),
+                *key,
+                place.slot(),
+            )
         })
     }
 
@@ -102,11 +106,23 @@ impl Index {
     }
 }
 
-/// Where a current record is: its frame, and its number among the small records.
+/// Where a current record is: its frame, and its number among the small records. Its slot
+/// is kept as two halves, so that a place and its key take 48 bytes of the table, not 56.
 #[derive(Clone, Copy, Debug)]
 struct Place {
-    slot: Slot,
+    slot: [u32; 2],
     small: u32,
+}
+
+impl Place {
+    fn new(slot: Slot, small: u32) -> Place {
+        let slot = [slot.0 as u32, (slot.0 >> 32) as u32];
+        Place { slot, small }
+    }
+
+    fn slot(self) -> Slot {
+        Slot(u64::from(self.slot[1]) << 32 | u64::from(self.slot[0]))
+    }
 }
 
 /// The number of a record that is not small.
@@ -180,6 +196,15 @@ impl Hasher for Mix {
 mod tests {
     use super::*;
     use crate::store::log::entry::{Entry, LogHead, LogRecord};
+
+    #[test]
+    fn a_place_keeps_its_slot_whole_in_twelve_bytes() {
+        assert_eq!(size_of::<((ProfileId, [u8; 32]), Place)>(), 48);
+        for (offset, length) in [(0, 0), (1 << 39, 216), ((1 << 40) - 1, 1 << 30)] {
+            let slot = Slot::new(offset, length);
+            assert_eq!(Place::new(slot, 7).slot(), slot);
+        }
+    }
 
     fn record(key: u8) -> LogRecord {
         LogRecord {

@@ -1,7 +1,9 @@
 //! The report of a run: one [`Entry`] per station saying what happened to it and why.
 
+pub(crate) mod entry;
+
+use entry::Entry;
 use std::fmt;
-use std::time::Duration;
 
 /// A map item's node name, `map[item]`, as its map's node name and the item's name. No
 /// other node's name has brackets: a name given with `add_named` may not.
@@ -75,119 +77,6 @@ impl fmt::Display for Status {
             Status::Blocked => "blocked",
             Status::Skipped => "skipped",
         })
-    }
-}
-
-/// One station's line in a [`Report`]: what happened to it and why.
-///
-/// [`Report`] has an example.
-#[derive(Clone, Debug)]
-pub struct Entry {
-    pub(crate) node: Box<str>,
-    pub(crate) id: std::borrow::Cow<'static, str>,
-    pub(crate) name: std::borrow::Cow<'static, str>,
-    pub(crate) label: Option<Box<str>>,
-    pub(crate) status: Status,
-    pub(crate) duration: Duration,
-    pub(crate) reason: Option<String>,
-    pub(crate) error: Option<String>,
-    pub(crate) kept_dir: Option<std::path::PathBuf>,
-    pub(crate) started: Option<(std::time::SystemTime, usize)>,
-    /// The Temporal worker that ran it, when it was sent to one.
-    pub(crate) ran_on: Option<String>,
-    pub(crate) defect: Option<Box<crate::defect::model::Defect>>,
-    pub(crate) warnings: Vec<String>,
-}
-
-impl Entry {
-    /// The name of the Temporal worker that ran the station (its `worker --name`), when
-    /// the run sent it to one (feature `temporal`); `None` when it ran in the run's process.
-    pub fn ran_on(&self) -> Option<&str> {
-        self.ran_on.as_deref()
-    }
-
-    /// The station's id, such as `app::word_count`.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The node's name in the store, stable from run to run: `workflow.binding` for a
-    /// `workflow!` binding, the name given to a builder node
-    /// ([`Graph::add_named`](crate::Graph::add_named)), and `<map node>[<item>]` for an
-    /// item of a map. Its directory is `work/<profile>/<node>/` in the store, and an item's
-    /// `work/<profile>/<map node>/<item>/`.
-    pub fn node(&self) -> &str {
-        &self.node
-    }
-
-    /// For an item of a map, the item's name: the path of the first file in it as given
-    /// (`src/main.c`), a short hash of its content, or the name the program gave it
-    /// ([`Graph::map_named_by`](crate::Graph::map_named_by)). The map's entry comes
-    /// before its items' in the report.
-    pub fn item(&self) -> Option<&str> {
-        split_item(&self.node).map(|(_, item)| item)
-    }
-
-    /// The station's human name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The node's label: the binding name in `workflow!` or the name given to a builder
-    /// node, if any; for an item of a map, its map's label (or node name) and the item's
-    /// name, `objects[src/main.c]`.
-    pub fn label(&self) -> Option<&str> {
-        self.label.as_deref()
-    }
-
-    /// What happened.
-    pub fn status(&self) -> Status {
-        self.status
-    }
-
-    /// How long the station's function ran (zero unless it ran or failed).
-    pub fn duration(&self) -> Duration {
-        self.duration
-    }
-
-    /// Why the station ran, or why it did not.
-    pub fn reason(&self) -> Option<&str> {
-        self.reason.as_deref()
-    }
-
-    /// When the station's function was first called, if it was.
-    pub fn started(&self) -> Option<std::time::SystemTime> {
-        self.started.map(|(at, _)| at)
-    }
-
-    /// The index of the worker thread it ran on, if it ran.
-    pub fn worker(&self) -> Option<usize> {
-        self.started.map(|(_, worker)| worker)
-    }
-
-    /// For a failed station, the defect its failure was filed under: whether it is known,
-    /// how often it was seen, and what the team noted about it.
-    pub fn defect(&self) -> Option<&crate::defect::model::Defect> {
-        self.defect.as_deref()
-    }
-
-    /// Where the directory of a failed attempt was kept, as it was at the failure.
-    pub fn kept_dir(&self) -> Option<&std::path::Path> {
-        self.kept_dir.as_deref()
-    }
-
-    /// The error and its chain of causes, for a failed station. An error of several lines
-    /// (a compiler's) keeps them.
-    pub fn error(&self) -> Option<&str> {
-        self.error.as_deref()
-    }
-
-    /// What the station warned of while it ran ([`Ctx::warn`](crate::Ctx::warn)), line by
-    /// line, in order; none when it did not run in this run (a station found in the store
-    /// warns of nothing). At most 100 lines are kept, and then one saying how many more
-    /// came.
-    pub fn warnings(&self) -> &[String] {
-        &self.warnings
     }
 }
 
@@ -281,8 +170,8 @@ impl Report {
         self.entries.iter().filter(move |entry| {
             entry.label() == Some(name)
                 || &*entry.node == name
-                || entry.id == name
-                || entry.id.rsplit("::").next() == Some(name)
+                || entry.id() == name
+                || entry.id().rsplit("::").next() == Some(name)
         })
     }
 
@@ -342,22 +231,22 @@ impl fmt::Display for Report {
                 f,
                 "{:>8}  {}",
                 entry.status.to_string(),
-                entry.label().unwrap_or(&entry.name)
+                entry.label().unwrap_or(entry.name())
             )?;
             if entry.status == Status::Ran || entry.status == Status::Failed {
-                write!(f, " ({:.1?})", entry.duration)?;
+                write!(f, " ({:.1?})", entry.duration())?;
             }
-            if let Some(reason) = &entry.reason {
+            if let Some(reason) = entry.reason() {
                 write!(f, ": {reason}")?;
             }
-            if let Some(error) = &entry.error {
+            if let Some(error) = entry.error() {
                 write!(f, ": {}", indented(error, NOTE_INDENT))?;
             }
             writeln!(f)?;
-            for warning in &entry.warnings {
+            for warning in entry.warnings() {
                 writeln!(f, "{NOTE_INDENT}warning: {warning}")?;
             }
-            if let Some(defect) = &entry.defect {
+            if let Some(defect) = entry.defect() {
                 write_defect(f, defect)?;
             }
         }
