@@ -84,8 +84,10 @@ impl Decoder {
             // vector holding them grows (three times its length while it moves), then the
             // 56-byte `(String, Digest)` pairs made from them.
             Decoder::Observation => 32,
-            // `HashMap<String, HashSet<u64>>`: 72-byte entries plus a control byte, 2.3 times.
-            Decoder::Value => 192,
+            // `Vec<Dir>`: 72-byte elements, three times that while the vector holding them
+            // grows (old and new buffer): 216; `HashMap<String, HashSet<u64>>`'s 72-byte
+            // entries plus a control byte, 2.3 times, are less.
+            Decoder::Value => 224,
             // 64-byte `(kind, name, Digest)` rows, one per input byte at most, then the
             // 64-byte inputs made from them, one per 34 bytes (a row's smallest encoding).
             Decoder::Discovered => 72,
