@@ -51,7 +51,7 @@ impl Execution<'_> {
             station,
             path,
             label: node.label.as_deref(),
-            codec: &node.codec,
+            codec: node.codec,
             args: &|| args_of(edges, &values),
             input_values: &Vec::new,
             read: &sources,
