@@ -48,8 +48,9 @@ const KEY_SCHEMA: &[u8] = b"1";
 #[derive(Debug)]
 pub(crate) struct Content {
     pub digest: Digest,
-    /// The files inside the value and their state when hashed, to notice later edits.
-    pub files: Vec<(PathBuf, Seen)>,
+    /// The files inside the value and their state when hashed, to notice later edits (a
+    /// boxed slice: every node of a run keeps a content, most with no file).
+    pub files: Box<[(PathBuf, Seen)]>,
 }
 
 /// The content hash of an encoded value and the files it names.
@@ -63,7 +64,7 @@ pub(crate) fn content(encoded: &[u8], files: Vec<(PathBuf, Seen)>) -> Content {
     }
     Content {
         digest: hasher.finish(),
-        files,
+        files: files.into_boxed_slice(),
     }
 }
 

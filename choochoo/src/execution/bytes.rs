@@ -98,6 +98,8 @@ impl Execution<'_> {
     /// Brings the files of node `id`'s value into the store, once per run: fetched from the
     /// remote cache, or else made again by running its station here.
     pub(super) fn materialize(&self, id: NodeId) -> Result<(), String> {
+        // A node whose files were all seen here has none in the remote cache only: nothing
+        // to fetch, and no cell of the table to make for it.
         let here =
             |content: &crate::memo::Content| content.files.iter().all(|(_, s)| s.state.is_some());
         if self.contents[id.index()].get().is_some_and(here) {

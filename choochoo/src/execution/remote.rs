@@ -312,7 +312,7 @@ impl Execution<'_> {
         // A node's content names its files as they were when it settled, including those
         // in the remote cache only, which hashing again would find missing.
         let files: Vec<(PathBuf, Seen)> = match self.contents[id.index()].get() {
-            Some(content) if content.files.len() == paths.len() => content.files.clone(),
+            Some(content) if content.files.len() == paths.len() => content.files.to_vec(),
             _ => self.hash_files(paths)?,
         };
         let digest = memo::portable(&encoded, files.iter().map(|(_, seen)| &seen.digest));
