@@ -4,11 +4,10 @@
 //! all five fields, so such a "racy" entry is never trusted: the file is hashed again.
 
 use crate::hash::{Digest, Hasher};
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How far apart a file's mtime and the moment it was hashed must be for the entry to be
@@ -81,11 +80,21 @@ impl Entry {
     }
 }
 
+/// The stat cache's entries, by the bytes of a path as the run names it (hashed and compared
+/// as bytes: `a//b` and `a/b` are two entries, and the second is hashed once more).
+pub(crate) type Entries = foldhash::HashMap<Box<[u8]>, Entry>;
+
+/// A path's bytes, the stat cache's key for it.
+pub(crate) fn key(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
+}
+
 /// The stat cache of one run: loaded from the store at the start, new entries written back
-/// at the end (it is only a cache: losing it costs hashing time, never correctness).
+/// at the end (it is only a cache: losing it costs hashing time, never correctness). Read by
+/// every worker at once on a run with nothing to do.
 #[derive(Debug, Default)]
 pub(crate) struct StatCache {
-    entries: Mutex<HashMap<PathBuf, Entry>>,
+    entries: RwLock<Entries>,
     changed: Mutex<Vec<(PathBuf, Entry)>>,
     /// How many files were read to be hashed: what the cache saves is what it avoids.
     hashed: AtomicU64,
@@ -104,9 +113,9 @@ pub(crate) struct Seen {
 }
 
 impl StatCache {
-    pub(crate) fn new(entries: HashMap<PathBuf, Entry>) -> StatCache {
+    pub(crate) fn new(entries: Entries) -> StatCache {
         StatCache {
-            entries: Mutex::new(entries),
+            entries: RwLock::new(entries),
             changed: Mutex::default(),
             hashed: AtomicU64::new(0),
             refusing: AtomicBool::new(false),
@@ -181,9 +190,9 @@ impl StatCache {
         let state = FileState::of(meta);
         let cached = self
             .entries
-            .lock()
+            .read()
             .unwrap_or_else(|e| e.into_inner())
-            .get(path)
+            .get(key(path))
             .copied();
         if let Some(entry) = cached.filter(|entry| entry.trusted(&state)) {
             return Ok(Seen {
@@ -224,9 +233,9 @@ impl StatCache {
     /// at `entry.recorded_ns` while the file had `entry.state` before and after the read.
     pub(crate) fn learn(&self, path: &Path, entry: Entry) {
         self.entries
-            .lock()
+            .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(path.to_path_buf(), entry);
+            .insert(key(path).into(), entry);
         self.changed
             .lock()
             .unwrap_or_else(|e| e.into_inner())

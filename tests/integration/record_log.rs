@@ -1,5 +1,6 @@
-//! The record log: a store of the previous layout migrated into it, a torn tail and a
-//! corrupt entry, appends and a compaction made through another open store.
+//! The record log: a store of the previous layout migrated into it, a log of the previous
+//! format rewritten, a torn tail and a corrupt entry, appends and a compaction made through
+//! another open store.
 
 use crate::faults::{fixture, lock, run, take_ran};
 use crate::support::records_to_tables;
@@ -103,6 +104,37 @@ fn a_store_of_version_3_is_migrated_and_keeps_its_results() {
         )
         .unwrap();
     assert_eq!(version, "4");
+}
+
+#[test]
+fn a_log_of_format_1_is_rewritten_in_format_2_and_keeps_its_results() {
+    let _lock = lock();
+    let (graph, out) = fixture(1);
+    let dir = tempfile::tempdir().unwrap();
+    let reference = run(&Store::open(dir.path()).unwrap(), &graph, out).unwrap();
+    assert_eq!(take_ran().len(), 20);
+    let (records, heads) = (
+        choochoo::test_util::records(dir.path()).unwrap(),
+        choochoo::test_util::heads(dir.path()).unwrap(),
+    );
+    assert!(choochoo::test_util::rewrite_in_format_1(dir.path()).unwrap());
+    assert_eq!(log_format(dir.path()), 1);
+    assert_eq!(choochoo::test_util::records(dir.path()).unwrap(), records);
+
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(log_format(dir.path()), 2, "rewritten when the store opened");
+    assert_eq!(choochoo::test_util::records(dir.path()).unwrap(), records);
+    assert_eq!(choochoo::test_util::heads(dir.path()).unwrap(), heads);
+    assert_eq!(run(&store, &graph, out).unwrap(), reference);
+    assert_eq!(take_ran(), BTreeSet::new(), "every result stays cached");
+    assert!(store.fsck(false).unwrap().is_clean());
+}
+
+/// The format number a store's record log starts with.
+fn log_format(dir: &Path) -> u8 {
+    let bytes = std::fs::read(dir.join("records.log")).unwrap();
+    assert_eq!(&bytes[..15], b"choochoo-log\0\0\0");
+    bytes[15]
 }
 
 #[test]

@@ -51,6 +51,7 @@ pub use log::entry::{LogHead, LogRecord};
 #[cfg(feature = "test-util")]
 pub use log::inspect::{
     corrupt_record, edit_record, forget_records, heads as log_heads, records as log_records,
+    rewrite_in_format_1,
 };
 pub(crate) mod maintenance;
 mod observe;
@@ -171,6 +172,10 @@ impl Store {
         schema::set_up(&db, &db_path, &|db| log.migrate_tables(db, &*fs))?;
         // Another process may have moved an older store's records into the log meanwhile.
         log.refresh()?;
+        if log.format() != log::frame::Format::CURRENT {
+            // A log of an older format is rewritten in the current one, once.
+            log.compact(&*fs, &std::collections::HashSet::new())?;
+        }
         let leases = Leases::new(&dir.join("locks"));
         let store = Store {
             secret_keys: Arc::new(crate::secret::key::Keys::new(&dir)),

@@ -7,6 +7,7 @@ use super::Store;
 use super::columns::{digest_column, path_from_bytes};
 use super::discovered::{decode_discovered, encode_discovered};
 use super::log::entry::{Entry, LogHead, LogRecord, RecordView};
+use super::log::kept::Kept;
 use crate::discovered::Discovered;
 use crate::error::Error;
 use crate::hash::{ALGORITHM, Digest};
@@ -79,6 +80,9 @@ impl Store {
     ) -> Result<Option<Result<Record, String>>, Error> {
         if let Some(small) = self.log.small(profile, key.as_bytes()) {
             return Ok(Some(Ok(small.record(*key))));
+        }
+        if let Some(kept) = self.log.kept(profile, key.as_bytes()) {
+            return Ok(Some(decode_kept(*key, &kept)));
         }
         self.log.record(profile, key.as_bytes(), fresh, |record| {
             decode_view(*key, record)
@@ -217,6 +221,19 @@ fn decode_view(key: Digest, view: &RecordView<'_>) -> Result<Record, String> {
     )?;
     record.discovered = decode_discovered(view.discovered)?;
     Ok(record)
+}
+
+/// The record the index kept with its files, or what is wrong with it.
+fn decode_kept(key: Digest, kept: &Kept) -> Result<Record, String> {
+    let fields = Fields {
+        algorithm: ALGORITHM,
+        output_hash: kept.output_hash(),
+        encoding_hash: kept.encoding_hash(),
+        size: kept.inline().len() as i64,
+        files: kept.files(),
+        used_dir: kept.used_dir(),
+    };
+    decode_fields(key, fields, Some(kept.inline().to_vec()))
 }
 
 /// A record's fields but its output, borrowed.

@@ -2,22 +2,21 @@
 //! an unchanged file is not read again (see [`crate::stat`]).
 
 use super::Store;
-use super::columns::{digest_column, path_from_bytes};
+use super::columns::digest_column;
 use crate::error::Error;
-use crate::stat::{Entry as StatEntry, FileState};
+use crate::stat::{Entries, Entry as StatEntry, FileState};
 use rusqlite::params;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 impl Store {
     /// Loads the stat cache.
-    pub(crate) fn stats(&self) -> Result<HashMap<PathBuf, StatEntry>, Error> {
+    pub(crate) fn stats(&self) -> Result<Entries, Error> {
         self.with_db("read the stat cache from", |db| {
             let mut stmt = db.prepare_cached(
                 "SELECT path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest FROM stats",
             )?;
             let rows = stmt.query_map([], StatRow::read)?;
-            let mut map = HashMap::new();
+            let mut map = Entries::default();
             for row in rows {
                 // A damaged row is skipped: the file is hashed again and the row rewritten.
                 if let Ok((path, entry)) = row?.decode() {
@@ -86,8 +85,8 @@ impl StatRow {
         })
     }
 
-    /// The cached entry, or what is wrong with the row.
-    pub(crate) fn decode(self) -> Result<(PathBuf, StatEntry), String> {
+    /// The cached entry by its path's bytes, or what is wrong with the row.
+    pub(crate) fn decode(self) -> Result<(Box<[u8]>, StatEntry), String> {
         let digest = digest_column("a file digest", &self.digest)?;
         // The stat fields are stored as SQLite's signed integers; the casts undo the ones
         // `save_stats` made.
@@ -103,6 +102,6 @@ impl StatRow {
             recorded_ns: self.recorded_ns,
             digest,
         };
-        Ok((path_from_bytes(self.path), entry))
+        Ok((self.path.into_boxed_slice(), entry))
     }
 }

@@ -4,7 +4,8 @@
 //! off again, so an append is all or nothing; a torn tail a killed process left is cut at the
 //! last good entry before anything is appended after it.
 
-use super::entry::{self, Entry, MAGIC};
+use super::entry::Entry;
+use super::frame::{self, Format};
 use super::index::Slot;
 use super::{Files, Log};
 use crate::error::Error;
@@ -17,16 +18,18 @@ impl Log {
         if entries.is_empty() {
             return Ok(());
         }
+        let _lock = self.files.lock()?;
+        let mut state = self.write();
+        self.files.catch_up(&mut state, true)?;
+        // Framed once the lock is held: another process may have rewritten the log in
+        // another format since this one read it.
         let mut bytes = Vec::new();
         let mut starts = Vec::with_capacity(entries.len());
         for entry in entries {
             starts.push(bytes.len() as u64);
-            entry::frame(entry.as_ref(), &mut bytes)
+            frame::write(state.format, entry.as_ref(), &mut bytes)
                 .map_err(|error| Error::encoding("record log entry", error))?;
         }
-        let _lock = self.files.lock()?;
-        let mut state = self.write();
-        self.files.catch_up(&mut state, true)?;
         let at = state.index.end;
         let path = &self.files.path;
         let file = &state.file;
@@ -41,7 +44,7 @@ impl Log {
         let ends = starts.iter().skip(1).copied().chain([bytes.len() as u64]);
         for ((entry, start), end) in entries.iter().zip(&starts).zip(ends) {
             let slot = Slot::new(at + start, (end - start) as usize);
-            state.index.apply(slot, &entry.as_ref().change());
+            state.index.apply(slot, entry.as_ref().change());
         }
         state.index.end = at + bytes.len() as u64;
         Ok(())
@@ -66,7 +69,7 @@ impl Files {
 
     /// Writes the format's first bytes into a new, empty log, durably.
     pub(super) fn start(&self, file: &File) -> Result<(), Error> {
-        write_all_at(file, MAGIC, 0)
+        write_all_at(file, &Format::CURRENT.magic(), 0)
             .and_then(|()| file.sync_all())
             .and_then(|()| crate::fs::sync_dir(self.path.parent().unwrap_or(&self.path)))
             .map_err(|error| Error::io("start the record log", &self.path, error))

@@ -3,7 +3,8 @@
 //! synced, renamed over the log and its directory synced, all under `records.lock` and
 //! through [`Fs`]. Other processes notice the new file by its inode and read it again.
 
-use super::entry::{self, Entry, MAGIC};
+use super::entry::Entry;
+use super::frame::{self, Format};
 use super::index::Slot;
 use super::{Files, Log};
 use crate::error::Error;
@@ -97,12 +98,12 @@ impl<'a> Writer<'a> {
             files,
             temp,
             file,
-            buffer: MAGIC.to_vec(),
+            buffer: Format::CURRENT.magic().to_vec(),
         })
     }
 
     fn push(&mut self, entry: &Entry) -> Result<(), Error> {
-        entry::frame(entry, &mut self.buffer)
+        frame::write(Format::CURRENT, entry, &mut self.buffer)
             .map_err(|error| Error::encoding("record log entry", error))?;
         if self.buffer.len() >= CHUNK {
             self.flush()?;

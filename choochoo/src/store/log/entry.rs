@@ -1,27 +1,8 @@
-//! One entry of the record log and the frame around it.
-//!
-//! A log starts with [`MAGIC`] (its format, 16 bytes); then frames, each:
-//!
-//! | bytes | what |
-//! |---|---|
-//! | 4 | the body's length, little-endian `u32` |
-//! | 8 | the first 8 bytes of the BLAKE3 hash of those 4 bytes and the body |
-//! | n | the body: one [`Entry`], postcard |
-//!
-//! A frame whose hash does not match its bytes is corrupt, and a frame cut short (a write a
-//! crash interrupted) is torn; neither is ever read as an entry.
+//! One entry of the record log: what one step did to the records and heads, postcard in a
+//! frame (`frame.rs`), and the same read in place.
 
-use super::small::Small;
+use super::small::Whole;
 use serde::{Deserialize, Serialize};
-
-/// The first bytes of a record log: its name and the version of its format.
-pub(crate) const MAGIC: &[u8; 16] = b"choochoo-log\0\0\0\x01";
-
-/// A frame's length and check, before its body.
-pub(crate) const HEADER: usize = 12;
-
-/// No body is longer: a longer length is corrupt.
-pub(crate) const LONGEST: usize = 1 << 28;
 
 /// A memo record as the log holds it: what a station produced for a key. Its fields are kept
 /// as they were written, and checked when it is read (see `RecordRow::decode`).
@@ -122,50 +103,6 @@ impl AsRef<Entry> for Entry {
     }
 }
 
-/// Appends `entry`'s frame to `out`.
-pub(crate) fn frame(entry: &Entry, out: &mut Vec<u8>) -> Result<(), postcard::Error> {
-    let body = postcard::to_stdvec(entry)?;
-    let length = u32::try_from(body.len())
-        .ok()
-        .filter(|&length| length as usize <= LONGEST)
-        .ok_or(postcard::Error::SerializeBufferFull)?
-        .to_le_bytes();
-    out.extend_from_slice(&length);
-    out.extend_from_slice(&check(&length, &body));
-    out.extend_from_slice(&body);
-    Ok(())
-}
-
-/// What the bytes at a position hold.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Frame<'a> {
-    /// A whole frame whose check matches: its body, and the frame's length.
-    Good(&'a [u8], usize),
-    /// Fewer bytes than the frame's header or its length says: torn, or a corrupt length.
-    Short,
-    /// A frame whose check does not match, with the length it claims (`None`: impossible).
-    Bad(Option<usize>),
-}
-
-/// The frame at the start of `bytes`.
-pub(crate) fn parse(bytes: &[u8]) -> Frame<'_> {
-    let Some((header, rest)) = bytes.split_first_chunk::<HEADER>() else {
-        return Frame::Short;
-    };
-    let length_bytes = [header[0], header[1], header[2], header[3]];
-    let length = u32::from_le_bytes(length_bytes) as usize;
-    if length > LONGEST {
-        return Frame::Bad(None);
-    }
-    let Some(body) = rest.get(..length) else {
-        return Frame::Short;
-    };
-    if header[4..] != check(&length_bytes, body) {
-        return Frame::Bad(Some(HEADER + length));
-    }
-    Frame::Good(body, HEADER + length)
-}
-
 /// The entry a good frame's body holds; `Err` when it is not one this version reads.
 pub(crate) fn decode(body: &[u8]) -> Result<Entry, postcard::Error> {
     view(body).map(View::into_entry)
@@ -231,8 +168,8 @@ pub(crate) struct HeadView<'a> {
 /// What an entry changes in the index: the record and the head it sets, the ones it removes.
 #[derive(Debug, Default)]
 pub(crate) struct Change<'a> {
-    /// A record set: its profile and key.
-    pub(crate) record: Option<(&'a str, [u8; 32], Option<Small>)>,
+    /// A record set: its profile and key, and what the index keeps of it whole.
+    pub(crate) record: Option<(&'a str, [u8; 32], Option<Whole>)>,
     /// A head set: its profile and node.
     pub(crate) head: Option<(&'a str, &'a str)>,
     /// A record removed, and its node's head with it when a node is named.
@@ -242,8 +179,8 @@ pub(crate) struct Change<'a> {
 impl<'a> View<'a> {
     /// What this entry changes in the index.
     pub(crate) fn change(&self) -> Change<'a> {
-        let record = |r: &RecordView<'a>| -> Option<(&'a str, [u8; 32], Option<Small>)> {
-            Some((r.profile, r.key, Small::of(r)))
+        let record = |r: &RecordView<'a>| -> Option<(&'a str, [u8; 32], Option<Whole>)> {
+            Some((r.profile, r.key, Whole::of(r)))
         };
         let head = |h: &HeadView<'a>| -> Option<(&'a str, &'a str)> { Some((h.profile, h.node)) };
         match self {
@@ -347,7 +284,7 @@ impl Entry {
     pub(crate) fn change(&self) -> Change<'_> {
         let record = self
             .record()
-            .map(|r| (r.profile.as_str(), r.key, Small::of(&r.view())));
+            .map(|r| (r.profile.as_str(), r.key, Whole::of(&r.view())));
         let head = self.head().map(|h| (h.profile.as_str(), h.node.as_str()));
         let forget = match self {
             Entry::Forget { profile, key } => Some((profile.as_str(), *key, None)),
@@ -360,50 +297,6 @@ impl Entry {
             record,
             head,
             forget,
-        }
-    }
-}
-
-/// A frame's check: the first 8 bytes of the BLAKE3 hash of its length and body.
-fn check(length: &[u8; 4], body: &[u8]) -> [u8; 8] {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(length);
-    hasher.update(body);
-    let hash = hasher.finalize();
-    let mut check = [0; 8];
-    check.copy_from_slice(&hash.as_bytes()[..8]);
-    check
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn head() -> Entry {
-        Entry::Head(LogHead {
-            profile: "default".to_owned(),
-            node: "a".to_owned(),
-            key: [7; 32],
-            head: vec![1, 2, 3],
-        })
-    }
-
-    #[test]
-    fn a_frame_reads_back_and_any_damage_is_seen() {
-        let mut bytes = Vec::new();
-        frame(&head(), &mut bytes).unwrap();
-        let Frame::Good(body, length) = parse(&bytes) else {
-            panic!("a good frame");
-        };
-        assert_eq!(length, bytes.len());
-        assert!(matches!(decode(body).unwrap(), Entry::Head(h) if h.node == "a"));
-        for cut in 0..bytes.len() {
-            assert_eq!(parse(&bytes[..cut]), Frame::Short, "cut at {cut}");
-        }
-        for at in HEADER..bytes.len() {
-            let mut damaged = bytes.clone();
-            damaged[at] ^= 0x10;
-            assert_eq!(parse(&damaged), Frame::Bad(Some(bytes.len())), "byte {at}");
         }
     }
 }

@@ -7,7 +7,8 @@
 //! node, and one of another name (two names of one hash) is no head for the asker.
 
 use super::entry::Change;
-use super::small::Small;
+use super::kept::Kept;
+use super::small::{Small, Whole};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -21,6 +22,9 @@ pub(crate) struct Index {
     records: HashMap<(ProfileId, [u8; 32]), Place, Quick>,
     /// The small records (`small.rs`), by the number a record's place names.
     smalls: Vec<Small>,
+    /// The records kept with their files (`kept.rs`), by the number a record's place names
+    /// less [`KEPT`].
+    kept: Vec<Kept>,
     heads: HashMap<(ProfileId, u64), Slot, Quick>,
     /// The log is indexed up to here: the end of its last good entry.
     pub(crate) end: u64,
@@ -28,14 +32,21 @@ pub(crate) struct Index {
 
 impl Index {
     /// Applies the change of the entry in `slot`.
-    pub(crate) fn apply(&mut self, slot: Slot, change: &Change<'_>) {
-        if let Some((profile, key, small)) = change.record {
+    pub(crate) fn apply(&mut self, slot: Slot, change: Change<'_>) {
+        if let Some((profile, key, whole)) = change.record {
             let profile = self.intern(profile);
-            let small = small.map_or(NOT_SMALL, |small| {
-                self.smalls.push(small);
-                (self.smalls.len() - 1) as u32
-            });
-            self.records.insert((profile, key), Place::new(slot, small));
+            let whole = match whole {
+                Some(Whole::Small(small)) if self.smalls.len() < KEPT as usize => {
+                    self.smalls.push(small);
+                    (self.smalls.len() - 1) as u32
+                }
+                Some(Whole::Kept(kept)) if self.kept.len() < (NOT_SMALL - KEPT) as usize => {
+                    self.kept.push(kept);
+                    KEPT + (self.kept.len() - 1) as u32
+                }
+                _ => NOT_SMALL,
+            };
+            self.records.insert((profile, key), Place::new(slot, whole));
         }
         if let Some((profile, node)) = change.head {
             let profile = self.intern(profile);
@@ -62,6 +73,23 @@ impl Index {
         let profile = self.profile(profile)?;
         let place = self.records.get(&(profile, *key))?;
         self.smalls.get(place.small as usize).copied()
+    }
+
+    /// The record of `key` in `profile`, when it is one the index keeps with its files.
+    pub(crate) fn kept(&self, profile: &str, key: &[u8; 32]) -> Option<&Kept> {
+        let profile = self.profile(profile)?;
+        let place = self.records.get(&(profile, *key))?;
+        self.kept.get(place.small.checked_sub(KEPT)? as usize)
+    }
+
+    /// No longer keeps the record of `key` in `profile` whole: its frame was found damaged,
+    /// and its lookups read it.
+    pub(crate) fn distrust(&mut self, profile: &str, key: &[u8; 32]) {
+        if let Some(profile) = self.profile(profile)
+            && let Some(place) = self.records.get_mut(&(profile, *key))
+        {
+            place.small = NOT_SMALL;
+        }
     }
 
     /// Where the head of `node` in `profile` is (or that of a node whose name has its hash).
@@ -125,8 +153,11 @@ impl Place {
     }
 }
 
-/// The number of a record that is not small.
+/// The number of a record kept neither as a small one nor with its files.
 const NOT_SMALL: u32 = u32::MAX;
+
+/// The numbers of records kept with their files start here; below are the small ones.
+const KEPT: u32 = 1 << 31;
 
 /// Where an entry's frame is: its offset in the log (the high 40 bits) and its length (the
 /// low 24; all ones when it is longer), so that a lookup reads it in one call.
@@ -152,12 +183,9 @@ impl Slot {
     }
 }
 
-/// A node name's 64-bit hash, from BLAKE3.
+/// A node name's 64-bit hash (XXH3: it is only ever in memory).
 fn node_hash(node: &str) -> u64 {
-    let hash = blake3::hash(node.as_bytes());
-    let mut bytes = [0; 8];
-    bytes.copy_from_slice(&hash.as_bytes()[..8]);
-    u64::from_le_bytes(bytes)
+    xxhash_rust::xxh3::xxh3_64(node.as_bytes())
 }
 
 /// A hasher for keys that are hashes already: it mixes their words, no more.
@@ -238,13 +266,13 @@ mod tests {
         let mut index = Index::default();
         index.apply(
             Slot::new(16, 10),
-            &Entry::Station(record(1), head("a", 1)).change(),
+            Entry::Station(record(1), head("a", 1)).change(),
         );
         index.apply(
             Slot::new(100, 10),
-            &Entry::Station(record(2), head("a", 2)).change(),
+            Entry::Station(record(2), head("a", 2)).change(),
         );
-        index.apply(Slot::new(200, 10), &Entry::Record(record(1)).change());
+        index.apply(Slot::new(200, 10), Entry::Record(record(1)).change());
         assert_eq!(index.record("default", &[1; 32]), Some(Slot::new(200, 10)));
         assert_eq!(index.head("default", "a"), Some(Slot::new(100, 10)));
         assert_eq!(index.record("other", &[1; 32]), None);
@@ -252,15 +280,35 @@ mod tests {
             profile: "default".to_owned(),
             key: [1; 32],
         };
-        index.apply(Slot::new(300, 10), &forget.change());
+        index.apply(Slot::new(300, 10), forget.change());
         assert_eq!(index.record("default", &[1; 32]), None);
         let forget_node = Entry::ForgetNode {
             profile: "default".to_owned(),
             node: "a".to_owned(),
             key: [2; 32],
         };
-        index.apply(Slot::new(400, 10), &forget_node.change());
+        index.apply(Slot::new(400, 10), forget_node.change());
         assert_eq!(index.records().count(), 0);
         assert_eq!(index.head("default", "a"), None);
+    }
+
+    #[test]
+    fn a_record_with_files_is_kept_until_one_that_is_not_replaces_it() {
+        let mut index = Index::default();
+        let mut with_files = record(1);
+        with_files.algorithm = crate::hash::ALGORITHM.to_owned();
+        (with_files.output_hash, with_files.encoding_hash) = (vec![2; 32], vec![3; 32]);
+        (with_files.inline, with_files.size) = (Some(vec![9; 40]), 40);
+        with_files.files = vec![1, 2, 3];
+        index.apply(Slot::new(16, 10), Entry::Record(with_files).change());
+        let kept = index.kept("default", &[1; 32]).expect("kept");
+        assert_eq!(
+            (kept.inline(), kept.files()),
+            (&[9; 40][..], &[1, 2, 3][..])
+        );
+        assert_eq!(index.small("default", &[1; 32]), None);
+        index.apply(Slot::new(100, 10), Entry::Record(record(1)).change());
+        assert_eq!(index.kept("default", &[1; 32]), None);
+        assert_eq!(index.record("default", &[1; 32]), Some(Slot::new(100, 10)));
     }
 }

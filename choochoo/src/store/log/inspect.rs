@@ -1,8 +1,9 @@
 //! The record log as the tests look at it and damage it, without opening a store (feature
 //! `test-util`): its current records and heads, a record rewritten as a corrupt one would
-//! read, a byte of one flipped in place.
+//! read, a byte of one flipped in place, the whole log as an older format wrote it.
 
-use super::entry::{Entry, HEADER, LogHead, LogRecord};
+use super::entry::{Entry, LogHead, LogRecord};
+use super::frame::{self, Format, Frame, HEADER, MAGIC_LEN};
 use super::{Log, read_at};
 use crate::error::Error;
 use std::path::Path;
@@ -122,5 +123,28 @@ pub fn corrupt_record(dir: &Path, key: &[u8]) -> Result<bool, Error> {
     read_at(&file, &mut byte, at).map_err(io)?;
     byte[0] ^= 0x40;
     super::append::write_all_at(&file, &byte, at).map_err(io)?;
+    Ok(true)
+}
+
+/// Rewrites the log of the store in `dir` as a choochoo of the log's format 1 wrote it
+/// (frames checked with BLAKE3), its entries the same; `false` when it has none.
+pub fn rewrite_in_format_1(dir: &Path) -> Result<bool, Error> {
+    let Some(log) = Log::of_store(dir)? else {
+        return Ok(false);
+    };
+    let path = log.path().to_owned();
+    let io = |error| Error::io("rewrite", &path, error);
+    let bytes = std::fs::read(&path).map_err(io)?;
+    let mut old = Format::Blake3.magic().to_vec();
+    let mut at = MAGIC_LEN;
+    while let Frame::Good(body, length) = frame::parse(log.format(), &bytes[at..]) {
+        let entry = super::entry::decode(body)
+            .map_err(|error| Error::encoding("record log entry", error))?;
+        frame::write(Format::Blake3, &entry, &mut old)
+            .map_err(|error| Error::encoding("record log entry", error))?;
+        at += length;
+    }
+    drop(log);
+    std::fs::write(&path, old).map_err(io)?;
     Ok(true)
 }

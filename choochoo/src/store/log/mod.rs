@@ -1,5 +1,5 @@
 //! The record log: every memo record and every node's head, in one append-only file,
-//! `records.log` (the format is in `entry.rs`). A batch of records is one append and one
+//! `records.log` (its frames are in `frame.rs`, its entries in `entry.rs`). A batch of records is one append and one
 //! `fdatasync`, whatever the store's size; opening the store reads the log once, front to
 //! back, into an index of where each current record and head is (`index.rs`), and a lookup
 //! reads its one entry back, checking its frame again.
@@ -15,22 +15,26 @@
 mod append;
 mod compact;
 pub(crate) mod entry;
+pub(crate) mod frame;
 mod index;
 #[cfg(feature = "test-util")]
 pub(crate) mod inspect;
+pub(crate) mod kept;
 pub(crate) mod migrate;
 mod scan;
 pub(crate) mod small;
 
 use crate::error::Error;
-use entry::{Entry, Frame, HEADER, LogHead, LogRecord, MAGIC, RecordView, View};
+use entry::{Entry, LogHead, LogRecord, RecordView, View};
+use frame::{Format, Frame, HEADER, MAGIC_LEN};
 use index::{Index, Slot};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
-/// The log is read in chunks of this many bytes.
-const CHUNK: usize = 1 << 22;
+/// The log is read in chunks of this many bytes: one buffer, small enough to stay in the
+/// cache while it is scanned.
+const CHUNK: usize = 1 << 18;
 
 /// A record that may be unreadable: `Err` says why.
 pub(crate) type Read<T> = Result<T, String>;
@@ -53,6 +57,8 @@ struct Files {
 #[derive(Debug)]
 struct State {
     file: File,
+    /// How its frames are checked, as its first bytes say.
+    format: Format,
     /// The file's device and inode: another one under the log's name was compacted.
     identity: (u64, u64),
     index: Index,
@@ -72,6 +78,11 @@ impl Log {
             files,
             state: RwLock::new(state),
         })
+    }
+
+    /// The format of the log as it was read: an older one is rewritten by [`Log::compact`].
+    pub(crate) fn format(&self) -> Format {
+        self.read_state().format
     }
 
     /// Reads what other processes appended since the log was read, and the whole log again
@@ -126,6 +137,12 @@ impl Log {
         self.read_state().index.small(profile, key)
     }
 
+    /// The record of `key` in `profile` when the index keeps it with its files (`kept.rs`):
+    /// no read of the log.
+    pub(crate) fn kept(&self, profile: &str, key: &[u8; 32]) -> Option<kept::Kept> {
+        self.read_state().index.kept(profile, key).cloned()
+    }
+
     /// The head of `node` in `profile`, if any and readable.
     pub(crate) fn head(&self, profile: &str, node: &str) -> Option<LogHead> {
         let state = self.read_state();
@@ -143,8 +160,23 @@ impl Log {
             .collect()
     }
 
-    /// Every current record with its profile and key; unreadable ones as errors.
+    /// Every current record with its profile and key; unreadable ones as errors. A record
+    /// whose frame is found damaged is no longer used from the copy the index kept of it
+    /// (its lookups read the damage and miss).
     pub(crate) fn records(&self) -> Vec<(String, [u8; 32], Read<LogRecord>)> {
+        let records = self.read_records();
+        let damaged = records.iter().filter(|(_, _, record)| record.is_err());
+        let damaged: Vec<_> = damaged.map(|(profile, key, _)| (profile, key)).collect();
+        if !damaged.is_empty() {
+            let mut state = self.write();
+            for (profile, key) in damaged {
+                state.index.distrust(profile, key);
+            }
+        }
+        records
+    }
+
+    fn read_records(&self) -> Vec<(String, [u8; 32], Read<LogRecord>)> {
         let state = self.read_state();
         let records = state.index.records();
         records
@@ -192,17 +224,17 @@ impl Files {
             let _lock = self.lock()?;
             return self.load(true);
         }
+        if meta.len() == 0 {
+            self.start(&file)?;
+        }
         let mut state = State {
             identity: identity(&meta),
+            format: self.format_of(&file)?,
             file,
             index: Index::default(),
             problems: Vec::new(),
         };
-        if meta.len() == 0 {
-            self.start(&state.file)?;
-        }
-        self.check_magic(&state.file)?;
-        state.index.end = MAGIC.len() as u64;
+        state.index.end = MAGIC_LEN as u64;
         if self.read_new(&mut state, locked)? {
             // A torn tail: cut it under the lock, unless it was an append then in progress.
             let _lock = self.lock()?;
@@ -230,14 +262,14 @@ impl Files {
         let mut bytes: Vec<u8> = Vec::new();
         let (mut base, mut read_to) = (state.index.end, state.index.end);
         while read_to < length {
-            let old = bytes.len();
-            bytes.resize(old + CHUNK.min((length - read_to) as usize), 0);
-            let found = read_at(&state.file, &mut bytes[old..], read_to).map_err(io)?;
-            bytes.truncate(old + found);
+            let wanted = CHUNK.min((length - read_to) as usize);
+            let found = read_more(&state.file, &mut bytes, wanted, read_to).map_err(io)?;
             read_to += found as u64;
-            let good = scan::scan_good(&bytes, base, &mut state.index);
-            let whole_to_come = matches!(entry::parse(&bytes[good..]), Frame::Short);
-            if good == bytes.len() || (whole_to_come && read_to < length && found > 0) {
+            let good = scan::scan_good(state.format, &bytes, base, &mut state.index);
+            let whole_to_come = matches!(frame::parse(state.format, &bytes[good..]), Frame::Short);
+            // A file that ends sooner than it did (another process cut a torn tail) stops
+            // the chunks too.
+            if found > 0 && (good == bytes.len() || (whole_to_come && read_to < length)) {
                 bytes.drain(..good);
                 base += good as u64;
                 continue;
@@ -259,7 +291,7 @@ impl Files {
         start: u64,
         locked: bool,
     ) -> Result<bool, Error> {
-        let scanned = scan::scan(bytes, start, &mut state.index);
+        let scanned = scan::scan(state.format, bytes, start, &mut state.index);
         for problem in &scanned.problems {
             tracing::warn!("{}: {problem}", self.path.display());
         }
@@ -273,18 +305,23 @@ impl Files {
         }
     }
 
-    fn check_magic(&self, file: &File) -> Result<(), Error> {
-        let mut magic = [0; MAGIC.len()];
+    /// The format the log's first bytes name; an error when they name none this version
+    /// reads.
+    fn format_of(&self, file: &File) -> Result<Format, Error> {
+        let mut magic = [0; MAGIC_LEN];
         let found = read_at(file, &mut magic, 0)
             .map_err(|error| Error::io("read the record log", &self.path, error))?;
-        if found == MAGIC.len() && magic == *MAGIC {
-            return Ok(());
-        }
-        Err(Error::usage(format!(
-            "{} is not a record log this choochoo reads (its first bytes are not `choochoo-log` \
-             of format 1); use the choochoo version that wrote it, or move the store away",
-            self.path.display()
-        )))
+        let format = (found == MAGIC_LEN)
+            .then(|| Format::of_magic(&magic))
+            .flatten();
+        format.ok_or_else(|| {
+            Error::usage(format!(
+                "{} is not a record log this choochoo reads (its first bytes are not \
+                 `choochoo-log` of format 1 or 2); use the choochoo version that wrote it, or \
+                 move the store away",
+                self.path.display()
+            ))
+        })
     }
 }
 
@@ -316,12 +353,12 @@ impl State {
         if slot.length().is_none()
             && let Some(header) = bytes.first_chunk::<4>()
         {
-            let length = HEADER + (u32::from_le_bytes(*header) as usize).min(entry::LONGEST);
+            let length = HEADER + (u32::from_le_bytes(*header) as usize).min(frame::LONGEST);
             bytes.resize(length, 0);
             let found = read_at(&self.file, &mut bytes, offset).map_err(io)?;
             bytes.truncate(found);
         }
-        match entry::parse(&bytes) {
+        match frame::parse(self.format, &bytes) {
             Frame::Good(body, _) => f(body),
             _ => Err(format!("the log entry at byte {offset} is corrupt")),
         }
@@ -349,6 +386,21 @@ fn read_from(file: &File, offset: u64) -> std::io::Result<Vec<u8>> {
     let found = read_at(file, &mut bytes, offset)?;
     bytes.truncate(found);
     Ok(bytes)
+}
+
+/// Appends up to `wanted` bytes of `file` from `offset` on to `bytes` (into its spare room,
+/// not zeroed first); how many came.
+fn read_more(
+    file: &File,
+    bytes: &mut Vec<u8>,
+    wanted: usize,
+    offset: u64,
+) -> std::io::Result<usize> {
+    use std::io::{Read, Seek};
+    let mut reader = file;
+    reader.seek(std::io::SeekFrom::Start(offset))?;
+    bytes.reserve(wanted);
+    reader.take(wanted as u64).read_to_end(bytes)
 }
 
 /// Reads into `buf` from `offset` until it is full or the file ends; how many bytes came.

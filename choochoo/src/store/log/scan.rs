@@ -2,7 +2,8 @@
 //! in the middle is stepped over (by its length when the frame after it is good, else to the
 //! next good frame), and what follows the last good frame is a torn tail.
 
-use super::entry::{self, Frame};
+use super::entry;
+use super::frame::{self, Format, Frame};
 use super::index::{Index, Slot};
 
 /// What a scan found besides entries.
@@ -14,17 +15,17 @@ pub(crate) struct Scanned {
     pub(crate) torn: Option<u64>,
 }
 
-/// Indexes the frames of `bytes`, which start at offset `base` of the log, and moves
-/// `index.end` past the last good one.
-pub(crate) fn scan(bytes: &[u8], base: u64, index: &mut Index) -> Scanned {
+/// Indexes the frames of `bytes`, which start at offset `base` of a log of `format`, and
+/// moves `index.end` past the last good one.
+pub(crate) fn scan(format: Format, bytes: &[u8], base: u64, index: &mut Index) -> Scanned {
     let mut scanned = Scanned::default();
     let mut at = 0;
     while at < bytes.len() {
         let offset = base + at as u64;
-        match entry::parse(&bytes[at..]) {
+        match frame::parse(format, &bytes[at..]) {
             Frame::Good(body, length) => {
                 match entry::view(body) {
-                    Ok(entry) => index.apply(Slot::new(offset, length), &entry.change()),
+                    Ok(entry) => index.apply(Slot::new(offset, length), entry.change()),
                     Err(error) => scanned.problems.push(format!(
                         "the log entry at byte {offset} is unreadable: {error}"
                     )),
@@ -32,7 +33,7 @@ pub(crate) fn scan(bytes: &[u8], base: u64, index: &mut Index) -> Scanned {
                 at += length;
                 index.end = base + at as u64;
             }
-            bad => match next_good(bytes, at, bad) {
+            bad => match next_good(format, bytes, at, bad) {
                 Some(next) => {
                     scanned.problems.push(format!(
                         "the log entry at byte {offset} is corrupt ({} bytes skipped)",
@@ -50,16 +51,16 @@ pub(crate) fn scan(bytes: &[u8], base: u64, index: &mut Index) -> Scanned {
     scanned
 }
 
-/// Indexes the good frames at the start of `bytes`, which start at offset `base` of the log,
-/// up to the first that is not whole and readable; how many bytes they take. The common case
-/// of [`scan`], for a log read in chunks.
-pub(crate) fn scan_good(bytes: &[u8], base: u64, index: &mut Index) -> usize {
+/// Indexes the good frames at the start of `bytes`, which start at offset `base` of a log of
+/// `format`, up to the first that is not whole and readable; how many bytes they take. The
+/// common case of [`scan`], for a log read in chunks.
+pub(crate) fn scan_good(format: Format, bytes: &[u8], base: u64, index: &mut Index) -> usize {
     let mut at = 0;
-    while let Frame::Good(body, length) = entry::parse(&bytes[at..]) {
+    while let Frame::Good(body, length) = frame::parse(format, &bytes[at..]) {
         let Ok(entry) = entry::view(body) else {
             break;
         };
-        index.apply(Slot::new(base + at as u64, length), &entry.change());
+        index.apply(Slot::new(base + at as u64, length), entry.change());
         at += length;
         index.end = base + at as u64;
     }
@@ -69,20 +70,22 @@ pub(crate) fn scan_good(bytes: &[u8], base: u64, index: &mut Index) -> usize {
 /// Where good frames go on after the bad one at `at`: right after it when its length is
 /// trustworthy (a good frame follows), else at the next position where one starts; `None`
 /// when none does (the rest is a torn tail).
-fn next_good(bytes: &[u8], at: usize, bad: Frame<'_>) -> Option<usize> {
+fn next_good(format: Format, bytes: &[u8], at: usize, bad: Frame<'_>) -> Option<usize> {
+    let good = |next: usize| matches!(frame::parse(format, &bytes[next..]), Frame::Good(..));
     if let Frame::Bad(Some(length)) = bad {
         let next = at + length;
-        if next < bytes.len() && matches!(entry::parse(&bytes[next..]), Frame::Good(..)) {
+        if next < bytes.len() && good(next) {
             return Some(next);
         }
     }
-    (at + 1..bytes.len()).find(|&next| matches!(entry::parse(&bytes[next..]), Frame::Good(..)))
+    (at + 1..bytes.len()).find(|&next| good(next))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::log::entry::{Entry, HEADER, LogHead, frame};
+    use crate::store::log::entry::{Entry, LogHead};
+    use crate::store::log::frame::{HEADER, write};
 
     fn log_of(nodes: &[&str]) -> (Vec<u8>, Vec<usize>) {
         let mut bytes = Vec::new();
@@ -95,7 +98,7 @@ mod tests {
                 key: [n as u8; 32],
                 head: vec![0; 40],
             };
-            frame(&Entry::Head(head), &mut bytes).unwrap();
+            write(Format::CURRENT, &Entry::Head(head), &mut bytes).unwrap();
         }
         (bytes, starts)
     }
@@ -104,7 +107,7 @@ mod tests {
     fn a_torn_tail_stops_at_the_last_good_entry() {
         let (bytes, starts) = log_of(&["a", "b", "c"]);
         let mut index = Index::default();
-        let scanned = scan(&bytes[..bytes.len() - 3], 16, &mut index);
+        let scanned = scan(Format::CURRENT, &bytes[..bytes.len() - 3], 16, &mut index);
         assert_eq!(scanned.torn, Some(16 + starts[2] as u64));
         assert_eq!(index.end, 16 + starts[2] as u64);
         assert!(index.head("default", "b").is_some());
@@ -119,7 +122,7 @@ mod tests {
             let mut damaged = bytes.clone();
             damaged[damaged_at] ^= 0x55;
             let mut index = Index::default();
-            let scanned = scan(&damaged, 0, &mut index);
+            let scanned = scan(Format::CURRENT, &damaged, 0, &mut index);
             assert_eq!(scanned.torn, None);
             assert_eq!(scanned.problems.len(), 1, "{:?}", scanned.problems);
             assert!(index.head("default", "a").is_some());

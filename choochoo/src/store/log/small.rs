@@ -5,8 +5,28 @@
 //! index, not a read of the log and a second check of its frame.
 
 use super::entry::RecordView;
+use super::kept::Kept;
 use crate::hash::{ALGORITHM, Digest};
 use crate::memo::Record;
+
+/// What the index keeps of a record besides where it is: a small one, or one with files.
+#[derive(Debug)]
+pub(crate) enum Whole {
+    /// A small record (this file).
+    Small(Small),
+    /// A record with a file list (`kept.rs`).
+    Kept(Kept),
+}
+
+impl Whole {
+    /// What the index keeps of the record `view`, if anything.
+    pub(crate) fn of(view: &RecordView<'_>) -> Option<Whole> {
+        match Small::of(view) {
+            Some(small) => Some(Whole::Small(small)),
+            None => Kept::of(view).map(Whole::Kept),
+        }
+    }
+}
 
 /// Outputs up to this many bytes are kept in the index.
 const LONGEST: usize = 15;
