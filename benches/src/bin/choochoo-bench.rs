@@ -179,13 +179,15 @@ impl<E: Into<BoxError>> From<E> for Failure {
 fn run(options: &Options) -> Result<usize, Failure> {
     std::env::set_current_dir(&options.workdir)
         .map_err(|error| format!("cannot enter {}: {error}", options.workdir.display()))?;
+    // The store opens on a thread of its own while the spec is read and the graph built.
+    let store = std::thread::spawn(|| Store::open(".choochoo"));
     let spec = Spec::read("graph.json".as_ref())?;
     let (graph, last) = build(&spec, options.exec)?;
     drop(spec); // the graph owns all it needs; peak RSS should be choochoo's, not the spec's
+    let store = store.join().map_err(|_| "opening the store panicked")??;
     let Some(last) = last else {
         return Ok(0);
     };
-    let store = Store::open(".choochoo")?;
     let runner = Runner::new(&store).jobs(options.jobs);
     match runner.run_graph(&graph, last) {
         Ok(run) => Ok(ran(run.report())),

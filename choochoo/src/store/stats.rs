@@ -15,12 +15,12 @@ impl Store {
             let mut stmt = db.prepare_cached(
                 "SELECT path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest FROM stats",
             )?;
-            let rows = stmt.query_map([], StatRow::read)?;
+            let mut rows = stmt.query([])?;
             let mut map = Entries::default();
-            for row in rows {
+            while let Some(row) = rows.next()? {
                 // A damaged row is skipped: the file is hashed again and the row rewritten.
-                if let Ok((path, entry)) = row?.decode() {
-                    map.insert(path, entry);
+                if let Ok(Some((path, entry))) = row_entry(row) {
+                    map.insert(path.into(), entry);
                 }
             }
             Ok(map)
@@ -57,7 +57,9 @@ impl Store {
     }
 }
 
-/// A stat cache row as SQLite returns it, before it is checked.
+/// A stat cache row as SQLite holds it, before it is checked: what the fuzz targets decode
+/// (the store reads its rows in place, through the same [`entry`]).
+#[cfg(any(test, feature = "__fuzz"))]
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct StatRow {
     pub path: Vec<u8>,
@@ -70,38 +72,51 @@ pub(crate) struct StatRow {
     pub digest: Vec<u8>,
 }
 
+#[cfg(any(test, feature = "__fuzz"))]
 impl StatRow {
-    /// Reads `path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest`.
-    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<StatRow> {
-        Ok(StatRow {
-            path: row.get(0)?,
-            dev: row.get(1)?,
-            ino: row.get(2)?,
-            size: row.get(3)?,
-            mtime_ns: row.get(4)?,
-            ctime_ns: row.get(5)?,
-            recorded_ns: row.get(6)?,
-            digest: row.get(7)?,
-        })
-    }
-
     /// The cached entry by its path's bytes, or what is wrong with the row.
     pub(crate) fn decode(self) -> Result<(Box<[u8]>, StatEntry), String> {
-        let digest = digest_column("a file digest", &self.digest)?;
-        // The stat fields are stored as SQLite's signed integers; the casts undo the ones
-        // `save_stats` made.
-        let state = FileState {
-            dev: self.dev as u64,
-            ino: self.ino as u64,
-            size: self.size as u64,
-            mtime_ns: self.mtime_ns,
-            ctime_ns: self.ctime_ns,
-        };
-        let entry = StatEntry {
-            state,
-            recorded_ns: self.recorded_ns,
-            digest,
-        };
+        let numbers = [self.dev, self.ino, self.size, self.mtime_ns, self.ctime_ns];
+        let entry = entry(numbers, self.recorded_ns, &self.digest)?;
         Ok((self.path.into_boxed_slice(), entry))
     }
+}
+
+/// The cached entry of a row of `path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns,
+/// digest`, read in place (its bytes not copied first); `None` when it is damaged.
+fn row_entry<'r>(row: &'r rusqlite::Row<'_>) -> rusqlite::Result<Option<(&'r [u8], StatEntry)>> {
+    let (Ok(path), Ok(digest)) = (row.get_ref(0)?.as_blob(), row.get_ref(7)?.as_blob()) else {
+        return Ok(None);
+    };
+    let numbers = [
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ];
+    Ok(entry(numbers, row.get(6)?, digest)
+        .ok()
+        .map(|entry| (path, entry)))
+}
+
+/// The entry of a row's fields: `dev, ino, size, mtime_ns, ctime_ns`, when it was recorded,
+/// and its digest; what is wrong with them.
+fn entry(numbers: [i64; 5], recorded_ns: i64, digest: &[u8]) -> Result<StatEntry, String> {
+    let digest = digest_column("a file digest", digest)?;
+    let [dev, ino, size, mtime_ns, ctime_ns] = numbers;
+    // The stat fields are stored as SQLite's signed integers; the casts undo the ones
+    // `save_stats` made.
+    let state = FileState {
+        dev: dev as u64,
+        ino: ino as u64,
+        size: size as u64,
+        mtime_ns,
+        ctime_ns,
+    };
+    Ok(StatEntry {
+        state,
+        recorded_ns,
+        digest,
+    })
 }
