@@ -8,7 +8,7 @@ pub use crate::crash::Crash;
 pub use crate::faults::Faults;
 pub use crate::store::{
     LogHead, LogRecord, corrupt_record, edit_record, forget_records, log_heads as heads,
-    log_records as records, rewrite_in_format_1,
+    log_records as records, rewrite_in_format_1, stats_to_table,
 };
 
 /// How many files runs on `store` read to hash them since it was opened: what the stat

@@ -64,6 +64,7 @@ mod serve_browser;
 mod serve_cli;
 mod serve_writes;
 mod skips;
+mod stat_file;
 mod sub_workflows;
 mod sub_workflows_shop;
 mod support;

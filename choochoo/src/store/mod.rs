@@ -53,6 +53,8 @@ pub use log::inspect::{
     corrupt_record, edit_record, forget_records, heads as log_heads, records as log_records,
     rewrite_in_format_1,
 };
+#[cfg(feature = "test-util")]
+pub use stats::stats_to_table;
 pub(crate) mod maintenance;
 mod observe;
 mod occurrences;
@@ -63,6 +65,7 @@ pub(crate) mod run_list;
 pub(crate) mod runs;
 mod schema;
 mod schema_sql;
+mod stat_file;
 pub(crate) mod stats;
 mod triage;
 

@@ -1,16 +1,67 @@
 //! The stat cache: each file's stat fields and content digest when it was last hashed, so
-//! an unchanged file is not read again (see [`crate::stat`]).
+//! an unchanged file is not read again (see [`crate::stat`]), kept in `stats.log`
+//! (`stat_file.rs`); the `stats` table of earlier versions is read once, to start it.
 
 use super::Store;
 use super::columns::digest_column;
+use super::stat_file;
 use crate::error::Error;
 use crate::stat::{Entries, Entry as StatEntry, FileState};
-use rusqlite::params;
 use std::path::PathBuf;
 
 impl Store {
-    /// Loads the stat cache.
+    /// Loads the stat cache: from `stats.log`, or, in a store of an earlier version, from
+    /// the `stats` table, once (the file is written from it). A cache that cannot be read is
+    /// a warning and an empty cache: its files are hashed again.
     pub(crate) fn stats(&self) -> Result<Entries, Error> {
+        let path = self.stat_file();
+        match stat_file::read(&path) {
+            Ok(Some(read)) => {
+                if read.rewrite {
+                    self.rewrite_stats(&read.entries);
+                }
+                Ok(read.entries)
+            }
+            Ok(None) => {
+                let entries = self.stats_table()?;
+                if !entries.is_empty() {
+                    self.rewrite_stats(&entries);
+                }
+                Ok(entries)
+            }
+            Err(error) => {
+                let shown = path.display();
+                tracing::warn!(
+                    "the stat cache {shown} is unreadable ({error}): its files are hashed again"
+                );
+                Ok(Entries::default())
+            }
+        }
+    }
+
+    /// Saves new stat cache entries: one append to `stats.log`.
+    pub(crate) fn save_stats(&self, entries: &[(PathBuf, StatEntry)]) -> Result<(), Error> {
+        let path = self.stat_file();
+        stat_file::append(&path, &self.dir.join("tmp"), entries)
+            .map_err(|error| Error::io("save the stat cache to", &path, error))
+    }
+
+    fn stat_file(&self) -> PathBuf {
+        self.dir.join("stats.log")
+    }
+
+    fn rewrite_stats(&self, entries: &Entries) {
+        let path = self.stat_file();
+        if let Err(error) = stat_file::rewrite(&path, &self.dir.join("tmp"), entries) {
+            tracing::warn!(
+                "the stat cache {} was not rewritten: {error}",
+                path.display()
+            );
+        }
+    }
+
+    /// The `stats` table of a store of an earlier version.
+    fn stats_table(&self) -> Result<Entries, Error> {
         self.with_db("read the stat cache from", |db| {
             let mut stmt = db.prepare_cached(
                 "SELECT path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest FROM stats",
@@ -18,41 +69,12 @@ impl Store {
             let mut rows = stmt.query([])?;
             let mut map = Entries::default();
             while let Some(row) = rows.next()? {
-                // A damaged row is skipped: the file is hashed again and the row rewritten.
+                // A damaged row is skipped: the file is hashed again.
                 if let Ok(Some((path, entry))) = row_entry(row) {
                     map.insert(path.into(), entry);
                 }
             }
             Ok(map)
-        })
-    }
-
-    /// Saves new stat cache entries.
-    pub(crate) fn save_stats(&self, entries: &[(PathBuf, StatEntry)]) -> Result<(), Error> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        self.with_db("save the stat cache to", |db| {
-            let tx = db.transaction()?;
-            {
-                let mut stmt = tx.prepare_cached(
-                    "INSERT OR REPLACE INTO stats (path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?;
-                for (path, entry) in entries {
-                    let s = &entry.state;
-                    stmt.execute(params![
-                        path.as_os_str().as_encoded_bytes(),
-                        s.dev as i64,
-                        s.ino as i64,
-                        s.size as i64,
-                        s.mtime_ns,
-                        s.ctime_ns,
-                        entry.recorded_ns,
-                        entry.digest.as_bytes()
-                    ])?;
-                }
-            }
-            tx.commit()
         })
     }
 }
@@ -119,4 +141,38 @@ fn entry(numbers: [i64; 5], recorded_ns: i64, digest: &[u8]) -> Result<StatEntry
         recorded_ns,
         digest,
     })
+}
+
+/// Moves the stat cache of the store in `dir` from `stats.log` into the `stats` table, as an
+/// earlier version kept it (feature `test-util`); how many entries moved.
+#[cfg(feature = "test-util")]
+pub fn stats_to_table(dir: &std::path::Path) -> Result<usize, Error> {
+    let path = dir.join("stats.log");
+    let read = stat_file::read(&path)
+        .map_err(|error| Error::io("read", &path, error))?
+        .map(|read| read.entries)
+        .unwrap_or_default();
+    let db_path = dir.join("store.db");
+    let db =
+        rusqlite::Connection::open(&db_path).map_err(|error| Error::db("open", &db_path, error))?;
+    for (file, entry) in &read {
+        let s = &entry.state;
+        db.execute(
+            "INSERT OR REPLACE INTO stats (path, dev, ino, size, mtime_ns, ctime_ns, recorded_ns, digest)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            rusqlite::params![
+                &file[..],
+                s.dev as i64,
+                s.ino as i64,
+                s.size as i64,
+                s.mtime_ns,
+                s.ctime_ns,
+                entry.recorded_ns,
+                entry.digest.as_bytes()
+            ],
+        )
+        .map_err(|error| Error::db("write the stat cache to", &db_path, error))?;
+    }
+    std::fs::remove_file(&path).map_err(|error| Error::io("remove", &path, error))?;
+    Ok(read.len())
 }

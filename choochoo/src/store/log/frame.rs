@@ -7,14 +7,12 @@
 //! |---|---|
 //! | 4 | the body's length, little-endian `u32` |
 //! | 8 | the body's check: of those 4 bytes and the body, as the log's [`Format`] says |
-//! | n | the body: one [`Entry`], postcard |
+//! | n | the body: one entry (`entry.rs`), postcard |
 //!
 //! A frame whose check does not match its bytes is corrupt, and a frame cut short (a write a
 //! crash interrupted) is torn; neither is ever read as an entry. The check guards against
 //! torn and damaged bytes, not against someone forging them: what a record names is
 //! verified by its content hashes when it is read.
-
-use super::entry::Entry;
 
 /// How a log's frames are checked; its magic names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,13 +81,14 @@ pub(crate) const HEADER: usize = 12;
 /// No body is longer: a longer length is corrupt.
 pub(crate) const LONGEST: usize = 1 << 28;
 
-/// Appends `entry`'s frame, checked as `format` says, to `out`.
+/// Appends the frame of `body` (an entry of the log, or of the stat file), checked as
+/// `format` says, to `out`.
 pub(crate) fn write(
     format: Format,
-    entry: &Entry,
+    body: &impl serde::Serialize,
     out: &mut Vec<u8>,
 ) -> Result<(), postcard::Error> {
-    let body = postcard::to_stdvec(entry)?;
+    let body = postcard::to_stdvec(body)?;
     let length = u32::try_from(body.len())
         .ok()
         .filter(|&length| length as usize <= LONGEST)
@@ -134,7 +133,7 @@ pub(crate) fn parse(format: Format, bytes: &[u8]) -> Frame<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::log::entry::{LogHead, decode};
+    use crate::store::log::entry::{Entry, LogHead, decode};
 
     fn head() -> Entry {
         Entry::Head(LogHead {
