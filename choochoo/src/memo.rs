@@ -139,6 +139,10 @@ pub(crate) fn stale_output(
 /// change can be explained field by field.
 pub(crate) const SMALL_VALUE: usize = 1024;
 
+/// Why a station runs, as its report entry says: most often a phrase of the runtime's own
+/// (`no record`), which a large run keeps for each of its stations without an allocation.
+pub(crate) type Reason = std::borrow::Cow<'static, str>;
+
 /// Why a station with no usable record runs, compared with the node's last head. When an
 /// input's old and new values are known, the first changed field is named.
 pub(crate) fn reason(
@@ -146,9 +150,9 @@ pub(crate) fn reason(
     now: &Head,
     names: &[&str],
     current: impl Fn(usize) -> Option<serde_json::Value>,
-) -> String {
+) -> Reason {
     let Some(before) = before else {
-        return "no record".to_owned();
+        return Reason::Borrowed("no record");
     };
     let mut reasons = Vec::new();
     if before.fingerprint != now.fingerprint {
@@ -183,9 +187,9 @@ pub(crate) fn reason(
         }
     }
     if reasons.is_empty() {
-        "no record".to_owned()
+        Reason::Borrowed("no record")
     } else {
-        reasons.join("; ")
+        Reason::Owned(reasons.join("; "))
     }
 }
 

@@ -403,6 +403,9 @@ fn decide(
             line
         }
         Verdict::Runs(reason) => Line::new(Action::Run, Some(reason)),
-        Verdict::Missing => Line::new(Action::Run, Some(execution.reason(id, station, &head))),
+        Verdict::Missing => Line::new(
+            Action::Run,
+            Some(execution.reason(id, station, &head).into_owned()),
+        ),
     }
 }

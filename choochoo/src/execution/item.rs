@@ -147,7 +147,9 @@ impl Execution<'_> {
         head: Head,
         reason: String,
     ) -> Done {
-        match self.with_item_call(run, item, |call| self.call_and_record(call, head, reason)) {
+        match self.with_item_call(run, item, |call| {
+            self.call_and_record(call, head, reason.into())
+        }) {
             (Some(done), outcome) => Done {
                 output: Some(done.value),
                 discovered: done.discovered,
@@ -291,6 +293,7 @@ impl Execution<'_> {
                 },
             },
         )
+        .into_owned()
     }
 }
 

@@ -126,8 +126,9 @@ pub(crate) struct Execution<'g> {
     warnings: Mutex<Vec<String>>,
     /// Warnings given while the run looks ahead (`ahead`), not yet said.
     held: Mutex<Option<Vec<String>>>,
-    /// What the last attempt of each station that ran warned of, by node name.
-    warned: Mutex<HashMap<Box<str>, crate::warnings::Warnings>>,
+    /// What the last attempt of each station that ran warned of, by node name, for the
+    /// stations that warned.
+    warned: crate::warnings::Board,
     /// The worker that ran each station sent to one, and Temporal's number of the attempt
     /// that succeeded, by node name.
     #[cfg(feature = "temporal")]
@@ -190,7 +191,7 @@ pub(crate) struct Outcome {
     /// When the station's function was first called, and on which worker.
     started: Option<(std::time::SystemTime, usize)>,
     duration: Duration,
-    reason: Option<String>,
+    reason: Option<crate::memo::Reason>,
     error: Option<String>,
     kept_dir: Option<PathBuf>,
 }
@@ -217,7 +218,7 @@ impl Outcome {
         }
     }
 
-    fn failed(duration: Duration, reason: Option<String>, error: String) -> Outcome {
+    fn failed(duration: Duration, reason: Option<crate::memo::Reason>, error: String) -> Outcome {
         Outcome {
             status: Status::Failed,
             started: None,
@@ -279,7 +280,7 @@ impl<'g> Execution<'g> {
             checked: crate::discovered::Checked::default(),
             warnings: Mutex::default(),
             held: Mutex::default(),
-            warned: Mutex::default(),
+            warned: crate::warnings::Board::default(),
             #[cfg(feature = "temporal")]
             ran_on: Mutex::default(),
             observations: Mutex::default(),

@@ -175,7 +175,7 @@ impl Execution<'_> {
         let _ = self.contents[id.index()].set(content);
         let _ = self.values[id.index()].set(value);
         let mut outcome = Outcome::not_run(Status::Cached);
-        outcome.reason = Some("from the remote cache".to_owned());
+        outcome.reason = Some(crate::memo::Reason::Borrowed("from the remote cache"));
         Some(outcome)
     }
 

@@ -22,7 +22,7 @@ pub(crate) struct Names {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Details {
     pub(crate) duration: Duration,
-    pub(crate) reason: Option<String>,
+    pub(crate) reason: Option<crate::memo::Reason>,
     pub(crate) started: Option<(SystemTime, usize)>,
     more: Option<Box<More>>,
 }
@@ -52,7 +52,7 @@ impl Details {
     /// The details of `duration`, `reason`, `started` and `more`.
     pub(crate) fn new(
         duration: Duration,
-        reason: Option<String>,
+        reason: Option<crate::memo::Reason>,
         started: Option<(SystemTime, usize)>,
         more: More,
     ) -> Details {
