@@ -73,7 +73,7 @@ impl Execution<'_> {
             return Outcome::failed(Duration::ZERO, Some(reason), why);
         }
         let items_checked = reason == ITEMS_CHECKED;
-        let outcome = match &self.graph.node(id).map {
+        let outcome = match self.graph.node(id).map() {
             Some(map) => self.execute_map(id, station, inputs, map, head, reason),
             None => self.execute(id, station, inputs, head, reason),
         };
@@ -101,7 +101,7 @@ impl Execution<'_> {
                 Err(Outcome::not_run(Status::Cached))
             }
             // A map's check is its items': each remembered item is asked as the map runs.
-            Verdict::Found(_) if self.graph.node(id).map.is_some() => {
+            Verdict::Found(_) if self.graph.node(id).map().is_some() => {
                 Ok(Some(ITEMS_CHECKED.to_owned()))
             }
             Verdict::Found(found) => match self.still_holds(id, station, inputs, head, &found) {
@@ -194,7 +194,7 @@ impl Execution<'_> {
         };
         // A map's first input is its list, not one item.
         let mut names = station.input_names().to_vec();
-        if self.graph.node(id).map.is_some() && !names.is_empty() {
+        if self.graph.node(id).map().is_some() && !names.is_empty() {
             names[0] = "list";
         }
         memo::reason(before.as_ref(), head, &names, |index| {

@@ -156,7 +156,7 @@ impl Execution<'_> {
     pub(crate) fn shown(&self, id: NodeId) -> &str {
         let node = self.graph.node(id);
         let path = &self.paths[id.index()];
-        match (&node.label, node.scope.as_deref()) {
+        match (&node.label, node.scope()) {
             (Some(_), Some(scope)) if scope.contains('.') => {
                 path.split_once('.').map_or(path, |(_, below)| below)
             }

@@ -114,9 +114,10 @@ pub(crate) struct Execution<'g> {
     pub(crate) paths: paths::NodePaths,
     values: Vec<OnceLock<Shared>>,
     contents: Vec<OnceLock<Content>>,
-    /// The records in hand some nodes' values are decoded from (cleaning finds them); a
-    /// node found in the store has its record found again when its value is needed.
-    records: Vec<OnceLock<Box<crate::memo::Record>>>,
+    /// The records in hand some nodes' values are decoded from (cleaning finds them), by
+    /// node index, made at the first one (a run has none); a node found in the store has
+    /// its record found again when its value is needed.
+    records: OnceLock<Box<[OnceLock<Box<crate::memo::Record>>]>>,
     outcomes: Vec<OnceLock<Settled>>,
     /// What became of each item of the maps that ran, in list order.
     items: Mutex<Vec<(NodeId, ItemOutcomes)>>,
@@ -273,7 +274,7 @@ impl<'g> Execution<'g> {
                 })
                 .collect(),
             contents: (0..n).map(|_| OnceLock::new()).collect(),
-            records: (0..n).map(|_| OnceLock::new()).collect(),
+            records: OnceLock::new(),
             outcomes: (0..n).map(|_| OnceLock::new()).collect(),
             items: Mutex::default(),
             stats: Arc::new(StatCache::new(store.stats()?)),
