@@ -48,9 +48,37 @@ const KEY_SCHEMA: &[u8] = b"1";
 #[derive(Debug)]
 pub(crate) struct Content {
     pub digest: Digest,
-    /// The files inside the value and their state when hashed, to notice later edits (a
-    /// boxed slice: every node of a run keeps a content, most with no file).
-    pub files: Box<[(PathBuf, Seen)]>,
+    /// The files inside the value and their state when hashed, to notice later edits.
+    pub files: Files,
+}
+
+/// The files inside a value, each with its state when hashed: nothing at all when there
+/// are none, as for most nodes (every node of a run keeps a content, and this is 8 bytes
+/// of it).
+#[derive(Debug, Default)]
+pub(crate) struct Files(Option<Box<Vec<(PathBuf, Seen)>>>);
+
+impl From<Vec<(PathBuf, Seen)>> for Files {
+    fn from(files: Vec<(PathBuf, Seen)>) -> Files {
+        Files((!files.is_empty()).then(|| Box::new(files)))
+    }
+}
+
+impl std::ops::Deref for Files {
+    type Target = [(PathBuf, Seen)];
+
+    fn deref(&self) -> &[(PathBuf, Seen)] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+}
+
+impl<'a> IntoIterator for &'a Files {
+    type Item = &'a (PathBuf, Seen);
+    type IntoIter = std::slice::Iter<'a, (PathBuf, Seen)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
 }
 
 /// The content hash of an encoded value and the files it names.
@@ -64,7 +92,7 @@ pub(crate) fn content(encoded: &[u8], files: Vec<(PathBuf, Seen)>) -> Content {
     }
     Content {
         digest: hasher.finish(),
-        files: files.into_boxed_slice(),
+        files: Files::from(files),
     }
 }
 

@@ -139,7 +139,9 @@ impl Execution<'_> {
                 .push_str(&format!(" (succeeded on attempt {})", attempts.failed + 1));
         }
         #[cfg(feature = "temporal")]
-        reason.extend(self.where_it_ran(call.path));
+        if let Some(place) = self.where_it_ran(call.path) {
+            reason.to_mut().push_str(&place);
+        }
         let failed = |message: String| (None, Outcome::failed(duration, None, message));
         let (encoded, paths) = match (call.codec.encode)(&*value) {
             Ok(encoded) => encoded,
