@@ -56,6 +56,10 @@ pub(crate) struct Content {
 /// are none, as for most nodes (every node of a run keeps a content, and this is 8 bytes
 /// of it).
 #[derive(Debug, Default)]
+#[allow(
+    clippy::box_collection,
+    reason = "a thin pointer: 8 bytes in every node's content, where a boxed slice is 16"
+)]
 pub(crate) struct Files(Option<Box<Vec<(PathBuf, Seen)>>>);
 
 impl From<Vec<(PathBuf, Seen)>> for Files {
