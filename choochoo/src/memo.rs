@@ -48,9 +48,41 @@ const KEY_SCHEMA: &[u8] = b"1";
 #[derive(Debug)]
 pub(crate) struct Content {
     pub digest: Digest,
-    /// The files inside the value and their state when hashed, to notice later edits (a
-    /// boxed slice: every node of a run keeps a content, most with no file).
-    pub files: Box<[(PathBuf, Seen)]>,
+    /// The files inside the value and their state when hashed, to notice later edits.
+    pub files: Files,
+}
+
+/// The files inside a value, each with its state when hashed: nothing at all when there
+/// are none, as for most nodes (every node of a run keeps a content, and this is 8 bytes
+/// of it).
+#[derive(Debug, Default)]
+#[allow(
+    clippy::box_collection,
+    reason = "a thin pointer: 8 bytes in every node's content, where a boxed slice is 16"
+)]
+pub(crate) struct Files(Option<Box<Vec<(PathBuf, Seen)>>>);
+
+impl From<Vec<(PathBuf, Seen)>> for Files {
+    fn from(files: Vec<(PathBuf, Seen)>) -> Files {
+        Files((!files.is_empty()).then(|| Box::new(files)))
+    }
+}
+
+impl std::ops::Deref for Files {
+    type Target = [(PathBuf, Seen)];
+
+    fn deref(&self) -> &[(PathBuf, Seen)] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+}
+
+impl<'a> IntoIterator for &'a Files {
+    type Item = &'a (PathBuf, Seen);
+    type IntoIter = std::slice::Iter<'a, (PathBuf, Seen)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
 }
 
 /// The content hash of an encoded value and the files it names.
@@ -64,7 +96,7 @@ pub(crate) fn content(encoded: &[u8], files: Vec<(PathBuf, Seen)>) -> Content {
     }
     Content {
         digest: hasher.finish(),
-        files: files.into_boxed_slice(),
+        files: Files::from(files),
     }
 }
 
@@ -139,6 +171,10 @@ pub(crate) fn stale_output(
 /// change can be explained field by field.
 pub(crate) const SMALL_VALUE: usize = 1024;
 
+/// Why a station runs, as its report entry says: most often a phrase of the runtime's own
+/// (`no record`), which a large run keeps for each of its stations without an allocation.
+pub(crate) type Reason = std::borrow::Cow<'static, str>;
+
 /// Why a station with no usable record runs, compared with the node's last head. When an
 /// input's old and new values are known, the first changed field is named.
 pub(crate) fn reason(
@@ -146,9 +182,9 @@ pub(crate) fn reason(
     now: &Head,
     names: &[&str],
     current: impl Fn(usize) -> Option<serde_json::Value>,
-) -> String {
+) -> Reason {
     let Some(before) = before else {
-        return "no record".to_owned();
+        return Reason::Borrowed("no record");
     };
     let mut reasons = Vec::new();
     if before.fingerprint != now.fingerprint {
@@ -183,9 +219,9 @@ pub(crate) fn reason(
         }
     }
     if reasons.is_empty() {
-        "no record".to_owned()
+        Reason::Borrowed("no record")
     } else {
-        reasons.join("; ")
+        Reason::Owned(reasons.join("; "))
     }
 }
 

@@ -175,7 +175,7 @@ impl Graph {
         F: Fn(&<S::Input as Split>::First) -> String + Send + Sync + 'static,
     {
         let node = self.map_named(name, station, list, shared);
-        if let Some(map) = self.nodes[node.id.index()].map.as_mut() {
+        if let Some(map) = self.nodes[node.id.index()].map_mut() {
             map.namer = Some(Box::new(move |item: &(dyn Any + Send + Sync)| {
                 item.downcast_ref().map(&item_name)
             }));
@@ -191,10 +191,7 @@ impl Graph {
             return;
         }
         self.names.insert(name.into(), index);
-        let node = &mut self.nodes[id.index()];
-        node.label = Some(name.into());
-        node.scope = None;
-        node.named = true;
+        self.nodes[id.index()].name(name);
     }
 
     /// Whether `name` can be given to node `index`: not empty, without brackets, not taken.

@@ -393,7 +393,7 @@ fn decide(
     match execution.verdict(id, &head.key) {
         Verdict::Found(found_record) => {
             // A map's check is its items': they are asked with the map's items.
-            let asks = checks && station.has_check() && execution.graph.node(id).map.is_none();
+            let asks = checks && station.has_check() && execution.graph.node(id).map().is_none();
             let said = asks.then(|| execution.plan_check(id, &found_record));
             let line = found(said, station.has_check());
             if line.action == Action::Cached {
@@ -403,6 +403,9 @@ fn decide(
             line
         }
         Verdict::Runs(reason) => Line::new(Action::Run, Some(reason)),
-        Verdict::Missing => Line::new(Action::Run, Some(execution.reason(id, station, &head))),
+        Verdict::Missing => Line::new(
+            Action::Run,
+            Some(execution.reason(id, station, &head).into_owned()),
+        ),
     }
 }

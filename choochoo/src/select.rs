@@ -22,7 +22,7 @@ pub(crate) fn select(graph: &Graph, paths: &NodePaths, name: &str) -> Result<Nam
         return matching(graph, paths, name).map(Named::Nodes);
     };
     let maps = matching(graph, paths, map)?;
-    if let Some(id) = maps.iter().find(|id| graph.node(**id).map.is_none()) {
+    if let Some(id) = maps.iter().find(|id| graph.node(**id).map().is_none()) {
         return Err(Error::usage(format!(
             "`{name}` names an item of `{map}`, but `{}` is not a map; name a map's item as \
              `map[item]` (`status --items` lists them)",
@@ -54,7 +54,7 @@ pub(crate) fn matching(graph: &Graph, paths: &NodePaths, name: &str) -> Result<V
                     || &paths[id.index()] == name
                     || station.id() == name
                     || station.id().rsplit("::").next() == Some(name)
-                    || in_sub_workflow(node.scope.as_deref(), name)
+                    || in_sub_workflow(node.scope(), name)
             }
             Kind::Input(_) => false,
         })

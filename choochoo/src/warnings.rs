@@ -4,6 +4,7 @@
 //! a chatty station cannot bloat the store.
 
 use crate::station::Ctx;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// How many warning lines of one station a run keeps; past them, only how many more came.
@@ -12,6 +13,11 @@ pub(crate) const KEPT_LINES: usize = 100;
 
 /// How many characters of one warning line are kept; a longer line is cut, ending in `…`.
 pub(crate) const LINE_CHARS: usize = 1000;
+
+/// What the stations of a run warned of, by node name: the list of each station's last
+/// attempt that warned, with that attempt's number. A station that warns of nothing takes
+/// no room in it (most stations of a large run).
+pub(crate) type Board = Arc<Mutex<HashMap<Box<str>, (u32, Warnings)>>>;
 
 /// The warnings of one attempt of a station, shared by its [`Ctx`] and the run.
 #[derive(Clone, Default)]
@@ -22,15 +28,45 @@ struct Kept {
     lines: Vec<String>,
     /// Lines that came past [`KEPT_LINES`].
     more: usize,
+    /// The run's board and the attempt's number, until its first line puts it there.
+    home: Option<(Board, u32)>,
 }
 
 impl Warnings {
-    fn push(&self, line: String) {
-        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.lines.len() < KEPT_LINES {
-            kept.lines.push(line);
-        } else {
-            kept.more += 1;
+    /// The list of attempt `number` of a station, which goes on `board` at its first line.
+    pub(crate) fn on(board: &Board, number: u32) -> Warnings {
+        let kept = Kept {
+            home: Some((board.clone(), number)),
+            ..Kept::default()
+        };
+        Warnings(Arc::new(Mutex::new(kept)))
+    }
+
+    /// Puts this list of attempt `number` on `board` as node `node`'s, in place of an
+    /// earlier attempt's (or another call's of the same node), not of a later attempt's: a
+    /// timed-out attempt that warns late leaves its successor's list alone.
+    pub(crate) fn post(&self, board: &Board, node: &str, number: u32) {
+        let mut posted = board.lock().unwrap_or_else(|e| e.into_inner());
+        match posted.get(node) {
+            Some((later, _)) if *later > number => {}
+            _ => {
+                posted.insert(node.into(), (number, self.clone()));
+            }
+        }
+    }
+
+    fn push(&self, node: &str, line: String) {
+        let home = {
+            let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            if kept.lines.len() < KEPT_LINES {
+                kept.lines.push(line);
+            } else {
+                kept.more += 1;
+            }
+            kept.home.take()
+        };
+        if let Some((board, number)) = home {
+            self.post(&board, node, number);
         }
     }
 
@@ -120,7 +156,7 @@ impl Ctx {
                 });
             }
             self.keep_in_log(format!("warning: {line}"));
-            self.warnings.push(line);
+            self.warnings.push(&self.node, line);
         }
     }
 }
@@ -133,7 +169,7 @@ mod tests {
     fn a_chatty_station_keeps_its_first_lines_and_how_many_more() {
         let warnings = Warnings::default();
         for i in 0..KEPT_LINES + 7 {
-            warnings.push(format!("line {i}"));
+            warnings.push("node", format!("line {i}"));
         }
         let lines = warnings.take();
         assert_eq!(lines.len(), KEPT_LINES + 1);

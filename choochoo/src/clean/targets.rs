@@ -48,7 +48,7 @@ pub(crate) fn targets(execution: &Execution<'_>, selected: &Selection) -> Result
                 remembered.push((Target::Node(id), head, record));
             }
         }
-        if node.map.is_some() {
+        if node.map().is_some() {
             remembered.extend(item_targets(execution, id, selected)?);
         }
     }
@@ -134,7 +134,7 @@ impl Target {
     /// Whether cleaning it calls its station's clean function: a map's effects are its
     /// items', each cleaned on its own before it.
     pub(super) fn calls_clean(&self, execution: &Execution<'_>) -> bool {
-        let is_map = matches!(self, Target::Node(id) if execution.graph.node(*id).map.is_some());
+        let is_map = matches!(self, Target::Node(id) if execution.graph.node(*id).map().is_some());
         !is_map && station_of(execution, self.station_node()).is_some_and(|s| s.has_clean())
     }
 

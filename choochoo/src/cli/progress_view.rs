@@ -103,7 +103,7 @@ impl ProgressView {
                 continue;
             }
             width = width.max(paths[id].chars().count().min(NAME_WIDTH));
-            if node.map.is_some() {
+            if node.map().is_some() {
                 // Its items' names are not known yet: room for them.
                 width = NAME_WIDTH;
                 maps.insert(Box::<str>::from(&paths[id]));

@@ -148,7 +148,7 @@ impl Diagram {
             };
             index[id] = diagram.shapes.len();
             diagram.shapes.push(shape);
-            scopes.push(node.scope.as_deref());
+            scopes.push(node.scope());
         }
         diagram.clusters = clusters::clusters(graph, &scopes);
         // A fan-in reading the same node twice is one arrow.

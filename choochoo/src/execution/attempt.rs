@@ -12,7 +12,7 @@ use crate::error::chain;
 use crate::graph::edge::Edge;
 use crate::graph::erased::{ErasedStation, Policy};
 use crate::graph::node::NodeId;
-use crate::memo::{self, Content, Head};
+use crate::memo::{self, Content, Head, Reason};
 use crate::report::Status;
 use crate::station::Ctx;
 use crate::value::Shared;
@@ -45,7 +45,7 @@ impl Execution<'_> {
         station: &Arc<dyn ErasedStation>,
         inputs: &[Edge],
         head: Head,
-        reason: String,
+        reason: Reason,
     ) -> Outcome {
         let (done, outcome) = self.node_call(id, station, inputs, |call| {
             self.call_and_record(call, head, reason)
@@ -93,7 +93,7 @@ impl Execution<'_> {
         &self,
         call: Call<'_>,
         head: Head,
-        reason: String,
+        reason: Reason,
     ) -> (Option<Done>, Outcome) {
         let (journal, path) = (self.settings.journal.as_deref(), call.path);
         journal.inspect(|journal| journal.note(path, true));
@@ -106,7 +106,7 @@ impl Execution<'_> {
         &self,
         call: Call<'_>,
         mut head: Head,
-        mut reason: String,
+        mut reason: Reason,
     ) -> (Option<Done>, Outcome) {
         if let Some(listener) = &self.settings.listener {
             listener(&crate::progress::Event::Running {
@@ -134,10 +134,14 @@ impl Execution<'_> {
         };
         let duration = started.elapsed();
         if attempts.failed > 0 {
-            reason.push_str(&format!(" (succeeded on attempt {})", attempts.failed + 1));
+            reason
+                .to_mut()
+                .push_str(&format!(" (succeeded on attempt {})", attempts.failed + 1));
         }
         #[cfg(feature = "temporal")]
-        reason.extend(self.where_it_ran(call.path));
+        if let Some(place) = self.where_it_ran(call.path) {
+            reason.to_mut().push_str(&place);
+        }
         let failed = |message: String| (None, Outcome::failed(duration, None, message));
         let (encoded, paths) = match (call.codec.encode)(&*value) {
             Ok(encoded) => encoded,
@@ -155,7 +159,7 @@ impl Execution<'_> {
         };
         let recorded = match discovered::changed_while_running(&sightings) {
             Some(path) => {
-                reason.push_str(&format!(
+                reason.to_mut().push_str(&format!(
                     "{NOT_RECORDED}{path} changed while the station ran"
                 ));
                 Ok(false)
@@ -191,9 +195,9 @@ impl Execution<'_> {
             #[cfg(feature = "temporal")]
             let result = self
                 .elsewhere(call, head)
-                .unwrap_or_else(|| self.attempt(call, &policy));
+                .unwrap_or_else(|| self.attempt(call, &policy, attempt));
             #[cfg(not(feature = "temporal"))]
-            let result = self.attempt(call, &policy);
+            let result = self.attempt(call, &policy, attempt);
             let kept = match result {
                 Ok(_) => None,
                 Err(_) => self.keep_failed_dir(call.path, attempt),
@@ -244,15 +248,17 @@ impl Execution<'_> {
         }
     }
 
-    /// One call of the station's function, then its check: the visit must leave the world in
-    /// the state its check asks for. Returns its value and the inputs it discovered.
+    /// One call of the station's function (attempt `number`, from 0), then its check: the
+    /// visit must leave the world in the state its check asks for. Returns its value and the
+    /// inputs it discovered.
     pub(super) fn attempt(
         &self,
         call: &Call<'_>,
         policy: &Policy,
+        number: u32,
     ) -> Result<(Shared, Vec<Sighting>), Failure> {
         let args = (call.args)().map_err(|error| Failure::fatal(chain(&error)))?;
-        let ctx = Arc::new(self.ctx(call));
+        let ctx = Arc::new(self.ctx(call, number));
         let (value, args) = match policy.timeout {
             // An async station's limit cancels its future, on this thread (`Ctx::limit`).
             Some(limit) if !call.station.is_async() => {
@@ -276,7 +282,7 @@ impl Execution<'_> {
         Ok((value, ctx.discovery.take()))
     }
 
-    fn ctx(&self, call: &Call<'_>) -> Ctx {
+    fn ctx(&self, call: &Call<'_>, number: u32) -> Ctx {
         Ctx {
             id: call.station.id(),
             out_dir: self.store.work_dir(&self.settings.profile, call.path),
@@ -290,7 +296,7 @@ impl Execution<'_> {
             listener: self.settings.listener.clone(),
             discovery: crate::discovered::Discovery::new(self.stats.clone()),
             children: Default::default(),
-            warnings: self.warnings_of(call.path),
+            warnings: self.warnings_of(call.path, number),
             #[cfg(feature = "tokio")]
             tokio: self.settings.tokio.clone(),
             #[cfg(feature = "tokio")]

@@ -165,7 +165,7 @@ impl Execution<'_> {
             .map(|content| content.digest);
         let lease = self.lease(id).map_err(|error| chain(&error))?;
         let (done, outcome) = self.node_call(id, station, inputs, |call| {
-            self.call_and_record(call, head, RUNS_AGAIN.to_owned())
+            self.call_and_record(call, head, RUNS_AGAIN.into())
         });
         self.release(lease);
         let done = done.ok_or_else(|| {

@@ -117,14 +117,14 @@ impl<'g> Execution<'g> {
         head: &mut Head,
         produced: &Produced<'_>,
         duration: Duration,
-        reason: &mut String,
+        reason: &mut memo::Reason,
     ) -> Result<bool, String> {
         let read = call
             .read
             .iter()
             .filter_map(|source| self.contents[source.index()].get());
         if let Some(changed) = memo::changed_during_run(read.flat_map(|content| &content.files)) {
-            reason.push_str(&format!(
+            reason.to_mut().push_str(&format!(
                 "{NOT_RECORDED}{} changed while the station ran",
                 changed.display()
             ));

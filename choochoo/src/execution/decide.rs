@@ -15,7 +15,7 @@ use crate::graph::erased::ErasedStation;
 use crate::graph::node::NodeId;
 use crate::hash::Digest;
 use crate::memo;
-use crate::memo::Head;
+use crate::memo::{Head, Reason};
 use crate::report::Status;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,14 +66,14 @@ impl Execution<'_> {
             self.release(lease);
             return outcome;
         }
-        let reason = reason.unwrap_or_else(|| self.reason(id, station.as_ref(), &head));
+        let reason = reason.map_or_else(|| self.reason(id, station.as_ref(), &head), Reason::from);
         // Files of its inputs left in the remote cache are fetched (or made again) first.
         if let Err(why) = self.materialize_inputs(inputs) {
             self.release(lease);
             return Outcome::failed(Duration::ZERO, Some(reason), why);
         }
         let items_checked = reason == ITEMS_CHECKED;
-        let outcome = match &self.graph.node(id).map {
+        let outcome = match self.graph.node(id).map() {
             Some(map) => self.execute_map(id, station, inputs, map, head, reason),
             None => self.execute(id, station, inputs, head, reason),
         };
@@ -101,7 +101,7 @@ impl Execution<'_> {
                 Err(Outcome::not_run(Status::Cached))
             }
             // A map's check is its items': each remembered item is asked as the map runs.
-            Verdict::Found(_) if self.graph.node(id).map.is_some() => {
+            Verdict::Found(_) if self.graph.node(id).map().is_some() => {
                 Ok(Some(ITEMS_CHECKED.to_owned()))
             }
             Verdict::Found(found) => match self.still_holds(id, station, inputs, head, &found) {
@@ -127,7 +127,7 @@ impl Execution<'_> {
             .is_some_and(|(_, items)| items.iter().all(|(_, item)| item.status == Status::Cached));
         match held && outcome.status == Status::Ran {
             true => Outcome {
-                reason: Some("its items' checks hold".to_owned()),
+                reason: Some(Reason::Borrowed("its items' checks hold")),
                 ..Outcome::not_run(Status::Cached)
             },
             false => outcome,
@@ -187,14 +187,14 @@ impl Execution<'_> {
     }
 
     /// Why a station with no usable record runs, compared with its last head.
-    pub(crate) fn reason(&self, id: NodeId, station: &dyn ErasedStation, head: &Head) -> String {
+    pub(crate) fn reason(&self, id: NodeId, station: &dyn ErasedStation, head: &Head) -> Reason {
         let before = self.last_head(&self.paths[id.index()]);
         let Kind::Station { inputs, .. } = &self.graph.node(id).kind else {
-            return String::new();
+            return Reason::Borrowed("");
         };
         // A map's first input is its list, not one item.
         let mut names = station.input_names().to_vec();
-        if self.graph.node(id).map.is_some() && !names.is_empty() {
+        if self.graph.node(id).map().is_some() && !names.is_empty() {
             names[0] = "list";
         }
         memo::reason(before.as_ref(), head, &names, |index| {

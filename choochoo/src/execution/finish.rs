@@ -43,7 +43,7 @@ impl Execution<'_> {
         let unreached = self.unreached_items();
         self.values = Vec::new();
         self.contents = Vec::new();
-        self.records = Vec::new();
+        self.records = std::sync::OnceLock::new();
         self.materialized = std::sync::OnceLock::new();
         let report = self.report(unreached);
         let used = self.used.take();
@@ -120,7 +120,7 @@ impl Execution<'_> {
     /// skipped too.
     fn unreached_items(&self) -> HashMap<NodeId, super::ItemOutcomes> {
         let maps = self.graph.ids().zip(&self.graph.nodes);
-        maps.filter(|(id, node)| node.map.is_some() && !self.is_outside(*id))
+        maps.filter(|(id, node)| node.map().is_some() && !self.is_outside(*id))
             .filter_map(|(id, _)| {
                 let status = self.outcomes[id.index()]
                     .get()

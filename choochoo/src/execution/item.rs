@@ -57,7 +57,7 @@ impl Execution<'_> {
     ) -> Option<Vec<(Box<str>, ItemPlan)>> {
         let items = self.known_items(id)?;
         let node = self.graph.node(id);
-        let (Kind::Station { station, inputs }, Some(map)) = (&node.kind, &node.map) else {
+        let (Kind::Station { station, inputs }, Some(map)) = (&node.kind, node.map()) else {
             return None;
         };
         let checks = checks && station.has_check();
@@ -104,7 +104,7 @@ impl Execution<'_> {
     /// anything: a constant, or the output of a record found.
     fn known_items(&self, id: NodeId) -> Option<Vec<Item>> {
         let node = self.graph.node(id);
-        let (Kind::Station { inputs, .. }, Some(map)) = (&node.kind, &node.map) else {
+        let (Kind::Station { inputs, .. }, Some(map)) = (&node.kind, node.map()) else {
             return None;
         };
         let Some(Edge::One(list)) = inputs.first() else {
@@ -147,7 +147,9 @@ impl Execution<'_> {
         head: Head,
         reason: String,
     ) -> Done {
-        match self.with_item_call(run, item, |call| self.call_and_record(call, head, reason)) {
+        match self.with_item_call(run, item, |call| {
+            self.call_and_record(call, head, reason.into())
+        }) {
             (Some(done), outcome) => Done {
                 output: Some(done.value),
                 discovered: done.discovered,
@@ -291,6 +293,7 @@ impl Execution<'_> {
                 },
             },
         )
+        .into_owned()
     }
 }
 
@@ -325,7 +328,7 @@ impl Execution<'_> {
         record: &Record,
     ) -> Result<(), String> {
         let node = self.graph.node(id);
-        let (Kind::Station { station, inputs }, Some(map)) = (&node.kind, &node.map) else {
+        let (Kind::Station { station, inputs }, Some(map)) = (&node.kind, node.map()) else {
             return Ok(());
         };
         let mut args = vec![Arg::Shared(item.clone())];
@@ -341,7 +344,7 @@ impl Execution<'_> {
         id: NodeId,
         record: &Record,
     ) -> Option<serde_json::Value> {
-        let map = self.graph.node(id).map.as_ref()?;
+        let map = self.graph.node(id).map()?;
         let output = self.item_output(map, record).ok()?;
         (map.output.to_json)(&*output)
     }

@@ -52,7 +52,7 @@ impl Execution<'_> {
     pub(crate) fn adopt(&self, id: NodeId, Found { record, files }: Found) {
         let _ = self.contents[id.index()].set(Content {
             digest: record.output_hash,
-            files: files.into_boxed_slice(),
+            files: memo::Files::from(files),
         });
     }
 

@@ -61,7 +61,7 @@ impl Execution<'_> {
         inputs: &[Edge],
         map: &MapSpec,
         head: Head,
-        reason: String,
+        reason: crate::memo::Reason,
     ) -> Outcome {
         let started = Instant::now();
         let failed =
@@ -105,9 +105,7 @@ impl Execution<'_> {
             status: Status::Ran,
             started: None,
             duration: started.elapsed(),
-            reason: Some(format!(
-                "{reason}; {ran} of {distinct} items ran{unrecorded}"
-            )),
+            reason: Some(format!("{reason}; {ran} of {distinct} items ran{unrecorded}").into()),
             error: None,
             kept_dir: None,
         }
@@ -158,7 +156,7 @@ impl Execution<'_> {
     pub(crate) fn shown(&self, id: NodeId) -> &str {
         let node = self.graph.node(id);
         let path = &self.paths[id.index()];
-        match (&node.label, node.scope.as_deref()) {
+        match (&node.label, node.scope()) {
             (Some(_), Some(scope)) if scope.contains('.') => {
                 path.split_once('.').map_or(path, |(_, below)| below)
             }

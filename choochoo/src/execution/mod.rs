@@ -114,9 +114,10 @@ pub(crate) struct Execution<'g> {
     pub(crate) paths: paths::NodePaths,
     values: Vec<OnceLock<Shared>>,
     contents: Vec<OnceLock<Content>>,
-    /// The records in hand some nodes' values are decoded from (cleaning finds them); a
-    /// node found in the store has its record found again when its value is needed.
-    records: Vec<OnceLock<Box<crate::memo::Record>>>,
+    /// The records in hand some nodes' values are decoded from (cleaning finds them), by
+    /// node index, made at the first one (a run has none); a node found in the store has
+    /// its record found again when its value is needed.
+    records: OnceLock<Box<[OnceLock<Box<crate::memo::Record>>]>>,
     outcomes: Vec<OnceLock<Settled>>,
     /// What became of each item of the maps that ran, in list order.
     items: Mutex<Vec<(NodeId, ItemOutcomes)>>,
@@ -126,8 +127,9 @@ pub(crate) struct Execution<'g> {
     warnings: Mutex<Vec<String>>,
     /// Warnings given while the run looks ahead (`ahead`), not yet said.
     held: Mutex<Option<Vec<String>>>,
-    /// What the last attempt of each station that ran warned of, by node name.
-    warned: Mutex<HashMap<Box<str>, crate::warnings::Warnings>>,
+    /// What the last attempt of each station that ran warned of, by node name, for the
+    /// stations that warned.
+    warned: crate::warnings::Board,
     /// The worker that ran each station sent to one, and Temporal's number of the attempt
     /// that succeeded, by node name.
     #[cfg(feature = "temporal")]
@@ -190,7 +192,7 @@ pub(crate) struct Outcome {
     /// When the station's function was first called, and on which worker.
     started: Option<(std::time::SystemTime, usize)>,
     duration: Duration,
-    reason: Option<String>,
+    reason: Option<crate::memo::Reason>,
     error: Option<String>,
     kept_dir: Option<PathBuf>,
 }
@@ -217,7 +219,7 @@ impl Outcome {
         }
     }
 
-    fn failed(duration: Duration, reason: Option<String>, error: String) -> Outcome {
+    fn failed(duration: Duration, reason: Option<crate::memo::Reason>, error: String) -> Outcome {
         Outcome {
             status: Status::Failed,
             started: None,
@@ -272,14 +274,14 @@ impl<'g> Execution<'g> {
                 })
                 .collect(),
             contents: (0..n).map(|_| OnceLock::new()).collect(),
-            records: (0..n).map(|_| OnceLock::new()).collect(),
+            records: OnceLock::new(),
             outcomes: (0..n).map(|_| OnceLock::new()).collect(),
             items: Mutex::default(),
             stats: Arc::new(StatCache::new(store.stats()?)),
             checked: crate::discovered::Checked::default(),
             warnings: Mutex::default(),
             held: Mutex::default(),
-            warned: Mutex::default(),
+            warned: crate::warnings::Board::default(),
             #[cfg(feature = "temporal")]
             ran_on: Mutex::default(),
             observations: Mutex::default(),

@@ -87,7 +87,7 @@ impl std::ops::Index<usize> for NodePaths {
 
 /// A node's identity (what its name's hash is made of) and its name before numbering.
 fn identity_and_base(
-    node: &crate::graph::NodeData,
+    node: &crate::graph::data::NodeData,
     identities: &[Digest],
 ) -> Result<(Digest, String), Error> {
     Ok(match &node.kind {
@@ -107,7 +107,7 @@ fn identity_and_base(
             }
             let identity = hasher.finish();
             let base = match (&node.label, graph_scope(node)) {
-                (Some(label), _) if node.named => label.to_string(),
+                (Some(label), _) if node.named() => label.to_string(),
                 (Some(label), scope) => format!("{scope}{label}"),
                 (None, _) => {
                     let name = station.id().rsplit("::").next().unwrap_or("station");
@@ -131,7 +131,7 @@ fn numbered(graph: &Graph, bases: &NodePaths) -> Result<Vec<u32>, Error> {
     for (at, (base, node)) in bases.iter().zip(&graph.nodes).enumerate() {
         let count = taken.entry(base).or_insert(0);
         *count += 1;
-        if node.named && *count > 1 {
+        if node.named() && *count > 1 {
             return Err(Error::usage(format!(
                 "the name `{base}` of node {at} is taken by another node of the graph; each \
                  node of a graph needs a name of its own"
@@ -142,9 +142,8 @@ fn numbered(graph: &Graph, bases: &NodePaths) -> Result<Vec<u32>, Error> {
     Ok(counts)
 }
 
-fn graph_scope(node: &crate::graph::NodeData) -> String {
-    node.scope
-        .as_ref()
+fn graph_scope(node: &crate::graph::data::NodeData) -> String {
+    node.scope()
         .map(|scope| format!("{scope}."))
         .unwrap_or_default()
 }

@@ -45,7 +45,7 @@ impl Execution<'_> {
         });
         match attempts.last {
             Ok(Checked::Holds) => Rechecked::Holds(Outcome {
-                reason: Some(held(attempts.failed)),
+                reason: Some(held(attempts.failed).into()),
                 ..Outcome::not_run(Status::Cached)
             }),
             Ok(drifted) => Rechecked::Drifted(drifted.drift().unwrap_or_default()),

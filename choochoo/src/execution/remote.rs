@@ -72,7 +72,7 @@ impl Execution<'_> {
     /// Whether a station may take a remote result: not one that changes the world outside
     /// the store (a check or a clean), and not a map (its items are remembered locally).
     fn shareable(&self, id: NodeId, station: &dyn ErasedStation) -> bool {
-        !station.has_check() && !station.has_clean() && self.graph.node(id).map.is_none()
+        !station.has_check() && !station.has_clean() && self.graph.node(id).map().is_none()
     }
 
     /// Starts the remote lookups of the stations ready at the start that the local store
@@ -175,7 +175,7 @@ impl Execution<'_> {
         let _ = self.contents[id.index()].set(content);
         let _ = self.values[id.index()].set(value);
         let mut outcome = Outcome::not_run(Status::Cached);
-        outcome.reason = Some("from the remote cache".to_owned());
+        outcome.reason = Some(crate::memo::Reason::Borrowed("from the remote cache"));
         Some(outcome)
     }
 

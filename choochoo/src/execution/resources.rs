@@ -47,7 +47,7 @@ impl Gate {
             };
             let names = station.resources().iter().copied();
             let mut held: Vec<usize> = names
-                .chain(node.resources.iter().map(|name| &**name))
+                .chain(node.resources().iter().map(|name| &**name))
                 .filter_map(|name| index.get(name).copied())
                 .collect();
             held.sort_unstable();

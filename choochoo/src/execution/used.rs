@@ -38,8 +38,12 @@ impl Used {
             .iter()
             .map(|list| std::mem::take(&mut *list.0.lock().unwrap_or_else(|e| e.into_inner())))
             .collect();
-        let total = lists.iter().map(Vec::len).sum();
-        let mut all = Vec::with_capacity(total);
+        // The longest list grows in place to hold the others: a large run's keys are not
+        // copied into a list of their own while the lists are still there.
+        lists.sort_unstable_by_key(|list| std::cmp::Reverse(list.len()));
+        let total: usize = lists.iter().map(Vec::len).sum();
+        let mut all = lists.swap_remove(0);
+        all.reserve_exact(total - all.len());
         for list in &mut lists {
             all.append(list);
         }

@@ -109,7 +109,11 @@ impl Execution<'_> {
     /// its inputs' contents, as it was when it was found), and the one found only if its
     /// output is still the one the node's dependents were keyed on.
     fn source_record(&self, id: NodeId) -> Option<Result<std::borrow::Cow<'_, Record>, Unusable>> {
-        if let Some(record) = self.records[id.index()].get() {
+        let in_hand = self
+            .records
+            .get()
+            .and_then(|records| records[id.index()].get());
+        if let Some(record) = in_hand {
             return Some(Ok(std::borrow::Cow::Borrowed(&**record)));
         }
         // A node with a content and no value is one whose record was found.
@@ -175,7 +179,11 @@ impl Execution<'_> {
 
     /// Makes a record the source of a node's value (cleaning decodes values from heads).
     pub(crate) fn remember(&self, id: NodeId, record: Record) {
-        let _ = self.records[id.index()].set(Box::new(record));
+        let records = self.records.get_or_init(|| {
+            let n = self.graph.nodes.len();
+            (0..n).map(|_| std::sync::OnceLock::new()).collect()
+        });
+        let _ = records[id.index()].set(Box::new(record));
     }
 
     /// A node's value as JSON, if it can be had.

@@ -7,13 +7,15 @@ use crate::report::entry::Entry;
 use crate::warnings::Warnings;
 
 impl Execution<'_> {
-    /// A fresh list for an attempt of node `path`, in place of an earlier attempt's.
-    pub(super) fn warnings_of(&self, path: &str) -> Warnings {
+    /// A fresh list for attempt `number` of node `path`. The first attempt's goes on the
+    /// run's board at its first line (a station that warns of nothing costs the run no
+    /// entry); a later attempt's goes there at once, in place of an earlier attempt's.
+    pub(super) fn warnings_of(&self, path: &str, number: u32) -> Warnings {
+        if number == 0 {
+            return Warnings::on(&self.warned, number);
+        }
         let warnings = Warnings::default();
-        self.warned
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(path.into(), warnings.clone());
+        warnings.post(&self.warned, path, number);
         warnings
     }
 
@@ -25,7 +27,7 @@ impl Execution<'_> {
             if !matches!(entry.status, Status::Ran | Status::Failed) {
                 continue;
             }
-            if let Some(warnings) = warned.remove(&entry.node) {
+            if let Some((_, warnings)) = warned.remove(&entry.node) {
                 entry.more_mut().warnings = warnings.take();
             }
         }

@@ -57,7 +57,7 @@ impl Execution<'_> {
             read: &sources,
             policy: self.policy(id, station.as_ref()),
         };
-        let (value, _) = self.attempt(&call, &call.policy).map_err(|failure| {
+        let (value, _) = self.attempt(&call, &call.policy, 0).map_err(|failure| {
             let kind = match failure.transient {
                 true => Kind::Transient,
                 false => Kind::Failed,

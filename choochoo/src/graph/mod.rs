@@ -5,12 +5,13 @@
 //!
 //! One file per part: `node` (a node's identity and its typed handle), `edge` (where an
 //! input comes from, and the `Wire` and `Args` traits that make edges of a program's nodes),
-//! `codec` (a node's value encoded without its type), `map` (a station mapped over a list,
+//! `codec` (a node's value encoded without its type), `data` (what the graph keeps of a node), `map` (a station mapped over a list,
 //! and `Split`), `erased` (a station as the runner sees it) and `check` (nodes of another
 //! graph, and whether a graph can be run).
 
 mod check;
 pub(crate) mod codec;
+pub(crate) mod data;
 pub(crate) mod edge;
 pub(crate) mod erased;
 pub(crate) mod map;
@@ -19,6 +20,7 @@ pub(crate) mod node;
 use crate::station::Station;
 use crate::value::{Shared, Value};
 use codec::Codec;
+use data::NodeData;
 use edge::{Args, Edge};
 use erased::ErasedStation;
 use map::{MapSpec, Split};
@@ -103,19 +105,6 @@ pub struct Graph {
     /// The one value of each station type without data (a unit struct, as `#[station]`
     /// makes), shared by all its nodes.
     units: std::collections::HashMap<std::any::TypeId, Arc<dyn ErasedStation>>,
-}
-
-pub(crate) struct NodeData {
-    pub(crate) label: Option<Box<str>>,
-    pub(crate) scope: Option<Arc<str>>,
-    /// Whether `label` is a name the program gave (`add_named`): the node's whole name.
-    pub(crate) named: bool,
-    pub(crate) kind: Kind,
-    pub(crate) codec: &'static Codec,
-    /// For a map node: how to split its list and gather its items' outputs.
-    pub(crate) map: Option<Box<MapSpec>>,
-    /// The resources given with [`Graph::resources`], beyond its station's own.
-    pub(crate) resources: Box<[Box<str>]>,
 }
 
 pub(crate) enum Kind {
@@ -239,14 +228,10 @@ impl Graph {
             });
             return;
         }
-        let data = &mut self.nodes[node.id.index()];
-        let mut all: Vec<Box<str>> = std::mem::take(&mut data.resources).into_vec();
-        all.extend(
-            resources
-                .into_iter()
-                .map(|name| name.into().into_boxed_str()),
-        );
-        data.resources = all.into_boxed_slice();
+        let names = resources
+            .into_iter()
+            .map(|name| name.into().into_boxed_str());
+        self.nodes[node.id.index()].add_resources(names);
     }
 
     /// How many nodes (stations and inputs) the graph has.
@@ -326,7 +311,7 @@ impl Graph {
         inputs.extend(shared);
         let node = self.add_station_as::<S, Vec<S::Output>>(label, station, inputs);
         let spec = MapSpec::of::<<S::Input as Split>::First, S::Output>();
-        self.nodes[node.id.index()].map = Some(Box::new(spec));
+        self.nodes[node.id.index()].set_map(spec);
         node
     }
 
@@ -369,15 +354,12 @@ impl Graph {
             graph: self.id,
             index,
         };
-        self.nodes.push(NodeData {
-            label: label.map(Box::from),
-            scope: self.scope.clone(),
-            named: false,
+        self.nodes.push(NodeData::new(
+            label.map(Box::from),
+            self.scope.clone(),
             kind,
-            codec: Codec::of::<T>(),
-            map: None,
-            resources: Box::default(),
-        });
+            Codec::of::<T>(),
+        ));
         Node {
             id,
             marker: PhantomData,

@@ -34,7 +34,7 @@ pub(crate) fn watched(store: &Store, profile: &str, graph: &Graph) -> Result<Wat
         }
         // A map's items are nodes of their own in the store, each with what it discovered.
         let mut heads: Vec<Head> = store.head(profile, path)?.into_iter().collect();
-        if node.map.is_some() {
+        if node.map().is_some() {
             heads.extend(
                 store
                     .item_heads(profile, path)?
