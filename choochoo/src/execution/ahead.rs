@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 
 /// Graphs of this many nodes and more start on the pool at once: starting its threads is a
 /// small part of their run, and their lookups are shared among them.
-const LOOK_AHEAD_BELOW: usize = 2_000;
+pub(crate) const LOOK_AHEAD_BELOW: usize = 2_000;
 
 impl Execution<'_> {
     /// Settles what the store has, as far as it goes on the calling thread; the stations

@@ -15,7 +15,7 @@
 //! are free, `remote` brings in the shared cache, `bytes` the files left in it, `paths` names each node in the store, `policy`
 //! says how each station's attempts are made in this run.
 
-mod ahead;
+pub(crate) mod ahead;
 mod attempt;
 mod bytes;
 mod call;
@@ -247,6 +247,17 @@ impl<'g> Execution<'g> {
         settings: &'g Settings,
         paths: paths::NodePaths,
     ) -> Result<Execution<'g>, Error> {
+        Execution::with_stats(graph, store, settings, paths, store.stats()?)
+    }
+
+    /// [`with_paths`](Execution::with_paths), with the store's stat cache already loaded.
+    pub(crate) fn with_stats(
+        graph: &'g Graph,
+        store: &'g Store,
+        settings: &'g Settings,
+        paths: paths::NodePaths,
+        stats: crate::stat::Entries,
+    ) -> Result<Execution<'g>, Error> {
         let n = graph.nodes.len();
         let (offsets, dependents, pending) = schedule::wiring(graph);
         Ok(Execution {
@@ -277,7 +288,7 @@ impl<'g> Execution<'g> {
             records: OnceLock::new(),
             outcomes: (0..n).map(|_| OnceLock::new()).collect(),
             items: Mutex::default(),
-            stats: Arc::new(StatCache::new(store.stats()?)),
+            stats: Arc::new(StatCache::new(stats)),
             checked: crate::discovered::Checked::default(),
             warnings: Mutex::default(),
             held: Mutex::default(),

@@ -3,11 +3,14 @@
 
 use super::{Run, Runner};
 use crate::error::Error;
+use crate::execution::ahead::LOOK_AHEAD_BELOW;
 use crate::execution::finish::Finished;
+use crate::execution::paths::{NodePaths, node_paths};
 use crate::execution::{Execution, Settings};
 use crate::graph::node::NodeId;
 use crate::graph::{Graph, Kind};
 use crate::report::{Report, Status};
+use crate::stat::Entries;
 use crate::value::Shared;
 use crate::workflow::Outputs;
 
@@ -37,12 +40,24 @@ impl Runner<'_> {
         &'g self,
         graph: &'g Graph,
         settings: &'g Settings,
-        paths: crate::execution::paths::NodePaths,
+        (paths, stats): (NodePaths, Entries),
     ) -> Result<Execution<'g>, Error> {
-        let mut execution = Execution::with_paths(graph, self.store, settings, paths)?;
+        let mut execution = Execution::with_stats(graph, self.store, settings, paths, stats)?;
         self.force_on(graph, &mut execution)?;
         execution.overrides = self.overrides(graph, &execution)?;
         Ok(execution)
+    }
+
+    /// The graph's node names and the store's stat cache; side by side on the pool for a
+    /// graph large enough to start it at once anyway.
+    fn names_and_stats(&self, graph: &Graph) -> Result<(NodePaths, Entries), Error> {
+        if graph.nodes.len() < LOOK_AHEAD_BELOW {
+            return Ok((node_paths(graph)?, self.store.stats()?));
+        }
+        let (paths, stats) = self
+            .pool()?
+            .join(|| node_paths(graph), || self.store.stats());
+        Ok((paths?, stats?))
     }
 
     pub(super) fn execute<O>(
@@ -70,7 +85,7 @@ impl Runner<'_> {
     ) -> Result<(Result<Vec<Shared>, Error>, Report), Error> {
         graph.check(wanted)?;
         // Names are found before the run is recorded: a name given twice writes nothing.
-        let paths = crate::execution::paths::node_paths(graph)?;
+        let paths = self.names_and_stats(graph)?;
         let _active = self.store.active()?;
         let (run_id, journal) = self
             .store
