@@ -97,9 +97,9 @@ impl Spec {
 
     /// Reads and checks `path`.
     pub fn read(path: &Path) -> Result<Spec, Box<dyn Error + Send + Sync>> {
-        let text = std::fs::read_to_string(path)
+        let text = std::fs::read(path)
             .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-        let spec: Spec = serde_json::from_str(&text)
+        let spec: Spec = serde_json::from_slice(&text)
             .map_err(|error| format!("{} is not a graph spec: {error}", path.display()))?;
         if spec.format != FORMAT || spec.version != VERSION {
             return Err(format!(
@@ -115,18 +115,23 @@ impl Spec {
 
     /// The exact shell command of `step`, as every peer tool runs it.
     pub fn command(&self, step: &Step) -> String {
-        let salt_prefix = match &step.salt {
-            Some(salt) => expand(&self.salt_prefix, |name| (name == "salt").then_some(salt)),
-            None => String::new(),
-        };
-        let deps = step.deps.join(" ");
-        expand(&self.command_template, |name| match name {
-            "salt_prefix" => Some(&salt_prefix),
-            "deps" => Some(&deps),
-            "output" => Some(&step.output),
-            "id" => Some(&step.id),
-            _ => None,
-        })
+        self.template().command(step)
+    }
+
+    /// The command template, parsed once for the commands of many steps.
+    pub fn template(&self) -> Template {
+        Template {
+            command: parse(&self.command_template, |name| match name {
+                "salt_prefix" => Some(Part::SaltPrefix),
+                "deps" => Some(Part::Deps),
+                "output" => Some(Part::Output),
+                "id" => Some(Part::Id),
+                _ => None,
+            }),
+            salt_prefix: parse(&self.salt_prefix, |name| {
+                (name == "salt").then_some(Part::Salt)
+            }),
+        }
     }
 
     /// The steps that read `input`, directly or through other steps.
@@ -143,31 +148,88 @@ impl Spec {
     }
 }
 
-/// Fills the `{name}` fields of a Python format string; `{{` and `}}` are literal braces,
-/// and a field `value` does not know is kept as written.
-fn expand<'a>(template: &str, value: impl Fn(&str) -> Option<&'a String>) -> String {
-    let mut out = String::with_capacity(template.len() * 2);
+/// A spec's command template and salt prefix, parsed: [`Spec::template`].
+#[derive(Debug)]
+pub struct Template {
+    command: Vec<Part>,
+    salt_prefix: Vec<Part>,
+}
+
+/// A piece of a parsed template: text as it is, or a field filled from the step.
+#[derive(Debug, PartialEq)]
+enum Part {
+    Text(String),
+    SaltPrefix,
+    Deps,
+    Output,
+    Id,
+    Salt,
+}
+
+impl Template {
+    /// The exact shell command of `step`.
+    pub fn command(&self, step: &Step) -> String {
+        let mut out = String::with_capacity(64 + 16 * step.deps.len());
+        self.write(&self.command, step, &mut out);
+        out
+    }
+
+    fn write(&self, parts: &[Part], step: &Step, out: &mut String) {
+        for part in parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::SaltPrefix if step.salt.is_some() => self.write(&self.salt_prefix, step, out),
+                Part::SaltPrefix => {}
+                Part::Deps => {
+                    for (at, dep) in step.deps.iter().enumerate() {
+                        if at > 0 {
+                            out.push(' ');
+                        }
+                        out.push_str(dep);
+                    }
+                }
+                Part::Output => out.push_str(&step.output),
+                Part::Id => out.push_str(&step.id),
+                Part::Salt => out.push_str(step.salt.as_deref().unwrap_or_default()),
+            }
+        }
+    }
+}
+
+/// Parses a Python format string: `{{` and `}}` are literal braces, a `{name}` that `field`
+/// knows is that field, and one it does not know is kept as written.
+fn parse(template: &str, field: impl Fn(&str) -> Option<Part>) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut text = String::new();
     let mut rest = template;
     while let Some(at) = rest.find(['{', '}']) {
-        out.push_str(&rest[..at]);
+        text.push_str(&rest[..at]);
         let tail = &rest[at..];
-        let field = tail.strip_prefix('{').and_then(|t| t.split_once('}'));
+        let named = tail.strip_prefix('{').and_then(|t| t.split_once('}'));
         if tail.starts_with("{{") || tail.starts_with("}}") {
-            out.push_str(&tail[..1]);
+            text.push_str(&tail[..1]);
             rest = &tail[2..];
-        } else if let Some((name, after)) = field {
-            match value(name) {
-                Some(text) => out.push_str(text),
-                None => out.push_str(&tail[..name.len() + 2]),
+        } else if let Some((name, after)) = named {
+            match field(name) {
+                Some(part) => {
+                    if !text.is_empty() {
+                        parts.push(Part::Text(std::mem::take(&mut text)));
+                    }
+                    parts.push(part);
+                }
+                None => text.push_str(&tail[..name.len() + 2]),
             }
             rest = after;
         } else {
-            out.push_str(&tail[..1]);
+            text.push_str(&tail[..1]);
             rest = &tail[1..];
         }
     }
-    out.push_str(rest);
-    out
+    text.push_str(rest);
+    if !text.is_empty() {
+        parts.push(Part::Text(text));
+    }
+    parts
 }
 
 #[cfg(test)]
@@ -212,7 +274,15 @@ mod tests {
     #[test]
     fn braces_escape_and_unknown_fields_stay() {
         let none = |_: &str| None;
-        assert_eq!(expand("a {{b}} {c} }", none), "a {b} {c} }");
+        assert_eq!(
+            parse("a {{b}} {c} }", none),
+            [Part::Text("a {b} {c} }".to_owned())]
+        );
+        let id = |name: &str| (name == "id").then_some(Part::Id);
+        assert_eq!(
+            parse("{id}:{x}{", id),
+            [Part::Id, Part::Text(":{x}{".to_owned())]
+        );
     }
 
     #[test]

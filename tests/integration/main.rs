@@ -42,6 +42,7 @@ mod map_reach;
 mod map_spread;
 mod memo;
 mod named;
+mod names_large;
 mod noop;
 mod plan_props;
 mod policy;

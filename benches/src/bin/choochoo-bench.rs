@@ -15,7 +15,7 @@
 //!
 //! Prints `steps_executed=N` (the stations that ran) and exits 0, or 1 with the error.
 
-use benches::spec::{Spec, Step};
+use benches::spec::{Spec, Step, Template};
 use benches::verify::output_of;
 use choochoo::{File, Graph, Node, Report, Runner, Status, Store, station};
 use serde::{Deserialize, Serialize};
@@ -129,6 +129,7 @@ fn build(spec: &Spec, exec: Exec) -> Result<(Graph, Option<Node<File>>), BoxErro
         .map(|input| (input.as_str(), graph.input(File::new(input))))
         .collect();
     let mut last = None;
+    let template = spec.template();
     for step in &spec.steps {
         let deps = step
             .deps
@@ -141,7 +142,7 @@ fn build(spec: &Spec, exec: Exec) -> Result<(Graph, Option<Node<File>>), BoxErro
                     step.id
                 )
             })?;
-        let job = graph.input(job_of(spec, step));
+        let job = graph.input(job_of(&template, step));
         let node = match exec {
             Exec::Shell => graph.add(Shell, (&job, &deps)),
             Exec::Inproc => graph.add(Inproc, (&job, &deps)),
@@ -152,10 +153,10 @@ fn build(spec: &Spec, exec: Exec) -> Result<(Graph, Option<Node<File>>), BoxErro
     Ok((graph, last))
 }
 
-fn job_of(spec: &Spec, step: &Step) -> Job {
+fn job_of(template: &Template, step: &Step) -> Job {
     Job {
         id: step.id.clone(),
-        command: spec.command(step),
+        command: template.command(step),
         output: step.output.clone(),
     }
 }
@@ -183,19 +184,29 @@ fn run(options: &Options) -> Result<usize, Failure> {
     let store = std::thread::spawn(|| Store::open(".choochoo"));
     let spec = Spec::read("graph.json".as_ref())?;
     let (graph, last) = build(&spec, options.exec)?;
-    drop(spec); // the graph owns all it needs; peak RSS should be choochoo's, not the spec's
+    // The graph owns all it needs, and peak RSS should be choochoo's, not the spec's: it is
+    // freed on a thread of its own while the run starts.
+    std::thread::spawn(move || drop(spec));
     let store = store.join().map_err(|_| "opening the store panicked")??;
     let Some(last) = last else {
         return Ok(0);
     };
     let runner = Runner::new(&store).jobs(options.jobs);
-    match runner.run_graph(&graph, last) {
-        Ok(run) => Ok(ran(run.report())),
+    let result = match runner.run_graph(&graph, last) {
+        Ok(run) => {
+            let executed = ran(run.report());
+            // The process ends next: its graph and report go with it, not freed node by
+            // node (as make and ninja end).
+            std::mem::forget(run);
+            Ok(executed)
+        }
         Err(error) => Err(Failure {
             executed: error.report().map(ran),
             error: error.into(),
         }),
-    }
+    };
+    std::mem::forget(graph);
+    result
 }
 
 fn ran(report: &Report) -> usize {

@@ -29,6 +29,7 @@ pub(crate) mod item;
 mod item_queue;
 pub(crate) mod items;
 mod ledger;
+mod levels;
 mod lookup;
 mod map;
 pub(crate) mod paths;
@@ -247,18 +248,24 @@ impl<'g> Execution<'g> {
         settings: &'g Settings,
         paths: paths::NodePaths,
     ) -> Result<Execution<'g>, Error> {
-        Execution::with_stats(graph, store, settings, paths, store.stats()?)
+        let names = paths::Names {
+            paths,
+            contents: Vec::new(),
+        };
+        Execution::with_stats(graph, store, settings, names, store.stats()?)
     }
 
-    /// [`with_paths`](Execution::with_paths), with the store's stat cache already loaded.
+    /// [`with_paths`](Execution::with_paths), with the store's stat cache already loaded and
+    /// the content hashes of constants that were found with their names.
     pub(crate) fn with_stats(
         graph: &'g Graph,
         store: &'g Store,
         settings: &'g Settings,
-        paths: paths::NodePaths,
+        names: paths::Names,
         stats: crate::stat::Entries,
     ) -> Result<Execution<'g>, Error> {
         let n = graph.nodes.len();
+        let paths::Names { paths, contents } = names;
         let (offsets, dependents, pending) = schedule::wiring(graph);
         Ok(Execution {
             graph,
@@ -284,7 +291,7 @@ impl<'g> Execution<'g> {
                     Kind::Station { .. } => OnceLock::new(),
                 })
                 .collect(),
-            contents: (0..n).map(|_| OnceLock::new()).collect(),
+            contents: contents_of(n, contents),
             records: OnceLock::new(),
             outcomes: (0..n).map(|_| OnceLock::new()).collect(),
             items: Mutex::default(),
@@ -357,4 +364,22 @@ fn dirs_may_exist(store: &Store, settings: &Settings) -> bool {
     }
     let profile_dir = store.work_dir(&settings.profile, "-");
     profile_dir.parent().is_none_or(std::path::Path::exists)
+}
+
+/// Each node's content, empty but where `found` (one per node, or none at all) has a
+/// constant's hash: a constant that names no file has no more to its content.
+fn contents_of(nodes: usize, found: Vec<Option<Digest>>) -> Vec<OnceLock<Content>> {
+    if found.len() != nodes {
+        return (0..nodes).map(|_| OnceLock::new()).collect();
+    }
+    found
+        .into_iter()
+        .map(|digest| match digest {
+            Some(digest) => OnceLock::from(Content {
+                digest,
+                files: crate::memo::Files::default(),
+            }),
+            None => OnceLock::new(),
+        })
+        .collect()
 }

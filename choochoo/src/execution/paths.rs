@@ -1,10 +1,13 @@
 //! Each node's name in the store — its directory, head and lease — stable from run to run.
 
+use super::ahead::LOOK_AHEAD_BELOW;
+use super::levels::Levels;
 use crate::error::Error;
 use crate::graph::edge::Edge;
 use crate::graph::{Graph, Kind};
 use crate::hash::Digest;
-use std::collections::HashMap;
+use rayon::prelude::*;
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Each station's name in the store, stable from run to run: `workflow/binding` for a
@@ -13,29 +16,68 @@ use std::fmt::Write;
 /// value, files by path), so editing a file keeps the name. A graph with a node of another
 /// graph wired into it, or a name given twice, has no names: its error is returned.
 pub(crate) fn node_paths(graph: &Graph) -> Result<NodePaths, Error> {
+    Ok(names(graph, false)?.paths)
+}
+
+/// The graph's node names, and with `contents`, the content hash of each constant input
+/// whose encoding holds no secret and names no file: its name was found from the same
+/// encoding, so a run need not encode it again.
+pub(crate) struct Names {
+    pub(crate) paths: NodePaths,
+    pub(crate) contents: Vec<Option<Digest>>,
+}
+
+/// [`node_paths`], and with `contents` the content hashes [`Names`] describes. A graph of
+/// [`LOOK_AHEAD_BELOW`] nodes or more named on a pool thread is named level by level, the
+/// nodes of a level side by side on the pool.
+pub(crate) fn names(graph: &Graph, contents: bool) -> Result<Names, Error> {
     graph.check(&[])?;
-    let mut identities: Vec<Digest> = Vec::with_capacity(graph.nodes.len());
-    let mut bases = NodePaths::with_capacity(graph.nodes.len());
-    for node in &graph.nodes {
-        let (identity, base) = identity_and_base(node, &identities)?;
-        identities.push(identity);
-        bases.push(&base)?;
-    }
-    drop(identities);
-    let counts = numbered(graph, &bases)?;
-    let mut paths = NodePaths::with_capacity(graph.nodes.len());
-    let mut numbered = String::new();
-    for (base, count) in bases.iter().zip(counts) {
-        match count {
-            1 => paths.push(base)?,
-            count => {
-                numbered.clear();
-                write!(numbered, "{base}-{count}").map_err(|_| Error::internal("a name"))?;
-                paths.push(&numbered)?;
+    let n = graph.nodes.len();
+    let side_by_side = n >= LOOK_AHEAD_BELOW && rayon::current_thread_index().is_some();
+    let mut identities = vec![Digest::from_bytes([0; 32]); n];
+    let mut bases: Vec<Option<Cow<'_, str>>> = vec![None; n];
+    let mut hashes: Vec<Option<Digest>> = vec![None; if contents { n } else { 0 }];
+    for level in Levels::of(graph).each() {
+        let find = |&index: &u32| found(&graph.nodes[index as usize], &identities, contents);
+        let level_found: Vec<Result<Found<'_>, Error>> = match side_by_side {
+            true => level.par_iter().map(find).collect(),
+            false => level.iter().map(find).collect(),
+        };
+        for (&index, one) in level.iter().zip(level_found) {
+            let (index, one) = (index as usize, one?);
+            identities[index] = one.identity;
+            bases[index] = one.base;
+            if contents {
+                hashes[index] = one.content;
             }
         }
     }
-    Ok(paths)
+    let mut texts = NodePaths::with_capacity(n);
+    let mut hashed = String::new();
+    for ((node, base), identity) in graph.nodes.iter().zip(bases).zip(&identities) {
+        match base {
+            Some(base) => texts.push(&base)?,
+            None => {
+                hashed.clear();
+                hashed_name(node, identity, &mut hashed);
+                texts.push(&hashed)?;
+            }
+        }
+    }
+    drop(identities);
+    Ok(Names {
+        paths: numbered(graph, texts)?,
+        contents: hashes,
+    })
+}
+
+/// What is found of one node: its identity (what its name's hash is made of), its name
+/// before numbering (none: the station's name and its identity's hash), and for a
+/// constant, its content hash when it can be had.
+struct Found<'g> {
+    identity: Digest,
+    base: Option<Cow<'g, str>>,
+    content: Option<Digest>,
 }
 
 /// Every node's name in the store, by node index, in one buffer: a large graph's names
@@ -85,19 +127,24 @@ impl std::ops::Index<usize> for NodePaths {
     }
 }
 
-/// A node's identity (what its name's hash is made of) and its name before numbering.
-fn identity_and_base(
-    node: &crate::graph::data::NodeData,
+/// What is found of `node` from its sources' `identities`; with `contents`, a constant's
+/// content hash too, when its encoding holds no secret and names no file.
+fn found<'g>(
+    node: &'g crate::graph::data::NodeData,
     identities: &[Digest],
-) -> Result<(Digest, String), Error> {
+    contents: bool,
+) -> Result<Found<'g>, Error> {
     Ok(match &node.kind {
         Kind::Input(value) => {
             // A secret is named by a mark, so rotating it keeps the name.
-            let (encoded, _) = crate::secret::context::named(|| (node.codec.encode)(&**value))?;
-            (
-                Digest::of(&encoded),
-                node.label.as_deref().unwrap_or("input").to_owned(),
-            )
+            let (encoded, secret) = crate::secret::context::named(|| (node.codec.encode)(&**value));
+            let (encoded, paths) = encoded?;
+            Found {
+                identity: Digest::of(&encoded),
+                base: Some(Cow::Borrowed(node.label.as_deref().unwrap_or("input"))),
+                content: (contents && !secret && paths.is_empty())
+                    .then(|| crate::memo::content(&encoded, Vec::new()).digest),
+            }
         }
         Kind::Station { station, inputs } => {
             let mut hasher = crate::hash::Hasher::new("choochoo/node");
@@ -105,28 +152,38 @@ fn identity_and_base(
             for source in inputs.iter().flat_map(Edge::sources) {
                 hasher.digest("source", &identities[source.index()]);
             }
-            let identity = hasher.finish();
             let base = match (&node.label, graph_scope(node)) {
-                (Some(label), _) if node.named() => label.to_string(),
-                (Some(label), scope) => format!("{scope}{label}"),
-                (None, _) => {
-                    let name = station.id().rsplit("::").next().unwrap_or("station");
-                    let mut base = String::with_capacity(name.len() + 13);
-                    base.push_str(name);
-                    base.push('-');
-                    identity.push_hex(&mut base, 6);
-                    base
-                }
+                (Some(label), _) if node.named() => Some(Cow::Borrowed(&**label)),
+                (Some(label), scope) => Some(Cow::Owned(format!("{scope}{label}"))),
+                (None, _) => None,
             };
-            (identity, base)
+            Found {
+                identity: hasher.finish(),
+                base,
+                content: None,
+            }
         }
     })
 }
 
-/// Which of the nodes of its name each node is (1 for the first): the second of a name is
-/// `name-2`. A name the program gave is the node's name or an error, never `name-2`.
-fn numbered(graph: &Graph, bases: &NodePaths) -> Result<Vec<u32>, Error> {
-    let mut taken: HashMap<&str, u32> = HashMap::with_capacity(bases.len());
+/// The name of a station the program named not: its station's name and a short hash of its
+/// identity.
+fn hashed_name(node: &crate::graph::data::NodeData, identity: &Digest, out: &mut String) {
+    let name = match &node.kind {
+        Kind::Station { station, .. } => station.id().rsplit("::").next().unwrap_or("station"),
+        Kind::Input(_) => "input",
+    };
+    out.push_str(name);
+    out.push('-');
+    identity.push_hex(out, 6);
+}
+
+/// Each node's name: its base, numbered when another node before it has the same (the
+/// second of a name is `name-2`). A name the program gave is the node's name or an error,
+/// never `name-2`.
+fn numbered(graph: &Graph, bases: NodePaths) -> Result<NodePaths, Error> {
+    let mut taken: foldhash::HashMap<&str, u32> =
+        foldhash::HashMap::with_capacity_and_hasher(bases.len(), Default::default());
     let mut counts = Vec::with_capacity(bases.len());
     for (at, (base, node)) in bases.iter().zip(&graph.nodes).enumerate() {
         let count = taken.entry(base).or_insert(0);
@@ -139,7 +196,23 @@ fn numbered(graph: &Graph, bases: &NodePaths) -> Result<Vec<u32>, Error> {
         }
         counts.push(*count);
     }
-    Ok(counts)
+    drop(taken);
+    if counts.iter().all(|&count| count == 1) {
+        return Ok(bases);
+    }
+    let mut paths = NodePaths::with_capacity(bases.len());
+    let mut numbered = String::new();
+    for (base, count) in bases.iter().zip(counts) {
+        match count {
+            1 => paths.push(base)?,
+            count => {
+                numbered.clear();
+                write!(numbered, "{base}-{count}").map_err(|_| Error::internal("a name"))?;
+                paths.push(&numbered)?;
+            }
+        }
+    }
+    Ok(paths)
 }
 
 fn graph_scope(node: &crate::graph::data::NodeData) -> String {

@@ -5,7 +5,7 @@ use super::{Run, Runner};
 use crate::error::Error;
 use crate::execution::ahead::LOOK_AHEAD_BELOW;
 use crate::execution::finish::Finished;
-use crate::execution::paths::{NodePaths, node_paths};
+use crate::execution::paths::{Names, names};
 use crate::execution::{Execution, Settings};
 use crate::graph::node::NodeId;
 use crate::graph::{Graph, Kind};
@@ -40,24 +40,24 @@ impl Runner<'_> {
         &'g self,
         graph: &'g Graph,
         settings: &'g Settings,
-        (paths, stats): (NodePaths, Entries),
+        (names, stats): (Names, Entries),
     ) -> Result<Execution<'g>, Error> {
-        let mut execution = Execution::with_stats(graph, self.store, settings, paths, stats)?;
+        let mut execution = Execution::with_stats(graph, self.store, settings, names, stats)?;
         self.force_on(graph, &mut execution)?;
         execution.overrides = self.overrides(graph, &execution)?;
         Ok(execution)
     }
 
-    /// The graph's node names and the store's stat cache; side by side on the pool for a
-    /// graph large enough to start it at once anyway.
-    fn names_and_stats(&self, graph: &Graph) -> Result<(NodePaths, Entries), Error> {
+    /// The graph's node names (and its constants' content hashes) and the store's stat
+    /// cache; side by side on the pool for a graph large enough to start it at once anyway.
+    fn names_and_stats(&self, graph: &Graph) -> Result<(Names, Entries), Error> {
         if graph.nodes.len() < LOOK_AHEAD_BELOW {
-            return Ok((node_paths(graph)?, self.store.stats()?));
+            return Ok((names(graph, true)?, self.store.stats()?));
         }
-        let (paths, stats) = self
+        let (names, stats) = self
             .pool()?
-            .join(|| node_paths(graph), || self.store.stats());
-        Ok((paths?, stats?))
+            .join(|| names(graph, true), || self.store.stats());
+        Ok((names?, stats?))
     }
 
     pub(super) fn execute<O>(

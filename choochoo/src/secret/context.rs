@@ -27,6 +27,8 @@ thread_local! {
     static MODE: RefCell<Mode> = const { RefCell::new(Mode::Refuse) };
     /// The secrets an in-process copy is passing from its encoder to its decoder.
     static PASSED: RefCell<Vec<Shared>> = const { RefCell::new(Vec::new()) };
+    /// Whether a secret was written as the mark since [`named`] started.
+    static MARKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// Whether a secret refused to be encoded since [`refusing`] started.
     static REFUSED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -60,9 +62,16 @@ pub(crate) fn keyed<R>(keys: &Arc<Keys>, create: bool, code: impl FnOnce() -> R)
 }
 
 /// Runs `code` with every secret it encodes written as the same mark: for identities that
-/// must not change when a secret does (a builder node's name).
-pub(crate) fn named<R>(code: impl FnOnce() -> R) -> R {
-    with_mode(Mode::Named, code)
+/// must not change when a secret does (a builder node's name). Says whether it met one.
+pub(crate) fn named<R>(code: impl FnOnce() -> R) -> (R, bool) {
+    let outer = MARKED.with(|marked| marked.replace(false));
+    let result = with_mode(Mode::Named, code);
+    (result, MARKED.with(|marked| marked.replace(outer)))
+}
+
+/// Notes that a secret was written as the mark.
+pub(super) fn mark() {
+    MARKED.with(|marked| marked.set(true));
 }
 
 /// Runs `code`, an encoding and its decoding on this thread, with secrets handed from one

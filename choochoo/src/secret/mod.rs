@@ -170,7 +170,10 @@ impl<T: Serialize + Send + Sync + 'static> Serialize for Secret<T> {
                 context::refuse();
                 Err(S::Error::custom(NEVER_STORED))
             }
-            context::Mode::Named => serializer.serialize_bytes(b"secret"),
+            context::Mode::Named => {
+                context::mark();
+                serializer.serialize_bytes(b"secret")
+            }
             context::Mode::Copy => serializer.serialize_u64(context::pass(self.value.clone())),
             context::Mode::Keyed { keys, create } => {
                 let key = keys.get(create).map_err(S::Error::custom)?;
