@@ -14,4 +14,5 @@ pub mod grid;
 pub mod random;
 pub mod shape;
 pub mod spec;
+pub mod template;
 pub mod verify;

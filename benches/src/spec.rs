@@ -8,7 +8,9 @@
 //! order, every path relative to the workload directory. A step's output holds the
 //! lowercase SHA-256 hex digest of its deps' bytes, joined in order, and a newline.
 
+pub use crate::template::Template;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::error::Error;
 use std::path::Path;
@@ -71,6 +73,71 @@ pub struct Step {
     pub salt: Option<String>,
 }
 
+/// A spec as `graph.json` holds it, its strings borrowed from the text where they have no
+/// escapes: what `choochoo-bench` builds its graph from, without a copy of every path.
+#[derive(Debug, Deserialize)]
+pub struct Borrowed<'a> {
+    #[serde(borrow)]
+    format: Cow<'a, str>,
+    version: u32,
+    /// As [`Spec::command_template`].
+    #[serde(borrow)]
+    pub command_template: Cow<'a, str>,
+    /// As [`Spec::salt_prefix`].
+    #[serde(borrow)]
+    pub salt_prefix: Cow<'a, str>,
+    /// As [`Spec::inputs`].
+    #[serde(borrow)]
+    pub inputs: Vec<Cow<'a, str>>,
+    /// As [`Spec::steps`].
+    #[serde(borrow)]
+    pub steps: Vec<BorrowedStep<'a>>,
+}
+
+/// A [`Step`] of a [`Borrowed`] spec.
+#[derive(Debug, Deserialize)]
+pub struct BorrowedStep<'a> {
+    /// As [`Step::id`].
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    /// As [`Step::deps`].
+    #[serde(borrow)]
+    pub deps: Vec<Cow<'a, str>>,
+    /// As [`Step::output`].
+    #[serde(borrow)]
+    pub output: Cow<'a, str>,
+    /// As [`Step::salt`].
+    #[serde(borrow, default)]
+    pub salt: Option<Cow<'a, str>>,
+}
+
+impl<'a> Borrowed<'a> {
+    /// Reads and checks `text`, the contents of the spec at `path`.
+    pub fn parse(text: &'a str, path: &Path) -> Result<Borrowed<'a>, Box<dyn Error + Send + Sync>> {
+        let spec: Borrowed<'a> = serde_json::from_str(text)
+            .map_err(|error| format!("{} is not a graph spec: {error}", path.display()))?;
+        check(path, &spec.format, spec.version)?;
+        Ok(spec)
+    }
+
+    /// The command template, parsed once for the commands of many steps.
+    pub fn template(&self) -> Template {
+        Template::new(&self.command_template, &self.salt_prefix)
+    }
+}
+
+/// `Ok` for a spec of this format and version.
+fn check(path: &Path, format: &str, version: u32) -> Result<(), Box<dyn Error + Send + Sync>> {
+    if format != FORMAT || version != VERSION {
+        return Err(format!(
+            "{} is `{format}` version {version}, not `{FORMAT}` version {VERSION}",
+            path.display()
+        )
+        .into());
+    }
+    Ok(())
+}
+
 impl Spec {
     /// A spec of the standard command and salt prefix, with empty lists.
     pub fn new(shape: &str, seed: u64, nodes: usize, input_bytes: usize) -> Spec {
@@ -97,19 +164,11 @@ impl Spec {
 
     /// Reads and checks `path`.
     pub fn read(path: &Path) -> Result<Spec, Box<dyn Error + Send + Sync>> {
-        let text = std::fs::read(path)
+        let text = std::fs::read_to_string(path)
             .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-        let spec: Spec = serde_json::from_slice(&text)
+        let spec: Spec = serde_json::from_str(&text)
             .map_err(|error| format!("{} is not a graph spec: {error}", path.display()))?;
-        if spec.format != FORMAT || spec.version != VERSION {
-            return Err(format!(
-                "{} is `{}` version {}, not `{FORMAT}` version {VERSION}",
-                path.display(),
-                spec.format,
-                spec.version
-            )
-            .into());
-        }
+        check(path, &spec.format, spec.version)?;
         Ok(spec)
     }
 
@@ -120,18 +179,7 @@ impl Spec {
 
     /// The command template, parsed once for the commands of many steps.
     pub fn template(&self) -> Template {
-        Template {
-            command: parse(&self.command_template, |name| match name {
-                "salt_prefix" => Some(Part::SaltPrefix),
-                "deps" => Some(Part::Deps),
-                "output" => Some(Part::Output),
-                "id" => Some(Part::Id),
-                _ => None,
-            }),
-            salt_prefix: parse(&self.salt_prefix, |name| {
-                (name == "salt").then_some(Part::Salt)
-            }),
-        }
+        Template::new(&self.command_template, &self.salt_prefix)
     }
 
     /// The steps that read `input`, directly or through other steps.
@@ -146,90 +194,6 @@ impl Spec {
         }
         cone
     }
-}
-
-/// A spec's command template and salt prefix, parsed: [`Spec::template`].
-#[derive(Debug)]
-pub struct Template {
-    command: Vec<Part>,
-    salt_prefix: Vec<Part>,
-}
-
-/// A piece of a parsed template: text as it is, or a field filled from the step.
-#[derive(Debug, PartialEq)]
-enum Part {
-    Text(String),
-    SaltPrefix,
-    Deps,
-    Output,
-    Id,
-    Salt,
-}
-
-impl Template {
-    /// The exact shell command of `step`.
-    pub fn command(&self, step: &Step) -> String {
-        let mut out = String::with_capacity(64 + 16 * step.deps.len());
-        self.write(&self.command, step, &mut out);
-        out
-    }
-
-    fn write(&self, parts: &[Part], step: &Step, out: &mut String) {
-        for part in parts {
-            match part {
-                Part::Text(text) => out.push_str(text),
-                Part::SaltPrefix if step.salt.is_some() => self.write(&self.salt_prefix, step, out),
-                Part::SaltPrefix => {}
-                Part::Deps => {
-                    for (at, dep) in step.deps.iter().enumerate() {
-                        if at > 0 {
-                            out.push(' ');
-                        }
-                        out.push_str(dep);
-                    }
-                }
-                Part::Output => out.push_str(&step.output),
-                Part::Id => out.push_str(&step.id),
-                Part::Salt => out.push_str(step.salt.as_deref().unwrap_or_default()),
-            }
-        }
-    }
-}
-
-/// Parses a Python format string: `{{` and `}}` are literal braces, a `{name}` that `field`
-/// knows is that field, and one it does not know is kept as written.
-fn parse(template: &str, field: impl Fn(&str) -> Option<Part>) -> Vec<Part> {
-    let mut parts = Vec::new();
-    let mut text = String::new();
-    let mut rest = template;
-    while let Some(at) = rest.find(['{', '}']) {
-        text.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        let named = tail.strip_prefix('{').and_then(|t| t.split_once('}'));
-        if tail.starts_with("{{") || tail.starts_with("}}") {
-            text.push_str(&tail[..1]);
-            rest = &tail[2..];
-        } else if let Some((name, after)) = named {
-            match field(name) {
-                Some(part) => {
-                    if !text.is_empty() {
-                        parts.push(Part::Text(std::mem::take(&mut text)));
-                    }
-                    parts.push(part);
-                }
-                None => text.push_str(&tail[..name.len() + 2]),
-            }
-            rest = after;
-        } else {
-            text.push_str(&tail[..1]);
-            rest = &tail[1..];
-        }
-    }
-    text.push_str(rest);
-    if !text.is_empty() {
-        parts.push(Part::Text(text));
-    }
-    parts
 }
 
 #[cfg(test)]
@@ -268,20 +232,6 @@ mod tests {
         assert_eq!(
             g.command(&s),
             ": v2; cat in/a in/b > out/s1 && echo s1 >> .steps.log"
-        );
-    }
-
-    #[test]
-    fn braces_escape_and_unknown_fields_stay() {
-        let none = |_: &str| None;
-        assert_eq!(
-            parse("a {{b}} {c} }", none),
-            [Part::Text("a {b} {c} }".to_owned())]
-        );
-        let id = |name: &str| (name == "id").then_some(Part::Id);
-        assert_eq!(
-            parse("{id}:{x}{", id),
-            [Part::Id, Part::Text(":{x}{".to_owned())]
         );
     }
 

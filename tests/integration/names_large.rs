@@ -1,6 +1,7 @@
-//! A large graph (2,000 nodes or more) is named level by level on the pool, and the hashes of
-//! its constants are found with their names: its names and keys are those a plan finds one
-//! node at a time, on the caller's thread.
+//! A large graph (2,000 nodes or more) is named level by level on the pool, beside its stat
+//! cache, its wiring and the run's row, and the hashes of its constants are found with
+//! their names: its names and keys are those a plan finds one node at a time, on the
+//! caller's thread, and a graph that cannot be named leaves no run behind.
 
 use crate::support::{counts, executed, serial, take_executions, temp_store};
 use choochoo::{Action, File, Graph, Node, Runner, Secret, station};
@@ -99,4 +100,48 @@ fn a_large_graph_is_named_and_keyed_as_a_plan_finds_it_one_node_at_a_time() {
 
     runner.run_graph(&graph, *nodes.last().unwrap()).unwrap();
     assert_eq!(take_executions(), counts(&[]));
+}
+
+/// A constant whose encoding fails: a large graph holding one has no names.
+#[derive(Debug, Clone, Deserialize)]
+struct Unencodable;
+
+impl Serialize for Unencodable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("this value cannot be encoded"))
+    }
+}
+
+#[station]
+fn refuse(value: &Unencodable) -> u64 {
+    executed("refuse");
+    let _ = value;
+    0
+}
+
+#[test]
+fn a_large_graph_that_cannot_be_named_leaves_no_run_behind() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let (mut graph, nodes) = layered(tmp.dir.path());
+    let value = graph.input(Unencodable);
+    graph.add(Refuse, (&value,));
+    let error = Runner::new(&tmp.store)
+        .jobs(2)
+        .run_graph(&graph, *nodes.last().unwrap())
+        .unwrap_err();
+    assert!(error.to_string().contains("Unencodable"), "{error}");
+    assert_eq!(take_executions(), counts(&[]));
+    let dir = tmp.store.dir().to_owned();
+    drop(tmp.store);
+    let store = choochoo::Store::open(&dir).unwrap();
+    assert_eq!(store.interrupted_runs().unwrap(), []);
+    assert_eq!(std::fs::read_dir(dir.join("runs")).unwrap().count(), 0);
+    // Nor a row a dashboard would show as a run in flight.
+    drop(store);
+    let db = rusqlite::Connection::open(dir.join("store.db")).unwrap();
+    let runs: i64 = db
+        .query_row("SELECT count(*) FROM runs", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(runs, 0);
 }

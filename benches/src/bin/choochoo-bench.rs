@@ -15,11 +15,10 @@
 //!
 //! Prints `steps_executed=N` (the stations that ran) and exits 0, or 1 with the error.
 
-use benches::spec::{Spec, Step, Template};
+use benches::spec::{Borrowed, BorrowedStep, Template};
 use benches::verify::output_of;
 use choochoo::{File, Graph, Node, Report, Runner, Status, Store, station};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::error::Error;
 use std::io::Write;
 use std::path::PathBuf;
@@ -121,20 +120,21 @@ impl Options {
 }
 
 /// The graph of a spec: one station per step, and the node of the last step.
-fn build(spec: &Spec, exec: Exec) -> Result<(Graph, Option<Node<File>>), BoxError> {
+fn build(spec: &Borrowed<'_>, exec: Exec) -> Result<(Graph, Option<Node<File>>), BoxError> {
     let mut graph = Graph::new();
-    let mut files: HashMap<&str, Node<File>> = spec
+    let mut files: foldhash::HashMap<&str, Node<File>> = spec
         .inputs
         .iter()
-        .map(|input| (input.as_str(), graph.input(File::new(input))))
+        .map(|input| (&**input, graph.input(File::new(&**input))))
         .collect();
+    files.reserve(spec.steps.len());
     let mut last = None;
     let template = spec.template();
     for step in &spec.steps {
         let deps = step
             .deps
             .iter()
-            .map(|dep| files.get(dep.as_str()).copied())
+            .map(|dep| files.get(&**dep).copied())
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| {
                 format!(
@@ -153,11 +153,11 @@ fn build(spec: &Spec, exec: Exec) -> Result<(Graph, Option<Node<File>>), BoxErro
     Ok((graph, last))
 }
 
-fn job_of(template: &Template, step: &Step) -> Job {
+fn job_of(template: &Template, step: &BorrowedStep<'_>) -> Job {
     Job {
-        id: step.id.clone(),
+        id: step.id.to_string(),
         command: template.command(step),
-        output: step.output.clone(),
+        output: step.output.to_string(),
     }
 }
 
@@ -182,11 +182,15 @@ fn run(options: &Options) -> Result<usize, Failure> {
         .map_err(|error| format!("cannot enter {}: {error}", options.workdir.display()))?;
     // The store opens on a thread of its own while the spec is read and the graph built.
     let store = std::thread::spawn(|| Store::open(".choochoo"));
-    let spec = Spec::read("graph.json".as_ref())?;
+    let path = std::path::Path::new("graph.json");
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let spec = Borrowed::parse(&text, path)?;
     let (graph, last) = build(&spec, options.exec)?;
     // The graph owns all it needs, and peak RSS should be choochoo's, not the spec's: it is
     // freed on a thread of its own while the run starts.
-    std::thread::spawn(move || drop(spec));
+    drop(spec);
+    std::thread::spawn(move || drop(text));
     let store = store.join().map_err(|_| "opening the store panicked")??;
     let Some(last) = last else {
         return Ok(0);

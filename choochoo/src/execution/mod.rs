@@ -40,7 +40,7 @@ mod remote;
 mod resources;
 #[cfg(feature = "remote")]
 mod restore;
-mod schedule;
+pub(crate) mod schedule;
 mod used;
 mod values;
 mod warned;
@@ -264,9 +264,20 @@ impl<'g> Execution<'g> {
         names: paths::Names,
         stats: crate::stat::Entries,
     ) -> Result<Execution<'g>, Error> {
+        let wiring = schedule::Wiring::of(graph);
+        Execution::with_wiring(graph, store, settings, (names, stats, wiring))
+    }
+
+    /// [`with_stats`](Execution::with_stats), with the graph's wiring already found.
+    pub(crate) fn with_wiring(
+        graph: &'g Graph,
+        store: &'g Store,
+        settings: &'g Settings,
+        (names, stats, wiring): (paths::Names, crate::stat::Entries, schedule::Wiring),
+    ) -> Result<Execution<'g>, Error> {
         let n = graph.nodes.len();
         let paths::Names { paths, contents } = names;
-        let (offsets, dependents, pending) = schedule::wiring(graph);
+        let (offsets, dependents, pending) = wiring.into_parts();
         Ok(Execution {
             graph,
             store,

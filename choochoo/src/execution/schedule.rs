@@ -147,7 +147,29 @@ impl Execution<'_> {
 
 /// The graph turned around: for each node, the stations reading it (`dependents[offsets[n]..
 /// offsets[n + 1]]`), and for each station, how many of its inputs are stations.
-pub(super) fn wiring(graph: &Graph) -> (Vec<u32>, Vec<NodeId>, Vec<AtomicU32>) {
+pub(crate) struct Wiring {
+    offsets: Vec<u32>,
+    dependents: Vec<NodeId>,
+    pending: Vec<AtomicU32>,
+}
+
+impl Wiring {
+    /// The wiring of `graph`.
+    pub(crate) fn of(graph: &Graph) -> Wiring {
+        let (offsets, dependents, pending) = wiring(graph);
+        Wiring {
+            offsets,
+            dependents,
+            pending,
+        }
+    }
+
+    pub(super) fn into_parts(self) -> (Vec<u32>, Vec<NodeId>, Vec<AtomicU32>) {
+        (self.offsets, self.dependents, self.pending)
+    }
+}
+
+fn wiring(graph: &Graph) -> (Vec<u32>, Vec<NodeId>, Vec<AtomicU32>) {
     let n = graph.nodes.len();
     let mut counts = vec![0u32; n + 1];
     let mut pending = Vec::with_capacity(n);

@@ -6,13 +6,21 @@ use crate::error::Error;
 use crate::execution::ahead::LOOK_AHEAD_BELOW;
 use crate::execution::finish::Finished;
 use crate::execution::paths::{Names, names};
+use crate::execution::schedule::Wiring;
 use crate::execution::{Execution, Settings};
 use crate::graph::node::NodeId;
 use crate::graph::{Graph, Kind};
 use crate::report::{Report, Status};
 use crate::stat::Entries;
+use crate::store::interrupted::Journal;
 use crate::value::Shared;
 use crate::workflow::Outputs;
+
+/// What a run finds before its execution is made: node names, stat cache, wiring.
+type Found = (Names, Entries, Wiring);
+
+/// A run recorded as begun: its id and its journal.
+type Begun = (i64, Journal);
 
 impl Runner<'_> {
     pub(super) fn settings(&self, run_id: i64) -> Settings {
@@ -40,24 +48,48 @@ impl Runner<'_> {
         &'g self,
         graph: &'g Graph,
         settings: &'g Settings,
-        (names, stats): (Names, Entries),
+        found: Found,
     ) -> Result<Execution<'g>, Error> {
-        let mut execution = Execution::with_stats(graph, self.store, settings, names, stats)?;
+        let mut execution = Execution::with_wiring(graph, self.store, settings, found)?;
         self.force_on(graph, &mut execution)?;
         execution.overrides = self.overrides(graph, &execution)?;
         Ok(execution)
     }
 
-    /// The graph's node names (and its constants' content hashes) and the store's stat
-    /// cache; side by side on the pool for a graph large enough to start it at once anyway.
-    fn names_and_stats(&self, graph: &Graph) -> Result<(Names, Entries), Error> {
+    /// The graph's node names (and its constants' content hashes), the store's stat cache
+    /// and the graph's wiring, and the run recorded as begun: its id and journal. Names
+    /// are found before the run is recorded, so a name given twice writes nothing; for a
+    /// graph large enough to start the pool at once anyway, all four are found side by side
+    /// on it, and a run recorded before its names (or its stat cache) were found wrong is
+    /// removed again.
+    fn begin(&self, workflow: &str, graph: &Graph) -> Result<(Found, Begun), Error> {
+        let begin = || {
+            self.store
+                .begin_run(workflow, &self.profile, &self.instance)
+        };
         if graph.nodes.len() < LOOK_AHEAD_BELOW {
-            return Ok((names(graph, true)?, self.store.stats()?));
+            let names = names(graph, true)?;
+            let found = (names, self.store.stats()?, Wiring::of(graph));
+            return Ok((found, begin()?));
         }
-        let (names, stats) = self
-            .pool()?
-            .join(|| names(graph, true), || self.store.stats());
-        Ok((names?, stats?))
+        let (names, (stats, (wiring, begun))) = self.pool()?.join(
+            || names(graph, true),
+            || {
+                rayon::join(
+                    || self.store.stats(),
+                    || rayon::join(|| Wiring::of(graph), begin),
+                )
+            },
+        );
+        match (names.and_then(|names| Ok((names, stats?, wiring))), begun) {
+            (Ok(found), begun) => Ok((found, begun?)),
+            (Err(error), begun) => {
+                if let Ok((run, _journal)) = begun {
+                    self.store.forget_run(run)?;
+                }
+                Err(error)
+            }
+        }
     }
 
     pub(super) fn execute<O>(
@@ -84,12 +116,8 @@ impl Runner<'_> {
         outside: Vec<bool>,
     ) -> Result<(Result<Vec<Shared>, Error>, Report), Error> {
         graph.check(wanted)?;
-        // Names are found before the run is recorded: a name given twice writes nothing.
-        let paths = self.names_and_stats(graph)?;
         let _active = self.store.active()?;
-        let (run_id, journal) = self
-            .store
-            .begin_run(workflow, &self.profile, &self.instance)?;
+        let (found, (run_id, journal)) = self.begin(workflow, graph)?;
         let mut settings = self.settings(run_id);
         settings.journal = Some(std::sync::Arc::new(journal));
         #[cfg(feature = "remote")]
@@ -100,7 +128,7 @@ impl Runner<'_> {
         {
             settings.temporal = self.dispatch()?;
         }
-        let mut execution = match self.prepare(graph, &settings, paths) {
+        let mut execution = match self.prepare(graph, &settings, found) {
             Ok(execution) => execution,
             Err(error) => {
                 // A name it was given is wrong: the run did not start.

@@ -7,9 +7,10 @@
 //! It is a cache: losing an entry costs hashing that file again, never a wrong result. An
 //! append is one `write` at the end (`O_APPEND`: another process's append lands whole before
 //! or after it) and is not synced; a frame cut short or damaged is stepped over. A later
-//! entry for a path replaces an earlier one. A file with more than twice as many frames as
-//! paths is rewritten when it is read (a temp file renamed over it), as is one that is not a
-//! stat file at all.
+//! entry for a path replaces an earlier one. A file of 1 MiB or more with more than one and a
+//! half times as many frames as paths is rewritten when it is read (a temp file renamed over
+//! it), as is one that is not a stat file at all (or of an earlier format: its files are
+//! hashed again).
 
 use super::log::frame::{self, Format, Frame};
 use crate::stat::{Entries, Entry, FileState, key};
@@ -18,7 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The first bytes of a stat file.
-const MAGIC: &[u8; 16] = b"choochoo-stats\0\x01";
+const MAGIC: &[u8; 16] = b"choochoo-stats\0\x02";
 
 /// A file smaller than this is never rewritten for its stale frames.
 const REWRITE_FROM: usize = 1 << 20;
@@ -34,12 +35,16 @@ struct Line<'a> {
     mtime_ns: i64,
     ctime_ns: i64,
     recorded_ns: i64,
-    digest: [u8; 32],
+    /// The content digest's 32 bytes, as bytes (not 32 numbers).
+    #[serde(borrow)]
+    digest: &'a [u8],
 }
 
 impl Line<'_> {
-    fn entry(&self) -> Entry {
-        Entry {
+    /// Its entry; none when its digest is not 32 bytes.
+    fn entry(&self) -> Option<Entry> {
+        let digest: [u8; 32] = self.digest.try_into().ok()?;
+        Some(Entry {
             state: FileState {
                 dev: self.dev,
                 ino: self.ino,
@@ -48,15 +53,15 @@ impl Line<'_> {
                 ctime_ns: self.ctime_ns,
             },
             recorded_ns: self.recorded_ns,
-            digest: crate::hash::Digest::from_bytes(self.digest),
-        }
+            digest: crate::hash::Digest::from_bytes(digest),
+        })
     }
 }
 
 /// What reading the stat file found.
 pub(super) struct Read {
     pub(super) entries: Entries,
-    /// Whether it should be written again: mostly stale frames, or not a stat file.
+    /// Whether it should be written again: a third of its frames stale, or not a stat file.
     pub(super) rewrite: bool,
 }
 
@@ -79,8 +84,14 @@ pub(super) fn read(path: &Path) -> std::io::Result<Option<Read>> {
     while at < bytes.len() {
         match frame::parse(Format::Xxh3, &bytes[at..]) {
             Frame::Good(body, length) => {
-                if let Ok(line) = postcard::from_bytes::<Line<'_>>(body) {
-                    entries.insert(line.path.into(), line.entry());
+                // A frame holds one line and nothing after it.
+                let line = postcard::take_from_bytes::<Line<'_>>(body)
+                    .ok()
+                    .filter(|(_, rest)| rest.is_empty());
+                if let Some((line, _)) = line
+                    && let Some(entry) = line.entry()
+                {
+                    entries.insert(line.path.into(), entry);
                 }
                 frames += 1;
                 at += length;
@@ -92,7 +103,9 @@ pub(super) fn read(path: &Path) -> std::io::Result<Option<Read>> {
             },
         }
     }
-    let rewrite = bytes.len() >= REWRITE_FROM && frames > 2 * entries.len();
+    // Rewritten once a third of its frames are stale: read at every run's start, the file
+    // costs its frames, not its entries.
+    let rewrite = bytes.len() >= REWRITE_FROM && 2 * frames > 3 * entries.len();
     Ok(Some(Read { entries, rewrite }))
 }
 
@@ -178,7 +191,7 @@ fn push(bytes: &mut Vec<u8>, path: &[u8], entry: &Entry) -> std::io::Result<()> 
         mtime_ns: s.mtime_ns,
         ctime_ns: s.ctime_ns,
         recorded_ns: entry.recorded_ns,
-        digest: *entry.digest.as_bytes(),
+        digest: entry.digest.as_bytes(),
     };
     frame::write(Format::Xxh3, &line, bytes).map_err(std::io::Error::other)
 }
@@ -257,5 +270,29 @@ mod tests {
         assert!(found.entries.is_empty() && found.rewrite);
         rewrite(&path, dir.path(), &found.entries).unwrap();
         assert!(!read(&path).unwrap().unwrap().rewrite);
+    }
+
+    #[test]
+    fn a_large_file_is_rewritten_once_a_third_of_its_frames_are_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stats.log");
+        let paths: Vec<PathBuf> = (0..6_000)
+            .map(|n| PathBuf::from(format!("{n:0>80}")))
+            .collect();
+        let all: Vec<(PathBuf, Entry)> = paths.iter().map(|p| (p.clone(), entry(1))).collect();
+        append(&path, dir.path(), &all).unwrap();
+        // 6,000 paths in 8,900 frames (under 1.5 frames a path), then in 9,100.
+        append(&path, dir.path(), &all[..2_900]).unwrap();
+        let found = read(&path).unwrap().unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() >= REWRITE_FROM as u64);
+        assert_eq!(found.entries.len(), 6_000);
+        assert!(!found.rewrite);
+        append(&path, dir.path(), &all[..200]).unwrap();
+        let found = read(&path).unwrap().unwrap();
+        assert!(found.rewrite);
+        rewrite(&path, dir.path(), &found.entries).unwrap();
+        let again = read(&path).unwrap().unwrap();
+        assert_eq!(again.entries.len(), 6_000);
+        assert!(!again.rewrite);
     }
 }
