@@ -3,6 +3,8 @@
 //! read again. A file changed within the same timestamp tick as its recorded hash could keep
 //! all five fields, so such a "racy" entry is never trusted: the file is hashed again.
 
+mod racy;
+
 use crate::hash::{Digest, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! The stat cache's file, `stats.log`: a store opened again reads it and re-hashes nothing;
 //! a damaged one costs hashing, never a result; a store of an earlier version, whose cache
-//! was its `stats` table, starts the file from it.
+//! was its `stats` table, starts the file from it; the outputs a run hashed as soon as they
+//! were written are read once more at its end, so the no-op after it reads nothing.
 
 use crate::support::{executed, serial, take_executions};
 use choochoo::{File, Graph, Node, Runner, Store, station};
@@ -100,4 +101,54 @@ fn a_stat_cache_of_an_earlier_version_starts_the_file_and_is_kept() {
         "started from the table"
     );
     assert_eq!(run_fresh(&store_dir, &graph, out), (TOTAL, 0, 0));
+}
+
+/// Writes ten files into its directory and returns them: hashed at once by the run, so
+/// their entries are racy.
+#[station]
+fn write_ten(ctx: &choochoo::Ctx) -> Result<Vec<File>, Box<dyn std::error::Error + Send + Sync>> {
+    executed("write_ten");
+    (0..10)
+        .map(|n| {
+            let path = ctx.output(format!("out-{n}.txt"))?;
+            std::fs::write(&path, format!("output {n}"))?;
+            Ok(File::new(path))
+        })
+        .collect()
+}
+
+/// Counts its files' bytes, slowly: the run ends well over a tick after they were written.
+#[station]
+fn count_slowly(files: &Vec<File>) -> std::io::Result<u64> {
+    executed("count_slowly");
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    files
+        .iter()
+        .map(|file| Ok(std::fs::metadata(file.path())?.len()))
+        .sum()
+}
+
+#[test]
+fn outputs_hashed_as_they_were_written_are_settled_so_the_no_op_reads_nothing() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let store_dir = tmp.path().join(".choochoo");
+    let mut g = Graph::new();
+    let files = g.add(WriteTen, ());
+    let out = g.add(CountSlowly, (&files,));
+    let run = |store: &Store| {
+        let total = Runner::new(store)
+            .jobs(2)
+            .run_graph(&g, out)
+            .unwrap()
+            .into_output();
+        let ran = take_executions().values().sum::<usize>();
+        (total, ran, choochoo::test_util::files_hashed(store))
+    };
+    let store = Store::open(&store_dir).unwrap();
+    // Each output hashed when it was made, and once more at the run's end.
+    assert_eq!(run(&store), (80, 2, 20));
+    drop(store);
+    let store = Store::open(&store_dir).unwrap();
+    assert_eq!(run(&store), (80, 0, 0), "the no-op reads no file");
 }

@@ -34,6 +34,7 @@ impl Execution<'_> {
             .iter()
             .map(|id| self.take_value(*id))
             .collect::<Result<Vec<_>, _>>();
+        self.stats.settle_racy();
         if let Err(error) = self.store.save_stats(&self.stats.take_changed()) {
             self.warn(format!("the stat cache was not saved: {}", chain(&error)));
         }
