@@ -117,6 +117,7 @@ impl fmt::Display for ParseDigestError {
 impl std::error::Error for ParseDigestError {}
 
 /// Hashes structured data: each field is written as tag length, tag, value length, value.
+#[derive(Clone)]
 pub(crate) struct Hasher {
     /// What went to BLAKE3 so far, once the buffer first filled.
     inner: Option<blake3::Hasher>,
@@ -163,6 +164,47 @@ impl Hasher {
         Digest(*inner.finalize().as_bytes())
     }
 
+    /// The hasher with what it gathered given to BLAKE3, which compresses every full block
+    /// of it: a copy continues from there, and the digest is the same as of the whole.
+    fn settled(mut self) -> Hasher {
+        let inner = self.inner.get_or_insert_with(blake3::Hasher::new);
+        inner.update(&self.buffer[..self.buffered]);
+        self.buffered = 0;
+        self
+    }
+
+    /// A hasher of `domain` that has taken the fields `start` writes, the same for every
+    /// hash of the domain that shares `parts` (a station's name and fingerprint before its
+    /// inputs): a copy of one this thread keeps, so the full blocks of those fields are
+    /// compressed once per thread, not once per hash. `parts` must hold every byte `start`
+    /// writes.
+    pub(crate) fn shared_start(
+        domain: &'static str,
+        parts: &[&[u8]],
+        start: impl FnOnce(&mut Hasher),
+    ) -> Hasher {
+        STARTS.with_borrow_mut(|starts| {
+            let kept = starts
+                .iter()
+                .find(|start| start.domain == domain && same_parts(&start.parts, parts));
+            if let Some(kept) = kept {
+                return kept.hasher.clone();
+            }
+            if starts.len() == KEPT_STARTS {
+                starts.clear();
+            }
+            let mut hasher = Hasher::new(domain);
+            start(&mut hasher);
+            let hasher = hasher.settled();
+            starts.push(Start {
+                domain,
+                parts: parts.iter().map(|part| part.to_vec()).collect(),
+                hasher: hasher.clone(),
+            });
+            hasher
+        })
+    }
+
     /// The same bytes BLAKE3 would have been given one by one, gathered first.
     fn write(&mut self, bytes: &[u8]) {
         if self.buffered + bytes.len() > BUFFER {
@@ -177,6 +219,24 @@ impl Hasher {
         self.buffer[self.buffered..self.buffered + bytes.len()].copy_from_slice(bytes);
         self.buffered += bytes.len();
     }
+}
+
+/// How many shared starts a thread keeps: one per kind of station a run meets, usually.
+const KEPT_STARTS: usize = 64;
+
+/// A shared start a thread keeps, and what it was made of.
+struct Start {
+    domain: &'static str,
+    parts: Vec<Vec<u8>>,
+    hasher: Hasher,
+}
+
+thread_local! {
+    static STARTS: std::cell::RefCell<Vec<Start>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn same_parts(kept: &[Vec<u8>], parts: &[&[u8]]) -> bool {
+    kept.len() == parts.len() && kept.iter().zip(parts).all(|(kept, part)| kept == part)
 }
 
 #[cfg(test)]
@@ -212,6 +272,31 @@ mod tests {
             }
         }
         assert_eq!(gathered.finish().0, *plain.finalize().as_bytes());
+    }
+
+    #[test]
+    fn a_shared_start_hashes_as_the_whole_and_is_kept_per_parts() {
+        let whole = |station: &[u8], input: &[u8]| {
+            let mut hasher = Hasher::new("t");
+            hasher.field("station", station).field("padding", &[1; 200]);
+            hasher.field("input", input).finish()
+        };
+        let shared = |station: &[u8], input: &[u8]| {
+            let mut hasher = Hasher::shared_start("t", &[station], |hasher| {
+                hasher.field("station", station).field("padding", &[1; 200]);
+            });
+            hasher.field("input", input).finish()
+        };
+        for station in [&b"a"[..], b"b", b"a", &[7; 700]] {
+            for input in [&b"x"[..], b"y", &[9; 1500]] {
+                assert_eq!(shared(station, input), whole(station, input));
+            }
+        }
+        // More kinds than a thread keeps: the starts are made again, the same.
+        for n in 0..(2 * KEPT_STARTS as u32) {
+            let station = n.to_le_bytes();
+            assert_eq!(shared(&station, b"x"), whole(&station, b"x"));
+        }
     }
 
     #[test]

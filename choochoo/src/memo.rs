@@ -131,12 +131,18 @@ pub(crate) fn key(
     output_type: &str,
     inputs: &[Digest],
 ) -> Digest {
-    let mut hasher = Hasher::new("choochoo/key");
-    hasher
-        .field("schema", KEY_SCHEMA)
-        .field("station", station.as_bytes())
-        .digest("fingerprint", fingerprint)
-        .field("output", output_type.as_bytes());
+    let parts = [
+        station.as_bytes(),
+        fingerprint.as_bytes(),
+        output_type.as_bytes(),
+    ];
+    let mut hasher = Hasher::shared_start("choochoo/key", &parts, |hasher| {
+        hasher
+            .field("schema", KEY_SCHEMA)
+            .field("station", station.as_bytes())
+            .digest("fingerprint", fingerprint)
+            .field("output", output_type.as_bytes());
+    });
     for input in inputs {
         hasher.digest("input", input);
     }

@@ -165,3 +165,27 @@ fn gc_keeps_what_recent_runs_used_and_what_pinned_runs_used() {
     runner.run(sums(30_000)).unwrap();
     assert_eq!(take_executions(), counts(&[("big", 1), ("small", 1)]));
 }
+
+#[test]
+fn gc_keeps_what_a_run_used_when_it_used_the_same_as_the_run_before() {
+    let _serial = serial();
+    let tmp = temp_store();
+    let runner = Runner::new(&tmp.store);
+    for n in [20_009, 20_000, 20_000, 20_001, 20_002] {
+        runner.run(sums(n)).unwrap();
+    }
+    take_executions();
+    let policy = GcPolicy {
+        keep_runs: 3,
+        max_bytes: None,
+        dry_run: false,
+    };
+    assert_eq!(tmp.store.gc(&policy).unwrap().records(), 2);
+    // The second run of 20_000 used the first one's keys, 20_001 keys of its own.
+    for n in [20_000, 20_001, 20_002] {
+        runner.run(sums(n)).unwrap();
+        assert_eq!(take_executions(), counts(&[]), "{n}");
+    }
+    runner.run(sums(20_009)).unwrap();
+    assert_eq!(take_executions(), counts(&[("big", 1), ("small", 1)]));
+}

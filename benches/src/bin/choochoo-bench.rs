@@ -210,6 +210,9 @@ fn run(options: &Options) -> Result<usize, Failure> {
         }),
     };
     std::mem::forget(graph);
+    // So is the store: everything it wrote is durable by now, and closing it would free
+    // its tables and close its database only for the process to end.
+    std::mem::forget(store);
     result
 }
 

@@ -15,18 +15,25 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a finished run hands back to its runner.
-pub(crate) struct Finished {
+pub(crate) struct Finished<'g> {
     /// The values of the nodes asked for, in their order.
     pub(crate) values: Result<Vec<Shared>, Error>,
     pub(crate) report: Report,
     /// Every key the run looked up or recorded: what `gc` keeps for the last runs.
     pub(crate) used: Vec<Digest>,
+    /// The rest of the execution, for the runner to free while it records the run.
+    pub(crate) rest: Execution<'g>,
 }
 
-impl Execution<'_> {
+impl<'g> Execution<'g> {
     /// Ends the run once every station is done: commits, takes the values of `outputs`,
-    /// saves the stat cache and reports.
-    pub(crate) fn finish(mut self, outputs: &[NodeId]) -> Finished {
+    /// saves the stat cache and reports. What the nodes held is freed on `pool` while the
+    /// report is made, when there is a pool.
+    pub(crate) fn finish(
+        mut self,
+        outputs: &[NodeId],
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Finished<'g> {
         #[cfg(feature = "remote")]
         self.materialize_wanted(outputs);
         self.flush();
@@ -42,16 +49,19 @@ impl Execution<'_> {
         // What the nodes held is not needed for the report but the items of maps not
         // reached: its memory goes before the report's entries are made.
         let unreached = self.unreached_items();
-        self.values = Vec::new();
-        self.contents = Vec::new();
-        self.records = std::sync::OnceLock::new();
-        self.materialized = std::sync::OnceLock::new();
-        let report = self.report(unreached);
+        let held = (
+            std::mem::take(&mut self.values),
+            std::mem::take(&mut self.contents),
+            std::mem::take(&mut self.records),
+            std::mem::take(&mut self.materialized),
+        );
+        let report = beside(pool, move || drop(held), || self.report(unreached));
         let used = self.used.take();
         Finished {
             values,
             report,
             used,
+            rest: self,
         }
     }
 
@@ -178,5 +188,23 @@ impl StationNames {
                 name: station.name().into(),
             })
         })
+    }
+}
+
+/// `work`'s result, with `aside` done on `pool` meanwhile when there is a pool (else first).
+pub(crate) fn beside<R>(
+    pool: Option<&rayon::ThreadPool>,
+    aside: impl FnOnce() + Send,
+    work: impl FnOnce() -> R,
+) -> R {
+    match pool {
+        Some(pool) => pool.in_place_scope(|scope| {
+            scope.spawn(|_| aside());
+            work()
+        }),
+        None => {
+            aside();
+            work()
+        }
     }
 }

@@ -147,8 +147,10 @@ fn found<'g>(
             }
         }
         Kind::Station { station, inputs } => {
-            let mut hasher = crate::hash::Hasher::new("choochoo/node");
-            hasher.field("station", station.id().as_bytes());
+            let id = station.id().as_bytes();
+            let mut hasher = crate::hash::Hasher::shared_start("choochoo/node", &[id], |hasher| {
+                hasher.field("station", id);
+            });
             for source in inputs.iter().flat_map(Edge::sources) {
                 hasher.digest("source", &identities[source.index()]);
             }

@@ -143,22 +143,24 @@ impl Runner<'_> {
             self.store.forget_run(run_id)?;
             return Err(error);
         }
+        // A large run's memory is freed on the pool while its report is made and the run
+        // recorded; a small one's in less time than a worker takes to wake.
+        let pool = self
+            .pool
+            .get()
+            .filter(|_| graph.nodes.len() >= LOOK_AHEAD_BELOW);
         let Finished {
             values,
             report,
             used,
-        } = execution.finish(wanted);
+            rest,
+        } = execution.finish(wanted, pool);
         let counts =
             [Status::Ran, Status::Cached, Status::Failed].map(|status| report.count(status));
-        self.store.finish_run(
-            &report,
-            counts[0],
-            counts[1],
-            counts[2],
-            &self.profile,
-            used,
-        )?;
-        if counts[2] > 0 {
+        let [ran, cached, failed] = counts;
+        let record = || (self.store).finish_run(&report, ran, cached, failed, &self.profile, used);
+        crate::execution::finish::beside(pool, move || drop(rest), record)?;
+        if failed > 0 {
             return Err(Error::failed(report));
         }
         if crate::child::interrupted() && report.count(Status::Skipped) > 0 {

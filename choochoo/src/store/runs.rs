@@ -64,8 +64,12 @@ impl Store {
         };
         self.with_db("record a run in", |db| {
             let tx = db.transaction()?;
+            // The same keys as the store's last run: its row holds them (a keyset is removed
+            // only once no run names it), and looking the row up would read all of its keys.
             tx.execute(
-                "INSERT OR IGNORE INTO keysets (hash, profile, keys) VALUES (?1, ?2, ?3)",
+                "INSERT OR IGNORE INTO keysets (hash, profile, keys) SELECT ?1, ?2, ?3
+                 WHERE NOT EXISTS (SELECT 1 FROM run_keys
+                                   WHERE run = (SELECT max(run) FROM run_keys) AND keyset = ?1)",
                 params![keyset.as_bytes(), profile, keys],
             )?;
             tx.execute(
