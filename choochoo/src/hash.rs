@@ -164,6 +164,17 @@ impl Hasher {
         Digest(*inner.finalize().as_bytes())
     }
 
+    /// [`Hasher::finish`] of a hasher not needed after: what it gave BLAKE3 is not copied.
+    fn finish_owned(mut self) -> Digest {
+        match &mut self.inner {
+            None => Digest::of(&self.buffer[..self.buffered]),
+            Some(inner) => {
+                inner.update(&self.buffer[..self.buffered]);
+                Digest(*inner.finalize().as_bytes())
+            }
+        }
+    }
+
     /// The hasher with what it gathered given to BLAKE3, which compresses every full block
     /// of it: a copy continues from there, and the digest is the same as of the whole.
     fn settled(mut self) -> Hasher {
@@ -173,35 +184,39 @@ impl Hasher {
         self
     }
 
-    /// A hasher of `domain` that has taken the fields `start` writes, the same for every
-    /// hash of the domain that shares `parts` (a station's name and fingerprint before its
-    /// inputs): a copy of one this thread keeps, so the full blocks of those fields are
-    /// compressed once per thread, not once per hash. `parts` must hold every byte `start`
-    /// writes.
+    /// The digest of a hasher of `domain` given the fields `start` writes, then those `rest`
+    /// writes. The fields of `start` are the same for every hash of the domain that shares
+    /// `parts` (a station's name and fingerprint before its inputs): each thread keeps a
+    /// hasher that has taken them, and a hash continues from a copy of it, so the full
+    /// blocks of those fields are compressed once per thread, not once per hash. `parts`
+    /// must hold every byte `start` writes. The copy costs about what BLAKE3 takes for a
+    /// block: worth it for a start of three blocks or more (a key's).
     pub(crate) fn shared_start(
         domain: &'static str,
         parts: &[&[u8]],
         start: impl FnOnce(&mut Hasher),
-    ) -> Hasher {
+        rest: impl FnOnce(&mut Hasher),
+    ) -> Digest {
         STARTS.with_borrow_mut(|starts| {
-            let kept = starts
+            let at = starts
                 .iter()
-                .find(|start| start.domain == domain && same_parts(&start.parts, parts));
-            if let Some(kept) = kept {
-                return kept.hasher.clone();
-            }
-            if starts.len() == KEPT_STARTS {
-                starts.clear();
-            }
-            let mut hasher = Hasher::new(domain);
-            start(&mut hasher);
-            let hasher = hasher.settled();
-            starts.push(Start {
-                domain,
-                parts: parts.iter().map(|part| part.to_vec()).collect(),
-                hasher: hasher.clone(),
+                .position(|start| start.domain == domain && same_parts(&start.parts, parts));
+            let at = at.unwrap_or_else(|| {
+                if starts.len() == KEPT_STARTS {
+                    starts.clear();
+                }
+                let mut hasher = Hasher::new(domain);
+                start(&mut hasher);
+                starts.push(Start {
+                    domain,
+                    parts: parts.iter().map(|part| part.to_vec()).collect(),
+                    hasher: hasher.settled(),
+                });
+                starts.len() - 1
             });
-            hasher
+            let mut hasher = starts[at].hasher.clone();
+            rest(&mut hasher);
+            hasher.finish_owned()
         })
     }
 
@@ -282,10 +297,12 @@ mod tests {
             hasher.field("input", input).finish()
         };
         let shared = |station: &[u8], input: &[u8]| {
-            let mut hasher = Hasher::shared_start("t", &[station], |hasher| {
+            let start = |hasher: &mut Hasher| {
                 hasher.field("station", station).field("padding", &[1; 200]);
-            });
-            hasher.field("input", input).finish()
+            };
+            Hasher::shared_start("t", &[station], start, |hasher| {
+                hasher.field("input", input);
+            })
         };
         for station in [&b"a"[..], b"b", b"a", &[7; 700]] {
             for input in [&b"x"[..], b"y", &[9; 1500]] {

@@ -136,17 +136,18 @@ pub(crate) fn key(
         fingerprint.as_bytes(),
         output_type.as_bytes(),
     ];
-    let mut hasher = Hasher::shared_start("choochoo/key", &parts, |hasher| {
+    let start = |hasher: &mut Hasher| {
         hasher
             .field("schema", KEY_SCHEMA)
             .field("station", station.as_bytes())
             .digest("fingerprint", fingerprint)
             .field("output", output_type.as_bytes());
-    });
-    for input in inputs {
-        hasher.digest("input", input);
-    }
-    hasher.finish()
+    };
+    Hasher::shared_start("choochoo/key", &parts, start, |hasher| {
+        for input in inputs {
+            hasher.digest("input", input);
+        }
+    })
 }
 
 /// Why a record cannot be used, when one exists. An absent file that `remote` says is in

@@ -147,10 +147,8 @@ fn found<'g>(
             }
         }
         Kind::Station { station, inputs } => {
-            let id = station.id().as_bytes();
-            let mut hasher = crate::hash::Hasher::shared_start("choochoo/node", &[id], |hasher| {
-                hasher.field("station", id);
-            });
+            let mut hasher = crate::hash::Hasher::new("choochoo/node");
+            hasher.field("station", station.id().as_bytes());
             for source in inputs.iter().flat_map(Edge::sources) {
                 hasher.digest("source", &identities[source.index()]);
             }
