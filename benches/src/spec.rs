@@ -88,7 +88,7 @@ pub struct Borrowed<'a> {
     pub salt_prefix: Cow<'a, str>,
     /// As [`Spec::inputs`].
     #[serde(borrow)]
-    pub inputs: Vec<Cow<'a, str>>,
+    pub inputs: Vec<Text<'a>>,
     /// As [`Spec::steps`].
     #[serde(borrow)]
     pub steps: Vec<BorrowedStep<'a>>,
@@ -102,13 +102,33 @@ pub struct BorrowedStep<'a> {
     pub id: Cow<'a, str>,
     /// As [`Step::deps`].
     #[serde(borrow)]
-    pub deps: Vec<Cow<'a, str>>,
+    pub deps: Vec<Text<'a>>,
     /// As [`Step::output`].
     #[serde(borrow)]
     pub output: Cow<'a, str>,
     /// As [`Step::salt`].
     #[serde(borrow, default)]
     pub salt: Option<Cow<'a, str>>,
+}
+
+/// A string in a list of a [`Borrowed`] spec: borrowed from the text unless it holds an
+/// escape (a `Cow` element of a `Vec` would be copied, each in an allocation of its own).
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct Text<'a>(#[serde(borrow)] pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text<'_> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
 }
 
 impl<'a> Borrowed<'a> {
@@ -233,6 +253,25 @@ mod tests {
             g.command(&s),
             ": v2; cat in/a in/b > out/s1 && echo s1 >> .steps.log"
         );
+    }
+
+    #[test]
+    fn a_borrowed_spec_borrows_its_paths_and_reads_escapes() {
+        let mut written = spec(vec![step("s1", &["in/a", "in/\"b"])]);
+        written.steps[0].salt = Some("v2".to_owned());
+        let text = serde_json::to_string(&written).unwrap();
+        let borrowed = Borrowed::parse(&text, Path::new("graph.json")).unwrap();
+        let read = &borrowed.steps[0];
+        let deps: Vec<&str> = read.deps.iter().map(|dep| &**dep).collect();
+        assert_eq!(deps, ["in/a", "in/\"b"]);
+        assert!(
+            matches!(read.deps[0].0, Cow::Borrowed(_)),
+            "copied: {:?}",
+            read.deps[0]
+        );
+        assert!(matches!(borrowed.inputs[0].0, Cow::Borrowed(_)));
+        let template = borrowed.template();
+        assert_eq!(template.command(read), written.command(&written.steps[0]));
     }
 
     #[test]

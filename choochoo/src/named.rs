@@ -196,21 +196,26 @@ impl Graph {
 
     /// Whether `name` can be given to node `index`: not empty, without brackets, not taken.
     fn check_name(&self, name: &str, index: u32) -> Result<(), String> {
-        let what = self.describe(index);
+        let what = || self.describe(index);
         if name.is_empty() {
-            return Err(format!("the name given to {what} is empty; give it a name"));
+            return Err(format!(
+                "the name given to {} is empty; give it a name",
+                what()
+            ));
         }
         if name.contains(['[', ']']) {
             return Err(format!(
-                "the name `{name}` given to {what} has `[` or `]`, which name a map's items \
-                 (`map[item]`); choose a name without them"
+                "the name `{name}` given to {} has `[` or `]`, which name a map's items \
+                 (`map[item]`); choose a name without them",
+                what()
             ));
         }
         match self.names.get(name) {
             Some(&first) => Err(format!(
-                "two nodes are named `{name}`: {} and {what}; each node of a graph needs a name \
+                "two nodes are named `{name}`: {} and {}; each node of a graph needs a name \
                  of its own",
-                self.describe(first)
+                self.describe(first),
+                what()
             )),
             None => Ok(()),
         }

@@ -157,3 +157,36 @@ fn an_empty_name_or_one_with_brackets_is_an_error() {
         &["`count[0]`", "has `[` or `]`, which name a map's items"],
     );
 }
+
+/// The same chain, `text → count → doubled → again → last`, with its first two stations
+/// named or not: the names of `again` and `last`, which the program did not give.
+fn unnamed_after(named: bool) -> Vec<String> {
+    let mut g = Graph::new();
+    let text = g.input("one two".to_owned());
+    let doubled = match named {
+        true => {
+            let count = g.add_named("count", Words, (&text,));
+            g.add_named("doubled", Double, (&count,))
+        }
+        false => {
+            let count = g.add(Words, (&text,));
+            g.add(Double, (&count,))
+        }
+    };
+    let again = g.add(Double, (&doubled,));
+    g.add(Double, (&again,));
+    let plan = Runner::new(&temp_store().store).plan_graph(&g).unwrap();
+    let names: Vec<String> = plan.entries().iter().map(|p| p.node().to_owned()).collect();
+    names[names.len() - 2..].to_vec()
+}
+
+#[test]
+fn a_station_the_program_did_not_name_is_named_alike_after_named_and_unnamed_sources() {
+    let _serial = serial();
+    let after_named = unnamed_after(true);
+    assert!(
+        after_named.iter().all(|name| name.starts_with("double-")),
+        "{after_named:?}"
+    );
+    assert_eq!(after_named, unnamed_after(false));
+}

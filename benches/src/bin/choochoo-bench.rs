@@ -144,8 +144,8 @@ fn build(spec: &Borrowed<'_>, exec: Exec) -> Result<(Graph, Option<Node<File>>),
             })?;
         let job = graph.input(job_of(&template, step));
         let node = match exec {
-            Exec::Shell => graph.add(Shell, (&job, &deps)),
-            Exec::Inproc => graph.add(Inproc, (&job, &deps)),
+            Exec::Shell => graph.add_named(&step.id, Shell, (&job, &deps)),
+            Exec::Inproc => graph.add_named(&step.id, Inproc, (&job, &deps)),
         };
         files.insert(&step.output, node);
         last = Some(node);

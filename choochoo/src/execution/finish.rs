@@ -11,7 +11,7 @@ use crate::hash::Digest;
 use crate::report::entry::{Entry, Names};
 use crate::report::{Report, Status, split_item};
 use crate::value::Shared;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 /// What a finished run hands back to its runner.

@@ -37,8 +37,12 @@ pub(crate) fn names(graph: &Graph, contents: bool) -> Result<Names, Error> {
     let mut identities = vec![Digest::from_bytes([0; 32]); n];
     let mut bases: Vec<Option<Cow<'_, str>>> = vec![None; n];
     let mut hashes: Vec<Option<Digest>> = vec![None; if contents { n } else { 0 }];
+    let needed = identities_needed(graph);
     for level in Levels::of(graph).each() {
-        let find = |&index: &u32| found(&graph.nodes[index as usize], &identities, contents);
+        let find = |&index: &u32| {
+            let index = index as usize;
+            found(&graph.nodes[index], &identities, needed[index], contents)
+        };
         let level_found: Vec<Result<Found<'_>, Error>> = match side_by_side {
             true => level.par_iter().map(find).collect(),
             false => level.iter().map(find).collect(),
@@ -69,6 +73,28 @@ pub(crate) fn names(graph: &Graph, contents: bool) -> Result<Names, Error> {
         paths: numbered(graph, texts)?,
         contents: hashes,
     })
+}
+
+/// Which nodes' identities a name is made of: a station's the program named not (its name
+/// hashes it), and the sources' of each node whose identity is needed. A graph whose
+/// stations all have names hashes no identity. Sources come before the nodes reading them, so one pass from the last
+/// node back finds them all.
+fn identities_needed(graph: &Graph) -> Vec<bool> {
+    let mut needed = vec![false; graph.nodes.len()];
+    for (at, node) in graph.nodes.iter().enumerate().rev() {
+        let Kind::Station { inputs, .. } = &node.kind else {
+            continue;
+        };
+        if node.label.is_none() {
+            needed[at] = true;
+        }
+        if needed[at] {
+            for source in inputs.iter().flat_map(Edge::sources) {
+                needed[source.index()] = true;
+            }
+        }
+    }
+    needed
 }
 
 /// What is found of one node: its identity (what its name's hash is made of), its name
@@ -127,38 +153,48 @@ impl std::ops::Index<usize> for NodePaths {
     }
 }
 
-/// What is found of `node` from its sources' `identities`; with `contents`, a constant's
-/// content hash too, when its encoding holds no secret and names no file.
+/// What is found of `node` from its sources' `identities`: its identity when `needed`
+/// (else zeros, read by no one); with `contents`, a constant's content hash too, when its
+/// encoding holds no secret and names no file.
 fn found<'g>(
     node: &'g crate::graph::data::NodeData,
     identities: &[Digest],
+    needed: bool,
     contents: bool,
 ) -> Result<Found<'g>, Error> {
+    let unneeded = Digest::from_bytes([0; 32]);
     Ok(match &node.kind {
         Kind::Input(value) => {
             // A secret is named by a mark, so rotating it keeps the name.
             let (encoded, secret) = crate::secret::context::named(|| (node.codec.encode)(&**value));
             let (encoded, paths) = encoded?;
             Found {
-                identity: Digest::of(&encoded),
+                identity: if needed {
+                    Digest::of(&encoded)
+                } else {
+                    unneeded
+                },
                 base: Some(Cow::Borrowed(node.label.as_deref().unwrap_or("input"))),
                 content: (contents && !secret && paths.is_empty())
                     .then(|| crate::memo::content(&encoded, Vec::new()).digest),
             }
         }
         Kind::Station { station, inputs } => {
-            let mut hasher = crate::hash::Hasher::new("choochoo/node");
-            hasher.field("station", station.id().as_bytes());
-            for source in inputs.iter().flat_map(Edge::sources) {
-                hasher.digest("source", &identities[source.index()]);
-            }
+            let identity = needed.then(|| {
+                let mut hasher = crate::hash::Hasher::new("choochoo/node");
+                hasher.field("station", station.id().as_bytes());
+                for source in inputs.iter().flat_map(Edge::sources) {
+                    hasher.digest("source", &identities[source.index()]);
+                }
+                hasher.finish()
+            });
             let base = match (&node.label, graph_scope(node)) {
                 (Some(label), _) if node.named() => Some(Cow::Borrowed(&**label)),
                 (Some(label), scope) => Some(Cow::Owned(format!("{scope}{label}"))),
                 (None, _) => None,
             };
             Found {
-                identity: hasher.finish(),
+                identity: identity.unwrap_or(unneeded),
                 base,
                 content: None,
             }

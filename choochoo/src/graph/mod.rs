@@ -98,13 +98,13 @@ pub struct Graph {
     /// The first node of another graph that was wired into this one, said as an error.
     foreign: Option<String>,
     /// The names given with `add_named` and the like, each with its node's index.
-    pub(crate) names: std::collections::HashMap<Box<str>, u32>,
+    pub(crate) names: foldhash::HashMap<Box<str>, u32>,
     /// The first name given that cannot be used (empty, taken, or with brackets), said as
     /// an error.
     pub(crate) misnamed: Option<String>,
     /// The one value of each station type without data (a unit struct, as `#[station]`
     /// makes), shared by all its nodes.
-    units: std::collections::HashMap<std::any::TypeId, Arc<dyn ErasedStation>>,
+    units: foldhash::HashMap<std::any::TypeId, Arc<dyn ErasedStation>>,
 }
 
 pub(crate) enum Kind {
@@ -125,9 +125,9 @@ impl Default for Graph {
             sub_workflows: Vec::new(),
             id: GraphId::next(),
             foreign: None,
-            names: std::collections::HashMap::new(),
+            names: foldhash::HashMap::default(),
             misnamed: None,
-            units: std::collections::HashMap::new(),
+            units: foldhash::HashMap::default(),
         }
     }
 }

@@ -40,6 +40,7 @@ mod digests;
 pub(crate) mod discovered;
 mod durations;
 mod evidence;
+mod file_list;
 pub(crate) mod interrupted;
 pub(crate) mod ledger;
 mod ledger_reads;

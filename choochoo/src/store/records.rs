@@ -4,7 +4,7 @@
 //! the record names it.
 
 use super::Store;
-use super::columns::{digest_column, path_from_bytes};
+use super::columns::digest_column;
 use super::discovered::{decode_discovered, encode_discovered};
 use super::log::entry::{Entry, LogHead, LogRecord, RecordView};
 use super::log::kept::Kept;
@@ -252,7 +252,7 @@ fn decode_fields(key: Digest, f: Fields<'_>, inline: Option<Vec<u8>>) -> Result<
     if f.algorithm != ALGORITHM {
         return Err(format!("hashed with {}, not {ALGORITHM}", f.algorithm));
     }
-    let files: Vec<(Vec<u8>, Digest)> = crate::value::bounded::from_bytes(f.files)
+    let files = super::file_list::decode_files(f.files)
         .map_err(|error| format!("unreadable file list: {error}"))?;
     Ok(Record {
         key,
@@ -260,10 +260,7 @@ fn decode_fields(key: Digest, f: Fields<'_>, inline: Option<Vec<u8>>) -> Result<
         encoding_hash: digest_column("an encoding hash", f.encoding_hash)?,
         size: u64::try_from(f.size).map_err(|_| format!("a negative size, {}", f.size))?,
         inline,
-        files: files
-            .into_iter()
-            .map(|(path, digest)| (path_from_bytes(path), digest))
-            .collect(),
+        files,
         used_dir: f.used_dir,
         discovered: Vec::new(),
     })
