@@ -67,10 +67,22 @@ impl std::fmt::Display for Interrupted {
 }
 
 /// The file of a run in flight, locked while the run lives; removed when it is dropped.
+///
+/// A start is written before the station runs. An end waits for the next start (the two
+/// lines go in one write) or for [`Journal::write_ends`], which the committer calls at least
+/// every batch's age limit: a station's lines take one write, not two. A kill in that while
+/// names a station that had just ended as running, never the other way round.
 #[derive(Debug)]
 pub(crate) struct Journal {
     path: PathBuf,
-    file: Mutex<std::fs::File>,
+    file: Mutex<Lines>,
+}
+
+/// The journal's file, and the end lines not written yet.
+#[derive(Debug)]
+struct Lines {
+    file: std::fs::File,
+    waiting: Vec<u8>,
 }
 
 impl Journal {
@@ -84,22 +96,36 @@ impl Journal {
             .write(true)
             .open(&path)?;
         file.lock()?;
+        let waiting = Vec::new();
         Ok(Journal {
             path,
-            file: Mutex::new(file),
+            file: Mutex::new(Lines { file, waiting }),
         })
     }
 
-    /// Notes that `node` started (`true`) or ended. A line that cannot be written only makes
-    /// an interruption less precise: the run goes on.
+    /// Notes that `node` started (`true`: written now, with the ends waiting) or ended
+    /// (kept for the next write). A line that cannot be written only makes an interruption
+    /// less precise: the run goes on.
     pub(crate) fn note(&self, node: &str, started: bool) {
-        let line = format!(
-            "{}{}\n",
-            if started { '+' } else { '-' },
-            serde_json::to_string(node).unwrap_or_default()
-        );
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = file.write_all(line.as_bytes());
+        let mut lines = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let Lines { file, waiting } = &mut *lines;
+        waiting.push(if started { b'+' } else { b'-' });
+        let _ = serde_json::to_writer(&mut *waiting, node);
+        waiting.push(b'\n');
+        if started {
+            let _ = file.write_all(waiting);
+            waiting.clear();
+        }
+    }
+
+    /// Writes the end lines waiting for a start.
+    pub(crate) fn write_ends(&self) {
+        let mut lines = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let Lines { file, waiting } = &mut *lines;
+        if !waiting.is_empty() {
+            let _ = file.write_all(waiting);
+            waiting.clear();
+        }
     }
 }
 
@@ -251,6 +277,23 @@ pub(super) fn journal_lines(text: &str) -> impl Iterator<Item = (bool, String)> 
 #[cfg(test)]
 mod tests {
     use super::unfinished;
+
+    #[test]
+    fn an_end_is_written_with_the_next_start_or_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs").join("1");
+        let journal = super::Journal::create(path.clone()).unwrap();
+        let read = || std::fs::read_to_string(&path).unwrap();
+        journal.note("a", true);
+        journal.note("a", false);
+        assert_eq!(read(), "+\"a\"\n", "the end waits");
+        journal.note("b", true);
+        assert_eq!(read(), "+\"a\"\n-\"a\"\n+\"b\"\n");
+        journal.note("b", false);
+        journal.write_ends();
+        assert_eq!(unfinished(&read()), Vec::<String>::new());
+        assert!(read().ends_with("-\"b\"\n"));
+    }
 
     #[test]
     fn a_journal_keeps_what_started_and_did_not_end_in_order() {
