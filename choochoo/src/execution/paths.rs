@@ -77,8 +77,8 @@ pub(crate) fn names(graph: &Graph, contents: bool) -> Result<Names, Error> {
 
 /// Which nodes' identities a name is made of: a station's the program named not (its name
 /// hashes it), and the sources' of each node whose identity is needed. A graph whose
-/// stations all have names hashes no identity. Sources come before the nodes reading them, so one pass from the last
-/// node back finds them all.
+/// stations all have names hashes no identity. Sources come before the nodes reading them,
+/// so one pass from the last node back finds them all.
 fn identities_needed(graph: &Graph) -> Vec<bool> {
     let mut needed = vec![false; graph.nodes.len()];
     for (at, node) in graph.nodes.iter().enumerate().rev() {
