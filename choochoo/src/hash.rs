@@ -155,24 +155,21 @@ impl Hasher {
     }
 
     pub(crate) fn finish(&self) -> Digest {
-        let rest = &self.buffer[..self.buffered];
-        let Some(inner) = &self.inner else {
-            return Digest::of(rest);
-        };
-        let mut inner = inner.clone();
-        inner.update(rest);
-        Digest(*inner.finalize().as_bytes())
+        Hasher::finished(self.inner.clone(), &self.buffer[..self.buffered])
     }
 
     /// [`Hasher::finish`] of a hasher not needed after: what it gave BLAKE3 is not copied.
-    fn finish_owned(mut self) -> Digest {
-        match &mut self.inner {
-            None => Digest::of(&self.buffer[..self.buffered]),
-            Some(inner) => {
-                inner.update(&self.buffer[..self.buffered]);
-                Digest(*inner.finalize().as_bytes())
-            }
-        }
+    fn finish_owned(self) -> Digest {
+        Hasher::finished(self.inner, &self.buffer[..self.buffered])
+    }
+
+    /// The digest of what `inner` took, if anything went to BLAKE3 yet, then of `rest`.
+    fn finished(inner: Option<blake3::Hasher>, rest: &[u8]) -> Digest {
+        let Some(mut inner) = inner else {
+            return Digest::of(rest);
+        };
+        inner.update(rest);
+        Digest(*inner.finalize().as_bytes())
     }
 
     /// The hasher with what it gathered given to BLAKE3, which compresses every full block

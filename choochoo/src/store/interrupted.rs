@@ -70,7 +70,7 @@ impl std::fmt::Display for Interrupted {
 ///
 /// A start is written before the station runs. An end waits for the next start (the two
 /// lines go in one write) or for [`Journal::write_ends`], which the committer calls at least
-/// every batch's age limit: a station's lines take one write, not two. A kill in that while
+/// every batch's age limit: a station's lines take one write, not two. A kill before then
 /// names a station that had just ended as running, never the other way round.
 #[derive(Debug)]
 pub(crate) struct Journal {
