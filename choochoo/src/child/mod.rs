@@ -80,6 +80,14 @@ pub struct Command<'a> {
 }
 
 impl Ctx {
+    /// Writes the run's journal before a program starts: a kill from now on names this
+    /// station, whose program may be acting on the world.
+    fn journal_now(&self) {
+        if let Some(journal) = &self.journal {
+            journal.write();
+        }
+    }
+
     /// A program to run as this station's child: see [`Command`].
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command<'_> {
         Command {
@@ -186,6 +194,7 @@ impl Command<'_> {
             self.inner.stdin(Stdio::null());
         }
         os::detach(&mut self.inner);
+        self.ctx.journal_now();
         let child = self
             .inner
             .spawn()
@@ -200,6 +209,7 @@ impl Command<'_> {
     }
 
     fn supervise(&mut self, keep: bool) -> io::Result<Output> {
+        self.ctx.journal_now();
         let child = spawn::start(&mut self.inner, self.stdin, self.cleared)
             .map_err(|error| self.cannot_start(error))?;
         let membership = self.ctx.children.enter(child.id());

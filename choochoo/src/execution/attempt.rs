@@ -88,7 +88,8 @@ impl Execution<'_> {
 
     /// Runs a station (retrying transient failures), checks the result, records it. Returns
     /// what it produced when it ran, and the outcome either way. The run's journal says it
-    /// started and ended, so a kill in between names it.
+    /// started and ended, so a kill in between names it (a station with a check at once: it
+    /// may act on the world from its first line).
     pub(super) fn call_and_record(
         &self,
         call: Call<'_>,
@@ -96,9 +97,10 @@ impl Execution<'_> {
         reason: Reason,
     ) -> (Option<Done>, Outcome) {
         let (journal, path) = (self.settings.journal.as_deref(), call.path);
-        journal.inspect(|journal| journal.note(path, true));
+        let now = call.station.has_check();
+        journal.inspect(|journal| journal.start(path, now));
         let done = self.call_and_record_now(call, head, reason);
-        journal.inspect(|journal| journal.note(path, false));
+        journal.inspect(|journal| journal.end(path));
         done
     }
 
@@ -296,6 +298,7 @@ impl Execution<'_> {
             listener: self.settings.listener.clone(),
             discovery: crate::discovered::Discovery::new(self.stats.clone()),
             children: Default::default(),
+            journal: self.settings.journal.clone(),
             warnings: self.warnings_of(call.path, number),
             #[cfg(feature = "tokio")]
             tokio: self.settings.tokio.clone(),

@@ -1,7 +1,7 @@
 //! The committer: while the pool runs stations, a thread of its own commits the batches of
 //! records, woken when a task finds the batch due and at least every batch's age limit, so a
 //! sync never stands between a station and the next, and a batch is committed on time even
-//! while every station is long. It writes the run journal's waiting end lines on each wake.
+//! while every station is long. It writes the run journal's kept lines on each wake.
 
 use super::Execution;
 use super::commit::BATCH_TIME;
@@ -82,7 +82,7 @@ impl Execution<'_> {
                 self.flush();
             }
             if let Some(journal) = &self.settings.journal {
-                journal.write_ends();
+                journal.write();
             }
         }
     }
@@ -96,7 +96,7 @@ impl Drop for Ending<'_, '_> {
         self.0.set_committer(None);
         self.1.end();
         if let Some(journal) = &self.0.settings.journal {
-            journal.write_ends();
+            journal.write();
         }
     }
 }

@@ -68,21 +68,24 @@ impl std::fmt::Display for Interrupted {
 
 /// The file of a run in flight, locked while the run lives; removed when it is dropped.
 ///
-/// A start is written before the station runs. An end waits for the next start (the two
-/// lines go in one write) or for [`Journal::write_ends`], which the committer calls at least
-/// every batch's age limit: a station's lines take one write, not two. A kill before then
-/// names a station that had just ended as running, never the other way round.
+/// Its lines are kept and written together: at each wake of the committer (at least every
+/// batch's age limit, 50 ms), and at once when a station with a check starts (it may change
+/// the world) or a station starts a program ([`crate::Ctx::command`]). So a run's stations
+/// cost a write each batch, not one each, and a kill names every station that was acting on
+/// the world; a station that only computes and was killed within 50 ms of its start may be
+/// left out (it runs again from the start either way). An end is never written before its
+/// start: a kill may name a station that had just ended as running, never the other way round.
 #[derive(Debug)]
 pub(crate) struct Journal {
     path: PathBuf,
     file: Mutex<Lines>,
 }
 
-/// The journal's file, and the end lines not written yet.
+/// The journal's file, and the lines not written yet.
 #[derive(Debug)]
 struct Lines {
     file: std::fs::File,
-    waiting: Vec<u8>,
+    kept: Vec<u8>,
 }
 
 impl Journal {
@@ -96,35 +99,45 @@ impl Journal {
             .write(true)
             .open(&path)?;
         file.lock()?;
-        let waiting = Vec::new();
+        let kept = Vec::new();
         Ok(Journal {
             path,
-            file: Mutex::new(Lines { file, waiting }),
+            file: Mutex::new(Lines { file, kept }),
         })
     }
 
-    /// Notes that `node` started (`true`: written now, with the ends waiting) or ended
-    /// (kept for the next write). A line that cannot be written only makes an interruption
-    /// less precise: the run goes on.
-    pub(crate) fn note(&self, node: &str, started: bool) {
-        let mut lines = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        let Lines { file, waiting } = &mut *lines;
-        waiting.push(if started { b'+' } else { b'-' });
-        let _ = serde_json::to_writer(&mut *waiting, node);
-        waiting.push(b'\n');
-        if started {
-            let _ = file.write_all(waiting);
-            waiting.clear();
-        }
+    /// Notes that `node` started; `now`: written at once, with the lines kept before it.
+    pub(crate) fn start(&self, node: &str, now: bool) {
+        self.keep(b'+', node, now);
     }
 
-    /// Writes the end lines waiting for a start.
-    pub(crate) fn write_ends(&self) {
+    /// Notes that `node` ended, for the next write.
+    pub(crate) fn end(&self, node: &str) {
+        self.keep(b'-', node, false);
+    }
+
+    /// Writes the lines kept. A line that cannot be written only makes an interruption less
+    /// precise: the run goes on.
+    pub(crate) fn write(&self) {
+        self.file.lock().unwrap_or_else(|e| e.into_inner()).write();
+    }
+
+    fn keep(&self, sign: u8, node: &str, now: bool) {
         let mut lines = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        let Lines { file, waiting } = &mut *lines;
-        if !waiting.is_empty() {
-            let _ = file.write_all(waiting);
-            waiting.clear();
+        lines.kept.push(sign);
+        let _ = serde_json::to_writer(&mut lines.kept, node);
+        lines.kept.push(b'\n');
+        if now {
+            lines.write();
+        }
+    }
+}
+
+impl Lines {
+    fn write(&mut self) {
+        if !self.kept.is_empty() {
+            let _ = self.file.write_all(&self.kept);
+            self.kept.clear();
         }
     }
 }
@@ -279,20 +292,25 @@ mod tests {
     use super::unfinished;
 
     #[test]
-    fn an_end_is_written_with_the_next_start_or_when_asked() {
+    fn lines_wait_for_a_write_unless_a_start_is_written_now() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runs").join("1");
         let journal = super::Journal::create(path.clone()).unwrap();
         let read = || std::fs::read_to_string(&path).unwrap();
-        journal.note("a", true);
-        journal.note("a", false);
-        assert_eq!(read(), "+\"a\"\n", "the end waits");
-        journal.note("b", true);
+        journal.start("a", false);
+        journal.end("a");
+        journal.start("b", false);
+        assert_eq!(read(), "", "the lines wait");
+        journal.write();
         assert_eq!(read(), "+\"a\"\n-\"a\"\n+\"b\"\n");
-        journal.note("b", false);
-        journal.write_ends();
+        journal.end("b");
+        journal.start("c", true);
+        let now = "+\"a\"\n-\"a\"\n+\"b\"\n-\"b\"\n+\"c\"\n";
+        assert_eq!(read(), now, "a start written now takes what was kept");
+        journal.end("c");
+        assert_eq!(read(), now);
+        journal.write();
         assert_eq!(unfinished(&read()), Vec::<String>::new());
-        assert!(read().ends_with("-\"b\"\n"));
     }
 
     #[test]

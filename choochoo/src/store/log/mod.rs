@@ -1,12 +1,13 @@
 //! The record log: every memo record and every node's head, in one append-only file,
-//! `records.log` (its frames are in `frame.rs`, its entries in `entry.rs`). A batch of records is one append and one
-//! `fdatasync`, whatever the store's size; opening the store reads the log once, front to
-//! back, into an index of where each current record and head is (`index.rs`), and a lookup
-//! reads its one entry back, checking its frame again.
+//! `records.log` (its frames are in `frame.rs`, its entries in `entry.rs`). A batch of
+//! records is one append and one `fdatasync`, whatever the store's size; opening the store
+//! reads the log once, front to back (`load.rs`), into an index of where each current record
+//! and head is (`index.rs`), and a lookup reads its one entry back, checking its frame again.
 //!
 //! Several processes append to one log: each append holds `records.lock` (an exclusive
-//! `flock`) and first reads what others appended since (`append.rs`); a lookup that misses
-//! reads the same before it says so ([`Log::refresh`]). A torn tail (a process killed while it
+//! `flock`) and first reads what others appended since (`append.rs`); a run reads the same
+//! as it starts ([`Log::refresh`]), and a lookup that misses does when the open file grew
+//! (one `fstat`, not a look up of the log's path). A torn tail (a process killed while it
 //! appended) is cut at the last good entry by the next process that holds the lock; a
 //! corrupt entry in the middle is stepped over and named by `fsck`, which drops it when it
 //! repairs (`compact.rs`). `gc` rewrites the log without what is gone, and the others notice
@@ -20,21 +21,18 @@ mod index;
 #[cfg(feature = "test-util")]
 pub(crate) mod inspect;
 pub(crate) mod kept;
+mod load;
 pub(crate) mod migrate;
 mod scan;
 pub(crate) mod small;
 
 use crate::error::Error;
 use entry::{Entry, LogHead, LogRecord, RecordView, View};
-use frame::{Format, Frame, HEADER, MAGIC_LEN};
+use frame::{Format, Frame, HEADER};
 use index::{Index, Slot};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
-
-/// The log is read in chunks of this many bytes: one buffer, small enough to stay in the
-/// cache while it is scanned.
-const CHUNK: usize = 1 << 18;
 
 /// A record that may be unreadable: `Err` says why.
 pub(crate) type Read<T> = Result<T, String>;
@@ -97,8 +95,26 @@ impl Log {
         self.files.catch_up(&mut state, false)
     }
 
+    /// Reads what other processes appended to the open file since it was read.
+    fn refresh_appended(&self) -> Result<(), Error> {
+        let appended = {
+            let state = self.read_state();
+            let meta = state.file.metadata();
+            let meta =
+                meta.map_err(|error| Error::io("look at the record log", &self.files.path, error))?;
+            meta.len() != state.index.end
+        };
+        match appended {
+            true => self.refresh(),
+            false => Ok(()),
+        }
+    }
+
     /// The record of `key` in `profile`, as `read` makes it of the entry read in place;
-    /// `fresh` first reads what others appended when the index does not have it.
+    /// `fresh` first reads what others appended when the index does not have it. Whether
+    /// they did is asked of the open file, not of the log's path: the file is replaced only
+    /// by `gc` and `fsck`, which wait for every run to end, and the run's start read the log
+    /// by its path ([`Log::refresh`]).
     pub(crate) fn record<R>(
         &self,
         profile: &str,
@@ -107,7 +123,7 @@ impl Log {
         read: impl FnOnce(&RecordView<'_>) -> Read<R>,
     ) -> Result<Option<Read<R>>, Error> {
         if fresh && self.read_state().index.record(profile, key).is_none() {
-            self.refresh()?;
+            self.refresh_appended()?;
         }
         let state = self.read_state();
         let Some(slot) = state.index.record(profile, key) else {
@@ -206,125 +222,6 @@ impl Log {
     }
 }
 
-impl Files {
-    /// Opens the file and indexes it whole; `locked`: the caller holds `records.lock`, and a
-    /// torn tail is cut.
-    fn load(&self, locked: bool) -> Result<State, Error> {
-        let file = crate::privacy::open_options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&self.path)
-            .map_err(|error| Error::io("open the record log", &self.path, error))?;
-        let meta = file
-            .metadata()
-            .map_err(|error| Error::io("look at the record log", &self.path, error))?;
-        if meta.len() == 0 && !locked {
-            let _lock = self.lock()?;
-            return self.load(true);
-        }
-        if meta.len() == 0 {
-            self.start(&file)?;
-        }
-        let mut state = State {
-            identity: identity(&meta),
-            format: self.format_of(&file)?,
-            file,
-            index: Index::default(),
-            problems: Vec::new(),
-        };
-        state.index.end = MAGIC_LEN as u64;
-        if self.read_new(&mut state, locked)? {
-            // A torn tail: cut it under the lock, unless it was an append then in progress.
-            let _lock = self.lock()?;
-            self.read_new(&mut state, true)?;
-        }
-        Ok(state)
-    }
-
-    /// Brings `state` up to the file: the new file if compacted, else what was appended.
-    fn catch_up(&self, state: &mut State, locked: bool) -> Result<(), Error> {
-        let meta = std::fs::metadata(&self.path)
-            .map_err(|error| Error::io("look at the record log", &self.path, error))?;
-        if identity(&meta) != state.identity || meta.len() < state.index.end {
-            *state = self.load(locked)?;
-            return Ok(());
-        }
-        self.read_new(state, locked).map(drop)
-    }
-
-    /// Indexes the bytes past `state.index.end`, read in chunks; whether a torn tail is left
-    /// after them (one is cut when `locked`).
-    fn read_new(&self, state: &mut State, locked: bool) -> Result<bool, Error> {
-        let io = |error| Error::io("read the record log", &self.path, error);
-        let length = state.file.metadata().map_err(io)?.len();
-        let mut bytes: Vec<u8> = Vec::new();
-        let (mut base, mut read_to) = (state.index.end, state.index.end);
-        while read_to < length {
-            let wanted = CHUNK.min((length - read_to) as usize);
-            let found = read_more(&state.file, &mut bytes, wanted, read_to).map_err(io)?;
-            read_to += found as u64;
-            let good = scan::scan_good(state.format, &bytes, base, &mut state.index);
-            let whole_to_come = matches!(frame::parse(state.format, &bytes[good..]), Frame::Short);
-            // A file that ends sooner than it did (another process cut a torn tail) stops
-            // the chunks too.
-            if found > 0 && (good == bytes.len() || (whole_to_come && read_to < length)) {
-                bytes.drain(..good);
-                base += good as u64;
-                continue;
-            }
-            // Something is wrong past the good entries: the careful scan takes the rest.
-            let mut rest = bytes.split_off(good);
-            rest.extend(read_from(&state.file, read_to).map_err(io)?);
-            return self.scan_rest(state, &rest, base + good as u64, locked);
-        }
-        Ok(false)
-    }
-
-    /// Scans what follows the last good entry, `bytes` from `start` on: stepping over what is
-    /// corrupt, and cutting a torn tail when `locked`; whether a torn tail is left.
-    fn scan_rest(
-        &self,
-        state: &mut State,
-        bytes: &[u8],
-        start: u64,
-        locked: bool,
-    ) -> Result<bool, Error> {
-        let scanned = scan::scan(state.format, bytes, start, &mut state.index);
-        for problem in &scanned.problems {
-            tracing::warn!("{}: {problem}", self.path.display());
-        }
-        state.problems.extend(scanned.problems);
-        match scanned.torn {
-            Some(torn) if locked => {
-                self.cut(&state.file, torn, start + bytes.len() as u64)?;
-                Ok(false)
-            }
-            torn => Ok(torn.is_some()),
-        }
-    }
-
-    /// The format the log's first bytes name; an error when they name none this version
-    /// reads.
-    fn format_of(&self, file: &File) -> Result<Format, Error> {
-        let mut magic = [0; MAGIC_LEN];
-        let found = read_at(file, &mut magic, 0)
-            .map_err(|error| Error::io("read the record log", &self.path, error))?;
-        let format = (found == MAGIC_LEN)
-            .then(|| Format::of_magic(&magic))
-            .flatten();
-        format.ok_or_else(|| {
-            Error::usage(format!(
-                "{} is not a record log this choochoo reads (its first bytes are not \
-                 `choochoo-log` of format 1 or 2); use the choochoo version that wrote it, or \
-                 move the store away",
-                self.path.display()
-            ))
-        })
-    }
-}
-
 impl State {
     /// Whether the file at the log's path is this one and was read to its end.
     fn is_current(&self, meta: &std::fs::Metadata) -> bool {
@@ -377,30 +274,6 @@ fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
         let _ = meta;
         (0, 0)
     }
-}
-
-/// Everything in `file` from `offset` on.
-fn read_from(file: &File, offset: u64) -> std::io::Result<Vec<u8>> {
-    let length = file.metadata()?.len().saturating_sub(offset);
-    let mut bytes = vec![0; usize::try_from(length).unwrap_or(usize::MAX)];
-    let found = read_at(file, &mut bytes, offset)?;
-    bytes.truncate(found);
-    Ok(bytes)
-}
-
-/// Appends up to `wanted` bytes of `file` from `offset` on to `bytes` (into its spare room,
-/// not zeroed first); how many came.
-fn read_more(
-    file: &File,
-    bytes: &mut Vec<u8>,
-    wanted: usize,
-    offset: u64,
-) -> std::io::Result<usize> {
-    use std::io::{Read, Seek};
-    let mut reader = file;
-    reader.seek(std::io::SeekFrom::Start(offset))?;
-    bytes.reserve(wanted);
-    reader.take(wanted as u64).read_to_end(bytes)
 }
 
 /// Reads into `buf` from `offset` until it is full or the file ends; how many bytes came.
