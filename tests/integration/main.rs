@@ -35,6 +35,7 @@ mod faults;
 mod fsck;
 mod http;
 mod incidents;
+mod journal;
 mod map;
 mod map_items;
 mod map_order;
