@@ -194,8 +194,14 @@ impl Graph {
             self.misnamed.get_or_insert(problem);
             return;
         }
-        self.names.insert(name.into(), index);
         self.nodes[id.index()].name(name);
+        self.names.insert(&self.nodes, name, index);
+    }
+
+    /// Whether node `index` has a name the program gave: its label is its whole name.
+    pub(crate) fn is_named(&self, index: u32) -> bool {
+        let label = self.nodes[index as usize].label.as_deref();
+        label.is_some_and(|label| self.names.get(&self.nodes, label) == Some(index))
     }
 
     /// Whether `name` can be given to node `index`: not empty, without brackets, not taken.
@@ -214,8 +220,8 @@ impl Graph {
                 what()
             ));
         }
-        match self.names.get(name) {
-            Some(&first) => Err(format!(
+        match self.names.get(&self.nodes, name) {
+            Some(first) => Err(format!(
                 "two nodes are named `{name}`: {} and {}; each node of a graph needs a name \
                  of its own",
                 self.describe(first),

@@ -20,8 +20,8 @@ pub(crate) fn node_paths(graph: &Graph) -> Result<NodePaths, Error> {
 }
 
 /// The graph's node names, and with `contents`, the content hash of each constant input
-/// whose encoding holds no secret and names no file: its name was found from the same
-/// encoding, so a run need not encode it again.
+/// some name is made of whose encoding holds no secret and names no file: its name was
+/// found from the same encoding, so a run need not encode it again.
 pub(crate) struct Names {
     pub(crate) paths: NodePaths,
     pub(crate) contents: Vec<Option<Digest>>,
@@ -41,7 +41,14 @@ pub(crate) fn names(graph: &Graph, contents: bool) -> Result<Names, Error> {
     for level in Levels::of(graph).each() {
         let find = |&index: &u32| {
             let index = index as usize;
-            found(&graph.nodes[index], &identities, needed[index], contents)
+            let named = graph.is_named(index as u32);
+            found(
+                &graph.nodes[index],
+                named,
+                &identities,
+                needed[index],
+                contents,
+            )
         };
         let level_found: Vec<Result<Found<'_>, Error>> = match side_by_side {
             true => level.par_iter().map(find).collect(),
@@ -153,27 +160,32 @@ impl std::ops::Index<usize> for NodePaths {
     }
 }
 
-/// What is found of `node` from its sources' `identities`: its identity when `needed`
-/// (else zeros, read by no one); with `contents`, a constant's content hash too, when its
-/// encoding holds no secret and names no file.
+/// What is found of `node` (`named`: by the program) from its sources' `identities`: its
+/// identity when `needed` (else zeros, read by no one); with `contents`, the content hash
+/// of a constant whose identity is needed, from the same encoding, when it holds no secret
+/// and names no file.
 fn found<'g>(
     node: &'g crate::graph::data::NodeData,
+    named: bool,
     identities: &[Digest],
     needed: bool,
     contents: bool,
 ) -> Result<Found<'g>, Error> {
     let unneeded = Digest::from_bytes([0; 32]);
     Ok(match &node.kind {
+        // A constant no name is made of is encoded by the run, on the pool, when a key
+        // needs it.
+        Kind::Input(_) if !needed => Found {
+            identity: unneeded,
+            base: Some(Cow::Borrowed(node.label.as_deref().unwrap_or("input"))),
+            content: None,
+        },
         Kind::Input(value) => {
             // A secret is named by a mark, so rotating it keeps the name.
             let (encoded, secret) = crate::secret::context::named(|| (node.codec.encode)(&**value));
             let (encoded, paths) = encoded?;
             Found {
-                identity: if needed {
-                    Digest::of(&encoded)
-                } else {
-                    unneeded
-                },
+                identity: Digest::of(&encoded),
                 base: Some(Cow::Borrowed(node.label.as_deref().unwrap_or("input"))),
                 content: (contents && !secret && paths.is_empty())
                     .then(|| crate::memo::content(&encoded, Vec::new()).digest),
@@ -189,7 +201,7 @@ fn found<'g>(
                 hasher.finish()
             });
             let base = match (&node.label, graph_scope(node)) {
-                (Some(label), _) if node.named() => Some(Cow::Borrowed(&**label)),
+                (Some(label), _) if named => Some(Cow::Borrowed(&**label)),
                 (Some(label), scope) => Some(Cow::Owned(format!("{scope}{label}"))),
                 (None, _) => None,
             };
@@ -221,10 +233,10 @@ fn numbered(graph: &Graph, bases: NodePaths) -> Result<NodePaths, Error> {
     let mut taken: foldhash::HashMap<&str, u32> =
         foldhash::HashMap::with_capacity_and_hasher(bases.len(), Default::default());
     let mut counts = Vec::with_capacity(bases.len());
-    for (at, (base, node)) in bases.iter().zip(&graph.nodes).enumerate() {
+    for (at, base) in bases.iter().enumerate() {
         let count = taken.entry(base).or_insert(0);
         *count += 1;
-        if node.named() && *count > 1 {
+        if *count > 1 && graph.is_named(at as u32) {
             return Err(Error::usage(format!(
                 "the name `{base}` of node {at} is taken by another node of the graph; each \
                  node of a graph needs a name of its own"

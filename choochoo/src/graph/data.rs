@@ -1,6 +1,6 @@
 //! What a graph keeps of each node: its label, its kind (a constant, or a station and its
 //! edges) and its value's codec, and, boxed apart, what only some nodes have — a scope, a
-//! name the program gave, a map's spec, resources of its own. A generated graph of a
+//! map's spec, resources of its own. A generated graph of a
 //! million stations has none of those: each of its nodes is 64 bytes and its edges.
 
 use super::Kind;
@@ -22,8 +22,6 @@ pub(crate) struct NodeData {
 struct Rare {
     /// The workflow whose `workflow!` body added it.
     scope: Option<Arc<str>>,
-    /// Whether `label` is a name the program gave (`add_named`): the node's whole name.
-    named: bool,
     /// For a map node: how to split its list and gather its items' outputs.
     map: Option<MapSpec>,
     /// The resources given with [`Graph::resources`](super::Graph::resources), beyond its
@@ -58,11 +56,6 @@ impl NodeData {
         self.rare.as_ref()?.scope.as_deref()
     }
 
-    /// Whether its label is a name the program gave (`add_named`): the node's whole name.
-    pub(crate) fn named(&self) -> bool {
-        self.rare.as_ref().is_some_and(|rare| rare.named)
-    }
-
     /// For a map node: how to split its list and gather its items' outputs.
     pub(crate) fn map(&self) -> Option<&MapSpec> {
         self.rare.as_ref()?.map.as_ref()
@@ -73,12 +66,13 @@ impl NodeData {
         self.rare.as_ref().map_or(&[], |rare| &rare.resources)
     }
 
-    /// Gives it the name `name`: its whole name, outside any scope.
+    /// Gives it the name `name`: its whole name, outside any scope (the graph keeps which
+    /// nodes have one, [`Graph::is_named`](super::Graph::is_named)).
     pub(crate) fn name(&mut self, name: &str) {
         self.label = Some(name.into());
-        let rare = self.rare_mut();
-        rare.scope = None;
-        rare.named = true;
+        if let Some(rare) = &mut self.rare {
+            rare.scope = None;
+        }
     }
 
     /// Makes it a map node, splitting and gathering as `spec` says.

@@ -14,6 +14,7 @@ pub(crate) mod codec;
 pub(crate) mod data;
 pub(crate) mod edge;
 pub(crate) mod erased;
+mod given;
 pub(crate) mod map;
 pub(crate) mod node;
 
@@ -98,7 +99,7 @@ pub struct Graph {
     /// The first node of another graph that was wired into this one, said as an error.
     foreign: Option<String>,
     /// The names given with `add_named` and the like, each with its node's index.
-    pub(crate) names: foldhash::HashMap<Box<str>, u32>,
+    pub(crate) names: given::Given,
     /// The first name given that cannot be used (empty, taken, or with brackets), said as
     /// an error.
     pub(crate) misnamed: Option<String>,
@@ -125,7 +126,7 @@ impl Default for Graph {
             sub_workflows: Vec::new(),
             id: GraphId::next(),
             foreign: None,
-            names: foldhash::HashMap::default(),
+            names: given::Given::default(),
             misnamed: None,
             units: foldhash::HashMap::default(),
         }

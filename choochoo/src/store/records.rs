@@ -81,8 +81,11 @@ impl Store {
         if let Some(small) = self.log.small(profile, key.as_bytes()) {
             return Ok(Some(Ok(small.record(*key))));
         }
-        if let Some(kept) = self.log.kept(profile, key.as_bytes()) {
-            return Ok(Some(decode_kept(*key, &kept)));
+        if let Some(record) = self
+            .log
+            .kept(profile, key.as_bytes(), |kept| decode_kept(*key, kept))
+        {
+            return Ok(Some(record));
         }
         self.log.record(profile, key.as_bytes(), fresh, |record| {
             decode_view(*key, record)

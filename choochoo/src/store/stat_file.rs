@@ -79,7 +79,10 @@ pub(super) fn read(path: &Path) -> std::io::Result<Option<Read>> {
             rewrite: true,
         }));
     }
-    let mut entries = Entries::default();
+    // A frame of a short path takes about this many bytes: the table is made once for
+    // them, not grown a dozen times.
+    const FRAME: usize = 96;
+    let mut entries = Entries::with_capacity_and_hasher(bytes.len() / FRAME, Default::default());
     let (mut at, mut frames) = (MAGIC.len(), 0usize);
     while at < bytes.len() {
         match frame::parse(Format::Xxh3, &bytes[at..]) {

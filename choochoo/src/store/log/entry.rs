@@ -108,17 +108,14 @@ pub(crate) fn decode(body: &[u8]) -> Result<Entry, postcard::Error> {
     view(body).map(View::into_entry)
 }
 
-/// The entry a good frame's body holds, read in place (nothing is allocated).
+/// The entry a good frame's body holds, read in place (nothing is allocated; `view.rs`).
 pub(crate) fn view(body: &[u8]) -> Result<View<'_>, postcard::Error> {
-    let (view, rest) = postcard::take_from_bytes(body)?;
-    match rest.is_empty() {
-        true => Ok(view),
-        false => Err(postcard::Error::DeserializeBadEncoding),
-    }
+    super::view::read(body)
 }
 
 /// An [`Entry`] read in place, its strings and bytes borrowed from the frame (postcard
 /// encodes a `&[u8]` as it does a `Vec<u8>`); the variants are the same, in the same order.
+/// Its derived reader is the reference `view.rs` is held to.
 #[derive(Debug, Deserialize)]
 pub(crate) enum View<'a> {
     Station(
@@ -159,10 +156,10 @@ pub(crate) struct RecordView<'a> {
 /// A [`LogHead`] read in place.
 #[derive(Debug, Deserialize)]
 pub(crate) struct HeadView<'a> {
-    profile: &'a str,
-    node: &'a str,
-    key: [u8; 32],
-    head: &'a [u8],
+    pub(crate) profile: &'a str,
+    pub(crate) node: &'a str,
+    pub(crate) key: [u8; 32],
+    pub(crate) head: &'a [u8],
 }
 
 /// What an entry changes in the index: the record and the head it sets, the ones it removes.

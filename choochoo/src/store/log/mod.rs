@@ -25,6 +25,7 @@ mod load;
 pub(crate) mod migrate;
 mod scan;
 pub(crate) mod small;
+mod view;
 
 use crate::error::Error;
 use entry::{Entry, LogHead, LogRecord, RecordView, View};
@@ -153,10 +154,15 @@ impl Log {
         self.read_state().index.small(profile, key)
     }
 
-    /// The record of `key` in `profile` when the index keeps it with its files (`kept.rs`):
-    /// no read of the log.
-    pub(crate) fn kept(&self, profile: &str, key: &[u8; 32]) -> Option<kept::Kept> {
-        self.read_state().index.kept(profile, key).cloned()
+    /// What `read` makes of the record of `key` in `profile` when the index keeps it with
+    /// its files (`kept.rs`): no read of the log, and no copy of what the index holds.
+    pub(crate) fn kept<R>(
+        &self,
+        profile: &str,
+        key: &[u8; 32],
+        read: impl FnOnce(&kept::Kept) -> R,
+    ) -> Option<R> {
+        self.read_state().index.kept(profile, key).map(read)
     }
 
     /// The head of `node` in `profile`, if any and readable.
