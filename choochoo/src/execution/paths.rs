@@ -34,11 +34,16 @@ pub(crate) fn names(graph: &Graph, contents: bool) -> Result<Names, Error> {
     graph.check(&[])?;
     let n = graph.nodes.len();
     let side_by_side = n >= LOOK_AHEAD_BELOW && rayon::current_thread_index().is_some();
-    let mut identities = vec![Digest::from_bytes([0; 32]); n];
+    let needed = identities_needed(graph);
+    // A graph whose names are all given or made of no identity finds each node's alone.
+    let (levels, some) = match needed.contains(&true) {
+        true => (Levels::of(graph), n),
+        false => (Levels::one(n), 0),
+    };
+    let mut identities = vec![Digest::from_bytes([0; 32]); some];
     let mut bases: Vec<Option<Cow<'_, str>>> = vec![None; n];
     let mut hashes: Vec<Option<Digest>> = vec![None; if contents { n } else { 0 }];
-    let needed = identities_needed(graph);
-    for level in Levels::of(graph).each() {
+    for level in levels.each() {
         let find = |&index: &u32| {
             let index = index as usize;
             let named = graph.is_named(index as u32);
@@ -56,7 +61,9 @@ pub(crate) fn names(graph: &Graph, contents: bool) -> Result<Names, Error> {
         };
         for (&index, one) in level.iter().zip(level_found) {
             let (index, one) = (index as usize, one?);
-            identities[index] = one.identity;
+            if let Some(identity) = identities.get_mut(index) {
+                *identity = one.identity;
+            }
             bases[index] = one.base;
             if contents {
                 hashes[index] = one.content;
@@ -65,10 +72,14 @@ pub(crate) fn names(graph: &Graph, contents: bool) -> Result<Names, Error> {
     }
     let mut texts = NodePaths::with_capacity(n);
     let mut hashed = String::new();
-    for ((node, base), identity) in graph.nodes.iter().zip(bases).zip(&identities) {
+    for (at, (node, base)) in graph.nodes.iter().zip(bases).enumerate() {
         match base {
             Some(base) => texts.push(&base)?,
+            // A station the program named not: its identity was needed.
             None => {
+                let identity = identities
+                    .get(at)
+                    .ok_or_else(|| Error::internal("an identity"))?;
                 hashed.clear();
                 hashed_name(node, identity, &mut hashed);
                 texts.push(&hashed)?;

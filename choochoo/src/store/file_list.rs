@@ -7,6 +7,7 @@
 //! allows (a test holds the two equal on written, cut and random inputs).
 
 use super::columns::path_from_bytes;
+use super::fields::Fields;
 use crate::hash::Digest;
 use postcard::Error;
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ const LEAST_PER_FILE: usize = 1 + 32;
 
 /// The files of an encoded file list, each with its content hash.
 pub(super) fn decode_files(bytes: &[u8]) -> Result<Vec<(PathBuf, Digest)>, Error> {
-    let mut reader = Reader { bytes };
+    let mut reader = Fields { bytes };
     let count = reader.length()?;
     let mut files = Vec::with_capacity(count.min(bytes.len() / LEAST_PER_FILE));
     for _ in 0..count {
@@ -28,44 +29,6 @@ pub(super) fn decode_files(bytes: &[u8]) -> Result<Vec<(PathBuf, Digest)>, Error
     match reader.bytes.is_empty() {
         true => Ok(files),
         false => Err(Error::DeserializeBadEncoding),
-    }
-}
-
-/// What is left of the input.
-struct Reader<'a> {
-    bytes: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    /// The next `count` bytes.
-    fn take(&mut self, count: usize) -> Result<&'a [u8], Error> {
-        if count > self.bytes.len() {
-            return Err(Error::DeserializeUnexpectedEnd);
-        }
-        let (taken, rest) = self.bytes.split_at(count);
-        self.bytes = rest;
-        Ok(taken)
-    }
-
-    /// A length: a varint of at most ten bytes whose last byte carries at most the one bit
-    /// a `u64` has left, as postcard reads a `usize` on a 64-bit target.
-    fn length(&mut self) -> Result<usize, Error> {
-        const MOST_BYTES: usize = 10;
-        let mut value: u64 = 0;
-        for at in 0..MOST_BYTES {
-            let [byte, rest @ ..] = self.bytes else {
-                return Err(Error::DeserializeUnexpectedEnd);
-            };
-            self.bytes = rest;
-            value |= u64::from(byte & 0x7f) << (7 * at);
-            if byte & 0x80 == 0 {
-                if at == MOST_BYTES - 1 && *byte > 1 {
-                    return Err(Error::DeserializeBadVarint);
-                }
-                return usize::try_from(value).map_err(|_| Error::DeserializeBadVarint);
-            }
-        }
-        Err(Error::DeserializeBadVarint)
     }
 }
 

@@ -40,6 +40,7 @@ mod digests;
 pub(crate) mod discovered;
 mod durations;
 mod evidence;
+pub(crate) mod fields;
 mod file_list;
 pub(crate) mod interrupted;
 pub(crate) mod ledger;

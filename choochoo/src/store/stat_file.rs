@@ -12,6 +12,7 @@
 //! it), as is one that is not a stat file at all (or of an earlier format: its files are
 //! hashed again).
 
+use super::fields::Fields;
 use super::log::frame::{self, Format, Frame};
 use crate::stat::{Entries, Entry, FileState, key};
 use serde::{Deserialize, Serialize};
@@ -40,7 +41,27 @@ struct Line<'a> {
     digest: &'a [u8],
 }
 
-impl Line<'_> {
+impl<'a> Line<'a> {
+    /// The line a frame's body holds, all of it, read field by field as postcard's derived
+    /// reader reads it (`store/fields.rs`).
+    fn read(body: &'a [u8]) -> Option<Line<'a>> {
+        let mut fields = Fields { bytes: body };
+        let mut line = || -> Result<Line<'a>, postcard::Error> {
+            Ok(Line {
+                path: fields.bytes()?,
+                dev: fields.u64()?,
+                ino: fields.u64()?,
+                size: fields.u64()?,
+                mtime_ns: fields.i64()?,
+                ctime_ns: fields.i64()?,
+                recorded_ns: fields.i64()?,
+                digest: fields.bytes()?,
+            })
+        };
+        let line = line().ok()?;
+        fields.bytes.is_empty().then_some(line)
+    }
+
     /// Its entry; none when its digest is not 32 bytes.
     fn entry(&self) -> Option<Entry> {
         let digest: [u8; 32] = self.digest.try_into().ok()?;
@@ -88,10 +109,7 @@ pub(super) fn read(path: &Path) -> std::io::Result<Option<Read>> {
         match frame::parse(Format::Xxh3, &bytes[at..]) {
             Frame::Good(body, length) => {
                 // A frame holds one line and nothing after it.
-                let line = postcard::take_from_bytes::<Line<'_>>(body)
-                    .ok()
-                    .filter(|(_, rest)| rest.is_empty());
-                if let Some((line, _)) = line
+                if let Some(line) = Line::read(body)
                     && let Some(entry) = line.entry()
                 {
                     entries.insert(line.path.into(), entry);
@@ -226,6 +244,51 @@ mod tests {
             .collect();
         found.sort();
         found
+    }
+
+    /// What postcard's derived reader makes of a line's body, as `Line::read` should.
+    fn derived(body: &[u8]) -> Option<Line<'_>> {
+        postcard::take_from_bytes::<Line<'_>>(body)
+            .ok()
+            .filter(|(_, rest)| rest.is_empty())
+            .map(|(line, _)| line)
+    }
+
+    #[test]
+    fn a_line_is_read_as_postcard_reads_it_written_cut_or_random() {
+        let mut body = Vec::new();
+        let line = Line {
+            path: b"out/a.txt",
+            dev: u64::MAX,
+            ino: 1 << 40,
+            size: 0,
+            mtime_ns: i64::MIN,
+            ctime_ns: -1,
+            recorded_ns: i64::MAX,
+            digest: &[3; 32],
+        };
+        postcard::to_io(&line, &mut body).unwrap();
+        let same = |bytes: &[u8]| {
+            let ours = Line::read(bytes).map(|line| format!("{:?}", line.entry()));
+            let theirs = derived(bytes).map(|line| format!("{:?}", line.entry()));
+            assert_eq!(ours, theirs, "{bytes:?}");
+        };
+        assert!(Line::read(&body).is_some());
+        for end in 0..=body.len() {
+            same(&body[..end]);
+        }
+        let mut padded = body.clone();
+        padded.push(0);
+        same(&padded);
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let mut changed = body.clone();
+            changed[(state % body.len() as u64) as usize] = (state >> 32) as u8;
+            same(&changed);
+        }
     }
 
     #[test]

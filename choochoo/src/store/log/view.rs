@@ -1,4 +1,5 @@
-//! An entry read in place, field by field, as postcard writes an [`Entry`](super::entry::Entry):
+//! An entry read in place, field by field (`store/fields.rs`), as postcard writes an
+//! [`Entry`](super::entry::Entry):
 //! its variant's index, then each field in order — a string or bytes as its length and its
 //! bytes, a key as its 32 bytes, an `i64` as a zigzag varint, a `bool` and an `Option`'s tag
 //! as one byte. Opening a store reads every entry of its log, and serde's generic path took
@@ -7,15 +8,16 @@
 //! bytes).
 
 use super::entry::{HeadView, RecordView, View};
+use crate::store::fields::Fields;
 use postcard::Error;
 
 /// The entry `body` holds, all of it: bytes left after it are an error.
 pub(crate) fn read(body: &[u8]) -> Result<View<'_>, Error> {
-    let mut reader = Reader { bytes: body };
+    let mut reader = Fields { bytes: body };
     let view = match reader.variant()? {
-        0 => View::Station(reader.record()?, reader.head()?),
-        1 => View::Record(reader.record()?),
-        2 => View::Head(reader.head()?),
+        0 => View::Station(record(&mut reader)?, head(&mut reader)?),
+        1 => View::Record(record(&mut reader)?),
+        2 => View::Head(head(&mut reader)?),
         3 => View::Forget {
             profile: reader.str()?,
             key: reader.key()?,
@@ -33,111 +35,33 @@ pub(crate) fn read(body: &[u8]) -> Result<View<'_>, Error> {
     }
 }
 
-/// What is left of the entry.
-struct Reader<'a> {
-    bytes: &'a [u8],
+/// A record's fields, in order.
+fn record<'a>(fields: &mut Fields<'a>) -> Result<RecordView<'a>, Error> {
+    Ok(RecordView {
+        profile: fields.str()?,
+        key: fields.key()?,
+        station: fields.str()?,
+        algorithm: fields.str()?,
+        output_hash: fields.bytes()?,
+        encoding_hash: fields.bytes()?,
+        size: fields.i64()?,
+        inline: fields.option()?.then(|| fields.bytes()).transpose()?,
+        files: fields.bytes()?,
+        used_dir: fields.bool()?,
+        created_ns: fields.i64()?,
+        duration_ns: fields.i64()?,
+        discovered: fields.option()?.then(|| fields.bytes()).transpose()?,
+    })
 }
 
-impl<'a> Reader<'a> {
-    fn record(&mut self) -> Result<RecordView<'a>, Error> {
-        Ok(RecordView {
-            profile: self.str()?,
-            key: self.key()?,
-            station: self.str()?,
-            algorithm: self.str()?,
-            output_hash: self.bytes()?,
-            encoding_hash: self.bytes()?,
-            size: self.i64()?,
-            inline: self.option()?.then(|| self.bytes()).transpose()?,
-            files: self.bytes()?,
-            used_dir: self.bool()?,
-            created_ns: self.i64()?,
-            duration_ns: self.i64()?,
-            discovered: self.option()?.then(|| self.bytes()).transpose()?,
-        })
-    }
-
-    fn head(&mut self) -> Result<HeadView<'a>, Error> {
-        Ok(HeadView {
-            profile: self.str()?,
-            node: self.str()?,
-            key: self.key()?,
-            head: self.bytes()?,
-        })
-    }
-
-    /// The next `count` bytes.
-    fn take(&mut self, count: usize) -> Result<&'a [u8], Error> {
-        if count > self.bytes.len() {
-            return Err(Error::DeserializeUnexpectedEnd);
-        }
-        let (taken, rest) = self.bytes.split_at(count);
-        self.bytes = rest;
-        Ok(taken)
-    }
-
-    fn byte(&mut self) -> Result<u8, Error> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn key(&mut self) -> Result<[u8; 32], Error> {
-        Ok(<[u8; 32]>::try_from(self.take(32)?).expect("32 bytes were taken"))
-    }
-
-    fn bytes(&mut self) -> Result<&'a [u8], Error> {
-        let length = self.varint(10)?;
-        let length = usize::try_from(length).map_err(|_| Error::DeserializeBadVarint)?;
-        self.take(length)
-    }
-
-    fn str(&mut self) -> Result<&'a str, Error> {
-        std::str::from_utf8(self.bytes()?).map_err(|_| Error::DeserializeBadUtf8)
-    }
-
-    fn i64(&mut self) -> Result<i64, Error> {
-        let n = self.varint(10)?;
-        Ok(((n >> 1) as i64) ^ -((n & 1) as i64))
-    }
-
-    fn bool(&mut self) -> Result<bool, Error> {
-        match self.byte()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(Error::DeserializeBadBool),
-        }
-    }
-
-    /// An `Option`'s tag: whether a value follows.
-    fn option(&mut self) -> Result<bool, Error> {
-        match self.byte()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(Error::DeserializeBadOption),
-        }
-    }
-
-    /// An enum's variant index: a varint of a `u32`.
-    fn variant(&mut self) -> Result<u64, Error> {
-        self.varint(5)
-    }
-
-    /// A varint of at most `most` bytes (10 for a 64-bit value, 5 for a 32-bit one), whose
-    /// last byte carries no more bits than the value has left.
-    fn varint(&mut self, most: usize) -> Result<u64, Error> {
-        let last_most = if most == 10 { 1 } else { 0x0f };
-        let mut value: u64 = 0;
-        for at in 0..most {
-            let byte = self.byte()?;
-            value |= u64::from(byte & 0x7f) << (7 * at);
-            if byte & 0x80 == 0 {
-                if at == most - 1 && byte > last_most {
-                    return Err(Error::DeserializeBadVarint);
-                }
-                return Ok(value);
-            }
-        }
-        Err(Error::DeserializeBadVarint)
-    }
+/// A head's fields, in order.
+fn head<'a>(fields: &mut Fields<'a>) -> Result<HeadView<'a>, Error> {
+    Ok(HeadView {
+        profile: fields.str()?,
+        node: fields.str()?,
+        key: fields.key()?,
+        head: fields.bytes()?,
+    })
 }
 
 #[cfg(test)]
