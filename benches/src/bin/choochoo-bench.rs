@@ -5,8 +5,9 @@
 //!
 //! Reads `<workdir>/graph.json` and builds one station per step with the typed builder API:
 //! a step's deps are its input files (constant [`File`] inputs) and other steps' outputs
-//! ([`Node<File>`]s), and its expanded shell command is a constant input too, so a changed
-//! command (a salt) changes the step's key. The memo store is `<workdir>/.choochoo`, and all
+//! ([`Node<File>`]s); the spec's command template is one constant input of every station
+//! (as a ninja rule is of its edges) and the step's id, output and salt another, so a
+//! changed command (a salt, or a new template) changes the step's key. The memo store is `<workdir>/.choochoo`, and all
 //! paths are relative to `<workdir>`, which becomes the working directory.
 //!
 //! - `--exec shell` (the default) runs each step's command with `/bin/sh -c`, as the peers do.
@@ -15,7 +16,7 @@
 //!
 //! Prints `steps_executed=N` (the stations that ran) and exits 0, or 1 with the error.
 
-use benches::spec::{Borrowed, BorrowedStep, Template};
+use benches::spec::{Borrowed, BorrowedStep, Step, Template};
 use benches::verify::output_of;
 use choochoo::{File, Graph, Node, Report, Runner, Status, Store, station};
 use serde::{Deserialize, Serialize};
@@ -44,33 +45,60 @@ struct Options {
     workdir: PathBuf,
 }
 
-/// What a station knows of its step besides its deps. All of it is part of the step's key.
+/// How every step's command is made: the spec's command template and salt prefix. One
+/// constant input of every station, as a ninja rule is of each of its build edges: a changed
+/// template changes every step's key, and each step's own input holds only what differs.
+#[derive(Debug, Serialize, Deserialize)]
+struct Rule {
+    command: String,
+    salt_prefix: String,
+}
+
+/// What a station knows of its own step besides its deps. All of it is part of its key,
+/// and with the rule and the deps' paths it makes the step's whole command.
 #[derive(Debug, Serialize, Deserialize)]
 struct Job {
     id: String,
-    /// The expanded command, salt included.
-    command: String,
     output: String,
+    salt: Option<String>,
+}
+
+impl Job {
+    /// The step's expanded shell command, salt included, as `deps` name its files.
+    fn command(&self, rule: &Rule, deps: &[File]) -> String {
+        let step = Step {
+            id: self.id.clone(),
+            deps: deps
+                .iter()
+                .map(|dep| dep.path().display().to_string())
+                .collect(),
+            output: self.output.clone(),
+            layer: 0,
+            salt: self.salt.clone(),
+        };
+        Template::new(&rule.command, &rule.salt_prefix).command(&step)
+    }
 }
 
 /// Runs the step's command in the working directory.
 #[station]
-fn shell(job: &Job, deps: &Vec<File>) -> Result<File, BoxError> {
-    let _ = deps; // read by the command; an input so that their content is in the key
+fn shell(rule: &Rule, job: &Job, deps: &Vec<File>) -> Result<File, BoxError> {
+    let command = job.command(rule, deps);
     let status = std::process::Command::new("/bin/sh")
         .arg("-c")
-        .arg(&job.command)
+        .arg(&command)
         .status()
         .map_err(|error| format!("cannot start /bin/sh for {}: {error}", job.id))?;
     if !status.success() {
-        return Err(format!("{}: `{}` failed ({status})", job.id, job.command).into());
+        return Err(format!("{}: `{command}` failed ({status})", job.id).into());
     }
     Ok(File::new(&job.output))
 }
 
 /// Writes the SHA-256 hex of the deps' bytes and a newline, and logs the step as run.
 #[station]
-fn inproc(job: &Job, deps: &Vec<File>) -> Result<File, std::io::Error> {
+fn inproc(rule: &Rule, job: &Job, deps: &Vec<File>) -> Result<File, std::io::Error> {
+    let _ = rule; // the command's text: part of the key, as it is of a shell step's
     let bytes = deps
         .iter()
         .map(|dep| std::fs::read(dep.path()))
@@ -129,7 +157,10 @@ fn build(spec: &Borrowed<'_>, exec: Exec) -> Result<(Graph, Option<Node<File>>),
         .collect();
     files.reserve(spec.steps.len());
     let mut last = None;
-    let template = spec.template();
+    let rule = graph.input(Rule {
+        command: spec.command_template.to_string(),
+        salt_prefix: spec.salt_prefix.to_string(),
+    });
     for step in &spec.steps {
         let deps = step
             .deps
@@ -142,10 +173,10 @@ fn build(spec: &Borrowed<'_>, exec: Exec) -> Result<(Graph, Option<Node<File>>),
                     step.id
                 )
             })?;
-        let job = graph.input(job_of(&template, step));
+        let job = graph.input(job_of(step));
         let node = match exec {
-            Exec::Shell => graph.add_named(&step.id, Shell, (&job, &deps)),
-            Exec::Inproc => graph.add_named(&step.id, Inproc, (&job, &deps)),
+            Exec::Shell => graph.add_named(&step.id, Shell, (&rule, &job, &deps)),
+            Exec::Inproc => graph.add_named(&step.id, Inproc, (&rule, &job, &deps)),
         };
         files.insert(&step.output, node);
         last = Some(node);
@@ -153,11 +184,11 @@ fn build(spec: &Borrowed<'_>, exec: Exec) -> Result<(Graph, Option<Node<File>>),
     Ok((graph, last))
 }
 
-fn job_of(template: &Template, step: &BorrowedStep<'_>) -> Job {
+fn job_of(step: &BorrowedStep<'_>) -> Job {
     Job {
         id: step.id.to_string(),
-        command: template.command(step),
         output: step.output.to_string(),
+        salt: step.salt.as_deref().map(str::to_owned),
     }
 }
 

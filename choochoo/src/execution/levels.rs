@@ -26,15 +26,6 @@ impl Levels {
         }))
     }
 
-    /// `nodes` nodes as one level: for what is found of each node alone.
-    pub(super) fn one(nodes: usize) -> Levels {
-        let nodes = u32::try_from(nodes).unwrap_or(u32::MAX);
-        Levels {
-            order: (0..nodes).collect(),
-            ends: vec![nodes],
-        }
-    }
-
     /// The levels of the nodes whose sources (earlier nodes' indices) `nodes` lists.
     fn from_sources<S: IntoIterator<Item = usize>>(nodes: impl Iterator<Item = S>) -> Levels {
         let mut level: Vec<usize> = Vec::with_capacity(nodes.size_hint().0);

@@ -35,15 +35,19 @@ pub(crate) fn names(graph: &Graph, contents: bool) -> Result<Names, Error> {
     let n = graph.nodes.len();
     let side_by_side = n >= LOOK_AHEAD_BELOW && rayon::current_thread_index().is_some();
     let needed = identities_needed(graph);
-    // A graph whose names are all given or made of no identity finds each node's alone.
-    let (levels, some) = match needed.contains(&true) {
-        true => (Levels::of(graph), n),
-        false => (Levels::one(n), 0),
-    };
-    let mut identities = vec![Digest::from_bytes([0; 32]); some];
+    let some = needed.contains(&true);
+    let mut identities = vec![Digest::from_bytes([0; 32]); if some { n } else { 0 }];
     let mut bases: Vec<Option<Cow<'_, str>>> = vec![None; n];
-    let mut hashes: Vec<Option<Digest>> = vec![None; if contents { n } else { 0 }];
-    for level in levels.each() {
+    let mut hashes: Vec<Option<Digest>> = vec![None; if contents && some { n } else { 0 }];
+    if !some {
+        // Every name is given, or made of no identity: each node's is found alone, and no
+        // constant is encoded.
+        for (index, node) in graph.nodes.iter().enumerate() {
+            bases[index] = found(node, graph.is_named(index as u32), &[], false, false)?.base;
+        }
+    }
+    let levels = some.then(|| Levels::of(graph));
+    for level in levels.iter().flat_map(Levels::each) {
         let find = |&index: &u32| {
             let index = index as usize;
             let named = graph.is_named(index as u32);
@@ -61,9 +65,7 @@ pub(crate) fn names(graph: &Graph, contents: bool) -> Result<Names, Error> {
         };
         for (&index, one) in level.iter().zip(level_found) {
             let (index, one) = (index as usize, one?);
-            if let Some(identity) = identities.get_mut(index) {
-                *identity = one.identity;
-            }
+            identities[index] = one.identity;
             bases[index] = one.base;
             if contents {
                 hashes[index] = one.content;
