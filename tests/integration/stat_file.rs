@@ -152,3 +152,23 @@ fn outputs_hashed_as_they_were_written_are_settled_so_the_no_op_reads_nothing() 
     let store = Store::open(&store_dir).unwrap();
     assert_eq!(run(&store), (80, 0, 0), "the no-op reads no file");
 }
+
+#[test]
+fn a_file_changed_after_the_store_opened_and_before_its_run_is_hashed_again() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let store_dir = tmp.path().join(".choochoo");
+    let (graph, out) = twenty(tmp.path());
+    assert_eq!(run_fresh(&store_dir, &graph, out), (TOTAL, 20, 20));
+    // The store reads its stat cache as it opens; the file changes after that.
+    let store = Store::open(&store_dir).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    std::fs::write(tmp.path().join("in-0.txt"), "longer").unwrap();
+    let total = Runner::new(&store)
+        .run_graph(&graph, out)
+        .unwrap()
+        .into_output();
+    assert_eq!(total, TOTAL + 5);
+    assert_eq!(take_executions().get("size_of").copied(), Some(1));
+    assert_eq!(choochoo::test_util::files_hashed(&store), 1);
+}

@@ -148,6 +148,8 @@ pub struct Store {
     files_hashed: AtomicU64,
     /// The key secrets are hashed with, found on first use.
     secret_keys: Arc<crate::secret::key::Keys>,
+    /// The stat cache, read ahead for the first run (`stats.rs`).
+    stats_ahead: stats::Ahead,
 }
 
 impl Store {
@@ -168,6 +170,7 @@ impl Store {
             crate::privacy::create_dir_all(&path)
                 .map_err(|error| Error::io("create", &path, error))?;
         }
+        let stats_ahead = stats::Ahead::start(&dir);
         let db_path = dir.join("store.db");
         // Created here, private, so that SQLite (which gives its WAL and shared-memory files
         // the database's mode) opens a file that is already `0600`.
@@ -191,6 +194,7 @@ impl Store {
             leases,
             fs,
             files_hashed: AtomicU64::new(0),
+            stats_ahead,
         };
         store.remove_orphaned_temp_files();
         store.find_interrupted()?;

@@ -53,7 +53,12 @@ impl Store {
         profile: &str,
         mut keys: Vec<Digest>,
     ) -> Result<(), Error> {
-        keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+        // In the order of their bytes: their first eight, big-endian, decide but for a tie.
+        let first =
+            |key: &Digest| u64::from_be_bytes(key.as_bytes()[..8].try_into().unwrap_or([0; 8]));
+        keys.sort_unstable_by(|a, b| {
+            (first(a).cmp(&first(b))).then_with(|| a.as_bytes().cmp(b.as_bytes()))
+        });
         keys.dedup();
         let keys: Vec<u8> = keys.iter().flat_map(|key| *key.as_bytes()).collect();
         let keyset = {

@@ -1,13 +1,53 @@
 //! The stat cache: each file's stat fields and content digest when it was last hashed, so
 //! an unchanged file is not read again (see [`crate::stat`]), kept in `stats.log`
 //! (`stat_file.rs`); the `stats` table of earlier versions is read once, to start it.
+//!
+//! A store starts reading its stat file on a thread of its own as it opens, while its record
+//! log is read, and its first run takes what was read. A cache read early is as good as one
+//! read late: an entry is used only for a file whose stat still matches it. A large file
+//! (more than [`AHEAD_MOST`] bytes, some 350,000 files) is read when the run starts instead,
+//! so a store opened for `status` does not hold a cache it does not use.
 
 use super::Store;
 use super::columns::digest_column;
 use super::stat_file;
 use crate::error::Error;
 use crate::stat::{Entries, Entry as StatEntry, FileState};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+/// A stat file up to this many bytes is read ahead as its store opens.
+pub(crate) const AHEAD_MOST: u64 = 32 << 20;
+
+/// What reading a stat file gives.
+type Reading = std::io::Result<Option<stat_file::Read>>;
+
+/// The stat file being read ahead, from the store's opening until its first run takes it.
+#[derive(Debug, Default)]
+pub(crate) struct Ahead(Mutex<Option<JoinHandle<Reading>>>);
+
+impl Ahead {
+    /// Starts reading the stat file of the store in `dir` on a thread of its own, when there
+    /// is one of at most [`AHEAD_MOST`] bytes.
+    pub(crate) fn start(dir: &Path) -> Ahead {
+        let path = dir.join("stats.log");
+        let small = std::fs::metadata(&path).is_ok_and(|meta| meta.len() <= AHEAD_MOST);
+        let reading = small.then(|| {
+            std::thread::Builder::new()
+                .name("choochoo-stats".to_owned())
+                .spawn(move || stat_file::read(&path))
+                .ok()
+        });
+        Ahead(Mutex::new(reading.flatten()))
+    }
+
+    /// What was read ahead, once; `None` when nothing was, or it was taken.
+    fn take(&self) -> Option<Reading> {
+        let reading = self.0.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        reading.join().ok()
+    }
+}
 
 impl Store {
     /// Loads the stat cache: from `stats.log`, or, in a store of an earlier version, from
@@ -15,7 +55,8 @@ impl Store {
     /// a warning and an empty cache: its files are hashed again.
     pub(crate) fn stats(&self) -> Result<Entries, Error> {
         let path = self.stat_file();
-        match stat_file::read(&path) {
+        let read = self.stats_ahead.take();
+        match read.unwrap_or_else(|| stat_file::read(&path)) {
             Ok(Some(read)) => {
                 if read.rewrite {
                     self.rewrite_stats(&read.entries);
