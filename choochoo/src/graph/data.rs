@@ -1,7 +1,7 @@
 //! What a graph keeps of each node: its label, its kind (a constant, or a station and its
 //! edges) and its value's codec, and, boxed apart, what only some nodes have — a scope, a
-//! map's spec, resources of its own. A generated graph of a
-//! million stations has none of those: each of its nodes is 64 bytes and its edges.
+//! map's spec, resources of its own. A generated graph of a million stations, named or not,
+//! has none of those: each of its nodes is 64 bytes and its edges.
 
 use super::Kind;
 use super::codec::Codec;

@@ -269,8 +269,8 @@ mod tests {
         };
         postcard::to_io(&line, &mut body).unwrap();
         let same = |bytes: &[u8]| {
-            let ours = Line::read(bytes).map(|line| format!("{:?}", line.entry()));
-            let theirs = derived(bytes).map(|line| format!("{:?}", line.entry()));
+            let shown = |line: Line<'_>| format!("{:?} {:?}", line.path, line.entry());
+            let (ours, theirs) = (Line::read(bytes).map(shown), derived(bytes).map(shown));
             assert_eq!(ours, theirs, "{bytes:?}");
         };
         assert!(Line::read(&body).is_some());
