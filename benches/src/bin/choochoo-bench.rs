@@ -7,8 +7,9 @@
 //! a step's deps are its input files (constant [`File`] inputs) and other steps' outputs
 //! ([`Node<File>`]s); the spec's command template is one constant input of every station
 //! (as a ninja rule is of its edges) and the step's id, output and salt another, so a
-//! changed command (a salt, or a new template) changes the step's key. The memo store is `<workdir>/.choochoo`, and all
-//! paths are relative to `<workdir>`, which becomes the working directory.
+//! changed command (a salt, or a new template) changes the step's key. The memo store is
+//! `<workdir>/.choochoo`, and all paths are relative to `<workdir>`, which becomes the
+//! working directory.
 //!
 //! - `--exec shell` (the default) runs each step's command with `/bin/sh -c`, as the peers do.
 //! - `--exec inproc` computes the same bytes in the station (the SHA-256 hex of the deps'
