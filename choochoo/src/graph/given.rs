@@ -3,6 +3,7 @@
 //! kept once, as the node's label.
 
 use super::data::NodeData;
+use std::collections::hash_map::Entry;
 use std::hash::BuildHasher;
 
 /// Each given name's node, by the name's hash; the name is the node's label.
@@ -25,12 +26,15 @@ impl Given {
 
     /// Notes that node `index` was given `name`, which no node has yet.
     pub(crate) fn insert(&mut self, nodes: &[NodeData], name: &str, index: u32) {
-        match self.by_hash.get(&hash(name)) {
-            Some(&first) if label(nodes, first) != Some(name) => {
+        match self.by_hash.entry(hash(name)) {
+            Entry::Occupied(first) if label(nodes, *first.get()) != Some(name) => {
                 self.collided.insert(name.into(), index);
             }
-            _ => {
-                self.by_hash.insert(hash(name), index);
+            Entry::Occupied(mut first) => {
+                first.insert(index);
+            }
+            Entry::Vacant(place) => {
+                place.insert(index);
             }
         }
     }

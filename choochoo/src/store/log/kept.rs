@@ -12,7 +12,7 @@ use crate::hash::ALGORITHM;
 const LONGEST: usize = 512;
 
 /// What the index keeps of a record with files.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Kept {
     output_hash: [u8; 32],
     encoding_hash: [u8; 32],
