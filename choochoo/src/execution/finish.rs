@@ -103,12 +103,12 @@ impl<'g> Execution<'g> {
                 settled.map_or((Status::Skipped, None), |s| (s.status, s.details));
             let path = Box::<str>::from(&self.paths[id.index()]);
             let names = names.of(station.as_ref());
-            let label = node.label.clone();
             #[allow(
                 unused_mut,
                 reason = "a station sent to a Temporal worker says where it ran"
             )]
-            let mut made = Entry::with(path, names.clone(), label, status, details);
+            let mut made =
+                Entry::labeled(path, names.clone(), node.label.as_deref(), status, details);
             #[cfg(feature = "temporal")]
             if let Some(worker) = self.ran_on_of(&made.node) {
                 made.more_mut().ran_on = Some(worker);

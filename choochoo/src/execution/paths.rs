@@ -8,7 +8,6 @@ use crate::graph::{Graph, Kind};
 use crate::hash::Digest;
 use rayon::prelude::*;
 use std::borrow::Cow;
-use std::fmt::Write;
 
 /// Each station's name in the store, stable from run to run: `workflow/binding` for a
 /// `workflow!` binding; the name the program gave a builder node (`add_named`); for another
@@ -245,9 +244,14 @@ fn hashed_name(node: &crate::graph::data::NodeData, identity: &Digest, out: &mut
 fn numbered(graph: &Graph, bases: NodePaths) -> Result<NodePaths, Error> {
     let mut taken: foldhash::HashMap<&str, u32> =
         foldhash::HashMap::with_capacity_and_hasher(bases.len(), Default::default());
+    // The commonest name, an unnamed constant's, is counted apart from the map.
+    let mut inputs = 0;
     let mut counts = Vec::with_capacity(bases.len());
     for (at, base) in bases.iter().enumerate() {
-        let count = taken.entry(base).or_insert(0);
+        let count = match base {
+            "input" => &mut inputs,
+            base => taken.entry(base).or_insert(0),
+        };
         *count += 1;
         if *count > 1 && graph.is_named(at as u32) {
             return Err(Error::usage(format!(
@@ -268,12 +272,30 @@ fn numbered(graph: &Graph, bases: NodePaths) -> Result<NodePaths, Error> {
             1 => paths.push(base)?,
             count => {
                 numbered.clear();
-                write!(numbered, "{base}-{count}").map_err(|_| Error::internal("a name"))?;
+                numbered.push_str(base);
+                numbered.push('-');
+                push_number(&mut numbered, count);
                 paths.push(&numbered)?;
             }
         }
     }
     Ok(paths)
+}
+
+/// Appends `n` in decimal (what `write!` would, without its formatting machinery).
+fn push_number(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&digit| char::from(digit)));
 }
 
 fn graph_scope(node: &crate::graph::data::NodeData) -> String {
@@ -296,5 +318,14 @@ mod tests {
         assert_eq!(&paths[2], "mix-0123456789ab");
         let names: Vec<&str> = paths.iter().collect();
         assert_eq!(names, ["input", "", "mix-0123456789ab", "a.b[c]"]);
+    }
+
+    #[test]
+    fn numbers_are_written_as_format_writes_them() {
+        for n in [0, 1, 2, 9, 10, 99, 100, 10_001, u32::MAX] {
+            let mut out = String::from("input-");
+            push_number(&mut out, n);
+            assert_eq!(out, format!("input-{n}"));
+        }
     }
 }

@@ -111,7 +111,9 @@ impl Details {
 pub struct Entry {
     pub(crate) node: Box<str>,
     pub(crate) names: Arc<Names>,
-    pub(crate) label: Option<Box<str>>,
+    /// The label, unless it is the node's name (a named builder node's): `label_is_node`.
+    label: Option<Box<str>>,
+    label_is_node: bool,
     pub(crate) status: Status,
     details: Option<Box<Details>>,
 }
@@ -128,17 +130,41 @@ impl Entry {
     }
 
     /// An entry with its details already boxed (`None`: it has none).
-    pub(crate) fn with(
+    fn with(
         node: Box<str>,
         names: Arc<Names>,
         label: Option<Box<str>>,
         status: Status,
         details: Option<Box<Details>>,
     ) -> Entry {
+        // A label that is the node's name is not kept twice: a graph of named nodes has
+        // one name per entry, not two.
+        let label_is_node = label.as_deref() == Some(&*node);
         Entry {
             node,
             names,
-            label,
+            label: label.filter(|_| !label_is_node),
+            label_is_node,
+            status,
+            details,
+        }
+    }
+
+    /// An entry whose label is its node's name (`same`), else `label`: the label of a named
+    /// node is not copied to be dropped again.
+    pub(crate) fn labeled(
+        node: Box<str>,
+        names: Arc<Names>,
+        label: Option<&str>,
+        status: Status,
+        details: Option<Box<Details>>,
+    ) -> Entry {
+        let label_is_node = label == Some(&*node);
+        Entry {
+            label: label.filter(|_| !label_is_node).map(Box::from),
+            label_is_node,
+            node,
+            names,
             status,
             details,
         }
@@ -194,7 +220,10 @@ impl Entry {
     /// node, if any; for an item of a map, its map's label (or node name) and the item's
     /// name, `objects[src/main.c]`.
     pub fn label(&self) -> Option<&str> {
-        self.label.as_deref()
+        match self.label_is_node {
+            true => Some(&self.node),
+            false => self.label.as_deref(),
+        }
     }
 
     /// What happened.

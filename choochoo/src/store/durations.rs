@@ -7,32 +7,26 @@ use std::time::Duration;
 
 impl Store {
     /// How long each of `nodes` took the last time its function was called in a run of
-    /// `profile` and succeeded; a node that never did is absent. One indexed query a node.
+    /// `profile` and succeeded: the duration kept with the record its head names (the
+    /// result it left). A node with no result in the store is absent.
     pub(crate) fn last_ran<'n>(
         &self,
         profile: &str,
         nodes: &[&'n str],
     ) -> Result<HashMap<&'n str, Duration>, Error> {
-        self.with_db("read the last durations from", |db| {
-            let mut stmt = db.prepare_cached(
-                "SELECT e.duration_ns FROM run_entries e JOIN runs r ON r.id = e.run
-                 WHERE e.node = ?1 AND r.profile = ?2 AND e.status = 'ran'
-                 ORDER BY e.rowid DESC LIMIT 1",
-            )?;
-            let mut last = HashMap::new();
-            for node in nodes {
-                let took: Option<i64> = stmt
-                    .query_row(rusqlite::params![node, profile], |row| row.get(0))
-                    .map(Some)
-                    .or_else(|error| match error {
-                        rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                        error => Err(error),
-                    })?;
-                if let Some(ns) = took {
-                    last.insert(*node, Duration::from_nanos(u64::try_from(ns).unwrap_or(0)));
-                }
+        let mut last = HashMap::new();
+        for node in nodes {
+            let Some(head) = self.log.head(profile, node) else {
+                continue;
+            };
+            let took = self
+                .log
+                .record(profile, &head.key, false, |record| Ok(record.duration_ns))?;
+            if let Some(Ok(ns)) = took {
+                let took = Duration::from_nanos(u64::try_from(ns).unwrap_or(0));
+                last.insert(*node, took);
             }
-            Ok(last)
-        })
+        }
+        Ok(last)
     }
 }

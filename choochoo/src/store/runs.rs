@@ -254,7 +254,7 @@ fn insert_entries(tx: &Connection, report: &Report) -> rusqlite::Result<()> {
             &*entry.node,
             entry.id(),
             entry.name(),
-            entry.label.as_deref(),
+            entry.label(),
             entry.status.to_string(),
             started,
             entry.duration().as_nanos() as i64,

@@ -304,6 +304,33 @@ mod tests {
     }
 
     #[test]
+    fn a_store_made_with_an_index_of_entries_by_node_loses_it_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path());
+        // As an older layout made it.
+        db.execute_batch(
+            "INSERT INTO run_entries (run, node, station, name, status, duration_ns)
+             VALUES (1, 'a', 'app::a', 'a', 'ran', 5);
+             CREATE INDEX run_entries_by_node ON run_entries (node);",
+        )
+        .unwrap();
+        drop(db);
+        let db = open(dir.path());
+        let indexes: i64 = db
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'run_entries_by_node'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 0);
+        let node: String = db
+            .query_row("SELECT node FROM run_entries", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(node, "a");
+    }
+
+    #[test]
     fn a_store_of_an_older_set_up_or_version_is_set_up_again() {
         let dir = tempfile::tempdir().unwrap();
         let db = open(dir.path());

@@ -22,7 +22,10 @@ CREATE TABLE IF NOT EXISTS run_entries (
     ran_on TEXT
 );
 CREATE INDEX IF NOT EXISTS run_entries_by_run ON run_entries (run);
-CREATE INDEX IF NOT EXISTS run_entries_by_node ON run_entries (node);
+-- No index by node: a run's entries are appended in its report's order, and an index of
+-- their names took a random insert each (a run of a million stations dirtied and re-read
+-- its pages again and again). A node's last duration is its record's (`durations.rs`).
+DROP INDEX IF EXISTS run_entries_by_node;
 -- Runs that were killed, found by the next open of the store: when they were last heard of
 -- and the stations (a JSON list of node names) that had started and not ended.
 CREATE TABLE IF NOT EXISTS interrupted_runs (
