@@ -150,8 +150,8 @@ impl Entry {
         }
     }
 
-    /// An entry whose label is its node's name (`same`), else `label`: the label of a named
-    /// node is not copied to be dropped again.
+    /// An entry labeled `label`, which is not copied when it is the node's name (a named
+    /// builder node's label is).
     pub(crate) fn labeled(
         node: Box<str>,
         names: Arc<Names>,
@@ -160,13 +160,10 @@ impl Entry {
         details: Option<Box<Details>>,
     ) -> Entry {
         let label_is_node = label == Some(&*node);
+        let own = label.filter(|_| !label_is_node).map(Box::from);
         Entry {
-            label: label.filter(|_| !label_is_node).map(Box::from),
             label_is_node,
-            node,
-            names,
-            status,
-            details,
+            ..Entry::with(node, names, own, status, details)
         }
     }
 
@@ -298,5 +295,26 @@ mod tests {
         );
         assert!(entry.details.is_none());
         assert_eq!((entry.duration(), entry.reason()), (Duration::ZERO, None));
+    }
+
+    #[test]
+    fn a_label_that_is_the_node_is_kept_once_and_read_back() {
+        let names = Arc::new(Names {
+            id: "app::mix".into(),
+            name: "Mix".into(),
+        });
+        let named = Entry::labeled("mix".into(), names.clone(), Some("mix"), Status::Ran, None);
+        assert!(named.label.is_none());
+        assert_eq!(named.label(), Some("mix"));
+        let bound = Entry::labeled(
+            "wf.mix".into(),
+            names.clone(),
+            Some("mix"),
+            Status::Ran,
+            None,
+        );
+        assert_eq!(bound.label(), Some("mix"));
+        let unnamed = Entry::labeled("mix-1".into(), names, None, Status::Ran, None);
+        assert_eq!(unnamed.label(), None);
     }
 }
