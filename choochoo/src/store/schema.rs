@@ -6,7 +6,8 @@
 //! that is only added (as `remote_digests`, `run_warnings` and `remote_files` were) keeps the version, so an
 //! older store gains it at its next open and an older choochoo still reads a newer store; so
 //! does a column only added, which an older choochoo never names ([`ADDED_COLUMNS`]: an
-//! older store gains it at its next open).
+//! older store gains it at its next open). An index only dropped (as `run_entries_by_node`
+//! was) keeps the version as well: an older choochoo makes it again, harmlessly.
 //!
 //! That transaction is taken only when the store may lack something: the store keeps the
 //! fingerprint of the layout that last set it up ([`layout`]) with SQLite's count of its
