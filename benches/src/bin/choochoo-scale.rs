@@ -8,7 +8,7 @@
 //! memory is its own. Prints one table row per kind of run: stations, and the median of the R
 //! runs' wall seconds, user + system CPU per station (with the lowest and highest), peak RSS,
 //! and RSS per station over the baseline (the same program running a one-station grid). One
-//! run alone moves with the machine's speed by a third here; a median of three does not.
+//! run alone moves with the machine's speed by a third here; a median of three moves less.
 
 use benches::grid::grid;
 use choochoo::{Runner, Store};
