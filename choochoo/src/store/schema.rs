@@ -256,6 +256,22 @@ mod tests {
         db
     }
 
+    /// A store with one run entry, changed by `sql` (as an older layout left it), then
+    /// opened again.
+    fn reopened_with_one_entry_after(sql: &str) -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(dir.path());
+        db.execute_batch(
+            "INSERT INTO run_entries (run, node, station, name, status, duration_ns)
+             VALUES (1, 'a', 'app::a', 'a', 'ran', 5);",
+        )
+        .unwrap();
+        db.execute_batch(sql).unwrap();
+        drop(db);
+        let db = open(dir.path());
+        (dir, db)
+    }
+
     #[test]
     fn a_store_set_up_by_this_layout_is_not_set_up_again() {
         let dir = tempfile::tempdir().unwrap();
@@ -273,16 +289,8 @@ mod tests {
 
     #[test]
     fn a_store_made_before_a_column_was_added_gains_it_and_keeps_its_rows() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = open(dir.path());
-        db.execute_batch(
-            "INSERT INTO run_entries (run, node, station, name, status, duration_ns)
-             VALUES (1, 'a', 'app::a', 'a', 'ran', 5);
-             ALTER TABLE run_entries DROP COLUMN ran_on;",
-        )
-        .unwrap();
-        drop(db);
-        let db = open(dir.path());
+        let (_dir, db) =
+            reopened_with_one_entry_after("ALTER TABLE run_entries DROP COLUMN ran_on");
         assert!(is_set_up(&db));
         let (node, ran_on): (String, Option<String>) = db
             .query_row("SELECT node, ran_on FROM run_entries", [], |row| {
@@ -306,17 +314,9 @@ mod tests {
 
     #[test]
     fn a_store_made_with_an_index_of_entries_by_node_loses_it_and_keeps_its_rows() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = open(dir.path());
         // As an older layout made it.
-        db.execute_batch(
-            "INSERT INTO run_entries (run, node, station, name, status, duration_ns)
-             VALUES (1, 'a', 'app::a', 'a', 'ran', 5);
-             CREATE INDEX run_entries_by_node ON run_entries (node);",
-        )
-        .unwrap();
-        drop(db);
-        let db = open(dir.path());
+        let (_dir, db) =
+            reopened_with_one_entry_after("CREATE INDEX run_entries_by_node ON run_entries (node)");
         let indexes: i64 = db
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE name = 'run_entries_by_node'",
