@@ -242,7 +242,7 @@ pub struct Ctx {
     /// The children it started through [`Ctx::command`] that still run.
     pub(crate) children: crate::child::Children,
     /// The run's journal, written before a program starts, so a kill names the station.
-    pub(crate) journal: Option<Arc<crate::store::interrupted::Journal>>,
+    pub(crate) journal: Option<Arc<crate::store::journal::Journal>>,
     /// What it warns of ([`Ctx::warn`]).
     pub(crate) warnings: crate::warnings::Warnings,
     /// The runtime an async station's future is driven on, and its attempt's time limit.

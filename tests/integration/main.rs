@@ -59,6 +59,7 @@ mod remote_bytes_bench;
 mod remote_secrets;
 mod remote_tls;
 mod resources;
+mod run_record;
 mod secrets;
 mod secrets_remote;
 mod serve;

@@ -23,7 +23,7 @@ where
     W: Workflow,
     W::Output: serde::Serialize,
 {
-    let store = s.store()?;
+    let store = s.store_for_run()?;
     #[cfg(feature = "watch")]
     if options.watch {
         return super::watch::watch(s, options, &store);

@@ -55,7 +55,10 @@
 //! ([`Ctx::log`](crate::Ctx::log)) as it does.
 //!
 //! Exit codes: 0 success, 1 a station (or a clean function) failed, 2 a usage or store
-//! error. Errors print their whole chain of causes.
+//! error. Errors print their whole chain of causes. `run` reads the store's record log
+//! before its first stations start and opens its database (`store.db`) while they run, so
+//! a store of another choochoo version is refused then: exit 2, and nothing of the run
+//! recorded.
 
 mod args;
 mod clean;
@@ -258,6 +261,11 @@ where
 impl<F> Session<'_, F> {
     fn store(&self) -> Result<crate::store::Store, Error> {
         crate::store::Store::open(&self.args.store)
+    }
+
+    /// The store for `run`: its database is opened while the run's first stations run.
+    fn store_for_run(&self) -> Result<crate::store::Store, Error> {
+        crate::store::Store::open_for_run(&self.args.store)
     }
 
     fn runner<'s>(&self, store: &'s crate::store::Store) -> crate::run::Runner<'s> {

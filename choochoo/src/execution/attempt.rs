@@ -314,9 +314,12 @@ impl Execution<'_> {
         if !dir.exists() {
             return None;
         }
-        let kept =
-            self.store
-                .failed_dir(&self.settings.profile, path, self.settings.run_id, attempt);
+        let kept = self.store.failed_dir(
+            &self.settings.profile,
+            path,
+            self.settings.run_id.get(),
+            attempt,
+        );
         let moved = kept
             .parent()
             .map_or(Ok(()), crate::privacy::create_dir_all)

@@ -86,10 +86,15 @@ impl<'g> Execution<'g> {
 
     /// Commits the records waiting in the batch, in one transaction, then releases the leases
     /// that waited for them. One flush at a time: a lease let go meanwhile waits for it.
+    /// Nothing is committed before the run is recorded (they wait in the batch), nor once
+    /// it could not be.
     pub(crate) fn flush(&self) {
         let _committing = self.committing.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.settings.run_id.is_known() {
+            return;
+        }
         let batch = std::mem::take(&mut *self.batch.lock().unwrap_or_else(|e| e.into_inner()));
-        if batch.records.is_empty() {
+        if batch.records.is_empty() || self.refused.load(Ordering::Acquire) {
             return;
         }
         if let Err(error) = self.store.commit_all(&batch.records) {
@@ -106,6 +111,13 @@ impl<'g> Execution<'g> {
             self.stop.store(true, Ordering::Release);
         }
         drop(batch.leases);
+    }
+
+    /// The run could not be recorded (its store's database was refused): no other station
+    /// starts, and no record of it is committed; its stations run again in the next run.
+    pub(crate) fn refuse(&self) {
+        self.refused.store(true, Ordering::Release);
+        self.stop.store(true, Ordering::Release);
     }
 
     /// Records a station's result, unless a file it read changed while it ran: then the

@@ -76,7 +76,7 @@ impl<'g> Execution<'g> {
         #[cfg(feature = "remote")]
         warnings.extend(self.finish_remote());
         Report {
-            run: self.settings.run_id,
+            run: self.settings.run_id.get(),
             entries,
             warnings,
         }

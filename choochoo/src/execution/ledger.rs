@@ -43,7 +43,7 @@ impl Execution<'_> {
             instance: (failure.worker.as_deref())
                 .unwrap_or(&self.settings.instance)
                 .to_owned(),
-            run_id: self.settings.run_id,
+            run_id: self.settings.run_id.get(),
             started_ns: now - duration.as_nanos() as i64,
             finished_ns: now,
             duration,

@@ -40,6 +40,7 @@ mod remote;
 mod resources;
 #[cfg(feature = "remote")]
 mod restore;
+pub(crate) mod run_id;
 pub(crate) mod schedule;
 mod used;
 mod values;
@@ -70,10 +71,11 @@ pub(crate) struct Settings {
     pub(crate) profile: String,
     pub(crate) instance: String,
     pub(crate) keep_going: bool,
-    pub(crate) run_id: i64,
+    /// The run's id, known once the run is recorded (`run_id.rs`).
+    pub(crate) run_id: run_id::RunId,
     pub(crate) listener: Option<crate::progress::Listener>,
     /// The run's journal of the stations it starts and ends, while it lives.
-    pub(crate) journal: Option<Arc<crate::store::interrupted::Journal>>,
+    pub(crate) journal: Option<Arc<crate::store::journal::Journal>>,
     /// A plan: nothing is written, not even the store's secret key.
     pub(crate) read_only: bool,
     /// How many stations may hold each limited resource at once.
@@ -147,6 +149,8 @@ pub(crate) struct Execution<'g> {
     /// Routes what stations log through `tracing` into their own logs.
     capture: tracing::Dispatch,
     stop: Arc<AtomicBool>,
+    /// The run could not be recorded: nothing of it is committed (`commit.rs`).
+    refused: AtomicBool,
     /// Whether a station's directory may exist: the profile's directory of them did when
     /// the run started, or a station of the run made one. Until then no station is looked
     /// at for a directory it left.
@@ -320,6 +324,7 @@ impl<'g> Execution<'g> {
             unrecorded: Mutex::default(),
             used: used::Used::new(),
             stop: Arc::default(),
+            refused: AtomicBool::new(false),
             dirs_made: Arc::new(AtomicBool::new(dirs_may_exist(store, settings))),
             remote_files: Mutex::default(),
             materialized: OnceLock::new(),

@@ -6,6 +6,7 @@ use crate::clean::{self, Selection, Undo};
 use crate::cleaned::Cleaned;
 use crate::error::Error;
 use crate::execution::Execution;
+use crate::execution::run_id::RunId;
 use crate::graph::Graph;
 use crate::workflow::Workflow;
 
@@ -24,7 +25,7 @@ impl<'s> Runner<'s> {
 
     /// [`clean`](Runner::clean) for a graph built with the builder API.
     pub fn clean_graph(&self, graph: &Graph) -> Result<Cleaned, Error> {
-        let settings = self.settings(0);
+        let settings = self.settings(RunId::default());
         let execution = Execution::new(graph, self.store, &settings)?;
         clean::clean(&execution)
     }
@@ -41,7 +42,7 @@ impl<'s> Runner<'s> {
 
     /// [`clean_plan`](Runner::clean_plan) for a graph built with the builder API.
     pub fn clean_plan_graph(&self, graph: &Graph) -> Result<Vec<Undo>, Error> {
-        let settings = self.settings(0);
+        let settings = self.settings(RunId::default());
         let execution = Execution::new(graph, self.store, &settings)?;
         let targets = clean::targets(&execution, &Selection::All)?;
         Ok(clean::plan(&execution, &targets))

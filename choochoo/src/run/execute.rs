@@ -1,29 +1,31 @@
-//! One run of a graph: recorded in the store, its names and options resolved, the stations
-//! the store has settled on the calling thread, the rest on the pool, and the report kept.
+//! One run of a graph: its names and options resolved, the stations the store has settled
+//! on the calling thread, the rest on the pool, the run recorded in the store (while the
+//! first stations run, when there are any), and the report kept.
 
 use super::{Run, Runner};
 use crate::error::Error;
 use crate::execution::ahead::LOOK_AHEAD_BELOW;
 use crate::execution::finish::Finished;
 use crate::execution::paths::{Names, names};
+use crate::execution::run_id::RunId;
 use crate::execution::schedule::Wiring;
 use crate::execution::{Execution, Settings};
 use crate::graph::node::NodeId;
 use crate::graph::{Graph, Kind};
 use crate::report::{Report, Status};
 use crate::stat::Entries;
-use crate::store::interrupted::Journal;
+use crate::store::journal::Journal;
 use crate::value::Shared;
 use crate::workflow::Outputs;
 
 /// What a run finds before its execution is made: node names, stat cache, wiring.
 type Found = (Names, Entries, Wiring);
 
-/// A run recorded as begun: its id and its journal.
+/// A run begun: when, and its journal.
 type Begun = (i64, Journal);
 
 impl Runner<'_> {
-    pub(super) fn settings(&self, run_id: i64) -> Settings {
+    pub(super) fn settings(&self, run_id: RunId) -> Settings {
         Settings {
             journal: None,
             read_only: false,
@@ -57,16 +59,11 @@ impl Runner<'_> {
     }
 
     /// The graph's node names (and its constants' content hashes), the store's stat cache
-    /// and the graph's wiring, and the run recorded as begun: its id and journal. Names
-    /// are found before the run is recorded, so a name given twice writes nothing; for a
-    /// graph large enough to start the pool at once anyway, all four are found side by side
-    /// on it, and a run recorded before its names (or its stat cache) were found wrong is
-    /// removed again.
-    fn begin(&self, workflow: &str, graph: &Graph) -> Result<(Found, Begun), Error> {
-        let begin = || {
-            self.store
-                .begin_run(workflow, &self.profile, &self.instance)
-        };
+    /// and the graph's wiring, and the run begun: when, and its journal (the run is
+    /// recorded later, so a name given twice writes nothing); for a graph large enough to
+    /// start the pool at once anyway, all four are found side by side on it.
+    fn begin(&self, graph: &Graph) -> Result<(Found, Begun), Error> {
+        let begin = || Ok((crate::stat::now_ns(), self.store.new_journal()?));
         if graph.nodes.len() < LOOK_AHEAD_BELOW {
             let names = names(graph, true)?;
             let found = (names, self.store.stats()?, Wiring::of(graph));
@@ -81,15 +78,7 @@ impl Runner<'_> {
                 )
             },
         );
-        match (names.and_then(|names| Ok((names, stats?, wiring))), begun) {
-            (Ok(found), begun) => Ok((found, begun?)),
-            (Err(error), begun) => {
-                if let Ok((run, _journal)) = begun {
-                    self.store.forget_run(run)?;
-                }
-                Err(error)
-            }
-        }
+        Ok((names.and_then(|names| Ok((names, stats?, wiring)))?, begun?))
     }
 
     pub(super) fn execute<O>(
@@ -117,9 +106,10 @@ impl Runner<'_> {
     ) -> Result<(Result<Vec<Shared>, Error>, Report), Error> {
         graph.check(wanted)?;
         let _active = self.store.active()?;
-        let (found, (run_id, journal)) = self.begin(workflow, graph)?;
-        let mut settings = self.settings(run_id);
-        settings.journal = Some(std::sync::Arc::new(journal));
+        let (found, (started_ns, journal)) = self.begin(graph)?;
+        let mut settings = self.settings(RunId::pending());
+        let journal = std::sync::Arc::new(journal);
+        settings.journal = Some(journal.clone());
         #[cfg(feature = "remote")]
         {
             settings.remote = self.remote.clone();
@@ -128,21 +118,23 @@ impl Runner<'_> {
         {
             settings.temporal = self.dispatch()?;
         }
-        let mut execution = match self.prepare(graph, &settings, found) {
-            Ok(execution) => execution,
-            Err(error) => {
-                // A name it was given is wrong: the run did not start.
-                self.store.forget_run(run_id)?;
-                return Err(error);
-            }
-        };
+        // A name it was given is wrong: the run does not start, and is not recorded.
+        let mut execution = self.prepare(graph, &settings, found)?;
         execution.outside = outside;
         #[cfg(feature = "remote")]
         execution.want(wanted);
-        if let Err(error) = self.drive(&execution) {
-            self.store.forget_run(run_id)?;
-            return Err(error);
-        }
+        let record = || {
+            let recorded = (self.store).record_run(
+                workflow,
+                &self.profile,
+                &self.instance,
+                started_ns,
+                &journal,
+            );
+            settings.run_id.set(*recorded.as_ref().unwrap_or(&0));
+            recorded.map(drop)
+        };
+        self.drive(&execution, &record)?;
         // A large run's memory is freed on the pool while its report is made and the run
         // recorded; a small one's in less time than a worker takes to wake.
         let pool = self
@@ -169,9 +161,16 @@ impl Runner<'_> {
         Ok((values, report))
     }
 
-    /// Announces the run and runs its stations: what the store has is settled on this
-    /// thread, and the pool starts only for what is left. An error: the pool did not start.
-    fn drive(&self, execution: &Execution<'_>) -> Result<(), Error> {
+    /// Announces the run, runs its stations and `record`s the run: what the store has is
+    /// settled on this thread, and the pool starts only for what is left; this thread then
+    /// records the run while the pool's first stations run (opening the store's database,
+    /// for a store opened for a run). An error: the pool did not start, or the run could not
+    /// be recorded (then no other station starts, and nothing is recorded).
+    fn drive(
+        &self,
+        execution: &Execution<'_>,
+        record: &(dyn Fn() -> Result<(), Error> + Sync),
+    ) -> Result<(), Error> {
         if let Some(listener) = &self.listener {
             let graph = execution.graph;
             let stations = graph
@@ -184,10 +183,16 @@ impl Runner<'_> {
             listener(&crate::progress::Event::Started { stations });
         }
         let ready = execution.settle_cached();
-        if !ready.is_empty() {
-            let pool = self.pool()?;
-            execution.with_committer(|| pool.scope(|scope| execution.start(scope, ready)));
+        if ready.is_empty() {
+            return record();
         }
-        Ok(())
+        let pool = self.pool()?;
+        execution.with_committer(|| {
+            pool.in_place_scope(|scope| {
+                // Started from a worker, as a scope of the pool's own starts them.
+                scope.spawn(|scope| execution.start(scope, ready));
+                record().inspect_err(|_| execution.refuse())
+            })
+        })
     }
 }

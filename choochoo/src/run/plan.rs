@@ -5,6 +5,7 @@
 use super::Runner;
 use crate::error::Error;
 use crate::execution::Execution;
+use crate::execution::run_id::RunId;
 use crate::graph::Graph;
 use crate::plan::{self, Plan};
 use crate::workflow::Workflow;
@@ -102,7 +103,7 @@ impl Runner<'_> {
         // A plan writes nothing: not even a store's first secret key.
         let settings = crate::execution::Settings {
             read_only: true,
-            ..self.settings(0)
+            ..self.settings(RunId::default())
         };
         let mut execution = Execution::new(graph, self.store, &settings)?;
         execution.outside = outside;

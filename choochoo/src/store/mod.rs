@@ -24,8 +24,10 @@
 //! `log/` (the record log: its entries, index, appends, compaction and the migration of the
 //! records from `store.db`), `records.rs` (memo records and heads over the log), `discovered.rs` (the inputs a record's station found while it ran),
 //! `blobs.rs` (large outputs), `publish.rs` (the atomic write every file of the store goes
-//! through), `stats.rs` (the stat cache), `runs.rs` (runs, their entries and the keys they
-//! used), `run_list.rs` (the latest runs and a run in flight, as a dashboard shows them),
+//! through), `stats.rs` (the stat cache), `database.rs` (`store.db`, opened
+//! at once or on first use), `runs.rs` (runs, their entries and the keys they used),
+//! `journal.rs` (a run's journal) and `interrupted.rs` (recording a run, and the runs
+//! killed), `run_list.rs` (the latest runs and a run in flight, as a dashboard shows them),
 //! `evidence.rs` (what cleans destroyed), `ledger.rs`, `ledger_reads.rs` and
 //! `ledger_rows.rs` (the defect ledger's SQL: writes, reads, rows), `observe.rs` and
 //! `triage.rs` (what a run and a person do with the ledger), `occurrences.rs` (a defect's
@@ -35,6 +37,7 @@
 
 mod blobs;
 mod columns;
+mod database;
 #[cfg(feature = "remote")]
 mod digests;
 pub(crate) mod discovered;
@@ -43,6 +46,7 @@ mod evidence;
 pub(crate) mod fields;
 mod file_list;
 pub(crate) mod interrupted;
+pub(crate) mod journal;
 pub(crate) mod ledger;
 mod ledger_reads;
 pub(crate) mod ledger_rows;
@@ -136,7 +140,8 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug)]
 pub struct Store {
     dir: PathBuf,
-    db: Mutex<Connection>,
+    /// `store.db`, once opened (`database.rs`).
+    db: Mutex<Option<Connection>>,
     /// The memo records and heads.
     log: log::Log,
     temp_counter: AtomicU64,
@@ -161,6 +166,29 @@ impl Store {
 
     /// Opens the store with the publish steps going through `fs`.
     pub(crate) fn open_on(dir: &Path, fs: Arc<dyn Fs>) -> Result<Store, Error> {
+        let store = Store::open_log(dir, fs)?;
+        store.connect_now()?;
+        store.remove_orphaned_temp_files();
+        Ok(store)
+    }
+
+    /// Opens the store for a run, which opens its database (`store.db`) beside its first
+    /// stations: only its record log is read now. A store whose log is new or of an older
+    /// format is opened at once, as [`open`](Store::open) does. A store of an incompatible
+    /// version is refused when its database is opened, before the run records anything.
+    pub(crate) fn open_for_run(dir: &Path) -> Result<Store, Error> {
+        let had_log = dir.join("records.log").is_file();
+        let store = Store::open_log(dir, Arc::new(Real))?;
+        if !had_log || store.log.format() != log::frame::Format::CURRENT {
+            store.connect_now()?;
+        }
+        store.remove_orphaned_temp_files();
+        Ok(store)
+    }
+
+    /// The store with its directories made and its record log read; its database not yet
+    /// opened.
+    fn open_log(dir: &Path, fs: Arc<dyn Fs>) -> Result<Store, Error> {
         create_store_dir(dir)?;
         let dir = dir
             .canonicalize()
@@ -176,52 +204,23 @@ impl Store {
         // the database's mode) opens a file that is already `0600`.
         crate::privacy::touch(&db_path).map_err(|error| Error::io("create", &db_path, error))?;
         let log = log::Log::open(&dir)?;
-        let db = Connection::open(&db_path).map_err(|error| Error::db("open", &db_path, error))?;
-        schema::set_up(&db, &db_path, &|db| log.migrate_tables(db, &*fs))?;
-        // Another process may have moved an older store's records into the log meanwhile.
-        log.refresh()?;
-        if log.format() != log::frame::Format::CURRENT {
-            // A log of an older format is rewritten in the current one, once.
-            log.compact(&*fs, &std::collections::HashSet::new())?;
-        }
         let leases = Leases::new(&dir.join("locks"));
-        let store = Store {
+        Ok(Store {
             secret_keys: Arc::new(crate::secret::key::Keys::new(&dir)),
             dir,
-            db: Mutex::new(db),
+            db: Mutex::new(None),
             log,
             temp_counter: AtomicU64::new(0),
             leases,
             fs,
             files_hashed: AtomicU64::new(0),
             stats_ahead,
-        };
-        store.remove_orphaned_temp_files();
-        store.find_interrupted()?;
-        Ok(store)
+        })
     }
 
     /// The store's directory (absolute).
     pub fn dir(&self) -> &Path {
         &self.dir
-    }
-
-    fn db_path(&self) -> PathBuf {
-        self.dir.join("store.db")
-    }
-
-    /// Runs `f` on the database, alone; its SQLite error becomes an [`Error`] naming
-    /// `operation` and the database. Only the store's own modules speak SQL.
-    fn with_db<R>(
-        &self,
-        operation: &'static str,
-        f: impl FnOnce(&mut Connection) -> rusqlite::Result<R>,
-    ) -> Result<R, Error> {
-        let mut db = self
-            .db
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut db).map_err(|error| Error::db(operation, &self.db_path(), error))
     }
 
     /// The key the secrets of runs on this store are hashed with.

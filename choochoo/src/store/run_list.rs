@@ -3,7 +3,7 @@
 //! (`runs/<id>`, see `interrupted.rs`) by any process while the run writes it.
 
 use super::Store;
-use super::interrupted::journal_lines;
+use super::journal::journal_lines;
 use crate::clock;
 use crate::error::Error;
 use rusqlite::Row;
