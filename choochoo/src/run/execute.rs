@@ -189,8 +189,15 @@ impl Runner<'_> {
         let pool = self.pool()?;
         execution.with_committer(|| {
             pool.in_place_scope(|scope| {
-                // Started from a worker, as a scope of the pool's own starts them.
-                scope.spawn(|scope| execution.start(scope, ready));
+                // Started from a worker, as a scope of the pool's own starts them; the run
+                // is recorded once that worker runs, so that both go on at once (a thread
+                // just made may wait for its maker to block before it runs at all).
+                let (started, has_started) = std::sync::mpsc::channel::<()>();
+                scope.spawn(move |scope| {
+                    let _ = started.send(());
+                    execution.start(scope, ready);
+                });
+                let _ = has_started.recv();
                 record().inspect_err(|_| execution.refuse())
             })
         })
