@@ -81,8 +81,10 @@ impl Execution<'_> {
         content
             .files
             .iter()
-            .filter(|(_, seen)| seen.state.is_none())
-            .filter(|(path, seen)| self.is_remote_only(path, &seen.digest) && !path.exists())
+            // A path that exists (a directory's, a filtered directory's) is not looked for
+            // among them: that reads the store's database, opened beside the first stations.
+            .filter(|(path, seen)| seen.state.is_none() && !crate::filter::real(path).exists())
+            .filter(|(path, seen)| self.is_remote_only(path, &seen.digest))
             .map(|(path, seen)| (path.clone(), seen.digest))
             .collect()
     }
