@@ -176,6 +176,10 @@ impl Store {
     /// stations: only its record log is read now. A store whose log is new or of an older
     /// format is opened at once, as [`open`](Store::open) does. A store of an incompatible
     /// version is refused when its database is opened, before the run records anything.
+    #[cfg_attr(
+        not(feature = "cli"),
+        allow(dead_code, reason = "the command line's run opens its store so")
+    )]
     pub(crate) fn open_for_run(dir: &Path) -> Result<Store, Error> {
         let had_log = dir.join("records.log").is_file();
         let store = Store::open_log(dir, Arc::new(Real))?;
