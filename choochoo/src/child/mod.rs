@@ -84,7 +84,7 @@ impl Ctx {
     /// station, whose program may be acting on the world.
     fn journal_now(&self) {
         if let Some(journal) = &self.journal {
-            journal.write();
+            journal.write_now();
         }
     }
 

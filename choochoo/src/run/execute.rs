@@ -132,6 +132,9 @@ impl Runner<'_> {
                 &journal,
             );
             settings.run_id.set(*recorded.as_ref().unwrap_or(&0));
+            if recorded.is_err() {
+                journal.give_up();
+            }
             recorded.map(drop)
         };
         self.drive(&execution, &record)?;

@@ -3,7 +3,8 @@
 //! finish whose file nobody holds was interrupted: the next open of the store's database says
 //! so, once, with the time of the file's last line and the stations that had started and not
 //! ended, and removes the file. A run killed before it was recorded (its first stations start
-//! while the database is opened) leaves only an unnamed journal, removed then too.
+//! while the database is opened; one about to act waits for the record) leaves only an
+//! unnamed journal, removed then too.
 
 use super::Store;
 use super::journal::{Journal, unfinished};

@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// How the name of a journal not yet named by its run's id begins.
@@ -23,9 +23,15 @@ pub(super) const UNNAMED: &str = "new.";
 /// the world; a station that only computes and was killed within 50 ms of its start may be
 /// left out (it runs again from the start either way). An end is never written before its
 /// start: a kill may name a station that had just ended as running, never the other way round.
+///
+/// A journal made before its run is recorded is named by the run's id when it is; a line
+/// written at once waits for that (or for the run to be given up), so that a station about
+/// to act on the world is named in a journal the next open of the store reads.
 #[derive(Debug)]
 pub(crate) struct Journal {
     file: Mutex<Lines>,
+    /// Rung when the journal is named, or its run given up.
+    named: Condvar,
 }
 
 /// The journal's file, where it is, and the lines not written yet.
@@ -34,6 +40,9 @@ struct Lines {
     path: PathBuf,
     file: std::fs::File,
     kept: Vec<u8>,
+    /// Whether lines written at once may be written: the journal has its run's name, or
+    /// the run was given up.
+    named: bool,
 }
 
 impl Journal {
@@ -41,7 +50,9 @@ impl Journal {
     pub(super) fn unnamed(runs: &Path) -> std::io::Result<Journal> {
         static MADE: AtomicU64 = AtomicU64::new(0);
         let n = MADE.fetch_add(1, Ordering::Relaxed);
-        Journal::create(runs.join(format!("{UNNAMED}{}.{n}", std::process::id())))
+        let journal = Journal::create(runs.join(format!("{UNNAMED}{}.{n}", std::process::id())))?;
+        journal.lines().named = false;
+        Ok(journal)
     }
 
     pub(super) fn create(path: PathBuf) -> std::io::Result<Journal> {
@@ -55,17 +66,36 @@ impl Journal {
             .open(&path)?;
         file.lock()?;
         let kept = Vec::new();
+        let named = true;
         Ok(Journal {
-            file: Mutex::new(Lines { path, file, kept }),
+            file: Mutex::new(Lines {
+                path,
+                file,
+                kept,
+                named,
+            }),
+            named: Condvar::new(),
         })
+    }
+
+    fn lines(&self) -> MutexGuard<'_, Lines> {
+        self.file.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Moves the journal to `path` (its run's name), still locked.
     pub(super) fn rename(&self, path: PathBuf) -> std::io::Result<()> {
-        let mut lines = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lines = self.lines();
         std::fs::rename(&lines.path, &path)?;
         lines.path = path;
+        lines.named = true;
+        self.named.notify_all();
         Ok(())
+    }
+
+    /// The run could not be recorded: lines written at once wait no more.
+    pub(crate) fn give_up(&self) {
+        self.lines().named = true;
+        self.named.notify_all();
     }
 
     /// Notes that `node` started; `now`: written at once, with the lines kept before it.
@@ -81,11 +111,28 @@ impl Journal {
     /// Writes the lines kept. A line that cannot be written only makes an interruption less
     /// precise: the run goes on.
     pub(crate) fn write(&self) {
-        self.file.lock().unwrap_or_else(|e| e.into_inner()).write();
+        self.lines().write();
+    }
+
+    /// Writes the lines kept, once the journal is named: a station is about to act.
+    pub(crate) fn write_now(&self) {
+        self.named_lines().write();
+    }
+
+    /// The lines, once the journal is named (or its run given up).
+    fn named_lines(&self) -> MutexGuard<'_, Lines> {
+        let lines = self.lines();
+        self.named
+            .wait_while(lines, |lines| !lines.named)
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     fn keep(&self, sign: u8, node: &str, now: bool) {
-        let mut lines = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lines = if now {
+            self.named_lines()
+        } else {
+            self.lines()
+        };
         lines.kept.push(sign);
         let _ = serde_json::to_writer(&mut lines.kept, node);
         lines.kept.push(b'\n');
@@ -214,12 +261,19 @@ mod tests {
     fn a_journal_named_by_its_run_keeps_its_lines_and_its_lock() {
         let dir = tempfile::tempdir().unwrap();
         let runs = dir.path().join("runs");
-        let journal = Journal::unnamed(&runs).unwrap();
-        journal.start("a", true);
+        let journal = std::sync::Arc::new(Journal::unnamed(&runs).unwrap());
+        journal.start("a", false);
         let held = Journal::unnamed(&runs).unwrap();
+        // A line written at once waits for the journal's name.
+        let acting = {
+            let journal = journal.clone();
+            std::thread::spawn(move || journal.start("b", true))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(!acting.is_finished(), "waits while the journal is unnamed");
         let named = runs.join("7");
         journal.rename(named.clone()).unwrap();
-        journal.start("b", true);
+        acting.join().unwrap();
         assert_eq!(std::fs::read_to_string(&named).unwrap(), "+\"a\"\n+\"b\"\n");
         let file = std::fs::File::open(&named).unwrap();
         assert!(file.try_lock().is_err(), "still locked once named");
@@ -241,7 +295,10 @@ mod tests {
         assert_eq!(left.len(), 2, "{left:?}");
         assert!(left.contains(&"7".to_owned()), "{left:?}");
         assert!(!dead.exists(), "{left:?}");
-        drop((journal, held));
+        let given_up = Journal::unnamed(&runs).unwrap();
+        given_up.give_up();
+        given_up.start("c", true);
+        drop((journal, held, given_up));
         assert_eq!(
             std::fs::read_dir(&runs).unwrap().count(),
             0,
