@@ -45,13 +45,19 @@ fn journals(store: &Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn what_needs_a_runs_id_has_it_and_its_journal_goes_with_it() {
-    let _serial = crate::support::serial();
+/// A store and a source in a new directory (kept alive by the first), after one run.
+fn first_run() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let (store, source) = (dir.path().join(".choochoo"), dir.path().join("in.txt"));
     std::fs::write(&source, "one").unwrap();
     assert_eq!(run(&store, &source), ExitCode::SUCCESS);
+    (dir, store, source)
+}
+
+#[test]
+fn what_needs_a_runs_id_has_it_and_its_journal_goes_with_it() {
+    let _serial = crate::support::serial();
+    let (_dir, store, source) = first_run();
     std::fs::write(&source, "fail").unwrap();
     assert_eq!(run(&store, &source), ExitCode::from(1));
     assert_eq!(
@@ -78,10 +84,7 @@ fn what_needs_a_runs_id_has_it_and_its_journal_goes_with_it() {
 #[test]
 fn a_store_of_another_version_is_refused_by_a_run_with_nothing_recorded() {
     let _serial = crate::support::serial();
-    let dir = tempfile::tempdir().unwrap();
-    let (store, source) = (dir.path().join(".choochoo"), dir.path().join("in.txt"));
-    std::fs::write(&source, "one").unwrap();
-    assert_eq!(run(&store, &source), ExitCode::SUCCESS);
+    let (_dir, store, source) = first_run();
     let set_version = |version: &str| {
         let db = rusqlite::Connection::open(store.join("store.db")).unwrap();
         db.execute(

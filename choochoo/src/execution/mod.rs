@@ -71,7 +71,6 @@ pub(crate) struct Settings {
     pub(crate) profile: String,
     pub(crate) instance: String,
     pub(crate) keep_going: bool,
-    /// The run's id, known once the run is recorded (`run_id.rs`).
     pub(crate) run_id: run_id::RunId,
     pub(crate) listener: Option<crate::progress::Listener>,
     /// The run's journal of the stations it starts and ends, while it lives.
